@@ -1,0 +1,1 @@
+"""Spatial data access and geoprocessing for RiskMap (no Dash imports here)."""

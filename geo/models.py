@@ -1,0 +1,375 @@
+"""SQLAlchemy 2 / GeoAlchemy2 models of the RiskMap store (models only, no queries).
+
+Geometry is stored in CGCS2000 (EPSG:4490) with GiST indexes. Every table whose
+rows belong to a district carries ``adcode`` (GB/T 2260), so that access can be
+scoped per district with row-level security later. Pipelines cross districts and
+carry the list ``adcodes`` instead.
+
+Importable layers share :class:`LayerRow`: a natural ``key`` (credit code, code
+or a content hash) that makes re-imports update rows instead of duplicating them,
+the source CRS the coordinates arrived in, and the import batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+SRID = 4490
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with naming conventions and timezone-aware timestamps."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute
+        dt.datetime: DateTime(timezone=True),
+        str: Text,
+        dict[str, Any]: JSONB,
+    }
+
+
+def _geom(kind: str) -> Any:
+    return mapped_column(Geometry(geometry_type=kind, srid=SRID, spatial_index=True), nullable=False)
+
+
+class Timestamps:
+    """Creation and update times set by the database."""
+
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+class LayerRow(Timestamps):
+    """Columns shared by every importable layer."""
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    source_crs: Mapped[str | None] = mapped_column(String(40))
+
+    @declared_attr
+    def batch_id(cls) -> Mapped[int | None]:
+        """Import batch that last wrote the row."""
+        return mapped_column(ForeignKey("import_batches.id", ondelete="SET NULL"), index=True)
+
+
+class DistrictRow(LayerRow):
+    """A layer row owned by one district."""
+
+    @declared_attr
+    def adcode(cls) -> Mapped[str]:
+        """GB/T 2260 code of the owning district."""
+        return mapped_column(ForeignKey("districts.adcode"), index=True)
+
+
+class District(Timestamps, Base):
+    """Administrative division (市 or 区县) with its boundary."""
+
+    __tablename__ = "districts"
+    adcode: Mapped[str] = mapped_column(String(6), primary_key=True)
+    name: Mapped[str]
+    level: Mapped[str] = mapped_column(String(10))  # province / city / county
+    parent_adcode: Mapped[str | None] = mapped_column(String(6))
+    source_crs: Mapped[str | None] = mapped_column(String(40))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id", ondelete="SET NULL"))
+    geom: Mapped[Any] = _geom("MULTIPOLYGON")
+    __table_args__ = (CheckConstraint("adcode ~ '^[0-9]{6}$'", name="adcode_digits"),)
+
+
+class ImportBatch(Base):
+    """One import run: what file, how many rows, and what happened."""
+
+    __tablename__ = "import_batches"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    layer: Mapped[str] = mapped_column(String(40))
+    file_name: Mapped[str]
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    source_crs: Mapped[str | None] = mapped_column(String(40))
+    rows_total: Mapped[int]
+    rows_imported: Mapped[int]
+    rows_rejected: Mapped[int]
+    reject_file: Mapped[str | None]
+    actor: Mapped[str] = mapped_column(String(80))
+    started_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+
+
+class AuditLog(Base):
+    """Append-only record of who did what and when."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(server_default=func.now(), index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str | None]
+    adcode: Mapped[str | None] = mapped_column(String(6), index=True)
+    details: Mapped[dict[str, Any]] = mapped_column(server_default="{}")
+
+
+class Enterprise(DistrictRow, Base):
+    """Hazardous-chemical (or other) enterprise with its declared external safety distance."""
+
+    __tablename__ = "enterprises"
+    credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
+    name: Mapped[str]
+    industry: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str | None]
+    mhs_grade: Mapped[int | None]  # 重大危险源等级 1..4 (GB 18218), null when none
+    risk_level: Mapped[str] = mapped_column(String(10))  # major / large / general / low
+    external_distance_m: Mapped[float | None] = mapped_column(Float)
+    installation_status: Mapped[str] = mapped_column(String(10), server_default="in_service")
+    has_explosives: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    principal: Mapped[str | None]
+    phone: Mapped[str | None] = mapped_column(String(40))
+    geom: Mapped[Any] = _geom("POINT")
+    __table_args__ = (
+        CheckConstraint("mhs_grade IS NULL OR mhs_grade BETWEEN 1 AND 4", name="mhs_grade_range"),
+        CheckConstraint("external_distance_m IS NULL OR external_distance_m >= 0", name="distance_pos"),
+    )
+
+
+class RiskContour(DistrictRow, Base):
+    """Individual-risk iso-contour of an enterprise from its QRA (GB 36894)."""
+
+    __tablename__ = "risk_contours"
+    enterprise_key: Mapped[str] = mapped_column(String(80), index=True)
+    individual_risk: Mapped[float] = mapped_column(Float)  # per year, e.g. 3e-7
+    geom: Mapped[Any] = _geom("MULTIPOLYGON")
+    __table_args__ = (CheckConstraint("individual_risk > 0 AND individual_risk < 1", name="ir_range"),)
+
+
+class ProtectionTarget(DistrictRow, Base):
+    """Off-site place where casualties could occur (GB 36894 防护目标)."""
+
+    __tablename__ = "protection_targets"
+    name: Mapped[str]
+    target_type: Mapped[str] = mapped_column(String(30))
+    gb36894_class: Mapped[str] = mapped_column(String(20))  # derived on import
+    population: Mapped[int | None]
+    households: Mapped[int | None]
+    floor_area_m2: Mapped[float | None] = mapped_column(Float)
+    beds: Mapped[int | None]
+    seats: Mapped[int | None]
+    geom: Mapped[Any] = _geom("GEOMETRY")
+
+
+class Building(DistrictRow, Base):
+    """Building or structure footprint (for encroachment and location class)."""
+
+    __tablename__ = "buildings"
+    name: Mapped[str | None]
+    use: Mapped[str] = mapped_column(String(20))
+    households: Mapped[int] = mapped_column(server_default="0")
+    floors: Mapped[int] = mapped_column(server_default="1")
+    geom: Mapped[Any] = _geom("GEOMETRY")
+
+
+class Pipeline(LayerRow, Base):
+    """Long-distance oil or gas pipeline centreline; may cross several districts."""
+
+    __tablename__ = "pipelines"
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str]
+    medium: Mapped[str] = mapped_column(String(10))  # gas / crude / products / lpg
+    outside_diameter_mm: Mapped[float] = mapped_column(Float)
+    maop_mpa: Mapped[float] = mapped_column(Float)
+    operator: Mapped[str]
+    laying: Mapped[str] = mapped_column(String(12), server_default="buried")
+    start_mileage_m: Mapped[float] = mapped_column(Float, server_default="0")
+    length_m: Mapped[float | None] = mapped_column(Float)
+    adcodes: Mapped[list[str]] = mapped_column(ARRAY(String(6)), server_default="{}")
+    geom: Mapped[Any] = _geom("MULTILINESTRING")
+    __table_args__ = (
+        CheckConstraint("outside_diameter_mm > 0", name="od_pos"),
+        CheckConstraint("maop_mpa > 0", name="maop_pos"),
+    )
+
+
+class HighConsequenceArea(DistrictRow, Base):
+    """Pipeline high-consequence-area segment (GB 32167), graded Ⅰ/Ⅱ/Ⅲ."""
+
+    __tablename__ = "hcas"
+    pipeline_key: Mapped[str] = mapped_column(String(80), index=True)
+    grade: Mapped[int]  # 1..3, Ⅲ most severe
+    start_m: Mapped[float] = mapped_column(Float)
+    end_m: Mapped[float] = mapped_column(Float)
+    criterion: Mapped[str | None] = mapped_column(String(10))  # GB 32167 Table 1 row
+    reason: Mapped[str | None]
+    identified_on: Mapped[dt.date | None] = mapped_column(Date)
+    geom: Mapped[Any] = _geom("MULTILINESTRING")
+    corridor: Mapped[Any] = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True))
+    __table_args__ = (
+        CheckConstraint("grade BETWEEN 1 AND 3", name="grade_range"),
+        CheckConstraint("end_m >= start_m", name="mileage_order"),
+    )
+
+
+class TailingsDam(DistrictRow, Base):
+    """Tailings pond, located by the toe of its starter dam."""
+
+    __tablename__ = "tailings_dams"
+    name: Mapped[str]
+    operator: Mapped[str | None]
+    credit_code: Mapped[str | None] = mapped_column(String(18))
+    total_storage_10k_m3: Mapped[float] = mapped_column(Float)  # 全库容, 万m³
+    dam_height_m: Mapped[float] = mapped_column(Float)
+    design_grade: Mapped[int | None]  # 等别 1..5
+    safety_degree: Mapped[str | None] = mapped_column(String(10))  # danger/risk/sick/normal
+    status: Mapped[str] = mapped_column(String(12))  # operating / stopped / closed
+    risk_level: Mapped[str] = mapped_column(String(10))
+    geom: Mapped[Any] = _geom("POINT")
+
+
+class Infrastructure(DistrictRow, Base):
+    """Roads, railways, rivers, water sources, stations and similar features."""
+
+    __tablename__ = "infrastructure"
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    subkind: Mapped[str | None] = mapped_column(String(30))
+    name: Mapped[str | None]
+    geom: Mapped[Any] = _geom("GEOMETRY")
+
+
+class RiskPoint(DistrictRow, Base):
+    """Major-risk point with the fields of the 4张清单 (standards.md §9)."""
+
+    __tablename__ = "risk_points"
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str]
+    category: Mapped[str] = mapped_column(String(20))
+    subcategory: Mapped[str | None]
+    entity_name: Mapped[str | None]
+    credit_code: Mapped[str | None] = mapped_column(String(18))
+    address: Mapped[str | None]
+    township: Mapped[str | None]
+    risk_level: Mapped[str] = mapped_column(String(10))
+    hazard: Mapped[str | None]
+    trigger: Mapped[str | None]
+    consequence: Mapped[str | None]
+    assessment_method: Mapped[str | None]
+    assessed_on: Mapped[dt.date | None] = mapped_column(Date)
+    population_exposed: Mapped[int | None]
+    # 防控清单
+    engineering_controls: Mapped[str | None]
+    management_controls: Mapped[str | None]
+    monitoring: Mapped[str | None]
+    inspection_frequency: Mapped[str | None]
+    reviewed_on: Mapped[dt.date | None] = mapped_column(Date)
+    residual_level: Mapped[str | None] = mapped_column(String(10))
+    # 责任清单
+    principal: Mapped[str | None]
+    principal_phone: Mapped[str | None] = mapped_column(String(40))
+    liaison: Mapped[str | None]
+    supervising_dept: Mapped[str | None]
+    grid_officer: Mapped[str | None]
+    responsibility_level: Mapped[str | None] = mapped_column(String(10))
+    listed: Mapped[str | None] = mapped_column(String(20))
+    # 应急清单
+    plan_name: Mapped[str | None]
+    plan_level: Mapped[str | None] = mapped_column(String(20))
+    plan_date: Mapped[dt.date | None] = mapped_column(Date)
+    last_drill_on: Mapped[dt.date | None] = mapped_column(Date)
+    rescue_team: Mapped[str | None]
+    supplies_depot: Mapped[str | None]
+    shelter: Mapped[str | None]
+    medical_point: Mapped[str | None]
+    alarm_targets: Mapped[str | None]
+    evacuation_radius_m: Mapped[float | None] = mapped_column(Float)
+    geom: Mapped[Any] = _geom("POINT")
+
+
+class HiddenHazard(DistrictRow, Base):
+    """Hidden hazard (隐患) with its rectification state and 挂牌督办 level."""
+
+    __tablename__ = "hidden_hazards"
+    code: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str]
+    risk_point_code: Mapped[str | None] = mapped_column(String(40))
+    enterprise_name: Mapped[str | None]
+    severity: Mapped[str] = mapped_column(String(10))  # major / general
+    found_on: Mapped[dt.date] = mapped_column(Date)
+    deadline: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20))  # open / rectifying / rectified / closed
+    supervision: Mapped[str | None] = mapped_column(String(20))  # 挂牌督办 level
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    geom: Mapped[Any] = _geom("POINT")
+
+
+class CheckRun(Base):
+    """One run of the geoprocessing checks and the rule-set version it used."""
+
+    __tablename__ = "check_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    finished_at: Mapped[dt.datetime | None]
+    rule_set_version: Mapped[str] = mapped_column(String(40))
+    scope_adcode: Mapped[str | None] = mapped_column(String(6))
+    actor: Mapped[str] = mapped_column(String(80))
+
+
+class CheckFinding(Timestamps, Base):
+    """A rule violation (or screen) found by a check run, with its remediation state."""
+
+    __tablename__ = "check_findings"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    adcode: Mapped[str] = mapped_column(ForeignKey("districts.adcode"), index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("check_runs.id", ondelete="SET NULL"))
+    rule_code: Mapped[str] = mapped_column(String(40), index=True)
+    clause: Mapped[str]
+    subject_type: Mapped[str] = mapped_column(String(30))
+    subject_key: Mapped[str] = mapped_column(String(80))
+    subject_name: Mapped[str | None]
+    object_type: Mapped[str] = mapped_column(String(30))
+    object_key: Mapped[str] = mapped_column(String(80))
+    object_name: Mapped[str | None]
+    measured_m: Mapped[float | None] = mapped_column(Float)
+    required_m: Mapped[float | None] = mapped_column(Float)
+    verdict: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), server_default="open")
+    first_found_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    last_found_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    resolved_at: Mapped[dt.datetime | None]
+    geom: Mapped[Any] = mapped_column(Geometry("GEOMETRY", srid=SRID, spatial_index=True))
+
+
+#: Importable layer name -> model class.
+LAYER_MODELS: dict[str, type[Base]] = {
+    "districts": District,
+    "enterprises": Enterprise,
+    "risk_contours": RiskContour,
+    "protection_targets": ProtectionTarget,
+    "buildings": Building,
+    "pipelines": Pipeline,
+    "hcas": HighConsequenceArea,
+    "tailings_dams": TailingsDam,
+    "infrastructure": Infrastructure,
+    "risk_points": RiskPoint,
+    "hidden_hazards": HiddenHazard,
+}

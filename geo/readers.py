@@ -1,0 +1,316 @@
+"""Read import files (XLSX, CSV, GeoPackage, Shapefile, GeoJSON, KML) into one raw table shape.
+
+Readers only read: they map headers to canonical field names, build geometry
+(from 经度/纬度 or a WKT column for spreadsheets) and report the file's CRS.
+Values stay as read; :mod:`geo.validate` checks and converts them.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from geo.crs import SourceCRS, crs_to_source
+from geo.errors import ReadError
+from geo.layer_specs import LayerSpec
+
+TABULAR = {".csv", ".txt", ".xlsx", ".xlsm"}
+VECTOR = {".gpkg", ".shp", ".geojson", ".json", ".kml", ".kmz", ".zip"}
+WKT_HEADERS = ("geometry", "wkt", "geom", "几何", "几何(wkt)", "空间信息")
+
+
+@dataclass
+class RawTable:
+    """A file's rows before validation.
+
+    Attributes
+    ----------
+    path : Path
+        The file read.
+    frame : DataFrame
+        Columns renamed to canonical field names where recognised.
+    geometry : ndarray of shapely geometries (None where missing)
+    row_labels : list of str
+        How to name each row in messages (spreadsheet row number or feature number).
+    file_crs : SourceCRS or None
+        CRS declared by the file, if any.
+    unknown_columns : list of str
+        Headers that match no field (kept in reject files, otherwise ignored).
+    encoding : str or None
+        Text encoding used (CSV, Shapefile).
+    """
+
+    path: Path
+    frame: pd.DataFrame
+    geometry: np.ndarray
+    row_labels: list[str]
+    file_crs: SourceCRS | None
+    unknown_columns: list[str] = field(default_factory=list)
+    encoding: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _norm(header: object) -> str:
+    text = str(header).strip()
+    text = re.sub(r"[（(][^）)]*[）)]\s*$", "", text)  # drop a trailing "(unit)"
+    text = re.sub(r"[\s*＊]+", "", text)  # required-field stars and spaces
+    return text.lower()
+
+
+def header_map(spec: LayerSpec, columns: list[str]) -> tuple[dict[str, str], list[str]]:
+    """Map a file's headers to field names of ``spec``.
+
+    Parameters
+    ----------
+    spec : LayerSpec
+        Target layer.
+    columns : list of str
+        Headers as found in the file.
+
+    Returns
+    -------
+    mapping : dict
+        Original header -> canonical field name.
+    unknown : list of str
+        Headers that match no field.
+    """
+    lookup: dict[str, str] = {}
+    for f in spec.fields:
+        for h in f.headers:
+            lookup.setdefault(_norm(h), f.name)
+    mapping: dict[str, str] = {}
+    unknown: list[str] = []
+    for col in columns:
+        name = lookup.get(_norm(col))
+        if name is not None and name not in mapping.values():
+            mapping[col] = name
+        else:
+            unknown.append(col)
+    return mapping, unknown
+
+
+def read_any(path: Path, spec: LayerSpec, *, layer_name: str | None = None) -> RawTable:
+    """Read ``path`` for layer ``spec``.
+
+    Parameters
+    ----------
+    path : Path
+        Import file.
+    spec : LayerSpec
+        Layer the file is meant to hold.
+    layer_name : str, optional
+        Layer inside a GeoPackage (default: the one named like ``spec`` or the only one).
+
+    Returns
+    -------
+    RawTable
+
+    Raises
+    ------
+    ReadError
+        Missing, empty, unreadable or non-spatial files, with the file named.
+    """
+    if not path.exists():
+        raise ReadError(f"{path}: 文件不存在 / file not found")
+    if path.stat().st_size == 0:
+        raise ReadError(f"{path}: 文件为空 / file is empty")
+    suffix = path.suffix.lower()
+    if suffix in TABULAR:
+        table = _read_tabular(path, spec)
+    elif suffix in VECTOR:
+        table = _read_vector(path, spec, layer_name)
+    else:
+        raise ReadError(
+            f"{path}: 不支持的文件类型 {suffix} / unsupported file type; use "
+            "xlsx, csv, gpkg, shp (or zipped shp), geojson, kml"
+        )
+    if table.frame.empty:
+        raise ReadError(f"{path}: 没有数据行 / no data rows")
+    return table
+
+
+def _decode_csv(path: Path) -> tuple[str, str]:
+    raw = path.read_bytes()
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(enc), enc
+        except UnicodeDecodeError:
+            continue
+    raise ReadError(f"{path}: 无法识别文本编码(应为 UTF-8 或 GBK) / cannot decode as UTF-8 or GBK")
+
+
+def _read_tabular(path: Path, spec: LayerSpec) -> RawTable:
+    encoding: str | None = None
+    try:
+        if path.suffix.lower() in (".csv", ".txt"):
+            from io import StringIO
+
+            text, encoding = _decode_csv(path)
+            if not text.strip():
+                raise ReadError(f"{path}: 文件为空 / file is empty")
+            df = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False, sep=None, engine="python")
+        else:
+            df = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl")
+    except ReadError:
+        raise
+    except Exception as exc:  # pandas raises many types for broken files
+        raise ReadError(f"{path}: 无法读取 / cannot read: {exc}") from exc
+    df = df.dropna(how="all")
+    df = df.loc[:, [c for c in df.columns if not str(c).startswith("Unnamed:")]]
+    mapping, unknown = header_map(spec, [str(c) for c in df.columns])
+    df.columns = [str(c) for c in df.columns]
+    df = df.rename(columns=mapping)
+    labels = [f"第{i + 2}行 / row {i + 2}" for i in range(len(df))]
+    wkt_col = next((c for c in unknown if _norm(c) in WKT_HEADERS), None)
+    if wkt_col is not None:
+        unknown.remove(wkt_col)
+        geoms = _parse_wkt(df[wkt_col].tolist())
+        df = df.drop(columns=[wkt_col])
+    elif "lon" in df.columns and "lat" in df.columns:
+        geoms = _points_from_lonlat(df["lon"].tolist(), df["lat"].tolist())
+    else:
+        raise ReadError(
+            f"{path}: 非空间数据，缺少“经度”“纬度”列或 WKT 几何列 / not spatial: "
+            "no 经度/纬度 (lon/lat) columns and no WKT geometry column"
+        )
+    return RawTable(path, df.reset_index(drop=True), geoms, labels, None, unknown, encoding)
+
+
+def _number(value: object) -> float | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    text = str(value).strip().replace("°", "")
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _points_from_lonlat(lons: list[object], lats: list[object]) -> np.ndarray:
+    out = np.empty(len(lons), dtype=object)
+    for i, (x, y) in enumerate(zip(lons, lats, strict=True)):
+        fx, fy = _number(x), _number(y)
+        out[i] = None if fx is None or fy is None else shapely.Point(fx, fy)
+    return out
+
+
+def _parse_wkt(values: list[object]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):
+        text = "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
+        try:
+            out[i] = shapely.from_wkt(text) if text else None
+        except shapely.errors.GEOSException:
+            out[i] = None
+    return out
+
+
+def _read_vector(path: Path, spec: LayerSpec, layer_name: str | None) -> RawTable:
+    if path.suffix.lower() in (".zip", ".kmz"):
+        with TemporaryDirectory() as tmp:
+            try:
+                with zipfile.ZipFile(path) as zf:
+                    zf.extractall(tmp)
+            except zipfile.BadZipFile as exc:
+                raise ReadError(f"{path}: 不是有效的 zip 文件 / not a valid zip: {exc}") from exc
+            inner = sorted(Path(tmp).rglob("*.shp")) + sorted(Path(tmp).rglob("*.kml"))
+            if not inner:
+                raise ReadError(f"{path}: 压缩包内没有 .shp 或 .kml / no .shp or .kml inside")
+            table = _read_vector(inner[0], spec, layer_name)
+            table.path = path
+            return table
+    layers = _list_layers(path)
+    if not layers:
+        raise ReadError(f"{path}: 文件中没有图层 / no layers in file")
+    chosen = _choose_layer(path, layers, spec, layer_name)
+    encoding = None
+    if path.suffix.lower() == ".shp":
+        encoding = _shapefile_encoding(path)
+    try:
+        gdf = pyogrio.read_dataframe(path, layer=chosen, encoding=encoding)
+    except Exception as exc:  # GDAL errors come in several types
+        raise ReadError(f"{path}: 无法读取 / cannot read: {exc}") from exc
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
+        raise ReadError(f"{path}: 图层 {chosen} 没有几何字段(非空间数据) / layer has no geometry (not spatial)")
+    attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    mapping, unknown = header_map(spec, [str(c) for c in attrs.columns])
+    attrs = attrs.rename(columns=mapping)
+    geoms = np.asarray(gdf.geometry.array, dtype=object)
+    labels = [f"要素{i + 1} / feature {i + 1}" for i in range(len(attrs))]
+    notes = []
+    if encoding:
+        notes.append(f"Shapefile 编码 / encoding: {encoding}")
+    return RawTable(path, attrs.reset_index(drop=True), geoms, labels, crs_to_source(gdf.crs),
+                    unknown, encoding, notes)
+
+
+def _list_layers(path: Path) -> list[tuple[str, str | None]]:
+    try:
+        return [(str(name), None if gtype is None else str(gtype))
+                for name, gtype in pyogrio.list_layers(path)]
+    except Exception as exc:
+        raise ReadError(f"{path}: 无法打开 / cannot open: {exc}") from exc
+
+
+def _choose_layer(path: Path, layers: list[tuple[str, str | None]], spec: LayerSpec,
+                  wanted: str | None) -> str:
+    names = [n for n, _ in layers]
+    for candidate in (wanted, spec.name, spec.zh, spec.en):
+        if candidate and candidate in names:
+            chosen = candidate
+            break
+    else:
+        if wanted:
+            raise ReadError(f"{path}: 没有图层 {wanted} / no layer {wanted}; layers: {', '.join(names)}")
+        spatial = [n for n, g in layers if g]
+        if len(layers) == 1:
+            chosen = names[0]
+        elif len(spatial) == 1:
+            chosen = spatial[0]
+        else:
+            raise ReadError(
+                f"{path}: 含多个图层，请用 --layer-name 指定 / several layers, choose one with "
+                f"--layer-name: {', '.join(names)}"
+            )
+    gtype = dict(layers)[chosen]
+    if gtype is None:
+        raise ReadError(f"{path}: 图层 {chosen} 没有几何字段(非空间数据) / layer has no geometry (not spatial)")
+    return chosen
+
+
+def _shapefile_encoding(path: Path) -> str:
+    """Honour .cpg; otherwise tell UTF-8 from GBK by decoding the .dbf text."""
+    cpg = path.with_suffix(".cpg")
+    if not cpg.exists():
+        cpg = path.with_suffix(".CPG")
+    if cpg.exists():
+        declared = cpg.read_text(encoding="ascii", errors="ignore").strip().upper()
+        aliases = {"936": "GBK", "CP936": "GBK", "GB2312": "GBK", "65001": "UTF-8", "UTF8": "UTF-8"}
+        return aliases.get(declared, declared or "UTF-8")
+    dbf = path.with_suffix(".dbf")
+    if not dbf.exists():
+        return "UTF-8"
+    data = dbf.read_bytes()
+    header_len = int.from_bytes(data[8:10], "little") if len(data) > 10 else 0
+    body = data[header_len:]
+    try:
+        body.decode("utf-8")
+        return "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        body.decode("gb18030")
+        return "GB18030"
+    except UnicodeDecodeError:
+        return "UTF-8"

@@ -1,0 +1,1 @@
+"""Risk classification, the 4张清单, templates and exports (no Dash imports here)."""

@@ -1,0 +1,60 @@
+"""Load the Kunming demo into a store: real district boundaries, then generated demo layers.
+
+Everything goes through the importer, so the demo meets the same validation as
+users' files. See ``data/README.md`` for what is real and what is generated.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import geopandas as gpd
+from sqlalchemy import Engine
+
+from geo import store
+from geo.importer import import_file, import_frame
+
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+DISTRICTS_FILE = DATA_DIR / "kunming_districts.geojson"
+
+#: Import order: districts first (others validate against them), then the layers.
+DEMO_LAYERS = ("enterprises", "risk_contours", "protection_targets", "buildings", "pipelines", "hcas",
+               "tailings_dams", "infrastructure", "risk_points", "hidden_hazards")
+
+
+def load_demo(engine: Engine, *, reset: bool = False,
+              progress: Callable[[str], object] | None = None) -> Iterator[str]:
+    """Import the demo districts and layers; yield one summary line per layer.
+
+    Parameters
+    ----------
+    engine : Engine
+        Target store (migrated).
+    reset : bool
+        Delete all layer rows first.
+    progress : callable, optional
+        Called with a message before each step (long steps show progress).
+
+    Yields
+    ------
+    str
+        Summary of each import.
+    """
+    from geo.demo import generate_demo
+
+    say = progress or (lambda _msg: None)
+    if reset:
+        store.clear_layers(engine)
+    say("导入行政区划 / importing districts …")
+    yield import_file(engine, "districts", DISTRICTS_FILE, actor="demo").summary()
+    districts = store.read_districts(engine)
+    t0 = time.perf_counter()
+    say("生成演示数据 / generating demo layers …")
+    layers = generate_demo(districts[["adcode", "name", "geometry"]])
+    say(f"  {time.perf_counter() - t0:.1f} s")
+    for i, name in enumerate(DEMO_LAYERS, 1):
+        gdf: gpd.GeoDataFrame = layers[name]
+        say(f"[{i}/{len(DEMO_LAYERS)}] {name}: {len(gdf)} …")
+        yield import_frame(engine, name, gdf, source_name=f"demo_{name}.gpkg").summary()

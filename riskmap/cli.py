@@ -1,0 +1,188 @@
+"""``riskmap`` command line: database, imports, templates, demo data and the dashboard server."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy import Engine
+
+from geo import embedded, schema, store
+from geo.config import Settings, load_settings
+from geo.errors import ImportValidationError, RiskMapError
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+def _engine(settings: Settings | None = None) -> Engine:
+    settings = settings or _settings()
+    engine = store.make_engine(store.engine_url(settings))
+    schema.upgrade(engine)
+    return engine
+
+
+@click.group()
+@click.version_option(package_name="riskmap")
+def main() -> None:
+    """RiskMap 安全风险一张图 — work-safety risk map on PostGIS."""
+
+
+@main.group()
+def db() -> None:
+    """Manage the database (the private embedded PostGIS unless RISKMAP_DATABASE_URL is set)."""
+
+
+@db.command("start")
+def db_start() -> None:
+    """Create (first time) and start the embedded PostGIS, and migrate the schema."""
+    settings = _settings()
+    engine = _engine(settings)
+    click.echo(f"{store.postgis_version(engine)} — schema {schema.current_revision(engine)}")
+    if not settings.database_url:
+        click.echo(f"embedded cluster: {settings.home / 'pgdata'}")
+
+
+@db.command("stop")
+def db_stop() -> None:
+    """Stop the embedded PostGIS server."""
+    settings = _settings()
+    if settings.database_url:
+        raise click.ClickException("RISKMAP_DATABASE_URL is set: the external database is not ours to stop")
+    cluster = embedded.cluster_for(settings.home, settings.pg_os_user)
+    click.echo("stopped" if embedded.stop(cluster) else "not running")
+
+
+@db.command("status")
+def db_status() -> None:
+    """Report the PostGIS version, schema revision and row counts per table."""
+    engine = _engine()
+    click.echo(store.postgis_version(engine))
+    click.echo(f"schema revision: {schema.current_revision(engine)} (head {schema.head_revision()})")
+    counts = store.row_counts(engine)
+    width = max(map(len, counts))
+    click.echo(f"{'table'.ljust(width)}  rows")
+    for name, n in counts.items():
+        click.echo(f"{name.ljust(width)}  {n:>6}")
+
+
+@db.command("url")
+def db_url() -> None:
+    """Print the SQLAlchemy URL of the database in use."""
+    click.echo(store.engine_url(_settings()))
+
+
+@main.command("import")
+@click.argument("layer")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--crs", help="Source CRS: EPSG:4326, EPSG:4490, EPSG:4491–4554, gcj02 or bd09.")
+@click.option("--skip-invalid", is_flag=True, help="Import valid rows; write rejected rows to a reject file.")
+@click.option("--reject-file", type=click.Path(path_type=Path), help="Where to write rejected rows.")
+@click.option("--layer-name", help="Layer inside a multi-layer GeoPackage.")
+@click.option("--lang", type=click.Choice(["zh", "en", "both"]), default="zh", show_default=True)
+@click.option("--actor", default=lambda: os.environ.get("USER", "cli"), show_default="$USER")
+def import_cmd(layer: str, path: Path, crs: str | None, skip_invalid: bool, reject_file: Path | None,
+               layer_name: str | None, lang: str, actor: str) -> None:
+    """Validate PATH and import it into LAYER (e.g. enterprises / 企业)."""
+    from geo.importer import import_file
+
+    settings = _settings()
+    engine = _engine(settings)
+    try:
+        report = import_file(engine, layer, path, crs=crs, skip_invalid=skip_invalid, reject_path=reject_file,
+                             layer_name=layer_name, actor=actor, tolerance_m=settings.district_tolerance_m)
+    except ImportValidationError as exc:
+        for issue in exc.issues:
+            click.echo(issue.text(lang), err=True)
+        raise click.ClickException(str(exc)) from exc
+    for issue in report.issues:
+        if issue.severity == "warning" or skip_invalid:
+            click.echo(issue.text(lang), err=True)
+    for note in report.notes:
+        click.echo(note)
+    click.echo(report.summary(lang))
+
+
+@main.command("template")
+@click.argument("layers", nargs=-1)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("templates"), show_default=True)
+def template_cmd(layers: tuple[str, ...], out_dir: Path) -> None:
+    """Write XLSX import templates (Chinese headers, units, allowed values, example row)."""
+    from layers.templates import write_templates
+
+    for path in write_templates(out_dir, list(layers) or None):
+        click.echo(str(path))
+
+
+@main.command("dictionary")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("docs/data-dictionary.md"), show_default=True)
+@click.option("--check", is_flag=True, help="Fail if the file differs from what would be written.")
+def dictionary_cmd(out: Path, check: bool) -> None:
+    """Write the data dictionary (every layer and field, unit and source clause)."""
+    from layers.dictionary import render_dictionary
+
+    text = render_dictionary()
+    if check:
+        if not out.exists() or out.read_text(encoding="utf-8") != text:
+            raise click.ClickException(f"{out} is out of date: run `riskmap dictionary`")
+        click.echo(f"{out} is up to date")
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    click.echo(str(out))
+
+
+@main.command("demo")
+@click.option("--reset", is_flag=True, help="Delete all layer rows first.")
+def demo_cmd(reset: bool) -> None:
+    """Load the Kunming demo: real district boundaries plus generated demo layers."""
+    from layers.demo_load import load_demo
+
+    engine = _engine()
+    for line in load_demo(engine, reset=reset, progress=click.echo):
+        click.echo(line)
+
+
+@main.command("serve")
+@click.option("--host", default=lambda: os.environ.get("RISKMAP_HOST", "127.0.0.1"), show_default="127.0.0.1")
+@click.option("--port", default=lambda: int(os.environ.get("RISKMAP_PORT", "8050")), show_default="8050")
+@click.option("--workers", default=2, show_default=True)
+def serve_cmd(host: str, port: int, workers: int) -> None:
+    """Serve the dashboard with gunicorn (production WSGI server)."""
+    engine = _engine()
+    engine.dispose()
+    args = [
+        sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
+        "--timeout", "120", "--access-logfile", "-", "dashboard.wsgi:server",
+    ]
+    click.echo(f"RiskMap dashboard: http://{host}:{port}/")
+    os.execv(sys.executable, args)
+
+
+@main.command("up")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8050, show_default=True)
+@click.pass_context
+def up_cmd(ctx: click.Context, host: str, port: int) -> None:
+    """Run the main job: start PostGIS, load the demo if the store is empty, serve the dashboard."""
+    engine = _engine()
+    if store.row_counts(engine)["districts"] == 0:
+        ctx.invoke(demo_cmd, reset=False)
+    engine.dispose()
+    ctx.invoke(serve_cmd, host=host, port=port, workers=2)
+
+
+def run() -> None:
+    """Entry point that turns RiskMap errors into clean messages."""
+    try:
+        main(standalone_mode=True)
+    except RiskMapError as exc:
+        click.echo(f"错误 / error: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    run()

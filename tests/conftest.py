@@ -1,0 +1,114 @@
+"""Test fixtures: a real private PostGIS cluster for the session, a fresh database per test.
+
+Database and browser tests never skip: a missing PostGIS or Chromium is a failure.
+Any skipped test fails the run in CI (CI=true).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from geo import embedded, schema, store
+from geo.importer import import_file
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+DISTRICTS = ROOT / "data" / "kunming_districts.geojson"
+ARTIFACTS = ROOT / "artifacts"
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[embedded.Cluster]:
+    """A private PostGIS cluster in a temporary folder, stopped and removed afterwards."""
+    home = Path(tempfile.mkdtemp(prefix="rmtest-", dir="/tmp"))
+    home.chmod(0o755)
+    cluster = embedded.cluster_for(home / "pg")
+    embedded.start(cluster)
+    try:
+        yield cluster
+    finally:
+        embedded.stop(cluster)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def template_db(pg_cluster: embedded.Cluster) -> str:
+    """Name of a migrated database holding the 14 Kunming districts, used as a template."""
+    name = "rm_template"
+    embedded.drop_database(pg_cluster, name)
+    embedded.create_database(pg_cluster, name)
+    engine = store.make_engine(pg_cluster.url(name))
+    schema.upgrade(engine)
+    import_file(engine, "districts", DISTRICTS, actor="test")
+    engine.dispose()
+    return name
+
+
+def _fresh(cluster: embedded.Cluster, template: str | None) -> tuple[str, Engine]:
+    name = f"t_{os.getpid()}_{next(_counter)}"
+    embedded.drop_database(cluster, name)
+    embedded.create_database(cluster, name, template=template)
+    return name, store.make_engine(cluster.url(name))
+
+
+@pytest.fixture
+def engine(pg_cluster: embedded.Cluster, template_db: str) -> Iterator[Engine]:
+    """A fresh, migrated database with the Kunming districts, dropped after the test."""
+    name, eng = _fresh(pg_cluster, template_db)
+    try:
+        yield eng
+    finally:
+        eng.dispose()
+        embedded.drop_database(pg_cluster, name)
+
+
+@pytest.fixture
+def empty_engine(pg_cluster: embedded.Cluster) -> Iterator[Engine]:
+    """A fresh database with nothing in it (not even PostGIS)."""
+    name, eng = _fresh(pg_cluster, None)
+    try:
+        yield eng
+    finally:
+        eng.dispose()
+        embedded.drop_database(pg_cluster, name)
+
+
+@pytest.fixture(scope="session")
+def demo_db(pg_cluster: embedded.Cluster, template_db: str) -> str:
+    """URL of a database with the full Kunming demo loaded (shared; do not modify)."""
+    from layers.demo_load import load_demo
+
+    name = "rm_demo"
+    embedded.drop_database(pg_cluster, name)
+    embedded.create_database(pg_cluster, name, template=template_db)
+    eng = store.make_engine(pg_cluster.url(name))
+    for _line in load_demo(eng):
+        pass
+    eng.dispose()
+    return pg_cluster.url(name)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Folder for screenshots and other files a person may want to look at after the run."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI a skipped test means something was not tested: fail the run."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if os.environ.get("CI") and skipped:
+        if reporter:
+            reporter.write_line(f"CI: {len(skipped)} skipped test(s) count as failures", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
