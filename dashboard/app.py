@@ -50,7 +50,8 @@ def page_content(engine: Engine, lang: str) -> list[Any]:
                                config={"displaylogo": False}), className="map-panel"),
             html.Div(dash_table.DataTable(  # type: ignore[attr-defined]
                 id=ids.DISTRICT_TABLE, data=table.to_dict("records"), columns=columns,
-                sort_action="native", style_cell={"fontFamily": "inherit", "padding": "4px 8px"},
+                sort_action="native",
+                style_cell={"fontFamily": "inherit", "padding": "4px 8px", "textAlign": "left"},
                 style_header={"fontWeight": "bold"}, page_size=20,
             ), className="side-panel"),
         ], className="main-row"),

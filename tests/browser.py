@@ -1,0 +1,106 @@
+"""Helpers for browser tests: serve the app with gunicorn and drive Debian's headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlparse
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def served_app(database_url: str, *, workers: int = 1) -> Iterator[str]:
+    """Run the dashboard under gunicorn on a free loopback port; yield its base URL."""
+    port = free_port()
+    env = dict(os.environ, RISKMAP_DATABASE_URL=database_url)
+    log = tempfile.NamedTemporaryFile(prefix="gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+         "--timeout", "120", "dashboard.wsgi:server"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/", timeout=5) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not come up:\n" + Path(log.name).read_text(errors="replace"))
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        Path(log.name).unlink(missing_ok=True)
+
+
+def chromium(width: int = 1600, height: int = 1000) -> webdriver.Chrome:
+    """Headless Debian Chromium with logging of console messages and network requests."""
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        raise RuntimeError("chromium and chromium-driver are required (./run.sh installs them)")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--lang=zh-CN",
+                f"--window-size={width},{height}", f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-')}"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    return webdriver.Chrome(options=opts, service=Service(CHROMEDRIVER))
+
+
+def requested_urls(driver: webdriver.Chrome) -> list[str]:
+    """URLs the page requested so far (from the DevTools performance log)."""
+    urls = []
+    for entry in driver.get_log("performance"):
+        msg = json.loads(entry["message"])["message"]
+        if msg.get("method") == "Network.requestWillBeSent":
+            urls.append(msg["params"]["request"]["url"])
+    return urls
+
+
+def foreign_requests(urls: list[str]) -> list[str]:
+    """Requests that would leave the machine (anything but loopback, data: and blob:)."""
+    out = []
+    for url in urls:
+        parsed = urlparse(url)
+        if parsed.scheme in ("data", "blob", "about", "chrome", "chrome-extension"):
+            continue
+        if parsed.hostname not in LOCAL_HOSTS:
+            out.append(url)
+    return out
+
+
+def console_errors(driver: webdriver.Chrome) -> list[str]:
+    """Console messages of level SEVERE."""
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
