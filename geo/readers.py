@@ -326,6 +326,6 @@ def _shapefile_encoding(path: Path) -> str:
         pass
     try:
         body.decode("gb18030")
-        return "UTF-8"
+        return "GB18030"
     except UnicodeDecodeError:
         return "UTF-8"

@@ -421,7 +421,7 @@ def _check_geometries(raw: RawTable, spec: LayerSpec, rows: list[_Row]) -> list[
             out.append(None)
             continue
         if shapely.has_z(geom):
-            pass  # KML and survey files carry altitudes; storage is 2D
+            geom = shapely.force_2d(geom)  # KML and survey files carry altitudes; storage is 2D
         if spec.geometry == "polygon" and geom.geom_type == "Polygon":
             geom = shapely.MultiPolygon([geom])
         if spec.geometry == "line" and geom.geom_type == "LineString":
@@ -493,7 +493,7 @@ def _check_duplicates(records: list[dict[str, Any]], rows: list[_Row], spec: Lay
         key = record_key(spec, rec)
         if key is None:
             continue
-        if False:
+        if key in seen:
             first = rows[seen[key]].label
             rows[i].error(names, f"键值“{key}”重复(与{first}相同)", f"duplicate key {key!r} (same as {first})")
         else:

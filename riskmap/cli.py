@@ -98,6 +98,8 @@ def import_cmd(layer: str, path: Path, crs: str | None, skip_invalid: bool, reje
         for issue in exc.issues:
             click.echo(issue.text(lang), err=True)
         raise click.ClickException(str(exc)) from exc
+    except RiskMapError as exc:  # unreadable file, bad CRS...
+        raise click.ClickException(str(exc)) from exc
     for issue in report.issues:
         if issue.severity == "warning" or skip_invalid:
             click.echo(issue.text(lang), err=True)
