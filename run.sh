@@ -6,7 +6,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
 VENV="$ROOT/.venv"
-APT_PACKAGES=(postgresql-15 postgresql-15-postgis-3 gdal-bin chromium chromium-driver fonts-noto-cjk poppler-utils)
+APT_PACKAGES=(postgresql-15-postgis-3 gdal-bin chromium chromium-driver fonts-noto-cjk poppler-utils)
 
 say() { printf '\033[1;34m[riskmap]\033[0m %s\n' "$*"; }
 
@@ -15,7 +15,8 @@ need_system() {
   command -v ogrinfo >/dev/null || return 0
   command -v pdftoppm >/dev/null || return 0
   [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || return 0
-  fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || return 0
+  # (no `grep -q` here: it closes the pipe early and pipefail would report a failure)
+  [ "$(fc-list 2>/dev/null | grep -ci 'Noto Sans CJK')" -gt 0 ] || return 0
   return 1
 }
 
@@ -25,7 +26,7 @@ install_system() {
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${APT_PACKAGES[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends --no-upgrade "${APT_PACKAGES[@]}" >/dev/null
   fi
 }
 

@@ -29,6 +29,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -223,6 +224,10 @@ class HighConsequenceArea(DistrictRow, Base):
     criterion: Mapped[str | None] = mapped_column(String(20))  # GB 32167 Table 1 row
     reason: Mapped[str | None]
     identified_on: Mapped[dt.date | None] = mapped_column(Date)
+    origin: Mapped[str] = mapped_column(String(20), server_default="declared")  # declared / identified
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("check_runs.id", ondelete="SET NULL"))
+    impact_radius_m: Mapped[float | None] = mapped_column(Float)
+    trigger_keys: Mapped[str | None]
     geom: Mapped[Any] = _geom("MULTILINESTRING")
     corridor: Mapped[Any] = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True))
     __table_args__ = (
@@ -352,11 +357,21 @@ class CheckFinding(Timestamps, Base):
     measured_m: Mapped[float | None] = mapped_column(Float)
     required_m: Mapped[float | None] = mapped_column(Float)
     verdict: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str | None]
+    rule_set_version: Mapped[str | None] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20), server_default="open")
     first_found_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
     last_found_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
     resolved_at: Mapped[dt.datetime | None]
     geom: Mapped[Any] = mapped_column(Geometry("GEOMETRY", srid=SRID, spatial_index=True))
+    __table_args__ = (
+        # one row per (rule, subject, object): re-runs update it, so its history survives
+        UniqueConstraint("rule_code", "subject_type", "subject_key", "object_type", "object_key",
+                         name="uq_check_findings_identity"),
+        CheckConstraint(
+            "status IN ('open', 'in_remediation', 'accepted', 'closed', 'resolved')", name="status_values"
+        ),
+    )
 
 
 #: Importable layer name -> model class.
