@@ -108,6 +108,97 @@ def import_cmd(layer: str, path: Path, crs: str | None, skip_invalid: bool, reje
     click.echo(report.summary(lang))
 
 
+@main.command("check")
+@click.option("--district", help="Only this district (adcode), e.g. 530181.")
+@click.option("--rules", "rule_codes", help="Comma-separated rule codes, e.g. PIPE_OCCUPY,ESD_DECLARED.")
+@click.option("--family", "families", multiple=True, help="safety_distance, pipeline, hca or tailings.")
+@click.option("--input", "input_path", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="Run on a GeoPackage of layers (named as in the data dictionary) instead of the database.")
+@click.option("--output", type=click.Path(path_type=Path), help="Write findings (and identified HCAs) here.")
+@click.option("--as-of", help="Reference date for date rules (YYYY-MM-DD; default today).")
+@click.option("--actor", default=lambda: os.environ.get("USER", "cli"), show_default="$USER")
+def check_cmd(district: str | None, rule_codes: str | None, families: tuple[str, ...], input_path: Path | None,
+              output: Path | None, as_of: str | None, actor: str) -> None:
+    """Run the setback, pipeline, HCA and tailings checks and print counts per rule and verdict."""
+    import datetime as dt
+
+    from geo.checks.ruleset import load_ruleset
+    from geo.checks.runner import run_checks, summary_table
+    from geo.checks.sources import bundle_from_file, bundle_from_store
+
+    rules = load_ruleset()
+    codes = [c.strip() for c in rule_codes.split(",")] if rule_codes else None
+    when = dt.date.fromisoformat(as_of) if as_of else None
+    if input_path is not None:
+        bundle = bundle_from_file(input_path)
+        engine = None
+    else:
+        engine = _engine()
+        bundle = bundle_from_store(engine, district)
+    try:
+        result = run_checks(bundle, rules, families=families or None, rule_codes=codes, as_of=when,
+                            progress=lambda m: click.echo(m, err=True))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if engine is not None:
+        run_id = store.save_check_run(engine, findings=result.findings, hca_segments=result.hca_segments,
+                                      rule_set_version=result.rule_set_version, rules_run=result.rules_run,
+                                      scope_adcode=district, actor=actor)
+        click.echo(f"run {run_id}, rule set {result.rule_set_version}")
+    if output is not None:
+        from geo.checks.output import write_findings
+
+        write_findings(result, output)
+        click.echo(f"written: {output}")
+    table = summary_table(result.findings, rules)
+    click.echo(table.to_string(index=False))
+    click.echo(f"total findings: {len(result.findings)}")
+
+
+@main.command("precheck")
+@click.option("--lon", type=float, help="Longitude of a point site (CGCS2000/WGS84).")
+@click.option("--lat", type=float, help="Latitude of a point site.")
+@click.option("--wkt", help="Site as WKT (lon/lat), e.g. a parcel polygon.")
+@click.option("--use", "use", required=True, help="Intended use: 学校, 医院, 住宅, 幼儿园… or a type code.")
+@click.option("--population", type=int)
+@click.option("--households", type=int)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--actor", default=lambda: os.environ.get("USER", "cli"), show_default="$USER")
+def precheck_cmd(lon: float | None, lat: float | None, wkt: str | None, use: str, population: int | None,
+                 households: int | None, lang: str, actor: str) -> None:
+    """Pre-check a proposed site: advise against / no objection, with every reason and clause."""
+    import shapely
+
+    from geo.checks.site import precheck_site
+    from geo.checks.sources import bundle_near
+
+    if wkt:
+        try:
+            site = shapely.from_wkt(wkt)
+        except shapely.errors.GEOSException as exc:
+            raise click.ClickException(f"WKT 无效 / invalid WKT: {exc}") from exc
+    elif lon is not None and lat is not None:
+        site = shapely.Point(lon, lat)
+    else:
+        raise click.ClickException("请给出 --lon/--lat 或 --wkt / give --lon/--lat or --wkt")
+    engine = _engine()
+    try:
+        verdict = precheck_site(bundle_near(engine, site), site, use, population=population, households=households)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    with engine.begin() as conn:
+        store.audit(conn, actor=actor, action="precheck", target=shapely.to_wkt(site, rounding_precision=6),
+                    details={"use": verdict.use, "verdict": verdict.verdict, "reasons": len(verdict.reasons)})
+    label = verdict.label_zh if lang == "zh" else verdict.label_en
+    click.echo(f"{label} ({verdict.verdict}); use {verdict.use}, GB 36894 class {verdict.gb36894_class}")
+    for r in verdict.reasons.itertuples():
+        dist = f"{r.measured_m:.1f} m / {r.required_m:g} m" if r.measured_m == r.measured_m and r.measured_m \
+            is not None and r.required_m == r.required_m and r.required_m is not None else ""
+        click.echo(f"- [{r.rule_code}] {r.clause} | {r.subject_type}:{r.subject_name} | {dist} | {r.detail}")
+    for note in verdict.notes:
+        click.echo(f"  note: {note}")
+
+
 @main.command("template")
 @click.argument("layers", nargs=-1)
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("templates"), show_default=True)

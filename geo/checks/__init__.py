@@ -1,0 +1,23 @@
+"""Geoprocessing checks: setbacks, pipeline encroachment, HCAs, tailings and the site pre-check.
+
+How a rule family is written (read this before adding one):
+
+- A family is a pure function ``check_<family>(bundle, rules) -> GeoDataFrame`` of findings. It
+  takes a :class:`~geo.checks.bundle.Bundle` (layers in EPSG:4490 with ``key``, ``adcode`` and the
+  stored columns; ``bundle.metric(layer)`` is the same layer in the CGCS2000 Gauss-Krüger zone
+  ``bundle.metric_epsg``) and a :class:`~geo.checks.ruleset.RuleSet`. No SQL, no Dash, no I/O, so the
+  same code runs on the database (``sources.bundle_from_store``) and on files (``sources.bundle_from_file``).
+- All distances are metres in ``bundle.metric(...)``; never in degrees or Web Mercator.
+- Every threshold, lookup and grade comes from the rule (``geo/rules/checks.yaml``: ``threshold_m``,
+  ``inclusive``, ``params``); nothing that the YAML holds is hard-coded. ``Rule.hit(d)`` applies the
+  threshold with its inclusivity.
+- Each finding is built with :func:`~geo.checks.findings.finding` (rule code and clause copied from
+  the rule; subject = hazard source, object = exposed feature, by layer name, key and name; measured
+  and required metres; verdict; the object's adcode; a geometry that shows it, e.g. the shortest
+  line; ``detail`` in Chinese then English after " / "), and returned via ``findings_frame``.
+- Candidate pairs come from spatial indexes (``sindex.query(..., predicate="dwithin", distance=d)``),
+  never from all-pairs loops: city runs are benchmarked on 500,000 buildings.
+- Tests: tiny geometries built in code around thresholds (4.8 / 5.0 / 5.2 m) in more than one
+  Gauss-Krüger zone, plus a run on the demo database (``demo_db`` fixture in tests/conftest.py,
+  marked ``postgis``). Code must pass ruff and mypy (pyproject.toml) with numpydoc docstrings.
+"""

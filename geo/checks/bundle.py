@@ -1,0 +1,54 @@
+"""The layers a check run works on, in storage CRS and in the metric Gauss-Krüger zone of the area."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.crs import gk_zone_epsg
+
+#: Layers a check may read. Missing layers are empty frames.
+LAYERS = ("districts", "enterprises", "risk_contours", "protection_targets", "buildings", "pipelines",
+          "hcas", "tailings_dams", "infrastructure", "risk_points", "hidden_hazards")
+
+
+@dataclass
+class Bundle:
+    """Input layers for a check run.
+
+    Every frame is in EPSG:4490 with canonical column names (as stored), including
+    ``key`` (natural key), ``adcode`` (or ``adcodes`` for pipelines) and ``name``
+    where the layer has one. ``metric_epsg`` is the CGCS2000 3-degree Gauss-Krüger
+    CM zone used for every distance, chosen from the data's centre unless given.
+    """
+
+    frames: dict[str, gpd.GeoDataFrame]
+    metric_epsg: int | None = None
+    _metric: dict[str, gpd.GeoDataFrame] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for name in LAYERS:
+            if name not in self.frames or self.frames[name] is None:
+                self.frames[name] = gpd.GeoDataFrame({"key": pd.Series(dtype=str)}, geometry=[], crs=4490)
+        if self.metric_epsg is None:
+            self.metric_epsg = self._pick_zone()
+
+    def _pick_zone(self) -> int:
+        bounds = [f.total_bounds for f in self.frames.values() if len(f)]
+        if not bounds:
+            return gk_zone_epsg(102.7)
+        minx = min(b[0] for b in bounds)
+        maxx = max(b[2] for b in bounds)
+        return gk_zone_epsg((minx + maxx) / 2)
+
+    def __getitem__(self, layer: str) -> gpd.GeoDataFrame:
+        """Layer ``layer`` in EPSG:4490."""
+        return self.frames[layer]
+
+    def metric(self, layer: str) -> gpd.GeoDataFrame:
+        """Layer ``layer`` projected to the metric Gauss-Krüger zone (cached)."""
+        if layer not in self._metric:
+            self._metric[layer] = self.frames[layer].to_crs(self.metric_epsg)
+        return self._metric[layer]

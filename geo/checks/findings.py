@@ -1,0 +1,70 @@
+"""The shape of check findings: one row per (rule, subject, object), with the rule's clause and distances."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.checks.ruleset import Rule
+
+#: Columns of a findings frame (plus ``geometry`` in EPSG:4490).
+COLUMNS = ("rule_code", "clause", "subject_type", "subject_key", "subject_name", "object_type", "object_key",
+           "object_name", "measured_m", "required_m", "verdict", "adcode", "detail")
+
+#: Verdicts. ``violation``: the rule is broken; ``permit``: works there need a permit;
+#: ``screen``: a pre-screen hit to be confirmed (e.g. radial 头顶库 screen); ``inventory``: a recorded
+#: fact (e.g. a crossing); ``hca``: an identified high-consequence-area segment; ``overdue``: a date rule.
+VERDICTS = ("violation", "permit", "screen", "inventory", "hca", "overdue")
+
+
+def finding(rule: Rule, *, subject_type: str, subject_key: str, subject_name: str | None,
+            object_type: str, object_key: str, object_name: str | None, measured_m: float | None,
+            required_m: float | None, verdict: str, adcode: str | None, geometry: Any,
+            detail: str = "") -> dict[str, Any]:
+    """Build one finding record (geometry in EPSG:4490) citing ``rule``'s clause.
+
+    Parameters
+    ----------
+    rule : Rule
+        The rule found broken; its code and clause are copied.
+    subject_type, subject_key, subject_name : str
+        The source of the hazard (enterprise, pipeline, tailings pond…), by layer name and key.
+    object_type, object_key, object_name : str
+        The exposed feature (protection target, building, road…).
+    measured_m, required_m : float or None
+        Measured and required distance in metres.
+    verdict : str
+        One of :data:`VERDICTS`.
+    adcode : str or None
+        District the finding belongs to (normally the object's).
+    geometry : shapely geometry
+        What shows the finding on a map, e.g. the shortest line.
+    detail : str
+        Extra explanation (Chinese first).
+
+    Returns
+    -------
+    dict
+    """
+    if verdict not in VERDICTS:
+        raise ValueError(f"unknown verdict {verdict!r}")
+    return {
+        "rule_code": rule.code, "clause": rule.clause, "subject_type": subject_type,
+        "subject_key": str(subject_key), "subject_name": subject_name, "object_type": object_type,
+        "object_key": str(object_key), "object_name": object_name,
+        "measured_m": None if measured_m is None else round(float(measured_m), 2),
+        "required_m": None if required_m is None else float(required_m),
+        "verdict": verdict, "adcode": adcode, "detail": detail, "geometry": geometry,
+    }
+
+
+def findings_frame(records: Iterable[Mapping[str, Any]]) -> gpd.GeoDataFrame:
+    """Make a findings GeoDataFrame (EPSG:4490) from finding records; empty input gives an empty frame."""
+    rows = list(records)
+    if not rows:
+        return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in COLUMNS}, geometry=[], crs=4490)
+    df = pd.DataFrame(rows)
+    return gpd.GeoDataFrame(df[list(COLUMNS)], geometry=df["geometry"].tolist(), crs=4490)

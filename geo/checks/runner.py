@@ -1,0 +1,140 @@
+"""Run the check families over a bundle and summarise the findings (no I/O here)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.checks.bundle import Bundle
+from geo.checks.findings import findings_frame
+from geo.checks.ruleset import RuleSet, load_ruleset
+
+#: Families in the order they run.
+FAMILIES = ("safety_distance", "pipeline", "hca", "tailings")
+
+
+@dataclass
+class CheckResult:
+    """Findings of one run, identified HCA segments, the rule-set version and timings."""
+
+    findings: gpd.GeoDataFrame
+    hca_segments: gpd.GeoDataFrame | None
+    rule_set_version: str
+    rules_run: list[str]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _family(name: str, bundle: Bundle, rules: RuleSet, as_of: dt.date,
+            dem: object | None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+    if name == "safety_distance":
+        from geo.checks.safety_distance import check_safety_distances
+
+        return check_safety_distances(bundle, rules), None
+    if name == "pipeline":
+        from geo.checks.pipeline import check_pipelines
+
+        return check_pipelines(bundle, rules), None
+    if name == "hca":
+        from geo.checks.hca import check_hcas, identify_hcas
+
+        return check_hcas(bundle, rules, as_of=as_of), identify_hcas(bundle, rules)
+    if name == "tailings":
+        from geo.checks.tailings import check_tailings
+
+        return check_tailings(bundle, rules, dem=dem), None  # type: ignore[arg-type]
+    raise ValueError(f"unknown check family {name!r}; known: {', '.join(FAMILIES)}")
+
+
+def run_checks(
+    bundle: Bundle,
+    rules: RuleSet | None = None,
+    *,
+    families: Sequence[str] | None = None,
+    rule_codes: Sequence[str] | None = None,
+    as_of: dt.date | None = None,
+    dem: object | None = None,
+    progress: Callable[[str], object] | None = None,
+) -> CheckResult:
+    """Run check families over ``bundle``.
+
+    Parameters
+    ----------
+    bundle : Bundle
+        Input layers.
+    rules : RuleSet, optional
+        Rule set (default: ``geo/rules/checks.yaml``).
+    families : sequence of str, optional
+        Families to run (default: all of :data:`FAMILIES`).
+    rule_codes : sequence of str, optional
+        Keep only findings of these rules (their families are run).
+    as_of : date, optional
+        Reference date for date rules (default: today).
+    dem : DemGrid, optional
+        Elevation grid for the 头顶库 flow path.
+    progress : callable, optional
+        Called with a message as each family starts and ends.
+
+    Returns
+    -------
+    CheckResult
+    """
+    rules = rules or load_ruleset()
+    say = progress or (lambda _m: None)
+    wanted = list(families or FAMILIES)
+    if rule_codes:
+        unknown = [c for c in rule_codes if c not in rules.rules]
+        if unknown:
+            raise ValueError(f"unknown rule codes {unknown}; known: {', '.join(rules.rules)}")
+        wanted = [f for f in FAMILIES if any(rules[c].family == f for c in rule_codes)]
+    parts, segments, timings = [], None, {}
+    for i, name in enumerate(wanted, 1):
+        say(f"[{i}/{len(wanted)}] {name} …")
+        t0 = time.perf_counter()
+        found, segs = _family(name, bundle, rules, as_of or dt.date.today(), dem)
+        timings[name] = time.perf_counter() - t0
+        say(f"[{i}/{len(wanted)}] {name}: {len(found)} findings, {timings[name]:.2f} s")
+        parts.append(found)
+        if segs is not None:
+            segments = segs
+    nonempty = [p for p in parts if len(p)]
+    findings = (gpd.GeoDataFrame(pd.concat(nonempty, ignore_index=True), crs=4490) if nonempty
+                else findings_frame([]))
+    run_rules = [r.code for f in wanted for r in rules.family(f)]
+    if rule_codes:
+        findings = findings[findings["rule_code"].isin(rule_codes)].reset_index(drop=True)
+        run_rules = list(rule_codes)
+    return CheckResult(findings, segments, rules.version, run_rules, timings)
+
+
+def summary_table(findings: pd.DataFrame, rules: RuleSet | None = None) -> pd.DataFrame:
+    """Count findings per rule and verdict, with the rule's clause and name.
+
+    Parameters
+    ----------
+    findings : DataFrame
+        Findings (as returned by :func:`run_checks`).
+    rules : RuleSet, optional
+        For names of rules without findings (they get a zero row).
+
+    Returns
+    -------
+    DataFrame
+        Columns rule_code, name, clause, verdict, count.
+    """
+    rules = rules or load_ruleset()
+    rows = []
+    counts = findings.groupby(["rule_code", "verdict"]).size() if len(findings) else pd.Series(dtype=int)
+    for code, rule in rules.rules.items():
+        verdicts = counts[code] if len(counts) and code in counts.index.get_level_values(0) else None
+        if verdicts is None:
+            rows.append({"rule_code": code, "name": rule.zh, "clause": rule.clause, "verdict": "-", "count": 0})
+            continue
+        for verdict, n in pd.Series(verdicts).items():
+            rows.append({"rule_code": code, "name": rule.zh, "clause": rule.clause, "verdict": verdict,
+                         "count": int(n)})
+    return pd.DataFrame(rows, columns=["rule_code", "name", "clause", "verdict", "count"])

@@ -1,0 +1,181 @@
+"""Site pre-check: "may we put a school here?" — the planner's question, answered with every reason.
+
+The proposed site is added to a small bundle of nearby layers as if it already
+existed (as a protection target of its intended use and as a building), then the
+ordinary rule families run; every finding that involves the site is a reason.
+So the pre-check applies exactly the rules, thresholds and clauses of the
+register, like the UK HSE's PADHI does with its zones, under Chinese rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from geo.checks.bundle import LAYERS, Bundle
+from geo.checks.ruleset import RuleSet, load_ruleset
+from geo.checks.runner import run_checks
+from geo.layer_specs import PT_TYPES
+from geo.rules import protection_target_class
+
+SITE_KEY = "SITE"
+#: How far around the site hazards are gathered (m); larger than any rule's reach.
+REACH_M = 5000.0
+#: Building use recorded for the site, by intended use.
+_BUILDING_USE = {"residential": "residential", "commercial": "commercial", "hotel": "commercial",
+                 "office": "commercial", "factory": "industrial"}
+ADVISE_AGAINST, NO_OBJECTION = "advise_against", "no_objection"
+
+
+@dataclass
+class SiteVerdict:
+    """Result of a site pre-check."""
+
+    verdict: str
+    use: str
+    gb36894_class: str
+    reasons: gpd.GeoDataFrame
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def label_zh(self) -> str:
+        """Chinese verdict label."""
+        return "不建议(存在限制)" if self.verdict == ADVISE_AGAINST else "无异议"
+
+    @property
+    def label_en(self) -> str:
+        """English verdict label."""
+        return "Advise against" if self.verdict == ADVISE_AGAINST else "No objection"
+
+
+def site_use(use: str) -> str:
+    """Normalise an intended use (code or Chinese label, e.g. ``"学校"``) to a protection-target type.
+
+    Examples
+    --------
+    >>> site_use("学校")
+    'school'
+    >>> site_use("hospital")
+    'hospital'
+    """
+    for code, labels in PT_TYPES.items():
+        if use == code or use in labels:
+            return code
+    raise ValueError(f"未知用途 / unknown use {use!r}; use one of: {', '.join(PT_TYPES)}")
+
+
+def site_bundle(base: Bundle, site: shapely.Geometry, use: str, *, population: int | None = None,
+                households: int | None = None) -> Bundle:
+    """Bundle of ``base`` layers near ``site`` plus the site as a protection target and a building.
+
+    Parameters
+    ----------
+    base : Bundle
+        Layers to draw from (EPSG:4490).
+    site : shapely.Geometry
+        Point or polygon of the proposed development (EPSG:4490).
+    use : str
+        Protection-target type code.
+    population, households : int, optional
+        Expected occupancy (drives the GB 36894 class of general targets).
+
+    Returns
+    -------
+    Bundle
+    """
+    epsg = base.metric_epsg
+    site_m = gpd.GeoSeries([site], crs=4490).to_crs(epsg).iloc[0]
+    window = gpd.GeoSeries([site_m.buffer(REACH_M)], crs=epsg).to_crs(4490).iloc[0]
+    frames: dict[str, gpd.GeoDataFrame] = {}
+    for layer in LAYERS:
+        frame = base[layer]
+        if layer == "districts" or not len(frame):
+            frames[layer] = frame
+            continue
+        hits = frame.sindex.query(window, predicate="intersects")
+        frames[layer] = frame.iloc[sorted(hits)]
+    adcode = _district_of(base["districts"], site)
+    pt_class = protection_target_class(use, households, population)
+    target = {"key": SITE_KEY, "name": "拟建场地 / proposed site", "target_type": use,
+              "gb36894_class": pt_class, "population": population, "households": households,
+              "adcode": adcode}
+    building = {"key": SITE_KEY, "name": "拟建场地 / proposed site", "use": _BUILDING_USE.get(use, "public"),
+                "households": households or 0, "floors": 1, "adcode": adcode}
+    frames["protection_targets"] = _append(frames["protection_targets"], target, site)
+    frames["buildings"] = _append(frames["buildings"], building, site)
+    return Bundle(frames, metric_epsg=epsg)
+
+
+def _append(frame: gpd.GeoDataFrame, row: dict[str, Any], geom: shapely.Geometry) -> gpd.GeoDataFrame:
+    extra = gpd.GeoDataFrame([row], geometry=[geom], crs=4490)
+    if not len(frame):
+        return extra
+    return gpd.GeoDataFrame(pd.concat([frame, extra], ignore_index=True), crs=4490)
+
+
+def _district_of(districts: gpd.GeoDataFrame, geom: shapely.Geometry) -> str | None:
+    if not len(districts):
+        return None
+    hits = districts.sindex.query(geom.representative_point(), predicate="intersects")
+    return str(districts.iloc[hits[0]]["adcode"]) if len(hits) else None
+
+
+def precheck_site(
+    base: Bundle,
+    site: shapely.Geometry,
+    use: str,
+    *,
+    rules: RuleSet | None = None,
+    population: int | None = None,
+    households: int | None = None,
+    as_of: dt.date | None = None,
+) -> SiteVerdict:
+    """Check a proposed site against every rule; return the verdict and all reasons.
+
+    Parameters
+    ----------
+    base : Bundle
+        Existing layers (the whole store or a window around the site).
+    site : shapely.Geometry
+        Point or polygon in EPSG:4490; a polygon straddling several zones counts in each.
+    use : str
+        Intended use: a protection-target type code or its Chinese label (学校, 医院, 住宅…).
+    rules : RuleSet, optional
+        Rule set (default: ``geo/rules/checks.yaml``).
+    population, households : int, optional
+        Expected occupancy.
+    as_of : date, optional
+        Reference date.
+
+    Returns
+    -------
+    SiteVerdict
+        ``advise_against`` when any rule is broken, the site falls in a screen
+        zone or it would create a high-consequence area; otherwise ``no_objection``
+        (permit-zone notes may still apply).
+    """
+    rules = rules or load_ruleset()
+    code = site_use(use)
+    if site is None or site.is_empty or not site.is_valid:
+        raise ValueError("场地几何无效 / the site geometry is empty or invalid")
+    bundle = site_bundle(base, site, code, population=population, households=households)
+    result = run_checks(bundle, rules, as_of=as_of)
+    f = result.findings
+    involved = f[(f["object_key"] == SITE_KEY) | (f["subject_key"] == SITE_KEY)]
+    if result.hca_segments is not None and len(result.hca_segments):
+        segs = result.hca_segments
+        by_site = segs[segs["trigger_keys"].fillna("").str.split(",").apply(lambda ks: SITE_KEY in ks)]
+        hca_rows = f[(f["verdict"] == "hca") & f["subject_key"].isin(by_site["pipeline_key"])
+                     & f["detail"].fillna("").str.contains(SITE_KEY)]
+        involved = pd.concat([involved, hca_rows]).drop_duplicates()
+    involved = involved[involved["rule_code"] != "LOC_CLASS"]
+    blocking = involved["verdict"].isin(["violation", "screen", "hca"])
+    notes = [f"{r.rule_code}: {r.detail}" for r in involved[~blocking].itertuples()]
+    verdict = ADVISE_AGAINST if bool(blocking.any()) else NO_OBJECTION
+    reasons = gpd.GeoDataFrame(involved.reset_index(drop=True), crs=4490)
+    return SiteVerdict(verdict, code, protection_target_class(code, households, population), reasons, notes)

@@ -1,0 +1,106 @@
+"""Build a :class:`~geo.checks.bundle.Bundle` from the store or from a GeoPackage of layers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+import shapely
+from sqlalchemy import Engine
+
+from geo import store
+from geo.checks.bundle import LAYERS, Bundle
+from geo.crs import gk_zone_epsg
+from geo.errors import ImportValidationError
+from geo.layer_specs import layer_spec
+from geo.readers import read_any
+from geo.validate import validate
+
+
+def bundle_from_store(engine: Engine, adcode: str | None = None) -> Bundle:
+    """Read every check layer from the store (optionally only what concerns one district).
+
+    Parameters
+    ----------
+    engine : Engine
+        The store.
+    adcode : str, optional
+        Limit to one district. Pipelines crossing it are included whole, and so are
+        the districts table and the enterprises/tailings of neighbouring districts
+        within 5 km (their hazards reach across the boundary).
+
+    Returns
+    -------
+    Bundle
+    """
+    frames: dict[str, gpd.GeoDataFrame] = {"districts": store.read_districts(engine)}
+    for layer in LAYERS:
+        if layer != "districts":
+            frames[layer] = store.read_layer(engine, layer, adcode=None if adcode is None else adcode)
+    if adcode is not None:
+        for layer in ("enterprises", "tailings_dams", "risk_contours"):
+            frames[layer] = store.read_layer_near(engine, layer, adcode, 5000.0)
+    return Bundle(frames)
+
+
+def bundle_near(engine: Engine, geom: shapely.Geometry, reach_m: float = 5000.0) -> Bundle:
+    """Read only the features within about ``reach_m`` of ``geom`` (for a fast site pre-check).
+
+    Parameters
+    ----------
+    engine : Engine
+        The store.
+    geom : shapely.Geometry
+        Site geometry in EPSG:4490.
+    reach_m : float
+        Radius of the window; whole pipelines meeting it are read.
+
+    Returns
+    -------
+    Bundle
+    """
+    epsg = gk_zone_epsg(geom.centroid.x)
+    window = gpd.GeoSeries([geom], crs=4490).to_crs(epsg).buffer(reach_m).to_crs(4490)
+    bbox = tuple(float(v) for v in window.total_bounds)
+    frames = {layer: store.read_layer_window(engine, layer, bbox) for layer in LAYERS}  # type: ignore[arg-type]
+    return Bundle(frames, metric_epsg=epsg)
+
+
+def bundle_from_file(path: Path, *, tolerance_m: float = 200.0) -> Bundle:
+    """Read a GeoPackage whose layers are named as in the data dictionary.
+
+    Every layer goes through the same validation as an import (so keys, GB 36894
+    classes and pipeline districts are derived the same way); a layer with errors
+    raises :class:`~geo.errors.ImportValidationError`.
+
+    Parameters
+    ----------
+    path : Path
+        GeoPackage holding some of ``districts``, ``enterprises``, ``pipelines``, ...
+    tolerance_m : float
+        Tolerance of the "inside its district" check.
+
+    Returns
+    -------
+    Bundle
+    """
+    present = {str(name) for name, _ in pyogrio.list_layers(path)}
+    frames: dict[str, gpd.GeoDataFrame] = {}
+    districts = gpd.GeoDataFrame({"adcode": []}, geometry=[], crs=4490)
+    for layer in LAYERS:
+        if layer not in present:
+            continue
+        spec = layer_spec(layer)
+        raw = read_any(path, spec, layer_name=layer)
+        result = validate(raw, spec, districts=districts, tolerance_m=tolerance_m)
+        if result.errors:
+            raise ImportValidationError(f"{path.name}:{layer}: {len(result.errors)} errors", result.errors)
+        recs = [dict(r) for r in result.records]
+        gdf = gpd.GeoDataFrame(recs, geometry=[r.pop("geom") for r in recs], crs=4490)
+        if layer == "districts":
+            gdf = gdf.rename(columns={}).copy()
+            gdf["key"] = gdf["adcode"]
+            districts = gdf
+        frames[layer] = gdf
+    return Bundle(frames)
