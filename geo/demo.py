@@ -1460,6 +1460,42 @@ class _Gen:
         for h in self.hazards:
             h["code"] = f"YH-{h['adcode']}-{self.next_no('yh:' + h['adcode']):04d}"
 
+    # -- pipeline neighbours (after everything else, so earlier layers keep their random draws) ----
+    def make_pipeline_neighbours(self) -> None:
+        """Add what the pipeline permit and spacing rules look for (管道保护法 Art. 31, 35(2), 35(3)).
+
+        A market 3.5 m from PRD-01 (spacing below the 5 m minimum), a buried cable running
+        30 m beside OIL-01 without crossing it (5-50 m permit band) and a quarry 150 m from
+        PRD-01 (200 m blasting/mining permit zone).
+        """
+        p, _t, n = _frame(self.pipes["PRD-01"], 52000.0)
+        x, y = p + n * 3.5
+        home = self.locate(x, y)
+        market = None if home is None else self._target(
+            "commercial", x, y, polygon=False, name=f"{self.districts[home].short}演示集贸市场")
+        if market is None:
+            raise RuntimeError("planned market fell outside the districts")
+        market["code"] = f"PT-{market['adcode']}-{self.next_no('pt:' + market['adcode']):04d}"
+        line, s = self.pipes["OIL-01"], 12000.0
+        cable = LineString([tuple(_frame(line, s + ds)[0] + _frame(line, s + ds)[2] * 30.0)
+                            for ds in np.linspace(-400.0, 400.0, 17)])
+        rec = self._infra("other", "埋地电缆", "安宁演示10kV埋地电缆", cable)
+        rec["code"] = f"INF-{len(self.infra):04d}"
+        p, _t, n = _frame(self.pipes["PRD-01"], 66000.0)
+        x, y = p - n * 150.0
+        adcode = self.locate(x, y)
+        if adcode is None:
+            raise RuntimeError("planned quarry fell outside the districts")
+        township = self.township(adcode)
+        self.enterprises.append({
+            "credit_code": self.credit_code(adcode), "name": f"{self.districts[adcode].short}演示采石场有限公司",
+            "adcode": adcode, "industry": "mining", "address": self.address(adcode, township),
+            "mhs_grade": None, "risk_level": "general", "external_distance_m": None,
+            "installation_status": "in_service", "has_explosives": True,
+            "principal": self.person(), "phone": self.phone(), "geometry": Point(x, y),
+            "_township": township, "_flags": "", "_stem": "采石场",
+        })
+
     # -- output --------------------------------------------------------------------
     def pipeline_rows(self) -> list[dict[str, Any]]:
         """Return the pipeline records (no adcode: pipelines cross districts)."""
@@ -1531,6 +1567,7 @@ def generate_demo(districts: gpd.GeoDataFrame, *, seed: int = DEMO_SEED) -> dict
     gen.make_hcas()
     gen.make_risk_points()
     gen.make_hazards()
+    gen.make_pipeline_neighbours()
     rows = {
         "enterprises": gen.enterprises, "risk_contours": gen.contours,
         "protection_targets": gen.targets, "buildings": gen.buildings,

@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 
 from geo.checks.bundle import LAYERS, Bundle
+from geo.checks.findings import finding, findings_frame
 from geo.checks.ruleset import RuleSet, load_ruleset
 from geo.checks.runner import run_checks
 from geo.layer_specs import PT_TYPES
@@ -125,6 +126,27 @@ def _district_of(districts: gpd.GeoDataFrame, geom: shapely.Geometry) -> str | N
     return str(districts.iloc[hits[0]]["adcode"]) if len(hits) else None
 
 
+def _hca_reasons(segments: gpd.GeoDataFrame | None, rules: RuleSet) -> gpd.GeoDataFrame:
+    """HCA segments the site itself would trigger, as findings (the site would create an HCA)."""
+    if segments is None or not len(segments):
+        return findings_frame([])
+    keys = segments["trigger_keys"].fillna("").astype(str).str.split(",")
+    mine = segments[keys.apply(lambda ks: SITE_KEY in ks)]
+    records = []
+    for row in mine.itertuples():
+        rule = rules["HCA_GAS" if row.medium == "gas" else "HCA_OIL"]
+        grade = "ⅠⅡⅢ"[int(row.grade) - 1]
+        records.append(finding(
+            rule, subject_type="pipelines", subject_key=row.pipeline_key, subject_name=row.pipeline_name,
+            object_type="site", object_key=SITE_KEY, object_name="拟建场地", measured_m=None,
+            required_m=row.required_m, verdict="hca", adcode=row.adcode, geometry=row.geometry,
+            detail=(f"拟建场地将使管道形成{grade}级高后果区(准则 {row.criterion}，"
+                    f"{row.start_m:.0f}–{row.end_m:.0f} m) / "
+                    f"the site would create a grade {int(row.grade)} HCA (rows {row.criterion})"),
+        ))
+    return findings_frame(records)
+
+
 def precheck_site(
     base: Bundle,
     site: shapely.Geometry,
@@ -166,16 +188,14 @@ def precheck_site(
     bundle = site_bundle(base, site, code, population=population, households=households)
     result = run_checks(bundle, rules, as_of=as_of)
     f = result.findings
-    involved = f[(f["object_key"] == SITE_KEY) | (f["subject_key"] == SITE_KEY)]
-    if result.hca_segments is not None and len(result.hca_segments):
-        segs = result.hca_segments
-        by_site = segs[segs["trigger_keys"].fillna("").str.split(",").apply(lambda ks: SITE_KEY in ks)]
-        hca_rows = f[(f["verdict"] == "hca") & f["subject_key"].isin(by_site["pipeline_key"])
-                     & f["detail"].fillna("").str.contains(SITE_KEY)]
-        involved = pd.concat([involved, hca_rows]).drop_duplicates()
-    involved = involved[involved["rule_code"] != "LOC_CLASS"]
+    register_only = {"LOC_CLASS", "HCA_UNDECLARED", "HCA_REVIEW", "HCA_OIL", "HCA_GAS"}
+    involved = f[((f["object_key"] == SITE_KEY) | (f["subject_key"] == SITE_KEY))
+                 & ~f["rule_code"].isin(register_only)]
+    hca_reasons = _hca_reasons(result.hca_segments, rules)
+    if len(hca_reasons):
+        involved = pd.concat([involved, hca_reasons], ignore_index=True)
     blocking = involved["verdict"].isin(["violation", "screen", "hca"])
     notes = [f"{r.rule_code}: {r.detail}" for r in involved[~blocking].itertuples()]
     verdict = ADVISE_AGAINST if bool(blocking.any()) else NO_OBJECTION
-    reasons = gpd.GeoDataFrame(involved.reset_index(drop=True), crs=4490)
+    reasons = gpd.GeoDataFrame(involved.reset_index(drop=True), geometry="geometry", crs=4490)
     return SiteVerdict(verdict, code, protection_target_class(code, households, population), reasons, notes)

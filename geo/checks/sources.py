@@ -41,7 +41,15 @@ def bundle_from_store(engine: Engine, adcode: str | None = None) -> Bundle:
     if adcode is not None:
         for layer in ("enterprises", "tailings_dams", "risk_contours"):
             frames[layer] = store.read_layer_near(engine, layer, adcode, 5000.0)
-    return Bundle(frames)
+    return Bundle(_declared_only(frames))
+
+
+def _declared_only(frames: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
+    """Keep declared HCAs only: identified ones are outputs of earlier runs, not inputs."""
+    hcas = frames.get("hcas")
+    if hcas is not None and "origin" in hcas.columns:
+        frames["hcas"] = hcas[hcas["origin"] != "identified"].reset_index(drop=True)
+    return frames
 
 
 def bundle_near(engine: Engine, geom: shapely.Geometry, reach_m: float = 5000.0) -> Bundle:
@@ -64,7 +72,7 @@ def bundle_near(engine: Engine, geom: shapely.Geometry, reach_m: float = 5000.0)
     window = gpd.GeoSeries([geom], crs=4490).to_crs(epsg).buffer(reach_m).to_crs(4490)
     bbox = tuple(float(v) for v in window.total_bounds)
     frames = {layer: store.read_layer_window(engine, layer, bbox) for layer in LAYERS}  # type: ignore[arg-type]
-    return Bundle(frames, metric_epsg=epsg)
+    return Bundle(_declared_only(frames), metric_epsg=epsg)
 
 
 def bundle_from_file(path: Path, *, tolerance_m: float = 200.0) -> Bundle:
