@@ -116,14 +116,16 @@ def import_cmd(layer: str, path: Path, crs: str | None, skip_invalid: bool, reje
               help="Run on a GeoPackage of layers (named as in the data dictionary) instead of the database.")
 @click.option("--output", type=click.Path(path_type=Path), help="Write findings (and identified HCAs) here.")
 @click.option("--as-of", help="Reference date for date rules (YYYY-MM-DD; default today).")
+@click.option("--details/--summary-only", default=True, show_default=True,
+              help="Print every finding (rule | clause | subject → object | measured / required | verdict).")
 @click.option("--actor", default=lambda: os.environ.get("USER", "cli"), show_default="$USER")
 def check_cmd(district: str | None, rule_codes: str | None, families: tuple[str, ...], input_path: Path | None,
-              output: Path | None, as_of: str | None, actor: str) -> None:
+              output: Path | None, as_of: str | None, details: bool, actor: str) -> None:
     """Run the setback, pipeline, HCA and tailings checks and print counts per rule and verdict."""
     import datetime as dt
 
     from geo.checks.ruleset import load_ruleset
-    from geo.checks.runner import run_checks, summary_table
+    from geo.checks.runner import finding_lines, run_checks, summary_table
     from geo.checks.sources import bundle_from_file, bundle_from_store
 
     rules = load_ruleset()
@@ -150,6 +152,9 @@ def check_cmd(district: str | None, rule_codes: str | None, families: tuple[str,
 
         write_findings(result, output)
         click.echo(f"written: {output}")
+    if details:
+        for line in finding_lines(result.findings):
+            click.echo(line)
     table = summary_table(result.findings, rules)
     click.echo(table.to_string(index=False))
     click.echo(f"total findings: {len(result.findings)}")
@@ -169,6 +174,7 @@ def precheck_cmd(lon: float | None, lat: float | None, wkt: str | None, use: str
     """Pre-check a proposed site: advise against / no objection, with every reason and clause."""
     import shapely
 
+    from geo.checks.runner import finding_lines
     from geo.checks.site import precheck_site
     from geo.checks.sources import bundle_near
 
@@ -191,10 +197,8 @@ def precheck_cmd(lon: float | None, lat: float | None, wkt: str | None, use: str
                     details={"use": verdict.use, "verdict": verdict.verdict, "reasons": len(verdict.reasons)})
     label = verdict.label_zh if lang == "zh" else verdict.label_en
     click.echo(f"{label} ({verdict.verdict}); use {verdict.use}, GB 36894 class {verdict.gb36894_class}")
-    for r in verdict.reasons.itertuples():
-        dist = f"{r.measured_m:.1f} m / {r.required_m:g} m" if r.measured_m == r.measured_m and r.measured_m \
-            is not None and r.required_m == r.required_m and r.required_m is not None else ""
-        click.echo(f"- [{r.rule_code}] {r.clause} | {r.subject_type}:{r.subject_name} | {dist} | {r.detail}")
+    for line in finding_lines(verdict.reasons):
+        click.echo(f"- {line}")
     for note in verdict.notes:
         click.echo(f"  note: {note}")
 

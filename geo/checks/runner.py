@@ -138,3 +138,32 @@ def summary_table(findings: pd.DataFrame, rules: RuleSet | None = None) -> pd.Da
             rows.append({"rule_code": code, "name": rule.zh, "clause": rule.clause, "verdict": verdict,
                          "count": int(n)})
     return pd.DataFrame(rows, columns=["rule_code", "name", "clause", "verdict", "count"])
+
+
+def _metres(value: object) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "-"
+    return f"{float(value):.1f} m"  # type: ignore[arg-type]
+
+
+def finding_lines(findings: pd.DataFrame) -> list[str]:
+    """One line per finding: rule | clause | subject → object | measured / required | verdict | detail.
+
+    Parameters
+    ----------
+    findings : DataFrame
+        Findings frame.
+
+    Returns
+    -------
+    list of str
+    """
+    lines = []
+    for r in findings.to_dict("records"):
+        subject = r["subject_name"] or r["subject_key"]
+        obj = r["object_name"] or r["object_key"]
+        lines.append(
+            f"{r['rule_code']} | {r['clause']} | {r['subject_type']}:{subject} → {r['object_type']}:{obj} | "
+            f"{_metres(r['measured_m'])} / {_metres(r['required_m'])} | {r['verdict']} | {r['detail']}"
+        )
+    return lines

@@ -112,3 +112,44 @@ def bundle_from_file(path: Path, *, tolerance_m: float = 200.0) -> Bundle:
             districts = gdf
         frames[layer] = gdf
     return Bundle(frames)
+
+
+def bundle_to_file(bundle: Bundle, path: Path) -> Path:
+    """Write a bundle's layers to a GeoPackage that :func:`bundle_from_file` (and imports) read back.
+
+    Columns are the layer's field names from the data dictionary (a layer's ``code``
+    is written from its ``key``), so planners can take the data offline, edit it in
+    desktop GIS and run ``riskmap check --input``.
+
+    Parameters
+    ----------
+    bundle : Bundle
+        Layers to write (empty layers are skipped).
+    path : Path
+        Output ``.gpkg``; an existing file is replaced.
+
+    Returns
+    -------
+    Path
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    for layer in LAYERS:
+        frame = bundle[layer]
+        if not len(frame):
+            continue
+        spec = layer_spec(layer)
+        out = {}
+        for f in spec.fields:
+            if f.name in ("lon", "lat"):
+                continue
+            if f.name in frame.columns:
+                out[f.name] = frame[f.name]
+            elif f.name == "code" and "key" in frame.columns:
+                out[f.name] = frame["key"]
+        gdf = gpd.GeoDataFrame(out, geometry=frame.geometry.values, crs=4490)
+        for col in gdf.columns:
+            if col != "geometry" and gdf[col].dtype == object:
+                gdf[col] = gdf[col].map(lambda v: v.isoformat() if hasattr(v, "isoformat") else v)
+        gdf.to_file(path, layer=layer, driver="GPKG")
+    return path
