@@ -861,12 +861,23 @@ def check_hcas(bundle: Bundle, rules: RuleSet, *, as_of: dt.date) -> gpd.GeoData
         identified more than ``max_months`` before ``as_of`` (exactly ``max_months`` is on time)
         or without a date.
     """
+    return hca_family(bundle, rules, as_of=as_of)[0]
+
+
+def hca_family(bundle: Bundle, rules: RuleSet, *, as_of: dt.date) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Run :func:`check_hcas` and :func:`identify_hcas` sharing one location-class analysis.
+
+    Returns
+    -------
+    tuple of GeoDataFrame
+        The findings and the identified segments.
+    """
     results = _analyse(bundle, rules)
     hcas = _identify(bundle, rules, results)
     records = _hca_findings(hcas, rules, bundle["hcas"])
     records += _loc_findings(results, rules, bundle.metric("districts"), bundle.metric_epsg)
     records += _review_findings(bundle["hcas"], bundle["pipelines"], rules["HCA_REVIEW"], as_of)
-    return findings_frame(_unique_identity(records))
+    return findings_frame(_unique_identity(records)), hcas
 
 
 def _unique_identity(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

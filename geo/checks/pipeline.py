@@ -66,6 +66,8 @@ __all__ = ["STATION_OF_LINE_M", "check_pipelines", "format_mileage", "pipeline_m
 #: A station (infrastructure kind ``station``) within this distance of a centreline belongs to that line
 #: (Art. 58(1) facilities are on or beside the line they serve).
 STATION_OF_LINE_M = 50.0
+#: Vertices per line piece used for index queries.
+_PIECE_VERTICES = 16
 #: Default infrastructure kinds that ``PIPE_OCCUPY`` treats as structures when they run within the
 #: threshold without crossing (overridden by ``PIPE_OCCUPY.params.infrastructure_kinds``).
 OCCUPY_INFRASTRUCTURE_KINDS = ("road", "railway")
@@ -250,10 +252,23 @@ def _pairs(pipes: Sequence[_Pipe], frame: gpd.GeoDataFrame, distance: float) -> 
     """Candidate (pipe index, row index) pairs within ``distance`` (spatial index, never all pairs)."""
     if not pipes or frame.empty:
         return np.empty(0, dtype=int), np.empty(0, dtype=int)
-    tree = shapely.STRtree(frame.geometry.values)
-    q, t = tree.query(np.array([p.geom for p in pipes], dtype=object), predicate="dwithin",
-                      distance=distance + _PAD_M)
-    return q, t
+    # Query with short pieces of each line: a whole 50 km line has a bounding box that holds
+    # most of a city, so the index would hand GEOS nearly every building.
+    pieces: list[BaseGeometry] = []
+    owner: list[int] = []
+    for i, pipe in enumerate(pipes):
+        for part in getattr(pipe.geom, "geoms", [pipe.geom]):
+            coords = shapely.get_coordinates(part)
+            for j in range(0, max(len(coords) - 1, 1), _PIECE_VERTICES):
+                chunk = coords[j : j + _PIECE_VERTICES + 1]
+                if len(chunk) >= 2:
+                    pieces.append(shapely.LineString(chunk))
+                    owner.append(i)
+    q, t = frame.sindex.query(np.asarray(pieces, dtype=object), predicate="dwithin", distance=distance + _PAD_M)
+    if not len(q):
+        return q, t
+    pairs = np.unique(np.column_stack([np.asarray(owner)[q], t]), axis=0)
+    return pairs[:, 0], pairs[:, 1]
 
 
 class _Out:
@@ -304,16 +319,22 @@ def _occupy(pipes: Sequence[_Pipe], bundle: Bundle, rule: Rule, out: _Out) -> No
     kinds = rule.params.get("infrastructure_kinds", OCCUPY_INFRASTRUCTURE_KINDS)
     layers = (("buildings", _usable(bundle.metric("buildings"))),
               ("infrastructure", _where(_usable(bundle.metric("infrastructure")), "kind", kinds)))
+    pipe_geoms = np.asarray([p.geom for p in pipes], dtype=object)
     for layer, frame in layers:
         q, t = _pairs(pipes, frame, threshold)
-        for i, j in zip(q, t, strict=True):
-            pipe, row = pipes[i], frame.iloc[j]
-            geom = row.geometry
+        if not len(q):
+            continue
+        geoms = np.asarray(frame.geometry.array, dtype=object)
+        dists = shapely.distance(pipe_geoms[q], geoms[t])  # vectorised; only hits are visited below
+        keep = np.asarray([rule.hit(_mm(v), threshold) for v in dists], dtype=bool)
+        hit_rows = np.unique(t[keep])
+        attrs = frame.drop(columns=frame.geometry.name).iloc[hit_rows].to_dict("records")
+        rows = dict(zip(hit_rows.tolist(), attrs, strict=True))
+        for i, j, raw in zip(q[keep], t[keep], dists[keep], strict=True):
+            pipe, row, geom = pipes[i], rows[int(j)], geoms[j]
             if layer == "infrastructure" and geom.intersects(pipe.geom):
                 continue  # a crossing (PIPE_CROSSING), not an encroachment
-            d = _mm(pipe.geom.distance(geom))
-            if not rule.hit(d, threshold):
-                continue
+            d = _mm(raw)
             shortest = shapely.shortest_line(pipe.geom, geom)
             stake = format_mileage(pipeline_mileage(pipe.geom, shapely.get_point(shortest, 0), pipe.start_m))
             if layer == "buildings":

@@ -40,9 +40,9 @@ def _family(name: str, bundle: Bundle, rules: RuleSet, as_of: dt.date,
 
         return check_pipelines(bundle, rules), None
     if name == "hca":
-        from geo.checks.hca import check_hcas, identify_hcas
+        from geo.checks.hca import hca_family
 
-        return check_hcas(bundle, rules, as_of=as_of), identify_hcas(bundle, rules)
+        return hca_family(bundle, rules, as_of=as_of)
     if name == "tailings":
         from geo.checks.tailings import check_tailings
 

@@ -25,8 +25,12 @@ from geo.layer_specs import PT_TYPES
 from geo.rules import protection_target_class
 
 SITE_KEY = "SITE"
-#: How far around the site hazards are gathered (m); larger than any rule's reach.
+#: How far around the site hazards are gathered (m); enterprises declaring a larger external
+#: safety distance are gathered up to that distance.
 REACH_M = 5000.0
+#: How far around the site other buildings and targets are gathered: they matter only for the
+#: location class of the 2 km windows the site falls in (GB 50251 4.2.2).
+CONTEXT_M = 2500.0
 #: Building use recorded for the site, by intended use.
 _BUILDING_USE = {"residential": "residential", "commercial": "commercial", "hotel": "commercial",
                  "office": "commercial", "factory": "industrial"}
@@ -91,13 +95,17 @@ def site_bundle(base: Bundle, site: shapely.Geometry, use: str, *, population: i
     """
     epsg = base.metric_epsg
     site_m = gpd.GeoSeries([site], crs=4490).to_crs(epsg).iloc[0]
-    window = gpd.GeoSeries([site_m.buffer(REACH_M)], crs=epsg).to_crs(4490).iloc[0]
+    ents = base["enterprises"]
+    declared = ents["external_distance_m"].max() if len(ents) and "external_distance_m" in ents else None
+    reach = max(REACH_M, float(declared) if declared == declared and declared is not None else 0.0)
+    windows = {r: gpd.GeoSeries([site_m.buffer(r)], crs=epsg).to_crs(4490).iloc[0] for r in (reach, CONTEXT_M)}
     frames: dict[str, gpd.GeoDataFrame] = {}
     for layer in LAYERS:
         frame = base[layer]
         if layer == "districts" or not len(frame):
             frames[layer] = frame
             continue
+        window = windows[CONTEXT_M if layer in ("buildings", "protection_targets") else reach]
         hits = frame.sindex.query(window, predicate="intersects")
         frames[layer] = frame.iloc[sorted(hits)]
     adcode = _district_of(base["districts"], site)
@@ -186,7 +194,15 @@ def precheck_site(
     if site is None or site.is_empty or not site.is_valid:
         raise ValueError("场地几何无效 / the site geometry is empty or invalid")
     bundle = site_bundle(base, site, code, population=population, households=households)
-    result = run_checks(bundle, rules, as_of=as_of)
+    # Only the site is exposed in the distance families; the HCA family also needs its neighbours.
+    alone = Bundle(dict(bundle.frames), metric_epsg=bundle.metric_epsg)
+    for layer in ("protection_targets", "buildings"):
+        frame = bundle[layer]
+        alone.frames[layer] = frame[frame["key"] == SITE_KEY]
+    alone.frames["infrastructure"] = bundle["infrastructure"].iloc[0:0]  # crossings etc. are not about the site
+    result = run_checks(alone, rules, families=["safety_distance", "pipeline", "tailings"], as_of=as_of)
+    hca = run_checks(bundle, rules, families=["hca"], as_of=as_of)
+    result.hca_segments = hca.hca_segments
     f = result.findings
     register_only = {"LOC_CLASS", "HCA_UNDECLARED", "HCA_REVIEW", "HCA_OIL", "HCA_GAS"}
     involved = f[((f["object_key"] == SITE_KEY) | (f["subject_key"] == SITE_KEY))
