@@ -116,11 +116,13 @@ def import_cmd(layer: str, path: Path, crs: str | None, skip_invalid: bool, reje
               help="Run on a GeoPackage of layers (named as in the data dictionary) instead of the database.")
 @click.option("--output", type=click.Path(path_type=Path), help="Write findings (and identified HCAs) here.")
 @click.option("--as-of", help="Reference date for date rules (YYYY-MM-DD; default today).")
+@click.option("--dem", "dem_path", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="DEM GeoTIFF (projected CRS) for the 头顶库 flow path; without it a radial screen is used.")
 @click.option("--details/--summary-only", default=True, show_default=True,
               help="Print every finding (rule | clause | subject → object | measured / required | verdict).")
 @click.option("--actor", default=lambda: os.environ.get("USER", "cli"), show_default="$USER")
 def check_cmd(district: str | None, rule_codes: str | None, families: tuple[str, ...], input_path: Path | None,
-              output: Path | None, as_of: str | None, details: bool, actor: str) -> None:
+              output: Path | None, as_of: str | None, dem_path: Path | None, details: bool, actor: str) -> None:
     """Run the setback, pipeline, HCA and tailings checks and print counts per rule and verdict."""
     import datetime as dt
 
@@ -138,7 +140,12 @@ def check_cmd(district: str | None, rule_codes: str | None, families: tuple[str,
         engine = _engine()
         bundle = bundle_from_store(engine, district)
     try:
-        result = run_checks(bundle, rules, families=families or None, rule_codes=codes, as_of=when,
+        dem = None
+        if dem_path is not None:
+            from geo.checks.tailings import read_dem
+
+            dem = read_dem(dem_path)
+        result = run_checks(bundle, rules, families=families or None, rule_codes=codes, as_of=when, dem=dem,
                             progress=lambda m: click.echo(m, err=True))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc

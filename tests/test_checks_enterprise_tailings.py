@@ -357,6 +357,24 @@ def test_pond_in_a_pit_uses_a_disc(rules: RuleSet) -> None:
     assert found.iloc[0]["measured_m"] == 0.0
 
 
+def test_read_dem_geotiff_round_trip(tmp_path, rules: RuleSet) -> None:
+    import rasterio
+    from rasterio.transform import from_origin
+
+    epsg, x, y = ZONES[0].values
+    dem = valley_dem(epsg, x, y)
+    path = tmp_path / "dem.tif"
+    with rasterio.open(path, "w", driver="GTiff", height=dem.elevation.shape[0], width=dem.elevation.shape[1],
+                       count=1, dtype="float32", crs=f"EPSG:{epsg}", nodata=-9999.0,
+                       transform=from_origin(dem.x0, dem.y0, dem.cell_size, dem.cell_size)) as dst:
+        dst.write(dem.elevation.astype("float32"), 1)
+    back = read_dem(path)
+    assert back.epsg == epsg and back.cell_size == dem.cell_size and back.elevation.shape == dem.elevation.shape
+    assert np.allclose(back.elevation, dem.elevation, atol=1e-3)
+    path_line = flow_path(back, x, y, 1000.0)
+    assert path_line.length == pytest.approx(1000.0, abs=1e-6)
+
+
 def test_demgrid_validation_and_read_dem_without_rasterio(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ValueError, match="projected"):
         DemGrid(np.zeros((2, 2)), 102.0, 25.0, 0.001, 4490)

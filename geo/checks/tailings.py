@@ -228,7 +228,7 @@ def flow_path(dem: DemGrid, x: float, y: float, max_length_m: float) -> LineStri
 def read_dem(path: str | Path) -> DemGrid:
     """Read a single-band, north-up GeoTIFF DEM in a projected CRS.
 
-    Needs the optional ``rasterio`` package (not a RiskMap dependency).
+    Uses ``rasterio`` (a RiskMap dependency; the error below covers a trimmed install).
 
     Parameters
     ----------
