@@ -1,8 +1,13 @@
-"""The one place that maps risk levels to colours and legend labels (四色: 红/橙/黄/蓝).
+"""The one place that maps risk levels and district classes to colours and legend labels.
 
-The national scheme (安委办〔2016〕11号, standards.md §8.1) is 重大=红, 较大=橙,
-一般=黄, 低=蓝 — never green for 低. Hex values are a design choice; no standard
-fixes them.
+四色 (risk sources): the national scheme (安委办〔2016〕11号, standards.md §8.1) is
+重大=红, 较大=橙, 一般=黄, 低=蓝 — never green for 低. Hex values are a design choice;
+no standard fixes them.
+
+五色 (district rating): no national standard defines a 五色图 (standards.md §8.2), so the
+five classes, their ramp and labels are RiskMap's own, shown with the rubric's method text.
+The ramp keeps the four national colours for the four upper classes and adds a pale grey-blue
+for the lowest class, so a district never looks "green = safe" by mistake.
 """
 
 from __future__ import annotations
@@ -53,4 +58,43 @@ def level_colour(level: str) -> str:
 def level_label(level: str, lang: str = "zh") -> str:
     """Legend label of a risk level code in ``lang`` ("zh" or "en")."""
     swatch = FOUR_COLOUR[RiskLevel(level)]
+    return swatch.zh if lang == "zh" else swatch.en
+
+
+class DistrictClass(StrEnum):
+    """The five district classes of the 五色 rating, worst first (project-defined)."""
+
+    C1 = "c1"
+    C2 = "c2"
+    C3 = "c3"
+    C4 = "c4"
+    C5 = "c5"
+
+
+FIVE_COLOUR: dict[DistrictClass, Swatch] = {
+    DistrictClass.C1: Swatch("#E60012", "高风险", "High", "红"),
+    DistrictClass.C2: Swatch("#FF7F00", "较高风险", "Elevated", "橙"),
+    DistrictClass.C3: Swatch("#FFD700", "中等风险", "Moderate", "黄"),
+    DistrictClass.C4: Swatch("#0070C0", "较低风险", "Lower", "蓝"),
+    DistrictClass.C5: Swatch("#A9C4D9", "低风险", "Low", "浅蓝"),
+}
+FIVE_COLOUR_SOURCE = "RiskMap 项目自定 / project-defined (no national 五色图 standard found)"
+#: Colour for districts or features without data.
+NO_DATA = Swatch("#D0D4D9", "无数据", "No data", "灰")
+
+
+def class_colour(cls: str) -> str:
+    """Hex colour of a 五色 district class code.
+
+    Examples
+    --------
+    >>> class_colour("c1")
+    '#E60012'
+    """
+    return FIVE_COLOUR[DistrictClass(cls)].hex
+
+
+def class_label(cls: str, lang: str = "zh") -> str:
+    """Legend label of a 五色 district class code in ``lang`` ("zh" or "en")."""
+    swatch = FIVE_COLOUR[DistrictClass(cls)]
     return swatch.zh if lang == "zh" else swatch.en
