@@ -224,7 +224,7 @@ def write_rejects(raw: RawTable, result: Validated, target: Path) -> Path:
         ``target``.
     """
     rows = sorted(result.rejected_rows)
-    frame = raw.frame.iloc[rows].copy()
+    frame = raw.frame.iloc[rows].rename(columns=raw.headers)  # the file's own headers
     frame.insert(0, "行号 row", [raw.row_labels[i] for i in rows])
     frame["几何WKT geometry"] = [
         shapely.to_wkt(g) if isinstance(g, shapely.Geometry) else "" for g in raw.geometry[rows]

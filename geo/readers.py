@@ -25,7 +25,7 @@ from geo.layer_specs import LayerSpec
 
 TABULAR = {".csv", ".txt", ".xlsx", ".xlsm"}
 VECTOR = {".gpkg", ".shp", ".geojson", ".json", ".kml", ".kmz", ".zip"}
-WKT_HEADERS = ("geometry", "wkt", "geom", "几何", "几何(wkt)", "空间信息")
+WKT_HEADERS = ("geometry", "wkt", "geom", "几何", "几何(wkt)", "空间信息", "几何wktgeometry")  # last: reject files
 
 
 @dataclass
@@ -59,6 +59,8 @@ class RawTable:
     unknown_columns: list[str] = field(default_factory=list)
     encoding: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: canonical field name -> the header the file used (for reject files in the user's own words)
+    headers: dict[str, str] = field(default_factory=dict)
     declared_crs: str | None = None
 
 
@@ -192,7 +194,8 @@ def _read_tabular(path: Path, spec: LayerSpec) -> RawTable:
             f"{path}: 非空间数据，缺少“经度”“纬度”列或 WKT 几何列 / not spatial: "
             "no 经度/纬度 (lon/lat) columns and no WKT geometry column"
         )
-    return RawTable(path, df.reset_index(drop=True), geoms, labels, None, unknown, encoding)
+    return RawTable(path, df.reset_index(drop=True), geoms, labels, None, unknown, encoding,
+                    headers={v: k for k, v in mapping.items()})
 
 
 def _number(value: object) -> float | None:
@@ -267,7 +270,7 @@ def _read_vector(path: Path, spec: LayerSpec, layer_name: str | None) -> RawTabl
         authority = gdf.crs.to_authority()
         declared = gdf.crs.name + (f" ({':'.join(authority)})" if authority else "")
     return RawTable(path, attrs.reset_index(drop=True), geoms, labels, file_crs,
-                    unknown, encoding, notes, declared_crs=declared)
+                    unknown, encoding, notes, declared_crs=declared, headers={v: k for k, v in mapping.items()})
 
 
 def _list_layers(path: Path) -> list[tuple[str, str | None]]:

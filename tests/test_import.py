@@ -526,9 +526,10 @@ def test_skip_invalid_writes_a_reject_file(engine, tmp_path) -> None:
     assert report.reject_file == tmp_path / "混合.xlsx.rejected.csv"
     rejects = pd.read_csv(report.reject_file, dtype=str, encoding="utf-8-sig")
     assert rejects["行号 row"].tolist() == ["第3行 / row 3", "第5行 / row 5"]
-    assert rejects["credit_code"].tolist() == [bad_code, credit_code(3)]
-    assert rejects["name"].tolist() == ["安宁测试化工2号有限公司", "安宁测试化工4号有限公司"]
-    assert rejects["risk_level"].tolist() == ["较大风险", "特别大"]
+    # the reject file speaks the file's own headers, so it can be fixed and imported again
+    assert rejects["统一社会信用代码*"].tolist() == [bad_code, credit_code(3)]
+    assert rejects["企业名称*"].tolist() == ["安宁测试化工2号有限公司", "安宁测试化工4号有限公司"]
+    assert rejects["风险等级*"].tolist() == ["较大风险", "特别大"]
     assert rejects["几何WKT geometry"].tolist() == ["POINT (102.4 24.95)", "POINT (102.43 24.93)"]
     reasons = rejects["错误原因 reasons"].tolist()
     assert "统一社会信用代码(credit_code)" in reasons[0] and "校验位应为" in reasons[0]
@@ -878,3 +879,33 @@ def test_too_long_text_is_a_row_error_not_a_database_error(engine, tmp_path) -> 
     found = issue(err, "第3行 / row 3", "phone")
     assert found.field == "联系电话(phone)"
     assert f"{len(phone)} 个字符，最多 40 个" in found.zh
+
+
+@postgis
+def test_reject_file_keeps_the_files_own_headers(engine, tmp_path) -> None:
+    good = {"企业名称": "安宁表头测试化工有限公司", "统一社会信用代码": credit_code(7), "行政区划代码": "530181",
+            "行业": "危险化学品生产", "风险等级": "较大风险", "经度": 102.47, "纬度": 24.93}
+    bad = dict(good, 企业名称="安宁表头测试二号", 统一社会信用代码=credit_code(8), 风险等级="特别大")
+    path = tmp_path / "中文表头.csv"
+    pd.DataFrame([good, bad]).to_csv(path, index=False, encoding="utf-8-sig")
+    report = import_file(engine, "enterprises", path, skip_invalid=True)
+    assert report.rows_imported == 1
+    rejects = pd.read_csv(report.reject_file, dtype=str, encoding="utf-8-sig")
+    assert rejects["企业名称"].tolist() == ["安宁表头测试二号"]
+    assert rejects["风险等级"].tolist() == ["特别大"]
+    assert "name" not in rejects.columns
+
+
+@postgis
+def test_fixed_reject_file_imports_again(engine, tmp_path) -> None:
+    path, _ = _mixed_file(tmp_path)
+    report = import_file(engine, "enterprises", path, skip_invalid=True)
+    rejects = pd.read_csv(report.reject_file, dtype=str, encoding="utf-8-sig")
+    rejects["统一社会信用代码*"] = [credit_code(1), credit_code(3)]
+    rejects["行政区划代码*"] = "530181"
+    rejects["风险等级*"] = "较大风险"
+    fixed = tmp_path / "fixed.csv"
+    rejects.to_csv(fixed, index=False, encoding="utf-8-sig")
+    again = import_file(engine, "enterprises", fixed)
+    assert again.rows_imported == 2
+    assert store.row_counts(engine)["enterprises"] == 4
