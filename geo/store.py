@@ -416,3 +416,10 @@ def read_layer_window(engine: Engine | Connection, layer: str,
            f"WHERE geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, {SRID})")
     x0, y0, x1, y1 = bbox
     return _read_gdf(engine, sql, {"x0": x0, "y0": y0, "x1": x1, "y1": y1})
+
+
+def data_version(engine: Engine) -> tuple[int, int]:
+    """Return a cheap token that changes whenever data changes (imports, runs, edits append to the audit log)."""
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT coalesce(max(id), 0), count(*) FROM audit_log")).one()
+    return int(row[0]), int(row[1])

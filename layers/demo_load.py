@@ -14,6 +14,8 @@ import geopandas as gpd
 from sqlalchemy import Engine
 
 from geo import store
+from geo.checks.runner import run_checks
+from geo.checks.sources import bundle_from_store
 from geo.importer import import_file, import_frame
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
@@ -24,7 +26,7 @@ DEMO_LAYERS = ("enterprises", "risk_contours", "protection_targets", "buildings"
                "tailings_dams", "infrastructure", "risk_points", "hidden_hazards")
 
 
-def load_demo(engine: Engine, *, reset: bool = False,
+def load_demo(engine: Engine, *, reset: bool = False, run_checks_after: bool = True,
               progress: Callable[[str], object] | None = None) -> Iterator[str]:
     """Import the demo districts and layers; yield one summary line per layer.
 
@@ -34,6 +36,8 @@ def load_demo(engine: Engine, *, reset: bool = False,
         Target store (migrated).
     reset : bool
         Delete all layer rows first.
+    run_checks_after : bool
+        Run every check and store the findings, so the register and cockpit have content.
     progress : callable, optional
         Called with a message before each step (long steps show progress).
 
@@ -58,3 +62,10 @@ def load_demo(engine: Engine, *, reset: bool = False,
         gdf: gpd.GeoDataFrame = layers[name]
         say(f"[{i}/{len(DEMO_LAYERS)}] {name}: {len(gdf)} …")
         yield import_frame(engine, name, gdf, source_name=f"demo_{name}.gpkg").summary()
+    if run_checks_after:
+        say("运行检查 / running the checks …")
+        result = run_checks(bundle_from_store(engine), progress=say)
+        run_id = store.save_check_run(engine, findings=result.findings, hca_segments=result.hca_segments,
+                                      rule_set_version=result.rule_set_version, rules_run=result.rules_run,
+                                      scope_adcode=None, actor="demo")
+        yield f"check run {run_id}: {len(result.findings)} findings (rule set {result.rule_set_version})"

@@ -1,0 +1,116 @@
+"""Everything the leader cockpit shows, computed once per data version of the store.
+
+A snapshot bundles the 四色 sources, the district summary, the 五色 ratings, the open findings,
+KPIs and the district outlines. It is rebuilt only when the store's data version changes (any
+import, check run or status change appends to the audit log), so page loads and district switches
+read a cached, read-only object instead of querying and recomputing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+from sqlalchemy import Engine
+
+from geo import store
+from geo.checks.bundle import Bundle
+from geo.checks.sources import bundle_from_store
+from layers.rating import Rubric, district_indicators, load_rubric, rate_districts
+from layers.sources import district_summary, risk_sources
+
+OPEN_STATUSES = ("open", "in_remediation")
+
+
+@dataclass(frozen=True)
+class CitySnapshot:
+    """Read-only cockpit data for one data version."""
+
+    version: tuple[int, int]
+    as_of: dt.date
+    bundle: Bundle
+    sources: gpd.GeoDataFrame
+    summary: pd.DataFrame
+    indicators: pd.DataFrame
+    ratings: pd.DataFrame
+    findings: gpd.GeoDataFrame
+    hcas: gpd.GeoDataFrame
+    rubric: Rubric
+
+    def kpis(self, adcode: str | None = None) -> dict[str, Any]:
+        """Headline figures for the city or one district.
+
+        Returns
+        -------
+        dict
+            major_risks, significant_risks, open_major_hazards, rectification_rate (0–1 or None),
+            violations, hca_km, overhead_tailings, districts.
+        """
+        ind = self.indicators if adcode is None else self.indicators.loc[[adcode]]
+        haz = self.bundle["hidden_hazards"]
+        if adcode is not None and len(haz):
+            haz = haz[haz["adcode"] == adcode]
+        done = int(haz["status"].isin(["rectified", "closed"]).sum()) if len(haz) else 0
+        hca_km = sum(float(ind[c].sum()) for c in ("hca_km_grade3", "hca_km_grade2", "hca_km_grade1") if c in ind)
+        return {
+            "districts": len(ind),
+            "major_risks": int(ind["major_risks"].sum()),
+            "significant_risks": int(ind["significant_risks"].sum()),
+            "open_major_hazards": int(ind["open_major_hazards"].sum()),
+            "rectification_rate": (done / len(haz)) if len(haz) else None,
+            "violations": int(ind["open_violations"].sum()),
+            "hca_km": round(hca_km, 1),
+            "overhead_tailings": int(ind["overhead_tailings"].sum()),
+        }
+
+
+_CACHE: dict[str, CitySnapshot] = {}
+_LOCK = threading.Lock()
+
+
+def city_snapshot(engine: Engine, *, as_of: dt.date | None = None) -> CitySnapshot:
+    """Return the snapshot for the store's current data version (cached per engine URL).
+
+    Parameters
+    ----------
+    engine : Engine
+        The store.
+    as_of : date, optional
+        Reference date for overdue hazards and reviews (default: today).
+
+    Returns
+    -------
+    CitySnapshot
+    """
+    when = as_of or dt.date.today()
+    version = store.data_version(engine)
+    key = engine.url.render_as_string(hide_password=True)
+    with _LOCK:
+        cached = _CACHE.get(key)
+        if cached is not None and cached.version == version and cached.as_of == when:
+            return cached
+    snap = build_snapshot(engine, version=version, as_of=when)
+    with _LOCK:
+        _CACHE[key] = snap
+    return snap
+
+
+def build_snapshot(engine: Engine, *, version: tuple[int, int], as_of: dt.date) -> CitySnapshot:
+    """Compute a snapshot from the store (uncached; see :func:`city_snapshot`)."""
+    bundle = bundle_from_store(engine)
+    all_hcas = store.read_layer(engine, "hcas")
+    findings = store.read_findings(engine)
+    findings = findings[findings["status"].isin(OPEN_STATUSES)] if len(findings) else findings
+    identified = all_hcas[all_hcas["origin"] == "identified"] if len(all_hcas) else None
+    sources = risk_sources(bundle, hcas=all_hcas)
+    rubric = load_rubric()
+    indicators = district_indicators(bundle, findings, as_of=as_of, rubric=rubric,
+                                     hca_segments=identified if identified is not None and len(identified) else None)
+    ratings = rate_districts(indicators, rubric)
+    return CitySnapshot(version=version, as_of=as_of, bundle=bundle, sources=sources,
+                        summary=district_summary(bundle, sources), indicators=indicators, ratings=ratings,
+                        findings=findings, hcas=all_hcas, rubric=rubric)
