@@ -584,6 +584,11 @@ def _cut_bytes(text: str, limit: int, encoding: str) -> str:
     return "".join(out)
 
 
+#: Characters outside GBK that our own texts use, with plain equivalents (m³ → m3, 10⁻⁶ → 10-6).
+_GBK_FALLBACKS = str.maketrans({"³": "3", "²": "2", "¹": "1", "⁰": "0", "⁴": "4", "⁵": "5", "⁶": "6", "⁷": "7",
+                                "⁸": "8", "⁹": "9", "⁻": "-", "⁺": "+"})
+
+
 def _shp_values(gdf: gpd.GeoDataFrame, layer: str, encoding: str) -> gpd.GeoDataFrame:
     """Text values fit for a dBASE file: encodable, ≤ 254 bytes; dates and times as text."""
     out = gdf.copy()
@@ -602,6 +607,8 @@ def _shp_values(gdf: gpd.GeoDataFrame, layer: str, encoding: str) -> gpd.GeoData
             if value is None or (not isinstance(value, str) and pd.isna(value)):
                 return None
             text = value if isinstance(value, str) else str(value)
+            if encoding.upper() != "UTF-8":
+                text = text.translate(_GBK_FALLBACKS)  # units like 万m³ and 10⁻⁶ are common in our data
             try:
                 data = text.encode(encoding)
             except UnicodeEncodeError as err:

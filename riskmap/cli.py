@@ -210,6 +210,38 @@ def precheck_cmd(lon: float | None, lat: float | None, wkt: str | None, use: str
         click.echo(f"  note: {note}")
 
 
+@main.command("export")
+@click.option("--district", help="District code (adcode), e.g. 530181.")
+@click.option("--city", is_flag=True, help="Whole-city outputs: the 五色 table and the city 四色 map.")
+@click.option("--formats", default="gpkg,shp,geojson,xlsx,pdf", show_default=True,
+              help="Comma-separated: gpkg, shp, geojson, xlsx, pdf, png.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True)
+@click.option("--crs", type=click.Choice(["cgcs2000", "gk"]), default="cgcs2000", show_default=True,
+              help="CGCS2000 lon/lat or the area's CGCS2000 Gauss-Krüger zone.")
+@click.option("--shp-encoding", type=click.Choice(["UTF-8", "GBK"]), default="UTF-8", show_default=True)
+@click.option("--actor", default=lambda: os.environ.get("USER", "cli"), show_default="$USER")
+def export_cmd(district: str | None, city: bool, formats: str, out_dir: Path, crs: str, shp_encoding: str,
+               actor: str) -> None:
+    """Write a district export pack (4张清单, 四色 sources, findings) or the city outputs."""
+    from layers.pack import export_city, export_district
+
+    wanted = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
+    engine = _engine()
+    try:
+        if city:
+            written = export_city(engine, out_dir, formats=wanted, actor=actor)
+        elif district:
+            written = export_district(engine, district, out_dir, formats=wanted, crs=crs,
+                                      shp_encoding=shp_encoding, actor=actor)
+        else:
+            raise click.ClickException("请指定 --district 或 --city / give --district or --city")
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for fmt, paths in written.items():
+        for p in paths:
+            click.echo(f"{fmt}: {p}")
+
+
 @main.command("template")
 @click.argument("layers", nargs=-1)
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("templates"), show_default=True)
