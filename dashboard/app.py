@@ -1,61 +1,38 @@
-"""Dash application factory. Data comes from geo.store through plain function calls."""
+"""Dash application factory: header, navigation, language, and routing to the pages."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import dash
-import pandas as pd
-from dash import Input, Output, dash_table, dcc, html
+from dash import Input, Output, dcc, html
 from sqlalchemy import Engine
 
 from dashboard import ids
-from dashboard.figures import risk_map
+from dashboard.context import AppContext
 from dashboard.i18n import t
+from dashboard.pages import cockpit, placeholder
 from geo import store
 from geo.config import Settings, load_settings
 
-
-def _kpi(label: str, value: int) -> html.Div:
-    return html.Div([html.Div(str(value), className="kpi-value"), html.Div(label, className="kpi-label")],
-                    className="kpi")
+ROUTES = (("/", "nav_cockpit"), ("/planner", "nav_planner"), ("/district", "nav_district"))
 
 
-def page_content(engine: Engine, lang: str) -> list[Any]:
-    """Build the cockpit for ``lang`` from the store."""
-    counts = store.row_counts(engine)
-    if counts["districts"] == 0:
-        return [html.P(t("empty", lang), className="empty")]
-    districts = store.districts_geojson(engine)
-    ents = store.point_layer(engine, "enterprises", ["name", "risk_level", "adcode"])
-    hazards = store.point_layer(engine, "hidden_hazards", ["status", "adcode"])
-    summary = store.layer_summary(engine)
-    names = {f["properties"]["adcode"]: f["properties"]["name"] for f in districts["features"]}
-    table = pd.DataFrame({"adcode": list(names), "name": list(names.values())})
-    for layer in ("enterprises", "tailings_dams", "risk_points", "hidden_hazards"):
-        col = summary[layer] if layer in summary else pd.Series(dtype=int)
-        table[layer] = [int(col.get(a, 0)) for a in table["adcode"]]
-    kpis = html.Div([
-        _kpi(t("districts", lang), counts["districts"]),
-        _kpi(t("enterprises", lang), counts["enterprises"]),
-        _kpi(t("major", lang), int((ents["risk_level"] == "major").sum()) if len(ents) else 0),
-        _kpi(t("risk_points", lang), counts["risk_points"]),
-        _kpi(t("open_hazards", lang), int((hazards["status"] != "closed").sum()) if len(hazards) else 0),
-    ], id=ids.KPI, className="kpi-strip")
-    columns = [{"name": t(c, lang), "id": c} for c in table.columns]
-    return [
-        kpis,
-        html.Div([
-            html.Div(dcc.Graph(id=ids.MAP, figure=risk_map(districts, ents, lang),
-                               config={"displaylogo": False}), className="map-panel"),
-            html.Div(dash_table.DataTable(  # type: ignore[attr-defined]
-                id=ids.DISTRICT_TABLE, data=table.to_dict("records"), columns=columns,
-                sort_action="native",
-                style_cell={"fontFamily": "inherit", "padding": "4px 8px", "textAlign": "left"},
-                style_header={"fontWeight": "bold"}, page_size=20,
-            ), className="side-panel"),
-        ], className="main-row"),
-    ]
+def _nav(lang: str, path: str) -> list[Any]:
+    return [dcc.Link(t(key, lang), href=href, className="nav-link active" if path == href else "nav-link")
+            for href, key in ROUTES]
+
+
+def render(ctx: AppContext, path: str, lang: str) -> Any:
+    """Page content for ``path`` in ``lang``."""
+    if path in ("/", ""):
+        return cockpit.layout(ctx, lang)
+    if path.startswith("/planner"):
+        return placeholder.layout(ctx, lang, "nav_planner")
+    if path.startswith("/district"):
+        return placeholder.layout(ctx, lang, "nav_district")
+    return html.Div([html.H2("404"), dcc.Link(t("nav_cockpit", lang), href="/")])
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> dash.Dash:
@@ -70,32 +47,27 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     """
     settings = settings or load_settings()
     db = engine or store.make_engine(store.engine_url(settings, start=False))
-    app = dash.Dash(__name__, title="安全风险一张图 RiskMap", assets_folder=_assets_folder(),
-                    serve_locally=True, update_title="")
+    ctx = AppContext(engine=db, settings=settings)
+    assets = str(Path(__file__).resolve().parents[1] / "assets")
+    app = dash.Dash(__name__, title="安全风险一张图 RiskMap", assets_folder=assets, serve_locally=True,
+                    update_title="", suppress_callback_exceptions=True)
+    app.layout = html.Div([
+        dcc.Location(id=ids.URL),
+        html.Header([
+            html.H1(t("title", "zh"), id=ids.TITLE),
+            html.Nav(_nav("zh", "/"), id=ids.NAV, className="nav"),
+            dcc.RadioItems(id=ids.LANG, options=[{"label": "中文", "value": "zh"}, {"label": "English", "value": "en"}],
+                           value="zh", inline=True, className="lang-switch"),
+        ], className="top-bar"),
+        html.P(t("demo", "zh"), className="demo-note", id=ids.DEMO_NOTE),
+        html.Div(id=ids.CONTENT),
+    ], className="page")
 
-    def layout() -> html.Div:
-        return html.Div([
-            html.Header([
-                html.H1(t("title", "zh"), id=ids.TITLE),
-                dcc.RadioItems(id=ids.LANG, options=[{"label": "中文", "value": "zh"},
-                                                     {"label": "English", "value": "en"}],
-                               value="zh", inline=True, className="lang-switch"),
-            ], className="top-bar"),
-            html.P(t("demo", "zh"), className="demo-note", id="demo-note"),
-            html.Div(page_content(db, "zh"), id=ids.CONTENT),
-        ], className="page")
+    @app.callback(Output(ids.CONTENT, "children"), Output(ids.TITLE, "children"), Output(ids.NAV, "children"),
+                  Output(ids.DEMO_NOTE, "children"), Input(ids.URL, "pathname"), Input(ids.LANG, "value"))
+    def route(path: str | None, lang: str) -> tuple[Any, str, list[Any], str]:
+        path = path or "/"
+        return render(ctx, path, lang), t("title", lang), _nav(lang, path), t("demo", lang)
 
-    app.layout = layout
-
-    @app.callback(Output(ids.CONTENT, "children"), Output(ids.TITLE, "children"),
-                  Output("demo-note", "children"), Input(ids.LANG, "value"), prevent_initial_call=True)
-    def switch_language(lang: str) -> tuple[list[Any], str, str]:
-        return page_content(db, lang), t("title", lang), t("demo", lang)
-
+    cockpit.register(app, ctx)
     return app
-
-
-def _assets_folder() -> str:
-    from pathlib import Path
-
-    return str(Path(__file__).resolve().parents[1] / "assets")

@@ -1,8 +1,21 @@
 """Component ids, defined once and shared by layouts, callbacks and browser tests."""
 
+URL = "url"
 LANG = "lang-switch"
 CONTENT = "page-content"
+TITLE = "page-title"
+NAV = "nav"
+DEMO_NOTE = "demo-note"
+
+# cockpit (一张图)
 MAP = "risk-map"
 KPI = "kpi-strip"
+MODE = "map-mode"
+LAYERS = "map-layers"
+SELECTED = "selected-district"
+DISTRICTS_LAYER = "districts-layer"
 DISTRICT_TABLE = "district-table"
-TITLE = "page-title"
+EXPLAIN = "district-explain"
+CHART = "level-chart"
+BACK = "back-to-city"
+OVERLAY_PREFIX = "overlay-"

@@ -98,3 +98,12 @@ def class_label(cls: str, lang: str = "zh") -> str:
     """Legend label of a 五色 district class code in ``lang`` ("zh" or "en")."""
     swatch = FIVE_COLOUR[DistrictClass(cls)]
     return swatch.zh if lang == "zh" else swatch.en
+
+
+#: Colours of map overlays that are not risk levels (kept here so every colour has one home).
+OVERLAY = {
+    "pipeline": Swatch("#37474F", "长输管道", "Pipeline", "深灰"),
+    "protection_target": Swatch("#6A1B9A", "防护目标", "Protection target", "紫"),
+    "finding": Swatch("#111111", "检查发现", "Finding", "黑"),
+    "selected": Swatch("#00897B", "拟建场地", "Proposed site", "青"),
+}

@@ -1,0 +1,1 @@
+"""Dashboard pages: each module has ``layout(ctx, lang, **params)`` and ``register(app, ctx)``."""

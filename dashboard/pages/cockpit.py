@@ -1,0 +1,214 @@
+"""Leader cockpit (一张图): KPIs, the 四色/五色 map with layer toggles, district table, chart, drill-down."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_leaflet as dl
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Input, Output, State, dash_table, dcc, html
+
+from dashboard import ids
+from dashboard.context import AppContext
+from dashboard.i18n import t
+from dashboard.mapview import EMPTY, bounds_of, district_collection, geojson_layer, to_geojson
+from layers.city import CitySnapshot
+from layers.palette import FOUR_COLOUR, OVERLAY, RiskLevel
+from layers.rating import explain, explain_text
+
+OVERLAYS = ("enterprises", "tailings_dams", "pipelines", "hcas", "risk_points", "protection_targets", "findings")
+DEFAULT_OVERLAYS = ["enterprises", "tailings_dams", "pipelines", "hcas"]
+CITY_CENTER, CITY_ZOOM = [25.25, 102.85], 8
+SOURCE_TYPE = {"enterprises": "enterprise", "tailings_dams": "tailings_dam", "hcas": "hca",
+               "risk_points": "risk_point"}
+
+
+def _kpis(snap: CitySnapshot, adcode: str | None, lang: str) -> list[html.Div]:
+    k = snap.kpis(adcode)
+    rate = "—" if k["rectification_rate"] is None else f"{k['rectification_rate'] * 100:.0f}%"
+    items = [("kpi_major", k["major_risks"], FOUR_COLOUR[RiskLevel.MAJOR].hex),
+             ("kpi_significant", k["significant_risks"], FOUR_COLOUR[RiskLevel.SIGNIFICANT].hex),
+             ("kpi_hazards", k["open_major_hazards"], None), ("kpi_rate", rate, None),
+             ("kpi_violations", k["violations"], None), ("kpi_hca", k["hca_km"], None),
+             ("kpi_overhead", k["overhead_tailings"], None)]
+    return [html.Div([html.Div(str(v), className="kpi-value", style={"color": c} if c else None),
+                      html.Div(t(key, lang), className="kpi-label")], className="kpi", id=f"kpi-{key}")
+            for key, v, c in items]
+
+
+def _overlay_data(snap: CitySnapshot, layer: str, adcode: str | None, lang: str) -> dict[str, Any]:
+    label = "level_zh" if lang == "zh" else "risk_level"
+    if layer in SOURCE_TYPE:
+        src = snap.sources[snap.sources["source_type"] == SOURCE_TYPE[layer]]
+        if adcode:
+            src = src[src["adcode"] == adcode]
+        return to_geojson(src, {"colour": "colour", "weight": lambda r: 6,
+                                "tooltip": lambda r: f"{r['name']} · {r[label]}"})
+    if layer == "pipelines":
+        pipes = snap.bundle["pipelines"]
+        if adcode:
+            pipes = pipes[pipes["adcodes"].apply(lambda codes: adcode in list(codes))]
+        return to_geojson(pipes, {"colour": lambda r: OVERLAY["pipeline"].hex, "weight": lambda r: 3,
+                                  "dash": lambda r: "6 4",
+                                  "tooltip": lambda r: f"{r['name']}（{r['code']}）"})
+    if layer == "protection_targets":
+        pts = snap.bundle["protection_targets"]
+        if adcode:
+            pts = pts[pts["adcode"] == adcode]
+        pts = pts.set_geometry(pts.geometry.representative_point())
+        return to_geojson(pts, {"colour": lambda r: OVERLAY["protection_target"].hex, "radius": lambda r: 4,
+                                "tooltip": "name"})
+    if layer == "findings":
+        f = snap.findings
+        if adcode and len(f):
+            f = f[f["adcode"] == adcode]
+        if not len(f):
+            return EMPTY
+        f = f.set_geometry(f.geometry.representative_point())
+        return to_geojson(f, {"colour": lambda r: OVERLAY["finding"].hex, "radius": lambda r: 4,
+                              "tooltip": lambda r: f"{r['rule_code']} · {r['object_name'] or ''}"})
+    raise ValueError(layer)
+
+
+def _table(snap: CitySnapshot, lang: str) -> Any:
+    r = snap.ratings
+    names = snap.bundle["districts"].set_index("adcode")["name"]
+    rows = pd.DataFrame({
+        "adcode": r.index, "name": [names[a] for a in r.index],
+        "class": r["class_zh" if lang == "zh" else "class_en"].values, "score": r["score"].round(1).values,
+        "n_major": snap.summary.loc[r.index, "n_major"].values,
+        "n_significant": snap.summary.loc[r.index, "n_significant"].values, "colour": r["colour"].values,
+    }).sort_values("score", ascending=False)
+    styles = [{"if": {"filter_query": f'{{colour}} = "{c}"', "column_id": "class"},
+               "backgroundColor": c, "color": "#fff" if c in ("#E60012", "#0070C0") else "#1F2933"}
+              for c in rows["colour"].unique()]
+    return dash_table.DataTable(  # type: ignore[attr-defined]
+        id=ids.DISTRICT_TABLE, data=rows.to_dict("records"),
+        columns=[{"name": t(c, lang), "id": c} for c in ("name", "class", "score", "n_major", "n_significant")],
+        sort_action="native", style_data_conditional=styles, page_size=14,
+        style_cell={"fontFamily": "inherit", "padding": "4px 8px", "textAlign": "left", "fontSize": 15},
+        style_header={"fontWeight": "bold"},
+    )
+
+
+def _chart(snap: CitySnapshot, adcode: str | None, lang: str) -> go.Figure:
+    src = snap.sources
+    names = snap.bundle["districts"].set_index("adcode")["name"]
+    fig = go.Figure()
+    if adcode:
+        src = src[src["adcode"] == adcode]
+        by = src.groupby(["source_type", "risk_level"]).size().unstack(fill_value=0)
+        xs = [t(next(k for k, v in SOURCE_TYPE.items() if v == s), lang) for s in by.index]
+    else:
+        by = src.groupby(["adcode", "risk_level"]).size().unstack(fill_value=0)
+        xs = [names.get(a, a) for a in by.index]
+    for level in RiskLevel:
+        sw = FOUR_COLOUR[level]
+        fig.add_trace(go.Bar(x=xs, y=by[level.value] if level.value in by else [0] * len(xs),
+                             name=sw.zh if lang == "zh" else sw.en, marker_color=sw.hex))
+    fig.update_layout(barmode="stack", height=260, margin={"l": 30, "r": 10, "t": 36, "b": 60},
+                      title={"text": t("chart_title_one" if adcode else "chart_title", lang), "font": {"size": 15}},
+                      legend={"orientation": "h", "y": -0.35}, plot_bgcolor="#fff")
+    return fig
+
+
+def _explain_panel(snap: CitySnapshot, adcode: str | None, lang: str) -> list[Any]:
+    if not adcode:
+        return [html.P(t("pick_district", lang), className="hint")]
+    r = snap.ratings.loc[adcode]
+    name = snap.bundle["districts"].set_index("adcode").loc[adcode, "name"]
+    table = explain(snap.ratings, adcode, snap.rubric, lang=lang).head(6)
+    fig = go.Figure(go.Bar(x=table["contribution"], y=table["indicator"], orientation="h",
+                           marker_color=r["colour"]))
+    fig.update_layout(height=220, margin={"l": 10, "r": 10, "t": 30, "b": 20}, yaxis={"autorange": "reversed"},
+                      title={"text": t("contrib", lang), "font": {"size": 14}}, plot_bgcolor="#fff")
+    return [
+        html.Div([html.Span(str(name), className="sel-name"),
+                  html.Span(str(r["class_zh" if lang == "zh" else "class_en"]), className="sel-class",
+                            style={"backgroundColor": r["colour"]}),
+                  html.Span(f"{t('score', lang)} {r['score']:.1f}", className="sel-score")], className="sel-head"),
+        html.H4(t("why", lang)),
+        html.P(explain_text(snap.ratings, adcode, snap.rubric, lang=lang), id="explain-text"),
+        dcc.Graph(figure=fig, config={"displayModeBar": False}),
+    ]
+
+
+def layout(ctx: AppContext, lang: str) -> html.Div:
+    """The cockpit page."""
+    snap = ctx.snapshot()
+    if not len(snap.bundle["districts"]):
+        return html.Div(html.P(t("empty", lang), className="empty"))
+    districts = district_collection(snap.bundle["districts"], snap.summary, snap.ratings, lang)
+    overlays = [geojson_layer(f"{ids.OVERLAY_PREFIX}{name}",
+                              _overlay_data(snap, name, None, lang) if name in DEFAULT_OVERLAYS else EMPTY,
+                              kind="line" if name in ("pipelines", "hcas") else "point")
+                for name in OVERLAYS]
+    base = [dl.TileLayer(url=ctx.basemap_url)] if ctx.basemap_url else []
+    return html.Div([
+        dcc.Store(id=ids.SELECTED, data=None),
+        html.Div(_kpis(snap, None, lang), id=ids.KPI, className="kpi-strip"),
+        html.Div([
+            html.Div(dl.Map([*base, geojson_layer(ids.DISTRICTS_LAYER, districts, kind="district",
+                                                  hideout={"mode": "four", "selected": None}), *overlays],
+                            id=ids.MAP, center=CITY_CENTER, zoom=CITY_ZOOM, className="leaflet-map",
+                            attributionControl=False), className="map-panel"),
+            html.Div([
+                dcc.RadioItems(id=ids.MODE, value="four", inline=True, className="mode-switch",
+                               options=[{"label": t("mode_four", lang), "value": "four"},
+                                        {"label": t("mode_five", lang), "value": "five"}]),
+                dcc.Checklist(id=ids.LAYERS, value=DEFAULT_OVERLAYS, inline=True, className="layer-toggles",
+                              options=[{"label": t(n, lang), "value": n} for n in OVERLAYS]),
+                html.Button(t("back", lang), id=ids.BACK, n_clicks=0, className="btn"),
+                html.Div(_explain_panel(snap, None, lang), id=ids.EXPLAIN, className="explain"),
+                _table(snap, lang),
+            ], className="side-panel"),
+        ], className="main-row"),
+        dcc.Graph(id=ids.CHART, figure=_chart(snap, None, lang), config={"displayModeBar": False}),
+        html.P([t("method", lang), ": ", snap.rubric.method_zh if lang == "zh" else snap.rubric.method_en],
+               className="method-note"),
+    ], className="cockpit")
+
+
+def register(app: dash.Dash, ctx: AppContext) -> None:
+    """Cockpit callbacks (they read the cached snapshot; no SQL)."""
+
+    @app.callback(Output(ids.SELECTED, "data"),
+                  Input(ids.DISTRICTS_LAYER, "clickData"), Input(ids.DISTRICT_TABLE, "active_cell"),
+                  Input(ids.BACK, "n_clicks"), State(ids.DISTRICT_TABLE, "derived_viewport_data"),
+                  prevent_initial_call=True)
+    def select(click: dict[str, Any] | None, cell: dict[str, Any] | None, _back: int | None,
+               rows: list[dict[str, Any]] | None) -> str | None:
+        trigger = dash.ctx.triggered_id
+        if trigger == ids.DISTRICTS_LAYER and click:
+            return str(click["properties"]["adcode"])
+        if trigger == ids.DISTRICT_TABLE and cell and rows:
+            return str(rows[cell["row"]]["adcode"])
+        return None
+
+    @app.callback(Output(ids.DISTRICTS_LAYER, "hideout"), Output(ids.MAP, "viewport"),
+                  Input(ids.MODE, "value"), Input(ids.SELECTED, "data"))
+    def restyle(mode: str, adcode: str | None) -> tuple[dict[str, Any], Any]:
+        hideout = {"mode": mode, "selected": adcode}
+        if dash.ctx.triggered_id != ids.SELECTED:
+            return hideout, dash.no_update
+        if not adcode:
+            return hideout, {"center": CITY_CENTER, "zoom": CITY_ZOOM, "transition": "flyTo"}
+        districts = ctx.snapshot().bundle["districts"]
+        target = districts[districts["adcode"] == adcode]
+        (s, w), (n, e) = bounds_of(target)
+        zoom = 10 if max(n - s, e - w) < 0.6 else 9
+        return hideout, {"center": [(s + n) / 2, (w + e) / 2], "zoom": zoom, "transition": "flyTo"}
+
+    @app.callback(Output(ids.KPI, "children"), Output(ids.EXPLAIN, "children"), Output(ids.CHART, "figure"),
+                  Input(ids.SELECTED, "data"), State(ids.LANG, "value"))
+    def drill(adcode: str | None, lang: str) -> tuple[Any, Any, go.Figure]:
+        snap = ctx.snapshot()
+        return _kpis(snap, adcode, lang), _explain_panel(snap, adcode, lang), _chart(snap, adcode, lang)
+
+    @app.callback([Output(f"{ids.OVERLAY_PREFIX}{n}", "data") for n in OVERLAYS],
+                  Input(ids.LAYERS, "value"), Input(ids.SELECTED, "data"), State(ids.LANG, "value"))
+    def overlays(shown: list[str], adcode: str | None, lang: str) -> list[dict[str, Any]]:
+        snap = ctx.snapshot()
+        return [_overlay_data(snap, n, adcode, lang) if n in (shown or []) else EMPTY for n in OVERLAYS]
