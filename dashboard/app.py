@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from dashboard import ids
 from dashboard.context import AppContext
 from dashboard.i18n import t
-from dashboard.pages import cockpit, placeholder
+from dashboard.pages import cockpit, district, planner
 from geo import store
 from geo.config import Settings, load_settings
 
@@ -29,9 +29,10 @@ def render(ctx: AppContext, path: str, lang: str) -> Any:
     if path in ("/", ""):
         return cockpit.layout(ctx, lang)
     if path.startswith("/planner"):
-        return placeholder.layout(ctx, lang, "nav_planner")
+        return planner.layout(ctx, lang)
     if path.startswith("/district"):
-        return placeholder.layout(ctx, lang, "nav_district")
+        code = path.removeprefix("/district").strip("/") or None
+        return district.layout(ctx, lang, adcode=code)
     return html.Div([html.H2("404"), dcc.Link(t("nav_cockpit", lang), href="/")])
 
 
@@ -70,4 +71,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         return render(ctx, path, lang), t("title", lang), _nav(lang, path), t("demo", lang)
 
     cockpit.register(app, ctx)
+    planner.register(app, ctx)
+    district.register(app, ctx)
     return app
