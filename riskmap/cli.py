@@ -288,6 +288,12 @@ def demo_cmd(reset: bool) -> None:
 @click.option("--workers", default=2, show_default=True)
 def serve_cmd(host: str, port: int, workers: int) -> None:
     """Serve the dashboard with gunicorn (production WSGI server)."""
+    from dashboard.webfont import TARGET, build_web_font
+
+    if not TARGET.exists():
+        click.echo("生成网页中文字体 / building the Chinese web font (once, ~30 s) …")
+        if build_web_font() is None:
+            click.echo("未找到 Noto CJK 字体，浏览器将使用本机字体 / no Noto CJK font: browsers use their own")
     engine = _engine()
     engine.dispose()
     args = [
