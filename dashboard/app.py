@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     ctx = AppContext(engine=db, settings=settings)
     assets = str(Path(__file__).resolve().parents[1] / "assets")
     app = dash.Dash(__name__, title="安全风险一张图 RiskMap", assets_folder=assets, serve_locally=True,
-                    update_title="", suppress_callback_exceptions=True)
+                    update_title="", suppress_callback_exceptions=True, compress=True)
     app.layout = html.Div([
         dcc.Location(id=ids.URL),
         html.Header([
