@@ -44,6 +44,14 @@ TEXT: dict[str, dict[str, str]] = {
     "contrib": {"zh": "指标贡献(分)", "en": "Indicator contributions (points)"},
     "empty": {"zh": "数据库中还没有数据。运行 riskmap demo 导入演示数据。",
               "en": "The store is empty. Run `riskmap demo` to load the demo data."},
+    "source_list": {"zh": "风险源清单", "en": "Risk sources"},
+    "type": {"zh": "类型", "en": "Type"},
+    "level": {"zh": "风险等级", "en": "Level"},
+    "district": {"zh": "区县", "en": "District"},
+    "enterprise": {"zh": "企业", "en": "Enterprise"},
+    "tailings_dam": {"zh": "尾矿库", "en": "Tailings pond"},
+    "hca": {"zh": "高后果区", "en": "HCA"},
+    "risk_point": {"zh": "风险点", "en": "Risk point"},
     "coming": {"zh": "此工作台正在建设中。", "en": "This workspace is being built."},
 }
 

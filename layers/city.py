@@ -51,6 +51,7 @@ class CitySnapshot:
             violations, hca_km, overhead_tailings, districts.
         """
         ind = self.indicators if adcode is None else self.indicators.loc[[adcode]]
+        summ = self.summary if adcode is None else self.summary.loc[[adcode]]
         haz = self.bundle["hidden_hazards"]
         if adcode is not None and len(haz):
             haz = haz[haz["adcode"] == adcode]
@@ -58,8 +59,9 @@ class CitySnapshot:
         hca_km = sum(float(ind[c].sum()) for c in ("hca_km_grade3", "hca_km_grade2", "hca_km_grade1") if c in ind)
         return {
             "districts": len(ind),
-            "major_risks": int(ind["major_risks"].sum()),
-            "significant_risks": int(ind["significant_risks"].sum()),
+            # the same 四色 source counts as the map and the district table (HCA segments included)
+            "major_risks": int(summ["n_major"].sum()),
+            "significant_risks": int(summ["n_significant"].sum()),
             "open_major_hazards": int(ind["open_major_hazards"].sum()),
             "rectification_rate": (done / len(haz)) if len(haz) else None,
             "violations": int(ind["open_violations"].sum()),

@@ -86,6 +86,11 @@ def test_switch_to_five_colour_and_drill_into_a_district(app_url, demo_db, drive
     assert "安宁市" in explain and "得分" in explain
     district = snap.kpis("530181")
     wait.until(lambda d: _kpi(d, "kpi_major") == str(district["major_risks"]))
+    # the source list follows the drill-down: only 安宁市 rows remain
+    rows = driver.execute_script(
+        f"return Array.from(document.querySelectorAll('#{ids.SOURCE_TABLE} td[data-dash-column=district]'))"
+        ".map(td => td.textContent)")
+    assert rows and set(rows) == {"安宁市"}
     assert _kpi(driver, "kpi_violations") == str(district["violations"])
     driver.save_screenshot(str(artifacts / "cockpit_drill_anning.png"))
     driver.find_element(By.ID, ids.BACK).click()

@@ -114,6 +114,30 @@ def _chart(snap: CitySnapshot, adcode: str | None, lang: str) -> go.Figure:
     return fig
 
 
+def _source_rows(snap: CitySnapshot, adcode: str | None, lang: str) -> list[dict[str, Any]]:
+    src = snap.sources if not adcode else snap.sources[snap.sources["adcode"] == adcode]
+    names = snap.bundle["districts"].set_index("adcode")["name"]
+    order = {lv.value: i for i, lv in enumerate(RiskLevel)}
+    src = src.assign(_o=src["risk_level"].map(order)).sort_values(["_o", "name"])
+    return [{"name": r["name"], "type": t(r["source_type"], lang),
+             "level": r["level_zh"] if lang == "zh" else FOUR_COLOUR[RiskLevel(r["risk_level"])].en,
+             "district": names.get(r["adcode"], r["adcode"]), "colour": r["colour"]}
+            for r in src.to_dict("records")]
+
+
+def _source_table(snap: CitySnapshot, lang: str) -> Any:
+    styles = [{"if": {"filter_query": f'{{colour}} = "{sw.hex}"', "column_id": "level"},
+               "backgroundColor": sw.hex, "color": "#fff" if lv in (RiskLevel.MAJOR, RiskLevel.LOW) else "#1F2933"}
+              for lv, sw in FOUR_COLOUR.items()]
+    return dash_table.DataTable(  # type: ignore[attr-defined]
+        id=ids.SOURCE_TABLE, data=_source_rows(snap, None, lang),
+        columns=[{"name": t(c, lang), "id": c} for c in ("name", "type", "level", "district")],
+        sort_action="native", filter_action="native", page_size=10, style_data_conditional=styles,
+        style_cell={"fontFamily": "inherit", "padding": "4px 8px", "textAlign": "left", "fontSize": 14},
+        style_header={"fontWeight": "bold"},
+    )
+
+
 def _explain_panel(snap: CitySnapshot, adcode: str | None, lang: str) -> list[Any]:
     if not adcode:
         return [html.P(t("pick_district", lang), className="hint")]
@@ -165,7 +189,11 @@ def layout(ctx: AppContext, lang: str) -> html.Div:
                 _table(snap, lang),
             ], className="side-panel"),
         ], className="main-row"),
-        dcc.Graph(id=ids.CHART, figure=_chart(snap, None, lang), config={"displayModeBar": False}),
+        html.Div([
+            html.Div(dcc.Graph(id=ids.CHART, figure=_chart(snap, None, lang), config={"displayModeBar": False}),
+                     className="chart-panel"),
+            html.Div([html.H3(t("source_list", lang)), _source_table(snap, lang)], className="list-panel"),
+        ], className="bottom-row"),
         html.P([t("method", lang), ": ", snap.rubric.method_zh if lang == "zh" else snap.rubric.method_en],
                className="method-note"),
     ], className="cockpit")
@@ -202,10 +230,11 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         return hideout, {"center": [(s + n) / 2, (w + e) / 2], "zoom": zoom, "transition": "flyTo"}
 
     @app.callback(Output(ids.KPI, "children"), Output(ids.EXPLAIN, "children"), Output(ids.CHART, "figure"),
-                  Input(ids.SELECTED, "data"), State(ids.LANG, "value"))
-    def drill(adcode: str | None, lang: str) -> tuple[Any, Any, go.Figure]:
+                  Output(ids.SOURCE_TABLE, "data"), Input(ids.SELECTED, "data"), State(ids.LANG, "value"))
+    def drill(adcode: str | None, lang: str) -> tuple[Any, Any, go.Figure, list[dict[str, Any]]]:
         snap = ctx.snapshot()
-        return _kpis(snap, adcode, lang), _explain_panel(snap, adcode, lang), _chart(snap, adcode, lang)
+        return (_kpis(snap, adcode, lang), _explain_panel(snap, adcode, lang), _chart(snap, adcode, lang),
+                _source_rows(snap, adcode, lang))
 
     @app.callback([Output(f"{ids.OVERLAY_PREFIX}{n}", "data") for n in OVERLAYS],
                   Input(ids.LAYERS, "value"), Input(ids.SELECTED, "data"), State(ids.LANG, "value"))
