@@ -48,9 +48,9 @@ class Cluster:
         """Server log file."""
         return self.home / "log" / "postgresql.log"
 
-    def url(self, database: str = DATABASE) -> str:
-        """SQLAlchemy URL for ``database`` on this cluster's socket."""
-        return f"postgresql+psycopg://{SUPERUSER}@/{database}?host={self.socket_dir}&port={PORT}"
+    def url(self, database: str = DATABASE, user: str = SUPERUSER) -> str:
+        """SQLAlchemy URL for ``database`` on this cluster's socket, as ``user``."""
+        return f"postgresql+psycopg://{user}@/{database}?host={self.socket_dir}&port={PORT}"
 
 
 def cluster_for(home: Path, pg_os_user: str = "postgres") -> Cluster:

@@ -374,6 +374,24 @@ class CheckFinding(Timestamps, Base):
     )
 
 
+class User(Timestamps, Base):
+    """A person who signs in; ``adcode`` scopes district officers to their district."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    display_name: Mapped[str]
+    password_hash: Mapped[str]
+    role: Mapped[str] = mapped_column(String(20))
+    adcode: Mapped[str | None] = mapped_column(ForeignKey("districts.adcode"))
+    active: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    last_login_at: Mapped[dt.datetime | None]
+    __table_args__ = (
+        CheckConstraint("role IN ('leader', 'admin', 'planner', 'district_officer', 'viewer')", name="role_values"),
+        CheckConstraint("role <> 'district_officer' OR adcode IS NOT NULL", name="officer_has_district"),
+    )
+
+
 #: Importable layer name -> model class.
 LAYER_MODELS: dict[str, type[Base]] = {
     "districts": District,

@@ -8,13 +8,16 @@ identifiers come only from the models' metadata.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 from geoalchemy2.shape import from_shape
-from sqlalchemy import Connection, Engine, Table, create_engine, func, select, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from geo import embedded
@@ -45,9 +48,58 @@ def engine_url(settings: Settings, *, start: bool = True) -> str:
     return cluster.url()
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine with pre-ping, so a restarted server is reconnected to."""
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+def make_engine(url: str, *, scoped: bool = False) -> Engine:
+    """Create an engine with pre-ping, so a restarted server is reconnected to.
+
+    Parameters
+    ----------
+    url : str
+        SQLAlchemy URL.
+    scoped : bool
+        Apply the current :class:`Scope` at the start of every transaction (for the
+        application role, whose row-level-security policies read it). With no scope
+        set, district-owned rows are invisible.
+    """
+    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    if scoped:
+        event.listen(engine, "begin", _apply_scope)
+    return engine
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which districts the current user may see: all of them, or one ``adcode``."""
+
+    all_districts: bool
+    adcode: str | None = None
+    actor: str = "system"
+
+
+_SCOPE: ContextVar[Scope | None] = ContextVar("riskmap_scope", default=None)
+
+
+@contextmanager
+def scoped(scope: Scope | None) -> Iterator[None]:
+    """Run the enclosed database work under ``scope`` (per thread/task, never global)."""
+    token = _SCOPE.set(scope)
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
+
+
+def current_scope() -> Scope | None:
+    """Return the scope set by the innermost :func:`scoped` block, if any."""
+    return _SCOPE.get()
+
+
+def _apply_scope(conn: Connection) -> None:
+    scope = _SCOPE.get()
+    conn.exec_driver_sql(
+        "SELECT set_config('riskmap.scope', %(scope)s, true), set_config('riskmap.adcode', %(adcode)s, true)",
+        {"scope": "all" if scope is not None and scope.all_districts else "",
+         "adcode": scope.adcode if scope is not None and scope.adcode else ""},
+    )
 
 
 def table(layer: str) -> Table:
@@ -423,3 +475,48 @@ def data_version(engine: Engine) -> tuple[int, int]:
     with engine.connect() as conn:
         row = conn.execute(text("SELECT coalesce(max(id), 0), count(*) FROM audit_log")).one()
     return int(row[0]), int(row[1])
+
+
+USER_COLUMNS = ("id", "username", "display_name", "role", "adcode", "active", "last_login_at", "created_at")
+
+
+def insert_user(engine: Engine, **values: Any) -> int:
+    """Insert a user row (password already hashed); return its id."""
+    users = Base.metadata.tables["users"]
+    with engine.begin() as conn:
+        new_id = int(conn.execute(users.insert().returning(users.c.id), values).scalar_one())
+        audit(conn, actor=str(values.get("created_by", "cli")), action="user_add", target=values["username"],
+              adcode=values.get("adcode"), details={"role": values["role"]})
+    return new_id
+
+
+def find_user(engine: Engine, username: str) -> dict[str, Any] | None:
+    """Return a user (including the password hash) by name, or None."""
+    users = Base.metadata.tables["users"]
+    with engine.connect() as conn:
+        row = conn.execute(select(users).where(users.c.username == username)).mappings().first()
+    return dict(row) if row else None
+
+
+def list_users(engine: Engine) -> list[dict[str, Any]]:
+    """All users without their password hashes."""
+    users = Base.metadata.tables["users"]
+    with engine.connect() as conn:
+        rows = conn.execute(select(*(users.c[c] for c in USER_COLUMNS)).order_by(users.c.username)).mappings()
+        return [dict(r) for r in rows]
+
+
+def set_user_active(engine: Engine, username: str, active: bool, *, actor: str) -> bool:
+    """Enable or disable a user; return whether the user exists."""
+    with engine.begin() as conn:
+        n = conn.execute(text("UPDATE users SET active = :a, updated_at = now() WHERE username = :u"),
+                         {"a": active, "u": username}).rowcount
+        if n:
+            audit(conn, actor=actor, action="user_enable" if active else "user_disable", target=username)
+    return bool(n)
+
+
+def touch_login(engine: Engine, user_id: int) -> None:
+    """Record a successful log-in."""
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE users SET last_login_at = now() WHERE id = :i"), {"i": user_id})

@@ -242,6 +242,46 @@ def export_cmd(district: str | None, city: bool, formats: str, out_dir: Path, cr
             click.echo(f"{fmt}: {p}")
 
 
+@main.group()
+def user() -> None:
+    """Manage accounts (administrators)."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["leader", "admin", "planner", "district_officer", "viewer"]), required=True)
+@click.option("--district", help="adcode, required for district_officer")
+@click.option("--name", "display_name", help="Display name")
+@click.password_option(help="Password (prompted when omitted; at least 10 characters)")
+def user_add(username: str, role: str, district: str | None, display_name: str | None, password: str) -> None:
+    """Create an account."""
+    from geo.accounts import add_user
+
+    try:
+        add_user(_engine(), username, password, role=role, display_name=display_name, adcode=district,
+                 actor=os.environ.get("USER", "cli"))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"created {username} ({role}{', ' + district if district else ''})")
+
+
+@user.command("list")
+def user_list() -> None:
+    """List accounts."""
+    for u in store.list_users(_engine()):
+        state = "active" if u["active"] else "disabled"
+        click.echo(f"{u['username']:<16} {u['role']:<17} {u['adcode'] or '-':<7} {state:<8} {u['display_name']}")
+
+
+@user.command("disable")
+@click.argument("username")
+def user_disable(username: str) -> None:
+    """Disable an account (it can no longer sign in)."""
+    if not store.set_user_active(_engine(), username, False, actor=os.environ.get("USER", "cli")):
+        raise click.ClickException(f"no user {username!r}")
+    click.echo(f"disabled {username}")
+
+
 @main.command("template")
 @click.argument("layers", nargs=-1)
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("templates"), show_default=True)

@@ -1,0 +1,79 @@
+"""User accounts: roles, Argon2 password hashes, authentication and the district scope they imply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import Engine
+
+from geo import store
+from geo.store import Scope
+
+ROLES = {
+    "leader": "市/区县领导(只读全部)",
+    "admin": "管理员(用户、规则、设置)",
+    "planner": "规划审查(全部只读，检查与预审，违规台账)",
+    "district_officer": "区县工作人员(仅本区县：读、导入、导出、编辑)",
+    "viewer": "只读",
+}
+#: Roles whose scope is the whole city.
+CITY_WIDE = {"leader", "admin", "planner"}
+MIN_PASSWORD = 10
+
+
+def _hasher() -> PasswordHasher:
+    return PasswordHasher()  # argon2id with the library's current recommended parameters
+
+
+def hash_password(password: str) -> str:
+    """Argon2id hash of ``password``."""
+    return _hasher().hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """Whether ``password`` matches ``password_hash`` (constant-time in the library)."""
+    try:
+        return _hasher().verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def add_user(engine: Engine, username: str, password: str, *, role: str, display_name: str | None = None,
+             adcode: str | None = None, actor: str = "cli") -> int:
+    """Create a user after checking role, district and password length.
+
+    Raises
+    ------
+    ValueError
+        For an unknown role, a district officer without a known district, a short password or a
+        taken user name.
+    """
+    if role not in ROLES:
+        raise ValueError(f"未知角色 / unknown role {role!r}; roles: {', '.join(ROLES)}")
+    if role == "district_officer" and (not adcode or adcode not in store.district_codes(engine)):
+        raise ValueError(f"区县工作人员须指定已存在的区县 / a district officer needs a known district: {adcode!r}")
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"密码至少 {MIN_PASSWORD} 位 / password must have at least {MIN_PASSWORD} characters")
+    if store.find_user(engine, username) is not None:
+        raise ValueError(f"用户名已存在 / user {username!r} exists")
+    return store.insert_user(engine, username=username, display_name=display_name or username,
+                             password_hash=hash_password(password), role=role,
+                             adcode=adcode if role == "district_officer" else None, created_by=actor)
+
+
+def authenticate(engine: Engine, username: str, password: str) -> dict[str, Any] | None:
+    """Return the active user whose password matches, else None (and record the log-in)."""
+    user = store.find_user(engine, username)
+    if user is None or not user["active"] or not verify_password(user["password_hash"], password):
+        return None
+    store.touch_login(engine, int(user["id"]))
+    return {k: v for k, v in user.items() if k != "password_hash"}
+
+
+def scope_for(user: dict[str, Any]) -> Scope:
+    """Return the data scope of a user: the whole city, or their district."""
+    if user["role"] in CITY_WIDE:
+        return Scope(all_districts=True, actor=str(user["username"]))
+    return Scope(all_districts=False, adcode=user.get("adcode"), actor=str(user["username"]))
