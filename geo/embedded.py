@@ -261,6 +261,11 @@ def create_database(cluster: Cluster, name: str, *, template: str | None = None)
     if exists == "1":
         return False
     suffix = f" TEMPLATE {template}" if template else ""
+    if template:  # a template must have no other sessions (e.g. pooled connections of other engines)
+        if not template.replace("_", "").isalnum():
+            raise EmbeddedDatabaseError(f"bad database name {template!r}")
+        psql(cluster, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                      f"WHERE datname = '{template}' AND pid <> pg_backend_pid()")
     psql(cluster, f'CREATE DATABASE "{name}"{suffix}')
     return True
 

@@ -206,7 +206,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
                   Input(ids.DISTRICTS_LAYER, "clickData"), Input(ids.DISTRICT_TABLE, "active_cell"),
                   Input(ids.BACK, "n_clicks"), State(ids.DISTRICT_TABLE, "derived_viewport_data"),
                   prevent_initial_call=True)
-    def select(click: dict[str, Any] | None, cell: dict[str, Any] | None, _back: int | None,
+    def choose_district(click: dict[str, Any] | None, cell: dict[str, Any] | None, _back: int | None,
                rows: list[dict[str, Any]] | None) -> str | None:
         trigger = dash.ctx.triggered_id
         if trigger == ids.DISTRICTS_LAYER and click:
