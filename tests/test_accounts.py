@@ -20,7 +20,8 @@ def test_hash_is_argon2id_and_verifies() -> None:
 
 
 def test_add_and_authenticate(engine) -> None:
-    add_user(engine, "anning", "安宁密码-2026-abc", role="district_officer", adcode="530181", display_name="安宁市应急局")
+    add_user(engine, "anning", "安宁密码-2026-abc", role="district_officer", adcode="530181",
+             display_name="安宁市应急局")
     user = authenticate(engine, "anning", "安宁密码-2026-abc")
     assert user is not None and user["adcode"] == "530181" and "password_hash" not in user
     scope = scope_for(user)
