@@ -145,7 +145,7 @@ def read_any(path: Path, spec: LayerSpec, *, layer_name: str | None = None) -> R
             f"{path}: 不支持的文件类型 {suffix} / unsupported file type; use "
             "xlsx, csv, gpkg, shp (or zipped shp), geojson, kml"
         )
-    if table.frame.empty:
+    if not table.row_labels:  # (a frame without attribute columns is still rows of geometry)
         raise ReadError(f"{path}: 没有数据行 / no data rows")
     return table
 
