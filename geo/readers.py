@@ -8,6 +8,7 @@ Values stay as read; :mod:`geo.validate` checks and converts them.
 from __future__ import annotations
 
 import re
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -251,9 +252,13 @@ def _read_vector(path: Path, spec: LayerSpec, layer_name: str | None) -> RawTabl
     if path.suffix.lower() == ".shp":
         encoding = _shapefile_encoding(path)
     try:
-        gdf = pyogrio.read_dataframe(path, layer=chosen, encoding=encoding)
+        # GDAL reports what it tolerated (e.g. it closes unclosed rings) as warnings: keep them for the user
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            gdf = pyogrio.read_dataframe(path, layer=chosen, encoding=encoding)
     except Exception as exc:  # GDAL errors come in several types
         raise ReadError(f"{path}: 无法读取 / cannot read: {exc}") from exc
+    gdal_notes = sorted({f"GDAL: {w.message}" for w in caught})
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
         raise ReadError(f"{path}: 图层 {chosen} 没有几何字段(非空间数据) / layer has no geometry (not spatial)")
     attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
@@ -261,7 +266,7 @@ def _read_vector(path: Path, spec: LayerSpec, layer_name: str | None) -> RawTabl
     attrs = attrs.rename(columns=mapping)
     geoms = np.asarray(gdf.geometry.array, dtype=object)
     labels = [f"要素{i + 1} / feature {i + 1}" for i in range(len(attrs))]
-    notes = []
+    notes = list(gdal_notes)
     if encoding:
         notes.append(f"Shapefile 编码 / encoding: {encoding}")
     file_crs = crs_to_source(gdf.crs)
