@@ -18,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import pyogrio.raw
 import shapely
 
 from geo.crs import SourceCRS, crs_to_source
@@ -255,7 +256,10 @@ def _read_vector(path: Path, spec: LayerSpec, layer_name: str | None) -> RawTabl
         # GDAL reports what it tolerated (e.g. it closes unclosed rings) as warnings: keep them for the user
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            gdf = pyogrio.read_dataframe(path, layer=chosen, encoding=encoding)
+            try:
+                gdf = pyogrio.read_dataframe(path, layer=chosen, encoding=encoding)
+            except shapely.errors.GEOSException:
+                gdf = _read_fixing_rings(path, chosen, encoding)
     except Exception as exc:  # GDAL errors come in several types
         raise ReadError(f"{path}: 无法读取 / cannot read: {exc}") from exc
     gdal_notes = sorted({f"GDAL: {w.message}" for w in caught})
@@ -276,6 +280,14 @@ def _read_vector(path: Path, spec: LayerSpec, layer_name: str | None) -> RawTabl
         declared = gdf.crs.name + (f" ({':'.join(authority)})" if authority else "")
     return RawTable(path, attrs.reset_index(drop=True), geoms, labels, file_crs,
                     unknown, encoding, notes, declared_crs=declared, headers={v: k for k, v in mapping.items()})
+
+
+def _read_fixing_rings(path: Path, layer: str, encoding: str | None) -> gpd.GeoDataFrame:
+    """Read features whose WKB GEOS refuses (unclosed rings): closing a ring is an unambiguous repair."""
+    meta, _fids, wkb, fields = pyogrio.raw.read(path, layer=layer, encoding=encoding)
+    geoms = shapely.from_wkb(wkb, on_invalid="fix")
+    warnings.warn("有要素的环未闭合，已自动闭合 / unclosed rings were closed", stacklevel=2)
+    return gpd.GeoDataFrame(dict(zip(meta["fields"], fields, strict=True)), geometry=geoms, crs=meta["crs"])
 
 
 def _list_layers(path: Path) -> list[tuple[str, str | None]]:
