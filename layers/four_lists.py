@@ -55,6 +55,7 @@ import shapely
 from geo.checks.bundle import Bundle
 from geo.layer_specs import HIDDEN_HAZARDS, RISK_POINTS, TAILINGS
 from layers.palette import RiskLevel, level_colour, level_label
+from layers.values import present, text_or_none
 
 __all__ = ["LANGS", "LINK_RADIUS_M", "LISTS", "ListSpec", "four_lists", "list_titles"]
 
@@ -219,19 +220,8 @@ def list_titles(lang: str = "zh") -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------
 # value helpers
 # ---------------------------------------------------------------------------------------------
-def _present(value: Any) -> bool:
-    if value is None:
-        return False
-    if isinstance(value, str):
-        return bool(value.strip())
-    try:
-        return not bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return True
-
-
-def _text(value: Any) -> str | None:
-    return str(value).strip() if _present(value) else None
+_present = present
+_text = text_or_none
 
 
 def _iso(value: Any) -> str | None:

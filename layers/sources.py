@@ -34,6 +34,7 @@ import shapely
 from geo.checks.bundle import Bundle
 from geo.layer_specs import ENTERPRISES, RISK_POINTS, TAILINGS
 from layers.palette import NO_DATA, RiskLevel, level_colour, level_label
+from layers.values import present, text_or_none
 
 __all__ = [
     "HCA_GRADE_LEVEL",
@@ -121,20 +122,8 @@ def hca_level(grade: int | str) -> RiskLevel:
 # ---------------------------------------------------------------------------------------------
 # small value helpers
 # ---------------------------------------------------------------------------------------------
-def _present(value: Any) -> bool:
-    """Tell whether ``value`` holds something (not None, NaN/NA or blank text)."""
-    if value is None:
-        return False
-    if isinstance(value, str):
-        return bool(value.strip())
-    try:
-        return not bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return True
-
-
-def _text(value: Any) -> str | None:
-    return str(value).strip() if _present(value) else None
+_present = present
+_text = text_or_none
 
 
 def _num(value: Any) -> float | None:
