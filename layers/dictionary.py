@@ -62,7 +62,9 @@ def render_dictionary() -> str:
         "| tailings_dams | design_grade | from storage and dam height, GB 50863-2013 3.3.1 combination rule, "
         "`geo/rules/tailings_grades.yaml` |\n"
         "| pipelines | adcodes, length_m | districts crossed; length in the Gauss-Krüger zone |\n"
-        "| all layers | key, source_crs, batch_id | natural key; CRS the file used; import batch |\n"
+        "| all layers | key, source_crs, batch_id | natural key (for layers without a `code` column — "
+        "protection targets, buildings, HCAs, tailings ponds, infrastructure — the imported `code` is stored "
+        "here); CRS the file used; import batch |\n"
         "| districts | level | from the code when blank (xx0000 province, xxxx00 city, else county) |\n"
     )
     out.append(derived)

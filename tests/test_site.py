@@ -96,3 +96,10 @@ def test_cli_precheck_on_demo(demo_db, monkeypatch) -> None:
     assert "PIPE_OCCUPY" in result.output and "石油天然气管道保护法 第30条" in result.output
     far = CliRunner().invoke(main, ["precheck", "--lon", "103.30", "--lat", "26.30", "--use", "住宅"])
     assert far.exit_code == 0 and "无异议" in far.output
+
+
+def test_bundle_spanning_several_zones_warns() -> None:
+    far = gpd.GeoDataFrame({"key": ["a", "b"]}, geometry=[shapely.Point(100.0, 25.0), shapely.Point(115.0, 25.0)],
+                           crs=4490)
+    with pytest.warns(RuntimeWarning, match="spans 15.0°"):
+        Bundle({"buildings": far})
