@@ -10,6 +10,7 @@ from dash import Input, Output, dcc, html
 from sqlalchemy import Engine
 
 from dashboard import ids
+from dashboard.auth import auth_enabled, init_auth
 from dashboard.context import AppContext
 from dashboard.i18n import t
 from dashboard.pages import cockpit, district, planner
@@ -36,6 +37,26 @@ def render(ctx: AppContext, path: str, lang: str) -> Any:
     return html.Div([html.H2("404"), dcc.Link(t("nav_cockpit", lang), href="/")])
 
 
+def app_database_url(settings: Settings) -> str:
+    """URL for the application role, whose access row-level security limits.
+
+    ``RISKMAP_APP_DATABASE_URL`` when set; otherwise the store's URL with the user
+    ``riskmap_app`` (the embedded cluster trusts its private socket). An external database
+    without ``RISKMAP_APP_DATABASE_URL`` falls back to its own URL, where the policies apply
+    only if that role is not a superuser or table owner.
+    """
+    import os
+
+    if os.environ.get("RISKMAP_APP_DATABASE_URL"):
+        return os.environ["RISKMAP_APP_DATABASE_URL"]
+    url = store.engine_url(settings, start=False)
+    if settings.database_url:
+        return url
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(username="riskmap_app").render_as_string(hide_password=False)
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> dash.Dash:
     """Create the Dash app; no database work happens until a page is requested.
 
@@ -47,7 +68,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         Use this engine instead of one built from settings.
     """
     settings = settings or load_settings()
-    db = engine or store.make_engine(store.engine_url(settings, start=False))
+    secured = auth_enabled()
+    db = engine or store.make_engine(app_database_url(settings) if secured else
+                                     store.engine_url(settings, start=False), scoped=secured)
     ctx = AppContext(engine=db, settings=settings)
     assets = str(Path(__file__).resolve().parents[1] / "assets")
     app = dash.Dash(__name__, title="安全风险一张图 RiskMap", assets_folder=assets, serve_locally=True,
@@ -70,6 +93,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         path = path or "/"
         return render(ctx, path, lang), t("title", lang), _nav(lang, path), t("demo", lang)
 
+    if secured:
+        init_auth(app.server, db, settings.home)
     cockpit.register(app, ctx)
     planner.register(app, ctx)
     district.register(app, ctx)

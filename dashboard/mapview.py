@@ -63,9 +63,9 @@ def district_collection(districts: gpd.GeoDataFrame, summary: pd.DataFrame, rati
 
     def tip(row: dict[str, Any]) -> str:
         code = row["adcode"]
-        cls = ratings.loc[code, label] if code in ratings.index else ""
-        score = ratings.loc[code, "score"] if code in ratings.index else float("nan")
-        return f"{row['name']}（{code}）{cls} {score:.1f}"
+        if code not in ratings.index:
+            return f"{row['name']}（{code}）"
+        return f"{row['name']}（{code}）{ratings.loc[code, label]} {ratings.loc[code, 'score']:.1f}"
 
     gdf = gpd.GeoDataFrame(frame.reset_index(), geometry=frame.geometry.values, crs=4490)
     return to_geojson(gdf, {

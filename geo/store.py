@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +86,16 @@ def scoped(scope: Scope | None) -> Iterator[None]:
         yield
     finally:
         _SCOPE.reset(token)
+
+
+def set_scope(scope: Scope | None) -> Token[Scope | None]:
+    """Set the scope for the rest of the current request; undo with :func:`reset_scope`."""
+    return _SCOPE.set(scope)
+
+
+def reset_scope(token: Token[Scope | None]) -> None:
+    """Undo :func:`set_scope`."""
+    _SCOPE.reset(token)
 
 
 def current_scope() -> Scope | None:

@@ -90,7 +90,8 @@ def city_snapshot(engine: Engine, *, as_of: dt.date | None = None) -> CitySnapsh
     """
     when = as_of or dt.date.today()
     version = store.data_version(engine)
-    key = engine.url.render_as_string(hide_password=True)
+    scope = store.current_scope()
+    key = engine.url.render_as_string(hide_password=True) + f"|{scope}"  # one snapshot per data scope
     with _LOCK:
         cached = _CACHE.get(key)
         if cached is not None and cached.version == version and cached.as_of == when:
@@ -113,6 +114,13 @@ def build_snapshot(engine: Engine, *, version: tuple[int, int], as_of: dt.date) 
     indicators = district_indicators(bundle, findings, as_of=as_of, rubric=rubric,
                                      hca_segments=identified if identified is not None and len(identified) else None)
     ratings = rate_districts(indicators, rubric)
+    summary = district_summary(bundle, sources)
+    scope = store.current_scope()
+    if scope is not None and not scope.all_districts:
+        # A district officer sees only their district's rows, so other districts would look empty
+        # ("低风险"). Show them as not visible instead of rating data the user cannot see.
+        keep = [scope.adcode] if scope.adcode in ratings.index else []
+        indicators, ratings, summary = indicators.loc[keep], ratings.loc[keep], summary.loc[keep]
     return CitySnapshot(version=version, as_of=as_of, bundle=bundle, sources=sources,
-                        summary=district_summary(bundle, sources), indicators=indicators, ratings=ratings,
+                        summary=summary, indicators=indicators, ratings=ratings,
                         findings=findings, hcas=all_hcas, rubric=rubric)

@@ -62,6 +62,7 @@ def load_demo(engine: Engine, *, reset: bool = False, run_checks_after: bool = T
         gdf: gpd.GeoDataFrame = layers[name]
         say(f"[{i}/{len(DEMO_LAYERS)}] {name}: {len(gdf)} …")
         yield import_frame(engine, name, gdf, source_name=f"demo_{name}.gpkg").summary()
+    yield from demo_accounts(engine)
     if run_checks_after:
         say("运行检查 / running the checks …")
         result = run_checks(bundle_from_store(engine), progress=say)
@@ -69,3 +70,31 @@ def load_demo(engine: Engine, *, reset: bool = False, run_checks_after: bool = T
                                       rule_set_version=result.rule_set_version, rules_run=result.rules_run,
                                       scope_adcode=None, actor="demo")
         yield f"check run {run_id}: {len(result.findings)} findings (rule set {result.rule_set_version})"
+
+
+#: Demo accounts, one per role (printed by ``riskmap demo``; disable them in a real deployment).
+DEMO_ACCOUNTS = (("leader", "leader", None, "市领导(演示)"), ("admin", "admin", None, "管理员(演示)"),
+                 ("planner", "planner", None, "规划审查(演示)"),
+                 ("anning", "district_officer", "530181", "安宁市应急管理局(演示)"),
+                 ("viewer", "viewer", None, "只读(演示)"))
+
+
+def demo_accounts(engine: Engine) -> Iterator[str]:
+    """Create the demo accounts that do not exist yet; yield one line per account with its password.
+
+    Parameters
+    ----------
+    engine : Engine
+        Target store.
+
+    Yields
+    ------
+    str
+    """
+    from geo.accounts import add_user
+
+    for username, role, adcode, name in DEMO_ACCOUNTS:
+        password = f"{username}-demo-2026"
+        if store.find_user(engine, username) is None:
+            add_user(engine, username, password, role=role, adcode=adcode, display_name=name, actor="demo")
+        yield f"demo account: {username} / {password} ({role}{' ' + adcode if adcode else ''})"

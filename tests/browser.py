@@ -31,10 +31,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def served_app(database_url: str, *, workers: int = 1) -> Iterator[str]:
-    """Run the dashboard under gunicorn on a free loopback port; yield its base URL."""
+def served_app(database_url: str, *, workers: int = 1, auth: bool = False,
+               extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run the dashboard under gunicorn on a free loopback port; yield its base URL.
+
+    Sign-in is off unless ``auth`` (tests/test_auth.py covers it); page tests exercise the pages.
+    """
     port = free_port()
-    env = dict(os.environ, RISKMAP_DATABASE_URL=database_url)
+    env = dict(os.environ, RISKMAP_DATABASE_URL=database_url, RISKMAP_AUTH="on" if auth else "off",
+               **(extra_env or {}))
     log = tempfile.NamedTemporaryFile(prefix="gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),

@@ -1,0 +1,103 @@
+"""Sign-in and district scope through the dashboard: every route needs a user; officers see their district only."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from dashboard.app import create_app
+from geo import embedded, store
+from geo.config import load_settings
+from tests.conftest import _fresh
+
+pytestmark = pytest.mark.postgis
+
+ROUTE = {"output": "..page-content.children...page-title.children...nav.children...demo-note.children..",
+         "outputs": [{"id": "page-content", "property": "children"}, {"id": "page-title", "property": "children"},
+                     {"id": "nav", "property": "children"}, {"id": "demo-note", "property": "children"}],
+         "inputs": [{"id": "url", "property": "pathname", "value": "/"},
+                    {"id": "lang-switch", "property": "value", "value": "zh"}],
+         "changedPropIds": ["url.pathname"], "state": []}
+
+
+@pytest.fixture
+def client(pg_cluster, demo_db, monkeypatch, tmp_path):
+    name, owner = _fresh(pg_cluster, make_url(demo_db).database)
+    app_url = make_url(owner.url.render_as_string(hide_password=False)).set(username="riskmap_app")
+    monkeypatch.setenv("RISKMAP_AUTH", "on")
+    monkeypatch.setenv("RISKMAP_SECRET_KEY", "test-secret")
+    monkeypatch.setenv("RISKMAP_HOME", str(tmp_path))
+    engine = store.make_engine(app_url.render_as_string(hide_password=False), scoped=True)
+    app = create_app(load_settings(), engine=engine)
+    yield app.server.test_client()
+    engine.dispose()
+    owner.dispose()
+    embedded.drop_database(pg_cluster, name)
+
+
+def _table_rows(tree, table_id: str) -> list[dict]:
+    if isinstance(tree, dict):
+        if tree.get("id") == table_id and "data" in tree:
+            return tree["data"]
+        for value in tree.values():
+            found = _table_rows(value, table_id)
+            if found is not None:
+                return found
+    if isinstance(tree, list):
+        for value in tree:
+            found = _table_rows(value, table_id)
+            if found is not None:
+                return found
+    return None
+
+
+def _login(client, user: str, password: str):
+    return client.post("/login", data={"username": user, "password": password, "next": "/"})
+
+
+def _route(client) -> tuple[int, str]:
+    resp = client.post("/_dash-update-component", data=json.dumps(ROUTE), content_type="application/json")
+    body = resp.get_data(as_text=True)
+    if resp.status_code == 200:
+        body = json.dumps(json.loads(body), ensure_ascii=False)  # Dash escapes non-ASCII text
+    return resp.status_code, body
+
+
+def test_nothing_is_served_without_login(client) -> None:
+    assert client.get("/").status_code == 302 and "/login" in client.get("/").headers["Location"]
+    assert client.get("/district/530181").status_code == 302
+    assert client.get("/_dash-layout").status_code == 401
+    status, body = _route(client)
+    assert status == 401 and "安宁" not in body
+    assert client.get("/login").status_code == 200
+    assert client.get("/assets/style.css").status_code == 200
+
+
+def test_wrong_password_and_open_redirect(client) -> None:
+    resp = _login(client, "leader", "not-the-password")
+    assert resp.status_code == 401 and "用户名或密码错误" in resp.get_data(as_text=True)
+    resp = client.post("/login", data={"username": "leader", "password": "leader-demo-2026",
+                                       "next": "//evil.example/"})
+    assert resp.status_code == 302 and resp.headers["Location"] == "/"
+
+
+def test_leader_sees_the_city_and_officer_only_their_district(client) -> None:
+    assert _login(client, "leader", "leader-demo-2026").status_code == 302
+    status, city = _route(client)
+    assert status == 200 and "安宁演示" in city and "东川演示" in city
+    client.get("/logout")
+    assert client.get("/_dash-layout").status_code == 401
+    assert _login(client, "anning", "anning-demo-2026").status_code == 302
+    status, mine = _route(client)
+    assert status == 200 and "安宁演示" in mine
+    assert "东川演示" not in mine  # other districts' sources never reach the officer's browser
+    rows = _table_rows(json.loads(mine), "district-table")
+    assert [r["name"] for r in rows] == ["安宁市"]  # no fake "低风险" for districts the officer cannot see
+
+
+def test_session_cookie_is_http_only(client) -> None:
+    resp = _login(client, "planner", "planner-demo-2026")
+    cookie = resp.headers.get("Set-Cookie", "")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
