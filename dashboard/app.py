@@ -10,10 +10,11 @@ from dash import Input, Output, dcc, html
 from sqlalchemy import Engine
 
 from dashboard import ids
-from dashboard.auth import auth_enabled, init_auth
+from dashboard.auth import auth_enabled, current_user, init_auth
 from dashboard.context import AppContext
 from dashboard.i18n import t
 from dashboard.pages import cockpit, district, planner
+from dashboard.permissions import DENIED, can, district_allowed
 from geo import store
 from geo.config import Settings, load_settings
 
@@ -25,15 +26,23 @@ def _nav(lang: str, path: str) -> list[Any]:
             for href, key in ROUTES]
 
 
+def _denied(lang: str) -> html.Div:
+    return html.Div([html.H2(DENIED.get(lang, DENIED["zh"])), dcc.Link(t("nav_cockpit", lang), href="/")],
+                    className="denied", id="access-denied")
+
+
 def render(ctx: AppContext, path: str, lang: str) -> Any:
     """Page content for ``path`` in ``lang``."""
     if path in ("/", ""):
         return cockpit.layout(ctx, lang)
     if path.startswith("/planner"):
-        return planner.layout(ctx, lang)
+        return planner.layout(ctx, lang) if can("planner_page") else _denied(lang)
     if path.startswith("/district"):
         code = path.removeprefix("/district").strip("/") or None
-        return district.layout(ctx, lang, adcode=code)
+        user = current_user()
+        if code is None and user and user.get("role") == "district_officer":
+            code = user.get("adcode")
+        return district.layout(ctx, lang, adcode=code) if district_allowed(code) else _denied(lang)
     return html.Div([html.H2("404"), dcc.Link(t("nav_cockpit", lang), href="/")])
 
 

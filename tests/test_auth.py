@@ -57,8 +57,10 @@ def _login(client, user: str, password: str):
     return client.post("/login", data={"username": user, "password": password, "next": "/"})
 
 
-def _route(client) -> tuple[int, str]:
-    resp = client.post("/_dash-update-component", data=json.dumps(ROUTE), content_type="application/json")
+def _route(client, path: str = "/") -> tuple[int, str]:
+    payload = json.loads(json.dumps(ROUTE))
+    payload["inputs"][0]["value"] = path
+    resp = client.post("/_dash-update-component", data=json.dumps(payload), content_type="application/json")
     body = resp.get_data(as_text=True)
     if resp.status_code == 200:
         body = json.dumps(json.loads(body), ensure_ascii=False)  # Dash escapes non-ASCII text
@@ -101,3 +103,27 @@ def test_session_cookie_is_http_only(client) -> None:
     resp = _login(client, "planner", "planner-demo-2026")
     cookie = resp.headers.get("Set-Cookie", "")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_roles_limit_pages(client) -> None:
+    assert _login(client, "anning", "anning-demo-2026").status_code == 302
+    _, planner = _route(client, "/planner")
+    assert "当前账号无此权限" in planner
+    _, other = _route(client, "/district/530113")
+    assert "当前账号无此权限" in other and "东川演示" not in other
+    _, own = _route(client, "/district")
+    assert "安宁市" in own and "当前账号无此权限" not in own
+    client.get("/logout")
+    assert _login(client, "planner", "planner-demo-2026").status_code == 302
+    _, planner = _route(client, "/planner")
+    assert "当前账号无此权限" not in planner
+
+
+def test_permission_table() -> None:
+    from dashboard.permissions import can, district_allowed
+
+    viewer, officer, planner = {"role": "viewer"}, {"role": "district_officer", "adcode": "530181"}, {"role": "planner"}
+    assert not can("edit_findings", viewer) and can("edit_findings", planner)
+    assert can("import", officer) and not can("import", planner) and not can("import", viewer)
+    assert district_allowed("530181", officer) and not district_allowed("530113", officer)
+    assert district_allowed("530113", planner)

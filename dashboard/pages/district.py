@@ -31,6 +31,7 @@ from dashboard import ids
 from dashboard.context import AppContext
 from dashboard.i18n import t
 from dashboard.mapview import EMPTY, bounds_of, district_collection, geojson_layer, to_geojson
+from dashboard.permissions import DENIED, can
 from geo.crs import parse_source_crs
 from geo.errors import ImportValidationError, ReadError
 from geo.importer import ImportReport, import_file
@@ -516,6 +517,8 @@ def run_import(ctx: AppContext, payload: dict[str, Any], layer: str, crs_choice:
         raw = _decode(payload)
     except (binascii.Error, ValueError) as exc:
         return _failure(str(exc), [], lang), None, False
+    if not can("import"):
+        return _failure(DENIED.get(lang, DENIED["zh"]), [], lang), None, False
     if len(raw) > MAX_UPLOAD_BYTES:
         return [html.Div(tt("too_large", lang, name=name, size=len(raw) / 1024 / 1024),
                          className="district-report-head district-report-head--failed", style=FAILED)], None, False

@@ -25,6 +25,7 @@ from dashboard import ids
 from dashboard.context import AppContext
 from dashboard.i18n import t
 from dashboard.mapview import DISTRICT_STYLE, EMPTY, geojson_layer, to_geojson
+from dashboard.permissions import DENIED, can
 from geo import store
 from geo.checks.ruleset import load_ruleset
 from geo.checks.site import ADVISE_AGAINST, SiteVerdict, precheck_site
@@ -561,6 +562,8 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         lang = lang or "zh"
         if finding_id is None or not status:
             return dash.no_update, tt("pick_finding", lang)
+        if not can("edit_findings"):
+            return dash.no_update, html.Span(DENIED.get(lang, DENIED["zh"]), className="planner-error")
         try:
             store.set_finding_status(ctx.engine, int(finding_id), status, actor="dashboard", note=note or "")
         except ValueError as exc:
