@@ -22,14 +22,9 @@ from dataclasses import dataclass, field
 
 from geo import embedded, store
 from geo.config import load_settings
-from tests.browser import served_app
+from tests.browser import route_payload, served_app
 
-ROUTE = {"output": "..page-content.children...page-title.children...nav.children...demo-note.children..",
-         "outputs": [{"id": "page-content", "property": "children"}, {"id": "page-title", "property": "children"},
-                     {"id": "nav", "property": "children"}, {"id": "demo-note", "property": "children"}],
-         "inputs": [{"id": "url", "property": "pathname", "value": "/"},
-                    {"id": "lang-switch", "property": "value", "value": "zh"}],
-         "changedPropIds": ["url.pathname"], "state": []}
+ROUTE = route_payload("/")
 DRILL = {"output": "..kpi-strip.children...district-explain.children...level-chart.figure...source-table.data..",
          "outputs": [{"id": "kpi-strip", "property": "children"}, {"id": "district-explain", "property": "children"},
                      {"id": "level-chart", "property": "figure"}, {"id": "source-table", "property": "data"}],

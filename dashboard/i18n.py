@@ -52,7 +52,6 @@ TEXT: dict[str, dict[str, str]] = {
     "tailings_dam": {"zh": "尾矿库", "en": "Tailings pond"},
     "hca": {"zh": "高后果区", "en": "HCA"},
     "risk_point": {"zh": "风险点", "en": "Risk point"},
-    "coming": {"zh": "此工作台正在建设中。", "en": "This workspace is being built."},
 }
 
 

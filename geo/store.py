@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
-import pandas as pd
 from geoalchemy2.shape import from_shape
 from sqlalchemy import Connection, Engine, Table, create_engine, event, func, select, text
 from sqlalchemy.dialects.postgresql import insert
@@ -248,73 +247,11 @@ def audit(conn: Connection, *, actor: str, action: str, target: str | None = Non
     )
 
 
-def layer_summary(engine: Engine) -> pd.DataFrame:
-    """Return per-district counts of the main layers (for the dashboard and status)."""
-    parts = []
-    for layer in ("enterprises", "protection_targets", "buildings", "tailings_dams",
-                  "risk_points", "hidden_hazards"):
-        parts.append(f"SELECT '{layer}' AS layer, adcode, count(*) AS n FROM {table(layer).name} GROUP BY adcode")
-    with engine.connect() as conn:
-        df = pd.read_sql(text(" UNION ALL ".join(parts)), conn)
-    if df.empty:
-        return pd.DataFrame()
-    return df.pivot_table(index="adcode", columns="layer", values="n", fill_value=0).astype(int)
-
-
 def clear_layers(engine: Engine) -> None:
     """Delete every row of every RiskMap table (demo reset); the schema stays."""
     names = ", ".join(Base.metadata.tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-
-
-def districts_geojson(engine: Engine, *, simplify_deg: float = 0.0005) -> dict[str, Any]:
-    """District outlines as a GeoJSON FeatureCollection for display (lightly simplified).
-
-    The simplification (default about 50 m) is for drawing only; checks always use
-    the stored geometry.
-    """
-    sql = text(
-        "SELECT adcode, name, ST_AsGeoJSON(ST_SimplifyPreserveTopology(geom, :tol), 6) AS g "
-        "FROM districts ORDER BY adcode"
-    )
-    with engine.connect() as conn:
-        rows = conn.execute(sql, {"tol": simplify_deg}).all()
-    return {
-        "type": "FeatureCollection",
-        "features": [
-            {"type": "Feature", "id": a, "properties": {"adcode": a, "name": n}, "geometry": json.loads(g)}
-            for a, n, g in rows
-        ],
-    }
-
-
-def point_layer(engine: Engine, layer: str, columns: Sequence[str], adcode: str | None = None) -> pd.DataFrame:
-    """Read selected columns of a point layer plus ``lon``/``lat`` (for maps and lists).
-
-    Parameters
-    ----------
-    engine : Engine
-        Store.
-    layer : str
-        A point layer (enterprises, tailings_dams, risk_points, hidden_hazards).
-    columns : sequence of str
-        Column names of that table.
-    adcode : str, optional
-        Only this district.
-    """
-    tbl = table(layer)
-    unknown = [c for c in columns if c not in tbl.columns]
-    if unknown:
-        raise KeyError(f"{layer} has no columns {unknown}")
-    cols = ", ".join(f'"{c}"' for c in columns)
-    sql = f"SELECT {cols}, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM {tbl.name}"
-    params: dict[str, Any] = {}
-    if adcode:
-        sql += " WHERE adcode = :adcode"
-        params["adcode"] = adcode
-    with engine.connect() as conn:
-        return pd.read_sql(text(sql), conn, params=params)
 
 
 def read_layer_near(engine: Engine, layer: str, adcode: str, distance_m: float) -> gpd.GeoDataFrame:

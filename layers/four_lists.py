@@ -220,13 +220,11 @@ def list_titles(lang: str = "zh") -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------
 # value helpers
 # ---------------------------------------------------------------------------------------------
-_present = present
-_text = text_or_none
 
 
 def _iso(value: Any) -> str | None:
     """ISO date string of a date, timestamp or date text (None when missing)."""
-    if not _present(value):
+    if not present(value):
         return None
     if isinstance(value, dt.datetime | pd.Timestamp):
         return value.date().isoformat()
@@ -268,7 +266,7 @@ def _nearest(points: gpd.GeoSeries, credit: list[str | None], targets: gpd.GeoDa
     if not len(src):
         return out
     dist = shapely.distance(points.to_numpy()[src], geoms[dst])
-    tcredit = np.array([_text(v) for v in _column(targets, "credit_code")], dtype=object)
+    tcredit = np.array([text_or_none(v) for v in _column(targets, "credit_code")], dtype=object)
     pcredit = np.array(credit, dtype=object)
     mismatch = ~((pcredit[src] == tcredit[dst]) & np.array([c is not None for c in pcredit[src]]))
     pairs = pd.DataFrame({"src": src, "dst": dst, "mismatch": mismatch, "dist": dist})
@@ -281,16 +279,16 @@ def _nearest(points: gpd.GeoSeries, credit: list[str | None], targets: gpd.GeoDa
 def _basic_attrs(bundle: Bundle, rps: gpd.GeoDataFrame, rps_m: gpd.GeoDataFrame, lang: str) -> dict[str, list[Any]]:
     """Key check attributes joined from enterprises, tailings ponds and HCAs."""
     ents = bundle["enterprises"]
-    by_credit = {str(c): i for i, c in enumerate(_column(ents, "credit_code")) if _present(c)}
-    credit = [_text(c) for c in _column(rps, "credit_code")]
+    by_credit = {str(c): i for i, c in enumerate(_column(ents, "credit_code")) if present(c)}
+    credit = [text_or_none(c) for c in _column(rps, "credit_code")]
     ent_pos = [by_credit.get(c) if c else None for c in credit]
     mhs = _column(ents, "mhs_grade")
     ext = _column(ents, "external_distance_m")
     out: dict[str, list[Any]] = {
-        "mhs_grade": [int(mhs[i]) if i is not None and _present(mhs[i]) else None for i in ent_pos],
-        "external_distance_m": [float(ext[i]) if i is not None and _present(ext[i]) else None for i in ent_pos],
+        "mhs_grade": [int(mhs[i]) if i is not None and present(mhs[i]) else None for i in ent_pos],
+        "external_distance_m": [float(ext[i]) if i is not None and present(ext[i]) else None for i in ent_pos],
     }
-    category = [_text(c) for c in _column(rps, "category")]
+    category = [text_or_none(c) for c in _column(rps, "category")]
     n = len(rps)
 
     ponds = bundle.metric("tailings_dams")
@@ -302,9 +300,9 @@ def _basic_attrs(bundle: Bundle, rps: gpd.GeoDataFrame, rps_m: gpd.GeoDataFrame,
     grade = _column(ponds, "design_grade")
     degree = _column(ponds, "safety_degree")
     degree_choices = TAILINGS.field("safety_degree").choices or {}
-    out["tailings_design_grade"] = [int(grade[i]) if i is not None and _present(grade[i]) else None for i in td_pos]
+    out["tailings_design_grade"] = [int(grade[i]) if i is not None and present(grade[i]) else None for i in td_pos]
     out["tailings_safety_degree"] = [
-        None if i is None or not _present(degree[i])
+        None if i is None or not present(degree[i])
         else (degree_choices.get(str(degree[i]), (str(degree[i]),))[0] if lang == "zh" else str(degree[i]))
         for i in td_pos]
 
@@ -316,7 +314,7 @@ def _basic_attrs(bundle: Bundle, rps: gpd.GeoDataFrame, rps_m: gpd.GeoDataFrame,
         hca_pos[int(k)] = pos
     hgrade = _column(hcas, "grade")
     out["hca_grade"] = [
-        None if i is None or not _present(hgrade[i])
+        None if i is None or not present(hgrade[i])
         else (f"{_ROMAN.get(int(hgrade[i]), hgrade[i])}级" if lang == "zh" else int(hgrade[i]))
         for i in hca_pos]
     return out
@@ -328,33 +326,33 @@ def _hazard_attrs(bundle: Bundle, codes: list[str], lang: str, as_of: dt.date) -
     status_choices = HIDDEN_HAZARDS.field("status").choices or {}
     groups: dict[str, list[dict[str, Any]]] = {}
     for rec in hh.drop(columns="geometry").to_dict("records") if len(hh) else []:
-        code = _text(rec.get("risk_point_code"))
+        code = text_or_none(rec.get("risk_point_code"))
         if code:
             groups.setdefault(code, []).append(rec)
     out: dict[str, list[Any]] = {k: [] for k in ("hazards_total", "hazards_open", "hazards_major_open",
                                                  "hazards_overdue", "open_hazards", "next_major_deadline")}
     for code in codes:
         recs = groups.get(code, [])
-        open_recs = sorted((r for r in recs if _text(r.get("status")) in OPEN_STATUSES),
+        open_recs = sorted((r for r in recs if text_or_none(r.get("status")) in OPEN_STATUSES),
                            key=lambda r: (_iso(r.get("deadline")) or "9999", str(r.get("code"))))
-        major_deadlines = sorted(d for r in open_recs if _text(r.get("severity")) == "major"
+        major_deadlines = sorted(d for r in open_recs if text_or_none(r.get("severity")) == "major"
                                  and (d := _iso(r.get("deadline"))) is not None)
         overdue = [r for r in open_recs if (day := _date(r.get("deadline"))) is not None and day < as_of]
         items = []
         for r in open_recs:
-            status = _text(r.get("status")) or ""
+            status = text_or_none(r.get("status")) or ""
             deadline = _iso(r.get("deadline")) or ("无期限" if lang == "zh" else "no deadline")
-            desc = f"{_text(r.get('code')) or ''} {_text(r.get('description')) or ''}".strip()
+            desc = f"{text_or_none(r.get('code')) or ''} {text_or_none(r.get('description')) or ''}".strip()
             if lang == "zh":
                 label = status_choices.get(status, (status,))[0]
-                major = "[重大]" if _text(r.get("severity")) == "major" else ""
+                major = "[重大]" if text_or_none(r.get("severity")) == "major" else ""
                 items.append(f"{major}{desc}（{label}，期限{deadline}）")
             else:
-                major = "[major] " if _text(r.get("severity")) == "major" else ""
+                major = "[major] " if text_or_none(r.get("severity")) == "major" else ""
                 items.append(f"{major}{desc} ({status}, due {deadline})")
         out["hazards_total"].append(len(recs))
         out["hazards_open"].append(len(open_recs))
-        out["hazards_major_open"].append(sum(_text(r.get("severity")) == "major" for r in open_recs))
+        out["hazards_major_open"].append(sum(text_or_none(r.get("severity")) == "major" for r in open_recs))
         out["hazards_overdue"].append(len(overdue))
         out["open_hazards"].append("；".join(items) if items else None)
         out["next_major_deadline"].append(major_deadlines[0] if major_deadlines else None)
@@ -364,11 +362,11 @@ def _hazard_attrs(bundle: Bundle, codes: list[str], lang: str, as_of: dt.date) -
 def _series(values: list[Any], field: str) -> pd.Series:
     """Make a list column: Python scalars, None when missing (typed numbers when none is missing)."""
     if field in _INT_FIELDS:
-        values = [int(v) if _present(v) else None for v in values]
+        values = [int(v) if present(v) else None for v in values]
     elif field in _FLOAT_FIELDS:
-        values = [float(v) if _present(v) else None for v in values]
+        values = [float(v) if present(v) else None for v in values]
     else:
-        values = [v if _present(v) else None for v in values]
+        values = [v if present(v) else None for v in values]
     if values and all(v is not None for v in values):
         return pd.Series(values)
     return pd.Series(values, dtype=object)
@@ -379,10 +377,10 @@ def _display(values: list[Any], field: str, lang: str) -> list[Any]:
     if lang == "raw":
         return values
     if field in ("risk_level", "residual_level"):
-        return [level_label(v, lang) if _text(v) in _LEVELS else _text(v) for v in values]
+        return [level_label(v, lang) if text_or_none(v) in _LEVELS else text_or_none(v) for v in values]
     if lang == "zh" and field in ("category", "responsibility_level"):
         choices = RISK_POINTS.field(field).choices or {}
-        return [choices.get(str(v), (str(v),))[0] if _present(v) else None for v in values]
+        return [choices.get(str(v), (str(v),))[0] if present(v) else None for v in values]
     return values
 
 
@@ -439,7 +437,8 @@ def four_lists(bundle: Bundle, adcode: str | None = None, *, lang: str = "zh",
     _check_lang(lang)
     as_of = as_of or dt.date.today()
     districts = bundle["districts"]
-    names = {str(a): _text(n) for a, n in zip(_column(districts, "adcode"), _column(districts, "name"), strict=True)}
+    names = {str(a): text_or_none(n)
+             for a, n in zip(_column(districts, "adcode"), _column(districts, "name"), strict=True)}
     if adcode is not None and names and str(adcode) not in names:
         raise ValueError(f"unknown district {adcode!r}; known: {', '.join(sorted(names))}")
     rps = bundle["risk_points"]
@@ -450,9 +449,9 @@ def four_lists(bundle: Bundle, adcode: str | None = None, *, lang: str = "zh",
     if not len(rps):
         return {key: _empty(spec, lang) for key, spec in LISTS.items()}
 
-    codes = [str(c) if _present(c) else str(k) for c, k in zip(_column(rps, "code"), _column(rps, "key"),
+    codes = [str(c) if present(c) else str(k) for c, k in zip(_column(rps, "code"), _column(rps, "key"),
                                                                 strict=True)]
-    levels = [_text(v) for v in _column(rps, "risk_level")]
+    levels = [text_or_none(v) for v in _column(rps, "risk_level")]
     rank = [_LEVELS.index(v) if v in _LEVELS else len(_LEVELS) for v in levels]
     order = sorted(range(len(rps)), key=lambda i: (rank[i], codes[i]))
     rps = rps.iloc[order].reset_index(drop=True)
@@ -463,7 +462,7 @@ def four_lists(bundle: Bundle, adcode: str | None = None, *, lang: str = "zh",
     values: dict[str, list[Any]] = {name: _column(rps, name) for spec in LISTS.values() for name in spec.columns
                                     if name in rps.columns}
     values["code"] = codes
-    values["adcode"] = [_text(a) for a in _column(rps, "adcode")]
+    values["adcode"] = [text_or_none(a) for a in _column(rps, "adcode")]
     values["district"] = [names.get(a) if a else None for a in values["adcode"]]
     pts = rps.geometry
     values["lon"] = [round(float(g.x), 6) if g is not None and not g.is_empty else None for g in pts]

@@ -122,12 +122,10 @@ def hca_level(grade: int | str) -> RiskLevel:
 # ---------------------------------------------------------------------------------------------
 # small value helpers
 # ---------------------------------------------------------------------------------------------
-_present = present
-_text = text_or_none
 
 
 def _num(value: Any) -> float | None:
-    if not _present(value):
+    if not present(value):
         return None
     try:
         return float(value)
@@ -136,7 +134,7 @@ def _num(value: Any) -> float | None:
 
 
 def _choice_zh(choices: dict[str, tuple[str, ...]] | None, code: Any) -> str | None:
-    text = _text(code)
+    text = text_or_none(code)
     if text is None:
         return None
     if choices and text in choices:
@@ -147,7 +145,7 @@ def _choice_zh(choices: dict[str, tuple[str, ...]] | None, code: Any) -> str | N
 def _level_code(value: Any, where: str) -> str:
     """Return the level code of a stored value, raising ValueError on unknown codes."""
     try:
-        return RiskLevel(_text(value) or "").value
+        return RiskLevel(text_or_none(value) or "").value
     except ValueError:
         raise ValueError(f"{where}: unknown risk level {value!r}; expected one of {LEVEL_ORDER}") from None
 
@@ -193,24 +191,24 @@ def _tailings_detail(row: dict[str, Any]) -> str:
 def _hca_detail(row: dict[str, Any], grade: int, pipe_name: str) -> str:
     start, end = _num(row.get("start_m")), _num(row.get("end_m"))
     span = f"里程{start / 1000:.2f}–{end / 1000:.2f}km" if start is not None and end is not None else ""
-    origin = "识别" if _text(row.get("origin")) == "identified" else "申报"
-    parts = [f"{pipe_name}{_ROMAN[grade]}级高后果区", span, origin, _text(row.get("reason")) or ""]
+    origin = "识别" if text_or_none(row.get("origin")) == "identified" else "申报"
+    parts = [f"{pipe_name}{_ROMAN[grade]}级高后果区", span, origin, text_or_none(row.get("reason")) or ""]
     return "；".join(p for p in parts if p)
 
 
 def _risk_point_detail(row: dict[str, Any]) -> str:
     head = _choice_zh(RISK_POINTS.field("category").choices, row.get("category")) or "风险点"
-    sub = _text(row.get("subcategory"))
+    sub = text_or_none(row.get("subcategory"))
     parts = [f"{head}·{sub}" if sub else head]
     for name in ("entity_name", "hazard"):
-        text = _text(row.get(name))
+        text = text_or_none(row.get(name))
         if text:
             parts.append(text)
     return "；".join(parts)
 
 
 def _hca_key(row: dict[str, Any]) -> str:
-    key = _text(row.get("key"))
+    key = text_or_none(row.get("key"))
     if key:
         return key
     start, end = _num(row.get("start_m")) or 0.0, _num(row.get("end_m")) or 0.0
@@ -221,16 +219,16 @@ def _rows(bundle: Bundle, hcas: gpd.GeoDataFrame | None) -> list[dict[str, Any]]
     out: list[dict[str, Any]] = []
 
     def add(source_type: str, key: str, name: str, adcode: Any, level: str, detail: str, geom: Any) -> None:
-        out.append({"source_type": source_type, "key": key, "name": name, "adcode": _text(adcode),
+        out.append({"source_type": source_type, "key": key, "name": name, "adcode": text_or_none(adcode),
                     "risk_level": level, "detail": detail, "geometry": geom})
 
     for row in bundle["enterprises"].to_dict("records"):
         key = str(row.get("key") or row.get("credit_code"))
-        add("enterprise", key, _text(row.get("name")) or key, row.get("adcode"),
+        add("enterprise", key, text_or_none(row.get("name")) or key, row.get("adcode"),
             _level_code(row.get("risk_level"), f"enterprises {key}"), _enterprise_detail(row), row["geometry"])
     for row in bundle["tailings_dams"].to_dict("records"):
         key = str(row.get("key") or row.get("code"))
-        add("tailings_dam", key, _text(row.get("name")) or key, row.get("adcode"),
+        add("tailings_dam", key, text_or_none(row.get("name")) or key, row.get("adcode"),
             _level_code(row.get("risk_level"), f"tailings_dams {key}"), _tailings_detail(row), row["geometry"])
     pipelines = bundle["pipelines"]
     pipe_names = dict(zip(_column(pipelines, "key").astype(object), _column(pipelines, "name"), strict=True))
@@ -239,13 +237,13 @@ def _rows(bundle: Bundle, hcas: gpd.GeoDataFrame | None) -> list[dict[str, Any]]
         key = _hca_key(row)
         level = hca_level(row.get("grade"))
         grade = int(row["grade"])
-        pipe_key = _text(row.get("pipeline_key")) or ""
-        pipe_name = _text(row.get("pipeline_name")) or _text(pipe_names.get(pipe_key)) or pipe_key
+        pipe_key = text_or_none(row.get("pipeline_key")) or ""
+        pipe_name = text_or_none(row.get("pipeline_name")) or text_or_none(pipe_names.get(pipe_key)) or pipe_key
         add("hca", key, f"{pipe_name}{_ROMAN[grade]}级高后果区({key})", row.get("adcode"), level.value,
             _hca_detail(row, grade, pipe_name), row["geometry"])
     for row in bundle["risk_points"].to_dict("records"):
         key = str(row.get("key") or row.get("code"))
-        add("risk_point", key, _text(row.get("name")) or key, row.get("adcode"),
+        add("risk_point", key, text_or_none(row.get("name")) or key, row.get("adcode"),
             _level_code(row.get("risk_level"), f"risk_points {key}"), _risk_point_detail(row), row["geometry"])
     return out
 
@@ -325,7 +323,7 @@ def _summary(bundle: Bundle, sources: gpd.GeoDataFrame | None) -> gpd.GeoDataFra
         area = float(metric.geometry.iloc[i].area) / 1e6
         records.append({
             "adcode": adcode,
-            "name": _text(districts["name"].iloc[i]) if "name" in districts.columns else None,
+            "name": text_or_none(districts["name"].iloc[i]) if "name" in districts.columns else None,
             "area_km2": area,
             "highest_level": highest,
             "highest_level_zh": level_label(highest, "zh") if highest else NO_DATA.zh,

@@ -109,3 +109,14 @@ def foreign_requests(urls: list[str]) -> list[str]:
 def console_errors(driver: webdriver.Chrome) -> list[str]:
     """Console messages of level SEVERE."""
     return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def route_payload(path: str = "/", lang: str = "zh") -> dict[str, object]:
+    """Body of the Dash callback that renders a page (what the browser posts on navigation)."""
+    outputs = [("page-content", "children"), ("page-title", "children"), ("nav", "children"),
+               ("demo-note", "children")]
+    return {"output": "".join(f"..{i}.{p}.." for i, p in outputs).replace("....", "..."),
+            "outputs": [{"id": i, "property": p} for i, p in outputs],
+            "inputs": [{"id": "url", "property": "pathname", "value": path},
+                       {"id": "lang-switch", "property": "value", "value": lang}],
+            "changedPropIds": ["url.pathname"], "state": []}

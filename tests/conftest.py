@@ -12,6 +12,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -95,6 +96,18 @@ def demo_db(pg_cluster: embedded.Cluster, template_db: str) -> str:
         pass
     eng.dispose()
     return pg_cluster.url(name)
+
+
+@pytest.fixture
+def driver() -> Iterator[Any]:
+    """Headless Debian Chromium for one test (see tests/browser.py)."""
+    from tests.browser import chromium
+
+    drv = chromium()
+    try:
+        yield drv
+    finally:
+        drv.quit()
 
 
 @pytest.fixture(scope="session")

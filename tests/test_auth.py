@@ -10,17 +10,10 @@ from sqlalchemy.engine import make_url
 from dashboard.app import create_app
 from geo import embedded, store
 from geo.config import load_settings
+from tests.browser import route_payload
 from tests.conftest import _fresh
 
 pytestmark = pytest.mark.postgis
-
-ROUTE = {"output": "..page-content.children...page-title.children...nav.children...demo-note.children..",
-         "outputs": [{"id": "page-content", "property": "children"}, {"id": "page-title", "property": "children"},
-                     {"id": "nav", "property": "children"}, {"id": "demo-note", "property": "children"}],
-         "inputs": [{"id": "url", "property": "pathname", "value": "/"},
-                    {"id": "lang-switch", "property": "value", "value": "zh"}],
-         "changedPropIds": ["url.pathname"], "state": []}
-
 
 @pytest.fixture
 def client(pg_cluster, demo_db, monkeypatch, tmp_path):
@@ -58,9 +51,8 @@ def _login(client, user: str, password: str):
 
 
 def _route(client, path: str = "/") -> tuple[int, str]:
-    payload = json.loads(json.dumps(ROUTE))
-    payload["inputs"][0]["value"] = path
-    resp = client.post("/_dash-update-component", data=json.dumps(payload), content_type="application/json")
+    resp = client.post("/_dash-update-component", data=json.dumps(route_payload(path)),
+                       content_type="application/json")
     body = resp.get_data(as_text=True)
     if resp.status_code == 200:
         body = json.dumps(json.loads(body), ensure_ascii=False)  # Dash escapes non-ASCII text

@@ -12,7 +12,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from dashboard import ids
 from geo import store
 from layers.city import city_snapshot
-from tests.browser import chromium, console_errors, foreign_requests, requested_urls, served_app
+from tests.browser import console_errors, foreign_requests, requested_urls, served_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgis]
 NAMES = ("五华区", "盘龙区", "官渡区", "西山区", "东川区", "呈贡区", "晋宁区", "富民县", "宜良县", "石林彝族自治县",
@@ -23,15 +23,6 @@ NAMES = ("五华区", "盘龙区", "官渡区", "西山区", "东川区", "呈�
 def app_url(demo_db: str) -> Iterator[str]:
     with served_app(demo_db) as url:
         yield url
-
-
-@pytest.fixture
-def driver():
-    drv = chromium()
-    try:
-        yield drv
-    finally:
-        drv.quit()
 
 
 def _open(driver, url: str) -> WebDriverWait:

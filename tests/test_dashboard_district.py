@@ -32,7 +32,7 @@ from geo.layer_specs import LAYERS
 from layers.city import city_snapshot
 from layers.completeness import DISTRICT_LAYERS
 from layers.four_lists import list_titles
-from tests.browser import chromium, console_errors, foreign_requests, requested_urls, served_app
+from tests.browser import console_errors, foreign_requests, requested_urls, served_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgis]
 ANNING = "530181"
@@ -59,15 +59,6 @@ def writable(demo_db: str, pg_cluster: embedded.Cluster) -> Iterator[tuple[str, 
     finally:
         engine.dispose()
         embedded.drop_database(pg_cluster, name)
-
-
-@pytest.fixture
-def driver():
-    drv = chromium()
-    try:
-        yield drv
-    finally:
-        drv.quit()
 
 
 def _open(driver, url: str, adcode: str = ANNING) -> WebDriverWait:

@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 from dashboard.pages import planner as P
 from geo import store
 from geo.checks.ruleset import load_ruleset
-from tests.browser import chromium, console_errors, foreign_requests, requested_urls, served_app
+from tests.browser import console_errors, foreign_requests, requested_urls, served_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgis]
 
@@ -70,15 +70,6 @@ def gas01_point(demo_db: str) -> shapely.Point:
     eng.dispose()
     line = pipes[pipes["code"] == "GAS-01"].geometry.iloc[0].geoms[0]
     return shapely.line_interpolate_point(line, 0.1, normalized=True)
-
-
-@pytest.fixture
-def driver():
-    drv = chromium()
-    try:
-        yield drv
-    finally:
-        drv.quit()
 
 
 def _open(driver, url: str) -> WebDriverWait:

@@ -18,31 +18,13 @@ from geo.checks.ruleset import load_ruleset
 from geo.checks.site import ADVISE_AGAINST, NO_OBJECTION, SiteVerdict, precheck_site
 from layers.planning import read_site_file, reason_table, register_table, site_facts, zone_rings
 from layers.reasons_report import _COLS, MARGIN, reasons_pdf, wrap_text
-
-EPSG = 4543
-X, Y = 500_000.0, 2_760_000.0
-
-
-def _gdf(rows, geoms):
-    return gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(geoms, crs=EPSG).to_crs(4490).values, crs=4490)
-
-
-def _site(geom):
-    return gpd.GeoSeries([geom], crs=EPSG).to_crs(4490).iloc[0]
+from tests.site_layers import EPSG, X, Y, pipeline_and_plant
+from tests.site_layers import site as _site
 
 
 @pytest.fixture
 def bundle() -> Bundle:
-    line = shapely.MultiLineString([shapely.LineString([(X - 5000, Y), (X + 5000, Y)])])
-    pipes = _gdf([{"key": "GAS-T", "code": "GAS-T", "name": "测试输气管道", "medium": "gas",
-                   "outside_diameter_mm": 1016.0, "maop_mpa": 10.0, "start_mileage_m": 0.0, "length_m": 10_000.0,
-                   "adcodes": ["530181"]}], [line])
-    ents = _gdf([{"key": "E1", "credit_code": "E1", "name": "测试化工", "industry": "hazchem_production",
-                  "risk_level": "major", "external_distance_m": 300.0, "installation_status": "in_service",
-                  "has_explosives": False, "mhs_grade": 2, "adcode": "530181"}], [shapely.Point(X, Y + 250)])
-    district = _gdf([{"key": "530181", "adcode": "530181", "name": "安宁市"}],
-                    [shapely.box(X - 20000, Y - 20000, X + 20000, Y + 20000)])
-    return Bundle({"pipelines": pipes, "enterprises": ents, "districts": district}, metric_epsg=EPSG)
+    return pipeline_and_plant(250)
 
 
 def _pdf_text(pdf: Path, column: int | None = None) -> str:

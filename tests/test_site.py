@@ -10,31 +10,14 @@ from click.testing import CliRunner
 from geo import store
 from geo.checks.bundle import Bundle
 from geo.checks.site import ADVISE_AGAINST, NO_OBJECTION, precheck_site, site_use
-
-EPSG = 4543
-X, Y = 500_000.0, 2_760_000.0
-
-
-def _gdf(rows, geoms):
-    return gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(geoms, crs=EPSG).to_crs(4490).values, crs=4490)
-
-
-def _site(geom):
-    return gpd.GeoSeries([geom], crs=EPSG).to_crs(4490).iloc[0]
+from tests.site_layers import X, Y, pipeline_and_plant
+from tests.site_layers import gdf as _gdf
+from tests.site_layers import site as _site
 
 
 @pytest.fixture
 def bundle() -> Bundle:
-    line = shapely.MultiLineString([shapely.LineString([(X - 5000, Y), (X + 5000, Y)])])
-    pipes = _gdf([{"key": "GAS-T", "code": "GAS-T", "name": "测试输气管道", "medium": "gas",
-                   "outside_diameter_mm": 1016.0, "maop_mpa": 10.0, "start_mileage_m": 0.0, "length_m": 10_000.0,
-                   "adcodes": ["530181"]}], [line])
-    ents = _gdf([{"key": "E1", "credit_code": "E1", "name": "测试化工", "industry": "hazchem_production",
-                  "risk_level": "major", "external_distance_m": 300.0, "installation_status": "in_service",
-                  "has_explosives": False, "mhs_grade": 2, "adcode": "530181"}], [shapely.Point(X, Y + 3000)])
-    district = _gdf([{"key": "530181", "adcode": "530181", "name": "安宁市"}],
-                    [shapely.box(X - 20000, Y - 20000, X + 20000, Y + 20000)])
-    return Bundle({"pipelines": pipes, "enterprises": ents, "districts": district}, metric_epsg=EPSG)
+    return pipeline_and_plant(3000)
 
 
 def test_school_inside_impact_radius_is_advised_against(bundle) -> None:
