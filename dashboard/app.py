@@ -13,17 +13,26 @@ from dashboard import ids
 from dashboard.auth import auth_enabled, current_user, init_auth
 from dashboard.context import AppContext
 from dashboard.i18n import t
-from dashboard.pages import cockpit, district, planner
+from dashboard.pages import audit, cockpit, district, planner
 from dashboard.permissions import DENIED, can, district_allowed
 from geo import store
 from geo.config import Settings, load_settings
 
 ROUTES = (("/", "nav_cockpit"), ("/planner", "nav_planner"), ("/district", "nav_district"))
+#: Links shown only to users who may do the action: (path, label key, action of dashboard.permissions).
+RESTRICTED_ROUTES = ((audit.PATH, "nav_audit", "audit_page"),)
 
 
-def _nav(lang: str, path: str) -> list[Any]:
+def _nav(lang: str, path: str, allowed: frozenset[str] = frozenset()) -> list[Any]:
+    """Navigation links; those of RESTRICTED_ROUTES only for the ``allowed`` actions."""
+    routes = [*ROUTES, *((href, key) for href, key, action in RESTRICTED_ROUTES if action in allowed)]
     return [dcc.Link(t(key, lang), href=href, className="nav-link active" if path == href else "nav-link")
-            for href, key in ROUTES]
+            for href, key in routes]
+
+
+def _allowed_actions() -> frozenset[str]:
+    """Actions of RESTRICTED_ROUTES the request's user may do (needs a request when sign-in is on)."""
+    return frozenset(action for _, _, action in RESTRICTED_ROUTES if can(action))
 
 
 def _denied(lang: str) -> html.Div:
@@ -43,6 +52,8 @@ def render(ctx: AppContext, path: str, lang: str) -> Any:
         if code is None and user and user.get("role") == "district_officer":
             code = user.get("adcode")
         return district.layout(ctx, lang, adcode=code) if district_allowed(code) else _denied(lang)
+    if path.rstrip("/") == audit.PATH:
+        return audit.layout(ctx, lang) if can("audit_page") else _denied(lang)
     return html.Div([html.H2("404"), dcc.Link(t("nav_cockpit", lang), href="/")])
 
 
@@ -100,11 +111,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                   Output(ids.DEMO_NOTE, "children"), Input(ids.URL, "pathname"), Input(ids.LANG, "value"))
     def route(path: str | None, lang: str) -> tuple[Any, str, list[Any], str]:
         path = path or "/"
-        return render(ctx, path, lang), t("title", lang), _nav(lang, path), t("demo", lang)
+        return render(ctx, path, lang), t("title", lang), _nav(lang, path, _allowed_actions()), t("demo", lang)
 
     if secured:
         init_auth(app.server, db, settings.home)
     cockpit.register(app, ctx)
     planner.register(app, ctx)
     district.register(app, ctx)
+    audit.register(app, ctx)
     return app

@@ -109,3 +109,9 @@ def init_auth(server: Flask, engine: Any, home: Path) -> None:
 def current_user() -> dict[str, Any] | None:
     """The signed-in user of the current request (None when sign-in is off)."""
     return session.get("user") if auth_enabled() else None
+
+
+def actor_name() -> str:
+    """Who the audit log names for this request: the signed-in user, else ``dashboard``."""
+    user = current_user()
+    return str(user["username"]) if user else "dashboard"

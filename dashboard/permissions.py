@@ -1,11 +1,13 @@
 """What each role may do in the dashboard (the data itself is scoped by PostgreSQL's row-level security).
 
+The table of roles and actions is :data:`geo.access.PERMISSIONS`, shared with the command line.
+
 | role | pages | actions |
 |---|---|---|
-| leader, viewer | all pages, read only | export |
-| planner | all pages | pre-check, change finding status, export |
+| leader, viewer | all pages but the audit log, read only | export |
+| planner | all pages but the audit log | pre-check, change finding status, export |
 | district_officer | cockpit and their own district page | import, export (their district) |
-| admin | everything | everything |
+| admin | everything, including the audit log (``/admin/audit``) | everything |
 
 With sign-in off (tests, benchmarks) there is no user and everything is allowed.
 """
@@ -15,23 +17,15 @@ from __future__ import annotations
 from typing import Any
 
 from dashboard.auth import current_user
+from geo.access import allowed
 
-ACTIONS: dict[str, set[str]] = {
-    "planner_page": {"admin", "planner", "leader", "viewer"},
-    "edit_findings": {"admin", "planner"},
-    "precheck": {"admin", "planner", "leader"},
-    "import": {"admin", "district_officer"},
-    "export": {"admin", "planner", "leader", "viewer", "district_officer"},
-}
 DENIED = {"zh": "当前账号无此权限", "en": "Your account may not do this"}
 
 
 def can(action: str, user: dict[str, Any] | None = None) -> bool:
     """Whether the signed-in ``user`` (default: the request's) may do ``action``."""
     user = user if user is not None else current_user()
-    if user is None:
-        return True
-    return user.get("role") in ACTIONS[action]
+    return allowed(None if user is None else str(user.get("role")), action)
 
 
 def district_allowed(adcode: str | None, user: dict[str, Any] | None = None) -> bool:

@@ -16,10 +16,10 @@ ROLES = {
     "admin": "管理员(用户、规则、设置)",
     "planner": "规划审查(全部只读，检查与预审，违规台账)",
     "district_officer": "区县工作人员(仅本区县：读、导入、导出、编辑)",
-    "viewer": "只读",
+    "viewer": "只读(全部)",
 }
-#: Roles whose scope is the whole city.
-CITY_WIDE = {"leader", "admin", "planner"}
+#: Roles whose scope is the whole city (what they may change is decided by :mod:`geo.access`).
+CITY_WIDE = {"leader", "admin", "planner", "viewer"}
 MIN_PASSWORD = 10
 
 

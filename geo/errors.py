@@ -35,3 +35,7 @@ class ImportValidationError(RiskMapError, ValueError):
 
 class ReadError(RiskMapError, ValueError):
     """A file could not be read as the layer it was said to be."""
+
+
+class AccessDenied(RiskMapError, PermissionError):
+    """The signed-in user's role or district does not allow what was asked."""

@@ -4,6 +4,11 @@ A file with errors writes nothing (the database stays exactly as it was) unless
 ``skip_invalid`` is set; then the good rows are imported and the rejected ones
 are written, with their reasons, to a reject file beside the input. Rows are
 upserted on their natural key, so importing the same file twice adds nothing.
+
+A district officer (see :func:`geo.store.current_scope`) may import only rows of
+their own district: other districts' rows are invalid rows like any other
+(:mod:`geo.import_scope`). Imports into the same layer are serialized by a
+transaction-scoped lock, so two at once never interleave their writes.
 """
 
 from __future__ import annotations
@@ -25,9 +30,10 @@ from sqlalchemy.exc import DBAPIError
 from geo import store
 from geo.crs import SourceCRS, parse_source_crs
 from geo.errors import ImportValidationError, ReadError
+from geo.import_scope import restrict_to_scope
 from geo.layer_specs import LayerSpec, layer_spec
 from geo.readers import RawTable, read_any
-from geo.validate import Issue, Validated, validate
+from geo.validate import FILE_LEVEL_ROWS, Issue, Validated, validate
 
 
 @dataclass
@@ -71,6 +77,9 @@ def check_file(engine: Engine, layer: str, path: Path, *, crs: str | None = None
                layer_name: str | None = None, tolerance_m: float = 200.0) -> tuple[LayerSpec, RawTable, Validated]:
     """Read and validate a file without writing anything.
 
+    Rows outside the district of the current scope (:func:`geo.store.current_scope`)
+    are refused here, so that a preview shows what the import would refuse.
+
     Parameters
     ----------
     engine : Engine
@@ -99,6 +108,8 @@ def check_file(engine: Engine, layer: str, path: Path, *, crs: str | None = None
         result = validate(raw, spec, districts=districts, source_crs=source, tolerance_m=tolerance_m)
     except ValueError as exc:
         raise ReadError(str(exc)) from exc
+    names = {str(c): str(n) for c, n in zip(districts["adcode"], districts["name"], strict=True)}
+    result = restrict_to_scope(raw, spec, result, store.current_scope(), names)
     return spec, raw, result
 
 
@@ -147,12 +158,14 @@ def import_file(
     ReadError
         The file cannot be read as this layer.
     ImportValidationError
-        Rows are invalid and ``skip_invalid`` is False; nothing was written.
+        Rows are invalid (including rows outside the importing officer's district) and
+        ``skip_invalid`` is False, the file as a whole is refused, or the database refused the
+        rows; nothing was written.
     """
     path = Path(path)
     spec, raw, result = check_file(engine, layer, path, crs=crs, layer_name=layer_name,
                                    tolerance_m=tolerance_m)
-    file_errors = [i for i in result.errors if i.row == "表头 / header"]
+    file_errors = [i for i in result.errors if i.row in FILE_LEVEL_ROWS]
     report = ImportReport(
         layer=spec.name, file=path.name, rows_total=len(raw.frame), rows_imported=0,
         rows_rejected=len(result.rejected_rows), source_crs=result.source_crs.label if result.source_crs else None,
@@ -183,9 +196,14 @@ def import_file(
 
 def _write(engine: Engine, spec: LayerSpec, path: Path, report: ImportReport, result: Validated,
            actor: str) -> int:
+    sha256 = sha256_of(path)
+    key = "adcode" if spec.name == "districts" else "key"
     with engine.begin() as conn:
+        # One import of a layer at a time: a second one waits here until the first commits or
+        # rolls back, so their upserts never interleave (nor deadlock on each other's keys).
+        store.lock_layer(conn, spec.name)
         batch_id = store.record_batch(
-            conn, layer=spec.name, file_name=path.name, file_sha256=sha256_of(path),
+            conn, layer=spec.name, file_name=path.name, file_sha256=sha256,
             source_crs=report.source_crs, rows_total=report.rows_total, rows_imported=len(result.records),
             rows_rejected=report.rows_rejected, reject_file=str(report.reject_file) if report.reject_file else None,
             actor=actor,
@@ -194,12 +212,12 @@ def _write(engine: Engine, spec: LayerSpec, path: Path, report: ImportReport, re
         columns = set(store.table(spec.name).columns.keys())
         extra = {"batch_id": batch_id, "source_crs": report.source_crs}
         records = [{k: v for k, v in r.items() if k in columns} | extra for r in result.records]
-        key = "adcode" if spec.name == "districts" else "key"
+        records.sort(key=lambda r: str(r[key]))  # rows locked in one order by every writer
         report.rows_imported = store.upsert_rows(conn, spec.name, records, key)
         adcodes = sorted({str(r["adcode"]) for r in records if r.get("adcode")})
         store.audit(conn, actor=actor, action="import", target=spec.name,
                     adcode=adcodes[0] if len(adcodes) == 1 else None,
-                    details={"file": path.name, "sha256": sha256_of(path), "batch": batch_id,
+                    details={"file": path.name, "sha256": sha256, "batch": batch_id,
                              "rows_total": report.rows_total, "imported": report.rows_imported,
                              "rejected": report.rows_rejected, "adcodes": adcodes,
                              "source_crs": report.source_crs})

@@ -37,6 +37,14 @@ _GEOM_TYPES = {
     "polygon": ("Polygon", "MultiPolygon"),
     "any": ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"),
 }
+#: Row label of file-level issues found in the header (missing or unknown columns).
+HEADER_ROW = "表头 / header"
+#: Row label of file-level issues about the file as a whole (e.g. a layer the account may not change).
+FILE_ROW = "整个文件 / whole file"
+#: Row labels of issues that concern the whole file: such an error refuses the file even with skip_invalid.
+FILE_LEVEL_ROWS = (HEADER_ROW, FILE_ROW)
+#: Field label of issues about a row's geometry.
+GEOMETRY_FIELD = "几何(geometry)"
 _UNIT_FACTORS = {"m": {"m": 1.0, "米": 1.0, "km": 1000.0, "公里": 1000.0, "千米": 1000.0},
                  "mm": {"mm": 1.0, "毫米": 1.0}, "MPa": {"mpa": 1.0, "兆帕": 1.0, "kpa": 0.001},
                  "万m³": {"万m³": 1.0, "万m3": 1.0, "万立方米": 1.0}}
@@ -348,11 +356,11 @@ def validate(
     missing = [f for f in spec.fields if f.required and f.name not in columns]
     if missing:
         for f in missing:
-            file_issues.append(Issue(file, "表头 / header", _header(f),
+            file_issues.append(Issue(file, HEADER_ROW, _header(f),
                                      f"缺少必填列“{f.zh}”", f"required column {f.en!r} ({f.name}) is missing"))
         return Validated([], [], {}, file_issues, crs)
     for col in raw.unknown_columns:
-        file_issues.append(Issue(file, "表头 / header", str(col), "无法识别的列，已忽略",
+        file_issues.append(Issue(file, HEADER_ROW, str(col), "无法识别的列，已忽略",
                                  "unrecognised column, ignored", "warning"))
 
     records: list[dict[str, Any]] = [{} for _ in range(n)]
@@ -417,7 +425,7 @@ def _check_geometries(raw: RawTable, spec: LayerSpec, rows: list[_Row]) -> list[
     for i, geom in enumerate(raw.geometry):
         problem = _geom_problem(geom, spec)
         if problem:
-            rows[i].error("几何(geometry)", *problem)
+            rows[i].error(GEOMETRY_FIELD, *problem)
             out.append(None)
             continue
         if shapely.has_z(geom):
@@ -429,13 +437,13 @@ def _check_geometries(raw: RawTable, spec: LayerSpec, rows: list[_Row]) -> list[
         if not geom.is_valid:
             fixed, reason = repair_geometry(geom)
             if fixed is None:
-                rows[i].error("几何(geometry)", f"几何无效且无法无歧义地修复：{reason}",
+                rows[i].error(GEOMETRY_FIELD, f"几何无效且无法无歧义地修复：{reason}",
                               f"invalid geometry with no unambiguous repair: {reason}")
                 out.append(None)
                 continue
             if spec.geometry == "polygon" and fixed.geom_type == "Polygon":
                 fixed = shapely.MultiPolygon([fixed])
-            rows[i].warn("几何(geometry)", f"几何无效({reason})，已自动修复(结果唯一)",
+            rows[i].warn(GEOMETRY_FIELD, f"几何无效({reason})，已自动修复(结果唯一)",
                          f"invalid geometry ({reason}) repaired; the repair is unambiguous")
             geom = fixed
         out.append(geom)
@@ -452,7 +460,7 @@ def _check_location(stored: np.ndarray, records: list[dict[str, Any]], rows: lis
             continue
         bx0, by0, bx1, by1 = geom.bounds
         if bx0 < minx or bx1 > maxx or by0 < miny or by1 > maxy:
-            rows[i].error("几何(geometry)", f"位置({bx0:.5f}, {by0:.5f})不在中国境内",
+            rows[i].error(GEOMETRY_FIELD, f"位置({bx0:.5f}, {by0:.5f})不在中国境内",
                           f"location ({bx0:.5f}, {by0:.5f}) is outside China")
             continue
         code = records[i].get("adcode")
@@ -471,10 +479,10 @@ def _check_location(stored: np.ndarray, records: list[dict[str, Any]], rows: lis
         dist = float(pair.iloc[0].distance(pair.iloc[1]))
         if dist > tolerance_m:
             name = districts.loc[districts["adcode"] == code, "name"].iloc[0]
-            rows[i].error("几何(geometry)", f"位于所填区县 {name}({code}) 之外 {dist:.0f} 米(容差 {tolerance_m:g} 米)",
+            rows[i].error(GEOMETRY_FIELD, f"位于所填区县 {name}({code}) 之外 {dist:.0f} 米(容差 {tolerance_m:g} 米)",
                           f"lies {dist:.0f} m outside its stated district {code} (tolerance {tolerance_m:g} m)")
         else:
-            rows[i].warn("几何(geometry)", f"位于区县边界外 {dist:.0f} 米，在容差内",
+            rows[i].warn(GEOMETRY_FIELD, f"位于区县边界外 {dist:.0f} 米，在容差内",
                          f"{dist:.0f} m outside the district boundary, within tolerance")
 
 

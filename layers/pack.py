@@ -14,6 +14,7 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Engine
 
+from geo.access import require_district
 from layers.city import CitySnapshot, city_snapshot
 from layers.export import ExportSpec, export_layers
 from layers.four_lists import four_lists, list_titles
@@ -93,8 +94,18 @@ def export_district(engine: Engine, adcode: str, out_dir: Path, *, formats: tupl
     Returns
     -------
     dict of str to list of Path
+
+    Raises
+    ------
+    AccessDenied
+        The current scope (a district officer's) does not cover ``adcode``.
+    ValueError
+        ``adcode`` is not a district in the store.
     """
+    require_district(adcode)
     snap = city_snapshot(engine, as_of=as_of)
+    if adcode not in set(snap.bundle["districts"]["adcode"]):
+        raise ValueError(f"未知区县代码 / unknown district code: {adcode!r}")
     layers = district_layers(snap, adcode)
     name = str(snap.bundle["districts"].set_index("adcode").loc[adcode, "name"])
     spec = ExportSpec(formats=tuple(formats), crs=crs, shp_encoding=shp_encoding,  # type: ignore[arg-type]
@@ -130,7 +141,13 @@ def export_city(engine: Engine, out_dir: Path, *, formats: tuple[str, ...] = ("g
     Returns
     -------
     dict of str to list of Path
+
+    Raises
+    ------
+    AccessDenied
+        The current scope is one district's: city outputs need a city-wide account.
     """
+    require_district(None)
     snap = city_snapshot(engine, as_of=as_of)
     districts = snap.bundle["districts"].set_index("adcode")
     r = snap.ratings.join(snap.summary[["highest_level_zh", "n_major", "n_significant", "n_general", "n_low"]])

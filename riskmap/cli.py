@@ -4,36 +4,119 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 from sqlalchemy import Engine
 
 from geo import embedded, schema, store
 from geo.config import Settings, load_settings
-from geo.errors import ImportValidationError, RiskMapError
+from geo.errors import AccessDenied, ImportValidationError, RiskMapError
 
 
 def _settings() -> Settings:
     return load_settings()
 
 
-def _engine(settings: Settings | None = None) -> Engine:
+@dataclass
+class CliSession:
+    """Who runs the command: the host operator (no ``--user``) or a signed-in account."""
+
+    username: str | None = None
+    user: dict[str, Any] | None = None
+    app_engine: Engine | None = None
+
+
+def _session() -> CliSession:
+    ctx = click.get_current_context(silent=True)
+    found = ctx.find_object(CliSession) if ctx is not None else None
+    return found if found is not None else CliSession()
+
+
+def _owner_engine(settings: Settings | None = None) -> Engine:
     settings = settings or _settings()
     engine = store.make_engine(store.engine_url(settings))
     schema.upgrade(engine)
     return engine
 
 
+def _sign_in(session: CliSession, settings: Settings) -> Engine:
+    """Authenticate ``--user`` once and return an engine of the application role under their scope."""
+    if session.app_engine is not None:
+        return session.app_engine
+    from geo.access import app_database_url
+    from geo.accounts import authenticate, scope_for
+
+    owner = _owner_engine(settings)
+    owner.dispose()
+    app = store.make_engine(app_database_url(settings), scoped=True)
+    if store.bypasses_row_security(app):
+        raise click.ClickException(
+            "应用数据库角色不受行级安全约束，无法以用户身份限定范围；请设置 RISKMAP_APP_DATABASE_URL / "
+            "the application role bypasses row-level security: set RISKMAP_APP_DATABASE_URL to a plain role")
+    password = os.environ.get("RISKMAP_PASSWORD")
+    if password is None:
+        password = click.prompt(f"{session.username} 的密码 / password", hide_input=True, err=True)
+    user = authenticate(app, str(session.username), password)
+    if user is None:
+        raise click.ClickException("用户名或密码错误，或账号已停用 / wrong user name or password, or account disabled")
+    scope = scope_for(user)
+    token = store.set_scope(scope)  # for the rest of this command (one process, one user)
+    root = click.get_current_context().find_root()
+    root.call_on_close(app.dispose)
+    root.call_on_close(lambda: store.reset_scope(token))
+    with app.begin() as conn:
+        store.audit(conn, actor=scope.actor, action="login", adcode=user["adcode"], details={"via": "cli"})
+    session.user, session.app_engine = user, app
+    return app
+
+
+def _engine(settings: Settings | None = None, action: str | None = None) -> Engine:
+    """Return the owner's engine, or the signed-in user's scoped one once ``action`` is allowed."""
+    settings = settings or _settings()
+    session = _session()
+    if session.username is None:
+        return _owner_engine(settings)
+    engine = _sign_in(session, settings)
+    if action is not None:
+        from geo.access import require
+
+        try:
+            require(session.user, action)
+        except AccessDenied as exc:
+            raise click.ClickException(str(exc)) from exc
+    return engine
+
+
+def _actor(given: str) -> str:
+    """Who the audit log names: the signed-in account, else ``--actor``."""
+    session = _session()
+    return str(session.username) if session.username is not None else given
+
+
+def _operator_only(command: str) -> None:
+    if _session().username is not None:
+        raise click.ClickException(f"riskmap {command} 是主机运维命令，不能与 --user 一起使用 / "
+                                   f"riskmap {command} is a host-operator command and does not take --user")
+
+
 @click.group()
 @click.version_option(package_name="riskmap")
-def main() -> None:
+@click.option("--user", "username", envvar="RISKMAP_USER",
+              help="Act as this account: its role and district apply (password from RISKMAP_PASSWORD or prompted). "
+                   "Without it the command runs as the host operator, the database owner.")
+@click.pass_context
+def main(ctx: click.Context, username: str | None) -> None:
     """RiskMap 安全风险一张图 — work-safety risk map on PostGIS."""
+    ctx.obj = CliSession(username=username)
 
 
 @main.group()
 def db() -> None:
     """Manage the database (the private embedded PostGIS unless RISKMAP_DATABASE_URL is set)."""
+    _operator_only("db")
 
 
 @db.command("start")
@@ -90,10 +173,10 @@ def import_cmd(layer: str, path: Path, crs: str | None, skip_invalid: bool, reje
     from geo.importer import import_file
 
     settings = _settings()
-    engine = _engine(settings)
+    engine = _engine(settings, "import")
     try:
         report = import_file(engine, layer, path, crs=crs, skip_invalid=skip_invalid, reject_path=reject_file,
-                             layer_name=layer_name, actor=actor, tolerance_m=settings.district_tolerance_m)
+                             layer_name=layer_name, actor=_actor(actor), tolerance_m=settings.district_tolerance_m)
     except ImportValidationError as exc:
         for issue in exc.issues:
             click.echo(issue.text(lang), err=True)
@@ -134,10 +217,12 @@ def check_cmd(district: str | None, rule_codes: str | None, families: tuple[str,
     codes = [c.strip() for c in rule_codes.split(",")] if rule_codes else None
     when = dt.date.fromisoformat(as_of) if as_of else None
     if input_path is not None:
+        if _session().username is not None:
+            _engine(action="run_checks")
         bundle = bundle_from_file(input_path)
         engine = None
     else:
-        engine = _engine()
+        engine = _engine(action="run_checks")
         bundle = bundle_from_store(engine, district)
     try:
         dem = None
@@ -152,7 +237,7 @@ def check_cmd(district: str | None, rule_codes: str | None, families: tuple[str,
     if engine is not None:
         run_id = store.save_check_run(engine, findings=result.findings, hca_segments=result.hca_segments,
                                       rule_set_version=result.rule_set_version, rules_run=result.rules_run,
-                                      scope_adcode=district, actor=actor)
+                                      scope_adcode=district, actor=_actor(actor))
         click.echo(f"run {run_id}, rule set {result.rule_set_version}")
     if output is not None:
         from geo.checks.output import write_findings
@@ -181,6 +266,7 @@ def precheck_cmd(lon: float | None, lat: float | None, wkt: str | None, use: str
     """Pre-check a proposed site: advise against / no objection, with every reason and clause."""
     import shapely
 
+    from geo.checks.precheck_log import record_precheck
     from geo.checks.runner import finding_lines
     from geo.checks.site import precheck_site
     from geo.checks.sources import bundle_near
@@ -194,14 +280,12 @@ def precheck_cmd(lon: float | None, lat: float | None, wkt: str | None, use: str
         site = shapely.Point(lon, lat)
     else:
         raise click.ClickException("请给出 --lon/--lat 或 --wkt / give --lon/--lat or --wkt")
-    engine = _engine()
+    engine = _engine(action="precheck")
     try:
         verdict = precheck_site(bundle_near(engine, site), site, use, population=population, households=households)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
-    with engine.begin() as conn:
-        store.audit(conn, actor=actor, action="precheck", target=shapely.to_wkt(site, rounding_precision=6),
-                    details={"use": verdict.use, "verdict": verdict.verdict, "reasons": len(verdict.reasons)})
+    record_precheck(engine, site, verdict, actor=_actor(actor), via="cli")
     label = verdict.label_zh if lang == "zh" else verdict.label_en
     click.echo(f"{label} ({verdict.verdict}); use {verdict.use}, GB 36894 class {verdict.gb36894_class}")
     for line in finding_lines(verdict.reasons):
@@ -226,16 +310,16 @@ def export_cmd(district: str | None, city: bool, formats: str, out_dir: Path, cr
     from layers.pack import export_city, export_district
 
     wanted = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
-    engine = _engine()
+    if not city and not district:
+        raise click.ClickException("请指定 --district 或 --city / give --district or --city")
+    engine = _engine(action="export")
     try:
         if city:
-            written = export_city(engine, out_dir, formats=wanted, actor=actor)
-        elif district:
-            written = export_district(engine, district, out_dir, formats=wanted, crs=crs,
-                                      shp_encoding=shp_encoding, actor=actor)
+            written = export_city(engine, out_dir, formats=wanted, actor=_actor(actor))
         else:
-            raise click.ClickException("请指定 --district 或 --city / give --district or --city")
-    except ValueError as exc:
+            written = export_district(engine, str(district), out_dir, formats=wanted, crs=crs,
+                                      shp_encoding=shp_encoding, actor=_actor(actor))
+    except (ValueError, AccessDenied) as exc:
         raise click.ClickException(str(exc)) from exc
     for fmt, paths in written.items():
         for p in paths:
@@ -245,6 +329,13 @@ def export_cmd(district: str | None, city: bool, formats: str, out_dir: Path, cr
 @main.group()
 def user() -> None:
     """Manage accounts (administrators)."""
+
+
+def _admin_engine() -> Engine:
+    """Return the owner's engine for account changes once a ``--user`` is shown to be an administrator."""
+    if _session().username is not None:
+        _engine(action="manage_users").dispose()
+    return _owner_engine()
 
 
 @user.command("add")
@@ -258,8 +349,8 @@ def user_add(username: str, role: str, district: str | None, display_name: str |
     from geo.accounts import add_user
 
     try:
-        add_user(_engine(), username, password, role=role, display_name=display_name, adcode=district,
-                 actor=os.environ.get("USER", "cli"))
+        add_user(_admin_engine(), username, password, role=role, display_name=display_name, adcode=district,
+                 actor=_actor(os.environ.get("USER", "cli")))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"created {username} ({role}{', ' + district if district else ''})")
@@ -268,7 +359,7 @@ def user_add(username: str, role: str, district: str | None, display_name: str |
 @user.command("list")
 def user_list() -> None:
     """List accounts."""
-    for u in store.list_users(_engine()):
+    for u in store.list_users(_admin_engine()):
         state = "active" if u["active"] else "disabled"
         click.echo(f"{u['username']:<16} {u['role']:<17} {u['adcode'] or '-':<7} {state:<8} {u['display_name']}")
 
@@ -277,7 +368,7 @@ def user_list() -> None:
 @click.argument("username")
 def user_disable(username: str) -> None:
     """Disable an account (it can no longer sign in)."""
-    if not store.set_user_active(_engine(), username, False, actor=os.environ.get("USER", "cli")):
+    if not store.set_user_active(_admin_engine(), username, False, actor=_actor(os.environ.get("USER", "cli"))):
         raise click.ClickException(f"no user {username!r}")
     click.echo(f"disabled {username}")
 
@@ -317,6 +408,7 @@ def demo_cmd(reset: bool) -> None:
     """Load the Kunming demo: real district boundaries plus generated demo layers."""
     from layers.demo_load import load_demo
 
+    _operator_only("demo")
     engine = _engine()
     for line in load_demo(engine, reset=reset, progress=click.echo):
         click.echo(line)
@@ -328,6 +420,7 @@ def demo_cmd(reset: bool) -> None:
 @click.option("--workers", default=2, show_default=True)
 def serve_cmd(host: str, port: int, workers: int) -> None:
     """Serve the dashboard with gunicorn (production WSGI server)."""
+    _operator_only("serve")
     from dashboard.webfont import TARGET, build_web_font
 
     if not TARGET.exists():

@@ -199,6 +199,11 @@ def layout(ctx: AppContext, lang: str) -> html.Div:
     ], className="cockpit")
 
 
+def _visible(snap: CitySnapshot, adcode: Any) -> str | None:
+    """``adcode`` when the user's snapshot rates that district, else None (the whole visible area)."""
+    return str(adcode) if isinstance(adcode, str) and adcode in snap.ratings.index else None
+
+
 def register(app: dash.Dash, ctx: AppContext) -> None:
     """Cockpit callbacks (they read the cached snapshot; no SQL)."""
 
@@ -233,6 +238,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
                   Output(ids.SOURCE_TABLE, "data"), Input(ids.SELECTED, "data"), State(ids.LANG, "value"))
     def drill(adcode: str | None, lang: str) -> tuple[Any, Any, go.Figure, list[dict[str, Any]]]:
         snap = ctx.snapshot()
+        adcode = _visible(snap, adcode)
         return (_kpis(snap, adcode, lang), _explain_panel(snap, adcode, lang), _chart(snap, adcode, lang),
                 _source_rows(snap, adcode, lang))
 
@@ -240,4 +246,5 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
                   Input(ids.LAYERS, "value"), Input(ids.SELECTED, "data"), State(ids.LANG, "value"))
     def overlays(shown: list[str], adcode: str | None, lang: str) -> list[dict[str, Any]]:
         snap = ctx.snapshot()
+        adcode = _visible(snap, adcode)
         return [_overlay_data(snap, n, adcode, lang) if n in (shown or []) else EMPTY for n in OVERLAYS]

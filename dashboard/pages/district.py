@@ -28,12 +28,13 @@ from dash.dash_table import FormatTemplate
 from dash.dash_table.Format import Format
 
 from dashboard import ids
+from dashboard.auth import actor_name
 from dashboard.context import AppContext
 from dashboard.i18n import t
 from dashboard.mapview import EMPTY, bounds_of, district_collection, geojson_layer, to_geojson
-from dashboard.permissions import DENIED, can
+from dashboard.permissions import DENIED, can, district_allowed
 from geo.crs import parse_source_crs
-from geo.errors import ImportValidationError, ReadError
+from geo.errors import AccessDenied, ImportValidationError, ReadError
 from geo.importer import ImportReport, import_file
 from geo.layer_specs import LAYERS, layer_spec
 from layers.city import CitySnapshot
@@ -526,7 +527,7 @@ def run_import(ctx: AppContext, payload: dict[str, Any], layer: str, crs_choice:
         path = Path(folder) / name
         path.write_bytes(raw)
         try:
-            report = import_file(ctx.engine, layer, path, crs=crs, skip_invalid=skip, actor="dashboard")
+            report = import_file(ctx.engine, layer, path, crs=crs, skip_invalid=skip, actor=actor_name())
         except ImportValidationError as exc:
             return _failure(_short(str(exc), folder), list(exc.issues), lang), None, False
         except (ReadError, ValueError) as exc:
@@ -566,7 +567,7 @@ def pack_zip(ctx: AppContext, adcode: str, formats: list[str], crs: str, encodin
     with TemporaryDirectory(prefix="riskmap-pack-") as folder:
         root = Path(folder)
         written = export_district(ctx.engine, adcode, root, formats=tuple(formats), crs=crs, shp_encoding=encoding,
-                                  actor="dashboard")
+                                  actor=actor_name())
         buffer = io.BytesIO()
         names: list[str] = []
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -769,6 +770,9 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
     def refresh(version: Any, adcode: str | None, active: str | None, lang: str) -> tuple[Any, Any, Any]:
         if version is None or not adcode:
             return dash.no_update, dash.no_update, dash.no_update
+        if not district_allowed(adcode):
+            denied = html.P(DENIED.get(lang, DENIED["zh"]), className="district-error")
+            return denied, [], []
         snap = ctx.snapshot()  # rebuilt for the new data version
         return (_header(ctx, snap, adcode, lang), _lists(snap, adcode, lang, active or "basic"),
                 _completeness(snap, adcode, lang))
@@ -784,9 +788,11 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         chosen = [f for f in EXPORT_FORMATS if f in (formats or [])]
         if not chosen:
             return dash.no_update, html.Span(tt("no_format", lang), className="district-error")
+        if not can("export"):
+            return dash.no_update, html.Span(DENIED.get(lang, DENIED["zh"]), className="district-error")
         try:
             data, names = pack_zip(ctx, adcode, chosen, crs or "cgcs2000", encoding or "UTF-8")
-        except ValueError as exc:
+        except (ValueError, AccessDenied) as exc:
             return dash.no_update, html.Span(tt("export_failed", lang, msg=str(exc)), className="district-error")
         name = f"riskmap_{adcode}_{dt.date.today():%Y%m%d}.zip"
         status = tt("export_done", lang, name=name, files=", ".join(names))

@@ -22,11 +22,13 @@ import shapely
 from dash import Input, Output, State, dash_table, dcc, html
 
 from dashboard import ids
+from dashboard.auth import actor_name
 from dashboard.context import AppContext
 from dashboard.i18n import t
 from dashboard.mapview import DISTRICT_STYLE, EMPTY, geojson_layer, to_geojson
 from dashboard.permissions import DENIED, can
 from geo import store
+from geo.checks.precheck_log import record_precheck
 from geo.checks.ruleset import load_ruleset
 from geo.checks.site import ADVISE_AGAINST, SiteVerdict, precheck_site
 from geo.checks.sources import bundle_near
@@ -565,7 +567,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         if not can("edit_findings"):
             return dash.no_update, html.Span(DENIED.get(lang, DENIED["zh"]), className="planner-error")
         try:
-            store.set_finding_status(ctx.engine, int(finding_id), status, actor="dashboard", note=note or "")
+            store.set_finding_status(ctx.engine, int(finding_id), status, actor=actor_name(), note=note or "")
         except ValueError as exc:
             return dash.no_update, html.Span(str(exc), className="planner-error")
         return (refresh or 0) + 1, tt("saved", lang).format(id=finding_id, status=status_label(status, lang))
@@ -615,6 +617,9 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
     def precheck(site: dict[str, Any] | None, _n: int, use: str, population: float | None,
                  households: float | None, lang: str) -> tuple[Any, ...]:
         lang = lang or "zh"
+        if not can("precheck"):
+            denied = html.P(DENIED.get(lang, DENIED["zh"]), className="planner-error")
+            return EMPTY, "", EMPTY, EMPTY, denied, None, True, dash.no_update
         geom = _site_geom(site)
         if geom is None:
             need = html.P(tt("need_site", lang), className="planner-error") if dash.ctx.triggered_id == P_CHECK else ""
@@ -635,6 +640,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         except ValueError as exc:
             return (_site_layer(geom, lang), info, EMPTY, EMPTY,
                     html.P(f"{tt('error', lang)}{exc}", className="planner-error"), None, True, dash.no_update)
+        record_precheck(ctx.engine, geom, verdict, actor=actor_name(), via="dashboard")
         rings, reasons = _result_layers(verdict, geom, lang)
         zone = zone_rings(geom, verdict.reasons)
         view = _bounds_view(zone.geometry, pad_deg=0.002) if len(zone) else dash.no_update
@@ -644,7 +650,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
                   State(ids.LANG, "value"), prevent_initial_call=True)
     def download(_n: int, last: dict[str, Any] | None, lang: str) -> Any:
         lang = lang or "zh"
-        if not last:
+        if not last or not can("precheck"):
             return dash.no_update
         site, verdict = _run_precheck(ctx, last)
         with tempfile.TemporaryDirectory(prefix="riskmap-precheck-") as tmp:

@@ -1,0 +1,266 @@
+"""A district officer tries every route the dashboard exposes against another district: all refused.
+
+Signed in as the demo officer of 安宁市 (530181), the test posts every server callback the app
+registers directly (as a forged request would), once per input as the trigger, with values that
+point at 东川区 (530113) — its adcode, a finding of it, a site in it, a file of its enterprises —
+and fetches every URL rule of the Flask server. No response may contain any name or credit code
+of a row owned by another district, no callback may crash, and the database must not change.
+A callback added later without hostile values here fails the test until someone adds them.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import dash
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from dashboard.app import create_app
+from geo import embedded, store
+from geo.config import load_settings
+from geo.credit_code import check_character
+from tests.conftest import _fresh
+
+pytestmark = pytest.mark.postgis
+ANNING, DONGCHUAN = "530181", "530113"
+DONGCHUAN_POINT = {"type": "Point", "coordinates": [103.19, 26.09]}
+IDENTIFYING = {
+    "enterprises": ("name", "credit_code", "key", "address", "principal", "phone"),
+    "protection_targets": ("name", "key"), "tailings_dams": ("name", "operator", "credit_code", "key"),
+    "infrastructure": ("name", "key"), "buildings": ("name", "key"), "hcas": ("key",),
+    "risk_points": ("code", "name", "entity_name", "address", "principal", "principal_phone", "grid_officer"),
+    "hidden_hazards": ("code", "description", "enterprise_name"), "check_findings": ("subject_name",),
+}
+NAMED_TABLES = (*IDENTIFYING, "risk_contours")
+
+
+@dataclass
+class Officer:
+    """A Flask test client signed in as the 安宁 officer, with the app and an owner engine."""
+
+    client: Any
+    app: dash.Dash
+    owner: Engine
+
+
+@pytest.fixture(scope="module")
+def officer(pg_cluster: embedded.Cluster, demo_db: str) -> Iterator[Officer]:
+    mp = pytest.MonkeyPatch()
+    name, owner = _fresh(pg_cluster, make_url(demo_db).database)
+    app_url = make_url(owner.url.render_as_string(hide_password=False)).set(username="riskmap_app")
+    mp.setenv("RISKMAP_AUTH", "on")
+    mp.setenv("RISKMAP_SECRET_KEY", "sweep-secret")
+    engine = store.make_engine(app_url.render_as_string(hide_password=False), scoped=True)
+    app = create_app(load_settings(), engine=engine)
+    client = app.server.test_client()
+    resp = client.post("/login", data={"username": "anning", "password": "anning-demo-2026", "next": "/"})
+    assert resp.status_code == 302
+    try:
+        yield Officer(client, app, owner)
+    finally:
+        mp.undo()
+        engine.dispose()
+        owner.dispose()
+        embedded.drop_database(pg_cluster, name)
+
+
+def _forbidden(owner: Engine) -> set[str]:
+    """Identifying values (names, codes, keys, people) of rows owned by other districts, not also used in 安宁."""
+    found: dict[bool, set[str]] = {True: set(), False: set()}
+    with owner.connect() as conn:
+        for table, columns in IDENTIFYING.items():
+            for column in columns:
+                rows = conn.execute(text(f"SELECT adcode = :a, {column} FROM {table} WHERE {column} IS NOT NULL"),
+                                    {"a": ANNING})
+                for mine, value in rows:
+                    found[bool(mine)].add(str(value))
+        # pipelines belong to every district they cross: those through 安宁 are the officer's to see
+        for mine, value in conn.execute(text("SELECT :a = ANY(adcodes), name FROM pipelines"), {"a": ANNING}):
+            found[bool(mine)].add(str(value))
+    return {s for s in found[False] - found[True] if len(s) >= 4}
+
+
+def _state(owner: Engine) -> dict[str, Any]:
+    """What must not change: row counts per district table and the other district's findings."""
+    with owner.connect() as conn:
+        counts = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in NAMED_TABLES}
+        findings = conn.execute(text("SELECT id, status FROM check_findings WHERE adcode = :d ORDER BY id"),
+                                {"d": DONGCHUAN}).all()
+    return {"counts": counts, "findings": [tuple(r) for r in findings]}
+
+
+def _dongchuan_csv() -> str:
+    body = f"91{DONGCHUAN}MA7Q00001"
+    code = body + check_character(body)
+    buf = io.StringIO()
+    buf.write("统一社会信用代码,企业名称,行政区划代码,行业,风险等级,经度,纬度\n")
+    buf.write(f"{code},东川越权测试化工有限公司,{DONGCHUAN},危险化学品储存,一般风险,103.19,26.09\n")
+    return "data:text/csv;base64," + base64.b64encode(buf.getvalue().encode("utf-8-sig")).decode("ascii")
+
+
+def _hostile(owner: Engine) -> dict[str, Any]:
+    with owner.connect() as conn:
+        finding = int(conn.execute(text("SELECT min(id) FROM check_findings WHERE adcode = :d"),
+                                   {"d": DONGCHUAN}).scalar_one())
+    upload = _dongchuan_csv()
+    return {
+        "url.pathname": f"/district/{DONGCHUAN}",
+        "lang-switch.value": "zh",
+        # cockpit
+        "districts-layer.clickData": {"properties": {"adcode": DONGCHUAN}},
+        "district-table.active_cell": {"row": 0, "column": 0, "column_id": "name"},
+        "district-table.derived_viewport_data": [{"adcode": DONGCHUAN}],
+        "back-to-city.n_clicks": 1,
+        "map-mode.value": "five",
+        "selected-district.data": DONGCHUAN,
+        "map-layers.value": ["enterprises", "tailings_dams", "pipelines", "hcas", "protection_targets",
+                             "risk_points", "hidden_hazards", "findings", "hexes"],
+        # planner
+        "planner-filter-rule.value": None,
+        "planner-filter-district.value": DONGCHUAN,
+        "planner-filter-status.value": ["open", "confirmed", "rectifying", "resolved", "dismissed"],
+        "planner-refresh.data": 1,
+        "planner-register.active_cell": {"row": 0, "column": 0, "column_id": "id"},
+        "planner-register.derived_viewport_data": [{"id": finding}],
+        "planner-findings.clickData": {"properties": {"id": finding}},
+        "planner-selected-finding.data": finding,
+        "planner-status-save.n_clicks": 1,
+        "planner-new-status.value": "dismissed",
+        "planner-status-note.value": "越权测试",
+        "planner-map.clickData": {"latlng": {"lat": 26.09, "lng": 103.19}},
+        "planner-draw.geojson": {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {}, "geometry": DONGCHUAN_POINT}]},
+        "planner-upload.contents": upload,
+        "planner-upload.filename": "site.csv",
+        "planner-goto.n_clicks": 1,
+        "planner-tabs.value": "precheck",
+        "planner-lon.value": 103.19,
+        "planner-lat.value": 26.09,
+        "planner-site-store.data": {"geometry": DONGCHUAN_POINT, "source": "coords"},
+        "planner-check.n_clicks": 1,
+        "planner-use.value": "school",
+        "planner-population.value": 500,
+        "planner-households.value": None,
+        "planner-pdf.n_clicks": 1,
+        "planner-last-check.data": {"geometry": DONGCHUAN_POINT, "use": "school", "population": 500,
+                                    "households": None},
+        # district workspace
+        "district-chooser.value": DONGCHUAN,
+        "district-adcode.data": DONGCHUAN,
+        "district-import-crs.value": "file",
+        "district-import-epsg.value": None,
+        "district-import-layer.value": "enterprises",
+        "district-import-skip.value": [],
+        "district-template-btn.n_clicks": 1,
+        "district-upload-payload.data": {"filename": "dongchuan.csv", "contents": upload, "size": 300, "at": 1},
+        "district-rejects-btn.n_clicks": 1,
+        "district-rejects.data": None,
+        "district-version.data": 2,
+        "district-tabs.value": "basic",
+        "district-export-btn.n_clicks": 1,
+        "district-export-formats.value": ["xlsx", "geojson"],
+        "district-export-crs.value": "cgcs2000",
+        "district-export-encoding.value": "UTF-8",
+        **{f"district-list-{k}.{p}": [{"adcode": DONGCHUAN}] for k in ("basic", "control", "responsibility",
+                                                                        "emergency")
+           for p in ("derived_virtual_data", "data")},
+        # audit log (administrators only)
+        "audit-filter-actor.value": "", "audit-filter-action.value": None,
+        "audit-filter-district.value": DONGCHUAN, "audit-filter-dates.start_date": "2020-01-01",
+        "audit-filter-dates.end_date": "2100-01-01", "audit-table.page_current": 0, "audit-csv.n_clicks": 1,
+    }
+
+
+def _outputs(key: str) -> list[dict[str, str]] | dict[str, str]:
+    def one(spec: str) -> dict[str, str]:
+        ident, prop = spec.split(".", 1)
+        return {"id": ident, "property": prop}
+
+    if key.startswith(".."):
+        return [one(s) for s in key.strip(".").split("...")]
+    return one(key)
+
+
+def _callbacks(app: dash.Dash) -> list[tuple[str, dict[str, Any]]]:
+    return [(k, cb) for k, cb in app.callback_map.items() if "callback" in cb]  # server-side only
+
+
+def _spec(item: dict[str, Any]) -> str:
+    return f"{item['id']}.{item['property']}"
+
+
+def test_every_callback_input_has_hostile_values(officer: Officer) -> None:
+    hostile = _hostile(officer.owner)
+    needed = {_spec(i) for _, cb in _callbacks(officer.app) for i in (*cb["inputs"], *cb["state"])}
+    assert needed - hostile.keys() == set()
+
+
+def test_officer_cannot_reach_another_district(officer: Officer) -> None:
+    forbidden = _forbidden(officer.owner)
+    assert len(forbidden) > 50  # the demo has plenty of other districts' rows to leak
+    hostile = _hostile(officer.owner)
+    before = _state(officer.owner)
+    calls = 0
+    for key, cb in _callbacks(officer.app):
+        for trigger in cb["inputs"]:
+            body = {
+                "output": key, "outputs": _outputs(key),
+                "inputs": [{**i, "value": hostile.get(_spec(i))} for i in cb["inputs"]],
+                "state": [{**s, "value": hostile.get(_spec(s))} for s in cb["state"]],
+                "changedPropIds": [_spec(trigger)],
+            }
+            resp = officer.client.post("/_dash-update-component", data=json.dumps(body),
+                                       content_type="application/json")
+            calls += 1
+            assert resp.status_code in (200, 204), (key, _spec(trigger), resp.status_code,
+                                                    resp.get_data(as_text=True)[:500])
+            decoded = resp.get_data(as_text=True)
+            if resp.status_code == 200:
+                decoded = json.dumps(json.loads(decoded), ensure_ascii=False)  # Dash escapes non-ASCII
+                decoded += _download_text(json.loads(resp.get_data(as_text=True)))
+            leaked = sorted(s for s in forbidden if s in decoded)
+            assert not leaked, (key, _spec(trigger), leaked[:5])
+    assert calls >= 40
+    assert _state(officer.owner) == before
+
+
+def _download_text(payload: Any) -> str:
+    """Decoded text of any dcc.Download content in a response (zip members are listed, not opened)."""
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "content" in node and "filename" in node and node.get("base64"):
+                raw = base64.b64decode(node["content"])
+                out.append(raw.decode("utf-8", errors="ignore"))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(payload)
+    return "\n".join(out)
+
+
+def test_every_url_rule_is_gated_or_harmless(officer: Officer) -> None:
+    forbidden = _forbidden(officer.owner)
+    paths = ["/", f"/district/{DONGCHUAN}", "/planner", "/admin/audit", "/_dash-layout", "/_dash-dependencies",
+             "/_reload-hash", "/_favicon.ico", "/assets/style.css", "/static/none"]
+    rules = {r.rule for r in officer.app.server.url_map.iter_rules()}
+    assert rules <= {"/static/<path:filename>", "/assets/<path:filename>", "/_dash-update-component",
+                     "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>", "/_dash-layout",
+                     "/_dash-dependencies", "/_reload-hash", "/_favicon.ico", "/", "/<path:path>", "/login",
+                     "/logout"}, "a new URL rule needs a case in this test"
+    for path in paths:
+        resp = officer.client.get(path)
+        body = resp.get_data().decode("utf-8", errors="ignore")
+        assert resp.status_code in (200, 204, 302, 404), (path, resp.status_code)
+        assert not [s for s in forbidden if s in body], path
