@@ -16,18 +16,29 @@ from dashboard.i18n import t
 from dashboard.pages import audit, cockpit, district, planner
 from dashboard.permissions import DENIED, can, district_allowed
 from geo import store
+from geo.access import app_database_url
 from geo.config import Settings, load_settings
 
-ROUTES = (("/", "nav_cockpit"), ("/planner", "nav_planner"), ("/district", "nav_district"))
-#: Links shown only to users who may do the action: (path, label key, action of dashboard.permissions).
-RESTRICTED_ROUTES = ((audit.PATH, "nav_audit", "audit_page"),)
+ROUTES = (("/", "nav_cockpit"), ("/district", "nav_district"))
+#: Links shown only to users who may do the action: (path, label key, action of geo.access.PERMISSIONS).
+RESTRICTED_ROUTES = (("/planner", "nav_planner", "planner_page"), (audit.PATH, "nav_audit", "audit_page"))
 
 
-def _nav(lang: str, path: str, allowed: frozenset[str] = frozenset()) -> list[Any]:
-    """Navigation links; those of RESTRICTED_ROUTES only for the ``allowed`` actions."""
-    routes = [*ROUTES, *((href, key) for href, key, action in RESTRICTED_ROUTES if action in allowed)]
-    return [dcc.Link(t(key, lang), href=href, className="nav-link active" if path == href else "nav-link")
-            for href, key in routes]
+def _nav(lang: str, path: str, allowed: frozenset[str] = frozenset(),
+         user: dict[str, Any] | None = None) -> list[Any]:
+    """Navigation links (those of RESTRICTED_ROUTES only for ``allowed`` actions), then who is signed in."""
+    routes = [ROUTES[0], *((href, key) for href, key, action in RESTRICTED_ROUTES[:1] if action in allowed),
+              ROUTES[1], *((href, key) for href, key, action in RESTRICTED_ROUTES[1:] if action in allowed)]
+    links: list[Any] = [dcc.Link(t(key, lang), href=href,
+                                 className="nav-link active" if path == href else "nav-link")
+                        for href, key in routes]
+    if user:
+        where = f" · {user['adcode']}" if user.get("adcode") else ""
+        links.append(html.Span([html.Span(str(user.get("name") or user["username"]), className="nav-user-name"),
+                                html.Span(t(f"role_{user['role']}", lang) + where, className="nav-user-role")],
+                               className="nav-user", id="nav-user"))
+        links.append(html.A(t("logout", lang), href="/logout", className="nav-logout", id="nav-logout"))
+    return links
 
 
 def _allowed_actions() -> frozenset[str]:
@@ -55,26 +66,6 @@ def render(ctx: AppContext, path: str, lang: str) -> Any:
     if path.rstrip("/") == audit.PATH:
         return audit.layout(ctx, lang) if can("audit_page") else _denied(lang)
     return html.Div([html.H2("404"), dcc.Link(t("nav_cockpit", lang), href="/")])
-
-
-def app_database_url(settings: Settings) -> str:
-    """URL for the application role, whose access row-level security limits.
-
-    ``RISKMAP_APP_DATABASE_URL`` when set; otherwise the store's URL with the user
-    ``riskmap_app`` (the embedded cluster trusts its private socket). An external database
-    without ``RISKMAP_APP_DATABASE_URL`` falls back to its own URL, where the policies apply
-    only if that role is not a superuser or table owner.
-    """
-    import os
-
-    if os.environ.get("RISKMAP_APP_DATABASE_URL"):
-        return os.environ["RISKMAP_APP_DATABASE_URL"]
-    url = store.engine_url(settings, start=False)
-    if settings.database_url:
-        return url
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).set(username="riskmap_app").render_as_string(hide_password=False)
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> dash.Dash:
@@ -111,7 +102,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                   Output(ids.DEMO_NOTE, "children"), Input(ids.URL, "pathname"), Input(ids.LANG, "value"))
     def route(path: str | None, lang: str) -> tuple[Any, str, list[Any], str]:
         path = path or "/"
-        return render(ctx, path, lang), t("title", lang), _nav(lang, path, _allowed_actions()), t("demo", lang)
+        nav = _nav(lang, path, _allowed_actions(), current_user())
+        return render(ctx, path, lang), t("title", lang), nav, t("demo", lang)
 
     if secured:
         init_auth(app.server, db, settings.home)

@@ -13,6 +13,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from selenium import webdriver
@@ -67,6 +68,39 @@ def served_app(database_url: str, *, workers: int = 1, auth: bool = False,
         except subprocess.TimeoutExpired:
             proc.kill()
         Path(log.name).unlink(missing_ok=True)
+
+
+@contextmanager
+def served_signed_in_copy(cluster: Any, demo_db: str, home: Path) -> Iterator[tuple[str, Any]]:
+    """Serve the app with sign-in on over a private copy of the demo database, as ``riskmap_app``.
+
+    Yields the base URL and an owner engine of the copy (log-ins and actions write to it).
+    """
+    from sqlalchemy.engine import make_url
+
+    from geo import embedded
+    from tests.conftest import _fresh
+
+    name, owner = _fresh(cluster, make_url(demo_db).database)
+    app_url = make_url(owner.url.render_as_string(hide_password=False)).set(username="riskmap_app")
+    env = {"RISKMAP_APP_DATABASE_URL": app_url.render_as_string(hide_password=False),
+           "RISKMAP_SECRET_KEY": "browser-test-secret", "RISKMAP_HOME": str(home)}
+    try:
+        with served_app(cluster.url(name), auth=True, extra_env=env) as url:
+            yield url, owner
+    finally:
+        owner.dispose()
+        embedded.drop_database(cluster, name)
+
+
+def sign_in(driver: webdriver.Chrome, base: str, user: str, path: str = "/", password: str | None = None) -> None:
+    """Fill in the log-in form as a demo ``user`` (password ``<user>-demo-2026`` unless given)."""
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"{base}/login?next={path}")
+    driver.find_element(By.NAME, "username").send_keys(user)
+    driver.find_element(By.NAME, "password").send_keys(password or f"{user}-demo-2026")
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
 
 
 def chromium(width: int = 1600, height: int = 1000) -> webdriver.Chrome:

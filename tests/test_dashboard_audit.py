@@ -23,7 +23,14 @@ from dashboard import ids
 from dashboard.pages import audit as page
 from geo import embedded, store
 from geo.store import Scope, scoped
-from tests.browser import console_errors, foreign_requests, requested_urls, route_payload, served_app
+from tests.browser import (
+    console_errors,
+    foreign_requests,
+    requested_urls,
+    route_payload,
+    served_signed_in_copy,
+    sign_in,
+)
 
 ANNING, XISHAN = "530181", "530112"
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -279,24 +286,8 @@ def test_admin_reads_pages_and_exports(client) -> None:
 @pytest.fixture(scope="module")
 def secured(demo_db: str, pg_cluster: embedded.Cluster, tmp_path_factory) -> Iterator[tuple[str, Any]]:
     """The app with sign-in on, on a private copy of the demo (log-ins write to the audit log)."""
-    from tests.conftest import _fresh
-
-    name, owner = _fresh(pg_cluster, make_url(demo_db).database)
-    env = {"RISKMAP_APP_DATABASE_URL": _app_url(owner.url), "RISKMAP_SECRET_KEY": "browser-test-secret",
-           "RISKMAP_HOME": str(tmp_path_factory.mktemp("riskmap-home"))}
-    try:
-        with served_app(pg_cluster.url(name), auth=True, extra_env=env) as url:
-            yield url, owner
-    finally:
-        owner.dispose()
-        embedded.drop_database(pg_cluster, name)
-
-
-def _sign_in(driver, base: str, user: str, path: str) -> None:
-    driver.get(f"{base}/login?next={path}")
-    driver.find_element(By.NAME, "username").send_keys(user)
-    driver.find_element(By.NAME, "password").send_keys(f"{user}-demo-2026")
-    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    with served_signed_in_copy(pg_cluster, demo_db, tmp_path_factory.mktemp("riskmap-home")) as served:
+        yield served
 
 
 def _column(driver, column: str) -> list[str]:
@@ -318,7 +309,7 @@ def _choose(driver, dropdown_id: str, label: str) -> None:
 @pytest.mark.postgis
 def test_admin_sees_their_log_in_and_filters_imports(secured, driver, artifacts: Path) -> None:
     base, owner = secured
-    _sign_in(driver, base, "admin", page.PATH)
+    sign_in(driver, base, "admin", page.PATH)
     wait = WebDriverWait(driver, 30)
     wait.until(lambda d: _column(d, "actor"))
     assert driver.find_element(By.CSS_SELECTOR, f"#{ids.NAV} a[href='{page.PATH}']").text == "审计日志"
@@ -365,7 +356,7 @@ def test_admin_sees_their_log_in_and_filters_imports(secured, driver, artifacts:
 @pytest.mark.postgis
 def test_viewer_is_denied(secured, driver) -> None:
     base, _ = secured
-    _sign_in(driver, base, "viewer", page.PATH)
+    sign_in(driver, base, "viewer", page.PATH)
     WebDriverWait(driver, 30).until(ec.text_to_be_present_in_element((By.ID, ids.CONTENT), "当前账号无此权限"))
     assert driver.find_elements(By.ID, page.AUDIT_TABLE) == []
     assert driver.find_elements(By.CSS_SELECTOR, f"#{ids.NAV} a[href='{page.PATH}']") == []
