@@ -264,3 +264,23 @@ def test_every_url_rule_is_gated_or_harmless(officer: Officer) -> None:
         body = resp.get_data().decode("utf-8", errors="ignore")
         assert resp.status_code in (200, 204, 302, 404), (path, resp.status_code)
         assert not [s for s in forbidden if s in body], path
+
+
+def test_nothing_but_log_in_and_static_files_without_signing_in(officer: Officer) -> None:
+    anonymous = officer.app.server.test_client()
+    hostile = _hostile(officer.owner)
+    for key, cb in _callbacks(officer.app):
+        body = {"output": key, "outputs": _outputs(key),
+                "inputs": [{**i, "value": hostile.get(_spec(i))} for i in cb["inputs"]],
+                "state": [{**s, "value": hostile.get(_spec(s))} for s in cb["state"]],
+                "changedPropIds": [_spec(cb["inputs"][0])]}
+        resp = anonymous.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+        assert resp.status_code == 401, key
+    for path in ("/", f"/district/{ANNING}", "/planner", "/admin/audit", "/_dash-layout", "/_dash-dependencies",
+                 "/_reload-hash", "/logout", "/anything"):
+        resp = anonymous.get(path)
+        assert resp.status_code in (302, 401), (path, resp.status_code)
+        if resp.status_code == 302:
+            assert resp.headers["Location"].startswith("/login"), path
+    assert anonymous.get("/login").status_code == 200
+    assert anonymous.get("/assets/style.css").status_code == 200

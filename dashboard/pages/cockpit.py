@@ -170,13 +170,14 @@ def layout(ctx: AppContext, lang: str) -> html.Div:
                               kind="line" if name in ("pipelines", "hcas") else "point")
                 for name in OVERLAYS]
     base = [dl.TileLayer(url=ctx.basemap_url)] if ctx.basemap_url else []
+    home = _home_view(snap, None)
     return html.Div([
         dcc.Store(id=ids.SELECTED, data=None),
         html.Div(_kpis(snap, None, lang), id=ids.KPI, className="kpi-strip"),
         html.Div([
             html.Div(dl.Map([*base, geojson_layer(ids.DISTRICTS_LAYER, districts, kind="district",
                                                   hideout={"mode": "four", "selected": None}), *overlays],
-                            id=ids.MAP, center=CITY_CENTER, zoom=CITY_ZOOM, className="leaflet-map",
+                            id=ids.MAP, center=home[0], zoom=home[1], className="leaflet-map",
                             attributionControl=False), className="map-panel"),
             html.Div([
                 dcc.RadioItems(id=ids.MODE, value="four", inline=True, className="mode-switch",
@@ -197,6 +198,18 @@ def layout(ctx: AppContext, lang: str) -> html.Div:
         html.P([t("method", lang), ": ", snap.rubric.method_zh if lang == "zh" else snap.rubric.method_en],
                className="method-note"),
     ], className="cockpit")
+
+
+def _home_view(snap: CitySnapshot, adcode: str | None) -> tuple[list[float], int]:
+    """Map centre and zoom for ``adcode``, or the account's home: the city, or their one district."""
+    if adcode is None and len(snap.ratings.index) == 1:
+        adcode = str(snap.ratings.index[0])  # a district account starts on its district
+    districts = snap.bundle["districts"]
+    target = districts[districts["adcode"] == adcode] if adcode else districts.iloc[0:0]
+    if not len(target):
+        return CITY_CENTER, CITY_ZOOM
+    (s, w), (n, e) = bounds_of(target)
+    return [(s + n) / 2, (w + e) / 2], 10 if max(n - s, e - w) < 0.6 else 9
 
 
 def _visible(snap: CitySnapshot, adcode: Any) -> str | None:
@@ -227,12 +240,10 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         if dash.ctx.triggered_id != ids.SELECTED:
             return hideout, dash.no_update
         if not adcode:
-            return hideout, {"center": CITY_CENTER, "zoom": CITY_ZOOM, "transition": "flyTo"}
-        districts = ctx.snapshot().bundle["districts"]
-        target = districts[districts["adcode"] == adcode]
-        (s, w), (n, e) = bounds_of(target)
-        zoom = 10 if max(n - s, e - w) < 0.6 else 9
-        return hideout, {"center": [(s + n) / 2, (w + e) / 2], "zoom": zoom, "transition": "flyTo"}
+            center, zoom = _home_view(ctx.snapshot(), None)
+            return hideout, {"center": center, "zoom": zoom, "transition": "flyTo"}
+        center, zoom = _home_view(ctx.snapshot(), adcode)
+        return hideout, {"center": center, "zoom": zoom, "transition": "flyTo"}
 
     @app.callback(Output(ids.KPI, "children"), Output(ids.EXPLAIN, "children"), Output(ids.CHART, "figure"),
                   Output(ids.SOURCE_TABLE, "data"), Input(ids.SELECTED, "data"), State(ids.LANG, "value"))
