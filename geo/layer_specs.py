@@ -235,7 +235,7 @@ TAILINGS = LayerSpec(
     "tailings_dams", "尾矿库", "Tailings ponds", "point", ("code",),
     note="位置为初期坝坡脚 / location is the starter-dam toe (应急〔2020〕15号)",
     fields=(
-        CODE, NAME, ADCODE,
+        CODE, F("name", "名称", "Name", required=True, aliases=("尾矿库名称",), example="示例尾矿库"), ADCODE,
         F("operator", "企业名称", "Operator", example="示例矿业有限公司"),
         F("credit_code", "统一社会信用代码", "Credit code", "credit_code", example="91530181MA6K5XYW1W"),
         F("total_storage_10k_m3", "全库容", "Total storage", "float", required=True, unit="万m³",
@@ -244,7 +244,7 @@ TAILINGS = LayerSpec(
           maximum=400, source="GB 50863-2013 3.3.1", example="45"),
         F("safety_degree", "安全度", "Safety degree", "enum", source="AQ 2006-2005 §8", example="正常库",
           choices={"danger": ("危库",), "risk": ("险库",), "sick": ("病库",), "normal": ("正常库",)}),
-        F("status", "状态", "Status", "enum", required=True, example="运行",
+        F("status", "状态", "Status", "enum", required=True, aliases=("运行状态",), example="运行",
           choices={"operating": ("运行", "在用"), "stopped": ("停用",), "closed": ("闭库", "已闭库"),
                    "building": ("在建",)}),
         RISK_LEVEL,

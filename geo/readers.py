@@ -23,10 +23,13 @@ import shapely
 
 from geo.crs import SourceCRS, crs_to_source
 from geo.errors import ReadError
+from geo.kml_names import ascii_field_copy
 from geo.layer_specs import LayerSpec
 
 TABULAR = {".csv", ".txt", ".xlsx", ".xlsm"}
 VECTOR = {".gpkg", ".shp", ".geojson", ".json", ".kml", ".kmz", ".zip"}
+#: Largest total size a zipped upload may unpack to (guards against zip bombs).
+MAX_UNZIPPED_BYTES = 2 * 2**30
 WKT_HEADERS = ("geometry", "wkt", "geom", "几何", "几何(wkt)", "空间信息", "几何wktgeometry")  # last: reject files
 
 
@@ -231,11 +234,22 @@ def _parse_wkt(values: list[object]) -> np.ndarray:
     return out
 
 
-def _read_vector(path: Path, spec: LayerSpec, layer_name: str | None) -> RawTable:
+def _read_vector(path: Path, spec: LayerSpec, layer_name: str | None,
+                 kml_names: dict[str, str] | None = None) -> RawTable:
+    if path.suffix.lower() == ".kml" and kml_names is None:
+        with TemporaryDirectory() as tmp:
+            copy, names = ascii_field_copy(path, Path(tmp))
+            table = _read_vector(copy, spec, layer_name, kml_names=names)
+            table.path = path
+            return table
     if path.suffix.lower() in (".zip", ".kmz"):
         with TemporaryDirectory() as tmp:
             try:
                 with zipfile.ZipFile(path) as zf:
+                    size_mb, limit_mb = sum(i.file_size for i in zf.infolist()) / 2**20, MAX_UNZIPPED_BYTES / 2**20
+                    if size_mb > limit_mb:
+                        raise ReadError(f"{path}: 解压后 {size_mb:.1f} MB，超过 {limit_mb:.1f} MB 上限 / "
+                                        f"unpacks to {size_mb:.1f} MB, over the {limit_mb:.1f} MB limit")
                     zf.extractall(tmp)
             except zipfile.BadZipFile as exc:
                 raise ReadError(f"{path}: 不是有效的 zip 文件 / not a valid zip: {exc}") from exc
@@ -263,6 +277,8 @@ def _read_vector(path: Path, spec: LayerSpec, layer_name: str | None) -> RawTabl
     except Exception as exc:  # GDAL errors come in several types
         raise ReadError(f"{path}: 无法读取 / cannot read: {exc}") from exc
     gdal_notes = sorted({f"GDAL: {w.message}" for w in caught})
+    if kml_names is not None and isinstance(gdf, gpd.GeoDataFrame):
+        gdf = _kml_columns(gdf.rename(columns=kml_names), spec)
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
         raise ReadError(f"{path}: 图层 {chosen} 没有几何字段(非空间数据) / layer has no geometry (not spatial)")
     attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
@@ -280,6 +296,22 @@ def _read_vector(path: Path, spec: LayerSpec, layer_name: str | None) -> RawTabl
         declared = gdf.crs.name + (f" ({':'.join(authority)})" if authority else "")
     return RawTable(path, attrs.reset_index(drop=True), geoms, labels, file_crs,
                     unknown, encoding, notes, declared_crs=declared, headers={v: k for k, v in mapping.items()})
+
+
+#: Fields GDAL's LIBKML driver adds to every KML layer: styling and time (dropped), and the
+#: placemark's own id, name and description (kept unless the file's data has the same field).
+KML_STYLING = ("timestamp", "begin", "end", "altitudeMode", "tessellate", "extrude", "visibility", "drawOrder",
+               "icon")
+KML_PLACEMARK = ("id", "Name", "name", "description", "Description")
+
+
+def _kml_columns(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
+    """Drop LIBKML's styling fields; let the file's own fields beat the placemark's name and id."""
+    gdf = gdf.drop(columns=[c for c in KML_STYLING if c in gdf.columns])
+    columns = [str(c) for c in gdf.columns if c != gdf.geometry.name]
+    own, _ = header_map(spec, [c for c in columns if c not in KML_PLACEMARK])
+    builtin, _ = header_map(spec, [c for c in columns if c in KML_PLACEMARK])
+    return gdf.drop(columns=[c for c, name in builtin.items() if name in set(own.values())])
 
 
 def _read_fixing_rings(path: Path, layer: str, encoding: str | None) -> gpd.GeoDataFrame:

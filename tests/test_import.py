@@ -711,6 +711,52 @@ def test_kml_with_extended_data_and_altitude(engine, tmp_path) -> None:
                          "design_grade": 3, "wkt": "POINT(102.47 24.92)"}
 
 
+OVI_KML = """<?xml version="1.0" encoding="UTF-8"?>
+<kml xmlns="http://www.opengis.net/kml/2.2"><Document><Folder><name>尾矿库</name>
+<Placemark><name>一号库</name>
+  <ExtendedData>
+    <Data name="编号"><value>TD-7</value></Data>
+    <Data name="尾矿库名称"><value>安宁草铺尾矿库</value></Data>
+    <Data name="行政区划代码"><value>530181</value></Data>
+    <Data name="全库容(万m³)"><value>800</value></Data>
+    <Data name="坝高(m)"><value>38</value></Data>
+    <Data name="运行状态"><value>运行</value></Data>
+    <Data name="风险等级"><value>较大风险</value></Data>
+  </ExtendedData>
+  <Point><coordinates>102.47,24.92,0</coordinates></Point></Placemark>
+</Folder></Document></kml>
+"""
+
+
+@postgis
+def test_kml_with_chinese_extended_data_names(engine, tmp_path) -> None:
+    # 奥维/Google Earth write untyped <Data name="中文">; GDAL's LIBKML reader turns such names into
+    # underscores, so the reader restores them from the file
+    path = tmp_path / "尾矿库.kml"
+    path.write_text(OVI_KML, encoding="utf-8")
+    report = import_file(engine, "tailings_dams", path)
+    assert report.rows_imported == 1
+    got = query(engine, "SELECT key, name, status, risk_level, total_storage_10k_m3 FROM tailings_dams")[0]
+    assert dict(got) == {"key": "TD-7", "name": "安宁草铺尾矿库", "status": "operating", "risk_level": "significant",
+                         "total_storage_10k_m3": 800}
+
+
+def test_kml_stand_ins_round_trip(tmp_path) -> None:
+    from geo.kml_names import ascii_field_copy
+
+    path = tmp_path / "x.kml"
+    path.write_text(OVI_KML, encoding="utf-8")
+    (tmp_path / "copy").mkdir()
+    copy, names = ascii_field_copy(path, tmp_path / "copy")
+    assert list(names.values()) == ["编号", "尾矿库名称", "行政区划代码", "全库容(万m³)", "坝高(m)", "运行状态",
+                                    "风险等级"]
+    text = copy.read_text(encoding="utf-8")
+    assert "运行状态" not in text and "一号库" in text and all(stand in text for stand in names)
+    plain = tmp_path / "plain.kml"
+    plain.write_text(GOOGLE_EARTH_KML, encoding="utf-8")
+    assert ascii_field_copy(plain, tmp_path / "copy") == (plain, {})  # ASCII names: the file itself
+
+
 # --------------------------------------------------------------------------- 9. templates
 
 
@@ -909,3 +955,14 @@ def test_fixed_reject_file_imports_again(engine, tmp_path) -> None:
     again = import_file(engine, "enterprises", fixed)
     assert again.rows_imported == 2
     assert store.row_counts(engine)["enterprises"] == 4
+
+
+def test_zip_that_unpacks_too_large_is_refused(tmp_path, monkeypatch) -> None:
+    import geo.readers as readers
+
+    monkeypatch.setattr(readers, "MAX_UNZIPPED_BYTES", 1000)
+    path = tmp_path / "big.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("a.shp", b"\0" * 5000)
+    with pytest.raises(ReadError, match=r"超过 0\.0 MB 上限"):
+        read_any(path, layer_spec("buildings"))
