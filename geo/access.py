@@ -34,12 +34,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "export": frozenset({"admin", "planner", "leader", "viewer", "district_officer"}),
     "manage_users": frozenset({"admin"}),
     "audit_page": frozenset({"admin"}),
+    "manage_rules": frozenset({"admin"}),
 }
 ACTION_NAMES = {
     "planner_page": ("规划审查页", "the planner page"), "edit_findings": ("变更违规状态", "changing findings"),
     "run_checks": ("运行检查", "running checks"), "precheck": ("选址预审", "site pre-checks"),
     "import": ("导入数据", "importing data"), "export": ("导出数据", "exporting data"),
     "manage_users": ("管理账号", "managing accounts"), "audit_page": ("查看审计日志", "reading the audit log"),
+    "manage_rules": ("修改检查规则", "changing check rules"),
 }
 
 

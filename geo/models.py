@@ -25,12 +25,14 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
@@ -389,6 +391,29 @@ class User(Timestamps, Base):
     __table_args__ = (
         CheckConstraint("role IN ('leader', 'admin', 'planner', 'district_officer', 'viewer')", name="role_values"),
         CheckConstraint("role <> 'district_officer' OR adcode IS NOT NULL", name="officer_has_district"),
+    )
+
+
+class RuleOverride(Base):
+    """A local value replacing one value of the shipped rule table ``geo/rules/checks.yaml``.
+
+    ``path`` names the value inside the rule (``threshold_m``, ``inclusive`` or a
+    ``params.…`` lookup). A change deactivates the active row and inserts a new one;
+    a reset only deactivates it: rows are never deleted, so the history stays.
+    At most one row per (rule, path) is active.
+    """
+
+    __tablename__ = "rule_overrides"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    rule_code: Mapped[str] = mapped_column(String(40))
+    path: Mapped[str]
+    value: Mapped[Any] = mapped_column(JSONB)  # a number or a boolean
+    reason: Mapped[str]
+    actor: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    active: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    __table_args__ = (
+        Index("uq_rule_overrides_active", "rule_code", "path", unique=True, postgresql_where=text("active")),
     )
 
 

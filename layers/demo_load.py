@@ -17,6 +17,7 @@ from geo import store
 from geo.checks.runner import run_checks
 from geo.checks.sources import bundle_from_store
 from geo.importer import import_file, import_frame
+from geo.rule_admin import effective_ruleset
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 DISTRICTS_FILE = DATA_DIR / "kunming_districts.geojson"
@@ -37,7 +38,8 @@ def load_demo(engine: Engine, *, reset: bool = False, run_checks_after: bool = T
     reset : bool
         Delete all layer rows first.
     run_checks_after : bool
-        Run every check and store the findings, so the register and cockpit have content.
+        Run every check with the rule set in force (the rule file plus the store's local values)
+        and store the findings, so the register and cockpit have content.
     progress : callable, optional
         Called with a message before each step (long steps show progress).
 
@@ -65,7 +67,7 @@ def load_demo(engine: Engine, *, reset: bool = False, run_checks_after: bool = T
     yield from demo_accounts(engine)
     if run_checks_after:
         say("运行检查 / running the checks …")
-        result = run_checks(bundle_from_store(engine), progress=say)
+        result = run_checks(bundle_from_store(engine), effective_ruleset(engine), progress=say)
         run_id = store.save_check_run(engine, findings=result.findings, hca_segments=result.hca_segments,
                                       rule_set_version=result.rule_set_version, rules_run=result.rules_run,
                                       scope_adcode=None, actor="demo")

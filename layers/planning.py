@@ -335,7 +335,7 @@ def reason_table(verdict: SiteVerdict, *, lang: str = "zh", rules: RuleSet | Non
         ``blocking`` (bool), ``unconfirmed`` (the rule's threshold is marked unconfirmed) and
         ``detail``.
     """
-    rules = rules or load_ruleset()
+    rules = rules or verdict.rules or load_ruleset()
     columns = ["rule_code", "rule", "clause", "source", "measured_m", "required_m", "verdict", "blocking",
                "unconfirmed", "detail"]
     reasons = verdict.reasons

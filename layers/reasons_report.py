@@ -274,7 +274,7 @@ def reasons_pdf(path: Path, *, verdict: SiteVerdict, site: shapely.Geometry, use
     """
     path = Path(path)
     lang = lang if lang in _TEXT else "zh"
-    rules = rules or load_ruleset()
+    rules = rules or verdict.rules or load_ruleset()
     text = _TEXT[lang]
     facts = site_facts(site)
     table = reason_table(verdict, lang=lang, rules=rules)

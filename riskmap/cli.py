@@ -6,7 +6,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from sqlalchemy import Engine
@@ -14,6 +14,9 @@ from sqlalchemy import Engine
 from geo import embedded, schema, store
 from geo.config import Settings, load_settings
 from geo.errors import AccessDenied, ImportValidationError, RiskMapError
+
+if TYPE_CHECKING:
+    from geo.checks.ruleset import RuleSet
 
 
 def _settings() -> Settings:
@@ -191,6 +194,16 @@ def import_cmd(layer: str, path: Path, crs: str | None, skip_invalid: bool, reje
     click.echo(report.summary(lang))
 
 
+def _effective_rules(engine: Engine) -> RuleSet:
+    """Return the rule set in force in the store, warning about local values that could not be applied."""
+    from geo.rule_admin import effective_ruleset
+
+    rules = effective_ruleset(engine)
+    for note in rules.skipped:
+        click.echo(f"警告 / warning: {note}", err=True)
+    return rules
+
+
 @main.command("check")
 @click.option("--district", help="Only this district (adcode), e.g. 530181.")
 @click.option("--rules", "rule_codes", help="Comma-separated rule codes, e.g. PIPE_OCCUPY,ESD_DECLARED.")
@@ -213,16 +226,17 @@ def check_cmd(district: str | None, rule_codes: str | None, families: tuple[str,
     from geo.checks.runner import finding_lines, run_checks, summary_table
     from geo.checks.sources import bundle_from_file, bundle_from_store
 
-    rules = load_ruleset()
     codes = [c.strip() for c in rule_codes.split(",")] if rule_codes else None
     when = dt.date.fromisoformat(as_of) if as_of else None
-    if input_path is not None:
+    if input_path is not None:  # files: the rule file's values (the store's local values are not consulted)
         if _session().username is not None:
             _engine(action="run_checks")
         bundle = bundle_from_file(input_path)
         engine = None
+        rules = load_ruleset()
     else:
         engine = _engine(action="run_checks")
+        rules = _effective_rules(engine)
         bundle = bundle_from_store(engine, district)
     try:
         dem = None
@@ -281,8 +295,10 @@ def precheck_cmd(lon: float | None, lat: float | None, wkt: str | None, use: str
     else:
         raise click.ClickException("请给出 --lon/--lat 或 --wkt / give --lon/--lat or --wkt")
     engine = _engine(action="precheck")
+    rules = _effective_rules(engine)
     try:
-        verdict = precheck_site(bundle_near(engine, site), site, use, population=population, households=households)
+        verdict = precheck_site(bundle_near(engine, site), site, use, rules=rules, population=population,
+                                households=households)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     record_precheck(engine, site, verdict, actor=_actor(actor), via="cli")
@@ -371,6 +387,85 @@ def user_disable(username: str) -> None:
     if not store.set_user_active(_admin_engine(), username, False, actor=_actor(os.environ.get("USER", "cli"))):
         raise click.ClickException(f"no user {username!r}")
     click.echo(f"disabled {username}")
+
+
+@main.group("rules")
+def rules_group() -> None:
+    """Check-rule values: list them; change one locally with a reason (audited), or reset it to the file's."""
+
+
+def _show(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return "-" if value is None else str(value)
+
+
+@rules_group.command("list")
+@click.option("--changed", is_flag=True, help="Only the values changed locally.")
+def rules_list(changed: bool) -> None:
+    """List every editable value: rule, path, file value, value in force, confidence, and who changed it, when, why."""
+    from zoneinfo import ZoneInfo
+
+    from geo.rule_admin import value_states
+
+    local, states = value_states(_engine())
+    base = "" if local.version == local.base_version else f" (文件 / file {local.base_version})"
+    click.echo(f"规则版本 / rule set version: {local.version}{base}")
+    for note in local.skipped:
+        click.echo(f"警告 / warning: {note}", err=True)
+    rows = [s for s in states if s.changed or not changed]
+    if not rows:
+        click.echo("没有本地修改 / no local changes" if changed else "没有可编辑的值 / no editable values")
+        return
+    table = [("code", "path", "file", "current", "confidence", "changed")]
+    for s in rows:
+        note = ""
+        if s.changed and s.changed_at is not None:
+            when = s.changed_at.astimezone(ZoneInfo(store.AUDIT_TIMEZONE)).strftime("%Y-%m-%d %H:%M")
+            note = f"{s.actor} {when}: {s.reason}"
+        table.append((s.item.code, s.item.path, _show(s.item.value), _show(s.current), s.item.confidence, note))
+    widths = [max(len(r[i]) for r in table) for i in range(5)]
+    for r in table:
+        click.echo("  ".join([*(c.ljust(w) for c, w in zip(r[:5], widths, strict=True)), r[5]]).rstrip())
+
+
+@rules_group.command("set")
+@click.argument("code")
+@click.argument("path")
+@click.argument("value")
+@click.option("--reason", required=True, help="Why (at least 4 characters), e.g. the local regulation and clause.")
+@click.option("--actor", default=lambda: os.environ.get("USER", "cli"), show_default="$USER")
+def rules_set(code: str, path: str, value: str, reason: str, actor: str) -> None:
+    """Put VALUE in force for PATH of rule CODE, e.g. `riskmap rules set PIPE_OCCUPY threshold_m 8 --reason …`."""
+    from geo.rule_admin import set_rule_value
+
+    engine = _engine(action="manage_rules")
+    try:
+        version = set_rule_value(engine, code, path, value, reason=reason, actor=_actor(actor))
+    except (ValueError, AccessDenied) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{code} {path} = {value}; 规则版本 / rule set version: {version}")
+
+
+@rules_group.command("reset")
+@click.argument("code")
+@click.argument("path")
+@click.option("--reason", required=True, help="Why (at least 4 characters).")
+@click.option("--actor", default=lambda: os.environ.get("USER", "cli"), show_default="$USER")
+def rules_reset(code: str, path: str, reason: str, actor: str) -> None:
+    """Take the local value of PATH of rule CODE out of force: the rule file's value applies again."""
+    from geo.rule_admin import effective_ruleset, reset_rule_value
+
+    engine = _engine(action="manage_rules")
+    try:
+        done = reset_rule_value(engine, code, path, reason=reason, actor=_actor(actor))
+    except (ValueError, AccessDenied) as exc:
+        raise click.ClickException(str(exc)) from exc
+    what = ("已恢复规则文件的值 / the rule file's value applies again" if done
+            else "没有本地值，规则文件的值已在使用 / no local value: the rule file's value already applies")
+    click.echo(f"{code} {path}: {what}; 规则版本 / rule set version: {effective_ruleset(engine).version}")
 
 
 @main.command("template")

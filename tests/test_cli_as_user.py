@@ -83,10 +83,14 @@ def test_roles_are_enforced(demo_copy: dict[str, str], tmp_path: Path) -> None:
 
 
 def test_precheck_as_planner_is_audited_under_their_name(demo_copy: dict[str, str]) -> None:
-    result = _run(demo_copy, "planner", "precheck", "--lon", "102.45", "--lat", "24.9", "--use", "学校")
+    before = len(_audit(demo_copy, "precheck"))  # (other tests' pre-checks may be in the shared demo)
+    result = _run(demo_copy, "planner", "precheck", "--lon", "102.46", "--lat", "24.9", "--use", "医院")
     assert result.exit_code == 0, result.output
     entries = _audit(demo_copy, "precheck")
-    assert len(entries) == 1 and entries[0][0] == "planner" and entries[0][2]["via"] == "cli"
+    assert len(entries) == before + 1
+    actor, _, details = entries[-1]
+    assert actor == "planner" and details["via"] == "cli" and details["use"] == "hospital"
+    assert details["rule_set_version"]
 
 
 def test_wrong_password_and_operator_commands(demo_copy: dict[str, str]) -> None:

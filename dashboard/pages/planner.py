@@ -29,9 +29,9 @@ from dashboard.mapview import DISTRICT_STYLE, EMPTY, geojson_layer, to_geojson
 from dashboard.permissions import DENIED, can
 from geo import store
 from geo.checks.precheck_log import record_precheck
-from geo.checks.ruleset import load_ruleset
 from geo.checks.site import ADVISE_AGAINST, SiteVerdict, precheck_site
 from geo.checks.sources import bundle_near
+from geo.rule_admin import effective_ruleset
 from layers.palette import FOUR_COLOUR, OVERLAY, RiskLevel
 from layers.planning import (
     BLOCKING_VERDICTS,
@@ -232,8 +232,8 @@ def _bounds_view(geoms: gpd.GeoSeries, *, pad_deg: float = 0.006) -> dict[str, A
 
 def _run_precheck(ctx: AppContext, last: dict[str, Any]) -> tuple[shapely.Geometry, SiteVerdict]:
     site = shapely.geometry.shape(last["geometry"])
-    verdict = precheck_site(bundle_near(ctx.engine, site), site, last["use"], population=last.get("population"),
-                            households=last.get("households"))
+    verdict = precheck_site(bundle_near(ctx.engine, site), site, last["use"], rules=effective_ruleset(ctx.engine),
+                            population=last.get("population"), households=last.get("households"))
     return site, verdict
 
 
@@ -395,8 +395,7 @@ def _precheck_panel(lang: str) -> html.Div:
 
 
 def _result(verdict: SiteVerdict, site: shapely.Geometry, lang: str) -> list[Any]:
-    rules = load_ruleset()
-    table = reason_table(verdict, lang=lang, rules=rules)
+    table = reason_table(verdict, lang=lang)
     against = verdict.verdict == ADVISE_AGAINST
     label = verdict.label_zh if lang == "zh" else verdict.label_en
     rows = [html.Tr([html.Th(tt(k, lang)) for k in ("c_rule_code", "c_clause", "c_source", "c_detail")])]
@@ -454,7 +453,7 @@ def layout(ctx: AppContext, lang: str, **params: Any) -> html.Div:
     snap = ctx.snapshot()
     if not len(snap.bundle["districts"]):
         return html.Div([html.H2(t("nav_planner", lang)), html.P(t("empty", lang), className="empty")])
-    rules = load_ruleset()
+    rules = effective_ruleset(ctx.engine)
     names = snap.bundle["districts"].set_index("adcode")["name"]
     base = [dl.TileLayer(url=ctx.basemap_url)] if ctx.basemap_url else []
     the_map = dl.Map([

@@ -31,4 +31,5 @@ def record_precheck(engine: Engine, site: shapely.Geometry, verdict: SiteVerdict
     with engine.begin() as conn:
         store.audit(conn, actor=actor, action="precheck", target=shapely.to_wkt(site, rounding_precision=6),
                     adcode=adcodes[0] if len(adcodes) == 1 else None,
-                    details={"use": verdict.use, "verdict": verdict.verdict, "reasons": len(reasons), "via": via})
+                    details={"use": verdict.use, "verdict": verdict.verdict, "reasons": len(reasons), "via": via,
+                             "rule_set_version": verdict.rules.version if verdict.rules else None})

@@ -46,6 +46,8 @@ class SiteVerdict:
     gb36894_class: str
     reasons: gpd.GeoDataFrame
     notes: list[str] = field(default_factory=list)
+    #: The rules the verdict was reached with (the file's, or with a city's local values).
+    rules: RuleSet | None = None
 
     @property
     def label_zh(self) -> str:
@@ -214,4 +216,5 @@ def precheck_site(
     notes = [f"{r.rule_code}: {r.detail}" for r in involved[~blocking].itertuples()]
     verdict = ADVISE_AGAINST if bool(blocking.any()) else NO_OBJECTION
     reasons = gpd.GeoDataFrame(involved.reset_index(drop=True), geometry="geometry", crs=4490)
-    return SiteVerdict(verdict, code, protection_target_class(code, households, population), reasons, notes)
+    return SiteVerdict(verdict, code, protection_target_class(code, households, population), reasons, notes,
+                       rules=rules)
