@@ -10,6 +10,7 @@ requests to any non-local host.
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import re
@@ -308,3 +309,13 @@ def test_english_labels(app_url, driver) -> None:
         assert words in page
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in _text(driver, f"#{P.P_TABS}"))
     _assert_clean(driver)
+
+
+def test_site_upload_limits() -> None:
+    with pytest.raises(ValueError, match="不支持的文件类型"):
+        P._read_upload("data:application/octet-stream;base64,AAAA", "site.exe")
+    huge = "data:application/json;base64," + "A" * (P.MAX_SITE_BYTES * 2)
+    with pytest.raises(ValueError, match="文件超过 10 MB"):
+        P._read_upload(huge, "site.geojson")
+    with pytest.raises(ValueError, match=r"site\.geojson"):  # decodes, but is not a site
+        P._read_upload("data:application/json;base64," + base64.b64encode(b"{}").decode(), "site.geojson")

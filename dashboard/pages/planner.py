@@ -102,7 +102,9 @@ SITE_ZOOM = 15
 FINDING_POINT = {"variable": "rmPlanner.findingPoint"}
 RED, BLUE = FOUR_COLOUR[RiskLevel.MAJOR].hex, FOUR_COLOUR[RiskLevel.LOW].hex
 FONT = '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Microsoft YaHei", sans-serif'
-UPLOAD_TYPES = ".geojson,.json,.kml,.kmz,.zip,.gpkg,.shp"
+UPLOAD_TYPES = ".geojson,.json,.kml,.kmz,.zip,.gpkg,.shp,.csv,.xlsx"
+#: A site file is one parcel: anything larger is refused before it is decoded.
+MAX_SITE_BYTES = 10 * 1024 * 1024
 
 TEXT: dict[str, dict[str, str]] = {
     "intro": {"zh": "违规台账：点击一行在地图上定位并查看详情、变更整改状态。"
@@ -677,6 +679,11 @@ def _latlng(value: Any) -> tuple[float, float]:
 
 def _read_upload(contents: str, name: str) -> shapely.Geometry:
     """Decode a ``dcc.Upload`` data URL into a temporary file named ``name`` and read the site from it."""
+    if Path(name).suffix.lower() not in UPLOAD_TYPES.split(","):
+        raise ValueError(f"{name}: 不支持的文件类型 / unsupported file type; {UPLOAD_TYPES}")
+    if len(contents) > MAX_SITE_BYTES * 4 // 3 + 1024:
+        mb = MAX_SITE_BYTES // 2**20
+        raise ValueError(f"{name}: 文件超过 {mb} MB / file larger than {mb} MB")
     try:
         payload = base64.b64decode(contents.split(",", 1)[1], validate=False)
     except (IndexError, ValueError) as exc:
