@@ -13,7 +13,7 @@ from dashboard import ids
 from dashboard.auth import auth_enabled, current_user, init_auth
 from dashboard.context import AppContext
 from dashboard.i18n import t
-from dashboard.pages import audit, cockpit, district, planner
+from dashboard.pages import audit, cockpit, district, planner, rules
 from dashboard.permissions import DENIED, can, district_allowed
 from geo import store
 from geo.access import app_database_url
@@ -21,7 +21,8 @@ from geo.config import Settings, load_settings
 
 ROUTES = (("/", "nav_cockpit"), ("/district", "nav_district"))
 #: Links shown only to users who may do the action: (path, label key, action of geo.access.PERMISSIONS).
-RESTRICTED_ROUTES = (("/planner", "nav_planner", "planner_page"), (audit.PATH, "nav_audit", "audit_page"))
+RESTRICTED_ROUTES = (("/planner", "nav_planner", "planner_page"), (audit.PATH, "nav_audit", "audit_page"),
+                     (rules.PATH, "nav_rules", "rules_page"))
 
 
 def _nav(lang: str, path: str, allowed: frozenset[str] = frozenset(),
@@ -65,6 +66,8 @@ def render(ctx: AppContext, path: str, lang: str) -> Any:
         return district.layout(ctx, lang, adcode=code) if district_allowed(code) else _denied(lang)
     if path.rstrip("/") == audit.PATH:
         return audit.layout(ctx, lang) if can("audit_page") else _denied(lang)
+    if path.rstrip("/") == rules.PATH:
+        return rules.layout(ctx, lang) if can("rules_page") else _denied(lang)
     return html.Div([html.H2("404"), dcc.Link(t("nav_cockpit", lang), href="/")])
 
 
@@ -111,4 +114,5 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     planner.register(app, ctx)
     district.register(app, ctx)
     audit.register(app, ctx)
+    rules.register(app, ctx)
     return app

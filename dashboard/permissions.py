@@ -4,10 +4,10 @@ The table of roles and actions is :data:`geo.access.PERMISSIONS`, shared with th
 
 | role | pages | actions |
 |---|---|---|
-| leader, viewer | all pages but the audit log, read only | export |
-| planner | all pages but the audit log | pre-check, change finding status, export |
+| leader, viewer | cockpit, planner and district pages, read only | export (leader: also pre-check) |
+| planner | the same, and the rule values (``/admin/rules``, read only) | pre-check, change finding status, export |
 | district_officer | cockpit and their own district page | import, export (their district) |
-| admin | everything, including the audit log (``/admin/audit``) | everything |
+| admin | everything, incl. the audit log (``/admin/audit``) | everything, incl. changing rule values |
 
 With sign-in off (tests, benchmarks) there is no user and everything is allowed.
 """

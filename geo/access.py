@@ -8,9 +8,9 @@ when they ask for something outside their role or district, before any work is d
 |---|---|
 | leader | read all, export, pre-check |
 | viewer | read all, export |
-| planner | read all, run checks, pre-check, change finding status, export |
+| planner | read all, run checks, pre-check, change finding status, export, read the rule values |
 | district_officer | their district only: read, import, export |
-| admin | everything, and accounts and the audit log |
+| admin | everything, and accounts, the audit log and changing rule values |
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "manage_users": frozenset({"admin"}),
     "audit_page": frozenset({"admin"}),
     "manage_rules": frozenset({"admin"}),
+    "rules_page": frozenset({"admin", "planner"}),
 }
 ACTION_NAMES = {
     "planner_page": ("规划审查页", "the planner page"), "edit_findings": ("变更违规状态", "changing findings"),
@@ -42,6 +43,7 @@ ACTION_NAMES = {
     "import": ("导入数据", "importing data"), "export": ("导出数据", "exporting data"),
     "manage_users": ("管理账号", "managing accounts"), "audit_page": ("查看审计日志", "reading the audit log"),
     "manage_rules": ("修改检查规则", "changing check rules"),
+    "rules_page": ("查看检查规则", "reading the check rules"),
 }
 
 

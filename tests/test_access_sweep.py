@@ -88,9 +88,13 @@ def _forbidden(owner: Engine) -> set[str]:
 
 
 def _state(owner: Engine) -> dict[str, Any]:
-    """What must not change: row counts per district table and the other district's findings."""
+    """What must not change: row counts per district table and of the rule values, the other district's findings.
+
+    (The audit log may grow: the officer's refused attempts are not written, but log-ins are.)
+    """
     with owner.connect() as conn:
-        counts = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in NAMED_TABLES}
+        counts = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+                  for t in (*NAMED_TABLES, "rule_overrides", "users")}
         findings = conn.execute(text("SELECT id, status FROM check_findings WHERE adcode = :d ORDER BY id"),
                                 {"d": DONGCHUAN}).all()
     return {"counts": counts, "findings": [tuple(r) for r in findings]}
@@ -175,6 +179,14 @@ def _hostile(owner: Engine) -> dict[str, Any]:
         "audit-filter-actor.value": "", "audit-filter-action.value": None,
         "audit-filter-district.value": DONGCHUAN, "audit-filter-dates.start_date": "2020-01-01",
         "audit-filter-dates.end_date": "2100-01-01", "audit-table.page_current": 0, "audit-csv.n_clicks": 1,
+        # check rules (administrators change, planners read): the officer forges a change of PIPE_OCCUPY
+        "rules-filter-family.value": "pipeline", "rules-filter-only.value": ["unconfirmed", "changed"],
+        "rules-refresh.data": 1,
+        "rules-table.active_cell": {"row": 0, "column": 0, "column_id": "code", "row_id": "PIPE_OCCUPY|threshold_m"},
+        "rules-table.derived_viewport_data": [{"id": "PIPE_OCCUPY|threshold_m", "code": "PIPE_OCCUPY"}],
+        "rules-selected.data": {"code": "PIPE_OCCUPY", "path": "threshold_m"},
+        "rules-value.value": 1000, "rules-bool.value": "false",
+        "rules-reason.value": "越权修改测试 / forged rule change", "rules-save.n_clicks": 1, "rules-reset.n_clicks": 1,
     }
 
 
