@@ -19,6 +19,8 @@ from geo import store
 from geo.access import app_database_url
 from geo.config import Settings, load_settings
 
+#: Largest request body the server accepts (a 50 MB import file grows by a third as base64).
+MAX_REQUEST_BYTES = 72 * 1024 * 1024
 ROUTES = (("/", "nav_cockpit"), ("/district", "nav_district"))
 #: Links shown only to users who may do the action: (path, label key, action of geo.access.PERMISSIONS).
 RESTRICTED_ROUTES = (("/planner", "nav_planner", "planner_page"), (audit.PATH, "nav_audit", "audit_page"),
@@ -89,6 +91,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     assets = str(Path(__file__).resolve().parents[1] / "assets")
     app = dash.Dash(__name__, title="安全风险一张图 RiskMap", assets_folder=assets, serve_locally=True,
                     update_title="", suppress_callback_exceptions=True, compress=True)
+    # no request body beyond the largest upload (50 MB file, base64 in a JSON callback) is even read
+    app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     app.layout = html.Div([
         dcc.Location(id=ids.URL),
         html.Header([

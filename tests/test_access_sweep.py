@@ -296,3 +296,11 @@ def test_nothing_but_log_in_and_static_files_without_signing_in(officer: Officer
             assert resp.headers["Location"].startswith("/login"), path
     assert anonymous.get("/login").status_code == 200
     assert anonymous.get("/assets/style.css").status_code == 200
+
+
+def test_oversized_requests_are_refused_before_reading(officer: Officer) -> None:
+    from dashboard.app import MAX_REQUEST_BYTES
+
+    body = b'{"output": "x", "padding": "' + b"A" * (MAX_REQUEST_BYTES + 10) + b'"}'
+    resp = officer.client.post("/_dash-update-component", data=body, content_type="application/json")
+    assert resp.status_code == 413
