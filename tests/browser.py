@@ -103,6 +103,20 @@ def sign_in(driver: webdriver.Chrome, base: str, user: str, path: str = "/", pas
     driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
 
 
+def choose_option(driver: webdriver.Chrome, dropdown_id: str, label: str) -> None:
+    """Pick an option of a dcc.Dropdown by its visible label (the dropdown itself loads asynchronously)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 20).until(ec.element_to_be_clickable((By.ID, dropdown_id))).click()
+    option = WebDriverWait(driver, 10).until(lambda d: next(
+        (o for o in d.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
+         if (o.get_attribute("textContent") or "").strip() == label), None))
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", option)
+    option.click()
+
+
 def chromium(width: int = 1600, height: int = 1000) -> webdriver.Chrome:
     """Headless Debian Chromium with logging of console messages and network requests."""
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):

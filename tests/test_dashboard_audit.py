@@ -24,6 +24,7 @@ from dashboard.pages import audit as page
 from geo import embedded, store
 from geo.store import Scope, scoped
 from tests.browser import (
+    choose_option,
     console_errors,
     foreign_requests,
     requested_urls,
@@ -296,15 +297,6 @@ def _column(driver, column: str) -> list[str]:
         f"#{page.AUDIT_TABLE} td[data-dash-column='{column}']")
 
 
-def _choose(driver, dropdown_id: str, label: str) -> None:
-    WebDriverWait(driver, 20).until(ec.element_to_be_clickable((By.ID, dropdown_id))).click()
-    option = WebDriverWait(driver, 10).until(lambda d: next(
-        (o for o in d.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
-         if (o.get_attribute("textContent") or "").strip() == label), None))
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", option)
-    option.click()
-
-
 @pytest.mark.browser
 @pytest.mark.postgis
 def test_admin_sees_their_log_in_and_filters_imports(secured, driver, artifacts: Path) -> None:
@@ -324,7 +316,7 @@ def test_admin_sees_their_log_in_and_filters_imports(secured, driver, artifacts:
 
     _, imports = store.read_audit(owner, action="import")
     assert imports > 0
-    _choose(driver, page.AUDIT_ACTION, "导入")
+    choose_option(driver, page.AUDIT_ACTION, "导入")
     wait.until(lambda d: d.find_element(By.ID, page.AUDIT_COUNT).text.startswith(f"共 {imports} 条"))
     actions = _column(driver, "action")
     assert actions and set(actions) == {"导入"}

@@ -32,7 +32,7 @@ from geo.layer_specs import LAYERS
 from layers.city import city_snapshot
 from layers.completeness import DISTRICT_LAYERS
 from layers.four_lists import list_titles
-from tests.browser import console_errors, foreign_requests, requested_urls, served_app
+from tests.browser import choose_option, console_errors, foreign_requests, requested_urls, served_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgis]
 ANNING = "530181"
@@ -80,16 +80,6 @@ def _column(driver, key: str, column: str) -> list[str]:
         f"#{page.DISTRICT_TABLE_PREFIX}{key} td[data-dash-column='{column}']")
 
 
-def _choose(driver, dropdown_id: str, label: str) -> None:
-    """Pick an option of a dcc.Dropdown by its visible label (the dropdown itself loads asynchronously)."""
-    WebDriverWait(driver, 20).until(ec.element_to_be_clickable((By.ID, dropdown_id))).click()
-    option = WebDriverWait(driver, 10).until(lambda d: next(
-        (o for o in d.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
-         if (o.get_attribute("textContent") or "").strip() == label), None))
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", option)
-    option.click()
-
-
 def _clean(driver) -> None:
     assert console_errors(driver) == []
     assert not foreign_requests(requested_urls(driver)), "page requested a non-local host"
@@ -125,7 +115,7 @@ def test_lists_sort_filter_language_and_completeness(app_url, demo_db, driver, a
     wait = WebDriverWait(driver, 30)
     wait.until(ec.text_to_be_present_in_element((By.ID, ids.CONTENT), "区县工作台"))
     assert len(driver.find_elements(By.CSS_SELECTOR, "a.district-link")) == 14
-    _choose(driver, page.DISTRICT_CHOOSER, "安宁市（530181）")
+    choose_option(driver, page.DISTRICT_CHOOSER, "安宁市（530181）")
     wait.until(lambda d: d.current_url.endswith("/district/530181"))
     wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, f"#{page.DISTRICT_TABLE_PREFIX}basic td")))
 
@@ -215,7 +205,7 @@ def test_import_reports_in_the_page(writable, driver, artifacts, tmp_path) -> No
     before = store.row_counts(engine)
     wait = _open(driver, url)
     driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
-    _choose(driver, page.DISTRICT_IMPORT_LAYER, "企业（enterprises）")
+    choose_option(driver, page.DISTRICT_IMPORT_LAYER, "企业（enterprises）")
 
     # a wrong check character: refused, the issue names row and field, nothing written
     good = credit_code(1)
