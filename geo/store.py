@@ -425,11 +425,30 @@ def read_layer_window(engine: Engine | Connection, layer: str,
     return _read_gdf(engine, sql, {"x0": x0, "y0": y0, "x1": x1, "y1": y1})
 
 
-def data_version(engine: Engine) -> tuple[int, int]:
-    """Return a cheap token that changes whenever data changes (imports, runs, edits append to the audit log)."""
+#: Audit actions that change no data: they must not invalidate cached views (every log-in would).
+READ_ONLY_ACTIONS = ("login", "precheck", "export", "audit_export")
+
+
+def data_version(engine: Engine) -> int:
+    """Return a cheap token that changes whenever data changes.
+
+    Imports, check runs, edits and rule changes append to the audit log; the token is the id of
+    the newest such entry (a backward scan of the primary key that stops at the first one), so
+    log-ins, pre-checks and exports leave cached views in place.
+
+    Parameters
+    ----------
+    engine : Engine
+        The store (under the caller's scope: a district session sees its own entries).
+
+    Returns
+    -------
+    int
+    """
     with engine.connect() as conn:
-        row = conn.execute(text("SELECT coalesce(max(id), 0), count(*) FROM audit_log")).one()
-    return int(row[0]), int(row[1])
+        found = conn.execute(text("SELECT id FROM audit_log WHERE NOT (action = ANY(:ro)) ORDER BY id DESC LIMIT 1"),
+                             {"ro": list(READ_ONLY_ACTIONS)}).scalar()
+    return int(found or 0)
 
 
 USER_COLUMNS = ("id", "username", "display_name", "role", "adcode", "active", "last_login_at", "created_at")

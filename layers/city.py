@@ -30,7 +30,7 @@ OPEN_STATUSES = ("open", "in_remediation")
 class CitySnapshot:
     """Read-only cockpit data for one data version."""
 
-    version: tuple[int, int]
+    version: int
     as_of: dt.date
     bundle: Bundle
     sources: gpd.GeoDataFrame
@@ -91,7 +91,9 @@ def city_snapshot(engine: Engine, *, as_of: dt.date | None = None) -> CitySnapsh
     when = as_of or dt.date.today()
     version = store.data_version(engine)
     scope = store.current_scope()
-    key = engine.url.render_as_string(hide_password=True) + f"|{scope}"  # one snapshot per data scope
+    # one snapshot per data scope (not per user: accounts with the same scope share it)
+    reach = "all" if scope is not None and scope.all_districts else (scope.adcode if scope else None)
+    key = engine.url.render_as_string(hide_password=True) + f"|{reach}"
     with _LOCK:
         cached = _CACHE.get(key)
         if cached is not None and cached.version == version and cached.as_of == when:
@@ -102,7 +104,7 @@ def city_snapshot(engine: Engine, *, as_of: dt.date | None = None) -> CitySnapsh
     return snap
 
 
-def build_snapshot(engine: Engine, *, version: tuple[int, int], as_of: dt.date) -> CitySnapshot:
+def build_snapshot(engine: Engine, *, version: int, as_of: dt.date) -> CitySnapshot:
     """Compute a snapshot from the store (uncached; see :func:`city_snapshot`)."""
     bundle = bundle_from_store(engine)
     all_hcas = store.read_layer(engine, "hcas")

@@ -121,3 +121,19 @@ def test_cli_db_status(pg_cluster, engine, monkeypatch) -> None:
     assert "districts" in result.output
     line = next(ln for ln in result.output.splitlines() if ln.startswith("districts "))
     assert line.split()[-1] == "14"
+
+
+def test_data_version_moves_with_data_not_with_reads(engine) -> None:
+    start = store.data_version(engine)
+    assert start > 0  # the districts import
+    with engine.begin() as conn:
+        for action in store.READ_ONLY_ACTIONS:
+            store.audit(conn, actor="t", action=action)
+    assert store.data_version(engine) == start  # log-ins, pre-checks and exports keep caches
+    with engine.begin() as conn:
+        store.audit(conn, actor="t", action="finding_status", target="check_findings:1")
+    moved = store.data_version(engine)
+    assert moved > start
+    with engine.begin() as conn:
+        store.audit(conn, actor="t", action="login")
+    assert store.data_version(engine) == moved
