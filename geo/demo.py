@@ -45,7 +45,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, Polygon
-from shapely.ops import substring
+from shapely.ops import nearest_points, substring
 
 from geo.layer_specs import LAYERS
 
@@ -58,7 +58,7 @@ DEMO_AS_OF = dt.date(2026, 11, 1)
 #: Layers returned by :func:`generate_demo`, in dependency order.
 LAYER_NAMES = (
     "enterprises", "risk_contours", "protection_targets", "buildings", "pipelines", "hcas",
-    "tailings_dams", "infrastructure", "risk_points", "hidden_hazards",
+    "tailings_dams", "infrastructure", "installations", "risk_points", "hidden_hazards",
 )
 
 GEO_CRS = 4490
@@ -256,6 +256,38 @@ _ENTERPRISES: tuple[tuple[str, str, str, int | None, str, str], ...] = (
 )
 
 _HAZCHEM = ("hazchem_production", "hazchem_storage", "refinery")
+
+# Plant parts (GB 50160 4.1.9 / GB 50016 3.5.1) by enterprise: (part_type, name, fire class, width m, depth m);
+# a depth of 0 makes a point (a flare stack). Picked by industry, then by the enterprise stem.
+_PartPlan = tuple[str, str, str | None, float, float]
+_PARTS_REFINERY: tuple[_PartPlan, ...] = (
+    ("lpg_tank_group", "液化烃球罐组", "甲", 70.0, 55.0),
+    ("flammable_liquid_tank_group", "原油罐组", "甲", 110.0, 80.0),
+    ("process_unit", "常减压蒸馏装置", "甲", 90.0, 50.0), ("process_unit", "沥青成型装置", "丙", 50.0, 30.0),
+    ("flare", "高架火炬", None, 0.0, 0.0), ("important_facility", "中心控制室", None, 36.0, 24.0),
+)
+_PARTS_LPG: tuple[_PartPlan, ...] = (
+    ("lpg_tank_group", "液化石油气储罐组", "甲", 45.0, 32.0), ("important_facility", "消防泵房", None, 18.0, 12.0),
+)
+_PARTS_OIL_DEPOT: tuple[_PartPlan, ...] = (
+    ("flammable_liquid_tank_group", "汽油储罐组", "甲", 70.0, 50.0),
+    ("flammable_liquid_tank_group", "柴油储罐组", "丙", 60.0, 45.0),
+)
+_PARTS_WAREHOUSE: tuple[_PartPlan, ...] = (
+    ("class_a_warehouse", "甲类仓库", "甲", 36.0, 18.0), ("class_b_warehouse", "乙类仓库", "乙", 42.0, 20.0),
+)
+_PARTS_PRODUCTION: tuple[_PartPlan, ...] = (
+    ("process_unit", "合成装置", "甲", 60.0, 40.0), ("flammable_liquid_tank_group", "中间罐组", "乙", 40.0, 30.0),
+    ("class_ab_factory", "甲类厂房", "甲", 48.0, 20.0), ("class_a_warehouse", "甲类仓库", "甲", 30.0, 15.0),
+)
+_FLARE: _PartPlan = ("flare", "高架火炬", None, 0.0, 0.0)
+# Parts of storage enterprises placed on purpose near people (GB 50160 and GB 50016 findings):
+# part type -> (target types measured to, gap range in metres).
+_NEAR_PEOPLE: dict[str, tuple[tuple[str, ...], tuple[float, float]]] = {
+    "lpg_tank_group": (("residential", "school", "kindergarten", "hospital", "commercial", "office", "hotel"),
+                       (95.0, 135.0)),
+    "class_a_warehouse": (("residential", "school", "kindergarten", "commercial", "office", "hotel"), (18.0, 35.0)),
+}
 _IR_LEVELS = (3e-5, 1e-5, 3e-6, 1e-6, 3e-7)
 _IR_RADII_M = (80.0, 180.0, 320.0, 520.0, 900.0)
 _MHS_SCALE = {1: (1.05, 1.2), 2: (0.85, 1.0), 3: (0.7, 0.85), 4: (0.55, 0.7)}
@@ -564,6 +596,8 @@ class _Gen:
 
     def __init__(self, districts: gpd.GeoDataFrame, seed: int) -> None:
         self.rng = np.random.default_rng(seed)
+        #: Plant parts draw from their own stream, so adding them left every other layer unchanged.
+        self.inst_rng = np.random.default_rng([seed, 50160])
         src = districts if districts.crs is not None else districts.set_crs(GEO_CRS)
         work = src.to_crs(WORK_CRS).sort_values("adcode").reset_index(drop=True)
         missing = [a for a in _SEATS if a not in set(work["adcode"].astype(str))]
@@ -600,6 +634,8 @@ class _Gen:
         self.hcas: list[dict[str, Any]] = []
         self.risk_points: list[dict[str, Any]] = []
         self.hazards: list[dict[str, Any]] = []
+        self.installations: list[dict[str, Any]] = []
+        self._people = shapely.STRtree([])
         self.marks: dict[str, Any] = {}  # planned features the HCAs refer to
         self._bld_xy: tuple[np.ndarray, np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0), np.zeros(0))
 
@@ -1496,6 +1532,121 @@ class _Gen:
             "_township": township, "_flags": "", "_stem": "采石场",
         })
 
+    # -- plant parts ---------------------------------------------------------------
+    def _part_plan(self, e: dict[str, Any]) -> tuple[_PartPlan, ...]:
+        """Parts of a hazardous-chemical enterprise by industry and stem (none for explosives stores)."""
+        stem = str(e["_stem"])
+        if e["industry"] == "refinery":
+            return _PARTS_REFINERY
+        if e["industry"] == "hazchem_production":
+            parts = _PARTS_PRODUCTION[: 2 + int(self.inst_rng.integers(0, 3))]
+            # the fine-chemicals plant declares 100 m but runs a flare: below the code (ESD_BELOW_CODE)
+            return (*parts, _FLARE) if stem == "精细化工" else parts
+        if e["has_explosives"]:
+            return ()  # 民爆器材: GB 50089, not these tables
+        if any(w in stem for w in ("液化", "燃气", "气体")):
+            return _PARTS_LPG
+        if "油库" in stem:
+            return _PARTS_OIL_DEPOT
+        return _PARTS_WAREHOUSE
+
+    def _part_fits(self, geom: Any, adcode: str, placed: list[Any]) -> bool:
+        """Tell whether a part lies inside its district, off the lake, clear of buildings and other parts."""
+        if not shapely.contains(self.districts[adcode].inner, geom) or shapely.intersects(self.lake, geom):
+            return False
+        if any(shapely.dwithin(geom, other, 12.0) for other in placed):
+            return False
+        if len(self._people.query(geom, predicate="dwithin", distance=10.0)):
+            return False  # not on top of a village, school or other protection target
+        return self.footprints.free(geom, gap=5.0)
+
+    def _part_record(self, e: dict[str, Any], plan: _PartPlan, geom: Any, no: int) -> dict[str, Any]:
+        part_type, label, fire_class, _w, _h = plan
+        rng = self.inst_rng
+        rec: dict[str, Any] = {
+            "code": f"INS-{e['adcode']}-{self.next_no('ins:' + e['adcode']):03d}",
+            "name": f"{e['name'].removesuffix('有限公司')}{no}号{label}",
+            "enterprise_credit_code": e["credit_code"], "adcode": e["adcode"], "part_type": part_type,
+            "fire_class": fire_class, "goods_items": None, "stock_t": None, "geometry": geom,
+        }
+        if part_type == "class_a_warehouse":
+            rec["goods_items"] = ("3,4", "1,2,5,6")[int(rng.integers(2))]
+            rec["stock_t"] = float(round(rng.uniform(1.0, 20.0), 1))
+        return rec
+
+    def _near_people(self, e: dict[str, Any], within: float, types: tuple[str, ...]) -> dict[str, Any] | None:
+        """Return the nearest target of ``types`` within ``within`` metres of the enterprise point."""
+        c = e["geometry"]
+        best: tuple[float, dict[str, Any]] | None = None
+        for t in self.targets:
+            if t["target_type"] not in types:
+                continue
+            d = float(c.distance(t["geometry"]))
+            if d <= within and (best is None or d < best[0]):
+                best = (d, t)
+        return None if best is None else best[1]
+
+    def _part_towards(self, e: dict[str, Any], target: dict[str, Any], gap: float, w: float,
+                      h: float) -> Polygon | None:
+        """Return a ``w`` × ``h`` part on the line from the enterprise to ``target``, ``gap`` metres from it."""
+        c, tg = e["geometry"], target["geometry"]
+        near = nearest_points(tg, c)[0]
+        d = np.array([c.x - near.x, c.y - near.y])
+        norm = float(np.hypot(*d))
+        if norm < gap + max(w, h):
+            return None
+        u = d / norm
+        angle = math.atan2(u[1], u[0])
+        pos = np.array([near.x, near.y]) + u * (gap + w / 2)
+        poly = _rect(float(pos[0]), float(pos[1]), w, h, angle)
+        for _ in range(8):
+            miss = gap - poly.distance(tg)
+            if abs(miss) < 0.005:
+                break
+            pos = pos + u * miss
+            poly = _rect(float(pos[0]), float(pos[1]), w, h, angle)
+        return poly
+
+    def make_installations(self) -> None:
+        """Place the parts of the hazardous-chemical enterprises (tank groups, units, flares, warehouses).
+
+        Small rectangles (a point for a flare) 40-240 m around the enterprise point, clear of buildings.
+        Storage depots get some parts on purpose near the nearest people within 700 m: LPG tank groups
+        95-135 m away (GB 50160 Table 4.1.9 asks 150 m), class A warehouses 18-35 m away (GB 50016
+        Table 3.5.1 asks 25-50 m), so that the code-separation rules have findings; the fine-chemicals
+        plant gets a flare. A separate random stream keeps every other layer as it was.
+        """
+        rng = self.inst_rng
+        self._people = shapely.STRtree([t["geometry"] for t in self.targets])
+        for e in self.enterprises:
+            if e["industry"] not in _HAZCHEM:
+                continue
+            plan = self._part_plan(e)
+            c = e["geometry"]
+            placed: list[Any] = []
+            for no, part in enumerate(plan, 1):
+                part_type, _label, _fc, w, h = part
+                geom: Any = None
+                if part_type in _NEAR_PEOPLE and e["industry"] == "hazchem_storage":
+                    types, (lo, hi) = _NEAR_PEOPLE[part_type]
+                    near = self._near_people(e, 700.0, types)
+                    if near is not None:
+                        geom = self._part_towards(e, near, float(rng.uniform(lo, hi)), w, h)
+                        if geom is not None and not self._part_fits(geom, e["adcode"], placed):
+                            geom = None
+                for _ in range(80):
+                    if geom is not None:
+                        break
+                    a, r = rng.uniform(0, 2 * math.pi), rng.uniform(40.0, 240.0)
+                    x, y = c.x + r * math.cos(a), c.y + r * math.sin(a)
+                    cand: Any = Point(x, y) if h == 0.0 else _rect(x, y, w, h, rng.uniform(0, math.pi))
+                    if self._part_fits(cand, e["adcode"], placed):
+                        geom = cand
+                if geom is None:
+                    continue
+                placed.append(geom)
+                self.installations.append(self._part_record(e, part, geom, no))
+
     # -- output --------------------------------------------------------------------
     def pipeline_rows(self) -> list[dict[str, Any]]:
         """Return the pipeline records (no adcode: pipelines cross districts)."""
@@ -1568,11 +1719,13 @@ def generate_demo(districts: gpd.GeoDataFrame, *, seed: int = DEMO_SEED) -> dict
     gen.make_risk_points()
     gen.make_hazards()
     gen.make_pipeline_neighbours()
+    gen.make_installations()
     rows = {
         "enterprises": gen.enterprises, "risk_contours": gen.contours,
         "protection_targets": gen.targets, "buildings": gen.buildings,
         "pipelines": gen.pipeline_rows(), "hcas": gen.hcas, "tailings_dams": gen.tailings,
-        "infrastructure": gen.infra, "risk_points": gen.risk_points, "hidden_hazards": gen.hazards,
+        "infrastructure": gen.infra, "installations": gen.installations, "risk_points": gen.risk_points,
+        "hidden_hazards": gen.hazards,
     }
     for b in gen.buildings:
         b["code"] = f"B-{b['adcode']}-{gen.next_no('b:' + b['adcode']):05d}"

@@ -261,11 +261,61 @@ INFRA = LayerSpec(
           choices={"road": ("道路", "公路"), "railway": ("铁路",), "river": ("河流", "水系"),
                    "water_source": ("水源地", "饮用水水源保护区"), "station": ("场站", "管道站场", "阀室"),
                    "fuel_station": ("加油加气站", "加油站"), "substation": ("变电站",),
-                   "reservoir": ("水库",), "nature_reserve": ("自然保护区",), "other": ("其他",)}),
-        F("subkind", "等级/子类", "Subkind", example="高速公路"),
+                   "reservoir": ("水库",), "nature_reserve": ("自然保护区",),
+                   "power_line": ("架空电力线路", "电力线路", "输电线路"),
+                   "telecom_line": ("架空通信线路", "通信线路"), "jetty": ("码头", "装卸油品码头"),
+                   "other": ("其他",)}),
+        F("subkind", "等级/子类", "Subkind", example="高速公路",
+          note=("道路：高速公路/一级公路/二级公路…；铁路：国家铁路/企业铁路/编组站；河流：通航河流；"
+                "通信线路：Ⅰ级/Ⅱ级。未注明时防火间距按较严格者计 / road class, railway kind, navigability, "
+                "telecom grade: when blank the stricter separation of GB 50160 4.1.9 applies")),
         F("name", "名称", "Name", example="G56杭瑞高速"),
         F("lon", "经度", "Longitude", "float", unit="°", aliases=("x",), example=""),
         F("lat", "纬度", "Latitude", "float", unit="°", aliases=("y",), example=""),
+    ),
+)
+
+#: Parts of an enterprise and the column of GB 50160 Table 4.1.9 (A–E) or the GB 50016 table they fall under.
+PART_TYPES: dict[str, tuple[str, ...]] = {
+    "lpg_tank_group": ("液化烃罐组", "液化石油气罐组", "A"),
+    "flammable_liquid_tank_group": ("甲乙类液体罐组", "甲、乙类液体罐组", "可燃液体罐组", "B"),
+    "flare": ("可能携带可燃液体的高架火炬", "高架火炬", "火炬", "C"),
+    "process_unit": ("甲乙类工艺装置或设施", "甲、乙类工艺装置或设施", "工艺装置", "D"),
+    "important_facility": ("全厂性或区域性重要设施", "全厂性重要设施", "区域性重要设施", "E"),
+    "class_a_warehouse": ("甲类仓库",),
+    "class_ab_factory": ("甲乙类厂房", "甲、乙类厂房"),
+    "class_b_warehouse": ("乙类仓库",),
+}
+
+INSTALLATIONS = LayerSpec(
+    "installations", "企业装置与储存设施", "Plant installations", "any", ("code",),
+    note=("罐组按罐壁、装置按最外侧设备或建筑轴线、仓库与厂房按外墙绘制面；火炬可为点(筒中心) / "
+          "tank groups drawn at the shells, units at the outermost equipment, buildings at the walls; "
+          "a flare may be a point at its stack centre (GB 50160 4.1.9, GB 50016 3.5.1)"),
+    fields=(
+        F("code", "编号", "Code", required=True, aliases=("编码", "装置编号"), example="INS-530181-001",
+          note="在本图层内唯一，重复导入时据此更新 / unique in the layer; re-imports update by it"),
+        F("name", "名称", "Name", required=True, aliases=("装置名称", "设施名称"), example="1号液化烃球罐组"),
+        F("enterprise_credit_code", "企业统一社会信用代码", "Enterprise credit code", "credit_code", required=True,
+          aliases=("统一社会信用代码", "credit_code", "信用代码"), source="GB 32100-2015",
+          example="91530181MA6K5XYW1W",
+          note="所属企业(企业图层)的信用代码 / credit code of the owning enterprise (enterprises layer)"),
+        ADCODE,
+        F("part_type", "装置类别", "Part type", "enum", required=True, choices=PART_TYPES,
+          source="GB 50160-2008(2018年版) 表4.1.9; GB 50016-2014 3.4、3.5", example="液化烃罐组",
+          note="A 液化烃罐组 B 甲乙类液体罐组 C 高架火炬 D 甲乙类工艺装置 E 全厂性重要设施 / columns A–E"),
+        F("fire_class", "火灾危险性类别", "Fire hazard class", "enum", example="甲",
+          choices={"甲": ("甲类", "甲A", "甲B"), "乙": ("乙类", "乙A", "乙B"), "丙": ("丙类", "丙A", "丙B")},
+          source="GB 50160-2008 3.0; 表4.1.9 注",
+          note="丙类罐组及装置按表注折减间距 / 丙类 tank groups and units get the table note's reduction"),
+        F("goods_items", "储存物品项", "Stored goods items", "enum", example="",
+          choices={"3,4": ("第3、4项", "3、4项", "3,4", "3、4", "34"),
+                   "1,2,5,6": ("第1、2、5、6项", "1、2、5、6项", "1,2,5,6", "1、2、5、6", "1256")},
+          source="GB 50016-2014 表3.5.1", note="仅甲类仓库 / class A warehouses only"),
+        F("stock_t", "储量", "Stock", "float", unit="t", minimum=0, maximum=1_000_000,
+          source="GB 50016-2014 表3.5.1", example="", note="甲类仓库的储存量 / stock of a class A warehouse"),
+        F("lon", "经度", "Longitude", "float", unit="°", aliases=("x",), example="102.47"),
+        F("lat", "纬度", "Latitude", "float", unit="°", aliases=("y",), example="24.92"),
     ),
 )
 
@@ -345,7 +395,7 @@ HIDDEN_HAZARDS = LayerSpec(
 LAYERS: dict[str, LayerSpec] = {
     s.name: s
     for s in (DISTRICTS, ENTERPRISES, RISK_CONTOURS, PROTECTION_TARGETS, BUILDINGS, PIPELINES, HCAS,
-              TAILINGS, INFRA, RISK_POINTS, HIDDEN_HAZARDS)
+              TAILINGS, INFRA, INSTALLATIONS, RISK_POINTS, HIDDEN_HAZARDS)
 }
 
 

@@ -264,6 +264,27 @@ class Infrastructure(DistrictRow, Base):
     geom: Mapped[Any] = _geom("GEOMETRY")
 
 
+class Installation(DistrictRow, Base):
+    """A part of an enterprise: tank group, process unit, flare, important facility, warehouse or factory.
+
+    Parts are what the code separations of GB 50160 Table 4.1.9 and GB 50016 are measured from
+    (tank shells, unit outlines, building footprints; a flare from its stack centre), so each is
+    stored as its own polygon (a point for a flare stack) and linked to its enterprise by the
+    enterprise's 统一社会信用代码.
+    """
+
+    __tablename__ = "installations"
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str]
+    enterprise_credit_code: Mapped[str] = mapped_column(String(18), index=True)
+    part_type: Mapped[str] = mapped_column(String(40))
+    fire_class: Mapped[str | None] = mapped_column(String(4))  # 甲 / 乙 / 丙 (GB 50160 火灾危险性)
+    goods_items: Mapped[str | None] = mapped_column(String(12))  # 甲类仓库 储存物品项: "3,4" / "1,2,5,6"
+    stock_t: Mapped[float | None] = mapped_column(Float)  # 储量, t
+    geom: Mapped[Any] = _geom("GEOMETRY")
+    __table_args__ = (CheckConstraint("stock_t IS NULL OR stock_t >= 0", name="stock_pos"),)
+
+
 class RiskPoint(DistrictRow, Base):
     """Major-risk point with the fields of the 4张清单 (standards.md §9)."""
 
@@ -428,6 +449,7 @@ LAYER_MODELS: dict[str, type[Base]] = {
     "hcas": HighConsequenceArea,
     "tailings_dams": TailingsDam,
     "infrastructure": Infrastructure,
+    "installations": Installation,
     "risk_points": RiskPoint,
     "hidden_hazards": HiddenHazard,
 }

@@ -41,8 +41,8 @@ __all__ = ["DISTRICT_LAYERS", "GEOMETRY_FIELDS", "NOT_APPLICABLE", "REVIEWED", "
            "completeness", "optional_fields"]
 
 #: Layers whose rows belong to one district (``adcode``), in the order they are reported.
-DISTRICT_LAYERS = ("enterprises", "protection_targets", "buildings", "tailings_dams", "infrastructure",
-                   "risk_points", "hidden_hazards", "risk_contours", "hcas")
+DISTRICT_LAYERS = ("enterprises", "installations", "protection_targets", "buildings", "tailings_dams",
+                   "infrastructure", "risk_points", "hidden_hazards", "risk_contours", "hcas")
 #: Spec fields that only carry the geometry on import (not stored as columns).
 GEOMETRY_FIELDS = frozenset({"lon", "lat"})
 #: Optional fields that are not a gap when blank: ``None`` means "never counted"; ``(column, value)``
@@ -50,6 +50,8 @@ GEOMETRY_FIELDS = frozenset({"lon", "lat"})
 NOT_APPLICABLE: dict[str, dict[str, tuple[str, str] | None]] = {
     "enterprises": {"mhs_grade": None},  # blank = no major hazard installation (GB 18218)
     "hidden_hazards": {"closed_on": ("status", "closed")},  # a closing date only once closed
+    # goods items and stock are those of a class A warehouse (GB 50016 Table 3.5.1)
+    "installations": {"goods_items": ("part_type", "class_a_warehouse"), "stock_t": ("part_type", "class_a_warehouse")},
 }
 #: Days after which a risk point's review date is overdue (quarterly update: 92 days covers any quarter).
 REVIEW_DAYS = 92

@@ -207,7 +207,8 @@ def _effective_rules(engine: Engine) -> RuleSet:
 @main.command("check")
 @click.option("--district", help="Only this district (adcode), e.g. 530181.")
 @click.option("--rules", "rule_codes", help="Comma-separated rule codes, e.g. PIPE_OCCUPY,ESD_DECLARED.")
-@click.option("--family", "families", multiple=True, help="safety_distance, pipeline, hca or tailings.")
+@click.option("--family", "families", multiple=True,
+              help="safety_distance, code_separation, pipeline, hca or tailings.")
 @click.option("--input", "input_path", type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="Run on a GeoPackage of layers (named as in the data dictionary) instead of the database.")
 @click.option("--output", type=click.Path(path_type=Path), help="Write findings (and identified HCAs) here.")

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DISTRICTS = ROOT / "data" / "kunming_districts.geojson"
 METRIC = 4543  # CGCS2000 3-degree Gauss-Krüger CM 102°E
 EXPECTED_LAYERS = {"enterprises", "risk_contours", "protection_targets", "buildings", "pipelines", "hcas",
-                   "tailings_dams", "infrastructure", "risk_points", "hidden_hazards"}
+                   "tailings_dams", "infrastructure", "installations", "risk_points", "hidden_hazards"}
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +96,7 @@ def test_geometries_are_valid_and_of_the_layer_kind(demo: dict[str, gpd.GeoDataF
 def _anchor_points(name: str, gdf: gpd.GeoDataFrame) -> gpd.GeoSeries:
     """The point whose district is the record's adcode (computed in metres)."""
     metric = gdf.geometry.to_crs(METRIC)
-    if name in ("buildings", "protection_targets"):
+    if name in ("buildings", "protection_targets", "installations"):
         return metric.centroid
     if name == "infrastructure":
         return metric.representative_point()
@@ -106,7 +106,7 @@ def _anchor_points(name: str, gdf: gpd.GeoDataFrame) -> gpd.GeoSeries:
 
 
 @pytest.mark.parametrize("name", ["enterprises", "tailings_dams", "risk_points", "hidden_hazards",
-                                  "protection_targets", "buildings", "infrastructure", "hcas"])
+                                  "protection_targets", "buildings", "infrastructure", "hcas", "installations"])
 def test_records_lie_in_their_stated_district(name: str, districts: gpd.GeoDataFrame,
                                               demo: dict[str, gpd.GeoDataFrame]) -> None:
     bounds = districts.to_crs(METRIC).set_index("adcode").geometry

@@ -12,7 +12,7 @@ from shapely.geometry import Point, box
 from geo import store
 from geo.checks.bundle import Bundle
 from geo.checks.sources import bundle_from_store
-from layers.completeness import DISTRICT_LAYERS, completeness, optional_fields
+from layers.completeness import DISTRICT_LAYERS, NOT_APPLICABLE, completeness, optional_fields
 
 AS_OF = dt.date(2026, 11, 24)
 TZ = "Asia/Shanghai"
@@ -126,10 +126,11 @@ def test_demo_district_matches_the_store(demo_db) -> None:
         assert got["rows"] == len(rows), layer
         expected = {f: _missing(rows[f]) for f in optional_fields(layer) if f in rows.columns}
         expected = {f: n for f, n in expected.items() if n}
-        if layer == "hidden_hazards" and "closed_on" in expected:
-            closed = rows[rows["status"] == "closed"]
-            expected["closed_on"] = _missing(closed["closed_on"])
-            expected = {f: n for f, n in expected.items() if n}
+        for f, when in NOT_APPLICABLE.get(layer, {}).items():  # e.g. closed_on only of closed hazards
+            if when is not None and f in expected:
+                column, value = when
+                expected[f] = _missing(rows.loc[rows[column] == value, f])
+        expected = {f: n for f, n in expected.items() if n}
         assert got["missing_by_field"] == expected, layer
         assert got["missing"] == sum(expected.values())
         assert got["stale"] == 0  # the demo was loaded moments ago

@@ -15,7 +15,7 @@ from geo.crs import gk_zone_epsg
 MAX_SPAN_DEG = 9.0
 #: Layers a check may read. Missing layers are empty frames.
 LAYERS = ("districts", "enterprises", "risk_contours", "protection_targets", "buildings", "pipelines",
-          "hcas", "tailings_dams", "infrastructure", "risk_points", "hidden_hazards")
+          "hcas", "tailings_dams", "infrastructure", "installations", "risk_points", "hidden_hazards")
 
 
 @dataclass

@@ -15,7 +15,7 @@ from geo.checks.findings import findings_frame
 from geo.checks.ruleset import RuleSet, load_ruleset
 
 #: Families in the order they run.
-FAMILIES = ("safety_distance", "pipeline", "hca", "tailings")
+FAMILIES = ("safety_distance", "code_separation", "pipeline", "hca", "tailings")
 
 
 @dataclass
@@ -35,6 +35,10 @@ def _family(name: str, bundle: Bundle, rules: RuleSet, as_of: dt.date,
         from geo.checks.safety_distance import check_safety_distances
 
         return check_safety_distances(bundle, rules), None
+    if name == "code_separation":
+        from geo.checks.code_separation import check_code_separations
+
+        return check_code_separations(bundle, rules), None
     if name == "pipeline":
         from geo.checks.pipeline import check_pipelines
 

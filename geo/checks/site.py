@@ -136,6 +136,21 @@ def _district_of(districts: gpd.GeoDataFrame, geom: shapely.Geometry) -> str | N
     return str(districts.iloc[hits[0]]["adcode"]) if len(hits) else None
 
 
+def _one_per_part(found: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
+    """Keep one code-separation reason per (rule, plant part): the site is a target and a building.
+
+    The site enters the code-separation rules both as a protection target and as a building, so the
+    same part may be too close to it twice; the stricter requirement is the reason kept.
+    """
+    codes = {r.code for r in rules.family("code_separation")}
+    mine = found["rule_code"].isin(codes)
+    if not bool(mine.any()):
+        return found
+    ranked = found[mine].sort_values(["required_m", "object_type"], ascending=[False, False], kind="stable")
+    kept = ranked.drop_duplicates(["rule_code", "subject_type", "subject_key"])
+    return pd.concat([found[~mine], kept]).sort_index()
+
+
 def _hca_reasons(segments: gpd.GeoDataFrame | None, rules: RuleSet) -> gpd.GeoDataFrame:
     """HCA segments the site itself would trigger, as findings (the site would create an HCA)."""
     if segments is None or not len(segments):
@@ -202,13 +217,15 @@ def precheck_site(
         frame = bundle[layer]
         alone.frames[layer] = frame[frame["key"] == SITE_KEY]
     alone.frames["infrastructure"] = bundle["infrastructure"].iloc[0:0]  # crossings etc. are not about the site
-    result = run_checks(alone, rules, families=["safety_distance", "pipeline", "tailings"], as_of=as_of)
+    result = run_checks(alone, rules, families=["safety_distance", "code_separation", "pipeline", "tailings"],
+                        as_of=as_of)
     hca = run_checks(bundle, rules, families=["hca"], as_of=as_of)
     result.hca_segments = hca.hca_segments
     f = result.findings
     register_only = {"LOC_CLASS", "HCA_UNDECLARED", "HCA_REVIEW", "HCA_OIL", "HCA_GAS"}
     involved = f[((f["object_key"] == SITE_KEY) | (f["subject_key"] == SITE_KEY))
                  & ~f["rule_code"].isin(register_only)]
+    involved = _one_per_part(involved, rules)
     hca_reasons = _hca_reasons(result.hca_segments, rules)
     if len(hca_reasons):
         involved = pd.concat([involved, hca_reasons], ignore_index=True)

@@ -27,8 +27,8 @@ def bundle_from_store(engine: Engine, adcode: str | None = None) -> Bundle:
         The store.
     adcode : str, optional
         Limit to one district. Pipelines crossing it are included whole, and so are
-        the districts table and the enterprises/tailings of neighbouring districts
-        within 5 km (their hazards reach across the boundary).
+        the districts table and the enterprises, tailings, contours and installations
+        of neighbouring districts within 5 km (their hazards reach across the boundary).
 
     Returns
     -------
@@ -39,7 +39,7 @@ def bundle_from_store(engine: Engine, adcode: str | None = None) -> Bundle:
         if layer != "districts":
             frames[layer] = store.read_layer(engine, layer, adcode=None if adcode is None else adcode)
     if adcode is not None:
-        for layer in ("enterprises", "tailings_dams", "risk_contours"):
+        for layer in ("enterprises", "tailings_dams", "risk_contours", "installations"):
             frames[layer] = store.read_layer_near(engine, layer, adcode, 5000.0)
     return Bundle(_declared_only(frames))
 
