@@ -122,6 +122,8 @@ TEXT: dict[str, dict[str, str]] = {
     "rules_family_pipeline": {"zh": "油气管道", "en": "Pipelines"},
     "rules_family_hca": {"zh": "地区等级与高后果区", "en": "Location class and HCAs"},
     "rules_family_tailings": {"zh": "尾矿库", "en": "Tailings ponds"},
+    "rules_family_siting": {"zh": "选址禁限", "en": "Siting bans"},
+    "rules_family_mhs": {"zh": "重大危险源", "en": "Major hazard installations"},
     "rules_family_code_separation": {"zh": "规范防火间距", "en": "Code fire separations"},
     "rules_show": {"zh": "显示", "en": "Show"},
     "rules_only_unconfirmed": {"zh": "只看待核实", "en": "Only unconfirmed"},

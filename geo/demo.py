@@ -37,6 +37,7 @@ import datetime as dt
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -48,6 +49,9 @@ from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, P
 from shapely.ops import nearest_points, substring
 
 from geo.layer_specs import LAYERS
+
+#: Real river lines shipped with the demo (see data/README.md).
+RIVERS_FILE = Path(__file__).resolve().parents[1] / "data" / "rivers_kunming.geojson"
 
 __all__ = ["DEMO_AS_OF", "DEMO_SEED", "LAYER_NAMES", "generate_demo"]
 
@@ -281,6 +285,45 @@ _PARTS_PRODUCTION: tuple[_PartPlan, ...] = (
     ("class_ab_factory", "甲类厂房", "甲", 48.0, 20.0), ("class_a_warehouse", "甲类仓库", "甲", 30.0, 15.0),
 )
 _FLARE: _PartPlan = ("flare", "高架火炬", None, 0.0, 0.0)
+# Hazardous chemicals of the parts (column substances, GB 18218): the first row whose stem keyword is in the
+# enterprise stem ("" = any), whose part type matches and whose fire class matches (None = any) gives the
+# entries: (text with {} for the tonnes, lowest, highest). 丙类 process units hold none. The 气体充装 and
+# 医药化工 plants (declared 四级) compute as 三级 and the 危化品经营 trader (no grade declared) holds fuming
+# nitric acid above its critical quantity, so that MHS_GRADE_LOW and MHS_UNDECLARED have findings.
+_Stock = tuple[str, float, float]
+_INVENTORIES: tuple[tuple[str, str, str | None, tuple[_Stock, ...]], ...] = (
+    ("石化", "lpg_tank_group", None, (("液化石油气:68476-85-7:{}", 600.0, 1200.0),)),
+    ("石化", "flammable_liquid_tank_group", None, (("原油:8002-05-9:易燃液体类别2:{}", 20000.0, 30000.0),)),
+    ("石化", "process_unit", "甲", (("汽油:86290-81-5:{}", 80.0, 150.0), ("液化石油气:{}", 20.0, 40.0),
+                                   ("氢:{}", 1.0, 3.0))),
+    ("氯碱", "process_unit", None, (("氯:{}", 40.0, 80.0), ("氢:{}", 2.0, 5.0), ("氯化氢(无水):{}", 20.0, 40.0))),
+    ("氯碱", "flammable_liquid_tank_group", None, (("液氯:7782-50-5:{}", 50.0, 150.0),)),
+    ("磷化工", "process_unit", None, (("白磷:{}", 60.0, 150.0), ("磷化氢:{}", 0.2, 0.5))),
+    ("磷化工", "flammable_liquid_tank_group", None, (("白磷:12185-10-3:{}", 100.0, 300.0),)),
+    ("精细化工", "process_unit", None, (("甲苯:{}", 100.0, 200.0), ("甲醇:{}", 100.0, 300.0))),
+    ("精细化工", "flammable_liquid_tank_group", None, (("甲醇:{}", 300.0, 600.0), ("乙酸乙酯:{}", 200.0, 400.0))),
+    ("医药化工", "process_unit", None, (("环氧乙烷:75-21-8:{}", 90.0, 120.0), ("一甲胺:{}", 5.0, 10.0))),
+    ("医药化工", "flammable_liquid_tank_group", None, (("丙酮:{}", 200.0, 400.0), ("乙醇:{}", 200.0, 400.0))),
+    ("生物化工", "process_unit", None, (("乙醇:{}", 300.0, 600.0),)),
+    ("生物化工", "flammable_liquid_tank_group", None, (("乙醇:64-17-5:{}", 600.0, 1200.0),)),
+    ("液化石油气", "lpg_tank_group", None, (("液化石油气:68476-85-7:{}", 900.0, 1200.0),)),
+    ("液化", "lpg_tank_group", None, (("液化石油气:{}", 300.0, 500.0),)),
+    ("燃气", "lpg_tank_group", None, (("液化石油气:{}", 200.0, 400.0), ("天然气:{}", 50.0, 100.0))),
+    ("气体", "lpg_tank_group", None, (("液化石油气:{}", 400.0, 500.0), ("氧(压缩或液化):{}", 50.0, 100.0),
+                                     ("乙炔:74-86-2:{}", 6.0, 9.0))),
+    ("油库", "flammable_liquid_tank_group", "甲", (("汽油:86290-81-5:{}", 1500.0, 3000.0),)),
+    ("油库", "flammable_liquid_tank_group", "丙", (("柴油:易燃液体类别3:{}", 2000.0, 5000.0),)),
+    ("危化品经营", "class_b_warehouse", None, (("发烟硝酸:{}", 25.0, 40.0),)),
+    ("", "process_unit", None, (("苯:{}", 20.0, 60.0), ("丙烯腈:{}", 10.0, 30.0))),
+    ("", "flammable_liquid_tank_group", None, (("苯乙烯:{}", 200.0, 500.0),)),
+    ("", "class_b_warehouse", None, (("硝酸(>70%):{}", 20.0, 60.0), ("氧(压缩或液化):{}", 5.0, 20.0))),
+    ("", "class_ab_factory", None, (("甲苯:{}", 5.0, 20.0),)),
+)
+#: A class A warehouse holds its stock (stock_t) split between these, by stored goods items (GB 50016 3.1.3).
+_WAREHOUSE_GOODS: dict[str, tuple[tuple[str, float], ...]] = {
+    "1,2,5,6": (("乙醚:60-29-7:{}", 0.6), ("氯酸钠:{}", 0.4)),
+    "3,4": (("白磷:{}", 0.8), ("烷基铝:{}", 0.2)),
+}
 # Parts of storage enterprises placed on purpose near people (GB 50160 and GB 50016 findings):
 # part type -> (target types measured to, gap range in metres).
 _NEAR_PEOPLE: dict[str, tuple[tuple[str, ...], tuple[float, float]]] = {
@@ -598,6 +641,8 @@ class _Gen:
         self.rng = np.random.default_rng(seed)
         #: Plant parts draw from their own stream, so adding them left every other layer unchanged.
         self.inst_rng = np.random.default_rng([seed, 50160])
+        #: The parts' hazardous-chemical inventories draw from another, so the parts stayed as they were.
+        self.substance_rng = np.random.default_rng([seed, 18218])
         src = districts if districts.crs is not None else districts.set_crs(GEO_CRS)
         work = src.to_crs(WORK_CRS).sort_values("adcode").reset_index(drop=True)
         missing = [a for a in _SEATS if a not in set(work["adcode"].astype(str))]
@@ -1143,6 +1188,21 @@ class _Gen:
             raise RuntimeError(f"crossing of {code} near {lonlat} was clipped away")
         return crossing[0]
 
+    def make_rivers(self) -> None:
+        """Add the real rivers of ``data/rivers_kunming.geojson`` (GSHHG), one row per district they touch.
+
+        The Jinsha (金沙江, the Yangtze main stem's upper reach) runs along the northern border; the
+        tributaries are labelled as important tributaries for the demo only. No random draws.
+        """
+        rivers = gpd.read_file(RIVERS_FILE).to_crs(WORK_CRS)
+        for river in rivers.itertuples():
+            for d in self.districts.values():
+                piece = river.geometry.intersection(d.geom.buffer(2000.0))
+                if piece.is_empty or piece.length < 1000.0 or not piece.intersects(d.geom):
+                    continue
+                self.infra.append({"kind": "river", "subkind": river.subkind, "name": river.name,
+                                   "adcode": d.adcode, "geometry": piece, "code": f"{river.code}-{d.adcode}"})
+
     def make_infrastructure(self) -> None:
         """Add roads, railways, a river, water sources, stations, fuel stations, a substation, a reserve."""
         rng = self.rng
@@ -1646,6 +1706,27 @@ class _Gen:
                     continue
                 placed.append(geom)
                 self.installations.append(self._part_record(e, part, geom, no))
+        self._fill_substances()
+
+    def _fill_substances(self) -> None:
+        """Give the parts their hazardous chemicals and maximum quantities (GB 18218) from ``_INVENTORIES``."""
+        rng = self.substance_rng
+        stems = {e["credit_code"]: str(e["_stem"]) for e in self.enterprises}
+        for rec in self.installations:
+            stem, part_type, fire = stems[rec["enterprise_credit_code"]], rec["part_type"], rec["fire_class"]
+            entries: list[str] = []
+            if part_type == "class_a_warehouse" and rec["goods_items"] in _WAREHOUSE_GOODS:
+                stock = float(rec["stock_t"])
+                entries = [text.format(f"{round(stock * share, 1):g}")
+                           for text, share in _WAREHOUSE_GOODS[rec["goods_items"]]]
+            elif fire != "丙" or part_type != "process_unit":
+                for keyword, ptype, fire_class, stocks in _INVENTORIES:
+                    if keyword in stem and ptype == part_type and fire_class in (None, fire):
+                        for text, lo, hi in stocks:
+                            q = float(rng.uniform(lo, hi))
+                            entries.append(text.format(f"{round(q, 1) if q < 10 else round(q):g}"))
+                        break
+            rec["substances"] = "; ".join(entries) if entries else None
 
     # -- output --------------------------------------------------------------------
     def pipeline_rows(self) -> list[dict[str, Any]]:
@@ -1720,6 +1801,7 @@ def generate_demo(districts: gpd.GeoDataFrame, *, seed: int = DEMO_SEED) -> dict
     gen.make_hazards()
     gen.make_pipeline_neighbours()
     gen.make_installations()
+    gen.make_rivers()
     rows = {
         "enterprises": gen.enterprises, "risk_contours": gen.contours,
         "protection_targets": gen.targets, "buildings": gen.buildings,

@@ -314,6 +314,14 @@ INSTALLATIONS = LayerSpec(
           source="GB 50016-2014 表3.5.1", note="仅甲类仓库 / class A warehouses only"),
         F("stock_t", "储量", "Stock", "float", unit="t", minimum=0, maximum=1_000_000,
           source="GB 50016-2014 表3.5.1", example="", note="甲类仓库的储存量 / stock of a class A warehouse"),
+        F("substances", "主要危险化学品及最大存量", "Hazardous chemicals and maximum quantity",
+          aliases=("危险化学品及最大存量", "危险化学品", "substance inventory"),
+          source="GB 18218-2018 表1、表2; 原安监总局令第40号 附件1", example="液化石油气:74-98-6:120; 氨:10",
+          note=("每种一项：名称[:CAS号][:危险类别]:最大存量(吨)，以 ; ； ， 或换行分隔；不在表1中的物质须注明 CAS号 或"
+                "表2危险类别(如 某中间体:易燃液体类别1:20)。用于重大危险源辨识与分级 / one entry per substance: "
+                "name[:CAS][:hazard category]:maximum tonnes, separated by ; ； ， or line breaks; a substance "
+                "not in Table 1 needs its CAS number or Table 2 category. Drives the major hazard "
+                "installation check (S = Σq/Q, R = α·Σβq/Q)")),
         F("lon", "经度", "Longitude", "float", unit="°", aliases=("x",), example="102.47"),
         F("lat", "纬度", "Latitude", "float", unit="°", aliases=("y",), example="24.92"),
     ),

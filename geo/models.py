@@ -281,6 +281,7 @@ class Installation(DistrictRow, Base):
     fire_class: Mapped[str | None] = mapped_column(String(4))  # 甲 / 乙 / 丙 (GB 50160 火灾危险性)
     goods_items: Mapped[str | None] = mapped_column(String(12))  # 甲类仓库 储存物品项: "3,4" / "1,2,5,6"
     stock_t: Mapped[float | None] = mapped_column(Float)  # 储量, t
+    substances: Mapped[str | None]  # 主要危险化学品及最大存量 "名称[:CAS]:吨; …" (GB 18218, geo/substances.py)
     geom: Mapped[Any] = _geom("GEOMETRY")
     __table_args__ = (CheckConstraint("stock_t IS NULL OR stock_t >= 0", name="stock_pos"),)
 

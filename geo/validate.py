@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -26,6 +27,7 @@ from geo.layer_specs import FieldSpec, LayerSpec
 from geo.models import LAYER_MODELS
 from geo.readers import RawTable
 from geo.rules import protection_target_class, tailings_design_grade
+from geo.substances import parse_substances
 
 #: Half-width of the corridor stored with an HCA segment (GB 32167-2015 Table 1: 200 m each side).
 HCA_CORRIDOR_M = 200.0
@@ -381,6 +383,9 @@ def validate(
             if limit is not None and isinstance(text, str) and len(text) > limit:
                 rows[i].error(_header(fs), f"文本过长：{len(text)} 个字符，最多 {limit} 个",
                               f"text too long: {len(text)} characters, at most {limit}")
+            content_check = _FIELD_CHECKS.get((spec.name, fs.name))
+            if content_check is not None and records[i][fs.name] is not None:
+                content_check(records[i][fs.name], fs, rows[i])
 
     geoms = _check_geometries(raw, spec, rows)
     stored = np.empty(n, dtype=object)
@@ -402,6 +407,19 @@ def validate(
             rejected[i] = [x for x in rows[i].issues if x.severity == "error"]
     issues = file_issues + [x for r in rows for x in r.issues]
     return Validated(valid, valid_rows, rejected, issues, crs)
+
+
+def _check_substances(value: Any, fs: FieldSpec, row: _Row) -> None:
+    """Every entry of a unit's inventory must parse (:mod:`geo.substances`); entries it cannot count warn."""
+    for problem in parse_substances(str(value)).problems:
+        report = row.error if problem.severity == "error" else row.warn
+        report(_header(fs), problem.zh, problem.en)
+
+
+#: Checks of a field's content beyond its type, by (layer, field).
+_FIELD_CHECKS: dict[tuple[str, str], Callable[[Any, FieldSpec, _Row], None]] = {
+    ("installations", "substances"): _check_substances,
+}
 
 
 def _text_limits(spec: LayerSpec) -> dict[str, int]:

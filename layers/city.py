@@ -19,7 +19,9 @@ from sqlalchemy import Engine
 
 from geo import store
 from geo.checks.bundle import Bundle
+from geo.checks.ruleset import RuleSet
 from geo.checks.sources import bundle_from_store
+from geo.rule_admin import effective_ruleset
 from layers.rating import Rubric, district_indicators, load_rubric, rate_districts
 from layers.sources import district_summary, risk_sources
 
@@ -40,6 +42,8 @@ class CitySnapshot:
     findings: gpd.GeoDataFrame
     hcas: gpd.GeoDataFrame
     rubric: Rubric
+    #: The check rules in force (the file's with a city's local values), for lists that compute figures.
+    rules: RuleSet | None = None
 
     def kpis(self, adcode: str | None = None) -> dict[str, Any]:
         """Headline figures for the city or one district.
@@ -123,6 +127,7 @@ def build_snapshot(engine: Engine, *, version: int, as_of: dt.date) -> CitySnaps
         # ("低风险"). Show them as not visible instead of rating data the user cannot see.
         keep = [scope.adcode] if scope.adcode in ratings.index else []
         indicators, ratings, summary = indicators.loc[keep], ratings.loc[keep], summary.loc[keep]
-    return CitySnapshot(version=version, as_of=as_of, bundle=bundle, sources=sources,
+    rules = effective_ruleset(engine)
+    return CitySnapshot(version=version, as_of=as_of, bundle=bundle, sources=sources, rules=rules,
                         summary=summary, indicators=indicators, ratings=ratings,
                         findings=findings, hcas=all_hcas, rubric=rubric)

@@ -51,7 +51,8 @@ NOT_APPLICABLE: dict[str, dict[str, tuple[str, str] | None]] = {
     "enterprises": {"mhs_grade": None},  # blank = no major hazard installation (GB 18218)
     "hidden_hazards": {"closed_on": ("status", "closed")},  # a closing date only once closed
     # goods items and stock are those of a class A warehouse (GB 50016 Table 3.5.1)
-    "installations": {"goods_items": ("part_type", "class_a_warehouse"), "stock_t": ("part_type", "class_a_warehouse")},
+    "installations": {"goods_items": ("part_type", "class_a_warehouse"), "stock_t": ("part_type", "class_a_warehouse"),
+                      "substances": None},  # blank = no hazardous chemicals held (a flare, a control room)
 }
 #: Days after which a risk point's review date is overdue (quarterly update: 92 days covers any quarter).
 REVIEW_DAYS = 92

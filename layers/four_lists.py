@@ -17,12 +17,13 @@ All lists
     The township is the stored name (``township``), not a township code. Coordinates are the
     point's longitude/latitude (the Anhui template asks for the centre point). ``colour`` is
     the palette colour of the level. Key check attributes are joined from other layers:
-    ``mhs_grade`` (GB 18218 grade 1–4) and ``external_distance_m`` (declared GB/T 37243
-    distance) from the enterprise with the same unified social credit code; for 尾矿库 points
+    ``mhs_grade`` (GB 18218 grade 1–4, as declared) and ``external_distance_m`` (declared GB/T 37243
+    distance) from the enterprise with the same unified social credit code, and the grade and R
+    computed from its units' inventories (``mhs_computed_grade``, ``mhs_r``;
+    :func:`geo.checks.mhs.mhs_table`, empty when no unit reaches S ≥ 1); for 尾矿库 points
     the design grade (等别) and 安全度 of the nearest tailings pond within
     :data:`LINK_RADIUS_M` (one with the same credit code preferred); for 油气管道 points the
-    grade of the nearest HCA segment within :data:`LINK_RADIUS_M`. The MHS R value is not
-    stored and is left out.
+    grade of the nearest HCA segment within :data:`LINK_RADIUS_M`.
 防控清单 (control)
     Hidden hazards (layer ``hidden_hazards``) are linked by ``risk_point_code`` = the risk point
     ``code`` (from every district of the bundle, since a hazard may be recorded just across a
@@ -53,6 +54,8 @@ import pandas as pd
 import shapely
 
 from geo.checks.bundle import Bundle
+from geo.checks.mhs import mhs_table
+from geo.checks.ruleset import RuleSet, load_ruleset
 from geo.layer_specs import HIDDEN_HAZARDS, RISK_POINTS, TAILINGS
 from layers.palette import RiskLevel, level_colour, level_label
 from layers.values import present, text_or_none
@@ -158,6 +161,8 @@ LISTS: dict[str, ListSpec] = {
             _col("colour", "颜色标识", "Colour"),
             _rp("assessment_method"), _rp("assessed_on"), _rp("population_exposed"),
             _col("mhs_grade", "重大危险源等级", "Major hazard installation grade"),
+            _col("mhs_computed_grade", "重大危险源计算等级", "Major hazard installation grade (computed)"),
+            _col("mhs_r", "重大危险源R值", "Major hazard installation R"),
             _col("external_distance_m", "外部安全防护距离", "External safety distance", "m"),
             _col("tailings_design_grade", "尾矿库等别", "Tailings pond design grade"),
             _col("tailings_safety_degree", "尾矿库安全度", "Tailings pond safety degree"),
@@ -191,9 +196,9 @@ LISTS: dict[str, ListSpec] = {
 }
 
 _DATE_FIELDS = ("assessed_on", "reviewed_on", "plan_date", "last_drill_on")
-_INT_FIELDS = ("population_exposed", "mhs_grade", "tailings_design_grade", "hazards_total", "hazards_open",
-               "hazards_major_open", "hazards_overdue")
-_FLOAT_FIELDS = ("lon", "lat", "external_distance_m", "evacuation_radius_m")
+_INT_FIELDS = ("population_exposed", "mhs_grade", "mhs_computed_grade", "tailings_design_grade", "hazards_total",
+               "hazards_open", "hazards_major_open", "hazards_overdue")
+_FLOAT_FIELDS = ("lon", "lat", "external_distance_m", "evacuation_radius_m", "mhs_r")
 
 
 def list_titles(lang: str = "zh") -> dict[str, str]:
@@ -276,16 +281,28 @@ def _nearest(points: gpd.GeoSeries, credit: list[str | None], targets: gpd.GeoDa
     return out
 
 
-def _basic_attrs(bundle: Bundle, rps: gpd.GeoDataFrame, rps_m: gpd.GeoDataFrame, lang: str) -> dict[str, list[Any]]:
-    """Key check attributes joined from enterprises, tailings ponds and HCAs."""
+def _basic_attrs(bundle: Bundle, rps: gpd.GeoDataFrame, rps_m: gpd.GeoDataFrame, lang: str,
+                 rules: RuleSet) -> dict[str, list[Any]]:
+    """Key check attributes joined from enterprises (declared and computed MHS grade), tailings ponds and HCAs."""
     ents = bundle["enterprises"]
     by_credit = {str(c): i for i, c in enumerate(_column(ents, "credit_code")) if present(c)}
     credit = [text_or_none(c) for c in _column(rps, "credit_code")]
     ent_pos = [by_credit.get(c) if c else None for c in credit]
     mhs = _column(ents, "mhs_grade")
     ext = _column(ents, "external_distance_m")
+    linked = {c for c, i in zip(credit, ent_pos, strict=True) if c is not None and i is not None}
+    computed = mhs_table(bundle, rules, credit_codes=linked).set_index("credit_code") if linked else None
+
+    def of(code: str | None, column: str) -> Any:
+        if computed is None or code is None or code not in computed.index:
+            return None
+        value = computed.at[code, column]
+        return value if present(value) else None
+
     out: dict[str, list[Any]] = {
         "mhs_grade": [int(mhs[i]) if i is not None and present(mhs[i]) else None for i in ent_pos],
+        "mhs_computed_grade": [of(c, "computed_grade") for c in credit],
+        "mhs_r": [None if (r := of(c, "r")) is None else round(float(r), 3) for c in credit],
         "external_distance_m": [float(ext[i]) if i is not None and present(ext[i]) else None for i in ent_pos],
     }
     category = [text_or_none(c) for c in _column(rps, "category")]
@@ -393,7 +410,7 @@ def _empty(spec: ListSpec, lang: str) -> gpd.GeoDataFrame:
 
 
 def four_lists(bundle: Bundle, adcode: str | None = None, *, lang: str = "zh",
-               as_of: dt.date | None = None) -> dict[str, gpd.GeoDataFrame]:
+               as_of: dt.date | None = None, rules: RuleSet | None = None) -> dict[str, gpd.GeoDataFrame]:
     """Build the 4张清单 for one district or the whole bundle.
 
     Parameters
@@ -408,6 +425,9 @@ def four_lists(bundle: Bundle, adcode: str | None = None, *, lang: str = "zh",
         Headers (and coded values) in Chinese with units, in English, or canonical.
     as_of : datetime.date, optional
         Day against which hidden-hazard deadlines count as overdue; today when omitted.
+    rules : RuleSet, optional
+        Rules for the computed MHS grade and R (α, grades, persons per household); the rule file's
+        values when omitted (pass :func:`geo.rule_admin.effective_ruleset` for the local values).
 
     Returns
     -------
@@ -468,7 +488,7 @@ def four_lists(bundle: Bundle, adcode: str | None = None, *, lang: str = "zh",
     values["lon"] = [round(float(g.x), 6) if g is not None and not g.is_empty else None for g in pts]
     values["lat"] = [round(float(g.y), 6) if g is not None and not g.is_empty else None for g in pts]
     values["colour"] = [level_colour(v) if v in _LEVELS else None for v in levels]
-    values.update(_basic_attrs(bundle, rps, rps_m, lang))
+    values.update(_basic_attrs(bundle, rps, rps_m, lang, rules or load_ruleset()))
     values.update(_hazard_attrs(bundle, codes, lang, as_of))
     for name in _DATE_FIELDS:
         values[name] = [_iso(v) for v in values.get(name, [None] * len(rps))]

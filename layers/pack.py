@@ -51,7 +51,7 @@ def district_layers(snap: CitySnapshot, adcode: str) -> dict[str, gpd.GeoDataFra
     outline = districts[districts["adcode"] == adcode]
     if outline.empty:
         raise ValueError(f"未知区县 / unknown district {adcode!r}")
-    lists = four_lists(snap.bundle, adcode, lang="zh", as_of=snap.as_of)
+    lists = four_lists(snap.bundle, adcode, lang="zh", as_of=snap.as_of, rules=snap.rules)
     titles = list_titles("zh")
     layers: dict[str, gpd.GeoDataFrame] = {titles[k]: v for k, v in lists.items() if len(v)}
     src = snap.sources[snap.sources["adcode"] == adcode]

@@ -28,7 +28,7 @@ import pyogrio
 import shapely
 
 from geo.checks.ruleset import RuleSet, load_ruleset
-from geo.checks.site import SITE_KEY, SiteVerdict
+from geo.checks.site import HAZARD_USES, SITE_KEY, SiteVerdict
 from geo.crs import SourceCRS, crs_to_source, gk_zone_epsg, undo_offset
 from geo.errors import ReadError
 from geo.layer_specs import PT_TYPES, layer_spec
@@ -123,6 +123,8 @@ def use_label(code: str, lang: str = "zh") -> str:
     ('养老院', 'Elderly home')
     """
     if lang == "zh":
+        if code in HAZARD_USES:
+            return HAZARD_USES[code][1]
         return PT_TYPES[code][0] if code in PT_TYPES else code
     return code.replace("_", " ").capitalize()
 
@@ -139,6 +141,8 @@ def use_options(lang: str = "zh") -> list[tuple[str, str]]:
         else:
             label = use_label(code, "en")
         out.append((code, label))
+    for code, labels in HAZARD_USES.items():  # the site as a new hazard: siting bans
+        out.append((code, labels[0] if lang == "zh" else f"{use_label(code, 'en')} (new, rebuilt or expanded)"))
     return out
 
 

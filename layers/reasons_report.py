@@ -295,7 +295,7 @@ def reasons_pdf(path: Path, *, verdict: SiteVerdict, site: shapely.Geometry, use
                 (text["site"], facts.describe(lang)),
                 (text["crs"], text["crs_value"].format(epsg=facts.epsg)),
                 (text["use"], f"{use_label}（{verdict.use}）" if lang == "zh" else f"{use_label} ({verdict.use})"),
-                (text["class"], class_label(verdict.gb36894_class, lang))]
+                (text["class"], class_label(verdict.gb36894_class, lang) if verdict.gb36894_class else "—")]
         info_w = 300.0 if len(verdict.reasons) else PAGE_W - 2 * MARGIN
         for key, value in info:
             lines = wrap_text(value, int((info_w - _KEY_W) / (10 * 0.56)))

@@ -208,7 +208,7 @@ def _effective_rules(engine: Engine) -> RuleSet:
 @click.option("--district", help="Only this district (adcode), e.g. 530181.")
 @click.option("--rules", "rule_codes", help="Comma-separated rule codes, e.g. PIPE_OCCUPY,ESD_DECLARED.")
 @click.option("--family", "families", multiple=True,
-              help="safety_distance, code_separation, pipeline, hca or tailings.")
+              help="safety_distance, code_separation, mhs, pipeline, hca, tailings or siting.")
 @click.option("--input", "input_path", type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="Run on a GeoPackage of layers (named as in the data dictionary) instead of the database.")
 @click.option("--output", type=click.Path(path_type=Path), help="Write findings (and identified HCAs) here.")

@@ -98,8 +98,8 @@ def _anchor_points(name: str, gdf: gpd.GeoDataFrame) -> gpd.GeoSeries:
     metric = gdf.geometry.to_crs(METRIC)
     if name in ("buildings", "protection_targets", "installations"):
         return metric.centroid
-    if name == "infrastructure":
-        return metric.representative_point()
+    if name == "infrastructure":  # lines and areas: they must touch their district (a border river may run along it)
+        return metric
     if name == "hcas":
         return metric.interpolate(0.5, normalized=True)
     return metric

@@ -376,7 +376,7 @@ def _list_table(key: str, frame: pd.DataFrame, lang: str) -> list[Any]:
 
 
 def _lists(snap: CitySnapshot, adcode: str, lang: str, active: str = "basic") -> list[Any]:
-    lists = four_lists(snap.bundle, adcode, lang=lang, as_of=snap.as_of)
+    lists = four_lists(snap.bundle, adcode, lang=lang, as_of=snap.as_of, rules=snap.rules)
     titles = list_titles(lang)
     tabs = [dcc.Tab(label=f"{titles[key]} ({len(frame)})", value=key, id=f"district-tab-{key}",
                     className="district-tab", selected_className="district-tab--selected",

@@ -413,10 +413,11 @@ def _result(verdict: SiteVerdict, site: shapely.Geometry, lang: str) -> list[Any
                                f"{_with_m(r.required_m)}", className="planner-small num")]),
             html.Td(str(r.detail)),
         ], className="blocking" if r.blocking else "note"))
+    gb_class: list[Any] = [html.B(tt("gb_class", lang) + _colon(lang)), class_label(verdict.gb36894_class, lang), "　"]
     out: list[Any] = [
         html.Div(label, id="planner-verdict", className="planner-verdict",
                  style={"backgroundColor": RED if against else BLUE}),
-        html.P([html.B(tt("gb_class", lang) + _colon(lang)), class_label(verdict.gb36894_class, lang), "　",
+        html.P([*(gb_class if verdict.gb36894_class else []),
                 html.B(tt("use", lang) + _colon(lang)), use_label(verdict.use, lang), "　",
                 site_facts(site).describe(lang)],
                className="planner-verdict-facts"),

@@ -60,7 +60,7 @@ PAGE_SIZE = 25
 #: Times of changes are shown in Beijing time (the store keeps UTC instants).
 TIMEZONE = store.AUDIT_TIMEZONE
 #: Rule families in the order the filter offers them (others, if the file adds one, follow by name).
-FAMILIES = ("safety_distance", "code_separation", "pipeline", "hca", "tailings")
+FAMILIES = ("safety_distance", "code_separation", "mhs", "pipeline", "hca", "tailings", "siting")
 #: Longest reason accepted from the page (the text area stops there too).
 MAX_REASON = 500
 #: Row ids are ``<code>|<path>``.

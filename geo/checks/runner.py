@@ -15,7 +15,7 @@ from geo.checks.findings import findings_frame
 from geo.checks.ruleset import RuleSet, load_ruleset
 
 #: Families in the order they run.
-FAMILIES = ("safety_distance", "code_separation", "pipeline", "hca", "tailings")
+FAMILIES = ("safety_distance", "code_separation", "pipeline", "hca", "tailings", "siting", "mhs")
 
 
 @dataclass
@@ -51,6 +51,14 @@ def _family(name: str, bundle: Bundle, rules: RuleSet, as_of: dt.date,
         from geo.checks.tailings import check_tailings
 
         return check_tailings(bundle, rules, dem=dem), None  # type: ignore[arg-type]
+    if name == "mhs":
+        from geo.checks.mhs import check_mhs
+
+        return check_mhs(bundle, rules), None
+    if name == "siting":
+        from geo.checks.siting import check_siting
+
+        return check_siting(bundle, rules), None
     raise ValueError(f"unknown check family {name!r}; known: {', '.join(FAMILIES)}")
 
 

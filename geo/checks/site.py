@@ -60,8 +60,17 @@ class SiteVerdict:
         return "Advise against" if self.verdict == ADVISE_AGAINST else "No objection"
 
 
+#: Intended uses that are hazards themselves: the site is checked as a new pond or project, not as a target.
+HAZARD_USES: dict[str, tuple[str, ...]] = {
+    "tailings_pond": ("尾矿库(新建、改建、扩建)", "尾矿库", "新建尾矿库"),
+    "chemical_project": ("化工项目(新建、改建、扩建)", "化工项目", "化工园区", "危险化学品项目"),
+}
+
+
 def site_use(use: str) -> str:
-    """Normalise an intended use (code or Chinese label, e.g. ``"学校"``) to a protection-target type.
+    """Normalise an intended use (code or Chinese label, e.g. ``"学校"``) to its code.
+
+    Protection-target types (school, housing…) and the hazard uses of :data:`HAZARD_USES`.
 
     Examples
     --------
@@ -69,11 +78,13 @@ def site_use(use: str) -> str:
     'school'
     >>> site_use("hospital")
     'hospital'
+    >>> site_use("尾矿库")
+    'tailings_pond'
     """
-    for code, labels in PT_TYPES.items():
+    for code, labels in (*PT_TYPES.items(), *HAZARD_USES.items()):
         if use == code or use in labels:
             return code
-    raise ValueError(f"未知用途 / unknown use {use!r}; use one of: {', '.join(PT_TYPES)}")
+    raise ValueError(f"未知用途 / unknown use {use!r}; use one of: {', '.join([*PT_TYPES, *HAZARD_USES])}")
 
 
 def site_bundle(base: Bundle, site: shapely.Geometry, use: str, *, population: int | None = None,
@@ -120,6 +131,41 @@ def site_bundle(base: Bundle, site: shapely.Geometry, use: str, *, population: i
     frames["protection_targets"] = _append(frames["protection_targets"], target, site)
     frames["buildings"] = _append(frames["buildings"], building, site)
     return Bundle(frames, metric_epsg=epsg)
+
+
+def _precheck_hazard(base: Bundle, site: shapely.Geometry, code: str, rules: RuleSet, *,
+                     as_of: dt.date | None) -> SiteVerdict:
+    """Pre-check a proposed tailings pond or chemical project: the site enters as the new hazard."""
+    epsg = base.metric_epsg
+    site_m = gpd.GeoSeries([site], crs=4490).to_crs(epsg).iloc[0]
+    window = gpd.GeoSeries([site_m.buffer(REACH_M)], crs=epsg).to_crs(4490).iloc[0]
+    frames: dict[str, gpd.GeoDataFrame] = {}
+    for layer in LAYERS:
+        frame = base[layer]
+        if layer == "districts" or not len(frame):
+            frames[layer] = frame
+            continue
+        frames[layer] = frame.iloc[sorted(frame.sindex.query(window, predicate="intersects"))]
+    adcode = _district_of(base["districts"], site)
+    name = "拟建场地 / proposed site"
+    if code == "tailings_pond":
+        dams = frames["tailings_dams"]
+        frames["tailings_dams"] = _append(dams.iloc[0:0] if len(dams) else dams, {
+            "key": SITE_KEY, "name": name, "status": "building", "adcode": adcode}, site)
+    else:
+        ents = frames["enterprises"]
+        frames["enterprises"] = _append(ents.iloc[0:0] if len(ents) else ents, {
+            "key": SITE_KEY, "name": name, "industry": "hazchem_production", "installation_status": "new",
+            "adcode": adcode}, site)
+    result = run_checks(Bundle(frames, metric_epsg=epsg), rules, families=["siting"], as_of=as_of)
+    found = result.findings
+    involved = found[found["subject_key"] == SITE_KEY]
+    blocking = involved["verdict"].isin(["violation", "screen", "hca"])
+    notes = ["只检查选址禁限(长江保护法第26条)；安全距离、头顶库与环评另行评估 / only the siting bans are "
+             "checked here; safety distances, downstream receptors and the EIA are assessed separately"]
+    reasons = gpd.GeoDataFrame(involved.reset_index(drop=True), geometry="geometry", crs=4490)
+    return SiteVerdict(ADVISE_AGAINST if bool(blocking.any()) else NO_OBJECTION, code, "", reasons, notes,
+                       rules=rules)
 
 
 def _append(frame: gpd.GeoDataFrame, row: dict[str, Any], geom: shapely.Geometry) -> gpd.GeoDataFrame:
@@ -210,6 +256,8 @@ def precheck_site(
     code = site_use(use)
     if site is None or site.is_empty or not site.is_valid:
         raise ValueError("场地几何无效 / the site geometry is empty or invalid")
+    if code in HAZARD_USES:
+        return _precheck_hazard(base, site, code, rules, as_of=as_of)
     bundle = site_bundle(base, site, code, population=population, households=households)
     # Only the site is exposed in the distance families; the HCA family also needs its neighbours.
     alone = Bundle(dict(bundle.frames), metric_epsg=bundle.metric_epsg)
