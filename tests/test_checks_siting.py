@@ -137,3 +137,15 @@ def test_precheck_of_a_new_tailings_pond_near_the_jinsha(demo_db: str) -> None:
         assert precheck_site(bundle_near(engine, far.iloc[0]), far.iloc[0], "尾矿库").verdict == NO_OBJECTION
     finally:
         engine.dispose()
+
+
+def test_site_counts_once_per_hazard_although_it_is_a_target_and_a_building(rules: RuleSet) -> None:
+    # a proposed school 600 m below a tailings pond: the radial 头顶库 screen reaches it as a protection
+    # target and as a building; the reasons list the pond once
+    dam = {"key": "TD-1", "name": "某尾矿库", "status": "operating", "adcode": "530113",
+           "total_storage_10k_m3": 500.0, "dam_height_m": 40.0, "geometry": Point(X, Y)}
+    base = Bundle({"tailings_dams": _layer([dam])}, metric_epsg=EPSG)
+    site = gpd.GeoSeries([Point(X + 600, Y)], crs=EPSG).to_crs(4490).iloc[0]
+    verdict = precheck_site(base, site, "学校", rules=rules)
+    overhead = verdict.reasons[verdict.reasons["rule_code"] == "TAIL_OVERHEAD"]
+    assert len(overhead) == 1 and verdict.verdict == ADVISE_AGAINST

@@ -182,19 +182,19 @@ def _district_of(districts: gpd.GeoDataFrame, geom: shapely.Geometry) -> str | N
     return str(districts.iloc[hits[0]]["adcode"]) if len(hits) else None
 
 
-def _one_per_part(found: pd.DataFrame, rules: RuleSet) -> pd.DataFrame:
-    """Keep one code-separation reason per (rule, plant part): the site is a target and a building.
+def _one_per_subject(found: pd.DataFrame) -> pd.DataFrame:
+    """Keep one reason per (rule, hazard): the site enters the rules as a target *and* as a building.
 
-    The site enters the code-separation rules both as a protection target and as a building, so the
-    same part may be too close to it twice; the stricter requirement is the reason kept.
+    A plant part, a pipeline or a tailings pond may therefore be too close to the site twice under
+    the same rule (e.g. 头顶库 counts both targets and buildings as receptors); the stricter
+    requirement is the reason kept.
     """
-    codes = {r.code for r in rules.family("code_separation")}
-    mine = found["rule_code"].isin(codes)
-    if not bool(mine.any()):
+    if not len(found):
         return found
-    ranked = found[mine].sort_values(["required_m", "object_type"], ascending=[False, False], kind="stable")
+    ranked = found.sort_values(["required_m", "object_type"], ascending=[False, False], kind="stable",
+                               na_position="last")
     kept = ranked.drop_duplicates(["rule_code", "subject_type", "subject_key"])
-    return pd.concat([found[~mine], kept]).sort_index()
+    return kept.sort_index()
 
 
 def _hca_reasons(segments: gpd.GeoDataFrame | None, rules: RuleSet) -> gpd.GeoDataFrame:
@@ -273,7 +273,7 @@ def precheck_site(
     register_only = {"LOC_CLASS", "HCA_UNDECLARED", "HCA_REVIEW", "HCA_OIL", "HCA_GAS"}
     involved = f[((f["object_key"] == SITE_KEY) | (f["subject_key"] == SITE_KEY))
                  & ~f["rule_code"].isin(register_only)]
-    involved = _one_per_part(involved, rules)
+    involved = _one_per_subject(involved)
     hca_reasons = _hca_reasons(result.hca_segments, rules)
     if len(hca_reasons):
         involved = pd.concat([involved, hca_reasons], ignore_index=True)
