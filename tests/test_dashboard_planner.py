@@ -319,3 +319,20 @@ def test_site_upload_limits() -> None:
         P._read_upload(huge, "site.geojson")
     with pytest.raises(ValueError, match=r"site\.geojson"):  # decodes, but is not a site
         P._read_upload("data:application/json;base64," + base64.b64encode(b"{}").decode(), "site.geojson")
+
+
+def test_precheck_of_a_tailings_pond_near_the_jinsha(app_url, driver) -> None:
+    """A new tailings pond 1.5 km from the 金沙江 centreline in 东川: inside the 3 km Yangtze ban."""
+    wait = _open(driver, app_url)
+    driver.find_element(By.ID, P.P_LON).send_keys("103.04286")
+    driver.find_element(By.ID, P.P_LAT).send_keys("26.48949")
+    driver.find_element(By.ID, P.P_GOTO).click()
+    wait.until(ec.text_to_be_present_in_element((By.ID, P.P_SITE_INFO), "输入坐标"))
+    _choose(driver, wait, P.P_USE, "尾矿库(新建、改建、扩建)")
+    _check(driver, wait, "不建议")
+    result = _text(driver, f"#{P.P_RESULT}")
+    assert "YANGTZE_SITING" in result and "长江保护法" in result and "金沙江" in result
+    assert "防护目标类别" not in result  # the site is the hazard here, not a protection target
+    _choose(driver, wait, P.P_USE, "化工项目(新建、改建、扩建)")
+    _check(driver, wait, "无异议")  # chemical projects: 1 km
+    _assert_clean(driver)
