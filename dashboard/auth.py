@@ -65,7 +65,7 @@ def init_auth(server: Flask, engine: Any, home: Path) -> None:
     @server.route("/login", methods=["GET", "POST"])
     def login() -> Any:
         next_url = request.values.get("next", "/")
-        if not next_url.startswith("/") or next_url.startswith("//"):
+        if not next_url.startswith("/") or next_url.startswith("//") or "\\" in next_url:
             next_url = "/"  # no open redirects
         if request.method == "GET":
             return Response(_page(next_url=next_url), mimetype="text/html")

@@ -6,14 +6,20 @@ validation (so the import preview shows it too) and turns each such row into an
 ordinary :class:`~geo.validate.Issue` naming file, row and field: without
 ``skip_invalid`` nothing is written, with it the row goes to the reject file.
 
-District boundaries themselves may only be changed by city-wide accounts.
+District boundaries themselves may only be changed by city-wide accounts, and so may a stored
+pipeline that crosses other districts than the officer's (re-importing its key would change its
+route, diameter or pressure there too).
+
+Every account, city-wide ones included, may link a plant part (layer ``installations``) only to an
+enterprise of the part's own district (:func:`refuse_foreign_links`): otherwise the part would be
+counted in another district's plant (its MHS grade, its boundary).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
@@ -27,7 +33,8 @@ ADCODE_FIELD = "行政区划代码(adcode)"
 
 
 def restrict_to_scope(raw: RawTable, spec: LayerSpec, result: Validated, scope: Scope | None,
-                      names: Mapping[str, str]) -> Validated:
+                      names: Mapping[str, str], stored_pipelines: Mapping[str, Sequence[str]] | None = None,
+                      ) -> Validated:
     """Refuse the rows of ``result`` that lie outside ``scope``'s district.
 
     Parameters
@@ -43,6 +50,10 @@ def restrict_to_scope(raw: RawTable, spec: LayerSpec, result: Validated, scope: 
         city-wide scopes are not restricted.
     names : mapping
         District names by adcode, for the messages.
+    stored_pipelines : mapping, optional
+        For layer ``pipelines``: the stored ``adcodes`` of the file's keys already in the store
+        (:func:`geo.store.pipeline_districts`). A stored pipeline whose districts are not exactly
+        the officer's own is refused; a new key needs only to cross the officer's district.
 
     Returns
     -------
@@ -80,6 +91,10 @@ def restrict_to_scope(raw: RawTable, spec: LayerSpec, result: Validated, scope: 
             refused[i] = Issue(file, label, adcode_field, f"该行属于 {theirs}，不在本账号辖区 {mine}内",
                                f"row belongs to {theirs}, outside your district {mine}")
         elif rec is not None and "adcodes" in rec:  # pipelines: the districts crossed, from the geometry
+            stored = (stored_pipelines or {}).get(str(rec.get("key")))
+            if stored is not None and list(stored) != [own]:
+                refused[i] = _shared_pipeline(file, label, stored, names)
+                continue
             crossed = [str(c) for c in rec["adcodes"] or []]
             if own in crossed:
                 continue
@@ -91,19 +106,83 @@ def restrict_to_scope(raw: RawTable, spec: LayerSpec, result: Validated, scope: 
             else:
                 zh, en = f"该管道不经过本账号辖区 {mine}", f"pipeline does not cross your district {mine}"
             refused[i] = Issue(file, label, GEOMETRY_FIELD, zh, en)
-    if not refused:
-        return result
+    return _with_issues(raw, result, refused)
 
+
+def refuse_foreign_links(raw: RawTable, spec: LayerSpec, result: Validated, enterprise_adcodes: Mapping[str, str],
+                         names: Mapping[str, str]) -> Validated:
+    """Refuse plant parts linked to an enterprise of another district; warn about unknown enterprises.
+
+    Applies to every account (city-wide ones and the command line too): a part of district A
+    linked to an enterprise stored in district B would be counted in B's plant.
+
+    Parameters
+    ----------
+    raw : RawTable
+        The rows as read (row labels, the file's own headers).
+    spec : LayerSpec
+        Target layer; only ``installations`` is checked.
+    result : Validated
+        Validation (and scope) result of ``raw``.
+    enterprise_adcodes : mapping
+        District of each stored enterprise linked from the file (:func:`geo.store.enterprise_districts`).
+    names : mapping
+        District names by adcode, for the messages.
+
+    Returns
+    -------
+    Validated
+        ``result`` itself when nothing is to be said; otherwise a copy in which each part linked to
+        another district's enterprise is rejected with an error, and each part linked to an
+        enterprise not in the store carries a warning (and is kept).
+    """
+    if spec.name != "installations":
+        return result
+    file = raw.path.name
+    field = raw.headers.get("enterprise_credit_code") or "企业统一社会信用代码(enterprise_credit_code)"
+    added: dict[int, Issue] = {}
+    for rec, i in zip(result.records, result.record_rows, strict=True):
+        code = str(rec.get("enterprise_credit_code") or "")
+        if not code:
+            continue
+        label, own = raw.row_labels[i], str(rec.get("adcode") or "")
+        theirs = enterprise_adcodes.get(code)
+        if theirs is None:
+            added[i] = Issue(file, label, field, f"企业图层中没有统一社会信用代码为“{code}”的企业",
+                             f"no enterprise with credit code {code} in the enterprises layer", "warning")
+        elif own and theirs != own:
+            t, o = _named(theirs, names), _named(own, names)
+            added[i] = Issue(file, label, field, f"所属企业“{code}”属于 {t}，与本行的 {o}不同",
+                             f"the enterprise {code} belongs to {t}, not to this row's district {o}")
+    return _with_issues(raw, result, added)
+
+
+def _shared_pipeline(file: str, label: str, stored: Sequence[str], names: Mapping[str, str]) -> Issue:
+    if len(stored) > 1:
+        zh_list = "、".join(_named(c, names) for c in stored)
+        en_list = ", ".join(_named(c, names) for c in stored)
+        return Issue(file, label, GEOMETRY_FIELD, f"该管道经过多个区县({zh_list})，只能由市级账号修改",
+                     f"this pipeline crosses several districts ({en_list}); only a city-wide account may change it")
+    where = _named(stored[0], names) if stored else "-"
+    return Issue(file, label, GEOMETRY_FIELD, f"该管道已登记在 {where}，只能由市级账号修改",
+                 f"this pipeline is stored in {where}; only a city-wide account may change it")
+
+
+def _with_issues(raw: RawTable, result: Validated, added: dict[int, Issue]) -> Validated:
+    """Add ``added`` issues by row index to ``result``: an error rejects its row, a warning keeps it."""
+    if not added:
+        return result
+    refused = {i for i, issue in added.items() if issue.severity == "error"}
     records, record_rows = [], []
     for rec, i in zip(result.records, result.record_rows, strict=True):
         if i not in refused:
             records.append(rec)
             record_rows.append(i)
     rejected = dict(result.rejected_rows)
-    for i, issue in refused.items():
-        rejected[i] = [*rejected.get(i, []), issue]
+    for i in refused:
+        rejected[i] = [*rejected.get(i, []), added[i]]
     return Validated(records, record_rows, dict(sorted(rejected.items())),
-                     _in_row_order(raw, result.issues, refused), result.source_crs)
+                     _in_row_order(raw, result.issues, added), result.source_crs)
 
 
 def _named(code: str, names: Mapping[str, str]) -> str:

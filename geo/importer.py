@@ -30,7 +30,7 @@ from sqlalchemy.exc import DBAPIError
 from geo import store
 from geo.crs import SourceCRS, parse_source_crs
 from geo.errors import ImportValidationError, ReadError
-from geo.import_scope import restrict_to_scope
+from geo.import_scope import refuse_foreign_links, restrict_to_scope
 from geo.layer_specs import LayerSpec, layer_spec
 from geo.readers import RawTable, read_any
 from geo.validate import FILE_LEVEL_ROWS, Issue, Validated, validate
@@ -77,8 +77,10 @@ def check_file(engine: Engine, layer: str, path: Path, *, crs: str | None = None
                layer_name: str | None = None, tolerance_m: float = 200.0) -> tuple[LayerSpec, RawTable, Validated]:
     """Read and validate a file without writing anything.
 
-    Rows outside the district of the current scope (:func:`geo.store.current_scope`)
-    are refused here, so that a preview shows what the import would refuse.
+    Rows outside the district of the current scope (:func:`geo.store.current_scope`),
+    a district officer's change of a pipeline stored in other districts too, and plant parts
+    linked to another district's enterprise are refused here, so that a preview shows what
+    the import would refuse.
 
     Parameters
     ----------
@@ -109,7 +111,15 @@ def check_file(engine: Engine, layer: str, path: Path, *, crs: str | None = None
     except ValueError as exc:
         raise ReadError(str(exc)) from exc
     names = {str(c): str(n) for c, n in zip(districts["adcode"], districts["name"], strict=True)}
-    result = restrict_to_scope(raw, spec, result, store.current_scope(), names)
+    scope = store.current_scope()
+    stored_pipelines = None
+    if spec.name == "pipelines" and scope is not None and not scope.all_districts:
+        stored_pipelines = store.pipeline_districts(engine, [str(r["key"]) for r in result.records])
+    result = restrict_to_scope(raw, spec, result, scope, names, stored_pipelines)
+    if spec.name == "installations":
+        linked = store.enterprise_districts(engine, [str(r["enterprise_credit_code"]) for r in result.records
+                                                     if r.get("enterprise_credit_code")])
+        result = refuse_foreign_links(raw, spec, result, linked, names)
     return spec, raw, result
 
 

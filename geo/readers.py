@@ -29,7 +29,7 @@ from geo.layer_specs import LayerSpec
 TABULAR = {".csv", ".txt", ".xlsx", ".xlsm"}
 VECTOR = {".gpkg", ".shp", ".geojson", ".json", ".kml", ".kmz", ".zip"}
 #: Largest total size a zipped upload may unpack to (guards against zip bombs).
-MAX_UNZIPPED_BYTES = 2 * 2**30
+MAX_UNZIPPED_BYTES = 512 * 2**20
 WKT_HEADERS = ("geometry", "wkt", "geom", "几何", "几何(wkt)", "空间信息", "几何wktgeometry")  # last: reject files
 
 
@@ -165,6 +165,19 @@ def _decode_csv(path: Path) -> tuple[str, str]:
     raise ReadError(f"{path}: 无法识别文本编码(应为 UTF-8 或 GBK) / cannot decode as UTF-8 or GBK")
 
 
+def _check_unpacked_size(path: Path) -> None:
+    """Refuse a zip (or XLSX) whose members add up to more than :data:`MAX_UNZIPPED_BYTES`."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            size_mb = sum(i.file_size for i in zf.infolist()) / 2**20
+    except zipfile.BadZipFile:
+        return  # not a zip after all: the reader reports it
+    limit_mb = MAX_UNZIPPED_BYTES / 2**20
+    if size_mb > limit_mb:
+        raise ReadError(f"{path}: 解压后 {size_mb:.1f} MB，超过 {limit_mb:.1f} MB 上限 / "
+                        f"unpacks to {size_mb:.1f} MB, over the {limit_mb:.1f} MB limit")
+
+
 def _read_tabular(path: Path, spec: LayerSpec) -> RawTable:
     encoding: str | None = None
     try:
@@ -176,6 +189,7 @@ def _read_tabular(path: Path, spec: LayerSpec) -> RawTable:
                 raise ReadError(f"{path}: 文件为空 / file is empty")
             df = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False, sep=None, engine="python")
         else:
+            _check_unpacked_size(path)  # an XLSX is a zip: refuse a bomb before openpyxl inflates it
             df = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl")
     except ReadError:
         raise
@@ -245,11 +259,8 @@ def _read_vector(path: Path, spec: LayerSpec, layer_name: str | None,
     if path.suffix.lower() in (".zip", ".kmz"):
         with TemporaryDirectory() as tmp:
             try:
+                _check_unpacked_size(path)
                 with zipfile.ZipFile(path) as zf:
-                    size_mb, limit_mb = sum(i.file_size for i in zf.infolist()) / 2**20, MAX_UNZIPPED_BYTES / 2**20
-                    if size_mb > limit_mb:
-                        raise ReadError(f"{path}: 解压后 {size_mb:.1f} MB，超过 {limit_mb:.1f} MB 上限 / "
-                                        f"unpacks to {size_mb:.1f} MB, over the {limit_mb:.1f} MB limit")
                     zf.extractall(tmp)
             except zipfile.BadZipFile as exc:
                 raise ReadError(f"{path}: 不是有效的 zip 文件 / not a valid zip: {exc}") from exc

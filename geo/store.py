@@ -434,19 +434,21 @@ def data_version(engine: Engine) -> int:
 
     Imports, check runs, edits and rule changes append to the audit log; the token is the id of
     the newest such entry (a backward scan of the primary key that stops at the first one), so
-    log-ins, pre-checks and exports leave cached views in place.
+    log-ins, pre-checks and exports leave cached views in place. It is read through the
+    ``riskmap_data_version`` function (migration 0007), which sees the whole log, so a district
+    session notices a city-wide check run or rule change it may not read.
 
     Parameters
     ----------
     engine : Engine
-        The store (under the caller's scope: a district session sees its own entries).
+        The store.
 
     Returns
     -------
     int
     """
-    with engine.connect() as conn:
-        found = conn.execute(text("SELECT id FROM audit_log WHERE NOT (action = ANY(:ro)) ORDER BY id DESC LIMIT 1"),
+    with engine.connect() as conn:  # (a definer function: district sessions see city-wide changes too)
+        found = conn.execute(text("SELECT riskmap_data_version(CAST(:ro AS text[]))"),
                              {"ro": list(READ_ONLY_ACTIONS)}).scalar()
     return int(found or 0)
 
@@ -749,3 +751,66 @@ def deactivate_rule_override(engine: Engine, *, rule_code: str, path: str, reaso
               details={"old": previous[0], "new": file_value, "reason": reason, "reset": True,
                        "rule_set_version": version})
     return True
+
+
+def _read_city_wide(engine: Engine, sql: str, params: dict[str, Any]) -> list[Any]:
+    """Rows of a narrow lookup read under a city-wide scope.
+
+    Only for the importer's cross-district consistency checks, which must see a district code
+    stored outside the importing officer's district to refuse a row that would change another
+    district's data. The callers select nothing but keys and district codes, of keys the caller
+    already names. An engine that is not scoped (the database owner) sees everything anyway.
+    """
+    with scoped(Scope(all_districts=True, actor="import-check")), engine.connect() as conn:
+        return list(conn.execute(text(sql), params).all())
+
+
+def enterprise_districts(engine: Engine, credit_codes: Iterable[str]) -> dict[str, str]:
+    """Return the district (adcode) of each stored enterprise among ``credit_codes``.
+
+    Read in every district (see :func:`_read_city_wide`), so that a district officer's
+    import can refuse a plant part linked to another district's enterprise.
+
+    Parameters
+    ----------
+    engine : Engine
+        The store.
+    credit_codes : iterable of str
+        统一社会信用代码 to look up.
+
+    Returns
+    -------
+    dict
+        adcode by credit code; codes with no stored enterprise are absent.
+    """
+    codes = sorted({str(c) for c in credit_codes if c})
+    if not codes:
+        return {}
+    rows = _read_city_wide(engine, "SELECT credit_code, adcode FROM enterprises WHERE credit_code = ANY(:codes) "
+                                   "ORDER BY id", {"codes": codes})
+    return {str(code): str(adcode) for code, adcode in rows}
+
+
+def pipeline_districts(engine: Engine, keys: Iterable[str]) -> dict[str, list[str]]:
+    """Return the stored ``adcodes`` (districts crossed) of each stored pipeline among ``keys``.
+
+    Read in every district (see :func:`_read_city_wide`), so that a district officer cannot
+    re-import (change) a pipeline stored in other districts too.
+
+    Parameters
+    ----------
+    engine : Engine
+        The store.
+    keys : iterable of str
+        Pipeline keys to look up.
+
+    Returns
+    -------
+    dict
+        Sorted district codes by key; keys not stored are absent.
+    """
+    wanted = sorted({str(k) for k in keys if k})
+    if not wanted:
+        return {}
+    rows = _read_city_wide(engine, "SELECT key, adcodes FROM pipelines WHERE key = ANY(:keys)", {"keys": wanted})
+    return {str(key): sorted(str(c) for c in adcodes or []) for key, adcodes in rows}

@@ -411,7 +411,7 @@ def rules_list(changed: bool) -> None:
 
     from geo.rule_admin import value_states
 
-    local, states = value_states(_engine())
+    local, states = value_states(_engine(action="rules_page"))
     base = "" if local.version == local.base_version else f" (文件 / file {local.base_version})"
     click.echo(f"规则版本 / rule set version: {local.version}{base}")
     for note in local.skipped:

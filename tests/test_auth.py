@@ -75,6 +75,9 @@ def test_wrong_password_and_open_redirect(client) -> None:
     resp = client.post("/login", data={"username": "leader", "password": "leader-demo-2026",
                                        "next": "//evil.example/"})
     assert resp.status_code == 302 and resp.headers["Location"] == "/"
+    resp = client.post("/login", data={"username": "leader", "password": "leader-demo-2026",
+                                       "next": "/\\evil.example/"})  # browsers read /\ as //
+    assert resp.status_code == 302 and resp.headers["Location"] == "/"
 
 
 def test_leader_sees_the_city_and_officer_only_their_district(client) -> None:

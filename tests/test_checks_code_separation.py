@@ -437,3 +437,9 @@ def test_demo_has_installations_and_code_findings(demo_db) -> None:
     assert counts.get("CODE_50016_WAREHOUSE", 0) >= 1 and counts.get("ESD_BELOW_CODE", 0) >= 1
     lpg = found[(found["rule_code"] == "CODE_50160") & (found["required_m"] == 150.0)]
     assert len(lpg) >= 1  # an LPG tank group placed on purpose inside the 150 m of people
+
+
+def test_a_part_of_unknown_owner_is_not_its_own_neighbour(rules: RuleSet) -> None:
+    lone = part("LONE", box(X, Y, X + 30.0, Y + 30.0), owner=None)  # type: ignore[arg-type]
+    found = check_code_separations(bundle(installations=[lone]), rules)
+    assert not len(found[found["object_key"] == "LONE"])

@@ -73,6 +73,7 @@ def test_roles_are_enforced(demo_copy: dict[str, str], tmp_path: Path) -> None:
         ("viewer", "precheck"): ["precheck", "--lon", "102.45", "--lat", "24.9", "--use", "学校"],
         ("planner", "user list"): ["user", "list"],
         ("leader", "import"): ["import", "buildings", str(tmp_path / "none.csv")],
+        ("viewer", "rules list"): ["rules", "list"],
     }
     for (who, what), argv in refused.items():
         result = _run(demo_copy, who, *argv)

@@ -966,3 +966,12 @@ def test_zip_that_unpacks_too_large_is_refused(tmp_path, monkeypatch) -> None:
         zf.writestr("a.shp", b"\0" * 5000)
     with pytest.raises(ReadError, match=r"超过 0\.0 MB 上限"):
         read_any(path, layer_spec("buildings"))
+
+
+def test_xlsx_that_unpacks_too_large_is_refused(tmp_path, monkeypatch) -> None:
+    import geo.readers as readers
+
+    path = write_template(layer_spec("buildings"), tmp_path / "b.xlsx")
+    monkeypatch.setattr(readers, "MAX_UNZIPPED_BYTES", 1000)  # an XLSX is a zip: checked before openpyxl
+    with pytest.raises(ReadError, match=r"超过 0\.0 MB 上限"):
+        read_any(path, layer_spec("buildings"))

@@ -78,3 +78,15 @@ def test_scope_does_not_leak_between_blocks(app_engine) -> None:
     with scoped(Scope(all_districts=True)):
         assert _count(app_engine) == 6
     assert _count(app_engine) == 0  # the pooled connection does not keep the last user's scope
+
+
+def test_district_sessions_notice_city_wide_changes(app_engine, engine) -> None:
+    with scoped(Scope(all_districts=False, adcode=ANNING)):
+        before = store.data_version(app_engine)
+    with engine.begin() as conn:  # a city-wide check run: no district, invisible to the officer
+        store.audit(conn, actor="planner", action="check_run", target="check_findings")
+    with scoped(Scope(all_districts=False, adcode=ANNING)):
+        assert store.data_version(app_engine) > before
+        with app_engine.connect() as conn:
+            visible = conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'check_run'")).scalar_one()
+        assert visible == 0  # the entry itself stays hidden

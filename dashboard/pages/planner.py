@@ -583,6 +583,8 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
                   filename: str | None, tab: str, lon: str | None, lat: str | None,
                   lang: str) -> tuple[Any, Any]:
         lang = lang or "zh"
+        if not can("precheck"):  # (uploads are parsed on the server: not for roles without pre-checks)
+            return dash.no_update, html.Span(DENIED.get(lang, DENIED["zh"]), className="planner-error")
         trigger = dash.ctx.triggered_id
         if trigger == PLANNER_MAP:
             if tab != "precheck" or not click or "latlng" not in click:

@@ -287,8 +287,8 @@ def _pairs(parts: _Parts, subjects: np.ndarray, reach: np.ndarray, objs: _Object
     out: list[_Hit] = []
     for s, o, d in zip(s_idx, oi, raw, strict=True):
         s, o = int(s), int(o)
-        if objs.object_type == "installations" and not parts.other_enterprise(s, objs.enterprise[o]):
-            continue
+        if objs.object_type == "installations" and (s == o or not parts.other_enterprise(s, objs.enterprise[o])):
+            continue  # a part is never its own neighbour
         need, notes = required(s, o)
         if need is None:
             continue

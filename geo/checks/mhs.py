@@ -11,6 +11,12 @@ their maximum quantities (parsed by :mod:`geo.substances`; Q and β from
 - R = α · Σ βᵢ·qᵢ/Qᵢ, graded by ``MHS_GRADE_LOW.params.grade_min_r`` (一级 R ≥ 100, 二级 ≥ 50, 三级 ≥ 10,
   otherwise 四级).
 
+A part belongs to an enterprise only when both its ``enterprise_credit_code`` and its ``adcode`` match
+the enterprise's (when either adcode is missing the credit code alone decides). A part linked to an
+enterprise of another district is ignored (it is not one of that enterprise's units, and does not
+widen its boundary), so one district's data never changes the grade of another district's enterprise;
+the importer refuses such links (:mod:`geo.import_scope`).
+
 The enterprise's computed grade is the highest grade (smallest number) of its units; the unit with the
 largest R among them is the *binding unit*. S and R are compared after rounding to 6 decimals.
 
@@ -366,11 +372,17 @@ def _plants(bundle: Bundle) -> tuple[gpd.GeoDataFrame, dict[str, _Plant]]:
         code = _text(rec.get("credit_code")) or _text(rec.get("key"))
         if code is not None and code not in plants:
             plants[code] = _Plant(code, rec, [], point=point)
-    for i, owner in enumerate(_column(parts, "enterprise_credit_code")):
+    for i, (owner, adcode) in enumerate(zip(_column(parts, "enterprise_credit_code"), _column(parts, "adcode"),
+                                            strict=True)):
         code = _text(owner)
         if code is None:
             continue
-        plants.setdefault(code, _Plant(code, None, [])).parts.append(i)
+        plant = plants.setdefault(code, _Plant(code, None, []))
+        theirs = _text(plant.record.get("adcode")) if plant.record is not None else None
+        ours = _text(adcode)
+        if theirs is not None and ours is not None and theirs != ours:
+            continue  # linked to another district's enterprise: not one of its parts
+        plant.parts.append(i)
     geoms = parts.geometry.to_numpy()
     for plant in plants.values():
         if plant.parts:

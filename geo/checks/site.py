@@ -138,7 +138,11 @@ def _precheck_hazard(base: Bundle, site: shapely.Geometry, code: str, rules: Rul
     """Pre-check a proposed tailings pond or chemical project: the site enters as the new hazard."""
     epsg = base.metric_epsg
     site_m = gpd.GeoSeries([site], crs=4490).to_crs(epsg).iloc[0]
-    window = gpd.GeoSeries([site_m.buffer(REACH_M)], crs=epsg).to_crs(4490).iloc[0]
+    reach = REACH_M
+    if "YANGTZE_SITING" in rules.rules:  # the limits are editable: the window follows them
+        p = rules["YANGTZE_SITING"].params
+        reach = max(reach, *(float(v) + 1000.0 for lim in (p["tailings_m"], p["chemical_m"]) for v in lim.values()))
+    window = gpd.GeoSeries([site_m.buffer(reach)], crs=epsg).to_crs(4490).iloc[0]
     frames: dict[str, gpd.GeoDataFrame] = {}
     for layer in LAYERS:
         frame = base[layer]
