@@ -149,3 +149,16 @@ def test_site_counts_once_per_hazard_although_it_is_a_target_and_a_building(rule
     verdict = precheck_site(base, site, "学校", rules=rules)
     overhead = verdict.reasons[verdict.reasons["rule_code"] == "TAIL_OVERHEAD"]
     assert len(overhead) == 1 and verdict.verdict == ADVISE_AGAINST
+
+
+def test_a_chemical_project_is_measured_from_its_nearest_part(rules: RuleSet) -> None:
+    plant = {**_plant("c", 1100.0), "credit_code": "91530181MA6K5XYW1W"}  # office point 1,075 m from the shore
+    tank = {"key": "T1", "enterprise_credit_code": "91530181MA6K5XYW1W", "adcode": "530181",
+            "part_type": "lpg_tank_group", "geometry": box(X - 20, Y - 925, X + 20, Y - 900)}  # 875 m
+    bundle = Bundle({"infrastructure": _layer([_river(TRIB)]), "enterprises": _layer([plant])}, metric_epsg=EPSG)
+    assert len(check_siting(bundle, rules)) == 0  # the point alone is outside the 1 km ban
+    bundle = Bundle({"infrastructure": _layer([_river(TRIB)]), "enterprises": _layer([plant]),
+                     "installations": _layer([tank])}, metric_epsg=EPSG)
+    found = check_siting(bundle, rules)
+    assert list(found["subject_key"]) == ["c"]
+    assert found.iloc[0]["measured_m"] == pytest.approx(875.0, abs=0.01)

@@ -3,7 +3,8 @@
 ``YANGTZE_SITING`` (family ``siting``) flags a *new* tailings pond (status in
 ``params.tailings_statuses``) within ``params.tailings_m`` of a Yangtze main-stem or important-tributary
 shoreline, and a *new* chemical project (enterprise industry in ``params.chemical_industries`` with
-installation status in ``params.chemical_statuses``) within ``params.chemical_m``. Existing, operating
+installation status in ``params.chemical_statuses``) within ``params.chemical_m``, measured from the
+nearest of its point and its plant parts (``installations``). Existing, operating
 sites are not subjects: the article bans building, rebuilding and expanding.
 
 The rivers are infrastructure rows of kind ``river`` whose subkind contains one of
@@ -83,7 +84,27 @@ def _subjects(bundle: Bundle, rule: Rule) -> list[tuple[str, str, gpd.GeoDataFra
     if len(ents) and {"industry", "installation_status"} <= set(ents.columns):
         new = ents["industry"].isin(p["chemical_industries"]) & ents["installation_status"].isin(
             p["chemical_statuses"])
-        out.append(("enterprises", "chemical", ents[new]))
+        out.append(("enterprises", "chemical", _with_parts(ents[new], bundle.metric("installations"))))
+    return out
+
+
+def _with_parts(enterprises: gpd.GeoDataFrame, parts: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Enterprises whose geometry is their point together with their plant parts (same credit code and district).
+
+    A project is as close to the river as its nearest tank or unit, not as its office point.
+    """
+    if not len(enterprises) or not len(parts) or "credit_code" not in enterprises or \
+            "enterprise_credit_code" not in parts:
+        return enterprises
+    out = enterprises.copy()
+    for idx, ent in enterprises.iterrows():
+        code = ent.get("credit_code")
+        if not code:
+            continue
+        mine = parts[(parts["enterprise_credit_code"] == code)
+                     & (parts.get("adcode", ent.get("adcode")) == ent.get("adcode"))]
+        if len(mine):
+            out.at[idx, out.geometry.name] = shapely.union_all([ent.geometry, *mine.geometry.values])
     return out
 
 
