@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from geo.crs import gk_zone_epsg
 
@@ -61,3 +62,12 @@ class Bundle:
         if layer not in self._metric:
             self._metric[layer] = self.frames[layer].to_crs(self.metric_epsg)
         return self._metric[layer]
+
+
+def usable_rows(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Rows of ``frame`` with a non-empty geometry, re-indexed 0..n-1 (what the distance checks work on)."""
+    if frame.empty:
+        return frame.reset_index(drop=True)
+    geoms = frame.geometry.values
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    return frame[ok].reset_index(drop=True)

@@ -63,7 +63,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.checks.bundle import Bundle
+from geo.checks.bundle import Bundle, usable_rows
 from geo.checks.findings import finding, findings_frame
 from geo.checks.ruleset import Rule, RuleSet
 from geo.layer_specs import PART_TYPES
@@ -101,14 +101,6 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _usable(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Rows with a non-empty geometry, re-indexed 0..n-1."""
-    if frame.empty:
-        return frame.reset_index(drop=True)
-    geoms = frame.geometry.values
-    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    return frame[ok].reset_index(drop=True)
-
 
 def _column(frame: pd.DataFrame, name: str) -> list[str | None]:
     """Column ``name`` as text values (all ``None`` when the column is absent)."""
@@ -138,9 +130,9 @@ def _near(bundle: Bundle, layer: str, parts: _Parts, reach: float) -> gpd.GeoDat
     """
     frame = bundle.metric(layer)
     if frame.empty or not len(parts.keys) or reach <= 0:
-        return _usable(frame.iloc[0:0])
+        return usable_rows(frame.iloc[0:0])
     _, idx = frame.sindex.query(parts.geoms, predicate="dwithin", distance=reach + _SLACK)
-    return _usable(frame.iloc[np.unique(idx)])
+    return usable_rows(frame.iloc[np.unique(idx)])
 
 
 def _detail(head: Note, notes: Iterable[Note]) -> str:
@@ -175,7 +167,7 @@ class _Parts:
 
     @classmethod
     def of(cls, bundle: Bundle) -> _Parts:
-        frame = _usable(bundle.metric("installations"))
+        frame = usable_rows(bundle.metric("installations"))
         keys = [k or str(i) for i, k in enumerate(_column(frame, "key"))]
         return cls(frame, frame.geometry.to_numpy(), keys, _column(frame, "name"),
                    _column(frame, "enterprise_credit_code"), _column(frame, "adcode"), _column(frame, "part_type"),

@@ -68,7 +68,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.checks.bundle import Bundle
+from geo.checks.bundle import Bundle, usable_rows
 from geo.checks.findings import finding, findings_frame
 from geo.checks.ruleset import RuleSet
 from geo.substances import Inventory, parse_substances
@@ -227,13 +227,6 @@ def _column(frame: pd.DataFrame, name: str) -> list[Any]:
     return frame[name].tolist() if name in frame.columns else [None] * len(frame)
 
 
-def _usable(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    if frame.empty:
-        return frame.reset_index(drop=True)
-    geoms = frame.geometry.values
-    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    return frame[ok].reset_index(drop=True)
-
 
 def _fmt(x: float) -> str:
     """Format a number with at most 4 decimals, trailing zeros dropped (31.2, 5.4, 0.75)."""
@@ -271,7 +264,7 @@ class _People:
 
 def _targets_with_figures(bundle: Bundle, p: MhsParams) -> tuple[np.ndarray, np.ndarray]:
     """Geometries and people of the protection targets that count (types in ``p``, a figure > 0)."""
-    frame = _usable(bundle.metric("protection_targets"))
+    frame = usable_rows(bundle.metric("protection_targets"))
     geoms, figures = [], []
     for geom, ttype, population, households in zip(
             frame.geometry.tolist(), _column(frame, "target_type"), _column(frame, "population"),
@@ -288,7 +281,7 @@ def _targets_with_figures(bundle: Bundle, p: MhsParams) -> tuple[np.ndarray, np.
 
 def _residential_buildings(bundle: Bundle, p: MhsParams) -> tuple[np.ndarray, np.ndarray]:
     """Geometries and households of the buildings that count (uses in ``p``, households > 0)."""
-    frame = _usable(bundle.metric("buildings"))
+    frame = usable_rows(bundle.metric("buildings"))
     geoms, households = [], []
     for geom, use, hh in zip(frame.geometry.tolist(), _column(frame, "use"), _column(frame, "households"),
                              strict=True):
@@ -364,8 +357,8 @@ def _declared(value: Any) -> int | None:
 
 def _plants(bundle: Bundle) -> tuple[gpd.GeoDataFrame, dict[str, _Plant]]:
     """Return the parts (metric) and one :class:`_Plant` per enterprise or owner code, with its boundary hull."""
-    parts = _usable(bundle.metric("installations"))
-    ents = _usable(bundle.metric("enterprises"))
+    parts = usable_rows(bundle.metric("installations"))
+    ents = usable_rows(bundle.metric("enterprises"))
     plants: dict[str, _Plant] = {}
     for rec, point in zip(ents.drop(columns=ents.geometry.name).to_dict("records"), ents.geometry.tolist(),
                           strict=True):

@@ -56,7 +56,7 @@ import shapely
 from shapely.geometry import LineString, MultiLineString, Point
 from shapely.geometry.base import BaseGeometry
 
-from geo.checks.bundle import Bundle
+from geo.checks.bundle import Bundle, usable_rows
 from geo.checks.findings import finding, findings_frame
 from geo.checks.ruleset import Rule, RuleSet
 from geo.layer_specs import layer_spec
@@ -208,14 +208,6 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def _usable(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Rows with a non-empty geometry, re-indexed 0..n-1."""
-    if frame.empty:
-        return frame.reset_index(drop=True)
-    geoms = frame.geometry.values
-    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    return frame[ok].reset_index(drop=True)
-
 
 def _where(frame: gpd.GeoDataFrame, column: str, values: Iterable[str]) -> gpd.GeoDataFrame:
     """Rows whose ``column`` is one of ``values`` (none when the column is absent)."""
@@ -226,7 +218,7 @@ def _where(frame: gpd.GeoDataFrame, column: str, values: Iterable[str]) -> gpd.G
 
 
 def _pipes(bundle: Bundle) -> list[_Pipe]:
-    frame = _usable(bundle.metric("pipelines"))
+    frame = usable_rows(bundle.metric("pipelines"))
     out = []
     for i, row in frame.iterrows():
         key = _text(row.get("key")) or _text(row.get("code")) or str(i)
@@ -292,7 +284,7 @@ class _Out:
     def district_at(self, point_metric: BaseGeometry) -> str | None:
         """Return the district containing a metric point, else the nearest one (None without districts)."""
         if self._districts is None:
-            self._districts = _usable(self.bundle.metric("districts"))
+            self._districts = usable_rows(self.bundle.metric("districts"))
         d = self._districts
         if d.empty or "adcode" not in d.columns:
             return None
@@ -317,8 +309,8 @@ class _Out:
 def _occupy(pipes: Sequence[_Pipe], bundle: Bundle, rule: Rule, out: _Out) -> None:
     threshold = float(rule.threshold_m or 0.0)
     kinds = rule.params.get("infrastructure_kinds", OCCUPY_INFRASTRUCTURE_KINDS)
-    layers = (("buildings", _usable(bundle.metric("buildings"))),
-              ("infrastructure", _where(_usable(bundle.metric("infrastructure")), "kind", kinds)))
+    layers = (("buildings", usable_rows(bundle.metric("buildings"))),
+              ("infrastructure", _where(usable_rows(bundle.metric("infrastructure")), "kind", kinds)))
     pipe_geoms = np.asarray([p.geom for p in pipes], dtype=object)
     for layer, frame in layers:
         q, t = _pairs(pipes, frame, threshold)
@@ -351,9 +343,9 @@ def _occupy(pipes: Sequence[_Pipe], bundle: Bundle, rule: Rule, out: _Out) -> No
 
 def _spacing(pipes: Sequence[_Pipe], bundle: Bundle, rule: Rule, out: _Out) -> None:
     required: dict[str, dict[str, float]] = rule.params.get("required_m", {})
-    targets = _where(_usable(bundle.metric("protection_targets")), "target_type",
+    targets = _where(usable_rows(bundle.metric("protection_targets")), "target_type",
                      rule.params.get("crowded_target_types", []))
-    infra = _usable(bundle.metric("infrastructure"))
+    infra = usable_rows(bundle.metric("infrastructure"))
     groups = (
         ("protection_targets", "crowded", targets, "target_type"),
         ("infrastructure", "flammable", _where(infra, "kind", rule.params.get("flammable_infrastructure", [])), "kind"),
@@ -388,7 +380,7 @@ def _spacing(pipes: Sequence[_Pipe], bundle: Bundle, rule: Rule, out: _Out) -> N
 
 def _stations_of(pipes: Sequence[_Pipe], bundle: Bundle, snap_m: float) -> dict[str, BaseGeometry | None]:
     """Union of the stations of each line (kind ``station`` within ``snap_m``), None when it has none."""
-    stations = _where(_usable(bundle.metric("infrastructure")), "kind", ["station"])
+    stations = _where(usable_rows(bundle.metric("infrastructure")), "kind", ["station"])
     found: dict[str, list[BaseGeometry]] = {p.key: [] for p in pipes}
     q, t = _pairs(pipes, stations, snap_m)
     for i, j in zip(q, t, strict=True):
@@ -500,7 +492,7 @@ def _tie_in(point: Point, a: _Pipe, b: _Pipe) -> bool:
 
 def _crossing(pipes: Sequence[_Pipe], bundle: Bundle, rule: Rule, out: _Out) -> None:
     min_angle = float(rule.params.get("min_angle_deg", 0.0))
-    infra = _where(_usable(bundle.metric("infrastructure")), "kind", rule.params.get("kinds", []))
+    infra = _where(usable_rows(bundle.metric("infrastructure")), "kind", rule.params.get("kinds", []))
 
     def emit(pipe: _Pipe, row: Any, object_type: str, events: list[tuple[Point, float | None, str]],
              what_zh: str, what_en: str, adcode_of: Any, other: _Pipe | None = None) -> None:
@@ -581,13 +573,13 @@ def check_pipelines(bundle: Bundle, rules: RuleSet) -> gpd.GeoDataFrame:
         stations = _stations_of(pipes, bundle, snap)
         if "PIPE_PERMIT_50" in rules.rules:
             rule = rules["PIPE_PERMIT_50"]
-            infra = _where(_usable(bundle.metric("infrastructure")), "kind",
+            infra = _where(usable_rows(bundle.metric("infrastructure")), "kind",
                            rule.params.get("infrastructure_kinds", []))
             _permit(pipes, rule, infra, "infrastructure", "kind", stations, out,
                     inner_m=float(rule.params.get("inner_m", 0.0)), skip_crossing=True)
         if "PIPE_PERMIT_200" in rules.rules:
             rule = rules["PIPE_PERMIT_200"]
-            ents = _where(_usable(bundle.metric("enterprises")), "industry",
+            ents = _where(usable_rows(bundle.metric("enterprises")), "industry",
                           rule.params.get("enterprise_industries", []))
             _permit(pipes, rule, ents, "enterprises", "industry", stations, out, inner_m=None, skip_crossing=False)
     if "PIPE_CROSSING" in rules.rules:

@@ -10,6 +10,7 @@ register, like the UK HSE's PADHI does with its zones, under Chinese rules.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,15 +113,7 @@ def site_bundle(base: Bundle, site: shapely.Geometry, use: str, *, population: i
     declared = ents["external_distance_m"].max() if len(ents) and "external_distance_m" in ents else None
     reach = max(REACH_M, float(declared) if declared == declared and declared is not None else 0.0)
     windows = {r: gpd.GeoSeries([site_m.buffer(r)], crs=epsg).to_crs(4490).iloc[0] for r in (reach, CONTEXT_M)}
-    frames: dict[str, gpd.GeoDataFrame] = {}
-    for layer in LAYERS:
-        frame = base[layer]
-        if layer == "districts" or not len(frame):
-            frames[layer] = frame
-            continue
-        window = windows[CONTEXT_M if layer in ("buildings", "protection_targets") else reach]
-        hits = frame.sindex.query(window, predicate="intersects")
-        frames[layer] = frame.iloc[sorted(hits)]
+    frames = _near(base, lambda layer: windows[CONTEXT_M if layer in ("buildings", "protection_targets") else reach])
     adcode = _district_of(base["districts"], site)
     pt_class = protection_target_class(use, households, population)
     target = {"key": SITE_KEY, "name": "拟建场地 / proposed site", "target_type": use,
@@ -133,6 +126,18 @@ def site_bundle(base: Bundle, site: shapely.Geometry, use: str, *, population: i
     return Bundle(frames, metric_epsg=epsg)
 
 
+def _near(base: Bundle, window_of: Callable[[str], shapely.Geometry]) -> dict[str, gpd.GeoDataFrame]:
+    """Every layer of ``base`` cut to the rows meeting its window (districts whole)."""
+    frames: dict[str, gpd.GeoDataFrame] = {}
+    for layer in LAYERS:
+        frame = base[layer]
+        if layer == "districts" or not len(frame):
+            frames[layer] = frame
+            continue
+        frames[layer] = frame.iloc[sorted(frame.sindex.query(window_of(layer), predicate="intersects"))]
+    return frames
+
+
 def _precheck_hazard(base: Bundle, site: shapely.Geometry, code: str, rules: RuleSet, *,
                      as_of: dt.date | None) -> SiteVerdict:
     """Pre-check a proposed tailings pond or chemical project: the site enters as the new hazard."""
@@ -143,13 +148,7 @@ def _precheck_hazard(base: Bundle, site: shapely.Geometry, code: str, rules: Rul
         p = rules["YANGTZE_SITING"].params
         reach = max(reach, *(float(v) + 1000.0 for lim in (p["tailings_m"], p["chemical_m"]) for v in lim.values()))
     window = gpd.GeoSeries([site_m.buffer(reach)], crs=epsg).to_crs(4490).iloc[0]
-    frames: dict[str, gpd.GeoDataFrame] = {}
-    for layer in LAYERS:
-        frame = base[layer]
-        if layer == "districts" or not len(frame):
-            frames[layer] = frame
-            continue
-        frames[layer] = frame.iloc[sorted(frame.sindex.query(window, predicate="intersects"))]
+    frames = _near(base, lambda _layer: window)
     adcode = _district_of(base["districts"], site)
     name = "拟建场地 / proposed site"
     if code == "tailings_pond":
