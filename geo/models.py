@@ -439,6 +439,28 @@ class RuleOverride(Base):
     )
 
 
+class PublishedRating(Base):
+    """One district's 五色 rating as computed over the whole city, published for district sessions.
+
+    Written (all rows at once) whenever the ratings are computed at city scope; a district officer's
+    session reads only its own row (row-level security), so it sees the city's score, class and rank
+    of ``n_districts`` without reading any other district's rows. ``contributions`` holds per indicator
+    ``{"raw", "norm", "contrib"}`` — aggregates only, never rows.
+    """
+
+    __tablename__ = "published_ratings"
+    adcode: Mapped[str] = mapped_column(ForeignKey("districts.adcode", ondelete="CASCADE"), primary_key=True)
+    data_version: Mapped[int] = mapped_column(BigInteger)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    rubric_version: Mapped[str] = mapped_column(String(40))
+    score: Mapped[float] = mapped_column(Float)
+    class_code: Mapped[str] = mapped_column(String(4))
+    rank: Mapped[int] = mapped_column(Integer)
+    n_districts: Mapped[int] = mapped_column(Integer)
+    contributions: Mapped[Any] = mapped_column(JSONB)
+    published_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+
+
 #: Importable layer name -> model class.
 LAYER_MODELS: dict[str, type[Base]] = {
     "districts": District,

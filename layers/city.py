@@ -22,10 +22,13 @@ from geo.checks.bundle import Bundle
 from geo.checks.ruleset import RuleSet
 from geo.checks.sources import bundle_from_store
 from geo.rule_admin import effective_ruleset
+from layers.measures import OPEN_FINDING_STATUSES, counted_sources, district_measures, is_open_finding
+from layers.palette import FIVE_COLOUR, DistrictClass
 from layers.rating import Rubric, district_indicators, load_rubric, rate_districts
-from layers.sources import district_summary, risk_sources
+from layers.sources import district_summary
 
-OPEN_STATUSES = ("open", "in_remediation")
+#: Finding statuses the snapshot keeps (the definition lives in :mod:`layers.measures`).
+OPEN_STATUSES = OPEN_FINDING_STATUSES
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,8 @@ class CitySnapshot:
     findings: gpd.GeoDataFrame
     hcas: gpd.GeoDataFrame
     rubric: Rubric
+    #: Every count measure per district (:func:`layers.measures.district_measures`).
+    measures: pd.DataFrame
     #: The check rules in force (the file's with a city's local values), for lists that compute figures.
     rules: RuleSet | None = None
 
@@ -52,23 +57,21 @@ class CitySnapshot:
         -------
         dict
             major_risks, significant_risks, open_major_hazards, rectification_rate (0–1 or None),
-            violations, hca_km, overhead_tailings, districts.
+            violations, open_findings, hca_km, overhead_tailings, districts — each as
+            :data:`layers.measures.MEASURES` defines it, summed over the districts the account sees.
         """
         ind = self.indicators if adcode is None else self.indicators.loc[[adcode]]
-        summ = self.summary if adcode is None else self.summary.loc[[adcode]]
-        haz = self.bundle["hidden_hazards"]
-        if adcode is not None and len(haz):
-            haz = haz[haz["adcode"] == adcode]
-        done = int(haz["status"].isin(["rectified", "closed"]).sum()) if len(haz) else 0
+        meas = self.measures.loc[[a for a in ind.index if a in self.measures.index]]
+        total = int(meas["hazards_total"].sum())
         hca_km = sum(float(ind[c].sum()) for c in ("hca_km_grade3", "hca_km_grade2", "hca_km_grade1") if c in ind)
         return {
             "districts": len(ind),
-            # the same 四色 source counts as the map and the district table (HCA segments included)
-            "major_risks": int(summ["n_major"].sum()),
-            "significant_risks": int(summ["n_significant"].sum()),
-            "open_major_hazards": int(ind["open_major_hazards"].sum()),
-            "rectification_rate": (done / len(haz)) if len(haz) else None,
-            "violations": int(ind["open_violations"].sum()),
+            "major_risks": int(meas["major_risks"].sum()),
+            "significant_risks": int(meas["significant_risks"].sum()),
+            "open_major_hazards": int(meas["open_major_hazards"].sum()),
+            "rectification_rate": (int(meas["hazards_done"].sum()) / total) if total else None,
+            "violations": int(meas["violations"].sum()),
+            "open_findings": int(meas["open_findings"].sum()),
             "hca_km": round(hca_km, 1),
             "overhead_tailings": int(ind["overhead_tailings"].sum()),
         }
@@ -113,21 +116,93 @@ def build_snapshot(engine: Engine, *, version: int, as_of: dt.date) -> CitySnaps
     bundle = bundle_from_store(engine)
     all_hcas = store.read_layer(engine, "hcas")
     findings = store.read_findings(engine)
-    findings = findings[findings["status"].isin(OPEN_STATUSES)] if len(findings) else findings
+    findings = findings[is_open_finding(findings)] if len(findings) else findings
     identified = all_hcas[all_hcas["origin"] == "identified"] if len(all_hcas) else None
-    sources = risk_sources(bundle, hcas=all_hcas)
+    identified = identified if identified is not None and len(identified) else None
+    sources = counted_sources(bundle, identified_hcas=identified)
     rubric = load_rubric()
-    indicators = district_indicators(bundle, findings, as_of=as_of, rubric=rubric,
-                                     hca_segments=identified if identified is not None and len(identified) else None)
+    indicators = district_indicators(bundle, findings, as_of=as_of, rubric=rubric, hca_segments=identified,
+                                     sources=sources)
     ratings = rate_districts(indicators, rubric)
+    ratings["n_districts"] = len(ratings)
     summary = district_summary(bundle, sources)
+    measures = district_measures(bundle, sources, findings, as_of)
     scope = store.current_scope()
     if scope is not None and not scope.all_districts:
-        # A district officer sees only their district's rows, so other districts would look empty
-        # ("低风险"). Show them as not visible instead of rating data the user cannot see.
+        # A district officer reads only their district's rows: a rating computed here would compare the
+        # district with itself. Show the city's rating of the district instead, as published at city scope.
         keep = [scope.adcode] if scope.adcode in ratings.index else []
-        indicators, ratings, summary = indicators.loc[keep], ratings.loc[keep], summary.loc[keep]
+        indicators, summary, measures = indicators.loc[keep].copy(), summary.loc[keep], measures.loc[keep]
+        ratings = _published_view(engine, ratings.loc[keep], indicators, rubric, version=version, as_of=as_of)
+    elif scope is not None or store.bypasses_row_security(engine):
+        publish(engine, ratings, rubric, version=version, as_of=as_of)
     rules = effective_ruleset(engine)
     return CitySnapshot(version=version, as_of=as_of, bundle=bundle, sources=sources, rules=rules,
                         summary=summary, indicators=indicators, ratings=ratings,
-                        findings=findings, hcas=all_hcas, rubric=rubric)
+                        findings=findings, hcas=all_hcas, rubric=rubric, measures=measures)
+
+
+def publish(engine: Engine, ratings: pd.DataFrame, rubric: Rubric, *, version: int, as_of: dt.date) -> None:
+    """Publish city-scope ratings so each district session can read its own (see ``published_ratings``).
+
+    Parameters
+    ----------
+    engine : Engine
+        The store, under a city-wide scope (or the owner).
+    ratings : DataFrame
+        :func:`~layers.rating.rate_districts` of every district.
+    rubric : Rubric
+        The rubric used.
+    version : int
+        Data version the ratings were computed at.
+    as_of : date
+        Rating date.
+    """
+    rows = [{"adcode": str(adcode), "score": float(r["score"]), "class_code": str(r["class_code"]),
+             "rank": int(r["rank"]), "n_districts": len(ratings),
+             "contributions": {code: {"raw": float(r[f"raw_{code}"]), "norm": float(r[f"norm_{code}"]),
+                                      "contrib": float(r[f"contrib_{code}"])} for code in rubric.codes}}
+            for adcode, r in ratings.iterrows()]
+    store.publish_ratings(engine, rows, data_version=version, as_of=as_of, rubric_version=rubric.version)
+
+
+def _published_view(engine: Engine, own: pd.DataFrame, indicators: pd.DataFrame, rubric: Rubric, *,
+                    version: int, as_of: dt.date) -> pd.DataFrame:
+    """Return the district's row of the city's ratings, from ``published_ratings`` (republished when stale).
+
+    When no rating of the current data version and day is published (no city-wide page was built since
+    the last change), the server computes the city's ratings under a city-wide scope, as the importer's
+    cross-district checks do, and publishes them; the district session then reads its own row only.
+    ``indicators`` (the district's row) gets the city's raw values, so explanations match the leader's.
+    """
+    if not len(own):
+        return own.assign(n_districts=pd.Series(dtype="int64"))
+    adcode = str(own.index[0])
+
+    def fresh() -> pd.DataFrame:
+        found = store.read_published_ratings(engine)
+        current = (found["data_version"] == version) & (found["as_of"] == as_of) & (
+            found["rubric_version"] == rubric.version)
+        return found[current]
+
+    published = fresh()
+    if adcode not in published.index:
+        with store.scoped(store.Scope(all_districts=True, actor="rating-publish")):
+            city_snapshot(engine, as_of=as_of)
+        published = fresh()
+    if adcode not in published.index:
+        raise RuntimeError(f"no published rating of district {adcode} for data version {version}")
+    row: Any = published.loc[adcode]
+    out = own.copy()
+    out["score"] = float(row["score"])
+    out["rank"] = int(row["rank"])
+    out["n_districts"] = int(row["n_districts"])
+    out["class_code"] = str(row["class_code"])
+    swatch = FIVE_COLOUR[DistrictClass(str(row["class_code"]))]
+    out["class_zh"], out["class_en"], out["colour"] = swatch.zh, swatch.en, swatch.hex
+    for code, parts in dict(row["contributions"]).items():
+        for name in ("raw", "norm", "contrib"):
+            out[f"{name}_{code}"] = float(parts[name])
+        if code in indicators.columns:
+            indicators.loc[adcode, code] = float(parts["raw"])
+    return out

@@ -57,6 +57,7 @@ from geo.checks.bundle import Bundle
 from geo.checks.mhs import mhs_table
 from geo.checks.ruleset import RuleSet, load_ruleset
 from geo.layer_specs import HIDDEN_HAZARDS, RISK_POINTS, TAILINGS
+from layers.measures import LINK_RADIUS_M, OPEN_HAZARD_STATUSES
 from layers.palette import RiskLevel, level_colour, level_label
 from layers.values import present, text_or_none
 
@@ -64,10 +65,8 @@ __all__ = ["LANGS", "LINK_RADIUS_M", "LISTS", "ListSpec", "four_lists", "list_ti
 
 #: Header languages: Chinese headers with units, English headers, canonical field names.
 LANGS = ("zh", "en", "raw")
-#: Largest distance (m) at which a 尾矿库/油气管道 risk point is linked to a tailings pond/HCA segment.
-LINK_RADIUS_M = 500.0
-#: Hidden-hazard statuses that count as not yet rectified.
-OPEN_STATUSES = ("open", "rectifying")
+#: Hidden-hazard statuses that count as not yet rectified (the one definition in :mod:`layers.measures`).
+OPEN_STATUSES = OPEN_HAZARD_STATUSES
 
 _LEVELS = tuple(level.value for level in RiskLevel)  # highest first
 _ROMAN = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ"}

@@ -37,6 +37,7 @@ import yaml
 
 from geo.checks.bundle import Bundle
 from geo.errors import ConfigError
+from layers.measures import chosen_hcas, counted_sources, hazard_masks, is_violation
 from layers.palette import FIVE_COLOUR, DistrictClass
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "explain",
     "explain_text",
     "load_rubric",
+    "method_note",
     "parse_rubric",
     "rate_districts",
     "what_if",
@@ -72,10 +74,8 @@ CONTEXT_COLUMNS = ("area_km2", "hazards_total")
 DIRECTIONS = ("higher_is_worse", "higher_is_better")
 METHODS = ("minmax_city", "cap")
 #: Layers whose ``risk_level`` counts as a risk source.
-RISK_SOURCE_LAYERS = ("enterprises", "tailings_dams", "risk_points")
-OPEN_HAZARD_STATUSES = ("open", "rectifying")
-DONE_HAZARD_STATUSES = ("rectified", "closed")
-OPEN_FINDING_STATUSES = ("open", "in_remediation")
+#: Layers whose features count as risk sources (merged as :func:`layers.measures.counted_sources` says).
+RISK_SOURCE_LAYERS = ("enterprises", "tailings_dams", "hcas", "risk_points")
 #: Findings in these states no longer describe the present (remediated, or not found again).
 GONE_FINDING_STATUSES = ("closed", "resolved")
 DANGEROUS_DEGREES = ("danger", "risk", "sick")
@@ -373,27 +373,6 @@ def _is_in(series: pd.Series, values: tuple[str, ...]) -> pd.Series:
     return series.astype(object).isin(values)
 
 
-def _as_date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return None if pd.isna(value) else value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str) and value.strip():
-        try:
-            return dt.date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            return None
-    return None
-
-
-def _risk_counts(bundle: Bundle, level: str, index: pd.Index) -> pd.Series:
-    total = pd.Series(0.0, index=index)
-    for layer in RISK_SOURCE_LAYERS:
-        frame = bundle[layer]
-        total = total + _count(_col(frame, "risk_level") == level, _col(frame, "adcode"), index)
-    return total
-
-
 def _findings_status(findings: pd.DataFrame) -> pd.Series:
     """Remediation status of each finding; a fresh run's findings (no status column) are open."""
     if "status" in findings.columns:
@@ -417,35 +396,11 @@ def _overhead_ponds(bundle: Bundle, findings: pd.DataFrame, index: pd.Index) -> 
     return _count(pd.Series(True, index=distinct.index), distinct["adcode"], index)
 
 
-def _chosen_hcas(bundle: Bundle, hca_segments: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
-    """HCAs to measure: per pipeline the identified ones when it has any, else the declared ones."""
-    parts = []
-    declared = bundle["hcas"]
-    if len(declared):
-        parts.append(declared.assign(origin=_col(declared, "origin").astype(object).fillna("declared")))
-    if hca_segments is not None and len(hca_segments):
-        segs = hca_segments if hca_segments.crs is not None else hca_segments.set_crs(4490)
-        parts.append(segs.to_crs(4490).assign(origin="identified"))
-    if not parts:
-        return gpd.GeoDataFrame({"grade": []}, geometry=[], crs=4490)
-    cols = ["key", "pipeline_key", "grade", "origin", "adcode", "geometry"]
-    hcas = gpd.GeoDataFrame(pd.concat([p.reindex(columns=cols) for p in parts], ignore_index=True),
-                            geometry="geometry", crs=4490)
-    own = pd.Series([f"#{i}" for i in range(len(hcas))], index=hcas.index, dtype=object)
-    hcas["group"] = hcas["pipeline_key"].astype(object).fillna(hcas["key"].astype(object)).fillna(own).astype(str)
-    hcas["grade"] = pd.to_numeric(hcas["grade"], errors="coerce")
-    hcas = hcas[hcas["grade"].isin([1, 2, 3]) & hcas.geometry.notna() & ~hcas.geometry.is_empty]
-    identified = hcas["origin"] == "identified"
-    with_identified = set(hcas.loc[identified, "group"])
-    keep = identified == hcas["group"].isin(with_identified)
-    return hcas[keep].reset_index(drop=True)
-
-
 def _hca_km(bundle: Bundle, hca_segments: gpd.GeoDataFrame | None, tolerance_m: float,
             index: pd.Index) -> dict[int, pd.Series]:
     """HCA length in km per district and grade, overlaps of one pipeline counted once at the highest grade."""
     out = {g: pd.Series(0.0, index=index) for g in (1, 2, 3)}
-    hcas = _chosen_hcas(bundle, hca_segments)
+    hcas = chosen_hcas(bundle["hcas"], hca_segments)
     if not len(hcas):
         return out
     metric = hcas.to_crs(bundle.metric_epsg)
@@ -494,7 +449,8 @@ def _population_in_contours(bundle: Bundle, min_risk: float, per_household: floa
 
 def district_indicators(bundle: Bundle, findings: pd.DataFrame | None, *, as_of: dt.date,
                         rubric: Rubric | None = None,
-                        hca_segments: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
+                        hca_segments: gpd.GeoDataFrame | None = None,
+                        sources: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
     """Raw rating indicators of every district of ``bundle``.
 
     Features count in the district of their ``adcode`` attribute (features of districts not
@@ -518,6 +474,8 @@ def district_indicators(bundle: Bundle, findings: pd.DataFrame | None, *, as_of:
     hca_segments : GeoDataFrame, optional
         Identified HCA segments of a run (``CheckResult.hca_segments``). Identified HCAs
         also come from ``bundle["hcas"]`` rows with ``origin == "identified"``.
+    sources : GeoDataFrame, optional
+        The counted risk sources (:func:`layers.measures.counted_sources`), when already computed.
 
     Returns
     -------
@@ -526,8 +484,9 @@ def district_indicators(bundle: Bundle, findings: pd.DataFrame | None, *, as_of:
         ``name``, the :data:`INDICATOR_CODES` and the context columns ``area_km2`` and
         ``hazards_total`` (not indicators):
 
-        - ``major_risks`` / ``significant_risks``: 重大 / 较大 ``risk_level`` in enterprises,
-          tailings ponds and risk points (each register counted as listed);
+        - ``major_risks`` / ``significant_risks``: 重大 / 较大 risk sources as
+          :func:`layers.measures.counted_sources` defines them (a risk point describing a facility
+          is merged with it);
         - ``major_per_100km2``: ``major_risks`` per 100 km² of district area;
         - ``open_major_hazards``: hidden hazards of severity major, status open or rectifying;
         - ``rectification_rate``: (rectified + closed) / all hidden hazards (1 when none);
@@ -559,27 +518,24 @@ def district_indicators(bundle: Bundle, findings: pd.DataFrame | None, *, as_of:
     out["name"] = _col(districts, "name").astype(object).to_numpy()
     area_km2 = pd.Series(bundle.metric("districts").geometry.area.to_numpy() / 1e6, index=index)
 
-    out["major_risks"] = _risk_counts(bundle, "major", index)
-    out["significant_risks"] = _risk_counts(bundle, "significant", index)
+    counted = sources if sources is not None else counted_sources(bundle, identified_hcas=hca_segments)
+    levels = _col(counted, "risk_level")
+    out["major_risks"] = _count(levels == "major", _col(counted, "adcode"), index)
+    out["significant_risks"] = _count(levels == "significant", _col(counted, "adcode"), index)
     out["major_per_100km2"] = (out["major_risks"] / area_km2.where(area_km2 > 0) * 100.0).fillna(0.0)
 
     hz = bundle["hidden_hazards"]
-    hz_codes, status = _col(hz, "adcode"), _col(hz, "status")
-    done = _is_in(status, DONE_HAZARD_STATUSES)
-    out["open_major_hazards"] = _count((_col(hz, "severity") == "major") & _is_in(status, OPEN_HAZARD_STATUSES),
-                                       hz_codes, index)
+    hz_codes = _col(hz, "adcode")
+    masks = hazard_masks(hz, as_of)
+    out["open_major_hazards"] = _count(masks["open_major"], hz_codes, index)
     total = _count(pd.Series(True, index=hz.index), hz_codes, index)
-    rectified = _count(done, hz_codes, index)
+    rectified = _count(masks["done"], hz_codes, index)
     out["rectification_rate"] = (rectified / total.where(total > 0)).fillna(1.0)
-    deadlines = [_as_date(v) for v in _col(hz, "deadline")]
-    overdue = pd.Series([d is not None and d < as_of for d in deadlines], index=hz.index) & ~done
-    out["overdue_hazards"] = _count(overdue, hz_codes, index)
+    out["overdue_hazards"] = _count(masks["overdue"], hz_codes, index)
 
     found = findings if findings is not None else pd.DataFrame()
     if len(found) and {"verdict", "adcode"} <= set(found.columns):
-        violating = (found["verdict"].astype(object) == "violation") & _is_in(_findings_status(found),
-                                                                                OPEN_FINDING_STATUSES)
-        out["open_violations"] = _count(violating, found["adcode"], index)
+        out["open_violations"] = _count(is_violation(found), found["adcode"], index)
     else:
         out["open_violations"] = 0.0
 
@@ -758,6 +714,8 @@ def _value_text(raw: float, unit: str, lang: str) -> str:
 def explain_text(ratings: pd.DataFrame, adcode: str, rubric: Rubric, *, lang: str = "zh", top: int = 3) -> str:
     r"""Write a short paragraph naming a district's top drivers and its distance to the next better class.
 
+    Written for a leader: the district's name, score and class label, no codes.
+
     Parameters
     ----------
     ratings : DataFrame
@@ -783,9 +741,9 @@ def explain_text(ratings: pd.DataFrame, adcode: str, rubric: Rubric, *, lang: st
     >>> ind = pd.DataFrame({"name": ["甲区", "乙区"], "a": [0.0, 5.0]}, index=["1", "2"])
     >>> text = explain_text(rate_districts(ind, r), "2", r)
     >>> print(text.replace("。", "。\n"), end="")
-    乙区(2)得分 100.0，评为“高风险”(c1)。
+    乙区得分 100.0，评为“高风险”。
     主要驱动因素：重大风险源 5个(贡献 100.0 分，占 100%)。
-    得分需降至 60 分以下(降低超过 40.0 分)方可降为“低风险”(c5)。
+    得分需降至 60 分以下(降低超过 40.0 分)方可降为“低风险”。
     """
     row = _row(ratings, adcode)
     table = explain(ratings, adcode, rubric, lang=lang)
@@ -797,7 +755,7 @@ def explain_text(ratings: pd.DataFrame, adcode: str, rubric: Rubric, *, lang: st
     i = codes.index(code)
     this = rubric.classes[i]
     if lang == "zh":
-        parts = [f"{name}({adcode})得分 {score:.1f}，评为“{this.label('zh')}”({code})。"]
+        parts = [f"{name}得分 {score:.1f}，评为“{this.label('zh')}”。"]
         if items:
             named = "、".join(f"{d['indicator']} {_value_text(d['raw'], d['unit'], 'zh')}"
                              f"(贡献 {d['contribution']:.1f} 分，占 {d['share'] * 100:.0f}%)" for d in items)
@@ -807,11 +765,11 @@ def explain_text(ratings: pd.DataFrame, adcode: str, rubric: Rubric, *, lang: st
         if i + 1 < len(codes):
             nxt = rubric.classes[i + 1]
             parts.append(f"得分需降至 {this.min_score:g} 分以下(降低超过 {score - this.min_score:.1f} 分)"
-                         f"方可降为“{nxt.label('zh')}”({nxt.code})。")
+                         f"方可降为“{nxt.label('zh')}”。")
         else:
             parts.append("已处于最低风险等级。")
         return "".join(parts)
-    parts = [f"{name} ({adcode}) scores {score:.1f}, class “{this.label('en')}” ({code})."]
+    parts = [f"{name} scores {score:.1f}, class “{this.label('en')}”."]
     if items:
         named = "; ".join(f"{d['indicator']} {_value_text(d['raw'], d['unit'], 'en')} "
                           f"({d['contribution']:.1f} points, {d['share'] * 100:.0f}%)" for d in items)
@@ -821,10 +779,55 @@ def explain_text(ratings: pd.DataFrame, adcode: str, rubric: Rubric, *, lang: st
     if i + 1 < len(codes):
         nxt = rubric.classes[i + 1]
         parts.append(f" The score must fall below {this.min_score:g} (by more than {score - this.min_score:.1f} "
-                     f"points) to reach “{nxt.label('en')}” ({nxt.code}).")
+                     f"points) to reach “{nxt.label('en')}”.")
     else:
         parts.append(" It is already in the lowest class.")
     return "".join(parts)
+
+
+def method_note(rubric: Rubric, lang: str = "zh") -> str:
+    """Write the rating method for a leader: what the score means, the indicators' weights and the classes.
+
+    The text comes from the rubric (``method_zh``/``method_en``, indicator labels and weights, class
+    thresholds and palette labels); the technical method is in this module's docstring and in
+    ``layers/rubric.yaml``, not on the page.
+
+    Parameters
+    ----------
+    rubric : Rubric
+        The rubric in force.
+    lang : str
+        "zh" (default) or "en".
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> r = parse_rubric({"version": "t", "source": "test", "method_zh": "说明。", "method_en": "About.",
+    ...     "indicators": [{"code": "a", "zh": "甲", "en": "A", "weight": 1.0}],
+    ...     "classes": [{"code": "c1", "min_score": 60}, {"code": "c5", "min_score": 0}]})
+    >>> method_note(r)
+    '说明。指标权重：甲 100%。分级：60 分及以上为“高风险”；60 分以下为“低风险”。'
+    """
+    zh = lang == "zh"
+    weights = ("、" if zh else ", ").join(f"{i.label(lang)} {i.weight * 100:.0f}%" for i in rubric.indicators)
+    bands = []
+    for k, cls in enumerate(rubric.classes):
+        label = cls.label(lang)
+        if k == 0:
+            bands.append(f"{cls.min_score:g} 分及以上为“{label}”" if zh else f"{cls.min_score:g} or more: “{label}”")
+        elif k == len(rubric.classes) - 1:
+            upper = rubric.classes[k - 1].min_score
+            bands.append(f"{upper:g} 分以下为“{label}”" if zh else f"below {upper:g}: “{label}”")
+        else:
+            upper = rubric.classes[k - 1].min_score
+            bands.append(f"{cls.min_score:g}–{upper:g} 分为“{label}”" if zh
+                         else f"{cls.min_score:g} to {upper:g}: “{label}”")
+    if zh:
+        return f"{rubric.method_zh.strip()}指标权重：{weights}。分级：{'；'.join(bands)}。"
+    return f"{rubric.method_en.strip()} Weights: {weights}. Classes: {'; '.join(bands)}."
 
 
 # ---------------------------------------------------------------------------

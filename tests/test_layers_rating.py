@@ -8,6 +8,7 @@ CM 102°E (EPSG:4543, Kunming) and stored in EPSG:4490, like the store does.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -31,6 +32,7 @@ from layers.rating import (
     explain,
     explain_text,
     load_rubric,
+    method_note,
     rate_districts,
     what_if,
 )
@@ -212,10 +214,11 @@ def test_explain_text_names_drivers_and_distance(table: pd.DataFrame, tiny: Any)
     r = rate_districts(table, tiny)
     text = explain_text(r, "B", tiny)
     # B: 55 → c2 (较高风险); drivers density 30 (55%), hazards 25 (45%); must fall below 45, i.e. by more than 10
-    assert text.startswith("乙区(B)得分 55.0，评为“较高风险”(c2)。")
+    assert text.startswith("乙区得分 55.0，评为“较高风险”。")  # written for a leader: no codes
     assert "重大风险源密度 12个/100km²(贡献 30.0 分，占 55%)、未整改重大隐患 2项(贡献 25.0 分，占 45%)。" in text
     assert "隐患整改率" not in text  # contributes nothing
-    assert text.endswith("得分需降至 45 分以下(降低超过 10.0 分)方可降为“中等风险”(c3)。")
+    assert text.endswith("得分需降至 45 分以下(降低超过 10.0 分)方可降为“中等风险”。")
+    assert not re.search(r"\bc[1-5]\b|\(B\)", text + explain_text(r, "B", tiny, lang="en"))
     assert explain_text(r, "C", tiny).endswith("已处于最低风险等级。")
     assert "Main drivers: Open major hazards 4" in explain_text(r, "A", tiny, lang="en")
 
@@ -237,6 +240,14 @@ def test_published_rubric() -> None:
     r = load_rubric()
     assert "§8.2" in r.source and "项目自定" in r.source
     assert r.method_zh and r.method_en and r.data_date_note
+    # the method note on the pages is written for a leader: no developer text, Chinese and English
+    for lang in ("zh", "en"):
+        note = method_note(r, lang)
+        for token in ("standards.md", "§", "minmax", "origin=", "(c1)", "c1", "cap:", "_"):
+            assert token not in note, (lang, token)
+        assert str(r.classes[0].min_score).rstrip("0").rstrip(".") in note
+    assert "高风险" in method_note(r, "zh") and "重大风险源 12%" in method_note(r, "zh")
+    assert "Major risk sources 12%" in method_note(r, "en")
     assert sum(i.weight for i in r.indicators) == pytest.approx(1.0, abs=1e-9)
     assert set(r.codes) == set(INDICATOR_CODES)
     assert [c.code for c in r.classes] == ["c1", "c2", "c3", "c4", "c5"]
@@ -421,12 +432,14 @@ def test_district_indicators_on_a_tiny_bundle() -> None:
     assert ind["name"].to_list() == ["甲区", "乙区"]
     assert list(ind.columns[:len(INDICATOR_CODES) + 1]) == ["name", *INDICATOR_CODES]
     a, b = ind.loc["530181"], ind.loc["530102"]
-    # 重大: A = E1 E2 T1 = 3, B = E4 R2 = 2; 较大: A = E3 R1 = 2, B = T2 = 1
-    assert (a["major_risks"], b["major_risks"]) == (3, 2)
-    assert (a["significant_risks"], b["significant_risks"]) == (2, 1)
+    # risk sources as layers.measures counts them (HCA segments included, Ⅲ→重大, Ⅱ→较大; per pipeline and
+    # district the identified segments replace the declared ones):
+    # 重大: A = E1 E2 T1 HCA-1 = 4, B = E4 R2 = 2; 较大: A = E3 R1 HCA-2 HCA-3 = 4, B = T2 auto:P3 = 2
+    assert (a["major_risks"], b["major_risks"]) == (4, 2)
+    assert (a["significant_risks"], b["significant_risks"]) == (4, 2)
     # 100 km² each
     assert a["area_km2"] == pytest.approx(100.0, rel=1e-9)
-    assert (a["major_per_100km2"], b["major_per_100km2"]) == (pytest.approx(3.0, rel=1e-9), pytest.approx(2.0))
+    assert (a["major_per_100km2"], b["major_per_100km2"]) == (pytest.approx(4.0, rel=1e-9), pytest.approx(2.0))
     # hazards: A open major H1 H2, overdue H1, rate 2/4; B open major H6, overdue H7 only, rate 0/3
     assert (a["open_major_hazards"], b["open_major_hazards"]) == (2, 1)
     assert (a["overdue_hazards"], b["overdue_hazards"]) == (1, 1)
@@ -480,7 +493,7 @@ def test_tiny_bundle_rates_with_the_published_rubric() -> None:
     contrib = r[[f"contrib_{c}" for c in rubric.codes]].sum(axis=1)
     assert (contrib - r["score"]).abs().max() < 1e-9
     assert r.loc["530181", "score"] > r.loc["530102", "score"]
-    assert explain_text(r, "530181", rubric).startswith("甲区(530181)得分")
+    assert explain_text(r, "530181", rubric).startswith("甲区得分")
 
 
 # ---------------------------------------------------------------------------

@@ -15,8 +15,9 @@ from dashboard.context import AppContext
 from dashboard.i18n import t
 from dashboard.mapview import EMPTY, bounds_of, district_collection, geojson_layer, to_geojson
 from layers.city import CitySnapshot
+from layers.measures import measure_definition
 from layers.palette import FOUR_COLOUR, OVERLAY, RiskLevel
-from layers.rating import explain, explain_text
+from layers.rating import explain, explain_text, method_note
 
 OVERLAYS = ("enterprises", "tailings_dams", "pipelines", "hcas", "risk_points", "protection_targets", "findings")
 DEFAULT_OVERLAYS = ["enterprises", "tailings_dams", "pipelines", "hcas"]
@@ -28,14 +29,17 @@ SOURCE_TYPE = {"enterprises": "enterprise", "tailings_dams": "tailings_dam", "hc
 def _kpis(snap: CitySnapshot, adcode: str | None, lang: str) -> list[html.Div]:
     k = snap.kpis(adcode)
     rate = "—" if k["rectification_rate"] is None else f"{k['rectification_rate'] * 100:.0f}%"
-    items = [("kpi_major", k["major_risks"], FOUR_COLOUR[RiskLevel.MAJOR].hex),
-             ("kpi_significant", k["significant_risks"], FOUR_COLOUR[RiskLevel.SIGNIFICANT].hex),
-             ("kpi_hazards", k["open_major_hazards"], None), ("kpi_rate", rate, None),
-             ("kpi_violations", k["violations"], None), ("kpi_hca", k["hca_km"], None),
-             ("kpi_overhead", k["overhead_tailings"], None)]
+    # each tile names its measure (layers.measures) and gives its definition as a tooltip
+    items = [("kpi_major", "major_risks", k["major_risks"], FOUR_COLOUR[RiskLevel.MAJOR].hex),
+             ("kpi_significant", "significant_risks", k["significant_risks"], FOUR_COLOUR[RiskLevel.SIGNIFICANT].hex),
+             ("kpi_hazards", "open_major_hazards", k["open_major_hazards"], None),
+             ("kpi_rate", "rectification_rate", rate, None), ("kpi_violations", "violations", k["violations"], None),
+             ("kpi_hca", "hca_km", k["hca_km"], None),
+             ("kpi_overhead", "overhead_tailings", k["overhead_tailings"], None)]
     return [html.Div([html.Div(str(v), className="kpi-value", style={"color": c} if c else None),
-                      html.Div(t(key, lang), className="kpi-label")], className="kpi", id=f"kpi-{key}")
-            for key, v, c in items]
+                      html.Div(t(key, lang), className="kpi-label")], className="kpi", id=f"kpi-{key}",
+                     title=measure_definition(code, lang))
+            for key, code, v, c in items]
 
 
 def _overlay_data(snap: CitySnapshot, layer: str, adcode: str | None, lang: str) -> dict[str, Any]:
@@ -78,8 +82,8 @@ def _table(snap: CitySnapshot, lang: str) -> Any:
     rows = pd.DataFrame({
         "adcode": r.index, "name": [names[a] for a in r.index],
         "class": r["class_zh" if lang == "zh" else "class_en"].values, "score": r["score"].round(1).values,
-        "n_major": snap.summary.loc[r.index, "n_major"].values,
-        "n_significant": snap.summary.loc[r.index, "n_significant"].values, "colour": r["colour"].values,
+        "n_major": snap.measures.loc[r.index, "major_risks"].values,
+        "n_significant": snap.measures.loc[r.index, "significant_risks"].values, "colour": r["colour"].values,
     }).sort_values("score", ascending=False)
     styles = [{"if": {"filter_query": f'{{colour}} = "{c}"', "column_id": "class"},
                "backgroundColor": c, "color": "#fff" if c in ("#E60012", "#0070C0") else "#1F2933"}
@@ -87,6 +91,8 @@ def _table(snap: CitySnapshot, lang: str) -> Any:
     return dash_table.DataTable(  # type: ignore[attr-defined]
         id=ids.DISTRICT_TABLE, data=rows.to_dict("records"),
         columns=[{"name": t(c, lang), "id": c} for c in ("name", "class", "score", "n_major", "n_significant")],
+        tooltip_header={"n_major": measure_definition("major_risks", lang),
+                        "n_significant": measure_definition("significant_risks", lang)},
         sort_action="native", style_data_conditional=styles, page_size=14,
         style_cell={"fontFamily": "inherit", "padding": "4px 8px", "textAlign": "left", "fontSize": 15},
         style_header={"fontWeight": "bold"},
@@ -193,10 +199,10 @@ def layout(ctx: AppContext, lang: str) -> html.Div:
         html.Div([
             html.Div(dcc.Graph(id=ids.CHART, figure=_chart(snap, None, lang), config={"displayModeBar": False}),
                      className="chart-panel"),
-            html.Div([html.H3(t("source_list", lang)), _source_table(snap, lang)], className="list-panel"),
+            html.Div([html.H3(t("source_list", lang), title=measure_definition("risk_sources", lang)),
+                      _source_table(snap, lang)], className="list-panel"),
         ], className="bottom-row"),
-        html.P([t("method", lang), ": ", snap.rubric.method_zh if lang == "zh" else snap.rubric.method_en],
-               className="method-note"),
+        html.P([t("method", lang), ": ", method_note(snap.rubric, lang)], className="method-note"),
     ], className="cockpit")
 
 

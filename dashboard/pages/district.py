@@ -40,8 +40,10 @@ from geo.layer_specs import LAYERS, layer_spec
 from layers.city import CitySnapshot
 from layers.completeness import completeness
 from layers.four_lists import LISTS, four_lists, list_titles
+from layers.measures import measure_definition, measure_label
 from layers.pack import export_district
 from layers.palette import FOUR_COLOUR, RiskLevel, level_label
+from layers.rating import method_note
 from layers.templates import write_template
 
 # ---------------------------------------------------------------------------------------------
@@ -114,11 +116,12 @@ TEXT: dict[str, dict[str, str]] = {
                           "report and check how complete its data is."},
     "unknown": {"zh": "没有区划代码为 {code} 的区县。", "en": "There is no district with code {code}."},
     "rank": {"zh": "全市第 {rank}/{n} 名", "en": "rank {rank} of {n}"},
-    "points": {"zh": "风险点", "en": "Risk points"},
-    "facts": {"zh": "企业 {ent} 家 · 尾矿库 {td} 座 · 隐患 {haz} 项(未整改 {open}) · 未整改检查发现 {found} 条"
-                    " · 数据日期 {day}",
-              "en": "{ent} enterprises · {td} tailings ponds · {haz} hidden hazards ({open} open) · {found} open "
-                    "findings · as of {day}"},
+    "points": {"zh": "清单风险点", "en": "Listed risk points"},
+    "facts": {"zh": "风险源 {src} 个(重大 {major}、较大 {sig}) · 企业 {ent} 家 · 尾矿库 {td} 座 · 隐患 {haz} 项"
+                    "(未整改 {open}) · 未闭环检查发现 {found} 条(其中违规 {viol} 条) · 数据日期 {day}",
+              "en": "{src} risk sources ({major} major, {sig} significant) · {ent} enterprises · {td} tailings ponds · "
+                    "{haz} hidden hazards ({open} open) · {found} open check findings ({viol} violations) · "
+                    "as of {day}"},
     "map_note": {"zh": "区县内风险点，按风险等级着色", "en": "Risk points of the district, coloured by level"},
     "lists": {"zh": "4张清单", "en": "The four lists"},
     "rows_shown": {"zh": "显示 {shown} 条，共 {total} 条", "en": "{shown} of {total} rows"},
@@ -285,18 +288,28 @@ def _fit_zoom(south: float, west: float, north: float, east: float, width: int =
     return max(3, min(14, math.floor(math.log2(fit))))
 
 
+#: Measures named in the facts line (their definitions make its tooltip).
+FACT_MEASURES = ("risk_sources", "major_risks", "significant_risks", "hazards_total", "open_hazards", "open_findings",
+                 "violations")
+
+
 def _facts(snap: CitySnapshot, adcode: str, lang: str) -> str:
-    """One line of counts: enterprises, tailings ponds, hidden hazards (open), open findings, data date."""
+    """One line of counts, each a measure of :mod:`layers.measures`: sources, registers, hazards, findings, date."""
     def n(layer: str) -> int:
         frame = snap.bundle[layer]
         return int((frame["adcode"] == adcode).sum()) if len(frame) and "adcode" in frame.columns else 0
 
-    haz = snap.bundle["hidden_hazards"]
-    haz = haz[haz["adcode"] == adcode] if len(haz) else haz
-    open_haz = int(haz["status"].isin(["open", "rectifying"]).sum()) if len(haz) else 0
-    found = int((snap.findings["adcode"] == adcode).sum()) if len(snap.findings) else 0
-    return tt("facts", lang, ent=n("enterprises"), td=n("tailings_dams"), haz=len(haz), open=open_haz,
-              found=found, day=snap.as_of.isoformat())
+    m: Any = snap.measures.loc[adcode]
+    return tt("facts", lang, src=int(m["risk_sources"]), major=int(m["major_risks"]),
+              sig=int(m["significant_risks"]), ent=n("enterprises"), td=n("tailings_dams"),
+              haz=int(m["hazards_total"]), open=int(m["open_hazards"]), found=int(m["open_findings"]),
+              viol=int(m["violations"]), day=snap.as_of.isoformat())
+
+
+def _facts_title(lang: str) -> str:
+    """Tooltip of the facts line: what each figure counts."""
+    return "\n".join(f"{measure_label(c, lang)}：{measure_definition(c, lang)}" if lang == "zh"
+                     else f"{measure_label(c, lang)}: {measure_definition(c, lang)}" for c in FACT_MEASURES)
 
 
 def _header(ctx: AppContext, snap: CitySnapshot, adcode: str, lang: str) -> list[Any]:
@@ -308,10 +321,11 @@ def _header(ctx: AppContext, snap: CitySnapshot, adcode: str, lang: str) -> list
         badge = [
             html.Span(str(r["class_zh" if lang == "zh" else "class_en"]), className="district-badge",
                       id="district-badge", style={"backgroundColor": r["colour"], "color": ink},
-                      title=snap.rubric.method_zh if lang == "zh" else snap.rubric.method_en),
+                      title=method_note(snap.rubric, lang)),
             html.Span(f"{t('score', lang)} {float(r['score']):.1f}", className="district-score",
                       id="district-score"),
-            html.Span(tt("rank", lang, rank=int(r["rank"]), n=len(snap.ratings)), className="district-rank"),
+            html.Span(tt("rank", lang, rank=int(r["rank"]), n=int(r.get("n_districts", len(snap.ratings)))),
+                      className="district-rank", id="district-rank"),
         ]
     src = snap.sources[(snap.sources["adcode"] == adcode) & (snap.sources["source_type"] == "risk_point")]
     chips = []
@@ -340,8 +354,10 @@ def _header(ctx: AppContext, snap: CitySnapshot, adcode: str, lang: str) -> list
                                               className="district-code")], id="district-name"),
             html.Div(badge, className="district-rating"),
             html.Div([html.Span(f"{tt('points', lang)}：" if lang == "zh" else f"{tt('points', lang)}: ",
-                                className="district-chip-label"), *chips], className="district-chips"),
-            html.P(_facts(snap, adcode, lang), className="district-facts"),
+                                className="district-chip-label"), *chips], className="district-chips",
+                     title=measure_definition("risk_points", lang)),
+            html.P(_facts(snap, adcode, lang), className="district-facts", id="district-facts",
+                   title=_facts_title(lang)),
         ], className="district-head-text"),
         html.Div([small_map, html.Div(tt("map_note", lang), className="district-map-note")],
                  className="district-map-box"),
