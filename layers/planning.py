@@ -27,6 +27,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from geo.checks.findings import Bilingual
 from geo.checks.ruleset import RuleSet, load_ruleset
 from geo.checks.site import HAZARD_USES, SITE_KEY, SiteVerdict
 from geo.crs import SourceCRS, crs_to_source, gk_zone_epsg, undo_offset
@@ -98,6 +99,9 @@ def verdict_label(verdict: str, lang: str = "zh") -> str:
 def bilingual(text: Any, lang: str = "zh") -> str:
     """Pick the ``lang`` half of a ``"中文 / English"`` text (the whole text when it has no such split).
 
+    A :class:`~geo.checks.findings.Bilingual` text (what the checks produce) gives its half from its
+    structure, so a name containing " / " inside it is never cut. Only plain stored text is split.
+
     Examples
     --------
     >>> bilingual("学校距管道 3 m / school 3 m from the pipeline", "en")
@@ -107,6 +111,8 @@ def bilingual(text: Any, lang: str = "zh") -> str:
     """
     if text is None or (isinstance(text, float) and math.isnan(text)):
         return ""
+    if isinstance(text, Bilingual):
+        return text.pick(lang)
     value = str(text)
     if " / " not in value:
         return value
@@ -351,14 +357,17 @@ def reason_table(verdict: SiteVerdict, *, lang: str = "zh", rules: RuleSet | Non
         rule = rules.rules.get(code)
         site_is_subject = str(rec.get("subject_key")) == SITE_KEY
         source = rec.get("object_name") if site_is_subject else rec.get("subject_name")
+        # the reason's text in the language, from its structure (never cut at " / ": names may hold it)
+        detail = rec.get(f"detail_{lang}") if f"detail_{lang}" in rec else bilingual(rec.get("detail"), lang)
         rows.append({
             "rule_code": code, "rule": (rule.zh if lang == "zh" else rule.en) if rule else code,
             "clause": str(rec.get("clause") or (rule.clause if rule else "")),
-            "source": bilingual(source, lang), "measured_m": _metres(rec.get("measured_m")),
+            "source": source.pick(lang) if isinstance(source, Bilingual) else str(source or ""),
+            "measured_m": _metres(rec.get("measured_m")),
             "required_m": _metres(rec.get("required_m")), "verdict": verdict_label(str(rec.get("verdict")), lang),
             "blocking": str(rec.get("verdict")) in BLOCKING_VERDICTS,
             "unconfirmed": bool(rule and rule.confidence != "confirmed"),
-            "detail": bilingual(rec.get("detail"), lang),
+            "detail": str(detail or ""),
         })
     out = pd.DataFrame(rows, columns=columns)
     return out.sort_values("blocking", ascending=False, kind="stable").reset_index(drop=True)

@@ -231,3 +231,49 @@ def test_bad_site_files_say_why(tmp_path, name, content, message) -> None:
     with pytest.raises(ValueError, match=message) as info:
         read_site_file(path)
     assert str(tmp_path) not in str(info.value) and name in str(info.value)  # names the file, not the folder
+
+
+# --- reasons keep their whole text (issue 11, item 4) ------------------------------------------------
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_a_reason_is_not_cut_where_a_name_holds_a_slash(tmp_path) -> None:
+    from tests.test_checks_code_separation import X as CX
+    from tests.test_checks_code_separation import Y as CY
+    from tests.test_checks_code_separation import _site_bundle
+
+    site = gpd.GeoSeries([shapely.box(CX + 100.0, CY - 50.0, CX + 180.0, CY + 50.0)], crs=EPSG).to_crs(4490).iloc[0]
+    verdict = precheck_site(_site_bundle(), site, "学校")
+    zh = reason_table(verdict).set_index("rule_code").loc["CODE_50160"]
+    en = reason_table(verdict, lang="en").set_index("rule_code").loc["CODE_50160"]
+    # the site's own name is "拟建场地 / proposed site": the reason goes on past it, to the distances
+    assert "“拟建场地”100.0米，小于" in zh["detail"] and zh["detail"].endswith("150米")
+    assert "proposed site" not in zh["detail"]
+    assert en["detail"].startswith("lpg_tank_group LPG-1 is 100.0 m") and "less than the 150 m" in en["detail"]
+    assert not _CJK.search(en["detail"].split(" of GB")[0])  # English up to the clause, which is cited as written
+    pdf = reasons_pdf(tmp_path / "slash.pdf", verdict=verdict, site=site, use_label="学校")
+    assert _flat(zh["detail"]) in _flat(_pdf_text(pdf, column=5))
+
+
+def test_gas_hca_reason_has_the_measured_distance_and_a_labelled_mileage(tmp_path) -> None:
+    bundle = pipeline_and_plant(2500)
+    bundle.frames["pipelines"]["name"] = "西气东输 / 二线"  # a hazard whose name holds " / "
+    site = _site(shapely.Point(X + 1200, Y - 65))  # a school 65 m from the gas line (impact radius 318 m)
+    verdict = precheck_site(bundle, site, "学校")
+    assert verdict.verdict == ADVISE_AGAINST
+    table = reason_table(verdict)
+    hca = table[table["rule_code"] == "HCA_GAS"].iloc[0]
+    assert hca["measured_m"] == pytest.approx(65.0, abs=0.1)  # 实测距离, not "—"
+    assert hca["source"] == "西气东输 / 二线"  # the whole name
+    # mileage ranges carry a label and the stake format: 里程 K5+882–K6+518 (x = 1,200 m along from K5+000)
+    stakes = re.search(r"里程 K(\d+)\+(\d{3})–K(\d+)\+(\d{3})", hca["detail"])
+    assert stakes, hca["detail"]
+    lo = int(stakes.group(1)) * 1000 + int(stakes.group(2))
+    hi = int(stakes.group(3)) * 1000 + int(stakes.group(4))
+    assert lo < 6200 < hi and "场地距管道中心线 65.0 m" in hca["detail"]
+    en = reason_table(verdict, lang="en")
+    assert "chainage K" in en[en["rule_code"] == "HCA_GAS"].iloc[0]["detail"]
+    pdf = reasons_pdf(tmp_path / "hca.pdf", verdict=verdict, site=site, use_label="学校")
+    measured = _flat(_pdf_text(pdf, column=4))
+    assert "65.0" in measured

@@ -14,7 +14,11 @@ How a rule family is written (read this before adding one):
 - Each finding is built with :func:`~geo.checks.findings.finding` (rule code and clause copied from
   the rule; subject = hazard source, object = exposed feature, by layer name, key and name; measured
   and required metres; verdict; the object's adcode; a geometry that shows it, e.g. the shortest
-  line; ``detail`` in Chinese then English after " / "), and returned via ``findings_frame``.
+  line; ``detail`` a :class:`~geo.checks.findings.Bilingual` — Chinese and English kept apart, stored as
+  "中文 / English" — never a string to be cut at " / "), and returned via ``findings_frame``.
+- Thresholds are compared on unrounded values with ``Rule.hit`` (round only for display); mileage and
+  along-line lengths come from :class:`~geo.checks.mileage.Chainage` (one convention for multi-part
+  lines, geodesic lengths).
 - Candidate pairs come from spatial indexes (``sindex.query(..., predicate="dwithin", distance=d)``),
   never from all-pairs loops: city runs are benchmarked on 500,000 buildings.
 - Tests: tiny geometries built in code around thresholds (4.8 / 5.0 / 5.2 m) in more than one

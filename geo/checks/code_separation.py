@@ -64,7 +64,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.checks.bundle import Bundle, usable_rows
-from geo.checks.findings import finding, findings_frame
+from geo.checks.findings import Bilingual, finding, findings_frame
 from geo.checks.ruleset import Rule, RuleSet
 from geo.layer_specs import PART_TYPES
 
@@ -135,10 +135,10 @@ def _near(bundle: Bundle, layer: str, parts: _Parts, reach: float) -> gpd.GeoDat
     return usable_rows(frame.iloc[np.unique(idx)])
 
 
-def _detail(head: Note, notes: Iterable[Note]) -> str:
-    """Chinese sentences, then " / ", then the English ones."""
+def _detail(head: Note, notes: Iterable[Note]) -> Bilingual:
+    """Chinese sentences and the English ones, kept apart."""
     items = [head, *notes]
-    return "；".join(zh for zh, _ in items) + " / " + "; ".join(en for _, en in items)
+    return Bilingual("；".join(zh for zh, _ in items), "; ".join(en for _, en in items))
 
 
 def _part_label(part_type: str | None) -> str:
@@ -284,7 +284,7 @@ def _pairs(parts: _Parts, subjects: np.ndarray, reach: np.ndarray, objs: _Object
         need, notes = required(s, o)
         if need is None:
             continue
-        measured = round(max(float(d) - float(objs.offset[o]), 0.0), _DECIMALS)
+        measured = max(float(d) - float(objs.offset[o]), 0.0)  # unrounded: round only for display
         if rule.hit(measured, need):
             line = shapely.shortest_line(parts.geoms[s], obj_geoms[o])
             out.append(_Hit(s, objs, o, objs.rows[o], measured, need, line, (*notes, *objs.notes[o])))
@@ -713,7 +713,7 @@ def _below_code(bundle: Bundle, rule: Rule, rules: RuleSet, parts: _Parts) -> li
         if key is None or key not in by_owner or declared is None or declared <= 0:
             continue
         required, code, row, i = by_owner[key]
-        if not rule.hit(round(declared, _DECIMALS), required):
+        if not rule.hit(declared, required):
             continue
         source = rules[code]
         label = source.params.get("row_labels", {}).get(row, row)

@@ -10,6 +10,40 @@ import pandas as pd
 
 from geo.checks.ruleset import Rule
 
+
+class Bilingual(str):
+    """A Chinese text with its English translation, kept as a structure.
+
+    The value is ``"中文 / English"`` (how it is stored and written to files), while ``zh`` and ``en``
+    keep the halves, so that no view ever has to cut the text at " / " — a name inside the text
+    (a site called "A / B") may contain that separator. Views call :meth:`pick`.
+
+    Examples
+    --------
+    >>> d = Bilingual("拟建场地 / 一期距罐组 40 m", "site 40 m from the tank group")
+    >>> d.pick("zh"), d.pick("en")
+    ('拟建场地 / 一期距罐组 40 m', 'site 40 m from the tank group')
+    >>> str(d)
+    '拟建场地 / 一期距罐组 40 m / site 40 m from the tank group'
+    """
+
+    zh: str
+    en: str
+
+    def __new__(cls, zh: str, en: str = "") -> Bilingual:
+        """Make the text from its halves (an empty ``en`` means the Chinese text only)."""
+        obj = super().__new__(cls, f"{zh} / {en}" if en else zh)
+        obj.zh, obj.en = str(zh), str(en or zh)
+        return obj
+
+    def __reduce__(self) -> tuple[type[Bilingual], tuple[str, str]]:
+        return (Bilingual, (self.zh, self.en))
+
+    def pick(self, lang: str = "zh") -> str:
+        """Return the Chinese (``"zh"``) or the English half."""
+        return self.zh if lang == "zh" else self.en
+
+
 #: Columns of a findings frame (plus ``geometry`` in EPSG:4490).
 COLUMNS = ("rule_code", "clause", "subject_type", "subject_key", "subject_name", "object_type", "object_key",
            "object_name", "measured_m", "required_m", "verdict", "adcode", "detail")
@@ -42,8 +76,8 @@ def finding(rule: Rule, *, subject_type: str, subject_key: str, subject_name: st
         District the finding belongs to (normally the object's).
     geometry : shapely geometry
         What shows the finding on a map, e.g. the shortest line.
-    detail : str
-        Extra explanation (Chinese first).
+    detail : Bilingual or str
+        Extra explanation: a :class:`Bilingual` (Chinese and English kept apart), or Chinese only.
 
     Returns
     -------

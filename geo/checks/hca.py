@@ -6,8 +6,11 @@ metric Gauss-Krüger zone ``bundle.metric_epsg`` and every threshold comes from 
 
 Readings of the standards made here (see ``shared/docs/standards.md`` §5.1 and §6):
 
-- **Mileage.** A pipeline is linear-referenced from its first vertex (a multi-part geometry is
-  merged, or its parts are chained in stored order); mileage = that distance + ``start_mileage_m``.
+- **Mileage.** A pipeline is linear-referenced by :class:`geo.checks.mileage.Chainage`: geodesic
+  metres along the pipe from its first vertex, the parts of a multi-part line taken in stored order
+  and accumulated **without the gaps between them** (no chord is drawn across a gap, so a gap neither
+  adds mileage nor takes part in a distance search); mileage = that distance + ``start_mileage_m``.
+  Windows and cells run over this measure, so a 2 km window may span a gap (it holds 2 km of pipe).
   Declared HCAs (``bundle["hcas"]``) are taken to use the same mileage.
 - **Location class** (also for oil and LPG lines: GB 50253 Annex F uses the same window).
   A building counts with its ``households`` when its footprint's nearest point lies within
@@ -45,11 +48,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry import LineString, MultiLineString, MultiPolygon
-from shapely.ops import substring
+from shapely.geometry import MultiLineString, MultiPolygon
 
 from geo.checks.bundle import Bundle
-from geo.checks.findings import finding, findings_frame
+from geo.checks.findings import Bilingual, finding, findings_frame
+from geo.checks.mileage import Chainage, format_mileage_range
 from geo.checks.ruleset import Rule, RuleSet
 
 __all__ = ["CLASS_LABELS", "OIL_MEDIA", "check_hcas", "identify_hcas", "location_classes"]
@@ -64,6 +67,11 @@ _ROMAN = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ"}
 _PIECE_VERTICES = 64       # vertices per indexed piece of a pipeline (implementation detail)
 _MAX_EXTEND_PASSES = 50    # safety bound of the repeated 4.2.2-2 extension
 _EPS = 1e-6
+#: A building this close (m) to a window's edge counts inside it. Windows are placed every ``step_m``
+#: (a discretisation of "placed to capture the most households"), so 1 cm changes no reading; it keeps
+#: a building measured exactly on an edge inside although geodesic mileage differs from the grid
+#: distance by millimetres.
+_WINDOW_EPS = 0.01
 
 _LC_COLUMNS = ("pipeline_key", "from_m", "to_m", "loc_class", "households")
 _HCA_COLUMNS = ("pipeline_key", "pipeline_name", "medium", "grade", "start_m", "end_m", "criterion",
@@ -86,43 +94,33 @@ class _Line:
     d_mm: float
     p_mpa: float
     start_m: float
-    line: LineString
+    chain: Chainage
     pieces: np.ndarray
     offsets: np.ndarray
 
     @property
     def length(self) -> float:
-        return float(self.line.length)
+        """Geodesic length of the pipe, gaps excluded."""
+        return self.chain.length
+
+    def along(self, piece_index: np.ndarray, points: np.ndarray) -> np.ndarray:
+        """Metres from vertex 0 (geodesic, gaps excluded) of points lying on the given pieces."""
+        if not len(piece_index):
+            return np.zeros(0)
+        grid = self.offsets[piece_index] + shapely.line_locate_point(self.pieces[piece_index], points)
+        return np.asarray(self.chain.along_of_grid(grid), dtype=float)
 
 
-def _as_line(geom: Any) -> LineString:
-    """Return one LineString: merged parts, else parts chained in stored order."""
-    if geom is None or geom.is_empty:
-        return LineString()
-    if geom.geom_type == "LineString":
-        return geom
-    merged = shapely.line_merge(geom)
-    if merged.geom_type == "LineString":
-        return merged
-    return LineString(np.concatenate([np.asarray(g.coords) for g in geom.geoms]))
-
-
-def _make_line(row: Any, geom: Any) -> _Line:
-    line = _as_line(geom)
-    coords = shapely.get_coordinates(line)
-    if len(coords) < 2:
-        pieces: list[LineString] = []
-        offsets = np.zeros(0)
-    else:
-        seg = np.hypot(*np.diff(coords, axis=0).T)
-        cum = np.concatenate([[0.0], np.cumsum(seg)])
-        idx = list(range(0, len(coords) - 1, _PIECE_VERTICES))
-        pieces = [LineString(coords[i:i + _PIECE_VERTICES + 1]) for i in idx]
-        offsets = cum[idx]
+def _make_line(row: Any, geom: Any, epsg: int | None) -> _Line | None:
     start = pd.to_numeric(pd.Series([getattr(row, "start_mileage_m", 0.0)]), errors="coerce").fillna(0.0)
+    try:
+        chain = Chainage.of(geom, epsg, float(start.iloc[0]))
+    except ValueError:
+        return None  # no linear part: nothing to measure along
+    pieces, offsets = chain.pieces(_PIECE_VERTICES)
     return _Line(key=str(row.key), name=getattr(row, "name", None), medium=str(row.medium),
-                 d_mm=float(row.outside_diameter_mm), p_mpa=float(row.maop_mpa), start_m=float(start.iloc[0]),
-                 line=line, pieces=np.asarray(pieces, dtype=object), offsets=np.asarray(offsets, dtype=float))
+                 d_mm=float(row.outside_diameter_mm), p_mpa=float(row.maop_mpa), start_m=chain.start_m,
+                 chain=chain, pieces=np.asarray(pieces, dtype=object), offsets=offsets)
 
 
 def _pairs(ln: _Line, frame: gpd.GeoDataFrame, dist: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -148,8 +146,7 @@ def _near(ln: _Line, frame: gpd.GeoDataFrame, dist: float) -> pd.DataFrame:
         return pd.DataFrame({"row": np.zeros(0, dtype=int), "s": np.zeros(0), "d": np.zeros(0)})
     geoms = np.asarray(frame.geometry.array, dtype=object)
     foot = shapely.get_point(shapely.shortest_line(geoms[gi], ln.pieces[pi]), 1)
-    s = ln.offsets[pi] + shapely.line_locate_point(ln.pieces[pi], foot)
-    return pd.DataFrame({"row": gi, "s": s, "d": d})
+    return pd.DataFrame({"row": gi, "s": ln.along(pi, foot), "d": d})
 
 
 def _extent(ln: _Line, frame: gpd.GeoDataFrame, dist: float) -> pd.DataFrame:
@@ -167,7 +164,7 @@ def _extent(ln: _Line, frame: gpd.GeoDataFrame, dist: float) -> pd.DataFrame:
     foot = shapely.get_point(shapely.shortest_line(geoms[gi], ln.pieces[pi]), 1)
     pts = np.concatenate([shapely.points(coords), foot])
     pair = np.concatenate([idx, np.arange(len(gi))])
-    s = ln.offsets[pi[pair]] + shapely.line_locate_point(ln.pieces[pi[pair]], pts)
+    s = ln.along(pi[pair], pts)
     df = pd.DataFrame({"row": gi[pair], "s": s, "d": d[pair]})
     out = df.groupby("row").agg(s_lo=("s", "min"), s_hi=("s", "max"), d=("d", "min")).reset_index()
     return out
@@ -194,8 +191,8 @@ def _window_counts(s: np.ndarray, hh: np.ndarray, starts: np.ndarray,
     order = np.argsort(s, kind="stable")
     ss = s[order]
     cum = np.concatenate([[0.0], np.cumsum(hh[order])])
-    lo = np.searchsorted(ss, starts - _EPS, "left")
-    hi = np.searchsorted(ss, ends + _EPS, "right")
+    lo = np.searchsorted(ss, starts - _WINDOW_EPS, "left")
+    hi = np.searchsorted(ss, ends + _WINDOW_EPS, "right")
     return cum[hi] - cum[lo], order, lo, hi
 
 
@@ -292,7 +289,9 @@ def _pipelines(bundle: Bundle) -> list[_Line]:
     pipes = bundle.metric("pipelines")
     if not len(pipes):
         return []
-    return [_make_line(row, geom) for row, geom in zip(pipes.itertuples(index=False), pipes.geometry, strict=True)]
+    lines = [_make_line(row, geom, bundle.metric_epsg)
+             for row, geom in zip(pipes.itertuples(index=False), pipes.geometry, strict=True)]
+    return [ln for ln in lines if ln is not None]
 
 
 def _buildings(bundle: Bundle) -> gpd.GeoDataFrame:
@@ -339,16 +338,13 @@ def _analyse(bundle: Bundle, rules: RuleSet) -> list[_PipeResult]:
     return out
 
 
-def _sub_line(ln: _Line, s0: float, s1: float) -> Any:
+def _sub_line(ln: _Line, s0: float, s1: float) -> MultiLineString:
+    """Cut out the pipe between two positions, in pieces that never bridge a gap between parts."""
     s0, s1 = max(0.0, s0), min(ln.length, s1)
     if s1 - s0 < 0.01:
         s1 = min(ln.length, s0 + 0.01)
         s0 = max(0.0, s1 - 0.01)
-    geom = substring(ln.line, s0, s1)
-    if geom.geom_type != "LineString":
-        pt = shapely.get_coordinates(geom)[0]
-        geom = LineString([pt, pt])
-    return geom
+    return MultiLineString(ln.chain.sub_line(s0, s1))
 
 
 def _to_4490(geoms: list[Any], epsg: int | None) -> list[Any]:
@@ -649,9 +645,9 @@ def _identify(bundle: Bundle, rules: RuleSet, results: list[_PipeResult]) -> gpd
                          "nearest_trigger_m": round(float(first["d"]), 2), "required_m": float(first["req"]),
                          "first_trigger_type": first["layer"], "first_trigger_key": first["key"],
                          "first_trigger_name": first["name"]})
-            lines.append(MultiLineString([sub]))
+            lines.append(sub)
             corridors.append(shapely.buffer(sub, buf))
-            mids.append(ln.line.interpolate((s0 + s1) / 2))
+            mids.append(ln.chain.point_at((s0 + s1) / 2))
     if not rows:
         cols = {c: pd.Series(dtype=object) for c in _HCA_COLUMNS}
         out = gpd.GeoDataFrame(cols, geometry=[], crs=4490)
@@ -695,12 +691,6 @@ def identify_hcas(bundle: Bundle, rules: RuleSet) -> gpd.GeoDataFrame:
 # ---------------------------------------------------------------------------
 # findings
 # ---------------------------------------------------------------------------
-
-def _k(m: float) -> str:
-    """Mileage in K-notation, e.g. 12345.6 → "K12+346"."""
-    v = round(float(m))
-    return f"K{v // 1000}+{v % 1000:03d}"
-
 
 def _add_months(day: dt.date, months: int) -> dt.date:
     y, m = divmod(day.month - 1 + months, 12)
@@ -746,7 +736,7 @@ def _hca_findings(hcas: gpd.GeoDataFrame, rules: RuleSet, declared: gpd.GeoDataF
     for row in hcas.itertuples(index=False):
         rule = rules["HCA_OIL" if row.medium in OIL_MEDIA else "HCA_GAS"]
         grade = int(row.grade)
-        rng = f"{_k(row.start_m)}–{_k(row.end_m)}"
+        rng = format_mileage_range(row.start_m, row.end_m)
         radius = "" if pd.isna(row.potential_impact_radius_m) else f"，潜在影响半径{row.potential_impact_radius_m:.0f}m"
         radius_en = "" if pd.isna(row.potential_impact_radius_m) else \
             f", potential impact radius {row.potential_impact_radius_m:.0f} m"
@@ -755,18 +745,18 @@ def _hca_findings(hcas: gpd.GeoDataFrame, rules: RuleSet, declared: gpd.GeoDataF
                   "object_name": row.first_trigger_name, "adcode": row.adcode, "geometry": row.geometry}
         out.append(finding(
             rule, **common, measured_m=row.nearest_trigger_m, required_m=row.required_m, verdict="hca",
-            detail=(f"{_ROMAN[grade]}级高后果区 {rng}，识别准则 {row.criterion}：{row.reason}{radius} / "
-                    f"Grade {'I' * grade} HCA {rng}, criteria {row.criterion}{radius_en}")))
+            detail=Bilingual(f"{_ROMAN[grade]}级高后果区 里程 {rng}，识别准则 {row.criterion}：{row.reason}{radius}",
+                             f"Grade {'I' * grade} HCA, chainage {rng}, criteria {row.criterion}{radius_en}")))
         mine = dec[(dec["pipeline_key"] == str(row.pipeline_key)) & (dec["grade"] >= grade)]
         length = float(row.end_m) - float(row.start_m)
         cov = _covered(list(zip(mine["start_m"], mine["end_m"], strict=True)), float(row.start_m), float(row.end_m))
         if length > 0 and cov < share * length:
             out.append(finding(
                 undeclared, **common, measured_m=cov, required_m=share * length, verdict="violation",
-                detail=(f"识别出{_ROMAN[grade]}级高后果区 {rng}(准则 {row.criterion})，台账中同管道≥{_ROMAN[grade]}级"
-                        f"高后果区仅覆盖 {cov:.0f}m / Identified grade {'I' * grade} HCA {rng} "
-                        f"(criteria {row.criterion}) is not in the register: declared HCAs cover {cov:.0f} m "
-                        f"of {length:.0f} m")))
+                detail=Bilingual(f"识别出{_ROMAN[grade]}级高后果区 里程 {rng}(准则 {row.criterion})，台账中同管道"
+                                 f"≥{_ROMAN[grade]}级高后果区仅覆盖 {cov:.0f}m",
+                                 f"Identified grade {'I' * grade} HCA at chainage {rng} (criteria {row.criterion}) "
+                                 f"is not in the register: declared HCAs cover {cov:.0f} m of {length:.0f} m")))
     return out
 
 
@@ -788,20 +778,21 @@ def _loc_findings(results: list[_PipeResult], rules: RuleSet, districts: gpd.Geo
                     cands.append((layer, inside.sort_values("d", kind="stable").iloc[0]))
             layer, obj = min(cands, key=lambda c: float(c[1]["d"])) if cands else ("pipelines", None)
             m0, m1 = s0 + res.ln.start_m, s1 + res.ln.start_m
-            rng = f"{_k(m0)}–{_k(m1)}"
+            rng = format_mileage_range(m0, m1)
             rec = {"subject_type": "pipelines", "subject_key": res.ln.key, "subject_name": res.ln.name,
                    "object_type": layer,
                    "object_key": obj["key"] if obj is not None else f"{res.ln.key}:{m0:.0f}-{m1:.0f}",
                    "object_name": obj["name"] if obj is not None else None,
                    "measured_m": float(obj["d"]) if obj is not None else None, "required_m": corridor,
                    "verdict": "inventory",
-                   "detail": (f"{_CLASS_ZH[label]} {rng}，长{s1 - s0:.0f}m，两侧各{corridor:g}m内{households}户"
-                              f" / Location class {label} {rng}, {s1 - s0:.0f} m, {households} households "
-                              f"within {corridor:g} m")}
-            pending.append((rec, _sub_line(res.ln, s0, s1), res.ln.line.interpolate((s0 + s1) / 2)))
+                   "detail": Bilingual(f"{_CLASS_ZH[label]} 里程 {rng}，长{s1 - s0:.0f}m，两侧各{corridor:g}m内"
+                                       f"{households}户",
+                                       f"Location class {label} at chainage {rng}, {s1 - s0:.0f} m, "
+                                       f"{households} households within {corridor:g} m")}
+            pending.append((rec, _sub_line(res.ln, s0, s1), res.ln.chain.point_at((s0 + s1) / 2)))
     if not pending:
         return []
-    geoms = _to_4490([MultiLineString([g]) for _r, g, _m in pending], epsg)
+    geoms = _to_4490([g for _r, g, _m in pending], epsg)
     codes = _adcodes([m for _r, _g, m in pending], districts)
     return [finding(rule, **rec, adcode=code, geometry=geom)
             for (rec, _g, _m), geom, code in zip(pending, geoms, codes, strict=True)]
@@ -820,14 +811,15 @@ def _review_findings(declared: gpd.GeoDataFrame, pipes: gpd.GeoDataFrame, rule: 
         pkey = str(getattr(row, "pipeline_key", ""))
         grade = pd.to_numeric(pd.Series([getattr(row, "grade", None)]), errors="coerce").iloc[0]
         g = _ROMAN.get(int(grade), "?") if not pd.isna(grade) else "?"
-        rng = f"{_k(float(row.start_m))}–{_k(float(row.end_m))}"
+        rng = format_mileage_range(float(row.start_m), float(row.end_m))
         if day is None:
-            detail = (f"{g}级高后果区 {rng} 未记录识别日期，应每{months}个月内复核 / HCA {rng} has no "
-                      f"identification date; re-identify at least every {months} months")
+            detail = Bilingual(f"{g}级高后果区 里程 {rng} 未记录识别日期，应每{months}个月内复核",
+                               f"HCA at chainage {rng} has no identification date; re-identify at least every "
+                               f"{months} months")
         else:
-            detail = (f"{g}级高后果区 {rng} 于{day.isoformat()}识别，超过{months}个月未复核(应于{due}前) / "
-                      f"HCA {rng} identified on {day.isoformat()}, not re-identified within {months} months "
-                      f"(due {due})")
+            detail = Bilingual(f"{g}级高后果区 里程 {rng} 于{day.isoformat()}识别，超过{months}个月未复核(应于{due}前)",
+                               f"HCA at chainage {rng} identified on {day.isoformat()}, not re-identified within "
+                               f"{months} months (due {due})")
         out.append(finding(rule, subject_type="pipelines", subject_key=pkey, subject_name=names.get(pkey),
                            object_type="hcas", object_key=str(row.key),
                            object_name=getattr(row, "reason", None) or getattr(row, "criterion", None),

@@ -69,8 +69,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.checks.bundle import Bundle, usable_rows
-from geo.checks.findings import finding, findings_frame
-from geo.checks.ruleset import RuleSet
+from geo.checks.findings import Bilingual, finding, findings_frame
+from geo.checks.ruleset import RuleSet, below
 from geo.substances import Inventory, parse_substances
 
 __all__ = ["GRADE_LABELS", "MhsParams", "alpha_for", "check_mhs", "grade_for", "mhs_table", "mhs_units"]
@@ -157,8 +157,7 @@ class MhsParams:
         >>> p.is_mhs(0.99), p.is_mhs(1.0), p.is_mhs(0.1 + 0.2 + 0.7)
         (False, True, True)
         """
-        s = round(s, _DECIMALS)
-        return s >= self.min_s if self.s_inclusive else s > self.min_s
+        return not below(s, self.min_s, inclusive=not self.s_inclusive)
 
 
 def alpha_for(people: float, bands: Iterable[tuple[float, float]]) -> float:
@@ -197,9 +196,8 @@ def grade_for(r: float, grade_min_r: Iterable[tuple[int, float]]) -> int:
     >>> [grade_for(r, thresholds) for r in (150.0, 100.0, 99.99, 50.0, 31.2, 10.0, 9.99, 0.0)]
     [1, 1, 2, 2, 3, 3, 4, 4]
     """
-    r = round(r, _DECIMALS)
     for grade, minimum in sorted(grade_min_r):
-        if r >= minimum:
+        if not below(r, minimum, inclusive=False):  # r ≥ minimum, unrounded (noise-aware)
             return int(grade)
     return _LOWEST
 
@@ -298,8 +296,8 @@ def _within(zones: np.ndarray, geoms: np.ndarray, p: MhsParams) -> tuple[np.ndar
         return np.empty(0, dtype=int), np.empty(0, dtype=int)
     tree = shapely.STRtree(geoms)
     zi, fi = tree.query(zones, predicate="dwithin", distance=p.radius_m + _SLACK)
-    dist = np.round(shapely.distance(zones[zi], geoms[fi]), _MM)
-    keep = dist <= p.radius_m if p.radius_inclusive else dist < p.radius_m
+    dist = shapely.distance(zones[zi], geoms[fi])  # unrounded: round only for display
+    keep = np.asarray([below(d, p.radius_m, inclusive=p.radius_inclusive) for d in dist], dtype=bool)
     return zi[keep], fi[keep]
 
 
@@ -562,7 +560,7 @@ def _inventory_text(inv: Inventory) -> tuple[str, str]:
     return zh, en
 
 
-def _detail(v: _Verdict, p: MhsParams, inventories: dict[str, Inventory]) -> str:
+def _detail(v: _Verdict, p: MhsParams, inventories: dict[str, Inventory]) -> Bilingual:
     b = v.binding
     assert b is not None and v.computed is not None
     people = v.plant.people
@@ -594,7 +592,7 @@ def _detail(v: _Verdict, p: MhsParams, inventories: dict[str, Inventory]) -> str
     if any(u["unconfirmed"] for u in v.mhs):
         zh.append("所用临界量 Q 取自公开版本，待核实")
         en.append("the critical quantities used are from public copies, unconfirmed")
-    return "；".join(zh) + " / " + "; ".join(en)
+    return Bilingual("；".join(zh), "; ".join(en))
 
 
 def check_mhs(bundle: Bundle, rules: RuleSet) -> gpd.GeoDataFrame:

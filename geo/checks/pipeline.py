@@ -25,7 +25,12 @@ Rules (``geo/rules/checks.yaml``, family ``pipeline``; standards.md §4, §5 and
     One finding per crossing with infrastructure of ``params.kinds`` or with another pipeline, at the
     crossing point, with mileage and the acute angle between the local segment directions (0–90°)
     in the detail (``交角 23.5°``). Verdict ``inventory``, or ``violation`` below
-    ``params.min_angle_deg``. A polygon (a river drawn as an area) is crossed once per piece of the
+    ``params.min_angle_deg`` (compared unrounded, ``inclusive`` as the rule says: 29.96° is flagged
+    though shown as 30.0°). Only true crossings count: a stretch where two lines overlap is not a
+    crossing, and two pipelines cross only where one passes from one side of the other to the other
+    side, outside any stretch where they are laid together (``PIPE_PARALLEL``) — lines sharing
+    near-identical vertices for kilometres would otherwise "cross" dozens of times at 0°.
+    A polygon (a river drawn as an area) is crossed once per piece of the
     pipeline inside it: the point is the middle of that piece and the angle the smaller of the angles
     with the polygon boundary where the piece enters and leaves. A point where one pipeline starts or
     ends on another is a tie-in (branch connection), not a crossing, and is not reported. A crossing
@@ -35,11 +40,20 @@ Rules (``geo/rules/checks.yaml``, family ``pipeline``; standards.md §4, §5 and
     identity in the findings register. The district of a crossing is the one containing the crossing
     point (else the nearest district, else the object's own ``adcode``), since a road or river is
     often stored with one district for its whole length.
+``PIPE_PARALLEL`` (GB 50251 / GB 50253 parallel laying)
+    One finding per stretch of a pipeline laid within ``params.within_m`` of another pipeline for at
+    least ``params.min_length_m`` (shared or parallel laying): the subject is the pipeline of smaller
+    key, measured the minimum spacing, the detail the mileage range and length. The standards give
+    no minimum spacing between two oil/gas pipelines (standards.md §5), so with ``params.required_m``
+    0 the verdict is ``inventory`` (recorded for information, the detail says why); a city that
+    confirms a value sets ``required_m`` and closer stretches become violations.
 
 Distances are metres in the bundle's Gauss-Krüger zone, measured footprint to centreline (never
-centroids), and compared with the thresholds at millimetre resolution, so a feature drawn exactly on a
-threshold is not lost to the floating-point noise of reprojection. Mileage (里程) is metres along the
-line from its first vertex plus ``start_mileage_m``, written ``K12+345`` (km + m).
+centroids), and compared unrounded with the thresholds (:meth:`Rule.hit`; only float noise below a
+micrometre counts as "exactly at"), rounded only for display. Mileage (里程) follows
+:mod:`geo.checks.mileage`: geodesic metres along the pipe from its first vertex plus
+``start_mileage_m``, the parts of a multi-part line accumulated in order **without the gaps** between
+them (findings on such a line say so), written ``K12+345`` (km + m).
 """
 
 from __future__ import annotations
@@ -53,12 +67,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry import LineString, MultiLineString, Point
+from shapely.geometry import MultiLineString, Point
 from shapely.geometry.base import BaseGeometry
 
 from geo.checks.bundle import Bundle, usable_rows
-from geo.checks.findings import finding, findings_frame
-from geo.checks.ruleset import Rule, RuleSet
+from geo.checks.findings import Bilingual, finding, findings_frame
+from geo.checks.mileage import MULTIPART_NOTE, Chainage, format_mileage, format_mileage_range
+from geo.checks.mileage import line_parts as _parts
+from geo.checks.ruleset import Rule, RuleSet, below
 from geo.layer_specs import layer_spec
 
 __all__ = ["STATION_OF_LINE_M", "check_pipelines", "format_mileage", "pipeline_mileage"]
@@ -80,24 +96,12 @@ _PAD_M = 0.01
 # --------------------------------------------------------------------------- mileage
 
 
-def _parts(geom: BaseGeometry) -> list[LineString]:
-    """Linear parts of a (Multi)LineString or collection, in order, without empty ones."""
-    if geom is None or geom.is_empty:
-        return []
-    if isinstance(geom, LineString):
-        return [geom]
-    out: list[LineString] = []
-    for g in getattr(geom, "geoms", []):
-        out.extend(_parts(g))
-    return out
-
-
-def pipeline_mileage(line_metric: BaseGeometry, point_metric: BaseGeometry, start_mileage_m: float | None) -> float:
+def pipeline_mileage(line_metric: BaseGeometry, point_metric: BaseGeometry, start_mileage_m: float | None,
+                     epsg: int | None = None) -> float:
     """Mileage (m) of the point of a pipeline nearest to ``point_metric``.
 
-    The mileage is the distance along the line from its first vertex plus ``start_mileage_m``.
-    MultiLineString parts are taken in order and their lengths accumulate: a point on the second
-    part has the whole length of the first part before it.
+    The convention is :mod:`geo.checks.mileage`'s: parts in stored order, cumulative along the
+    pipe, gaps between parts excluded, plus ``start_mileage_m``; geodesic when ``epsg`` is given.
 
     Parameters
     ----------
@@ -108,6 +112,8 @@ def pipeline_mileage(line_metric: BaseGeometry, point_metric: BaseGeometry, star
         part (for a non-point geometry, its nearest point to the line is used).
     start_mileage_m : float or None
         Mileage of the first vertex (``start_mileage_m`` of the pipeline; None or NaN is 0).
+    epsg : int, optional
+        Gauss-Krüger zone of the coordinates: lengths are then geodesic. Without it, grid lengths.
 
     Returns
     -------
@@ -121,29 +127,7 @@ def pipeline_mileage(line_metric: BaseGeometry, point_metric: BaseGeometry, star
     >>> pipeline_mileage(line, Point(102, 20), 0.0)
     120.0
     """
-    start = 0.0 if start_mileage_m is None or pd.isna(start_mileage_m) else float(start_mileage_m)
-    parts = _parts(line_metric)
-    if not parts:
-        raise ValueError("pipeline geometry has no linear part")
-    point = point_metric
-    if not isinstance(point, Point):
-        point = shapely.get_point(shapely.shortest_line(point_metric, line_metric), 0)
-    distances = [p.distance(point) for p in parts]
-    best = int(np.argmin(distances))
-    before = sum(p.length for p in parts[:best])
-    return start + before + float(parts[best].project(point))
-
-
-def format_mileage(mileage_m: float) -> str:
-    """Write a mileage as a stake number ``K<km>+<m>`` rounded to the metre.
-
-    Examples
-    --------
-    >>> format_mileage(12345.4), format_mileage(50.0), format_mileage(1999.6)
-    ('K12+345', 'K0+050', 'K2+000')
-    """
-    km, m = divmod(round(mileage_m), 1000)
-    return f"K{km}+{m:03d}"
+    return Chainage.of(line_metric, epsg, start_mileage_m).mileage(point_metric)
 
 
 # --------------------------------------------------------------------------- geometry helpers
@@ -185,11 +169,6 @@ def _show(shortest: BaseGeometry) -> BaseGeometry:
     return shortest
 
 
-def _mm(distance: float) -> float:
-    """Distance rounded to the millimetre for threshold comparisons."""
-    return round(float(distance), 3)
-
-
 # --------------------------------------------------------------------------- frames
 
 
@@ -200,6 +179,17 @@ class _Pipe:
     medium: str | None
     start_m: float
     geom: BaseGeometry
+    chain: Chainage
+
+    def stake(self, point: BaseGeometry) -> str:
+        """Stake number (``K12+345``) of the point of this pipeline nearest to ``point``."""
+        return format_mileage(self.chain.mileage(point))
+
+    def noted(self, zh: str, en: str) -> Bilingual:
+        """Make a finding's detail; the multi-part mileage convention is added when the line has gaps."""
+        if self.chain.multipart:
+            return Bilingual(f"{zh}，{MULTIPART_NOTE[0]}", f"{en}, {MULTIPART_NOTE[1]}")
+        return Bilingual(zh, en)
 
 
 def _text(value: Any) -> str | None:
@@ -225,7 +215,7 @@ def _pipes(bundle: Bundle) -> list[_Pipe]:
         start = row.get("start_mileage_m")
         out.append(_Pipe(key=key, name=_text(row.get("name")), medium=_text(row.get("medium")),
                          start_m=0.0 if start is None or pd.isna(start) else float(start),
-                         geom=row.geometry))
+                         geom=row.geometry, chain=Chainage.of(row.geometry, bundle.metric_epsg, start)))
     return sorted(out, key=lambda p: p.key)
 
 
@@ -318,7 +308,7 @@ def _occupy(pipes: Sequence[_Pipe], bundle: Bundle, rule: Rule, out: _Out) -> No
             continue
         geoms = np.asarray(frame.geometry.array, dtype=object)
         dists = shapely.distance(pipe_geoms[q], geoms[t])  # vectorised; only hits are visited below
-        keep = np.asarray([rule.hit(_mm(v), threshold) for v in dists], dtype=bool)
+        keep = np.asarray([rule.hit(float(v), threshold) for v in dists], dtype=bool)
         hit_rows = np.unique(t[keep])
         attrs = frame.drop(columns=frame.geometry.name).iloc[hit_rows].to_dict("records")
         rows = dict(zip(hit_rows.tolist(), attrs, strict=True))
@@ -326,9 +316,9 @@ def _occupy(pipes: Sequence[_Pipe], bundle: Bundle, rule: Rule, out: _Out) -> No
             pipe, row, geom = pipes[i], rows[int(j)], geoms[j]
             if layer == "infrastructure" and geom.intersects(pipe.geom):
                 continue  # a crossing (PIPE_CROSSING), not an encroachment
-            d = _mm(raw)
+            d = float(raw)
             shortest = shapely.shortest_line(pipe.geom, geom)
-            stake = format_mileage(pipeline_mileage(pipe.geom, shapely.get_point(shortest, 0), pipe.start_m))
+            stake = pipe.stake(shapely.get_point(shortest, 0))
             if layer == "buildings":
                 what_zh, what_en = "建(构)筑物", "building"
             else:
@@ -337,8 +327,9 @@ def _occupy(pipes: Sequence[_Pipe], bundle: Bundle, rule: Rule, out: _Out) -> No
             where = "压占管道中心线" if d == 0 else f"距管道中心线 {d:.2f} m"
             out.add(rule, pipe, object_type=layer, row=row, verdict="violation", measured_m=d,
                     required_m=threshold, geometry=_show(shortest),
-                    detail=(f"{what_zh}{where}(两侧各 {threshold:g} m 内)，里程 {stake} / {what_en} {d:.2f} m "
-                            f"from the centreline (within {threshold:g} m), chainage {stake}"))
+                    detail=pipe.noted(f"{what_zh}{where}(两侧各 {threshold:g} m 内)，里程 {stake}",
+                                      f"{what_en} {d:.2f} m from the centreline (within {threshold:g} m), "
+                                      f"chainage {stake}"))
 
 
 def _spacing(pipes: Sequence[_Pipe], bundle: Bundle, rule: Rule, out: _Out) -> None:
@@ -363,19 +354,19 @@ def _spacing(pipes: Sequence[_Pipe], bundle: Bundle, rule: Rule, out: _Out) -> N
             limit = need[pipe.key]
             if limit is None:
                 continue
-            d = _mm(pipe.geom.distance(row.geometry))
+            d = float(pipe.geom.distance(row.geometry))
             if not rule.hit(d, float(limit)):
                 continue
             shortest = shapely.shortest_line(pipe.geom, row.geometry)
-            stake = format_mileage(pipeline_mileage(pipe.geom, shapely.get_point(shortest, 0), pipe.start_m))
+            stake = pipe.stake(shapely.get_point(shortest, 0))
             code = _text(row.get(type_col))
             what_zh = _label(layer, type_col, code)
             medium_zh = _label("pipelines", "medium", pipe.medium)
             out.add(rule, pipe, object_type=layer, row=row, verdict="violation", measured_m=d,
                     required_m=float(limit), geometry=_show(shortest),
-                    detail=(f"{what_zh}距{medium_zh}管道中心线 {d:.2f} m，小于要求的 {float(limit):g} m，里程 {stake}"
-                            f" / {code} {d:.2f} m from the {pipe.medium} pipeline, less than the required "
-                            f"{float(limit):g} m, chainage {stake}"))
+                    detail=pipe.noted(f"{what_zh}距{medium_zh}管道中心线 {d:.2f} m，小于要求的 {float(limit):g} m，"
+                                      f"里程 {stake}", f"{code} {d:.2f} m from the {pipe.medium} pipeline, less than "
+                                      f"the required {float(limit):g} m, chainage {stake}"))
 
 
 def _stations_of(pipes: Sequence[_Pipe], bundle: Bundle, snap_m: float) -> dict[str, BaseGeometry | None]:
@@ -384,7 +375,7 @@ def _stations_of(pipes: Sequence[_Pipe], bundle: Bundle, snap_m: float) -> dict[
     found: dict[str, list[BaseGeometry]] = {p.key: [] for p in pipes}
     q, t = _pairs(pipes, stations, snap_m)
     for i, j in zip(q, t, strict=True):
-        if _mm(pipes[i].geom.distance(stations.geometry.iloc[j])) <= snap_m:
+        if below(pipes[i].geom.distance(stations.geometry.iloc[j]), snap_m, inclusive=True):
             found[pipes[i].key].append(stations.geometry.iloc[j])
     return {k: (shapely.union_all(v) if v else None) for k, v in found.items()}
 
@@ -408,12 +399,12 @@ def _permit(pipes: Sequence[_Pipe], rule: Rule, frame: gpd.GeoDataFrame, layer: 
     for i, j in sorted(hits):
         pipe, row = pipes[i], frame.iloc[j]
         geom = row.geometry
-        d_line = _mm(pipe.geom.distance(geom))
-        in_band = rule.hit(d_line, threshold) and (inner_m is None or d_line > inner_m)
+        d_line = float(pipe.geom.distance(geom))
+        in_band = rule.hit(d_line, threshold) and (inner_m is None or not below(d_line, inner_m, inclusive=True))
         if in_band and skip_crossing and geom.intersects(pipe.geom):
             in_band = False
         near = stations.get(pipe.key)
-        d_station = None if near is None else _mm(near.distance(geom))
+        d_station = None if near is None else float(near.distance(geom))
         by_station = d_station is not None and rule.hit(d_station, station_m)
         if not (in_band or by_station):
             continue
@@ -421,25 +412,25 @@ def _permit(pipes: Sequence[_Pipe], rule: Rule, frame: gpd.GeoDataFrame, layer: 
         what_en = str(row.get(type_col))
         if in_band:
             shortest = shapely.shortest_line(pipe.geom, geom)
-            stake = format_mileage(pipeline_mileage(pipe.geom, shapely.get_point(shortest, 0), pipe.start_m))
+            stake = pipe.stake(shapely.get_point(shortest, 0))
             band = f"{inner_m:g}–{threshold:g}" if inner_m is not None else f"{threshold:g}"
             extra_zh = f"；距站场 {d_station:.1f} m" if by_station and d_station is not None else ""
             out.add(rule, pipe, object_type=layer, row=row, verdict="permit", measured_m=d_line,
                     required_m=threshold, geometry=_show(shortest),
-                    detail=(f"{what_zh}距管道中心线 {d_line:.2f} m(中心线两侧 {band} m 许可范围)，"
-                            f"里程 {stake}{extra_zh}"
-                            f" / {what_en} {d_line:.2f} m from the centreline (permit zone {band} m), "
-                            f"chainage {stake}"))
+                    detail=pipe.noted(f"{what_zh}距管道中心线 {d_line:.2f} m(中心线两侧 {band} m 许可范围)，"
+                                      f"里程 {stake}{extra_zh}",
+                                      f"{what_en} {d_line:.2f} m from the centreline (permit zone {band} m), "
+                                      f"chainage {stake}"))
         else:
             assert near is not None and d_station is not None
             shortest = shapely.shortest_line(near, geom)
-            stake = format_mileage(pipeline_mileage(pipe.geom, shapely.get_point(shortest, 0), pipe.start_m))
+            stake = pipe.stake(shapely.get_point(shortest, 0))
             out.add(rule, pipe, object_type=layer, row=row, verdict="permit", measured_m=d_station,
                     required_m=station_m, geometry=_show(shortest),
-                    detail=(f"{what_zh}距管道站场 {d_station:.2f} m(站场周边 {station_m:g} m 许可范围)，"
-                            f"站场里程 {stake}"
-                            f" / {what_en} {d_station:.2f} m from a station of the line (permit zone "
-                            f"{station_m:g} m), station chainage {stake}"))
+                    detail=pipe.noted(f"{what_zh}距管道站场 {d_station:.2f} m(站场周边 {station_m:g} m 许可范围)，"
+                                      f"站场里程 {stake}",
+                                      f"{what_en} {d_station:.2f} m from a station of the line (permit zone "
+                                      f"{station_m:g} m), station chainage {stake}"))
 
 
 def _crossings_with(pipe: _Pipe, other: BaseGeometry) -> list[tuple[Point, float | None, str]]:
@@ -457,25 +448,118 @@ def _crossings_with(pipe: _Pipe, other: BaseGeometry) -> list[tuple[Point, float
             for end in (Point(piece.coords[0]), Point(piece.coords[-1])):
                 if boundary.distance(end) < 1e-6:
                     angles.append(_acute_angle(_direction(piece, end), _direction(boundary, end)))
-            a = pipeline_mileage(pipe.geom, Point(piece.coords[0]), pipe.start_m)
-            b = pipeline_mileage(pipe.geom, Point(piece.coords[-1]), pipe.start_m)
+            a = pipe.chain.mileage(Point(piece.coords[0]))
+            b = pipe.chain.mileage(Point(piece.coords[-1]))
             lo, hi = sorted((a, b))
-            extra = f"穿越段 {format_mileage(lo)}–{format_mileage(hi)}，长 {piece.length:.1f} m"
+            extra = f"穿越段 里程 {format_mileage_range(lo, hi)}，长 {hi - lo:.1f} m"
             events.append((mid, min(angles) if angles else None, extra))
         return events
-    inter = shapely.intersection(pipe.geom, other)
+    return [(p, _acute_angle(_direction(pipe.geom, p), _direction(other, p)), "")
+            for p in _cross_points(pipe.geom, other)]
+
+
+def _cross_points(line: BaseGeometry, other: BaseGeometry) -> list[Point]:
+    """Points where ``other`` (a line) meets ``line`` at a point; overlapping stretches are not points."""
+    inter = shapely.intersection(line, other)
     points = [g for g in shapely.get_parts(inter) if g.geom_type == "Point"]
     points += [p for g in shapely.get_parts(inter) if g.geom_type == "MultiPoint" for p in g.geoms]
     seen: list[Point] = []
     for p in points:
-        if any(p.distance(s) < 1e-6 for s in seen):
+        if not any(p.distance(s) < 1e-6 for s in seen):
+            seen.append(p)
+    return seen
+
+
+def _side(line: BaseGeometry, at: Point, q: Point) -> int:
+    """Side (+1 left, −1 right, 0 on it) of ``q`` with respect to ``line`` near its point ``at``."""
+    if line.distance(q) < 1e-6:
+        return 0
+    u = _direction(line, at)
+    cross = float(u[0] * (q.y - at.y) - u[1] * (q.x - at.x))
+    return 1 if cross > 0 else -1
+
+
+def _proper(a: BaseGeometry, b: BaseGeometry, p: Point, step_m: float = 0.5) -> bool:
+    """Tell whether ``b`` passes from one side of ``a`` to the other at ``p`` (not a touch, not an overlap)."""
+    merged = _parts(shapely.line_merge(MultiLineString(_parts(b))) if len(_parts(b)) > 1 else b)
+    part = min(merged, key=lambda g: g.distance(p))
+    t = part.project(p)
+    if t - step_m < 0 or t + step_m > part.length:
+        return False  # b ends here: a tie-in or a touch
+    before, after = part.interpolate(t - step_m), part.interpolate(t + step_m)
+    return _side(a, p, before) * _side(a, p, after) < 0
+
+
+@dataclass(frozen=True)
+class _Stretch:
+    """A stretch of pipeline ``a`` laid within ``within_m`` of pipeline ``b`` (shared or parallel laying)."""
+
+    piece: BaseGeometry
+    from_m: float
+    to_m: float
+    spacing_m: float
+
+
+def _stretches(a: _Pipe, b: _Pipe, within_m: float, min_length_m: float) -> list[_Stretch]:
+    """Stretches of ``a`` within ``within_m`` of ``b`` at least ``min_length_m`` long, by mileage."""
+    if a.geom.distance(b.geom) > within_m:
+        return []
+    near = _parts(shapely.intersection(a.geom, b.geom.buffer(within_m, quad_segs=4)))
+    merged = _parts(shapely.line_merge(MultiLineString(near))) if near else []
+    out = []
+    for piece in merged:
+        m0, m1 = sorted((a.chain.mileage(Point(piece.coords[0])), a.chain.mileage(Point(piece.coords[-1]))))
+        if m1 - m0 >= min_length_m:
+            out.append(_Stretch(piece, m0, m1, float(piece.distance(b.geom))))
+    return sorted(out, key=lambda st: st.from_m)
+
+
+def _parallel(pipes: Sequence[_Pipe], rule: Rule | None, out: _Out) -> dict[tuple[str, str], list[_Stretch]]:
+    """Shared / parallel laying of pipeline pairs (``PIPE_PARALLEL``); returns the stretches per pair.
+
+    The stretches are returned even when the rule is not run: crossing points inside them are
+    not crossings.
+    """
+    params = rule.params if rule is not None else {}
+    within = float(params.get("within_m", 10.0))
+    min_length = float(params.get("min_length_m", 1000.0))
+    required = float(params.get("required_m") or 0.0) or None  # 0: the standards give no value
+    found: dict[tuple[str, str], list[_Stretch]] = {}
+    if len(pipes) < 2:
+        return found
+    tree = shapely.STRtree([p.geom for p in pipes])
+    left, right = tree.query([p.geom for p in pipes], predicate="dwithin", distance=within)
+    for i, j in sorted({(int(x), int(y)) for x, y in zip(left, right, strict=True) if x < y}):
+        a, b = pipes[i], pipes[j]
+        stretches = _stretches(a, b, within, min_length)
+        if not stretches:
             continue
-        seen.append(p)
-        events.append((p, _acute_angle(_direction(pipe.geom, p), _direction(other, p)), ""))
-    for piece in _parts(inter):  # collinear overlaps run along the line: angle 0
-        if piece.length > 0:
-            events.append((piece.interpolate(0.5, normalized=True), 0.0, f"重合段长 {piece.length:.1f} m"))
-    return events
+        found[(a.key, b.key)] = stretches
+        if rule is None:
+            continue
+        for n, st in enumerate(stretches, start=1):
+            rng = format_mileage_range(st.from_m, st.to_m)
+            other = b.chain.mileage(st.piece.interpolate(0.5, normalized=True))
+            bad = required is not None and rule.hit(st.spacing_m, required)
+            if required is None:
+                why = ("标准(GB 50251/GB 50253)未给出管道间并行敷设最小间距，仅登记",
+                       "the standards (GB 50251/GB 50253) give no minimum spacing between parallel pipelines: "
+                       "recorded for information")
+            else:
+                why = (f"要求间距不小于 {required:g} m", f"required spacing {required:g} m")
+            multi = [MULTIPART_NOTE] if a.chain.multipart else []
+            zh = "，".join([f"与管道{b.name or b.key}同沟/并行敷设(间距 ≤ {within:g} m)", f"里程 {rng}",
+                           f"长 {st.to_m - st.from_m:.1f} m", f"最小间距 {st.spacing_m:.2f} m",
+                           f"对方管道里程 {format_mileage(other)}", why[0], *(m[0] for m in multi)])
+            en = ", ".join([f"laid with pipeline {b.key} within {within:g} m", f"chainage {rng}",
+                            f"{st.to_m - st.from_m:.1f} m long", f"minimum spacing {st.spacing_m:.2f} m", why[1],
+                            *(m[1] for m in multi)])
+            out.add(rule, a, object_type="pipelines", row={"key": b.key, "name": b.name},
+                    verdict="violation" if bad else "inventory", measured_m=st.spacing_m,
+                    required_m=required,
+                    geometry=st.piece, adcode=out.district_at(st.piece.interpolate(0.5, normalized=True)),
+                    detail=Bilingual(zh, en), suffix="" if n == 1 else f"#{n}")
+    return found
 
 
 def _free_ends(geom: BaseGeometry) -> list[Point]:
@@ -490,7 +574,8 @@ def _tie_in(point: Point, a: _Pipe, b: _Pipe) -> bool:
     return any(point.distance(e) <= _TIE_IN_M for pipe in (a, b) for e in _free_ends(pipe.geom))
 
 
-def _crossing(pipes: Sequence[_Pipe], bundle: Bundle, rule: Rule, out: _Out) -> None:
+def _crossing(pipes: Sequence[_Pipe], bundle: Bundle, rule: Rule, out: _Out,
+              shared: dict[tuple[str, str], list[_Stretch]]) -> None:
     min_angle = float(rule.params.get("min_angle_deg", 0.0))
     infra = _where(usable_rows(bundle.metric("infrastructure")), "kind", rule.params.get("kinds", []))
 
@@ -498,16 +583,15 @@ def _crossing(pipes: Sequence[_Pipe], bundle: Bundle, rule: Rule, out: _Out) -> 
              what_zh: str, what_en: str, adcode_of: Any, other: _Pipe | None = None) -> None:
         # several crossings of one pair: ordered by mileage, the 2nd, 3rd… get object keys "#2", "#3"…
         # so that each keeps its own (rule, subject, object) identity in the findings register
-        located = sorted(((pipeline_mileage(pipe.geom, e[0], pipe.start_m), e) for e in events), key=lambda m: m[0])
+        located = sorted(((pipe.chain.mileage(e[0]), e) for e in events), key=lambda m: m[0])
         for n, (mileage, (point, angle, extra)) in enumerate(located, start=1):
             stake = format_mileage(mileage)
-            if angle is not None:
-                angle = round(angle, 1)  # compared as shown, like distances at millimetres
-            bad = angle is not None and angle < min_angle
+            # compared unrounded (29.96° is below 30° though shown as 30.0°), inclusive as the rule says
+            bad = angle is not None and rule.hit(angle, min_angle)
             parts_zh = [f"穿越{what_zh}", f"里程 {stake}"]
             parts_en = [f"crosses {what_en}", f"chainage {stake}"]
             if other is not None:
-                other_stake = format_mileage(pipeline_mileage(other.geom, point, other.start_m))
+                other_stake = format_mileage(other.chain.mileage(point))
                 parts_zh.append(f"对方管道里程 {other_stake}")
                 parts_en.append(f"other line's chainage {other_stake}")
             if angle is not None:
@@ -515,9 +599,12 @@ def _crossing(pipes: Sequence[_Pipe], bundle: Bundle, rule: Rule, out: _Out) -> 
                 parts_en.append(f"angle {angle:.1f}°" + (f" (below {min_angle:g}°)" if bad else ""))
             if extra:
                 parts_zh.append(extra)
+            if pipe.chain.multipart:
+                parts_zh.append(MULTIPART_NOTE[0])
+                parts_en.append(MULTIPART_NOTE[1])
             out.add(rule, pipe, object_type=object_type, row=row, verdict="violation" if bad else "inventory",
                     measured_m=None, required_m=None, geometry=point, adcode=adcode_of(point),
-                    detail="，".join(parts_zh) + " / " + ", ".join(parts_en), suffix="" if n == 1 else f"#{n}")
+                    detail=Bilingual("，".join(parts_zh), ", ".join(parts_en)), suffix="" if n == 1 else f"#{n}")
 
     q, t = _pairs(pipes, infra, 0.0)
     for i, j in zip(q, t, strict=True):
@@ -533,7 +620,10 @@ def _crossing(pipes: Sequence[_Pipe], bundle: Bundle, rule: Rule, out: _Out) -> 
         for b in pipes[a_i + 1:]:
             if not a.geom.intersects(b.geom):
                 continue
-            events = [e for e in _crossings_with(a, b.geom) if not _tie_in(e[0], a, b)]
+            laid = [st.piece for st in shared.get((a.key, b.key), [])]
+            events = [e for e in _crossings_with(a, b.geom)
+                      if not _tie_in(e[0], a, b) and _proper(a.geom, b.geom, e[0])
+                      and not any(e[0].distance(piece) < 1e-6 for piece in laid)]
             emit(a, {"key": b.key, "name": b.name}, "pipelines", events, "管道", "pipeline",
                  out.district_at, other=b)
 
@@ -582,6 +672,8 @@ def check_pipelines(bundle: Bundle, rules: RuleSet) -> gpd.GeoDataFrame:
             ents = _where(usable_rows(bundle.metric("enterprises")), "industry",
                           rule.params.get("enterprise_industries", []))
             _permit(pipes, rule, ents, "enterprises", "industry", stations, out, inner_m=None, skip_crossing=False)
-    if "PIPE_CROSSING" in rules.rules:
-        _crossing(pipes, bundle, rules["PIPE_CROSSING"], out)
+    if "PIPE_PARALLEL" in rules.rules or "PIPE_CROSSING" in rules.rules:
+        shared = _parallel(pipes, rules.rules.get("PIPE_PARALLEL"), out)
+        if "PIPE_CROSSING" in rules.rules:
+            _crossing(pipes, bundle, rules["PIPE_CROSSING"], out, shared)
     return out.frame()

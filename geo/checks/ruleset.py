@@ -7,6 +7,25 @@ from typing import Any
 
 from geo.rules import load_table
 
+#: Thresholds are compared on unrounded values; only differences below this (a micrometre, or a
+#: micro-degree for angles) count as "exactly at the threshold". It is far below every displayed digit
+#: and far above the float64 noise of a round trip through EPSG:4490 (nanometres), so a feature drawn
+#: exactly on a threshold is not lost to reprojection, and 29.96° is below 30° although shown as 30.0°.
+FLOAT_NOISE = 1e-6
+
+
+def below(value: float, limit: float, *, inclusive: bool) -> bool:
+    """Compare an unrounded value with a limit: ``value ≤ limit`` or ``value < limit``, noise-aware.
+
+    Examples
+    --------
+    >>> below(29.96, 30.0, inclusive=False), below(30.0 - 1e-9, 30.0, inclusive=False)
+    (True, False)
+    """
+    if inclusive:
+        return float(value) <= float(limit) + FLOAT_NOISE
+    return float(value) < float(limit) - FLOAT_NOISE
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -31,16 +50,21 @@ class Rule:
     def hit(self, distance_m: float, threshold_m: float | None = None) -> bool:
         """Whether ``distance_m`` is inside the rule's threshold (honouring ``inclusive``).
 
+        The value is compared unrounded (round only for display); a difference below
+        :data:`FLOAT_NOISE` counts as exactly at the threshold.
+
         Examples
         --------
         >>> r = Rule("X", "f", "", "", "", "confirmed", "2010-10-01", threshold_m=5.0, inclusive=True)
-        >>> r.hit(4.8), r.hit(5.0), r.hit(5.2)
-        (True, True, False)
+        >>> r.hit(4.8), r.hit(5.0), r.hit(5.0004), r.hit(5.2)
+        (True, True, False, False)
+        >>> Rule("Y", "f", "", "", "", "confirmed", "2010-10-01", threshold_m=30.0, inclusive=False).hit(29.96)
+        True
         """
         limit = self.threshold_m if threshold_m is None else threshold_m
         if limit is None:
             raise ValueError(f"rule {self.code} has no threshold")
-        return distance_m <= limit if self.inclusive else distance_m < limit
+        return below(distance_m, limit, inclusive=self.inclusive)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from shapely.geometry import LineString, Point
 from shapely.geometry.base import BaseGeometry
 
 from geo.checks.bundle import Bundle
-from geo.checks.findings import finding, findings_frame
+from geo.checks.findings import Bilingual, finding, findings_frame
 from geo.checks.ruleset import Rule, RuleSet
 from geo.rules import load_table
 
@@ -135,7 +135,7 @@ def _declared(bundle: Bundle, rule: Rule) -> list[dict[str, Any]]:
     if len(ei) == 0:
         return []
     tgt_geoms = targets.geometry.to_numpy()
-    d = np.round(shapely.distance(ent_geoms[ei], tgt_geoms[ti]), _DECIMALS)
+    d = shapely.distance(ent_geoms[ei], tgt_geoms[ti])  # unrounded: round only for display
     hit = np.array([rule.hit(float(x), float(lim)) for x, lim in zip(d, dist_arr[ei], strict=True)], dtype=bool)
     ei, ti, d = ei[hit], ti[hit], d[hit]
     lines = _to_storage(list(shapely.shortest_line(ent_geoms[ei], tgt_geoms[ti])), int(bundle.metric_epsg or 0))
@@ -148,9 +148,9 @@ def _declared(bundle: Bundle, rule: Rule) -> list[dict[str, Any]]:
             object_type="protection_targets", object_key=str(tgt["key"]), object_name=_text(tgt.get("name")),
             measured_m=float(dist), required_m=ext, verdict="violation", adcode=_text(tgt.get("adcode")),
             geometry=line,
-            detail=(f"防护目标距企业{dist:.1f}米，小于企业申报的外部安全防护距离{ext:g}米"
-                    f" / target {dist:.1f} m from the enterprise, inside its declared external safety"
-                    f" distance of {ext:g} m"),
+            detail=Bilingual(f"防护目标距企业{dist:.1f}米，小于企业申报的外部安全防护距离{ext:g}米",
+                             f"target {dist:.1f} m from the enterprise, inside its declared external safety"
+                             f" distance of {ext:g} m"),
         ))
     return out
 
@@ -227,7 +227,7 @@ def _individual_risk(bundle: Bundle, rule: Rule) -> list[dict[str, Any]]:
     ent_geoms = ents.geometry.to_numpy()[[e for e, _ in keys]]
     tgt_geoms = targets.geometry.to_numpy()[[t for _, t in keys]]
     lines = list(shapely.shortest_line(ent_geoms, tgt_geoms))
-    dists = np.round(shapely.distance(ent_geoms, tgt_geoms), _DECIMALS)
+    dists = shapely.distance(ent_geoms, tgt_geoms)
     storage_lines = _to_storage(lines, int(bundle.metric_epsg or 0))
     ent_contours = contours.groupby(contours["enterprise_key"].astype(str)).indices
     out: list[dict[str, Any]] = []
@@ -251,10 +251,10 @@ def _individual_risk(bundle: Bundle, rule: Rule) -> list[dict[str, Any]]:
             object_type="protection_targets", object_key=str(tgt["key"]), object_name=_text(tgt.get("name")),
             measured_m=float(dist), required_m=reach, verdict="violation", adcode=_text(tgt.get("adcode")),
             geometry=shown,
-            detail=(f"个人风险{_sci(ir)}/年 ≥ 基准{_sci(crit)}/年（{labels.get(cls, cls)}，"
-                    f"{_STATUS_ZH.get(status, status)}）；基准等值线沿该方向距企业{reach:.1f}米"
-                    f" / individual risk {ir:.1e}/yr ≥ criterion {crit:.1e}/yr (class {cls},"
-                    f" {_STATUS_EN.get(status, status)}); the criterion contour reaches {reach:.1f} m"
-                    " from the enterprise in this direction"),
+            detail=Bilingual(f"个人风险{_sci(ir)}/年 ≥ 基准{_sci(crit)}/年（{labels.get(cls, cls)}，"
+                             f"{_STATUS_ZH.get(status, status)}）；基准等值线沿该方向距企业{reach:.1f}米",
+                             f"individual risk {ir:.1e}/yr ≥ criterion {crit:.1e}/yr (class {cls},"
+                             f" {_STATUS_EN.get(status, status)}); the criterion contour reaches {reach:.1f} m"
+                             " from the enterprise in this direction"),
         ))
     return out

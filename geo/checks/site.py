@@ -19,13 +19,16 @@ import pandas as pd
 import shapely
 
 from geo.checks.bundle import LAYERS, Bundle
-from geo.checks.findings import finding, findings_frame
+from geo.checks.findings import Bilingual, finding, findings_frame
+from geo.checks.mileage import format_mileage_range
 from geo.checks.ruleset import RuleSet, load_ruleset
 from geo.checks.runner import run_checks
 from geo.layer_specs import PT_TYPES
 from geo.rules import protection_target_class
 
 SITE_KEY = "SITE"
+#: Name of the proposed site in the layers it joins (stored as "拟建场地 / proposed site").
+SITE_NAME = Bilingual("拟建场地", "proposed site")
 #: How far around the site hazards are gathered (m); enterprises declaring a larger external
 #: safety distance are gathered up to that distance.
 REACH_M = 5000.0
@@ -46,7 +49,8 @@ class SiteVerdict:
     use: str
     gb36894_class: str
     reasons: gpd.GeoDataFrame
-    notes: list[str] = field(default_factory=list)
+    #: Non-blocking reasons and remarks, each Chinese and English (:class:`Bilingual`).
+    notes: list[Bilingual] = field(default_factory=list)
     #: The rules the verdict was reached with (the file's, or with a city's local values).
     rules: RuleSet | None = None
 
@@ -116,10 +120,10 @@ def site_bundle(base: Bundle, site: shapely.Geometry, use: str, *, population: i
     frames = _near(base, lambda layer: windows[CONTEXT_M if layer in ("buildings", "protection_targets") else reach])
     adcode = _district_of(base["districts"], site)
     pt_class = protection_target_class(use, households, population)
-    target = {"key": SITE_KEY, "name": "拟建场地 / proposed site", "target_type": use,
+    target = {"key": SITE_KEY, "name": SITE_NAME, "target_type": use,
               "gb36894_class": pt_class, "population": population, "households": households,
               "adcode": adcode}
-    building = {"key": SITE_KEY, "name": "拟建场地 / proposed site", "use": _BUILDING_USE.get(use, "public"),
+    building = {"key": SITE_KEY, "name": SITE_NAME, "use": _BUILDING_USE.get(use, "public"),
                 "households": households or 0, "floors": 1, "adcode": adcode}
     frames["protection_targets"] = _append(frames["protection_targets"], target, site)
     frames["buildings"] = _append(frames["buildings"], building, site)
@@ -150,7 +154,7 @@ def _precheck_hazard(base: Bundle, site: shapely.Geometry, code: str, rules: Rul
     window = gpd.GeoSeries([site_m.buffer(reach)], crs=epsg).to_crs(4490).iloc[0]
     frames = _near(base, lambda _layer: window)
     adcode = _district_of(base["districts"], site)
-    name = "拟建场地 / proposed site"
+    name = SITE_NAME
     if code == "tailings_pond":
         dams = frames["tailings_dams"]
         frames["tailings_dams"] = _append(dams.iloc[0:0] if len(dams) else dams, {
@@ -164,9 +168,9 @@ def _precheck_hazard(base: Bundle, site: shapely.Geometry, code: str, rules: Rul
     found = result.findings
     involved = found[found["subject_key"] == SITE_KEY]
     blocking = involved["verdict"].isin(["violation", "screen", "hca"])
-    notes = ["只检查选址禁限(长江保护法第26条)；安全距离、头顶库与环评另行评估 / only the siting bans are "
-             "checked here; safety distances, downstream receptors and the EIA are assessed separately"]
-    reasons = gpd.GeoDataFrame(involved.reset_index(drop=True), geometry="geometry", crs=4490)
+    notes = [Bilingual("只检查选址禁限(长江保护法第26条)；安全距离、头顶库与环评另行评估", "only the siting bans "
+                       "are checked here; safety distances, downstream receptors and the EIA are assessed separately")]
+    reasons = _with_halves(gpd.GeoDataFrame(involved.reset_index(drop=True), geometry="geometry", crs=4490))
     return SiteVerdict(ADVISE_AGAINST if bool(blocking.any()) else NO_OBJECTION, code, "", reasons, notes,
                        rules=rules)
 
@@ -200,23 +204,62 @@ def _one_per_subject(found: pd.DataFrame) -> pd.DataFrame:
     return kept.sort_index()
 
 
-def _hca_reasons(segments: gpd.GeoDataFrame | None, rules: RuleSet) -> gpd.GeoDataFrame:
-    """HCA segments the site itself would trigger, as findings (the site would create an HCA)."""
+def _with_halves(reasons: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Add ``detail_zh`` and ``detail_en``: each reason's text in each language, from its structure.
+
+    Details are :class:`~geo.checks.findings.Bilingual`, so nothing cuts a text at " / " (the site's
+    own name, or a hazard's, may contain it); the site's bilingual name is written in the language.
+    """
+    out = reasons.copy()
+    zh, en = [], []
+    for text in out["detail"].tolist() if len(out) else []:
+        pair = (text.zh, text.en) if isinstance(text, Bilingual) else (str(text or ""), str(text or ""))
+        zh.append(pair[0].replace(str(SITE_NAME), SITE_NAME.zh))
+        en.append(pair[1].replace(str(SITE_NAME), SITE_NAME.en))
+    out["detail_zh"] = pd.Series(zh, index=out.index, dtype=object)
+    out["detail_en"] = pd.Series(en, index=out.index, dtype=object)
+    return out
+
+
+def _site_distances(bundle: Bundle, keys: set[str]) -> dict[str, float]:
+    """Distance (m, Gauss-Krüger zone) from the site to each pipeline of ``keys``."""
+    pipes = bundle.metric("pipelines")
+    targets = bundle.metric("protection_targets")
+    if not len(pipes) or not len(targets) or "key" not in pipes.columns:
+        return {}
+    site = targets[targets["key"] == SITE_KEY].geometry
+    if not len(site):
+        return {}
+    mine = pipes[pipes["key"].astype(str).isin(keys)]
+    return {str(k): float(g.distance(site.iloc[0])) for k, g in zip(mine["key"], mine.geometry, strict=True)}
+
+
+def _hca_reasons(segments: gpd.GeoDataFrame | None, rules: RuleSet, bundle: Bundle) -> gpd.GeoDataFrame:
+    """HCA segments the site itself would trigger, as findings (the site would create an HCA).
+
+    The measured distance is the site's own distance from the pipeline (not the segment's nearest
+    trigger, which may be another building); the mileage range is labelled like every other.
+    """
     if segments is None or not len(segments):
         return findings_frame([])
     keys = segments["trigger_keys"].fillna("").astype(str).str.split(",")
     mine = segments[keys.apply(lambda ks: SITE_KEY in ks)]
+    distance = _site_distances(bundle, {str(k) for k in mine["pipeline_key"]})
     records = []
     for row in mine.itertuples():
         rule = rules["HCA_GAS" if row.medium == "gas" else "HCA_OIL"]
         grade = "ⅠⅡⅢ"[int(row.grade) - 1]
+        rng = format_mileage_range(float(row.start_m), float(row.end_m))
+        d = distance.get(str(row.pipeline_key))
+        away_zh = "" if d is None else f"，场地距管道中心线 {d:.1f} m"
+        away_en = "" if d is None else f"; the site is {d:.1f} m from the centreline"
         records.append(finding(
             rule, subject_type="pipelines", subject_key=row.pipeline_key, subject_name=row.pipeline_name,
-            object_type="site", object_key=SITE_KEY, object_name="拟建场地", measured_m=None,
+            object_type="site", object_key=SITE_KEY, object_name=SITE_NAME.zh, measured_m=d,
             required_m=row.required_m, verdict="hca", adcode=row.adcode, geometry=row.geometry,
-            detail=(f"拟建场地将使管道形成{grade}级高后果区(准则 {row.criterion}，"
-                    f"{row.start_m:.0f}–{row.end_m:.0f} m) / "
-                    f"the site would create a grade {int(row.grade)} HCA (rows {row.criterion})"),
+            detail=Bilingual(f"拟建场地将使管道形成{grade}级高后果区(准则 {row.criterion}，里程 {rng}){away_zh}",
+                             f"the site would create a grade {int(row.grade)} HCA (rows {row.criterion}, "
+                             f"chainage {rng}){away_en}"),
         ))
     return findings_frame(records)
 
@@ -277,12 +320,14 @@ def precheck_site(
     involved = f[((f["object_key"] == SITE_KEY) | (f["subject_key"] == SITE_KEY))
                  & ~f["rule_code"].isin(register_only)]
     involved = _one_per_subject(involved)
-    hca_reasons = _hca_reasons(result.hca_segments, rules)
+    hca_reasons = _hca_reasons(result.hca_segments, rules, bundle)
     if len(hca_reasons):
         involved = pd.concat([involved, hca_reasons], ignore_index=True)
     blocking = involved["verdict"].isin(["violation", "screen", "hca"])
-    notes = [f"{r.rule_code}: {r.detail}" for r in involved[~blocking].itertuples()]
+    reasons = _with_halves(gpd.GeoDataFrame(involved.reset_index(drop=True), geometry="geometry", crs=4490))
+    quiet = ~reasons["verdict"].isin(["violation", "screen", "hca"])
+    notes = [Bilingual(f"{r.rule_code}: {r.detail_zh}", f"{r.rule_code}: {r.detail_en}")
+             for r in reasons[quiet].itertuples()]
     verdict = ADVISE_AGAINST if bool(blocking.any()) else NO_OBJECTION
-    reasons = gpd.GeoDataFrame(involved.reset_index(drop=True), geometry="geometry", crs=4490)
     return SiteVerdict(verdict, code, protection_target_class(code, households, population), reasons, notes,
                        rules=rules)

@@ -23,7 +23,7 @@ import pandas as pd
 import shapely
 
 from geo.checks.bundle import Bundle
-from geo.checks.findings import finding, findings_frame
+from geo.checks.findings import Bilingual, finding, findings_frame
 from geo.checks.ruleset import Rule, RuleSet
 
 REACHES = ("main", "tributary")
@@ -147,22 +147,22 @@ def check_siting(bundle: Bundle, rules: RuleSet) -> gpd.GeoDataFrame:
                 line = river.geometry.geom_type in ("LineString", "MultiLineString")
                 raw = float(geom.distance(river.geometry))
                 measured = max(0.0, raw - shore[reach]) if line else raw
-                measured = round(measured, 3)
                 if not rule.hit(measured, limit):
                     continue
                 link = shapely.shortest_line(geom, river.geometry)
                 link_4490 = gpd.GeoSeries([link], crs=bundle.metric_epsg).to_crs(4490).iloc[0]
                 subject_zh = "尾矿库" if kind == "tailings" else "化工项目"
-                how = (f"距中心线 {raw:,.0f} m，岸线按中心线外 {shore[reach]:g} m 计 / {raw:,.0f} m from the "
-                       f"centreline, shore taken {shore[reach]:g} m out" if line else "量至岸线 / to the shore")
+                how_zh, how_en = ((f"距中心线 {raw:,.0f} m，岸线按中心线外 {shore[reach]:g} m 计",
+                                   f"{raw:,.0f} m from the centreline, shore taken {shore[reach]:g} m out")
+                                  if line else ("量至岸线", "to the shore"))
                 records.append(finding(
                     rule, subject_type=layer, subject_key=str(subject.get("key", "")),
                     subject_name=subject.get("name"), object_type="infrastructure",
                     object_key=str(river.get("key", "")), object_name=river.get("name"),
                     measured_m=measured, required_m=limit, verdict="violation",
                     adcode=subject.get("adcode"), geometry=link_4490,
-                    detail=(f"新建/改建/扩建{subject_zh}位于{_REACH_ZH[reach]}岸线 {limit / 1000:g} km 禁建范围内"
-                            f"({how}) / new {kind} site within the {limit / 1000:g} km Yangtze "
-                            f"{'main-stem' if reach == 'main' else 'tributary'} ban zone"),
+                    detail=Bilingual(f"新建/改建/扩建{subject_zh}位于{_REACH_ZH[reach]}岸线 {limit / 1000:g} km "
+                                     f"禁建范围内({how_zh})", f"new {kind} site within the {limit / 1000:g} km Yangtze "
+                                     f"{'main-stem' if reach == 'main' else 'tributary'} ban zone ({how_en})"),
                 ))
     return findings_frame(records)

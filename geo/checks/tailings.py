@@ -44,7 +44,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import substring
 
 from geo.checks.bundle import Bundle
-from geo.checks.findings import finding, findings_frame
+from geo.checks.findings import Bilingual, finding, findings_frame
 from geo.checks.ruleset import Rule, RuleSet
 from geo.errors import ConfigError
 from geo.layer_specs import layer_spec
@@ -336,8 +336,9 @@ def _safety(bundle: Bundle, rule: Rule) -> list[dict[str, Any]]:
             object_type="tailings_dams", object_key=str(pond["key"]), object_name=_text(pond.get("name")),
             measured_m=None, required_m=None, verdict="violation", adcode=_text(pond.get("adcode")),
             geometry=pond.geometry,
-            detail=(f"安全度为{zh}，设计等别{grade_label(grade)} / pond rated {degree} (AQ 2006-2005 §8),"
-                    f" design grade {grade if grade is not None else 'unknown'}"),
+            detail=Bilingual(f"安全度为{zh}，设计等别{grade_label(grade)}",
+                             f"pond rated {degree} (AQ 2006-2005 §8),"
+                             f" design grade {grade if grade is not None else 'unknown'}"),
         ))
     return out
 
@@ -414,7 +415,7 @@ def _radial(ponds: gpd.GeoDataFrame, which: list[int], layer: str, frame: gpd.Ge
     if len(pi) == 0:
         return []
     geoms = frame.geometry.to_numpy()
-    d = np.round(shapely.distance(toes[pi], geoms[ri]), _DECIMALS)
+    d = shapely.distance(toes[pi], geoms[ri])  # unrounded: round only for display
     hit = np.array([rule.hit(float(x)) for x in d], dtype=bool)
     pi, ri, d = pi[hit], ri[hit], d[hit]
     lines = list(gpd.GeoSeries(shapely.shortest_line(toes[pi], geoms[ri]), crs=epsg).to_crs(4490))
@@ -426,9 +427,9 @@ def _radial(ponds: gpd.GeoDataFrame, which: list[int], layer: str, frame: gpd.Ge
             object_type=layer, object_key=str(rec["key"]), object_name=_text(rec.get("name")),
             measured_m=float(dist), required_m=limit, verdict="screen", adcode=_text(rec.get("adcode")),
             geometry=line,
-            detail=(f"距初期坝坡脚直线{dist:.1f}米（≤{limit:g}米），径向初筛，非流经路径判定，需按下游流经路径核实"
-                    f" / {dist:.1f} m straight from the starter-dam toe (≤ {limit:g} m): radial pre-screen,"
-                    " not a flow-path finding; confirm along the downstream flow path"),
+            detail=Bilingual(f"距初期坝坡脚直线{dist:.1f}米（≤{limit:g}米），径向初筛，非流经路径判定，需按下游流经路径核实",
+                             f"{dist:.1f} m straight from the starter-dam toe (≤ {limit:g} m): radial pre-screen,"
+                             " not a flow-path finding; confirm along the downstream flow path"),
         ))
     return out
 
@@ -455,7 +456,7 @@ def _along_path(ponds: gpd.GeoDataFrame, paths: dict[int, LineString], layer: st
         path, rec = paths[i], frame.iloc[int(r)]
         hop = shapely.shortest_line(path, rec.geometry)
         on_path = Point(hop.coords[0])
-        along = round(float(path.project(on_path)), _DECIMALS)
+        along = float(path.project(on_path))
         if not rule.hit(along):
             continue
         stretch = shapely.get_coordinates(substring(path, 0.0, along))
@@ -466,9 +467,9 @@ def _along_path(ponds: gpd.GeoDataFrame, paths: dict[int, LineString], layer: st
             object_type=layer, object_key=str(rec["key"]), object_name=_text(rec.get("name")),
             measured_m=along, required_m=limit, verdict="violation", adcode=_text(rec.get("adcode")),
             geometry=None,
-            detail=(f"位于初期坝坡脚下游D8流经路径{along:.1f}米处（路径两侧各{width:g}米范围内，≤{limit:g}米），属头顶库"
-                    f" / on the D8 downstream flow path {along:.1f} m from the starter-dam toe (within {width:g} m"
-                    f" of the path, ≤ {limit:g} m): overhead tailings pond"),
+            detail=Bilingual(f"位于初期坝坡脚下游D8流经路径{along:.1f}米处（路径两侧各{width:g}米范围内，≤{limit:g}米），属头顶库",
+                             f"on the D8 downstream flow path {along:.1f} m from the starter-dam toe "
+                             f"(within {width:g} m of the path, ≤ {limit:g} m): overhead tailings pond"),
         ))
     for rec_out, geom in zip(out, gpd.GeoSeries(shown, crs=epsg).to_crs(4490), strict=True):
         rec_out["geometry"] = geom
