@@ -4,14 +4,20 @@ The writers take a dict of named GeoDataFrames (stored in CGCS2000, EPSG:4490) w
 layer and column names may be Chinese, and write them for people who work in
 ArcGIS/QGIS (GeoPackage, Shapefile), on the web (GeoJSON) or in Excel (XLSX).
 
-* GeoPackage keeps everything: Chinese layer and field names, mixed geometry types.
-* Shapefiles are limited: 10-byte field names, one geometry type per file, ASCII file
-  names are the safe choice. :func:`write_shapefiles_zip` shortens field names
-  deterministically (and writes a ``<stem>_fields.csv`` mapping short to full names),
-  splits mixed layers per geometry type and writes a ``.cpg`` naming the encoding.
+* One geometry type per GIS layer, in every GIS format: a layer that mixes points, lines and
+  polygons is written as one layer (or file) per geometry family, ``<layer>_点/_线/_面`` (ASCII
+  names and file stems: ``_pt/_ln/_pg``), by the convention of :mod:`geo.geometry_split`.
+* Numbers are numbers: a text-typed column that holds only numbers (with gaps) is written as an
+  integer or real field, never as text.
+* GeoPackage keeps Chinese layer and field names.
+* Shapefiles are limited: 10-byte field names, ASCII file names are the safe choice.
+  :func:`write_shapefiles_zip` shortens field names deterministically (and writes a
+  ``<stem>_fields.csv`` mapping short to full names) and writes a ``.cpg`` naming the encoding.
 * GeoJSON follows RFC 7946: always longitude/latitude (EPSG:4326; CGCS2000 and WGS84
   coordinates are treated as identical at map accuracy), whatever ``crs`` is chosen.
-* XLSX drops geometry (points get 经度/纬度 columns) and starts with a "说明" sheet.
+* XLSX drops geometry (points get 经度/纬度 columns) and starts with a "说明" sheet. Text is
+  always a text cell, never a formula, and CSV text that a spreadsheet would run is neutralised
+  (:mod:`geo.cells`, OWASP CSV injection).
 
 Projected output (``crs="gk"``) uses the CGCS2000 3-degree Gauss-Krüger CM zone of the
 layers' centre (:func:`geo.crs.gk_zone_epsg`), never Web Mercator.
@@ -39,7 +45,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from geo.cells import append_row, csv_row
 from geo.crs import STORAGE_EPSG, gk_zone_epsg
+from geo.geometry_split import needs_multi, split_by_family
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -52,9 +60,10 @@ ShpEncoding = Literal["UTF-8", "GBK"]
 SHP_FIELD_BYTES = 10
 #: Byte limit of a dBASE character value.
 SHP_VALUE_BYTES = 254
-#: Geometry families a shapefile can hold, with the file-name suffix used when a layer is split.
-_FAMILIES = {"Point": "pt", "MultiPoint": "pt", "LineString": "ln", "MultiLineString": "ln",
-             "LinearRing": "ln", "Polygon": "pg", "MultiPolygon": "pg"}
+#: Excel's limit on the characters of one cell.
+XLSX_CELL_CHARS = 32_767
+#: Header of the geometry column when a plain table with geometries goes to XLSX (as in the import templates).
+XLSX_WKT_HEADER = "几何(WKT)"
 _ASCII_STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 _XLSX_MAX_WIDTH = 60
@@ -162,7 +171,10 @@ def output_epsg(layers: Mapping[str, gpd.GeoDataFrame], crs: CrsChoice) -> int:
 
 
 def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], path: Path, *, epsg: int = STORAGE_EPSG) -> Path:
-    """Write all layers into one GeoPackage, one table per layer, named as given.
+    """Write all layers into one GeoPackage, one table per layer and geometry type.
+
+    A layer of one geometry family is one table named as given; a layer that mixes families is
+    one table per family, ``<name>_点``, ``<name>_线``, ``<name>_面`` (:mod:`geo.geometry_split`).
 
     Parameters
     ----------
@@ -181,16 +193,18 @@ def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], path: Path, *, epsg: int 
     Raises
     ------
     ValueError
-        If there are no layers or a layer is empty (named in the message).
+        If there are no layers, a layer is empty (named in the message) or a split layer's
+        name is taken by another layer.
     """
     _check_layers(layers)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
-    for name, gdf in layers.items():
-        out = _plain(_to_storage(gdf, name)).to_crs(epsg)
+    parts = _split_layers({name: _plain(_to_storage(gdf, name)).to_crs(epsg) for name, gdf in layers.items()})
+    for name, out in parts.items():
         # GeoPackage 1.2 opens in every GDAL/QGIS/ArcGIS still in use (1.4 warns on GDAL < 3.7).
-        out.to_file(path, layer=name, driver="GPKG", engine="pyogrio", dataset_options={"VERSION": "1.2"})
+        out.to_file(path, layer=name, driver="GPKG", engine="pyogrio", dataset_options={"VERSION": "1.2"},
+                    promote_to_multi=needs_multi(out))
     return path
 
 
@@ -243,11 +257,10 @@ def write_shapefiles_zip(layers: Mapping[str, gpd.GeoDataFrame], path: Path, *, 
             plain = _plain(_to_storage(gdf, name)).to_crs(epsg)
             mapping = shapefile_field_names([c for c in plain.columns if c != plain.geometry.name], encoding)
             out = _shp_values(plain.rename(columns=mapping), name, encoding)
-            for suffix, part in _split_by_family(out, name):
-                shp = folder / f"{stem}{suffix}.shp"
-                multi = part.geom_type.dropna().str.startswith("Multi")
+            for part_stem, part in _shapefile_parts(out, name, stem):
+                shp = folder / f"{part_stem}.shp"
                 part.to_file(shp, driver="ESRI Shapefile", engine="pyogrio", encoding=encoding,
-                             promote_to_multi=bool(multi.any() and not multi.all()))
+                             promote_to_multi=needs_multi(part))
                 cpg = shp.with_suffix(".cpg")
                 cpg.write_text(encoding, encoding="ascii")  # GDAL writes it too; make it certain
                 members += [shp.with_suffix(ext) for ext in (".shp", ".shx", ".dbf", ".prj", ".cpg")]
@@ -309,7 +322,7 @@ def shapefile_field_names(columns: Sequence[Any], encoding: str) -> dict[Any, st
 
 def write_geojson(layers: Mapping[str, gpd.GeoDataFrame], folder: Path, *,
                   names: Mapping[str, str] | None = None) -> list[Path]:
-    """Write one RFC 7946 GeoJSON file per layer.
+    """Write one RFC 7946 GeoJSON file per layer (per layer and geometry family when it mixes them).
 
     RFC 7946 allows only WGS84 longitude/latitude, so the files are always EPSG:4326
     (CGCS2000 coordinates carried over unchanged: the two frames agree to a few
@@ -328,7 +341,7 @@ def write_geojson(layers: Mapping[str, gpd.GeoDataFrame], folder: Path, *,
     Returns
     -------
     list of Path
-        One file per layer, in input order.
+        One file per layer, in input order (``<stem>_pt/_ln/_pg.geojson`` for a mixed layer).
 
     Raises
     ------
@@ -341,12 +354,12 @@ def write_geojson(layers: Mapping[str, gpd.GeoDataFrame], folder: Path, *,
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, gdf in layers.items():
-        out = folder / f"{stems[name]}.geojson"
-        out.unlink(missing_ok=True)
-        _plain(_to_storage(gdf, name)).to_crs(4326).to_file(
-            out, driver="GeoJSON", engine="pyogrio",
-            layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": "10", "WRITE_NAME": "NO"})
-        written.append(out)
+        for part_stem, part in split_by_family(_plain(_to_storage(gdf, name)).to_crs(4326), stems[name]):
+            out = folder / f"{part_stem}.geojson"
+            out.unlink(missing_ok=True)
+            part.to_file(out, driver="GeoJSON", engine="pyogrio", promote_to_multi=needs_multi(part),
+                         layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": "10", "WRITE_NAME": "NO"})
+            written.append(out)
     return written
 
 
@@ -354,9 +367,12 @@ def write_xlsx(tables: Mapping[str, pd.DataFrame], path: Path, *, title: str, da
                crs_note: str | None = None) -> Path:
     """Write tables to one workbook: an info sheet "说明", then one sheet per table.
 
-    Geometry columns are dropped; tables with point geometries get 经度/纬度 columns
-    (CGCS2000 degrees, filled for point features only). Headers are bold, the header row is
-    frozen, column widths follow the content (CJK characters count double, capped at 60).
+    The geometry of a GeoDataFrame is dropped; tables with point geometries get 经度/纬度
+    columns (CGCS2000 degrees, filled for point features only). Geometries in a plain table are
+    written as WKT (header ``几何(WKT)`` for a column named ``geometry``; a WKT longer than an
+    Excel cell holds is replaced by a note). Text is always a text cell, never a formula
+    (:func:`geo.cells.set_text_safe`); numbers are numeric cells. Headers are bold, the header
+    row is frozen, column widths follow the content (CJK characters count double, capped at 60).
 
     Parameters
     ----------
@@ -400,7 +416,7 @@ def write_xlsx(tables: Mapping[str, pd.DataFrame], path: Path, *, title: str, da
         *[[sheet_names[name], len(frame)] for name, frame in frames.items()],
     ]
     for row in rows:
-        info.append(row)
+        append_row(info, row)
     for r in (1, 2, 3, 4, 6):
         info.cell(row=r, column=1).font = bold
     info.cell(row=6, column=2).font = bold
@@ -413,9 +429,9 @@ def write_xlsx(tables: Mapping[str, pd.DataFrame], path: Path, *, title: str, da
     for name, frame in frames.items():
         ws = wb.create_sheet(sheet_names[name])
         headers = [str(c) for c in frame.columns]
-        ws.append(headers)
+        append_row(ws, headers)
         for values in frame.itertuples(index=False, name=None):
-            ws.append([_cell_value(v) for v in values])
+            append_row(ws, [_cell_value(v) for v in values])
         for col, header in enumerate(headers, 1):
             ws.cell(row=1, column=col).font = bold
             sample = frame.iloc[:_XLSX_WIDTH_SAMPLE, col - 1]
@@ -542,14 +558,34 @@ def _to_storage(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
 
 
 def _plain(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Copy with string column names, a default index and extra geometry columns as WKT."""
+    """Copy with string column names, a default index, extra geometry columns as WKT.
+
+    Number-only text columns become numbers, so that GIS fields are Integer/Real, not String.
+    """
     out = gdf.copy()
     geom = out.geometry.name
     for col in out.columns:
         if col != geom and isinstance(out[col].dtype, gpd.array.GeometryDtype):
             out[col] = shapely.to_wkt(np.asarray(out[col], dtype=object))
+        elif col != geom and pd.api.types.is_object_dtype(out[col].dtype):
+            out[col] = _as_numbers(out[col])
     out.columns = [str(c) for c in out.columns]
     return out.set_geometry(str(geom)).reset_index(drop=True)
+
+
+def _as_numbers(series: pd.Series) -> pd.Series:
+    """Turn a column of numbers and gaps into Int64 (whole numbers) or float; leave others unchanged."""
+    values = [v for v in series if _present(v)]
+    numeric = (int, float, np.integer, np.floating)
+    if not values or not all(isinstance(v, numeric) and not isinstance(v, bool | np.bool_) for v in values):
+        return series
+    if all(isinstance(v, int | np.integer) for v in values):
+        return pd.Series([None if not _present(v) else int(v) for v in series], index=series.index, dtype="Int64")
+    return pd.Series([np.nan if not _present(v) else float(v) for v in series], index=series.index, dtype=float)
+
+
+def _present(value: Any) -> bool:
+    return not (value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)))
 
 
 def _stems(layers: Mapping[str, gpd.GeoDataFrame], names: Mapping[str, str] | None) -> dict[str, str]:
@@ -621,25 +657,31 @@ def _shp_values(gdf: gpd.GeoDataFrame, layer: str, encoding: str) -> gpd.GeoData
     return out
 
 
-def _split_by_family(gdf: gpd.GeoDataFrame, layer: str) -> list[tuple[str, gpd.GeoDataFrame]]:
-    types = gdf.geom_type
-    bad = sorted(set(types.dropna()) - set(_FAMILIES))
-    if bad:
-        raise ValueError(f"图层 {layer!r} 含 Shapefile 不支持的几何类型 {bad} / layer {layer!r} has geometry "
-                         f"types a shapefile cannot hold: {bad}")
-    family = types.map(_FAMILIES)
-    present = [f for f in ("pt", "ln", "pg") if (family == f).any()]
-    if len(present) <= 1:
-        return [("", gdf)]
-    family = family.fillna(present[0])  # features without geometry go with the first part
-    return [(f"_{f}", gdf[family == f]) for f in present]
+def _split_layers(layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
+    """Layers with one geometry family each (mixed layers split, :mod:`geo.geometry_split`)."""
+    out: dict[str, gpd.GeoDataFrame] = {}
+    for name, gdf in layers.items():
+        for part_name, part in split_by_family(gdf, name):
+            if part_name in out or (part_name != name and part_name in layers):
+                raise ValueError(f"图层 {name!r} 按几何类型拆分后的 {part_name!r} 与另一图层重名 / layer {name!r} "
+                                 f"split by geometry type gives {part_name!r}, the name of another layer")
+            out[part_name] = part
+    return out
+
+
+def _shapefile_parts(gdf: gpd.GeoDataFrame, layer: str, stem: str) -> list[tuple[str, gpd.GeoDataFrame]]:
+    parts = split_by_family(gdf, stem)
+    if any((part.geom_type == "GeometryCollection").any() for _, part in parts):
+        raise ValueError(f"图层 {layer!r} 含 Shapefile 不支持的几何类型 ['GeometryCollection'] / layer {layer!r} has "
+                         "geometry types a shapefile cannot hold: ['GeometryCollection']")
+    return parts
 
 
 def _write_fields_csv(path: Path, mapping: Mapping[Any, str]) -> None:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(["short_name", "full_name"])
-    writer.writerows([short, str(full)] for full, short in mapping.items())
+    writer.writerows(csv_row([short, str(full)]) for full, short in mapping.items())
     path.write_text(buf.getvalue(), encoding="utf-8-sig", newline="")
 
 
@@ -661,7 +703,11 @@ def _sheet_names(names: Sequence[str]) -> dict[str, str]:
 def _xlsx_frame(df: pd.DataFrame, name: str) -> pd.DataFrame:
     """Table without geometry; 经度/纬度 (CGCS2000) for point features when there are any."""
     if not isinstance(df, gpd.GeoDataFrame):
-        return pd.DataFrame(df).reset_index(drop=True)
+        out = pd.DataFrame(df).reset_index(drop=True)
+        geometry = [c for c in out.columns if isinstance(out[c].dtype, gpd.array.GeometryDtype)]
+        for col in geometry:
+            out[col] = [_wkt_cell(g) for g in out[col]]
+        return out.rename(columns={"geometry": XLSX_WKT_HEADER}) if XLSX_WKT_HEADER not in out.columns else out
     gdf = _plain(_to_storage(df, name)) if df.crs is not None else _plain(df)
     geom = gdf.geometry
     out = pd.DataFrame(gdf.drop(columns=[geom.name]))
@@ -672,6 +718,16 @@ def _xlsx_frame(df: pd.DataFrame, name: str) -> pd.DataFrame:
         out["经度"] = shapely.get_x(points)
         out["纬度"] = shapely.get_y(points)
     return out
+
+
+def _wkt_cell(geom: Any) -> str | None:
+    if not isinstance(geom, shapely.Geometry):
+        return None
+    wkt = geom.wkt
+    if len(wkt) <= XLSX_CELL_CHARS:
+        return wkt
+    return (f"几何过长，超出 Excel 单元格上限，见 GeoPackage/Shapefile / geometry longer than an Excel cell "
+            f"holds ({len(wkt)} characters): see the GeoPackage or Shapefile")
 
 
 def _cell_value(value: Any) -> Any:

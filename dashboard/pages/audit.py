@@ -23,9 +23,10 @@ from dash import Input, Output, State, dash_table, dcc, html
 from dashboard import ids
 from dashboard.auth import actor_name
 from dashboard.context import AppContext
-from dashboard.i18n import TEXT, t
+from dashboard.i18n import TEXT, dropdown_labels, t
 from dashboard.permissions import DENIED, can
 from geo import store
+from geo.cells import csv_row
 from geo.layer_specs import LAYERS
 
 # --- component ids (page prefix "audit-") ------------------------------------------------------------
@@ -56,8 +57,6 @@ KNOWN_ACTIONS = ("login", "import", "export", "check_run", "finding_status", "pr
 COLUMNS = ("at", "actor", "action", "target", "district", "details")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ][0-9:.]*)?")
 _ADCODE = re.compile(r"\d{6}")
-#: Cells starting with these could run as formulas in Excel; the CSV prefixes them with an apostrophe.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CELL = {"fontFamily": '"RiskMap Sans", "Noto Sans CJK SC", sans-serif', "fontSize": 14, "padding": "4px 8px",
         "textAlign": "left", "whiteSpace": "normal", "height": "auto"}
 HEADER = {"fontWeight": "bold", "backgroundColor": "#F4F6F8", "whiteSpace": "normal"}
@@ -215,15 +214,11 @@ def _tooltips(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return tips
 
 
-def _safe_cell(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
 def csv_bytes(frame: pd.DataFrame, names: dict[str, str], lang: str) -> bytes:
     """The entries as CSV in UTF-8 with a byte-order mark (so that Excel reads the Chinese text).
 
     Nothing is cut: details are the stored JSON. Text that Excel would run as a formula is prefixed
-    with an apostrophe.
+    with an apostrophe (:func:`geo.cells.csv_row`).
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -231,19 +226,16 @@ def csv_bytes(frame: pd.DataFrame, names: dict[str, str], lang: str) -> bytes:
                      ("at", "actor", "action", "action_code", "target", "district", "adcode", "details")])
     for rec in frame.to_dict("records"):
         adcode = _str(rec["adcode"])
-        writer.writerow([_safe_cell(v) for v in (
+        writer.writerow(csv_row((
             local_time(rec["at"]), _str(rec["actor"]), action_label(_str(rec["action"]), lang), _str(rec["action"]),
             _str(rec["target"]), names.get(adcode, ""), adcode,
             json.dumps(rec["details"] if isinstance(rec["details"], dict) else {}, ensure_ascii=False,
-                       default=str))])
+                       default=str))))
     return buffer.getvalue().encode("utf-8-sig")
 
 
 def _dropdown_labels(lang: str) -> Any:
-    if lang != "zh":
-        return {}
-    return {"search": "搜索", "clear_search": "清除搜索", "clear_selection": "清除选择", "no_options_found": "无匹配项",
-            "select_all": "全选", "deselect_all": "全不选"}
+    return dropdown_labels(lang)
 
 
 def _field(label: str, control: Any, class_name: str = "") -> html.Div:
