@@ -1811,4 +1811,5 @@ def generate_demo(districts: gpd.GeoDataFrame, *, seed: int = DEMO_SEED) -> dict
     }
     for b in gen.buildings:
         b["code"] = f"B-{b['adcode']}-{gen.next_no('b:' + b['adcode']):05d}"
+        b["geometry"] = MultiPolygon([b["geometry"]])  # footprints: the layer holds polygons, stored as multi
     return {name: _frame_for(name, rows[name]) for name in LAYER_NAMES}

@@ -28,12 +28,14 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from geo import store
+from geo.cells import csv_text
 from geo.crs import SourceCRS, parse_source_crs
 from geo.errors import ImportValidationError, ReadError
 from geo.import_scope import refuse_foreign_links, restrict_to_scope
+from geo.layer_detect import file_headers, likely_layer, wrong_layer_message
 from geo.layer_specs import LayerSpec, layer_spec
 from geo.readers import RawTable, read_any
-from geo.validate import FILE_LEVEL_ROWS, Issue, Validated, validate
+from geo.validate import FILE_LEVEL_ROWS, HEADER_ROW, Issue, Validated, validate
 
 
 @dataclass
@@ -120,7 +122,86 @@ def check_file(engine: Engine, layer: str, path: Path, *, crs: str | None = None
         linked = store.enterprise_districts(engine, [str(r["enterprise_credit_code"]) for r in result.records
                                                      if r.get("enterprise_credit_code")])
         result = refuse_foreign_links(raw, spec, result, linked, names)
+    if any(i.row == HEADER_ROW and i.severity == "error" for i in result.issues):
+        likely = likely_layer(file_headers(raw))
+        if likely is not None and likely != spec.name:  # name the layer the file seems to hold
+            zh, en = wrong_layer_message(spec.name, likely)
+            result.issues.insert(0, Issue(path.name, HEADER_ROW, LAYER_FIELD, zh, en))
     return spec, raw, result
+
+
+#: Field label of the issue naming the layer a file seems to hold.
+LAYER_FIELD = "图层(layer)"
+
+
+@dataclass
+class ImportPreview:
+    """What importing a file would do, worked out without writing anything."""
+
+    layer: str
+    file: str
+    rows_total: int
+    rows_valid: int
+    rows_rejected: int
+    inserts: int
+    updates: int
+    likely_layer: str | None
+    source_crs: str | None
+    issues: list[Issue] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Issue]:
+        """Issues that block a row or the file."""
+        return [i for i in self.issues if i.severity == "error"]
+
+    def importable(self, skip_invalid: bool) -> bool:
+        """Whether confirming would write rows (all rows valid, or ``skip_invalid`` and some valid)."""
+        if not self.rows_valid or any(i.row in FILE_LEVEL_ROWS for i in self.errors):
+            return False
+        return skip_invalid or not self.errors
+
+
+def preview_file(engine: Engine, layer: str, path: Path, *, crs: str | None = None,
+                 layer_name: str | None = None, tolerance_m: float = 200.0) -> ImportPreview:
+    """Check a file and count the rows an import would insert and update, writing nothing.
+
+    Parameters
+    ----------
+    engine : Engine
+        Store (under the current scope).
+    layer : str
+        Target layer name.
+    path : Path
+        File to check.
+    crs : str, optional
+        Source CRS override.
+    layer_name : str, optional
+        Layer inside a multi-layer file.
+    tolerance_m : float
+        Tolerance of the "inside its district" check.
+
+    Returns
+    -------
+    ImportPreview
+
+    Raises
+    ------
+    ReadError
+        The file cannot be read as this layer.
+    """
+    spec, raw, result = check_file(engine, layer, path, crs=crs, layer_name=layer_name, tolerance_m=tolerance_m)
+    key = "adcode" if spec.name == "districts" else "key"
+    keys = {str(r[key]) for r in result.records if r.get(key) is not None}
+    stored = store.read_layer(engine, spec.name) if keys else None
+    existing = set(stored[key].astype(str)) if stored is not None and key in stored.columns else set()
+    updates = len(keys & existing)
+    return ImportPreview(
+        layer=spec.name, file=path.name, rows_total=len(raw.frame), rows_valid=len(result.records),
+        rows_rejected=len(result.rejected_rows), inserts=len(result.records) - updates, updates=updates,
+        likely_layer=likely_layer(file_headers(raw)),
+        source_crs=result.source_crs.label if result.source_crs else None,
+        issues=list(result.issues), notes=list(raw.notes))
 
 
 def import_file(
@@ -260,6 +341,7 @@ def write_rejects(raw: RawTable, result: Validated, target: Path) -> Path:
     frame["错误原因 reasons"] = [
         "; ".join(f"{x.field}: {x.zh} / {x.en}" for x in result.rejected_rows[i]) for i in rows
     ]
+    frame = frame.map(csv_text)  # a formula-like value must not run when the reject file is opened
     target.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(target, index=False, encoding="utf-8-sig", quoting=csv.QUOTE_MINIMAL)
     return target

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from geo.errors import RiskMapError
+
 FieldType = Literal["str", "int", "float", "date", "enum", "credit_code", "adcode", "bool"]
 GeometryKind = Literal["point", "line", "polygon", "any"]
 
@@ -62,6 +64,8 @@ class LayerSpec:
     district_owned: bool = True
     note: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    #: Narrows an ``"any"`` layer to these geometry types (empty: every type of ``geometry``).
+    geometry_types: tuple[str, ...] = ()
 
     def field(self, name: str) -> FieldSpec:
         """Return the field called ``name``."""
@@ -161,6 +165,7 @@ PT_TYPES: dict[str, tuple[str, ...]] = {
 
 PROTECTION_TARGETS = LayerSpec(
     "protection_targets", "防护目标", "Protection targets", "any", ("code",),
+    geometry_types=("Point", "MultiPoint", "Polygon", "MultiPolygon"),
     note="GB 36894 类别由类型与人数/户数推导，不手填 / class derived from type and occupancy",
     fields=(
         CODE, NAME, ADCODE,
@@ -177,7 +182,8 @@ PROTECTION_TARGETS = LayerSpec(
 )
 
 BUILDINGS = LayerSpec(
-    "buildings", "建(构)筑物", "Buildings", "any", ("code",),
+    "buildings", "建(构)筑物", "Buildings", "polygon", ("code",),
+    note="按外墙轮廓绘制面 / footprints (polygons) drawn at the outer walls",
     fields=(
         CODE, ADCODE,
         F("name", "名称", "Name", example="村民住宅"),
@@ -289,6 +295,7 @@ PART_TYPES: dict[str, tuple[str, ...]] = {
 
 INSTALLATIONS = LayerSpec(
     "installations", "企业装置与储存设施", "Plant installations", "any", ("code",),
+    geometry_types=("Point", "Polygon", "MultiPolygon"),
     note=("罐组按罐壁、装置按最外侧设备或建筑轴线、仓库与厂房按外墙绘制面；火炬可为点(筒中心) / "
           "tank groups drawn at the shells, units at the outermost equipment, buildings at the walls; "
           "a flare may be a point at its stack centre (GB 50160 4.1.9, GB 50016 3.5.1)"),
@@ -421,10 +428,22 @@ def layer_spec(name: str) -> LayerSpec:
 
     Raises
     ------
-    KeyError
-        With the list of known layers.
+    UnknownLayerError
+        With the list of known layers (a :class:`KeyError` too).
     """
     for spec in LAYERS.values():
         if name in (spec.name, spec.zh, spec.en):
             return spec
-    raise KeyError(f"未知图层 / unknown layer {name!r}; known: {', '.join(LAYERS)}")
+    raise UnknownLayerError(name)
+
+
+class UnknownLayerError(RiskMapError, KeyError):
+    """A layer name that is none of :data:`LAYERS` (by English, Chinese or display name)."""
+
+    def __init__(self, name: object) -> None:
+        super().__init__(name)
+        self.name = str(name)
+
+    def __str__(self) -> str:
+        known = "、".join(f"{s.name}({s.zh})" for s in LAYERS.values())
+        return f"未知图层“{self.name}”；可用图层 / unknown layer {self.name!r}; known layers: {known}"

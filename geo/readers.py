@@ -22,6 +22,7 @@ import pyogrio.raw
 import shapely
 
 from geo.crs import SourceCRS, crs_to_source
+from geo.dbf_names import ascii_copy, dbf_field_names, decode_name, decodes, match_cut_name, stand_in
 from geo.errors import ReadError
 from geo.kml_names import ascii_field_copy
 from geo.layer_specs import LayerSpec
@@ -190,7 +191,10 @@ def _read_tabular(path: Path, spec: LayerSpec) -> RawTable:
             df = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False, sep=None, engine="python")
         else:
             _check_unpacked_size(path)  # an XLSX is a zip: refuse a bomb before openpyxl inflates it
-            df = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl")
+            # as for CSV, a cell reading "nan", "NA" or "null" is text (and so refused in a number field),
+            # never a blank that a default would fill; only empty cells are blank
+            df = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl", keep_default_na=False,
+                               na_values=[""])
     except ReadError:
         raise
     except Exception as exc:  # pandas raises many types for broken files
@@ -249,7 +253,17 @@ def _parse_wkt(values: list[object]) -> np.ndarray:
 
 
 def _read_vector(path: Path, spec: LayerSpec, layer_name: str | None,
-                 kml_names: dict[str, str] | None = None) -> RawTable:
+                 kml_names: dict[str, str] | None = None,
+                 dbf_names: tuple[list[bytes], str] | None = None) -> RawTable:
+    if path.suffix.lower() == ".shp" and dbf_names is None:
+        dbf = _sidecar(path, ".dbf")
+        fields = dbf_field_names(dbf) if dbf is not None else []
+        if any(not n.isascii() for n in fields):  # GDAL cannot decode cut names: read a copy with ASCII names
+            with TemporaryDirectory() as tmp:
+                copy = ascii_copy(path, Path(tmp), fields)
+                table = _read_vector(copy, spec, layer_name, dbf_names=(fields, _shapefile_encoding(path)))
+                table.path = path
+                return table
     if path.suffix.lower() == ".kml" and kml_names is None:
         with TemporaryDirectory() as tmp:
             copy, names = ascii_field_copy(path, Path(tmp))
@@ -274,9 +288,9 @@ def _read_vector(path: Path, spec: LayerSpec, layer_name: str | None,
     if not layers:
         raise ReadError(f"{path}: 文件中没有图层 / no layers in file")
     chosen = _choose_layer(path, layers, spec, layer_name)
-    encoding = None
+    encoding: str | None = None
     if path.suffix.lower() == ".shp":
-        encoding = _shapefile_encoding(path)
+        encoding = dbf_names[1] if dbf_names is not None else _shapefile_encoding(path)
     try:
         # GDAL reports what it tolerated (e.g. it closes unclosed rings) as warnings: keep them for the user
         with warnings.catch_warnings(record=True) as caught:
@@ -293,7 +307,16 @@ def _read_vector(path: Path, spec: LayerSpec, layer_name: str | None,
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
         raise ReadError(f"{path}: 图层 {chosen} 没有几何字段(非空间数据) / layer has no geometry (not spatial)")
     attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    cut: dict[str, str] = {}
+    if dbf_names is not None:
+        attrs, cut = _dbf_columns(attrs, spec, *dbf_names)
     mapping, unknown = header_map(spec, [str(c) for c in attrs.columns])
+    for col, name in cut.items():
+        if col in unknown and name not in mapping.values():
+            mapping[col] = name
+            unknown.remove(col)
+            gdal_notes.append(f"字段名“{col}”被 DBF 的10字节限制截断，按“{spec.field(name).zh}”读取 / "
+                              f"field name {col!r} was cut by the DBF 10-byte limit; read as {name}")
     attrs = attrs.rename(columns=mapping)
     geoms = np.asarray(gdf.geometry.array, dtype=object)
     labels = [f"要素{i + 1} / feature {i + 1}" for i in range(len(attrs))]
@@ -367,8 +390,34 @@ def _choose_layer(path: Path, layers: list[tuple[str, str | None]], spec: LayerS
     return chosen
 
 
+def _dbf_columns(attrs: pd.DataFrame, spec: LayerSpec, names: list[bytes],
+                 encoding: str) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Give the stand-in columns of :func:`geo.dbf_names.ascii_copy` their names back.
+
+    Returns the renamed frame and, for names cut by the 10-byte limit, the field each can only be.
+    """
+    rename: dict[str, str] = {}
+    cut: dict[str, str] = {}
+    for i, raw in enumerate(names):
+        name = decode_name(raw, encoding) or stand_in(i)
+        while name in rename.values():
+            name += "_"
+        rename[stand_in(i)] = name
+        hit = match_cut_name(raw, encoding, spec)
+        if hit is not None:
+            cut[name] = hit
+    return attrs.rename(columns=rename), cut
+
+
+def _sidecar(path: Path, suffix: str) -> Path | None:
+    for candidate in (path.with_suffix(suffix), path.with_suffix(suffix.upper())):
+        if candidate.exists():
+            return candidate
+    return None
+
+
 def _shapefile_encoding(path: Path) -> str:
-    """Honour .cpg; otherwise tell UTF-8 from GBK by decoding the .dbf text."""
+    """Honour .cpg; otherwise tell UTF-8 from GBK by decoding the .dbf field names and text."""
     cpg = path.with_suffix(".cpg")
     if not cpg.exists():
         cpg = path.with_suffix(".CPG")
@@ -382,13 +431,19 @@ def _shapefile_encoding(path: Path) -> str:
     data = dbf.read_bytes()
     header_len = int.from_bytes(data[8:10], "little") if len(data) > 10 else 0
     body = data[header_len:]
-    try:
-        body.decode("utf-8")
-        return "UTF-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        body.decode("gb18030")
-        return "GB18030"
-    except UnicodeDecodeError:
-        return "UTF-8"
+    names = dbf_field_names(dbf)
+    best, best_share = "UTF-8", -1.0
+    for encoding, label in (("utf-8", "UTF-8"), ("gb18030", "GB18030")):
+        try:
+            text = body.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if not all(decodes(n, encoding) for n in names):
+            continue
+        # short GBK text can also decode as UTF-8 (学校 → ѧУ): prefer the reading that gives Chinese
+        text += "".join(decode_name(n, encoding) for n in names)
+        wide = [c for c in text if ord(c) > 127]
+        share = sum("\u4e00" <= c <= "\u9fff" for c in wide) / len(wide) if wide else 1.0
+        if share > best_share:
+            best, best_share = label, share
+    return best

@@ -21,6 +21,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import String
 
+from geo.cells import starts_like_formula
 from geo.credit_code import credit_code_problem
 from geo.crs import SourceCRS, gk_zone_epsg, undo_offset
 from geo.layer_specs import FieldSpec, LayerSpec
@@ -179,7 +180,7 @@ def _convert(value: object, fs: FieldSpec, row: _Row) -> Any:
         text = str(value).strip()
         if text.endswith(".0"):
             text = text[:-2]
-        if not re.fullmatch(r"\d{6}", text):
+        if not re.fullmatch(r"[0-9]{6}", text):
             row.error(_header(fs), f"行政区划代码应为6位数字，实为“{text}”",
                       f"district code must be 6 digits, got {text!r}")
             return None
@@ -223,7 +224,7 @@ def _geom_problem(geom: Any, spec: LayerSpec) -> tuple[str, str] | None:
         return ("缺少几何或坐标", "geometry or coordinates missing")
     if geom.is_empty:
         return ("几何为空", "geometry is empty")
-    allowed = _GEOM_TYPES[spec.geometry]
+    allowed = spec.geometry_types or _GEOM_TYPES[spec.geometry]
     if geom.geom_type not in allowed:
         return (f"几何类型应为 {'/'.join(allowed)}，实为 {geom.geom_type}",
                 f"geometry must be {'/'.join(allowed)}, got {geom.geom_type}")
@@ -379,6 +380,8 @@ def validate(
                 records[i][fs.name] = None
                 continue
             records[i][fs.name] = _convert(value, fs, rows[i])
+            if fs.type == "str" and records[i][fs.name] is not None:
+                _check_text(records[i][fs.name], fs, spec, rows[i])
             text, limit = records[i][fs.name], limits.get(fs.name)
             if limit is not None and isinstance(text, str) and len(text) > limit:
                 rows[i].error(_header(fs), f"文本过长：{len(text)} 个字符，最多 {limit} 个",
@@ -407,6 +410,66 @@ def validate(
             rejected[i] = [x for x in rows[i].issues if x.severity == "error"]
     issues = file_issues + [x for r in rows for x in r.issues]
     return Validated(valid, valid_rows, rejected, issues, crs)
+
+
+#: Bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069): they reorder what a reader sees.
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+#: Zero-width characters (U+200B–U+200D, U+FEFF): two keys that look the same would differ.
+_ZERO_WIDTH = re.compile("[\u200b-\u200d\ufeff]")
+#: C0 and C1 control characters, CR, LF and tab included.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def is_identifier(spec: LayerSpec, fs: FieldSpec) -> bool:
+    """Whether ``fs`` names or identifies a row (a key, a code, a name), not free text.
+
+    Parameters
+    ----------
+    spec : LayerSpec
+        The layer.
+    fs : FieldSpec
+        One of its text fields.
+
+    Returns
+    -------
+    bool
+        True for key fields, codes (``code``, ``*_code``, ``*_key``) and names (``name``, ``*_name``).
+    """
+    name = fs.name
+    return (name in spec.key_fields or name in ("code", "name") or name.endswith(("_code", "_key", "_name")))
+
+
+def _check_text(text: str, fs: FieldSpec, spec: LayerSpec, row: _Row) -> None:
+    """Formula-like, control and invisible characters in a text value.
+
+    Keys, codes and names are refused when they hold any of them (such a key could be made to look like
+    another, or run as a formula in a spreadsheet). Free text (addresses, notes, …) is refused only for
+    bidirectional overrides; a formula-like start, control or zero-width characters there are kept as text
+    with a warning (every export writes such values as text). ``text`` is the value with its surrounding
+    white space stripped, as it would be stored.
+    """
+    header = _header(fs)
+    ident = is_identifier(spec, fs)
+    if starts_like_formula(text):
+        zh = f"以“{text[:1]!s}”开头，表格软件会当作公式执行"
+        en = f"starts with {text[:1]!r}: a spreadsheet would run it as a formula"
+        if ident:
+            row.error(header, f"{zh}；编号和名称中不允许", f"{en}; not allowed in keys, codes and names")
+        else:
+            row.warn(header, f"{zh}；已按文本保存，导出时也写作文本", f"{en}; stored as text and exported as text")
+    bidi = sorted({f"U+{ord(c):04X}" for c in _BIDI.findall(text)})
+    if bidi:
+        row.error(header, f"含双向文字控制符 {'、'.join(bidi)}(可使显示的顺序与实际不同)",
+                  f"contains bidirectional control characters {', '.join(bidi)} (they reorder what is shown)")
+    invisible = sorted({f"U+{ord(c):04X}" for c in _ZERO_WIDTH.findall(text)})
+    control = sorted({f"U+{ord(c):04X}" for c in _CONTROL.findall(text)})
+    if ident and (invisible or control):
+        found = "、".join(invisible + control)
+        row.error(header, f"含不可见字符或控制字符(含回车换行) {found}；编号和名称中不允许",
+                  f"contains invisible or control characters (incl. CR/LF) {', '.join(invisible + control)}; "
+                  "not allowed in keys, codes and names")
+    elif invisible:
+        row.warn(header, f"含零宽字符 {'、'.join(invisible)}", f"contains zero-width characters {', '.join(invisible)}")
 
 
 def _check_substances(value: Any, fs: FieldSpec, row: _Row) -> None:

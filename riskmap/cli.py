@@ -142,12 +142,33 @@ def db_stop() -> None:
     click.echo("stopped" if embedded.stop(cluster) else "not running")
 
 
+#: Exit code of ``riskmap db status`` when the embedded server is stopped (as ``pg_ctl status``).
+EXIT_STOPPED = 3
+
+
 @db.command("status")
 def db_status() -> None:
-    """Report the PostGIS version, schema revision and row counts per table."""
-    engine = _engine()
+    """Report the PostGIS version, schema revision and row counts per table; start nothing.
+
+    A stopped (or never created) embedded database is reported as such, with exit code 3.
+    """
+    settings = _settings()
+    if not settings.database_url:
+        cluster = embedded.cluster_for(settings.home, settings.pg_os_user)
+        if not embedded.is_running(cluster):
+            state = "stopped" if embedded.is_initialised(cluster) else "not created"
+            click.echo(f"embedded database: {state} ({cluster.datadir}); "
+                       "未运行，`riskmap db start` 启动 / not running: `riskmap db start` starts it")
+            sys.exit(EXIT_STOPPED)
+    engine = store.make_engine(store.engine_url(settings, start=False))
+    revision = schema.current_revision(engine)
+    if revision is None:  # status changes nothing, so it does not create PostGIS or the tables either
+        click.echo(f"schema revision: None (head {schema.head_revision()})")
+        click.echo("数据库在运行，表尚未创建，`riskmap db start` 创建 / the database is running but has no tables yet: "
+                   "`riskmap db start` creates them")
+        return
     click.echo(store.postgis_version(engine))
-    click.echo(f"schema revision: {schema.current_revision(engine)} (head {schema.head_revision()})")
+    click.echo(f"schema revision: {revision} (head {schema.head_revision()})")
     counts = store.row_counts(engine)
     width = max(map(len, counts))
     click.echo(f"{'table'.ljust(width)}  rows")
@@ -175,6 +196,7 @@ def import_cmd(layer: str, path: Path, crs: str | None, skip_invalid: bool, reje
     """Validate PATH and import it into LAYER (e.g. enterprises / 企业)."""
     from geo.importer import import_file
 
+    _known_layer(layer)
     settings = _settings()
     engine = _engine(settings, "import")
     try:
@@ -192,6 +214,16 @@ def import_cmd(layer: str, path: Path, crs: str | None, skip_invalid: bool, reje
     for note in report.notes:
         click.echo(note)
     click.echo(report.summary(lang))
+
+
+def _known_layer(name: str) -> None:
+    """Stop with exit code 2 and the list of layers when ``name`` is none of them."""
+    from geo.layer_specs import UnknownLayerError, layer_spec
+
+    try:
+        layer_spec(name)
+    except UnknownLayerError as exc:
+        raise click.BadParameter(str(exc), param_hint="LAYER") from None
 
 
 def _effective_rules(engine: Engine) -> RuleSet:
@@ -217,9 +249,12 @@ def _effective_rules(engine: Engine) -> RuleSet:
               help="DEM GeoTIFF (projected CRS) for the 头顶库 flow path; without it a radial screen is used.")
 @click.option("--details/--summary-only", default=True, show_default=True,
               help="Print every finding (rule | clause | subject → object | measured / required | verdict).")
+@click.option("--lang", type=click.Choice(["zh", "en", "both"]), default="zh", show_default=True,
+              help="Language of the input file's validation messages.")
 @click.option("--actor", default=lambda: os.environ.get("USER", "cli"), show_default="$USER")
 def check_cmd(district: str | None, rule_codes: str | None, families: tuple[str, ...], input_path: Path | None,
-              output: Path | None, as_of: str | None, dem_path: Path | None, details: bool, actor: str) -> None:
+              output: Path | None, as_of: str | None, dem_path: Path | None, details: bool, lang: str,
+              actor: str) -> None:
     """Run the setback, pipeline, HCA and tailings checks and print counts per rule and verdict."""
     import datetime as dt
 
@@ -232,7 +267,14 @@ def check_cmd(district: str | None, rule_codes: str | None, families: tuple[str,
     if input_path is not None:  # files: the rule file's values (the store's local values are not consulted)
         if _session().username is not None:
             _engine(action="run_checks")
-        bundle = bundle_from_file(input_path)
+        try:
+            bundle = bundle_from_file(input_path)
+        except ImportValidationError as exc:  # every issue with its layer, row and field
+            for issue in exc.issues:
+                click.echo(issue.text(lang), err=True)
+            raise click.ClickException(str(exc)) from exc
+        except RiskMapError as exc:
+            raise click.ClickException(str(exc)) from exc
         engine = None
         rules = load_ruleset()
     else:
@@ -476,6 +518,8 @@ def template_cmd(layers: tuple[str, ...], out_dir: Path) -> None:
     """Write XLSX import templates (Chinese headers, units, allowed values, example row)."""
     from layers.templates import write_templates
 
+    for name in layers:
+        _known_layer(name)
     for path in write_templates(out_dir, list(layers) or None):
         click.echo(str(path))
 

@@ -164,6 +164,10 @@ def _hostile(owner: Engine) -> dict[str, Any]:
         "district-import-skip.value": [],
         "district-template-btn.n_clicks": 1,
         "district-upload-payload.data": {"filename": "dongchuan.csv", "contents": upload, "size": 300, "at": 1},
+        # the confirm of exactly the previewed file, so that the confirm trigger reaches the import itself
+        "district-import-confirm.n_clicks": 1,
+        "district-import-previewed.data": {"at": 1, "file": "dongchuan.csv", "layer": "enterprises", "crs": "file",
+                                           "epsg": None, "skip": False},
         "district-rejects-btn.n_clicks": 1,
         "district-rejects.data": None,
         "district-version.data": 2,

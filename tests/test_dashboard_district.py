@@ -200,12 +200,31 @@ def _report(driver) -> str:
     return _text(driver, f"#{page.DISTRICT_IMPORT_REPORT}") or ""
 
 
+def _confirm(driver, wait: WebDriverWait, name: str) -> None:
+    """Wait for the preview of ``name`` (nothing written yet), then click 确认导入."""
+    wait.until(lambda d: name in _report(d) and "导入预览" in _report(d)
+               and d.find_elements(By.ID, page.DISTRICT_IMPORT_CONFIRM))
+    button = driver.find_element(By.ID, page.DISTRICT_IMPORT_CONFIRM)
+    assert button.is_enabled()
+    button.click()
+
+
 def test_import_reports_in_the_page(writable, driver, artifacts, tmp_path) -> None:
     url, engine = writable
     before = store.row_counts(engine)
     wait = _open(driver, url)
     driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+
+    # an enterprise file under the default layer (重大风险点): the preview names the likely layer, no confirm
+    good_file = _csv(tmp_path / "企业_正确.csv", [_enterprise(0), _enterprise(1)])
+    _upload(driver, good_file)
+    wait.until(lambda d: "这看起来是企业表，当前选择的是重大风险点" in _report(d))
+    assert not driver.find_element(By.ID, page.DISTRICT_IMPORT_CONFIRM).is_enabled()
+    assert store.row_counts(engine) == before
+    # choosing the layer previews the same file again: two rows to insert, still nothing written
     choose_option(driver, page.DISTRICT_IMPORT_LAYER, "企业（enterprises）")
+    wait.until(lambda d: "确认后将新增 2 行、更新 0 行" in _report(d) and "按表头识别的图层：企业" in _report(d))
+    assert store.row_counts(engine) == before
 
     # a wrong check character: refused, the issue names row and field, nothing written
     good = credit_code(1)
@@ -214,16 +233,18 @@ def test_import_reports_in_the_page(writable, driver, artifacts, tmp_path) -> No
     expected = check_file(engine, "enterprises", bad_file)[2].errors
     assert [i.row for i in expected] == ["第3行 / row 3"]
     _upload(driver, bad_file)
-    wait.until(lambda d: "未写入任何数据" in _report(d))
+    wait.until(lambda d: "未写入任何数据" in _report(d) and "企业_错误.csv" in _report(d))
     issues = _text(driver, f"#{page.DISTRICT_ISSUES}")
     assert "第3行" in issues and expected[0].field in issues and "校验位" in issues and bad in issues
+    assert not driver.find_element(By.ID, page.DISTRICT_IMPORT_CONFIRM).is_enabled()
     assert store.row_counts(engine) == before
     driver.execute_script("document.querySelector('.district-import').scrollIntoView()")
     driver.save_screenshot(str(artifacts / "district_import.png"))
 
-    # a good file: the summary, and two more enterprises in the store and in the completeness panel
-    good_file = _csv(tmp_path / "企业_正确.csv", [_enterprise(0), _enterprise(1)])
+    # a good file: previewed, confirmed, then the summary, and two more enterprises in the store and in the
+    # completeness panel
     _upload(driver, good_file)
+    _confirm(driver, wait, "企业_正确.csv")
     wait.until(lambda d: "导入成功" in _report(d))
     assert "共 2 行，导入 2 行" in _report(driver)
     after = store.row_counts(engine)
@@ -240,6 +261,7 @@ def test_import_reports_in_the_page(writable, driver, artifacts, tmp_path) -> No
     driver.find_element(By.CSS_SELECTOR, f"#{page.DISTRICT_IMPORT_SKIP} input").click()
     mixed = _csv(tmp_path / "企业_部分.csv", [_enterprise(2), _enterprise(1, bad)])
     _upload(driver, mixed)
+    _confirm(driver, wait, "企业_部分.csv")
     wait.until(lambda d: "导入成功" in _report(d) and "拒绝 1 行" in _report(d))
     assert store.row_counts(engine)["enterprises"] == before["enterprises"] + 3
     driver.find_element(By.ID, page.DISTRICT_REJECTS_BTN).click()

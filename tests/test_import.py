@@ -489,7 +489,7 @@ def test_repairable_polygons_import_with_a_warning(engine, tmp_path) -> None:
                 "households, floors FROM buildings ORDER BY key")
     assert [r["key"] for r in got] == ["B-1", "B-2", "B-3"]
     assert [r["use"] for r in got] == ["residential", "warehouse", "industrial"]
-    assert [r["t"] for r in got] == ["POLYGON", "POLYGON", "POLYGON"]
+    assert [r["t"] for r in got] == ["MULTIPOLYGON"] * 3  # footprints: one geometry type in the layer
     assert all(r["ok"] for r in got)
     assert [r["a"] for r in got] == pytest.approx([1e-6, 90e-6, 100e-6], rel=1e-6)
     assert {(r["households"], r["floors"]) for r in got} == {(0, 1)}
@@ -804,9 +804,9 @@ def test_building_template_polygon(engine, tmp_path) -> None:
     import_file(engine, "buildings", path)
     got = query(engine, "SELECT key, use, households, floors, GeometryType(geom) AS t, "
                 "ST_XMin(geom) AS x0, ST_YMax(geom) AS y1 FROM buildings")
-    # buildings take any geometry, so a polygon stays a polygon
+    # buildings are footprints: polygons only, stored as one type (MultiPolygon)
     assert [dict(r) for r in got] == [{"key": "RP-530181-001", "use": "residential", "households": 2, "floors": 3,
-                                       "t": "POLYGON", "x0": 102.47, "y1": 24.9203}]
+                                       "t": "MULTIPOLYGON", "x0": 102.47, "y1": 24.9203}]
 
 
 # --------------------------------------------------------------------------- 10. derived columns

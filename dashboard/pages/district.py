@@ -26,17 +26,20 @@ import pandas as pd
 from dash import Input, Output, State, dash_table, dcc, html
 from dash.dash_table import FormatTemplate
 from dash.dash_table.Format import Format
+from werkzeug.exceptions import BadRequest
 
 from dashboard import ids
 from dashboard.auth import actor_name
 from dashboard.context import AppContext
-from dashboard.i18n import t
-from dashboard.mapview import EMPTY, bounds_of, district_collection, geojson_layer, to_geojson
+from dashboard.i18n import dropdown_labels, t, table_filter_options
+from dashboard.mapview import EMPTY, bounds_of, district_collection, geojson_layer, legend, to_geojson
 from dashboard.permissions import DENIED, can, district_allowed
 from geo.crs import parse_source_crs
 from geo.errors import AccessDenied, ImportValidationError, ReadError
-from geo.importer import ImportReport, import_file
+from geo.importer import ImportPreview, ImportReport, import_file, preview_file
+from geo.layer_detect import wrong_layer_message
 from geo.layer_specs import LAYERS, layer_spec
+from geo.validate import FILE_LEVEL_ROWS
 from layers.city import CitySnapshot
 from layers.completeness import completeness
 from layers.four_lists import LISTS, four_lists, list_titles
@@ -67,6 +70,9 @@ DISTRICT_UPLOAD_BOX = "district-upload-box"
 DISTRICT_UPLOAD = "district-upload"
 DISTRICT_UPLOAD_PAYLOAD = "district-upload-payload"
 DISTRICT_IMPORT_REPORT = "district-import-report"
+DISTRICT_IMPORT_CONFIRM = "district-import-confirm"
+DISTRICT_IMPORT_PREVIEWED = "district-import-previewed"
+DISTRICT_PREVIEW = "district-import-preview"
 DISTRICT_ISSUES = "district-import-issues"
 DISTRICT_REJECTS = "district-rejects"
 DISTRICT_REJECTS_BTN = "district-rejects-btn"
@@ -168,6 +174,22 @@ TEXT: dict[str, dict[str, str]] = {
                      "en": "Rejected rows keep the file's own headers and the reasons; fix them and import the file "
                            "again."},
     "refresh_note": {"zh": "清单与数据完整性已按新数据更新。", "en": "Lists and completeness now show the new data."},
+    "preview": {"zh": "导入预览", "en": "Import preview"},
+    "preview_note": {"zh": "尚未写入任何数据；核对后点击“确认导入”。",
+                     "en": "Nothing has been written yet; check the preview, then click Confirm import."},
+    "preview_counts": {"zh": "{file} → {layer}：读取 {rows} 行，有效 {valid} 行，有错误 {bad} 行；"
+                             "确认后将新增 {ins} 行、更新 {upd} 行(源坐标系 {crs})",
+                       "en": "{file} → {layer}: {rows} rows read, {valid} valid, {bad} with errors; confirming inserts "
+                             "{ins} and updates {upd} rows (source CRS {crs})"},
+    "detected": {"zh": "按表头识别的图层：{layer}", "en": "Layer detected from the headers: {layer}"},
+    "undetected": {"zh": "无法从表头判断图层", "en": "The headers do not tell which layer this is"},
+    "confirm": {"zh": "确认导入", "en": "Confirm import"},
+    "blocked": {"zh": "有错误，不能导入：修正文件后重新选择，或勾选“跳过无效行”只导入有效行。",
+                "en": "There are errors, so nothing can be imported: fix the file and choose it again, or tick "
+                      "Skip invalid rows to import only the valid ones."},
+    "blocked_file": {"zh": "整个文件被拒绝(见下表)，不能导入。",
+                     "en": "The whole file is refused (see below); nothing can be imported."},
+    "unknown_layer": {"zh": "未知图层", "en": "Unknown layer"},
     "export": {"zh": "导出成果包", "en": "Export pack"},
     "formats": {"zh": "格式", "en": "Formats"},
     "export_crs": {"zh": "坐标系", "en": "CRS"},
@@ -440,6 +462,7 @@ def _import_panel(lang: str) -> html.Div:
         html.Div(_upload(lang), id=DISTRICT_UPLOAD_BOX),
         dcc.Loading(html.Div(id=DISTRICT_IMPORT_REPORT, className="district-report"), type="dot"),
         dcc.Store(id=DISTRICT_UPLOAD_PAYLOAD),
+        dcc.Store(id=DISTRICT_IMPORT_PREVIEWED),
         dcc.Store(id=DISTRICT_REJECTS),
         dcc.Download(id=DISTRICT_REJECTS_DOWNLOAD),
         dcc.Download(id=DISTRICT_TEMPLATE_DOWNLOAD),
@@ -514,31 +537,88 @@ def _crs_value(choice: str | None, epsg: str | None) -> str | None:
     return choice
 
 
-def run_import(ctx: AppContext, payload: dict[str, Any], layer: str, crs_choice: str | None, epsg: str | None,
-               skip: bool, lang: str) -> tuple[list[Any], dict[str, Any] | None, bool]:
-    """Save the uploaded file, import it and describe the result (report, reject file, success)."""
+def _checked_upload(payload: dict[str, Any], crs_choice: str | None, epsg: str | None,
+                    lang: str) -> tuple[list[Any] | None, str, str | None, bytes]:
+    """Check an upload (permission first, before its contents are decoded), then decode it.
+
+    Returns the failure to show (or None), the file name, the source CRS and the file's bytes.
+    """
     name = Path(str(payload.get("filename") or "upload")).name
+    if not can("import"):
+        return _failure(DENIED.get(lang, DENIED["zh"]), [], lang), name, None, b""
     size = float(payload.get("size") or 0)
     if payload.get("too_large") or size > MAX_UPLOAD_BYTES:
         return [html.Div(tt("too_large", lang, name=name, size=size / 1024 / 1024),
-                         className="district-report-head district-report-head--failed", style=FAILED)], None, False
+                         className="district-report-head district-report-head--failed", style=FAILED)], name, None, b""
     ext = Path(name).suffix.lower()
     if ext not in UPLOAD_TYPES:
-        return _failure(tt("bad_type", lang, ext=ext or name, types=tt("types", lang)), [], lang), None, False
+        return _failure(tt("bad_type", lang, ext=ext or name, types=tt("types", lang)), [], lang), name, None, b""
     try:
         crs = _crs_value(crs_choice, epsg)
         parse_source_crs(crs)
     except ValueError as exc:
-        return _failure(tt("bad_crs", lang, msg=str(exc)), [], lang), None, False
+        return _failure(tt("bad_crs", lang, msg=str(exc)), [], lang), name, None, b""
     try:
         raw = _decode(payload)
     except (binascii.Error, ValueError) as exc:
-        return _failure(str(exc), [], lang), None, False
-    if not can("import"):
-        return _failure(DENIED.get(lang, DENIED["zh"]), [], lang), None, False
+        return _failure(str(exc), [], lang), name, None, b""
     if len(raw) > MAX_UPLOAD_BYTES:
         return [html.Div(tt("too_large", lang, name=name, size=len(raw) / 1024 / 1024),
-                         className="district-report-head district-report-head--failed", style=FAILED)], None, False
+                         className="district-report-head district-report-head--failed", style=FAILED)], name, None, b""
+    return None, name, crs, raw
+
+
+def _preview(preview: ImportPreview, lang: str, skip: bool) -> list[Any]:
+    """The preview of an import: counts, the detected layer, the issues and the confirm button."""
+    head = html.Div([html.Strong(tt("preview", lang)), html.Span(" · "), html.Span(tt("preview_note", lang))],
+                    className="district-report-head district-report-head--preview")
+    counts = tt("preview_counts", lang, file=preview.file, layer=_layer_name(preview.layer, lang),
+                rows=preview.rows_total, valid=preview.rows_valid, bad=preview.rows_rejected,
+                ins=preview.inserts, upd=preview.updates, crs=preview.source_crs or "—")
+    out: list[Any] = [head, html.P(counts, className="district-report-msg", id=DISTRICT_PREVIEW)]
+    likely = preview.likely_layer
+    if likely is not None and likely != preview.layer:
+        zh, en = wrong_layer_message(preview.layer, likely)
+        out.append(html.P(en if lang == "en" else zh, className="district-error district-layer-hint", style=FAILED))
+    else:
+        out.append(html.P(tt("detected", lang, layer=_layer_name(likely, lang)) if likely else tt("undetected", lang),
+                          className="hint district-layer-hint"))
+    if preview.notes:
+        out.append(html.Ul([html.Li(n) for n in preview.notes], className="district-notes"))
+    ok = preview.importable(skip)
+    if not ok:
+        whole = any(i.row in FILE_LEVEL_ROWS for i in preview.errors) or not preview.rows_valid
+        out.append(html.P(tt("blocked_file" if whole else "blocked", lang), className="district-error"))
+    out.append(html.Button(tt("confirm", lang), id=DISTRICT_IMPORT_CONFIRM, n_clicks=0, disabled=not ok,
+                           className="btn district-confirm"))
+    if preview.issues:
+        out += [html.Div(tt("n_issues", lang, n=len(preview.issues)), className="district-count"),
+                _issue_table(preview.issues, lang)]
+    return out
+
+
+def run_preview(ctx: AppContext, payload: dict[str, Any], layer: str, crs_choice: str | None, epsg: str | None,
+                skip: bool, lang: str) -> list[Any]:
+    """Save the uploaded file, check it without writing and describe what an import would do."""
+    failure, name, crs, raw = _checked_upload(payload, crs_choice, epsg, lang)
+    if failure is not None:
+        return failure
+    with TemporaryDirectory(prefix="riskmap-upload-") as folder:
+        path = Path(folder) / name
+        path.write_bytes(raw)
+        try:
+            preview = preview_file(ctx.engine, layer, path, crs=crs)
+        except (ReadError, ValueError) as exc:
+            return _failure(_short(str(exc), folder), [], lang)
+    return _preview(preview, lang, skip)
+
+
+def run_import(ctx: AppContext, payload: dict[str, Any], layer: str, crs_choice: str | None, epsg: str | None,
+               skip: bool, lang: str) -> tuple[list[Any], dict[str, Any] | None, bool]:
+    """Save the uploaded file, import it and describe the result (report, reject file, success)."""
+    failure, name, crs, raw = _checked_upload(payload, crs_choice, epsg, lang)
+    if failure is not None:
+        return failure, None, False
     with TemporaryDirectory(prefix="riskmap-upload-") as folder:
         path = Path(folder) / name
         path.write_bytes(raw)
@@ -724,6 +804,13 @@ function(contents, filename) {
 """.replace("MAX_BYTES", str(MAX_UPLOAD_BYTES))
 
 
+def _known_layer(layer: str) -> str:
+    """Return ``layer`` when it is an importable layer; otherwise answer HTTP 400 (a forged request)."""
+    if layer not in IMPORT_LAYERS:
+        raise BadRequest(f"{tt('unknown_layer', 'zh')} / {tt('unknown_layer', 'en')}: {str(layer)[:60]!r}")
+    return layer
+
+
 def register(app: dash.Dash, ctx: AppContext) -> None:
     """District workspace callbacks (they call geo/ and layers/; no SQL)."""
 
@@ -752,7 +839,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
     def template(n: int | None, layer: str | None) -> Any:
         if not n or not layer:
             return dash.no_update
-        spec = layer_spec(layer)
+        spec = layer_spec(_known_layer(layer))
         with TemporaryDirectory(prefix="riskmap-template-") as folder:
             path = write_template(spec, Path(folder) / re.sub(r"[/\\]", "_", f"{spec.name}_{spec.zh}.xlsx"))
             return dcc.send_file(str(path))
@@ -763,16 +850,31 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
 
     @app.callback(Output(DISTRICT_IMPORT_REPORT, "children"), Output(DISTRICT_REJECTS, "data"),
                   Output(DISTRICT_VERSION, "data"), Output(DISTRICT_UPLOAD_BOX, "children"),
-                  Input(DISTRICT_UPLOAD_PAYLOAD, "data"), State(DISTRICT_IMPORT_LAYER, "value"),
-                  State(DISTRICT_IMPORT_CRS, "value"), State(DISTRICT_IMPORT_EPSG, "value"),
-                  State(DISTRICT_IMPORT_SKIP, "value"), State(ids.LANG, "value"), prevent_initial_call=True)
+                  Output(DISTRICT_IMPORT_PREVIEWED, "data"),
+                  Input(DISTRICT_UPLOAD_PAYLOAD, "data"), Input(DISTRICT_IMPORT_LAYER, "value"),
+                  Input(DISTRICT_IMPORT_CRS, "value"), Input(DISTRICT_IMPORT_EPSG, "value"),
+                  Input(DISTRICT_IMPORT_SKIP, "value"), Input(DISTRICT_IMPORT_CONFIRM, "n_clicks"),
+                  State(DISTRICT_IMPORT_PREVIEWED, "data"), State(ids.LANG, "value"), prevent_initial_call=True)
     def do_import(payload: dict[str, Any] | None, layer: str | None, crs: str | None, epsg: str | None,
-                  skip: list[str] | None, lang: str) -> tuple[Any, Any, Any, Any]:
+                  skip: list[str] | None, confirm: int | None, previewed: dict[str, Any] | None,
+                  lang: str) -> tuple[Any, Any, Any, Any, Any]:
+        """Choosing a file (or changing layer, CRS or skip) previews it; only the confirm button imports."""
+        none = dash.no_update
         if not payload or not layer:
-            return dash.no_update, dash.no_update, dash.no_update, dash.no_update
-        report, rejects, ok = run_import(ctx, payload, layer, crs, epsg, "skip" in (skip or []), lang)
-        # a fresh Upload, so that the same file can be chosen again (e.g. after picking another layer)
-        return report, rejects, (payload.get("at") if ok else dash.no_update), _upload(lang)
+            return none, none, none, none, none
+        _known_layer(layer)
+        skip_invalid = "skip" in (skip or [])
+        shown = {"at": payload.get("at"), "file": payload.get("filename"), "layer": layer, "crs": crs,
+                 "epsg": epsg, "skip": skip_invalid}
+        if dash.ctx.triggered_id == DISTRICT_IMPORT_CONFIRM:
+            if not confirm:
+                return none, none, none, none, none
+            if previewed == shown:  # import exactly what the preview showed
+                report, rejects, ok = run_import(ctx, payload, layer, crs, epsg, skip_invalid, lang)
+                # a fresh Upload, so that the same file can be chosen again (e.g. after picking another layer)
+                return report, rejects, (payload.get("at") if ok else none), _upload(lang), None
+        preview = run_preview(ctx, payload, layer, crs, epsg, skip_invalid, lang)
+        return preview, None, none, _upload(lang), shown
 
     @app.callback(Output(DISTRICT_REJECTS_DOWNLOAD, "data"), Input(DISTRICT_REJECTS_BTN, "n_clicks"),
                   State(DISTRICT_REJECTS, "data"), prevent_initial_call=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -12,10 +13,10 @@ from sqlalchemy import Engine
 from geo import store
 from geo.checks.bundle import LAYERS, Bundle
 from geo.crs import gk_zone_epsg
-from geo.errors import ImportValidationError
+from geo.errors import ImportValidationError, ReadError
 from geo.layer_specs import layer_spec
 from geo.readers import read_any
-from geo.validate import validate
+from geo.validate import Issue, validate
 
 
 def bundle_from_store(engine: Engine, adcode: str | None = None) -> Bundle:
@@ -79,8 +80,9 @@ def bundle_from_file(path: Path, *, tolerance_m: float = 200.0) -> Bundle:
     """Read a GeoPackage whose layers are named as in the data dictionary.
 
     Every layer goes through the same validation as an import (so keys, GB 36894
-    classes and pipeline districts are derived the same way); a layer with errors
-    raises :class:`~geo.errors.ImportValidationError`.
+    classes and pipeline districts are derived the same way). Errors of every layer
+    are collected; any error raises :class:`~geo.errors.ImportValidationError` whose
+    issues name the layer (``bundle.gpkg:enterprises``), the row and the field.
 
     Parameters
     ----------
@@ -92,18 +94,30 @@ def bundle_from_file(path: Path, *, tolerance_m: float = 200.0) -> Bundle:
     Returns
     -------
     Bundle
+
+    Raises
+    ------
+    ImportValidationError
+        Some rows are invalid; nothing is checked.
     """
     present = {str(name) for name, _ in pyogrio.list_layers(path)}
     frames: dict[str, gpd.GeoDataFrame] = {}
     districts = gpd.GeoDataFrame({"adcode": []}, geometry=[], crs=4490)
+    errors: list[Issue] = []
+    counts: list[str] = []
     for layer in LAYERS:
         if layer not in present:
             continue
         spec = layer_spec(layer)
         raw = read_any(path, spec, layer_name=layer)
-        result = validate(raw, spec, districts=districts, tolerance_m=tolerance_m)
+        try:
+            result = validate(raw, spec, districts=districts, tolerance_m=tolerance_m)
+        except ValueError as exc:  # CRS missing or contradicting the coordinates
+            raise ReadError(f"{path.name}:{layer}: {exc}") from exc
         if result.errors:
-            raise ImportValidationError(f"{path.name}:{layer}: {len(result.errors)} errors", result.errors)
+            errors += [replace(i, file=f"{path.name}:{layer}") for i in result.errors]
+            counts.append(f"{layer}({spec.zh}) {len(result.errors)}")
+            continue
         recs = [dict(r) for r in result.records]
         gdf = gpd.GeoDataFrame(recs, geometry=[r.pop("geom") for r in recs], crs=4490)
         if layer == "districts":
@@ -111,6 +125,10 @@ def bundle_from_file(path: Path, *, tolerance_m: float = 200.0) -> Bundle:
             gdf["key"] = gdf["adcode"]
             districts = gdf
         frames[layer] = gdf
+    if errors:
+        raise ImportValidationError(
+            f"{path.name}: 发现 {len(errors)} 处错误(各图层：{'、'.join(counts)})，未运行检查 / "
+            f"{len(errors)} errors ({', '.join(counts)}); no check was run", errors)
     return Bundle(frames)
 
 
