@@ -9,6 +9,8 @@ going through file mode. Every file is built here and read back by the real read
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import shutil
 import tempfile
@@ -396,3 +398,77 @@ def test_db_status_of_a_migrated_database(engine, monkeypatch) -> None:
     assert result.exit_code == 0, result.output
     assert f"schema revision: {schema.head_revision()}" in result.output
     assert re.search(r"^districts\s+14$", result.output, re.M), result.output
+
+
+# --------------------------------------------------------------------------- the district page's callbacks
+
+
+def _post(client: Any, app: Any, output_key: str, values: dict[str, Any], trigger: str) -> Any:
+    cb = app.callback_map[output_key]
+
+    def one(spec: str) -> dict[str, str]:
+        ident, prop = spec.split(".", 1)
+        return {"id": ident, "property": prop}
+
+    outputs = [one(s) for s in output_key.strip(".").split("...")] if output_key.startswith("..") else one(output_key)
+    body = {"output": output_key, "outputs": outputs,
+            "inputs": [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in cb["inputs"]],
+            "state": [{**s, "value": values.get(f"{s['id']}.{s['property']}")} for s in cb["state"]],
+            "changedPropIds": [trigger]}
+    return client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+
+
+@pytest.mark.postgis
+def test_district_page_previews_confirms_and_refuses_unknown_layers(engine, tmp_path: Path, monkeypatch) -> None:
+    from dashboard.app import create_app
+    from dashboard.pages import district as page
+    from geo.config import load_settings
+
+    monkeypatch.setenv("RISKMAP_AUTH", "off")
+    app = create_app(load_settings(), engine=engine)
+    client = app.server.test_client()
+    key = next(k for k in app.callback_map if f"{page.DISTRICT_IMPORT_PREVIEWED}.data" in k)
+    template_key = next(k for k in app.callback_map if k.startswith(f"{page.DISTRICT_TEMPLATE_DOWNLOAD}."))
+    content = write_csv(tmp_path / "企业.csv", [enterprise(0), enterprise(1)]).read_bytes()
+    payload = {"filename": "企业.csv", "size": len(content), "at": 7,
+               "contents": "data:text/csv;base64," + base64.b64encode(content).decode("ascii")}
+    values = {f"{page.DISTRICT_UPLOAD_PAYLOAD}.data": payload, f"{page.DISTRICT_IMPORT_LAYER}.value": "risk_points",
+              f"{page.DISTRICT_IMPORT_CRS}.value": "file", f"{page.DISTRICT_IMPORT_EPSG}.value": None,
+              f"{page.DISTRICT_IMPORT_SKIP}.value": [], f"{page.DISTRICT_IMPORT_CONFIRM}.n_clicks": None,
+              f"{page.DISTRICT_IMPORT_PREVIEWED}.data": None, "lang.value": "zh"}
+    before = store.row_counts(engine)
+
+    # choosing the file under the default layer: a preview naming the likely layer, nothing written
+    resp = _post(client, app, key, values, f"{page.DISTRICT_UPLOAD_PAYLOAD}.data")
+    assert resp.status_code == 200
+    text = json.dumps(resp.get_json(), ensure_ascii=False)
+    assert "导入预览" in text and "这看起来是企业表，当前选择的是重大风险点" in text
+    assert store.row_counts(engine) == before
+    # the right layer: 2 rows to insert; the preview records what it showed
+    values[f"{page.DISTRICT_IMPORT_LAYER}.value"] = "enterprises"
+    resp = _post(client, app, key, values, f"{page.DISTRICT_IMPORT_LAYER}.value")
+    out = resp.get_json()["response"]
+    assert "确认后将新增 2 行、更新 0 行" in json.dumps(out, ensure_ascii=False)
+    shown = out[page.DISTRICT_IMPORT_PREVIEWED]["data"]
+    assert store.row_counts(engine) == before
+    # a confirm whose settings differ from the preview previews again instead of importing
+    values[f"{page.DISTRICT_IMPORT_CONFIRM}.n_clicks"] = 1
+    values[f"{page.DISTRICT_IMPORT_PREVIEWED}.data"] = {**shown, "layer": "risk_points"}
+    resp = _post(client, app, key, values, f"{page.DISTRICT_IMPORT_CONFIRM}.n_clicks")
+    assert "导入预览" in json.dumps(resp.get_json(), ensure_ascii=False)
+    assert store.row_counts(engine) == before
+    # the confirm of what was previewed imports
+    values[f"{page.DISTRICT_IMPORT_PREVIEWED}.data"] = shown
+    resp = _post(client, app, key, values, f"{page.DISTRICT_IMPORT_CONFIRM}.n_clicks")
+    assert "导入成功" in json.dumps(resp.get_json(), ensure_ascii=False)
+    assert store.row_counts(engine)["enterprises"] == before["enterprises"] + 2
+
+    # a forged layer name: HTTP 400, not 500, and nothing written
+    values[f"{page.DISTRICT_IMPORT_LAYER}.value"] = "no_such_layer"
+    resp = _post(client, app, key, values, f"{page.DISTRICT_IMPORT_LAYER}.value")
+    assert resp.status_code == 400
+    resp = _post(client, app, template_key, {f"{page.DISTRICT_TEMPLATE_BTN}.n_clicks": 1,
+                                             f"{page.DISTRICT_IMPORT_LAYER}.value": "no_such_layer"},
+                 f"{page.DISTRICT_TEMPLATE_BTN}.n_clicks")
+    assert resp.status_code == 400
+    assert store.row_counts(engine)["enterprises"] == before["enterprises"] + 2
