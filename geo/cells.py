@@ -121,7 +121,7 @@ def append_row(ws: Any, values: Iterable[Any]) -> None:
     """
     row = list(values)
     ws.append(row)
-    index = ws.max_row  # the row just appended (append always writes below every used row)
+    index = ws._current_row  # the row append just wrote (max_row may be larger when cells below are styled)
     for col, value in enumerate(row, 1):
         if isinstance(value, str):
             set_text_safe(ws.cell(row=index, column=col), value)
