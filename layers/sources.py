@@ -11,6 +11,9 @@ never in degrees. Results are returned in EPSG:4490.
 
 Notes
 -----
+- :func:`risk_sources` lists every feature as stored. The sources that are *counted* (cockpit,
+  district page, exports) are :func:`layers.measures.counted_sources`: the same rows with each risk
+  point that describes a facility merged into it, and only the HCA segments that count.
 - HCAs carry a GB 32167 *grade* (Ⅰ/Ⅱ/Ⅲ), not a 四色 level; :data:`HCA_GRADE_LEVEL` is the
   project's mapping.
 - :func:`~geo.checks.sources.bundle_from_store` keeps declared HCAs only (identified ones are
