@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Geod
 
 STORAGE_EPSG = 4490
 #: Projected and geographic codes that imports accept besides GCJ-02/BD-09.
@@ -128,6 +129,40 @@ def local_metric_epsg(geoms: shapely.Geometry | np.ndarray | list[shapely.Geomet
     arr = np.atleast_1d(np.asarray(geoms, dtype=object))
     minx, _, maxx, _ = shapely.total_bounds(arr)
     return gk_zone_epsg((minx + maxx) / 2.0)
+
+
+def geodesic_length(geom: shapely.Geometry) -> float:
+    """Length in metres on the CGCS2000 ellipsoid of a line in EPSG:4490 (lon/lat degrees).
+
+    Gauss-Krüger grid lengths are too long by the scale factor (about 1 + y²/2R² at y metres from
+    the central meridian: 5.5 m over 20 km at 150 km), so lengths that are shown or summed are
+    measured here. The parts of a MultiLineString are summed; gaps between them are not pipe.
+
+    Parameters
+    ----------
+    geom : shapely.Geometry
+        LineString or MultiLineString in EPSG:4490.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> round(geodesic_length(shapely.LineString([(102.0, 25.0), (102.0, 25.1)])), 1)
+    11077.4
+    """
+    if geom is None or geom.is_empty:
+        return 0.0
+    return float(cgcs2000_geod().geometry_length(geom))
+
+
+@lru_cache(maxsize=1)
+def cgcs2000_geod() -> Geod:
+    """Return the CGCS2000 ellipsoid for geodesic distances (``pyproj.Geod``)."""
+    geod = CRS.from_epsg(STORAGE_EPSG).get_geod()
+    assert geod is not None
+    return geod
 
 
 def _out_of_china(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:

@@ -28,6 +28,7 @@ from geo.checks.mileage import Chainage
 from geo.checks.ruleset import load_ruleset
 from geo.checks.runner import run_checks
 from geo.checks.sources import bundle_from_file, bundle_from_store
+from geo.crs import geodesic_length
 from geo.importer import import_frame
 
 pytestmark = pytest.mark.postgis
@@ -242,6 +243,7 @@ def test_mileage_far_from_the_central_meridian_is_geodesic(engine, tmp_path) -> 
     assert grid - geodesic > 5.0  # the grid length is several metres too long here
     chain = Chainage.of(bundle.metric("pipelines").geometry.iloc[0], bundle.metric_epsg, 1000.0)
     assert abs(chain.length - geodesic) <= 0.5
+    assert abs(geodesic_length(line) - geodesic) <= 0.01  # what lengths that are shown should use
     lc = location_classes(bundle, load_ruleset())
     assert abs(lc["to_m"].max() - (1000.0 + geodesic)) <= 0.5
 

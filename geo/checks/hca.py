@@ -638,8 +638,8 @@ def _identify(bundle: Bundle, rules: RuleSet, results: list[_PipeResult]) -> gpd
             keys = list(dict.fromkeys(by_d["key"]))
             sub = _sub_line(ln, s0, s1)
             rows.append({"pipeline_key": ln.key, "pipeline_name": ln.name, "medium": ln.medium,
-                         "grade": int(grp["grade"].max()), "start_m": round(s0 + ln.start_m, 1),
-                         "end_m": round(s1 + ln.start_m, 1), "criterion": ",".join(crits),
+                         "grade": int(grp["grade"].max()), "start_m": s0 + ln.start_m,
+                         "end_m": s1 + ln.start_m, "criterion": ",".join(crits),
                          "trigger_keys": ",".join(keys), "reason": "；".join(reasons[c] for c in crits),
                          "potential_impact_radius_m": None if radius is None else round(radius, 1),
                          "nearest_trigger_m": round(float(first["d"]), 2), "required_m": float(first["req"]),

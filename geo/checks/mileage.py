@@ -35,10 +35,12 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS, Geod, Transformer
+from pyproj import Transformer
 from shapely.geometry import LineString, MultiLineString, Point
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import substring
+
+from geo.crs import cgcs2000_geod
 
 __all__ = ["MULTIPART_NOTE", "Chainage", "format_mileage", "format_mileage_range", "line_parts"]
 
@@ -95,18 +97,13 @@ def _to_lonlat(epsg: int) -> Transformer:
     return Transformer.from_crs(epsg, 4490, always_xy=True)
 
 
-@lru_cache(maxsize=1)
-def _geod() -> Geod:
-    return CRS.from_epsg(4490).get_geod()  # type: ignore[return-value]
-
-
 def _geodesic_lengths(xy: np.ndarray, epsg: int | None) -> np.ndarray:
     """Geodesic length (m) of each segment of a vertex array in zone ``epsg`` (grid length without one)."""
     grid = np.hypot(*np.diff(xy, axis=0).T)
     if epsg is None or len(xy) < 2:
         return grid
     lon, lat = _to_lonlat(int(epsg)).transform(xy[:, 0], xy[:, 1])
-    _az, _baz, dist = _geod().inv(lon[:-1], lat[:-1], lon[1:], lat[1:])
+    _az, _baz, dist = cgcs2000_geod().inv(lon[:-1], lat[:-1], lon[1:], lat[1:])
     return np.where(grid > 0, np.asarray(dist, dtype=float), 0.0)
 
 
