@@ -61,7 +61,7 @@ case "$cmd" in
     say "mypy"; "$VENV/bin/mypy"
     say "data dictionary up to date"; "$VENV/bin/riskmap" dictionary --check
     say "pytest"
-    exec "$VENV/bin/python" -m pytest --doctest-modules geo layers tests "$@"
+    exec "$VENV/bin/python" -m pytest --doctest-modules geo layers campaign tests "$@"
     ;;
   *)
     echo "usage: ./run.sh dashboard | ./run.sh test [pytest args]" >&2

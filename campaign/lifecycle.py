@@ -47,6 +47,8 @@ from geo.errors import RiskMapError
 
 LIFECYCLE_FILE = Path(__file__).with_name("lifecycle.yaml")
 FIVE_IN_PLACE = "five_in_place"
+#: The 隐患台账's value for "not under 挂牌督办" (hidden_hazards.supervision).
+NO_SUPERVISION = "none"
 
 
 class LifecycleError(RiskMapError):
@@ -65,6 +67,10 @@ class TransitionRefused(RiskMapError):
 
 class StaleHazard(TransitionRefused):
     """Someone else changed the hazard since it was read (optimistic locking)."""
+
+    def __init__(self) -> None:
+        super().__init__([("该隐患已被他人修改，请刷新后重试",
+                           "the hazard was changed by someone else; reload and try again")])
 
 
 @dataclass(frozen=True)
@@ -129,7 +135,8 @@ class Hazard:
     @property
     def supervised(self) -> bool:
         """Whether the hazard is under 挂牌督办."""
-        return _present(self.values.get("supervision_level"))
+        value = self.values.get("supervision")
+        return _present(value) and value != NO_SUPERVISION
 
 
 @dataclass(frozen=True)
@@ -155,6 +162,8 @@ class Lifecycle:
     version: str
     source: str
     states: Mapping[str, Label]
+    state_status: Mapping[str, str]
+    import_states: Mapping[str, str]
     final_states: frozenset[str]
     severities: Mapping[str, Label]
     roles: Mapping[str, Label]
@@ -250,8 +259,10 @@ def parse_lifecycle(doc: Mapping[str, Any]) -> Lifecycle:
     five = tuple(doc["five_in_place"])
     create = _action("create", doc["create"], from_states=())
     actions = {code: _action(code, row, from_states=row["from"]) for code, row in doc["actions"].items()}
+    import_states = {status: k for k, v in doc["states"].items() for status in v.get("imported_from", ())}
     life = Lifecycle(
         version=str(doc["version"]), source=str(doc.get("source", "")), states=states,
+        state_status={k: str(v["status"]) for k, v in doc["states"].items()}, import_states=import_states,
         final_states=frozenset(doc["final_states"]), severities=severities, roles=roles,
         supervision_levels=levels, fields=fields, five_in_place=five, create=create, actions=actions,
     )
@@ -278,6 +289,47 @@ def parse_lifecycle(doc: Mapping[str, Any]) -> Lifecycle:
     if problems:
         raise LifecycleError("lifecycle table: " + "; ".join(problems))
     return life
+
+
+def state_rows(life: Lifecycle) -> list[dict[str, Any]]:
+    """Rows of the database's ``hazard_states`` table for ``life``.
+
+    Parameters
+    ----------
+    life : Lifecycle
+        The table in force.
+
+    Returns
+    -------
+    list of dict
+        ``state``, ``status``, ``final`` and ``imported_from`` per state.
+    """
+    imported: dict[str, list[str]] = {}
+    for status, state in life.import_states.items():
+        imported.setdefault(state, []).append(status)
+    return [{"state": s, "status": life.state_status[s], "final": s in life.final_states,
+             "imported_from": sorted(imported.get(s, []))} for s in life.states]
+
+
+def rule_rows(life: Lifecycle) -> list[dict[str, Any]]:
+    """Rows of the database's ``hazard_rules`` table: one per (action, from, to, role) the table allows.
+
+    Parameters
+    ----------
+    life : Lifecycle
+        The table in force.
+
+    Returns
+    -------
+    list of dict
+        ``action``, ``from_state`` (None for ``create``), ``to_state``, ``role``, ``lifecycle_version``.
+    """
+    rows = [{"action": "create", "from_state": None, "to_state": life.create.to, "role": role}
+            for role in sorted(life.create.roles)]
+    for act in life.actions.values():
+        rows += [{"action": act.code, "from_state": s, "to_state": act.to or s, "role": role}
+                 for s in sorted(act.from_states) for role in sorted(act.roles)]
+    return [{**r, "lifecycle_version": life.version} for r in rows]
 
 
 @cache
@@ -323,7 +375,7 @@ def _value_problem(life: Lifecycle, name: str, value: Any, today: dt.date) -> tu
     elif kind == "severity":
         if value not in life.severities:
             return f"{zh}“{value}”无效", f"{en} {value!r} is not one of {sorted(life.severities)}"
-    elif kind == "supervision_level":
+    elif kind == "supervision":
         if value not in life.supervision_levels:
             return f"{zh}“{value}”无效", f"{en} {value!r} is not one of {sorted(life.supervision_levels)}"
     elif not isinstance(value, str):
@@ -349,7 +401,7 @@ def _gate_reasons(life: Lifecycle, act: Action, hazard: Hazard, role: str) -> li
     if act.supervised is False and hazard.supervised:
         reasons.append(("该隐患已挂牌督办", "the hazard is already under supervision"))
     if act.supervised_by_level and hazard.supervised:
-        level = str(hazard.values.get("supervision_level"))
+        level = str(hazard.values.get("supervision"))
         level_label, level_roles = life.supervision_levels[level]
         if role not in level_roles:
             reasons.append((f"{level_label.zh}督办的隐患只能由督办层级销号",
@@ -419,8 +471,7 @@ def apply(
         act = life.actions[action]
         current = hazard
         if expected_version is not None and expected_version != hazard.version:
-            raise StaleHazard([("该隐患已被他人修改，请刷新后重试",
-                                "the hazard was changed by someone else; reload and try again")])
+            raise StaleHazard()
     reasons = _gate_reasons(life, act, current, role) if action != "create" else []
     if action == "create" and role not in act.roles:
         who = life.roles.get(role, Label(role, role))
@@ -450,7 +501,7 @@ def apply(
             reasons.append((f"延期后的整改时限应晚于原时限{old.isoformat()}",
                             f"the extended deadline must be later than {old.isoformat()}"))
     if act.level_matches_role:
-        level = str(values.get("supervision_level"))
+        level = str(values.get("supervision"))
         if level in life.supervision_levels and role not in life.supervision_levels[level][1]:
             level_label = life.supervision_levels[level][0]
             who = life.roles.get(role, Label(role, role))

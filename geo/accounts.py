@@ -17,9 +17,11 @@ ROLES = {
     "planner": "规划审查(全部只读，检查与预审，违规台账)",
     "district_officer": "区县工作人员(仅本区县：读、导入、导出、编辑)",
     "viewer": "只读(全部)",
+    "city_supervisor": "市级督办(全部：挂牌督办、复查、验收销号)",
+    "enterprise": "企业(仅本企业：上报隐患、整改、月度自查报告)",
 }
 #: Roles whose scope is the whole city (what they may change is decided by :mod:`geo.access`).
-CITY_WIDE = {"leader", "admin", "planner", "viewer"}
+CITY_WIDE = {"leader", "admin", "planner", "viewer", "city_supervisor"}
 MIN_PASSWORD = 10
 
 
@@ -41,26 +43,34 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 def add_user(engine: Engine, username: str, password: str, *, role: str, display_name: str | None = None,
-             adcode: str | None = None, actor: str = "cli") -> int:
-    """Create a user after checking role, district and password length.
+             adcode: str | None = None, credit_code: str | None = None, actor: str = "cli") -> int:
+    """Create a user after checking role, district, enterprise and password length.
 
     Raises
     ------
     ValueError
-        For an unknown role, a district officer without a known district, a short password or a
+        For an unknown role, a district officer without a known district, an enterprise account
+        without an enterprise of the store (its district is the enterprise's), a short password or a
         taken user name.
     """
     if role not in ROLES:
         raise ValueError(f"未知角色 / unknown role {role!r}; roles: {', '.join(ROLES)}")
     if role == "district_officer" and (not adcode or adcode not in store.district_codes(engine)):
         raise ValueError(f"区县工作人员须指定已存在的区县 / a district officer needs a known district: {adcode!r}")
+    if role == "enterprise":
+        found = store.enterprise_district(engine, credit_code) if credit_code else None
+        if found is None:
+            raise ValueError(f"企业账号须指定已导入企业的统一社会信用代码 / an enterprise account needs the credit "
+                             f"code of an imported enterprise: {credit_code!r}")
+        adcode = found
     if len(password) < MIN_PASSWORD:
         raise ValueError(f"密码至少 {MIN_PASSWORD} 位 / password must have at least {MIN_PASSWORD} characters")
     if store.find_user(engine, username) is not None:
         raise ValueError(f"用户名已存在 / user {username!r} exists")
     return store.insert_user(engine, username=username, display_name=display_name or username,
                              password_hash=hash_password(password), role=role,
-                             adcode=adcode if role == "district_officer" else None, created_by=actor)
+                             adcode=adcode if role in ("district_officer", "enterprise") else None,
+                             credit_code=credit_code if role == "enterprise" else None, created_by=actor)
 
 
 def authenticate(engine: Engine, username: str, password: str) -> dict[str, Any] | None:
@@ -74,6 +84,8 @@ def authenticate(engine: Engine, username: str, password: str) -> dict[str, Any]
 
 def scope_for(user: dict[str, Any]) -> Scope:
     """Return the data scope of a user: the whole city, or their district."""
-    if user["role"] in CITY_WIDE:
-        return Scope(all_districts=True, actor=str(user["username"]))
-    return Scope(all_districts=False, adcode=user.get("adcode"), actor=str(user["username"]))
+    role = str(user["role"])
+    if role in CITY_WIDE:
+        return Scope(all_districts=True, actor=str(user["username"]), role=role)
+    return Scope(all_districts=False, adcode=user.get("adcode"), actor=str(user["username"]), role=role,
+                 credit_code=user.get("credit_code") if role == "enterprise" else None)

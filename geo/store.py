@@ -70,11 +70,18 @@ def make_engine(url: str, *, scoped: bool = False) -> Engine:
 
 @dataclass(frozen=True)
 class Scope:
-    """Which districts the current user may see: all of them, or one ``adcode``."""
+    """Which districts the current user may see: all of them, or one ``adcode``.
+
+    ``role`` and ``credit_code`` identify the account to the database as well: an enterprise
+    account (``credit_code`` set) sees only its own enterprise's rows, and workflow steps are
+    accepted only under the session's own role and actor name.
+    """
 
     all_districts: bool
     adcode: str | None = None
     actor: str = "system"
+    role: str | None = None
+    credit_code: str | None = None
 
 
 _SCOPE: ContextVar[Scope | None] = ContextVar("riskmap_scope", default=None)
@@ -108,9 +115,14 @@ def current_scope() -> Scope | None:
 def _apply_scope(conn: Connection) -> None:
     scope = _SCOPE.get()
     conn.exec_driver_sql(
-        "SELECT set_config('riskmap.scope', %(scope)s, true), set_config('riskmap.adcode', %(adcode)s, true)",
+        "SELECT set_config('riskmap.scope', %(scope)s, true), set_config('riskmap.adcode', %(adcode)s, true), "
+        "set_config('riskmap.role', %(role)s, true), set_config('riskmap.actor', %(actor)s, true), "
+        "set_config('riskmap.credit_code', %(credit_code)s, true)",
         {"scope": "all" if scope is not None and scope.all_districts else "",
-         "adcode": scope.adcode if scope is not None and scope.adcode else ""},
+         "adcode": scope.adcode if scope is not None and scope.adcode else "",
+         "role": scope.role or "" if scope is not None else "",
+         "actor": scope.actor if scope is not None else "",
+         "credit_code": scope.credit_code or "" if scope is not None else ""},
     )
 
 
@@ -143,6 +155,13 @@ def district_codes(conn: Connection | Engine) -> dict[str, str]:
         with conn.connect() as c:
             return dict(c.execute(stmt).tuples().all())
     return dict(conn.execute(stmt).tuples().all())
+
+
+def enterprise_district(engine: Engine, credit_code: str) -> str | None:
+    """Return the district of the enterprise with ``credit_code`` (None when the store has none)."""
+    with engine.connect() as conn:
+        found = conn.execute(text("SELECT adcode FROM enterprises WHERE credit_code = :c"), {"c": credit_code})
+        return found.scalar_one_or_none()
 
 
 def read_districts(engine: Engine | Connection, adcodes: Sequence[str] | None = None) -> gpd.GeoDataFrame:

@@ -39,7 +39,7 @@ def test_a_major_hazard_lives_its_whole_life() -> None:
     h, _ = apply(LIFE, h, "start", role="enterprise", actor="ent1", at=_at(2), values=FIVE)
     assert h.state == "rectifying" and h.values["funds_wan"] == 35.5
     h, _ = apply(LIFE, h, "supervise", role="city_supervisor", actor="sup", at=_at(3),
-                 values={"supervising_unit": "昆明市安委办", "supervision_level": "city",
+                 values={"supervising_unit": "昆明市安委办", "supervision": "city",
                          "supervision_deadline": dt.date(2027, 4, 30)})
     assert h.supervised
     h, _ = apply(LIFE, h, "report_progress", role="enterprise", actor="ent1", at=_at(30),
@@ -111,13 +111,13 @@ def test_extension_only_later_and_by_approval() -> None:
     assert step.changes == {"deadline": (dt.date(2027, 3, 31), dt.date(2027, 6, 30))}
 
 
-def test_supervision_level_must_match_the_role_and_overdue_is_derived() -> None:
+def test_supervision_must_match_the_role_and_overdue_is_derived() -> None:
     h = Hazard(state="rectifying", severity="major", values=dict(FIVE), version=3)
-    sup = {"supervising_unit": "区安委办", "supervision_level": "city", "supervision_deadline": dt.date(2027, 1, 31)}
+    sup = {"supervising_unit": "区安委办", "supervision": "city", "supervision_deadline": dt.date(2027, 1, 31)}
     with pytest.raises(TransitionRefused, match="不能实施市级督办"):
         apply(LIFE, h, "supervise", role="district_officer", actor="o", at=_at(0), values=sup)
     h2, _ = apply(LIFE, h, "supervise", role="district_officer", actor="o", at=_at(0),
-                  values={**sup, "supervision_level": "county"})
+                  values={**sup, "supervision": "county"})
     assert LIFE.supervision_overdue(h2, dt.date(2027, 2, 1)) and not LIFE.supervision_overdue(h2, dt.date(2027, 1, 31))
     assert LIFE.is_overdue(h2, dt.date(2027, 4, 1)) and not LIFE.is_overdue(h2, dt.date(2027, 3, 31))
     assert not LIFE.is_overdue(Hazard("closed", "major", dict(FIVE)), dt.date(2030, 1, 1))
@@ -152,7 +152,7 @@ def _values_for(action: str, draw: Any) -> dict[str, Any]:
     """Plausible values for an action: sometimes complete, sometimes missing or wrong."""
     pool: dict[str, Any] = {**FIVE, "severity": draw(st.sampled_from(["major", "general"])),
                             "assessment": "评估合格", "progress": "进展", "supervising_unit": "安委办",
-                            "supervision_level": draw(st.sampled_from(["city", "county", "province"])),
+                            "supervision": draw(st.sampled_from(["city", "county", "province"])),
                             "supervision_deadline": dt.date(2027, 5, 1),
                             "deadline": draw(st.sampled_from([dt.date(2027, 3, 31), dt.date(2027, 9, 30),
                                                               dt.date(2025, 1, 1)]))}
@@ -198,7 +198,7 @@ def test_random_sequences_never_leave_the_table(data: Any) -> None:
         if action == "start" and hazard.severity == "major":
             assert all(after.values.get(f) not in (None, "") for f in LIFE.five_in_place)
         if action == "strike_off" and hazard.supervised:
-            assert role in LIFE.supervision_levels[hazard.values["supervision_level"]][1]
+            assert role in LIFE.supervision_levels[hazard.values["supervision"]][1]
         history.append(step)
         reached.add(after.state)
         hazard = after
