@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import threading
 
 import pytest
@@ -17,7 +18,7 @@ from campaign.service import Actor, report_hazard, take_step
 from geo import hazard_store, store
 from geo.accounts import add_user, scope_for
 from geo.credit_code import check_character
-from geo.store import Scope, scoped
+from geo.store import scoped
 
 pytestmark = pytest.mark.postgis
 ANNING, XISHAN = "530181", "530112"
@@ -27,13 +28,15 @@ ENT_X = "91530112MA6K5XYW3" + check_character("91530112MA6K5XYW3")
 JPEG = b"\xff\xd8\xff\xe0" + b"demo photo" * 10
 FIVE = {"measures": "加固围堰", "responsible_unit": "安宁示例矿业", "responsible_person": "张三", "funds_wan": 35.5,
         "deadline": dt.date(2099, 3, 31), "emergency_plan": "尾矿库溃坝专项预案"}
-REPORT = {"description": "尾矿库坝体渗漏", "severity": "major", "source": "self_check", "found_on": dt.date(2026, 11, 30)}
+REPORT = {"description": "尾矿库坝体渗漏", "severity": "major", "source": "self_check",
+          "found_on": dt.date(2026, 11, 30)}
 
 
 def _enterprises(engine) -> None:
     rows = [{"key": code, "credit_code": code, "name": name, "industry": "mining", "risk_level": "major",
              "adcode": adcode, "geom": shapely.Point(lon, 24.9), "source_crs": "EPSG:4490", "batch_id": None}
-            for code, name, adcode, lon in ((ENT_A, "安宁示例矿业", ANNING, 102.45), (ENT_B, "安宁另一企业", ANNING, 102.46),
+            for code, name, adcode, lon in ((ENT_A, "安宁示例矿业", ANNING, 102.45),
+                                            (ENT_B, "安宁另一企业", ANNING, 102.46),
                                             (ENT_X, "西山示例化工", XISHAN, 102.62))]
     with engine.begin() as conn:
         store.upsert_rows(conn, "enterprises", rows, "key")
@@ -42,7 +45,8 @@ def _enterprises(engine) -> None:
 @pytest.fixture
 def app(engine):
     _enterprises(engine)
-    for name, role, kw in (("ent_a", "enterprise", {"credit_code": ENT_A}), ("ent_x", "enterprise", {"credit_code": ENT_X}),
+    for name, role, kw in (("ent_a", "enterprise", {"credit_code": ENT_A}),
+                           ("ent_x", "enterprise", {"credit_code": ENT_X}),
                            ("anning", "district_officer", {"adcode": ANNING}),
                            ("sup", "city_supervisor", {}), ("leader", "leader", {})):
         add_user(engine, name, f"{name}-password-2026", role=role, **kw)
@@ -91,7 +95,7 @@ def test_a_major_hazard_through_its_whole_life_in_the_database(engine, app) -> N
     assert [s["action"] for s in steps] == ["create", "verify", "start", "supervise", "report_progress",
                                             "apply_review", "send_back", "apply_review", "pass_review", "strike_off"]
     assert [s["version"] for s in steps] == list(range(1, 11))
-    assert all(a["to_state"] == b["from_state"] for a, b in zip(steps, steps[1:], strict=False))
+    assert all(a["to_state"] == b["from_state"] for a, b in itertools.pairwise(steps))
     assert steps[2]["changes"]["funds_wan"] == [None, 35.5]
     assert len(steps[5]["attachments"]) == 1 and steps[0]["attachments"]
     with engine.connect() as conn:
@@ -156,7 +160,8 @@ def test_the_database_refuses_illegal_steps_sent_directly(engine, app) -> None:
 
 
 def test_imports_enter_at_their_state_and_never_overwrite_the_workflow(engine, app) -> None:
-    row = {"key": "H-IMP-1", "code": "H-IMP-1", "adcode": ANNING, "description": "储罐区报警器失效", "severity": "major",
+    row = {"key": "H-IMP-1", "code": "H-IMP-1", "adcode": ANNING, "description": "储罐区报警器失效",
+           "severity": "major",
            "found_on": dt.date(2026, 10, 1), "deadline": dt.date(2099, 1, 1), "status": "rectifying",
            "supervision": "none", "geom": shapely.Point(102.45, 24.9), "source_crs": None, "batch_id": None}
     with engine.begin() as conn:
@@ -167,8 +172,8 @@ def test_imports_enter_at_their_state_and_never_overwrite_the_workflow(engine, a
     assert state == "rectifying"
     _step(engine, app, "anning", hid, "extend", values={"deadline": dt.date(2099, 6, 30)}, comment="雨季")
     with engine.begin() as conn:  # the 台账 re-imported with an older status and deadline
-        store.upsert_rows(conn, "hidden_hazards", [{**row, "status": "open", "description": "储罐区可燃气体报警器失效"}],
-                          "key")
+        again = {**row, "status": "open", "description": "储罐区可燃气体报警器失效"}
+        store.upsert_rows(conn, "hidden_hazards", [again], "key")
     with engine.connect() as conn:
         got = conn.execute(text("SELECT state, status, deadline, description, version FROM hidden_hazards "
                                 "WHERE id = :id"), {"id": hid}).one()
