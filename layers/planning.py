@@ -100,7 +100,8 @@ def bilingual(text: Any, lang: str = "zh") -> str:
     """Pick the ``lang`` half of a ``"中文 / English"`` text (the whole text when it has no such split).
 
     A :class:`~geo.checks.findings.Bilingual` text (what the checks produce) gives its half from its
-    structure, so a name containing " / " inside it is never cut. Only plain stored text is split.
+    structure, so a name containing " / " inside it is never cut. Plain stored text is split at the
+    first " / " outside quotes and brackets (:meth:`Bilingual.parse`).
 
     Examples
     --------
@@ -108,6 +109,8 @@ def bilingual(text: Any, lang: str = "zh") -> str:
     'school 3 m from the pipeline'
     >>> bilingual("只有中文")
     '只有中文'
+    >>> bilingual("距学校“甲 / 乙”3 m / 3 m from the school")
+    '距学校“甲 / 乙”3 m'
     """
     if text is None or (isinstance(text, float) and math.isnan(text)):
         return ""
@@ -116,8 +119,7 @@ def bilingual(text: Any, lang: str = "zh") -> str:
     value = str(text)
     if " / " not in value:
         return value
-    zh, en = value.split(" / ", 1)
-    return zh.strip() if lang == "zh" else en.strip()
+    return Bilingual.parse(value).pick(lang)  # stored text: a " / " inside “a quoted name” is not the split
 
 
 def use_label(code: str, lang: str = "zh") -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pyogrio
 import pytest
 from click.testing import CliRunner
@@ -54,5 +55,8 @@ def test_cli_check_file_mode_prints_rule_clause_and_metres(demo_db, tmp_path, mo
     assert lines, result.output
     first = lines[0]
     assert "石油天然气管道保护法 第30条" in first and " m / 5.0 m" in first
-    written = pyogrio.read_dataframe(out, layer="check_findings")
+    # one geometry type per layer: mixed findings are written as check_findings_pt / _ln (geo.geometry_split)
+    names = [str(n) for n, _ in pyogrio.list_layers(out) if str(n).startswith("check_findings")]
+    assert names and all(n == "check_findings" or n[len("check_findings_"):] in ("pt", "ln", "pg") for n in names)
+    written = pd.concat([pyogrio.read_dataframe(out, layer=n) for n in names], ignore_index=True)
     assert set(written["rule_code"]) == {"PIPE_OCCUPY"} and len(written) == len(lines)

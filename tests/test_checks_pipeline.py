@@ -320,6 +320,19 @@ def test_repeated_crossings_keep_distinct_identities_and_their_own_district(rule
     assert [angle_of(d) for d in found.detail] == pytest.approx([90.0, 90.0], abs=0.5)
 
 
+def test_road_laid_on_the_pipeline_is_an_encroachment_not_a_crossing(rules: RuleSet) -> None:
+    site = Site()
+    site.pipe([(0.0, 0.0), (1000.0, 0.0), (3000.0, 0.0)])
+    # a road on the centreline from x = 500 to x = 1500 (shared vertex at 1000), then away at 45°
+    road = site.add("infrastructure", LineString([(500.0, 0.0), (1000.0, 0.0), (1500.0, 0.0), (1800.0, 300.0)]),
+                    kind="road")
+    found = run(site, rules)
+    assert not (found.rule_code == "PIPE_CROSSING").any()  # an overlap is not a 0° crossing
+    occupy = found[found.rule_code == "PIPE_OCCUPY"]
+    assert occupy.object_key.tolist() == [road] and occupy.measured_m.iloc[0] == 0.0
+    assert "压占管道中心线" in occupy.detail.iloc[0]
+
+
 # --------------------------------------------------------------------------- multi-part lines
 
 

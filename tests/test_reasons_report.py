@@ -16,7 +16,7 @@ import shapely
 from geo.checks.bundle import Bundle
 from geo.checks.ruleset import load_ruleset
 from geo.checks.site import ADVISE_AGAINST, NO_OBJECTION, SiteVerdict, precheck_site
-from layers.planning import read_site_file, reason_table, register_table, site_facts, zone_rings
+from layers.planning import bilingual, read_site_file, reason_table, register_table, site_facts, zone_rings
 from layers.reasons_report import _COLS, MARGIN, reasons_pdf, wrap_text
 from tests.site_layers import EPSG, X, Y, pipeline_and_plant
 from tests.site_layers import site as _site
@@ -254,6 +254,11 @@ def test_a_reason_is_not_cut_where_a_name_holds_a_slash(tmp_path) -> None:
     assert not _CJK.search(en["detail"].split(" of GB")[0])  # English up to the clause, which is cited as written
     pdf = reasons_pdf(tmp_path / "slash.pdf", verdict=verdict, site=site, use_label="学校")
     assert _flat(zh["detail"]) in _flat(_pdf_text(pdf, column=5))
+    # as stored in the register (one text), the halves are still found: the " / " in “the name” is skipped
+    detail = verdict.reasons.set_index("rule_code").loc["CODE_50160", "detail"]
+    stored = "".join(str(detail))
+    assert type(stored) is str and "“拟建场地 / proposed site”" in stored
+    assert bilingual(stored, "zh") == detail.zh and bilingual(stored, "en") == detail.en
 
 
 def test_gas_hca_reason_has_the_measured_distance_and_a_labelled_mileage(tmp_path) -> None:

@@ -39,6 +39,30 @@ class Bilingual(str):
     def __reduce__(self) -> tuple[type[Bilingual], tuple[str, str]]:
         return (Bilingual, (self.zh, self.en))
 
+    @classmethod
+    def parse(cls, text: str) -> Bilingual:
+        """Recover the halves of a stored ``"中文 / English"`` text (e.g. a finding read from the database).
+
+        The separator is the first " / " outside “quotes” and brackets: the checks quote names in
+        their Chinese text, so a name holding " / " does not cut it. Text without one is Chinese only.
+
+        Examples
+        --------
+        >>> Bilingual.parse("罐组距学校“拟建场地 / proposed site”100米 / tank 100 m from SITE").en
+        'tank 100 m from SITE'
+        >>> Bilingual.parse("只有中文").en
+        '只有中文'
+        """
+        depth = 0
+        for i, ch in enumerate(text):
+            if ch in "“（(":
+                depth += 1
+            elif ch in "”）)":
+                depth = max(depth - 1, 0)
+            elif depth == 0 and text.startswith(" / ", i):
+                return cls(text[:i].strip(), text[i + 3:].strip())
+        return cls(text.strip())
+
     def pick(self, lang: str = "zh") -> str:
         """Return the Chinese (``"zh"``) or the English half."""
         return self.zh if lang == "zh" else self.en

@@ -89,6 +89,10 @@ _PIECE_VERTICES = 16
 OCCUPY_INFRASTRUCTURE_KINDS = ("road", "railway")
 #: Intersection points this close (m) to a pipeline end are tie-ins, not crossings.
 _TIE_IN_M = 1.0
+#: A line within this distance (m) of the centreline lies on it (shares its vertices up to float noise) …
+_LAID_ON_M = 0.01
+#: … along a stretch at least this long (m): an overlap, not a crossing.
+_LAID_MIN_M = 1.0
 #: Search pad (m) added to spatial-index queries so that threshold cases are never missed.
 _PAD_M = 0.01
 
@@ -314,7 +318,7 @@ def _occupy(pipes: Sequence[_Pipe], bundle: Bundle, rule: Rule, out: _Out) -> No
         rows = dict(zip(hit_rows.tolist(), attrs, strict=True))
         for i, j, raw in zip(q[keep], t[keep], dists[keep], strict=True):
             pipe, row, geom = pipes[i], rows[int(j)], geoms[j]
-            if layer == "infrastructure" and geom.intersects(pipe.geom):
+            if layer == "infrastructure" and geom.intersects(pipe.geom) and not _runs_along(pipe.geom, geom):
                 continue  # a crossing (PIPE_CROSSING), not an encroachment
             d = float(raw)
             shortest = shapely.shortest_line(pipe.geom, geom)
@@ -562,6 +566,23 @@ def _parallel(pipes: Sequence[_Pipe], rule: Rule | None, out: _Out) -> dict[tupl
     return found
 
 
+def _laid_on(line: BaseGeometry, other: BaseGeometry) -> list[BaseGeometry]:
+    """Stretches (≥ :data:`_LAID_MIN_M`) of the pipeline on which a line ``other`` lies (an overlap).
+
+    "On" is within :data:`_LAID_ON_M`, so the float noise of reprojection does not turn a shared
+    stretch into a row of crossing points.
+    """
+    if other.geom_type not in ("LineString", "MultiLineString"):
+        return []
+    pieces = _parts(shapely.intersection(line, other.buffer(_LAID_ON_M, quad_segs=2)))
+    return [p for p in pieces if p.length >= _LAID_MIN_M]
+
+
+def _runs_along(line: BaseGeometry, other: BaseGeometry) -> bool:
+    """Tell whether a line ``other`` lies on the pipeline along a stretch (an overlap), not only crossing it."""
+    return bool(_laid_on(line, other))
+
+
 def _free_ends(geom: BaseGeometry) -> list[Point]:
     """Start and end points of a line's parts, except where two parts of the line join."""
     ends = [Point(c) for part in _parts(geom) for c in (part.coords[0], part.coords[-1])]
@@ -613,7 +634,10 @@ def _crossing(pipes: Sequence[_Pipe], bundle: Bundle, rule: Rule, out: _Out,
             continue
         kind = _text(row.get("kind"))
         own = _text(row.get("adcode"))
-        emit(pipe, row, "infrastructure", _crossings_with(pipe, row.geometry),
+        laid = _laid_on(pipe.geom, row.geometry)  # a road on the pipe is PIPE_OCCUPY, not a 0° crossing
+        events = [e for e in _crossings_with(pipe, row.geometry)
+                  if not any(e[0].distance(piece) < _LAID_ON_M for piece in laid)]
+        emit(pipe, row, "infrastructure", events,
              _label("infrastructure", "kind", kind), str(kind),
              lambda p, own=own: out.district_at(p) or own)
     for a_i, a in enumerate(pipes):
