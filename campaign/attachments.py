@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from campaign.lifecycle import TransitionRefused
+from campaign.lifecycle import Refused
 
 #: Accepted types: media type -> (leading bytes, file extensions). Recognised by content.
 ACCEPTED: dict[str, tuple[bytes, tuple[str, ...]]] = {
@@ -50,7 +50,7 @@ def check_upload(upload: Upload, *, max_bytes: int = MAX_BYTES) -> CheckedUpload
 
     Raises
     ------
-    TransitionRefused
+    Refused
         When the file is empty, too large, or not a JPEG, PNG or PDF by its content.
 
     Examples
@@ -61,13 +61,13 @@ def check_upload(upload: Upload, *, max_bytes: int = MAX_BYTES) -> CheckedUpload
     name = upload.filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1] or "附件"
     size = len(upload.content)
     if size == 0:
-        raise TransitionRefused([(f"附件“{name}”是空文件", f"attachment {name!r} is empty")])
+        raise Refused([(f"附件“{name}”是空文件", f"attachment {name!r} is empty")])
     if size > max_bytes:
-        raise TransitionRefused([(f"附件“{name}”{size / 1048576:.1f} MB，超过 {max_bytes / 1048576:.0f} MB 上限",
+        raise Refused([(f"附件“{name}”{size / 1048576:.1f} MB，超过 {max_bytes / 1048576:.0f} MB 上限",
                                   f"attachment {name!r} is {size / 1048576:.1f} MB, over the "
                                   f"{max_bytes / 1048576:.0f} MB limit")])
     for media_type, (magic, _) in ACCEPTED.items():
         if upload.content.startswith(magic):
             return CheckedUpload(name, media_type, hashlib.sha256(upload.content).hexdigest())
-    raise TransitionRefused([(f"附件“{name}”不是 JPEG、PNG 或 PDF 文件",
+    raise Refused([(f"附件“{name}”不是 JPEG、PNG 或 PDF 文件",
                               f"attachment {name!r} is not a JPEG, PNG or PDF")])

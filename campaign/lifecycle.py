@@ -55,14 +55,18 @@ class LifecycleError(RiskMapError):
     """The lifecycle table itself is inconsistent (unknown state, role or field)."""
 
 
-class TransitionRefused(RiskMapError):
-    """An action was refused; ``reasons`` lists every reason as ``(zh, en)`` pairs."""
+class Refused(RiskMapError):
+    """Campaign input was refused; ``reasons`` lists every reason as ``(zh, en)`` pairs; nothing was written."""
 
     def __init__(self, reasons: list[tuple[str, str]]) -> None:
         self.reasons = reasons
         zh = "；".join(r[0] for r in reasons)
         en = "; ".join(r[1] for r in reasons)
         super().__init__(f"{zh} / {en}")
+
+
+class TransitionRefused(Refused):
+    """A step of a hazard's life was refused (not allowed, or its values missing or invalid)."""
 
 
 class StaleHazard(TransitionRefused):

@@ -9,8 +9,13 @@ when they ask for something outside their role or district, before any work is d
 | leader | read all, export, pre-check |
 | viewer | read all, export |
 | planner | read all, run checks, pre-check, change finding status, export, read the rule values |
-| district_officer | their district only: read, import, export |
+| district_officer | their district only: read, import, export; hazards: verify, review, accept; inspect; 调度表 |
+| city_supervisor | read all; hazards: 挂牌督办, review, strike off; inspect |
+| enterprise | their own enterprise only: report and rectify its hazards, monthly self-report |
 | admin | everything, and accounts, the audit log and changing rule values |
+
+Which role may take which step of a hazard's life is the lifecycle table's business
+(``campaign/lifecycle.yaml``); this table says who may open the campaign's pages and forms.
 """
 
 from __future__ import annotations
@@ -36,6 +41,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "audit_page": frozenset({"admin"}),
     "manage_rules": frozenset({"admin"}),
     "rules_page": frozenset({"admin", "planner"}),
+    "hazards_page": frozenset({"admin", "planner", "leader", "viewer", "district_officer", "city_supervisor",
+                               "enterprise"}),
+    "report_hazard": frozenset({"district_officer", "city_supervisor", "enterprise"}),
+    "inspect": frozenset({"district_officer", "city_supervisor"}),
+    "self_report": frozenset({"enterprise"}),
+    "submit_dispatch": frozenset({"district_officer"}),
 }
 ACTION_NAMES = {
     "planner_page": ("规划审查页", "the planner page"), "edit_findings": ("变更违规状态", "changing findings"),
@@ -44,6 +55,10 @@ ACTION_NAMES = {
     "manage_users": ("管理账号", "managing accounts"), "audit_page": ("查看审计日志", "reading the audit log"),
     "manage_rules": ("修改检查规则", "changing check rules"),
     "rules_page": ("查看检查规则", "reading the check rules"),
+    "hazards_page": ("查看隐患台账", "reading the hazard register"),
+    "report_hazard": ("上报隐患", "reporting hazards"), "inspect": ("录入排查记录", "recording inspections"),
+    "self_report": ("提交企业月度自查报告", "submitting the monthly self-report"),
+    "submit_dispatch": ("报送调度表", "sending the dispatch table"),
 }
 
 

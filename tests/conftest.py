@@ -125,3 +125,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if reporter:
             reporter.write_line(f"CI: {len(skipped)} skipped test(s) count as failures", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture
+def campaign_app(engine: Engine) -> Iterator[Engine]:
+    """A store with three enterprises and one account per campaign role; yields an application-role engine."""
+    from tests.campaign_helpers import campaign_app as body
+
+    yield from body(engine)

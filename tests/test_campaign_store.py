@@ -9,74 +9,34 @@ import threading
 import pytest
 import shapely
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from campaign.attachments import Upload
 from campaign.lifecycle import StaleHazard, TransitionRefused, load_lifecycle
-from campaign.service import Actor, report_hazard, take_step
+from campaign.service import report_hazard, take_step
 from geo import hazard_store, store
-from geo.accounts import add_user, scope_for
-from geo.credit_code import check_character
+from geo.accounts import scope_for
 from geo.store import scoped
+from tests.campaign_helpers import ANNING, ENT_A, ENT_B, ENT_X, FIVE, JPEG, REPORT, XISHAN, report, signed_in, step
 
 pytestmark = pytest.mark.postgis
-ANNING, XISHAN = "530181", "530112"
-ENT_A = "91530181MA6K5XYW1" + check_character("91530181MA6K5XYW1")
-ENT_B = "91530181MA6K5XYW2" + check_character("91530181MA6K5XYW2")
-ENT_X = "91530112MA6K5XYW3" + check_character("91530112MA6K5XYW3")
-JPEG = b"\xff\xd8\xff\xe0" + b"demo photo" * 10
-FIVE = {"measures": "加固围堰", "responsible_unit": "安宁示例矿业", "responsible_person": "张三", "funds_wan": 35.5,
-        "deadline": dt.date(2099, 3, 31), "emergency_plan": "尾矿库溃坝专项预案"}
-REPORT = {"description": "尾矿库坝体渗漏", "severity": "major", "source": "self_check",
-          "found_on": dt.date(2026, 11, 30)}
 
 
-def _enterprises(engine) -> None:
-    rows = [{"key": code, "credit_code": code, "name": name, "industry": "mining", "risk_level": "major",
-             "adcode": adcode, "geom": shapely.Point(lon, 24.9), "source_crs": "EPSG:4490", "batch_id": None}
-            for code, name, adcode, lon in ((ENT_A, "安宁示例矿业", ANNING, 102.45),
-                                            (ENT_B, "安宁另一企业", ANNING, 102.46),
-                                            (ENT_X, "西山示例化工", XISHAN, 102.62))]
-    with engine.begin() as conn:
-        store.upsert_rows(conn, "enterprises", rows, "key")
-
-
-@pytest.fixture
-def app(engine):
-    _enterprises(engine)
-    for name, role, kw in (("ent_a", "enterprise", {"credit_code": ENT_A}),
-                           ("ent_x", "enterprise", {"credit_code": ENT_X}),
-                           ("anning", "district_officer", {"adcode": ANNING}),
-                           ("sup", "city_supervisor", {}), ("leader", "leader", {})):
-        add_user(engine, name, f"{name}-password-2026", role=role, **kw)
-    url = make_url(engine.url.render_as_string(hide_password=False)).set(username="riskmap_app")
-    eng = store.make_engine(url.render_as_string(hide_password=False), scoped=True)
-    yield eng
-    eng.dispose()
-
-
-def _as(engine, username: str):
-    user = store.find_user(engine, username)
-    assert user is not None
-    return scoped(scope_for(user)), Actor.of(user)
-
-
-def _report(engine, app, username: str = "ent_a", *, adcode: str = ANNING, code: str | None = ENT_A, **extra) -> int:
-    ctx, actor = _as(engine, username)
-    with ctx:
-        return report_hazard(app, actor, {**REPORT, **extra}, adcode=adcode, lon=102.45, lat=24.9,
-                             enterprise_name="安宁示例矿业", credit_code=code, uploads=[Upload("坝体.jpg", JPEG)])
+def _report(engine, app, username: str = "ent_a", **kw) -> int:
+    return report(engine, app, username, **kw)
 
 
 def _step(engine, app, username: str, hid: int, action: str, **kw):
-    ctx, actor = _as(engine, username)
-    with ctx:
-        return take_step(app, hid, action, actor, **kw)
+    return step(engine, app, username, hid, action, **kw)
 
 
-def test_a_major_hazard_through_its_whole_life_in_the_database(engine, app) -> None:
-    hid = _report(engine, app)
+def _as(engine, username: str):
+    return signed_in(engine, username)
+
+
+def test_a_major_hazard_through_its_whole_life_in_the_database(engine, campaign_app) -> None:
+    app = campaign_app
+    hid = _report(engine, campaign_app)
     _step(engine, app, "anning", hid, "verify")
     _step(engine, app, "ent_a", hid, "start", values=FIVE)
     _step(engine, app, "sup", hid, "supervise", values={"supervising_unit": "昆明市安委办", "supervision": "city",
@@ -105,8 +65,9 @@ def test_a_major_hazard_through_its_whole_life_in_the_database(engine, app) -> N
         assert conn.execute(text("SELECT count(*) FROM attachments WHERE hazard_id = :id"), {"id": hid}).scalar() == 3
 
 
-def test_each_role_sees_only_its_own(engine, app) -> None:
-    mine = _report(engine, app)
+def test_each_role_sees_only_its_own(engine, campaign_app) -> None:
+    app = campaign_app
+    mine = _report(engine, campaign_app)
     _report(engine, app, "anning", code=ENT_B)
     _report(engine, app, "ent_x", adcode=XISHAN, code=ENT_X)
     for username, expected in (("ent_a", {ENT_A}), ("ent_x", {ENT_X}), ("anning", {ENT_A, ENT_B}),
@@ -130,8 +91,9 @@ def test_each_role_sees_only_its_own(engine, app) -> None:
         report_hazard(app, actor, REPORT, adcode=ANNING, lon=102.45, lat=24.9, credit_code=ENT_A)
 
 
-def test_the_database_refuses_illegal_steps_sent_directly(engine, app) -> None:
-    hid = _report(engine, app)
+def test_the_database_refuses_illegal_steps_sent_directly(engine, campaign_app) -> None:
+    app = campaign_app
+    hid = _report(engine, campaign_app)
     user = store.find_user(engine, "ent_a")
     with scoped(scope_for(user)):
         # an enterprise cannot verify its own hazard, even writing the step row itself
@@ -159,7 +121,8 @@ def test_the_database_refuses_illegal_steps_sent_directly(engine, app) -> None:
             conn.execute(text(sql))
 
 
-def test_imports_enter_at_their_state_and_never_overwrite_the_workflow(engine, app) -> None:
+def test_imports_enter_at_their_state_and_never_overwrite_the_workflow(engine, campaign_app) -> None:
+    app = campaign_app
     row = {"key": "H-IMP-1", "code": "H-IMP-1", "adcode": ANNING, "description": "储罐区报警器失效",
            "severity": "major",
            "found_on": dt.date(2026, 10, 1), "deadline": dt.date(2099, 1, 1), "status": "rectifying",
@@ -181,8 +144,9 @@ def test_imports_enter_at_their_state_and_never_overwrite_the_workflow(engine, a
     assert [s["action"] for s in hazard_store.hazard_steps(engine, hid)] == ["import", "extend"]
 
 
-def test_two_people_at_once_one_wins(engine, app) -> None:
-    hid = _report(engine, app)
+def test_two_people_at_once_one_wins(engine, campaign_app) -> None:
+    app = campaign_app
+    hid = _report(engine, campaign_app)
     _step(engine, app, "anning", hid, "verify")
     results: list[object] = []
     barrier = threading.Barrier(2)
@@ -208,7 +172,8 @@ def test_two_people_at_once_one_wins(engine, app) -> None:
     assert len(hazard_store.hazard_steps(engine, hid)) == 3
 
 
-def test_bad_input_is_refused_and_nothing_is_written(engine, app) -> None:
+def test_bad_input_is_refused_and_nothing_is_written(engine, campaign_app) -> None:
+    app = campaign_app
     with engine.connect() as conn:
         before = conn.execute(text("SELECT count(*) FROM hidden_hazards")).scalar_one()
     with pytest.raises(TransitionRefused, match="不是 JPEG、PNG 或 PDF"):
@@ -221,7 +186,7 @@ def test_bad_input_is_refused_and_nothing_is_written(engine, app) -> None:
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM hidden_hazards")).scalar_one() == before
         assert conn.execute(text("SELECT count(*) FROM attachments")).scalar_one() == 0
-    hid = _report(engine, app)
+    hid = _report(engine, campaign_app)
     _step(engine, app, "anning", hid, "verify")
     with pytest.raises(TransitionRefused, match="早于今天"):
         _step(engine, app, "ent_a", hid, "start", values={**FIVE, "deadline": dt.date(2020, 1, 1)})

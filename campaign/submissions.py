@@ -1,0 +1,242 @@
+"""Periodic submissions: the enterprise's monthly self-report and the district's monthly 调度表, with who is late.
+
+Both are kept as sent, never overwritten: a second submission for the same month is a new revision.
+Rhythm (workflows.md §3): enterprises report month M before the 5th of month M+1 (signed by the legal
+representative); districts send the 调度表 of report month M (figures to the end of M-1) by the 30th of M.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from campaign.dispatch import DispatchTable, as_of, dispatch_table, load_dispatch
+from campaign.lifecycle import Refused
+from campaign.reference import load_reference
+from campaign.service import Actor
+from geo import hazard_store, store
+from geo.access import allowed
+
+#: Enterprises' self-report of month M is due on this day of month M+1 (Baoshan plan: "before the 5th").
+SELF_REPORT_DUE_DAY = 5
+
+
+def _month(period: str) -> dt.date:
+    try:
+        return dt.datetime.strptime(period, "%Y-%m").date()
+    except ValueError:
+        raise Refused([(f"月份应为 YYYY-MM：{period!r}", f"month must be YYYY-MM: {period!r}")]) from None
+
+
+def _day_of(month: dt.date, day: int) -> dt.date:
+    return month.replace(day=min(day, calendar.monthrange(month.year, month.month)[1]))
+
+
+def _next_month(month: dt.date) -> dt.date:
+    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def dispatch_due(period: str) -> dt.date:
+    """Return the last day to send the 调度表 of report month ``period``.
+
+    Examples
+    --------
+    >>> dispatch_due("2026-12"), dispatch_due("2027-02")
+    (datetime.date(2026, 12, 30), datetime.date(2027, 2, 28))
+    """
+    return _day_of(_month(period), load_dispatch().due_day)
+
+
+def self_report_due(period: str) -> dt.date:
+    """Return the last day for an enterprise's self-report of month ``period`` (the 5th of the next month).
+
+    Examples
+    --------
+    >>> self_report_due("2026-11"), self_report_due("2026-12")
+    (datetime.date(2026, 12, 5), datetime.date(2027, 1, 5))
+    """
+    return _day_of(_next_month(_month(period)), SELF_REPORT_DUE_DAY)
+
+
+def dispatch_from_store(engine: Engine, *, adcode: str | None, unit: str, period: str) -> DispatchTable:
+    """Compute the 调度表 of a district (or, with ``adcode`` None, of every district the session sees).
+
+    Parameters
+    ----------
+    engine : Engine
+        A store engine under the caller's scope.
+    adcode : str or None
+        The district; None for the whole city.
+    unit : str
+        The unit's name for the header.
+    period : str
+        Report month ``YYYY-MM``.
+
+    Returns
+    -------
+    DispatchTable
+    """
+    with engine.connect() as conn:
+        hazards = hazard_store.list_hazards(conn, adcode=adcode)
+        steps = hazard_store.steps_frame(conn, adcode=adcode)
+        spots = hazard_store.list_inspections(conn, adcode=adcode, kind="spot_check")
+    items = list(load_reference().spot_check_items)
+    spot_rows = pd.DataFrame(
+        [{"enterprise": r["credit_code"], "checked_on": _local_day(r["inspected_at"]),
+          **{k: bool((r["spot_items"] or {}).get(k)) for k in items}} for r in spots.to_dict("records")],
+        columns=["enterprise", "checked_on", *items])
+    hazards = hazards.assign(source=hazards["source"].fillna("department"))
+    return dispatch_table(hazards[["code", "source"]], steps, spot_rows, unit=unit, period=period)
+
+
+def _local_day(at: dt.datetime) -> dt.date:
+    return at.astimezone(ZoneInfo(load_dispatch().timezone)).date()
+
+
+def submit_dispatch(engine: Engine, actor: Actor, *, adcode: str, unit: str, period: str,
+                    note: str | None = None, at: dt.datetime | None = None) -> tuple[int, DispatchTable]:
+    """Send a district's 调度表 for ``period``: the figures are computed now and kept as sent.
+
+    Returns
+    -------
+    (int, DispatchTable)
+        The revision written and the figures sent.
+
+    Raises
+    ------
+    Refused
+        When the account may not send it (only the district's own officer may).
+    """
+    if not allowed(actor.role, "submit_dispatch") or actor.adcode != adcode:
+        raise Refused([(f"账号 {actor.username} 不能报送 {adcode} 的调度表",
+                        f"account {actor.username} may not send the dispatch table of {adcode}")])
+    table = dispatch_from_store(engine, adcode=adcode, unit=unit, period=period)
+    with engine.begin() as conn:
+        revision = hazard_store.insert_submission(conn, "dispatch", adcode=adcode, credit_code=None, period=period,
+                                                  submitted_by=actor.username, figures=table.figures(), note=note,
+                                                  at=at)
+        store.audit(conn, actor=actor.username, action="dispatch_submit", target=period, adcode=adcode,
+                    details={"revision": revision, "figures": table.figures()})
+    return revision, table
+
+
+def self_report_figures(engine: Engine, *, credit_code: str, period: str) -> dict[str, int]:
+    """Count an enterprise's hazards of month ``period``: found, rectified and still open, by level.
+
+    Counted from the hazards' histories: found = reported in the month; rectified = reached a
+    rectified state (``dispatch.yaml``'s ``rectified_states``) in the month; open = not finished at its end.
+    """
+    month = _month(period)
+    end = _next_month(month) - dt.timedelta(days=1)
+    before = month - dt.timedelta(days=1)
+    tz = load_dispatch().timezone
+    done_states = load_dispatch().rectified_states | {"withdrawn"}
+    with engine.connect() as conn:
+        hazards = hazard_store.list_hazards(conn, credit_code=credit_code)
+        steps = hazard_store.steps_frame(conn)
+    steps = steps.loc[steps["hazard"].isin(hazards["code"])]
+    now, then = as_of(steps, end, tz), as_of(steps, before, tz)
+    out: dict[str, int] = {}
+    for level in ("major", "general"):
+        at_end = now.loc[now["severity"] == level]
+        new = at_end.index.difference(then.index)
+        was_done = then["to_state"].isin(done_states).reindex(at_end.index, fill_value=False)
+        out[f"{level}_found"] = len(new)
+        out[f"{level}_rectified"] = int((at_end["to_state"].isin(done_states) & ~was_done).sum())
+        out[f"{level}_open"] = int((~at_end["to_state"].isin(done_states)).sum())
+    return out
+
+
+def submit_self_report(engine: Engine, actor: Actor, *, period: str, signed_by: str, note: str | None = None,
+                       today: dt.date | None = None, at: dt.datetime | None = None) -> tuple[int, dict[str, int]]:
+    """Send an enterprise's monthly self-report, signed by its legal representative.
+
+    Returns
+    -------
+    (int, dict)
+        The revision written and the figures sent.
+
+    Raises
+    ------
+    Refused
+        When the account is not an enterprise account, the month has not ended, or nobody signed.
+    """
+    today = today or dt.date.today()
+    problems = []
+    if not allowed(actor.role, "self_report") or not actor.credit_code or not actor.adcode:
+        problems.append(("只有企业账号可以提交月度自查报告", "only an enterprise account submits the self-report"))
+    if _next_month(_month(period)) > today:
+        problems.append((f"{period} 尚未结束，不能提交该月报告", f"{period} has not ended yet"))
+    if not signed_by or not signed_by.strip():
+        problems.append(("须由法定代表人签字（填写姓名）", "the legal representative must sign (name)"))
+    if problems:
+        raise Refused(problems)
+    assert actor.credit_code is not None and actor.adcode is not None
+    figures = self_report_figures(engine, credit_code=actor.credit_code, period=period)
+    with engine.begin() as conn:
+        revision = hazard_store.insert_submission(conn, "self_report", adcode=actor.adcode,
+                                                  credit_code=actor.credit_code, period=period,
+                                                  submitted_by=actor.username, figures=figures,
+                                                  signed_by=signed_by.strip(), note=note, at=at)
+        store.audit(conn, actor=actor.username, action="self_report_submit", target=period, adcode=actor.adcode,
+                    details={"revision": revision, "credit_code": actor.credit_code, "figures": figures})
+    return revision, figures
+
+
+@dataclass(frozen=True)
+class SubmissionState:
+    """Whether one district (or enterprise) has sent its submission for a month, and when it was due."""
+
+    owner: str
+    due: dt.date
+    submitted_at: dt.datetime | None
+    state: str  # on_time / late / missing / not_due
+
+    @property
+    def label(self) -> tuple[str, str]:
+        """Chinese and English label of the state."""
+        return {"on_time": ("按时报送", "on time"), "late": ("逾期报送", "late"),
+                "missing": ("未报送", "missing"), "not_due": ("未到期", "not yet due")}[self.state]
+
+
+def submission_states(engine: Engine, kind: str, *, period: str, owners: list[str],
+                      today: dt.date) -> list[SubmissionState]:
+    """Per district (``dispatch``) or enterprise (``self_report``): sent on time, late, missing or not yet due.
+
+    Parameters
+    ----------
+    engine : Engine
+        A store engine under the caller's scope.
+    kind : str
+        ``dispatch`` or ``self_report``.
+    period : str
+        The month.
+    owners : list of str
+        District codes (dispatch) or credit codes (self-reports) expected to submit.
+    today : date
+        The day the states are judged on.
+
+    Returns
+    -------
+    list of SubmissionState
+        In the order of ``owners``; the first submission counts for timeliness.
+    """
+    due = dispatch_due(period) if kind == "dispatch" else self_report_due(period)
+    subs = hazard_store.list_submissions(engine, kind, period=period)
+    key = "adcode" if kind == "dispatch" else "credit_code"
+    first = subs.sort_values("submitted_at").groupby(key)["submitted_at"].first() if len(subs) else pd.Series()
+    out = []
+    for owner in owners:
+        sent = first.get(owner)
+        if sent is not None and not pd.isna(sent):
+            state = "on_time" if _local_day(sent) <= due else "late"
+        else:
+            state = "missing" if today > due else "not_due"
+        out.append(SubmissionState(owner=owner, due=due, submitted_at=sent if sent is not None else None,
+                                   state=state))
+    return out
