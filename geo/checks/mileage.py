@@ -113,6 +113,16 @@ class Chainage:
 
     ``along`` values are metres from the first vertex, gaps excluded (geodesic); a *mileage* adds
     ``start_m``. ``grid`` values are the same positions in grid metres (what shapely measures).
+
+    Examples
+    --------
+    A line of two 100 m parts with a 200 m gap between them (plain metric coordinates, grid lengths):
+
+    >>> c = Chainage.of(MultiLineString([[(0, 0), (100, 0)], [(300, 0), (400, 0)]]), None, 1000.0)
+    >>> c.mileage(Point(350, 5)), c.length, c.multipart
+    (1150.0, 200.0, True)
+    >>> c.point_at(150.0).coords[0]
+    (350.0, 0.0)
     """
 
     parts: tuple[LineString, ...]
@@ -197,19 +207,31 @@ class Chainage:
         return self.parts[k].interpolate(g - self.part_start[k])
 
     def sub_line(self, along_0: float, along_1: float) -> list[LineString]:
-        """Cut out the pipe between two positions (metres from vertex 0), in pieces that never bridge a gap."""
+        """Cut out the pipe between two positions (metres from vertex 0), in pieces that never bridge a gap.
+
+        Examples
+        --------
+        >>> c = Chainage.of(MultiLineString([[(0, 0), (100, 0)], [(300, 0), (400, 0)]]), None)
+        >>> [p.bounds for p in c.sub_line(100.0, 150.0)]
+        [(300.0, 0.0, 350.0, 0.0)]
+        >>> [p.bounds for p in c.sub_line(50.0, 150.0)]
+        [(50.0, 0.0, 100.0, 0.0), (300.0, 0.0, 350.0, 0.0)]
+        """
         g0, g1 = sorted(float(v) for v in self.grid_of_along(np.asarray([along_0, along_1])))
         out: list[LineString] = []
         for k, part in enumerate(self.parts):
             lo, hi = max(g0, self.part_start[k]), min(g1, self.part_start[k + 1])
-            if hi < lo or (hi == lo and out):
+            if hi < lo:
                 continue
             piece = substring(part, lo - self.part_start[k], hi - self.part_start[k])
             if piece.geom_type != "LineString":
                 xy = shapely.get_coordinates(piece)[0]
                 piece = LineString([xy, xy])
             out.append(piece)
-        return out
+        # a range that starts or ends exactly where a part does touches the neighbouring part in one
+        # point: that point (across the gap) is not part of the range
+        real = [p for p in out if p.length > 0]
+        return real or out[:1]
 
     def pieces(self, max_vertices: int) -> tuple[list[LineString], np.ndarray]:
         """Cut the pipe into short pieces for index queries (never across a gap).
