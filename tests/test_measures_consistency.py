@@ -200,6 +200,8 @@ def test_cockpit_district_page_lists_and_pack_agree(truth: tuple[Engine, CitySna
         sum(want[f"{lv}_sources"] for lv in LEVELS), want["major_sources"], want["significant_sources"],
         want["hazards_total"], want["open_hazards"], want["open_findings"], want["violations"]]
     assert "风险源" in district._facts_title("zh") and "违规" in district._facts_title("zh")
+    chips = Counter(district._listed_points(snap, adcode)["risk_level"])  # 清单风险点, a measure of its own
+    assert {lv: chips[lv] for lv in LEVELS} == {lv: facts["risk_points"][lv][adcode] for lv in LEVELS}
 
     # the 4张清单: one row per registered risk point, hazard counts per point
     lists = four_lists(snap.bundle, adcode, lang="raw", as_of=AS_OF, rules=snap.rules)

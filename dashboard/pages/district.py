@@ -45,7 +45,7 @@ from layers.completeness import completeness
 from layers.four_lists import LISTS, four_lists, list_titles
 from layers.measures import measure_definition, measure_label
 from layers.pack import export_district
-from layers.palette import FOUR_COLOUR, RiskLevel, level_label
+from layers.palette import FOUR_COLOUR, RiskLevel, level_colour, level_label
 from layers.rating import method_note
 from layers.templates import write_template
 
@@ -334,6 +334,13 @@ def _facts_title(lang: str) -> str:
                      else f"{measure_label(c, lang)}: {measure_definition(c, lang)}" for c in FACT_MEASURES)
 
 
+def _listed_points(snap: CitySnapshot, adcode: str) -> pd.DataFrame:
+    """The district's 清单风险点 (every risk point of the 4张清单, not merged with facilities), with colours."""
+    points = snap.bundle["risk_points"]
+    points = points[points["adcode"] == adcode] if len(points) else points
+    return points.assign(colour=[level_colour(v) for v in points["risk_level"]]) if len(points) else points
+
+
 def _header(ctx: AppContext, snap: CitySnapshot, adcode: str, lang: str) -> list[Any]:
     names = _district_names(snap)
     r: Any = snap.ratings.loc[adcode] if adcode in snap.ratings.index else None
@@ -349,7 +356,7 @@ def _header(ctx: AppContext, snap: CitySnapshot, adcode: str, lang: str) -> list
             html.Span(tt("rank", lang, rank=int(r["rank"]), n=int(r.get("n_districts", len(snap.ratings)))),
                       className="district-rank", id="district-rank"),
         ]
-    src = snap.sources[(snap.sources["adcode"] == adcode) & (snap.sources["source_type"] == "risk_point")]
+    src = _listed_points(snap, adcode)
     chips = []
     for level, swatch in FOUR_COLOUR.items():
         n = int((src["risk_level"] == level.value).sum()) if len(src) else 0
