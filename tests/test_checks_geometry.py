@@ -160,7 +160,7 @@ def test_multipart_line_with_a_7_km_gap(engine, tmp_path) -> None:
         assert _metric(geom).distance(chord_mid) > 3000.0  # … but never along the chord
         assert len(shapely.get_parts(geom)) == 2
     loc = _rule(found, "LOC_CLASS")
-    assert len(loc) == 1 and "里程 K" in loc["detail"].iloc[0]
+    assert len(loc) == 1 and "里程 K" in loc["detail"].iloc[0] and "不计段间空隙" in loc["detail"].iloc[0]
 
 
 # --------------------------------------------------------------------------- shared corridor

@@ -52,7 +52,7 @@ from shapely.geometry import MultiLineString, MultiPolygon
 
 from geo.checks.bundle import Bundle
 from geo.checks.findings import Bilingual, finding, findings_frame
-from geo.checks.mileage import Chainage, format_mileage_range
+from geo.checks.mileage import MULTIPART_NOTE, Chainage, format_mileage_range
 from geo.checks.ruleset import Rule, RuleSet
 
 __all__ = ["CLASS_LABELS", "OIL_MEDIA", "check_hcas", "identify_hcas", "location_classes"]
@@ -869,7 +869,16 @@ def hca_family(bundle: Bundle, rules: RuleSet, *, as_of: dt.date) -> tuple[gpd.G
     records = _hca_findings(hcas, rules, bundle["hcas"])
     records += _loc_findings(results, rules, bundle.metric("districts"), bundle.metric_epsg)
     records += _review_findings(bundle["hcas"], bundle["pipelines"], rules["HCA_REVIEW"], as_of)
+    _note_multipart(records, {res.ln.key for res in results if res.ln.chain.multipart})
     return findings_frame(_unique_identity(records)), hcas
+
+
+def _note_multipart(records: list[dict[str, Any]], keys: set[str]) -> None:
+    """Say the mileage convention in findings on pipelines stored in parts that do not touch."""
+    for rec in records:
+        text = rec["detail"]
+        if str(rec["subject_key"]) in keys and isinstance(text, Bilingual):
+            rec["detail"] = Bilingual(f"{text.zh}，{MULTIPART_NOTE[0]}", f"{text.en}, {MULTIPART_NOTE[1]}")
 
 
 def _unique_identity(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -552,7 +552,7 @@ def _parallel(pipes: Sequence[_Pipe], rule: Rule | None, out: _Out) -> dict[tupl
             else:
                 why = (f"要求间距不小于 {required:g} m", f"required spacing {required:g} m")
             multi = [MULTIPART_NOTE] if a.chain.multipart else []
-            zh = "，".join([f"与管道{b.name or b.key}同沟/并行敷设(间距 ≤ {within:g} m)", f"里程 {rng}",
+            zh = "，".join([f"与管道“{b.name or b.key}”同沟/并行敷设(间距 ≤ {within:g} m)", f"里程 {rng}",
                            f"长 {st.to_m - st.from_m:.1f} m", f"最小间距 {st.spacing_m:.2f} m",
                            f"对方管道里程 {format_mileage(other)}", why[0], *(m[0] for m in multi)])
             en = ", ".join([f"laid with pipeline {b.key} within {within:g} m", f"chainage {rng}",
