@@ -65,6 +65,10 @@ def load_demo(engine: Engine, *, reset: bool = False, run_checks_after: bool = T
         say(f"[{i}/{len(DEMO_LAYERS)}] {name}: {len(gdf)} …")
         yield import_frame(engine, name, gdf, source_name=f"demo_{name}.gpkg").summary()
     yield from demo_accounts(engine)
+    say("演示隐患排查整治 / demo campaign work …")
+    from campaign.demo import load_campaign_demo
+
+    yield from load_campaign_demo(engine, progress=say)
     if run_checks_after:
         say("运行检查 / running the checks …")
         result = run_checks(bundle_from_store(engine), effective_ruleset(engine), progress=say)
