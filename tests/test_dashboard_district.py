@@ -211,8 +211,8 @@ def _confirm(driver, wait: WebDriverWait, name: str) -> None:
 
 def test_import_reports_in_the_page(writable, driver, artifacts, tmp_path) -> None:
     url, engine = writable
-    before = store.row_counts(engine)
     wait = _open(driver, url)
+    before = store.row_counts(engine)  # once the page is open (opening it may publish the city's rating)
     driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
 
     # an enterprise file under the default layer (重大风险点): the preview names the likely layer, no confirm

@@ -107,6 +107,8 @@ _LIGHT_TEXT = {RiskLevel.MAJOR, RiskLevel.LOW}
 CELL = {"fontFamily": '"RiskMap Sans", "Noto Sans CJK SC", sans-serif', "fontSize": 14, "padding": "4px 8px",
         "textAlign": "left", "whiteSpace": "normal", "height": "auto"}
 HEADER = {"fontWeight": "bold", "backgroundColor": "#F4F6F8", "whiteSpace": "normal"}
+#: Style of the confirm button while there is nothing previewed to confirm.
+HIDDEN = {"display": "none"}
 #: A failed import or a refused file is marked with the palette's red.
 FAILED = {"borderLeftColor": FOUR_COLOUR[RiskLevel.MAJOR].hex}
 #: List columns holding longer text, given more room.
@@ -467,6 +469,9 @@ def _import_panel(lang: str) -> html.Div:
             html.Button(tt("template", lang), id=DISTRICT_TEMPLATE_BTN, n_clicks=0, className="btn btn-light"),
         ], className="district-form-row"),
         html.Div(_upload(lang), id=DISTRICT_UPLOAD_BOX),
+        # shown (and enabled) only by a preview whose rows can be imported
+        html.Button(tt("confirm", lang), id=DISTRICT_IMPORT_CONFIRM, n_clicks=0, disabled=True, style=HIDDEN,
+                    className="btn district-confirm"),
         dcc.Loading(html.Div(id=DISTRICT_IMPORT_REPORT, className="district-report"), type="dot"),
         dcc.Store(id=DISTRICT_UPLOAD_PAYLOAD),
         dcc.Store(id=DISTRICT_IMPORT_PREVIEWED),
@@ -576,7 +581,7 @@ def _checked_upload(payload: dict[str, Any], crs_choice: str | None, epsg: str |
 
 
 def _preview(preview: ImportPreview, lang: str, skip: bool) -> list[Any]:
-    """The preview of an import: counts, the detected layer, the issues and the confirm button."""
+    """The preview of an import: counts, the detected layer and the issues (the page shows 确认导入 beside it)."""
     head = html.Div([html.Strong(tt("preview", lang)), html.Span(" · "), html.Span(tt("preview_note", lang))],
                     className="district-report-head district-report-head--preview")
     counts = tt("preview_counts", lang, file=preview.file, layer=_layer_name(preview.layer, lang),
@@ -596,8 +601,6 @@ def _preview(preview: ImportPreview, lang: str, skip: bool) -> list[Any]:
     if not ok:
         whole = any(i.row in FILE_LEVEL_ROWS for i in preview.errors) or not preview.rows_valid
         out.append(html.P(tt("blocked_file" if whole else "blocked", lang), className="district-error"))
-    out.append(html.Button(tt("confirm", lang), id=DISTRICT_IMPORT_CONFIRM, n_clicks=0, disabled=not ok,
-                           className="btn district-confirm"))
     if preview.issues:
         out += [html.Div(tt("n_issues", lang, n=len(preview.issues)), className="district-count"),
                 _issue_table(preview.issues, lang)]
@@ -605,19 +608,22 @@ def _preview(preview: ImportPreview, lang: str, skip: bool) -> list[Any]:
 
 
 def run_preview(ctx: AppContext, payload: dict[str, Any], layer: str, crs_choice: str | None, epsg: str | None,
-                skip: bool, lang: str) -> list[Any]:
-    """Save the uploaded file, check it without writing and describe what an import would do."""
+                skip: bool, lang: str) -> tuple[list[Any], bool]:
+    """Save the uploaded file, check it without writing and describe what an import would do.
+
+    Returns the preview and whether confirming it would import rows.
+    """
     failure, name, crs, raw = _checked_upload(payload, crs_choice, epsg, lang)
     if failure is not None:
-        return failure
+        return failure, False
     with TemporaryDirectory(prefix="riskmap-upload-") as folder:
         path = Path(folder) / name
         path.write_bytes(raw)
         try:
             preview = preview_file(ctx.engine, layer, path, crs=crs)
         except (ReadError, ValueError) as exc:
-            return _failure(_short(str(exc), folder), [], lang)
-    return _preview(preview, lang, skip)
+            return _failure(_short(str(exc), folder), [], lang), False
+    return _preview(preview, lang, skip), preview.importable(skip)
 
 
 def run_import(ctx: AppContext, payload: dict[str, Any], layer: str, crs_choice: str | None, epsg: str | None,
@@ -857,31 +863,32 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
 
     @app.callback(Output(DISTRICT_IMPORT_REPORT, "children"), Output(DISTRICT_REJECTS, "data"),
                   Output(DISTRICT_VERSION, "data"), Output(DISTRICT_UPLOAD_BOX, "children"),
-                  Output(DISTRICT_IMPORT_PREVIEWED, "data"),
+                  Output(DISTRICT_IMPORT_PREVIEWED, "data"), Output(DISTRICT_IMPORT_CONFIRM, "disabled"),
+                  Output(DISTRICT_IMPORT_CONFIRM, "style"),
                   Input(DISTRICT_UPLOAD_PAYLOAD, "data"), Input(DISTRICT_IMPORT_LAYER, "value"),
                   Input(DISTRICT_IMPORT_CRS, "value"), Input(DISTRICT_IMPORT_EPSG, "value"),
                   Input(DISTRICT_IMPORT_SKIP, "value"), Input(DISTRICT_IMPORT_CONFIRM, "n_clicks"),
                   State(DISTRICT_IMPORT_PREVIEWED, "data"), State(ids.LANG, "value"), prevent_initial_call=True)
     def do_import(payload: dict[str, Any] | None, layer: str | None, crs: str | None, epsg: str | None,
                   skip: list[str] | None, confirm: int | None, previewed: dict[str, Any] | None,
-                  lang: str) -> tuple[Any, Any, Any, Any, Any]:
+                  lang: str) -> tuple[Any, ...]:
         """Choosing a file (or changing layer, CRS or skip) previews it; only the confirm button imports."""
         none = dash.no_update
         if not payload or not layer:
-            return none, none, none, none, none
+            return none, none, none, none, none, none, none
         _known_layer(layer)
         skip_invalid = "skip" in (skip or [])
         shown = {"at": payload.get("at"), "file": payload.get("filename"), "layer": layer, "crs": crs,
                  "epsg": epsg, "skip": skip_invalid}
         if dash.ctx.triggered_id == DISTRICT_IMPORT_CONFIRM:
             if not confirm:
-                return none, none, none, none, none
+                return none, none, none, none, none, none, none
             if previewed == shown:  # import exactly what the preview showed
                 report, rejects, ok = run_import(ctx, payload, layer, crs, epsg, skip_invalid, lang)
                 # a fresh Upload, so that the same file can be chosen again (e.g. after picking another layer)
-                return report, rejects, (payload.get("at") if ok else none), _upload(lang), None
-        preview = run_preview(ctx, payload, layer, crs, epsg, skip_invalid, lang)
-        return preview, None, none, _upload(lang), shown
+                return report, rejects, (payload.get("at") if ok else none), _upload(lang), None, True, HIDDEN
+        preview, importable = run_preview(ctx, payload, layer, crs, epsg, skip_invalid, lang)
+        return preview, None, none, _upload(lang), shown, not importable, ({} if importable else HIDDEN)
 
     @app.callback(Output(DISTRICT_REJECTS_DOWNLOAD, "data"), Input(DISTRICT_REJECTS_BTN, "n_clicks"),
                   State(DISTRICT_REJECTS, "data"), prevent_initial_call=True)
