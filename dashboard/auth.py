@@ -77,7 +77,8 @@ def init_auth(server: Flask, engine: Any, home: Path) -> None:
         session.clear()
         session.permanent = True
         session["user"] = {"id": user["id"], "username": user["username"], "role": user["role"],
-                           "adcode": user["adcode"], "name": user["display_name"]}
+                           "adcode": user["adcode"], "name": user["display_name"],
+                           "credit_code": user.get("credit_code")}
         with store.scoped(scope_for(user)), engine.begin() as conn:
             store.audit(conn, actor=user["username"], action="login", adcode=user["adcode"])
         return redirect(next_url)

@@ -87,5 +87,9 @@ def scope_for(user: dict[str, Any]) -> Scope:
     role = str(user["role"])
     if role in CITY_WIDE:
         return Scope(all_districts=True, actor=str(user["username"]), role=role)
-    return Scope(all_districts=False, adcode=user.get("adcode"), actor=str(user["username"]), role=role,
-                 credit_code=user.get("credit_code") if role == "enterprise" else None)
+    if role == "enterprise":
+        code = user.get("credit_code")
+        # an enterprise session without its credit code sees nothing rather than its whole district
+        return Scope(all_districts=False, adcode=user.get("adcode") if code else None, actor=str(user["username"]),
+                     role=role, credit_code=code or None)
+    return Scope(all_districts=False, adcode=user.get("adcode"), actor=str(user["username"]), role=role)
