@@ -333,6 +333,25 @@ def test_road_laid_on_the_pipeline_is_an_encroachment_not_a_crossing(rules: Rule
     assert "压占管道中心线" in occupy.detail.iloc[0]
 
 
+def test_parallel_pipelines_are_recorded_and_a_local_spacing_makes_them_violations(rules: RuleSet) -> None:
+    from geo.rule_admin import apply_overrides
+
+    site = Site()
+    site.pipe([(0.0, 0.0), (3000.0, 0.0)], key="A")
+    site.pipe([(0.0, 6.0), (2000.0, 6.0), (2500.0, 40.0)], key="B")  # 6 m apart for 2 km, then away
+    site.pipe([(0.0, 60.0), (3000.0, 60.0)], key="C")  # 54 m from B: not laid with it
+    found = run(site, rules)
+    laid = found[found.rule_code == "PIPE_PARALLEL"]
+    assert laid[["subject_key", "object_key", "verdict"]].values.tolist() == [["A", "B", "inventory"]]
+    assert laid.measured_m.iloc[0] == pytest.approx(6.0, abs=0.01) and pd.isna(laid.required_m.iloc[0])
+    assert not (found.rule_code == "PIPE_CROSSING").any()
+    local = apply_overrides(rules, [{"rule_code": "PIPE_PARALLEL", "path": "params.required_m", "value": 8.0}])
+    strict = run(site, local, "PIPE_PARALLEL")
+    assert strict.verdict.tolist() == ["violation"] and strict.required_m.tolist() == [8.0]
+    exact = apply_overrides(rules, [{"rule_code": "PIPE_PARALLEL", "path": "params.required_m", "value": 6.0}])
+    assert run(site, exact, "PIPE_PARALLEL").verdict.tolist() == ["inventory"]  # exactly at it complies
+
+
 # --------------------------------------------------------------------------- multi-part lines
 
 

@@ -27,6 +27,11 @@ class Bundle:
     ``key`` (natural key), ``adcode`` (or ``adcodes`` for pipelines) and ``name``
     where the layer has one. ``metric_epsg`` is the CGCS2000 3-degree Gauss-Krüger
     CM zone used for every distance, chosen from the data's centre unless given.
+
+    Setback distances are grid distances in that zone: within a zone the scale factor makes them
+    at most about 3×10⁻⁴ too long (6 cm at 200 m), below the accuracy of the surveyed features and
+    on the side of reporting. Mileage and along-line lengths, which add up over kilometres, are
+    geodesic (:mod:`geo.checks.mileage`).
     """
 
     frames: dict[str, gpd.GeoDataFrame]
