@@ -181,7 +181,8 @@ def _published_view(engine: Engine, own: pd.DataFrame, indicators: pd.DataFrame,
 
     def fresh() -> pd.DataFrame:
         found = store.read_published_ratings(engine)
-        current = (found["data_version"] == version) & (found["as_of"] == as_of) & (
+        # (a newer version is fine too: data may change between reading the version and publishing)
+        current = (found["data_version"] >= version) & (found["as_of"] == as_of) & (
             found["rubric_version"] == rubric.version)
         return found[current]
 
