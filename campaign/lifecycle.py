@@ -108,6 +108,7 @@ class Action:
     supervised_by_level: bool = False
     level_matches_role: bool = False
     later_deadline: bool = False
+    inbox: bool = False
 
     def writable(self) -> frozenset[str]:
         """Fields a caller may supply with this action."""
@@ -235,6 +236,7 @@ def _action(code: str, row: Mapping[str, Any], *, from_states: Iterable[str]) ->
         attachment_required=_required("attachment"), comment_required=_required("comment"),
         supervised=supervised, supervised_by_level=bool(row.get("supervised_by_level")),
         level_matches_role=bool(row.get("level_matches_role")), later_deadline=bool(row.get("later_deadline")),
+        inbox=bool(row.get("inbox")),
     )
 
 

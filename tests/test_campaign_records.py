@@ -216,3 +216,35 @@ def test_the_enterprise_self_report(engine, campaign_app) -> None:
     states = submission_states(engine, "self_report", period="2026-11", owners=[ENT_A, ENT_B],
                                today=dt.date(2026, 12, 6))
     assert [s.state for s in states] == ["late", "missing"]  # sent on 12-06, due by 12-05
+
+
+def test_the_inbox_of_each_role(engine, campaign_app) -> None:
+    from campaign.inbox import BUCKETS, inbox
+    from tests.campaign_helpers import report, step
+
+    soon = dt.date.today() + dt.timedelta(days=3)
+    waiting = report(engine, campaign_app)  # reported: waits for the officer's 核定
+    due = report(engine, campaign_app)
+    step(engine, campaign_app, "anning", due, "verify")
+    step(engine, campaign_app, "ent_a", due, "start", values={**FIVE, "deadline": soon})
+    sup = report(engine, campaign_app)
+    step(engine, campaign_app, "anning", sup, "verify")
+    step(engine, campaign_app, "ent_a", sup, "start", values=FIVE)
+    step(engine, campaign_app, "sup", sup, "supervise", values={"supervising_unit": "市安委办", "supervision": "city",
+                                                                  "supervision_deadline": soon})
+    today = dt.date.today()
+    boxes = {}
+    for name in ("anning", "ent_a", "ent_x", "sup"):
+        ctx, actor = signed_in(engine, name)
+        with ctx:
+            boxes[name] = inbox(campaign_app, actor, today=today, districts=[ANNING, XISHAN])
+    officer, ent = boxes["anning"], boxes["ent_a"]
+    assert [(i.hazard_id, i.action) for i in officer.bucket("waiting")] == [(waiting, "verify")]
+    assert [i.hazard_id for i in officer.bucket("due_soon")] == [due] == [i.hazard_id for i in ent.bucket("due_soon")]
+    assert not ent.bucket("waiting") and [i.hazard_id for i in ent.bucket("progress_missing")] == [sup]
+    assert len(officer.bucket("reports_missing")) == 1 and "调度表" in officer.bucket("reports_missing")[0].text.zh
+    assert "月度自查报告" in ent.bucket("reports_missing")[0].text.zh
+    assert boxes["ent_x"].counts() == {**dict.fromkeys(BUCKETS, 0), "reports_missing": 1}
+    city = boxes["sup"]
+    assert {i.code.split("-")[1] for i in city.bucket("due_soon")} == {ANNING}
+    assert len(city.bucket("reports_missing")) == 2  # neither district sent last month's 调度表
