@@ -11,6 +11,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from campaign.dispatch import DispatchDefinition, DispatchTable, load_dispatch
 from campaign.lifecycle import load_lifecycle
+from geo.cells import set_text_safe
 
 _THIN = Side(style="thin")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -18,10 +19,9 @@ SPOT_SECTION = "对企业自查自改进行抽查检查情况"
 
 
 def _text(ws: Worksheet, ref: str, value: str, *, bold: bool = False, size: int = 11) -> None:
-    """Write ``value`` as a string cell (never a formula, whatever it starts with)."""
+    """Write ``value`` as a text cell (never a formula, whatever it starts with)."""
     cell = ws[ref]
-    cell.value = value
-    cell.data_type = "s"
+    set_text_safe(cell, value)
     cell.font = Font(bold=bold, size=size)
 
 

@@ -168,6 +168,7 @@ class Lifecycle:
     source: str
     states: Mapping[str, Label]
     state_status: Mapping[str, str]
+    state_colour: Mapping[str, str]
     import_states: Mapping[str, str]
     final_states: frozenset[str]
     severities: Mapping[str, Label]
@@ -269,6 +270,7 @@ def parse_lifecycle(doc: Mapping[str, Any]) -> Lifecycle:
     life = Lifecycle(
         version=str(doc["version"]), source=str(doc.get("source", "")), states=states,
         state_status={k: str(v["status"]) for k, v in doc["states"].items()}, import_states=import_states,
+        state_colour={k: str(v.get("colour", "#888888")) for k, v in doc["states"].items()},
         final_states=frozenset(doc["final_states"]), severities=severities, roles=roles,
         supervision_levels=levels, fields=fields, five_in_place=five, create=create, actions=actions,
     )

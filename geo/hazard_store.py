@@ -31,7 +31,8 @@ WORKFLOW_WRITABLE = frozenset({
     "responsible_unit", "responsible_person", "funds_wan", "emergency_plan", "assessment", "progress",
     "progress_on", "description", "source", "found_on",
 })
-_SELECT = ", ".join(f"h.{c}" for c in HAZARD_COLUMNS) + ", ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat"
+_SELECT = (", ".join(f"h.{c}" for c in HAZARD_COLUMNS) + ", ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat, "
+           "(SELECT e.industry FROM enterprises e WHERE e.credit_code = h.credit_code) AS enterprise_industry")
 
 
 def lifecycle_version(conn: Connection) -> str | None:
@@ -149,7 +150,7 @@ def list_hazards(conn: Connection | Engine, *, adcode: str | None = None, states
         params["credit_code"] = credit_code
     sql = f"SELECT {_SELECT} FROM hidden_hazards h WHERE {' AND '.join(where)} ORDER BY h.found_on DESC, h.id DESC"
     rows = [_hazard_row(r) for r in conn.execute(text(sql), params).mappings()]
-    return pd.DataFrame(rows, columns=[*HAZARD_COLUMNS, "lon", "lat"])
+    return pd.DataFrame(rows, columns=[*HAZARD_COLUMNS, "lon", "lat", "enterprise_industry"])
 
 
 def steps_frame(conn: Connection | Engine, *, adcode: str | None = None) -> pd.DataFrame:

@@ -398,7 +398,7 @@ HIDDEN_HAZARDS = LayerSpec(
         F("deadline", "整改期限", "Deadline", "date", example="2026-10-31"),
         F("status", "整改状态", "Status", "enum", required=True, example="整改中",
           choices={"open": ("未整改", "待整改"), "rectifying": ("整改中",), "rectified": ("已整改",),
-                   "closed": ("已销号", "销号")}),
+                   "closed": ("已销号", "销号"), "withdrawn": ("不予核定", "不是隐患")}),
         F("supervision", "挂牌督办", "Listed supervision", "enum", example="市级",
           choices={"none": ("无", "否"), "county": ("区县级",), "city": ("市级",), "province": ("省级",)}),
         F("closed_on", "销号日期", "Closed on", "date", example=""),
