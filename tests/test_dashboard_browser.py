@@ -98,7 +98,7 @@ def test_table_row_drills_in_and_language_switch(app_url, driver, artifacts) -> 
     wait.until(ec.text_to_be_present_in_element((By.ID, ids.EXPLAIN), "东川区"))
     driver.find_element(By.XPATH, f"//*[@id='{ids.LANG}']//label[contains(., 'English')]").click()
     wait.until(ec.text_to_be_present_in_element((By.ID, ids.TITLE), "Kunming Work-Safety Risk Map"))
-    wait.until(ec.text_to_be_present_in_element((By.ID, ids.KPI), "Major risks"))
+    wait.until(ec.text_to_be_present_in_element((By.ID, ids.KPI), "Major risk sources"))
     assert "Planner" in driver.find_element(By.ID, ids.NAV).text
     driver.save_screenshot(str(artifacts / "cockpit_en.png"))
     assert console_errors(driver) == []
