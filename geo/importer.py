@@ -266,8 +266,8 @@ def import_file(
         report.rows_rejected = len(raw.frame) if file_errors else report.rows_rejected
         n = len(result.errors)
         raise ImportValidationError(
-            f"{path.name}: 发现 {n} 处错误，未写入任何数据 / {n} errors found, nothing was written", result.errors
-        )
+            f"{path.name}: 发现 {n} 处错误，未写入任何数据 / {n} error{'s' if n != 1 else ''} found, "
+            "nothing was written", result.errors)
     if not result.records:
         raise ImportValidationError(f"{path.name}: 没有有效行 / no valid rows", result.errors)
     if result.rejected_rows:

@@ -622,7 +622,7 @@ def run_preview(ctx: AppContext, payload: dict[str, Any], layer: str, crs_choice
         try:
             preview = preview_file(ctx.engine, layer, path, crs=crs)
         except (ReadError, ValueError) as exc:
-            return _failure(_short(str(exc), folder), [], lang), False
+            return _failure(_side(_short(str(exc), folder), lang), [], lang), False
     return _preview(preview, lang, skip), preview.importable(skip)
 
 
@@ -638,9 +638,9 @@ def run_import(ctx: AppContext, payload: dict[str, Any], layer: str, crs_choice:
         try:
             report = import_file(ctx.engine, layer, path, crs=crs, skip_invalid=skip, actor=actor_name())
         except ImportValidationError as exc:
-            return _failure(_short(str(exc), folder), list(exc.issues), lang), None, False
+            return _failure(_side(_short(str(exc), folder), lang), list(exc.issues), lang), None, False
         except (ReadError, ValueError) as exc:
-            return _failure(_short(str(exc), folder), [], lang), None, False
+            return _failure(_side(_short(str(exc), folder), lang), [], lang), None, False
         rejects = None
         if report.reject_file is not None and Path(report.reject_file).exists():
             rejects = {"filename": Path(report.reject_file).name, "base64": True,
