@@ -472,3 +472,16 @@ def test_district_page_previews_confirms_and_refuses_unknown_layers(engine, tmp_
                  f"{page.DISTRICT_TEMPLATE_BTN}.n_clicks")
     assert resp.status_code == 400
     assert store.row_counts(engine)["enterprises"] == before["enterprises"] + 2
+
+
+def test_zipped_utf8_shapefile_with_cut_chinese_names(tmp_path: Path) -> None:
+    import zipfile
+
+    shp = _shapefile(tmp_path / "shp", "UTF-8", cpg=False)
+    archive = tmp_path / "防护目标.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for part in shp.parent.iterdir():
+            zf.write(part, part.name)
+    raw = read_any(archive, layer_spec("protection_targets"))
+    assert raw.path == archive and "adcode" in raw.frame.columns and not raw.unknown_columns
+    assert list(raw.frame["name"]) == ["草铺中学", "安宁幼儿园"]
