@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 TEXT: dict[str, dict[str, str]] = {
     "title": {"zh": "昆明市安全风险一张图", "en": "Kunming Work-Safety Risk Map"},
     "demo": {"zh": "演示数据：区县边界为真实数据，企业与风险点为生成数据",
@@ -177,3 +179,19 @@ def t(key: str, lang: str) -> str:
     """Return the UI string ``key`` in ``lang`` (falls back to Chinese)."""
     entry = TEXT[key]
     return entry.get(lang, entry["zh"])
+
+
+#: Built-in strings of dcc.Dropdown (search box, clear buttons, "select all") in Chinese.
+DROPDOWN_ZH = {"search": "搜索", "clear_search": "清除搜索", "clear_selection": "清除选择",
+               "no_options_found": "无匹配项", "select_all": "全选", "deselect_all": "全不选",
+               "selected_count": "已选 {num_selected} 项"}
+
+
+def dropdown_labels(lang: str) -> Any:
+    """``labels`` for every dcc.Dropdown: Chinese, or {} for the component's English."""
+    return dict(DROPDOWN_ZH) if lang == "zh" else {}
+
+
+def table_filter_options(lang: str) -> dict[str, str]:
+    """``filter_options`` for every DataTable with a filter row (placeholder in ``lang``, case-insensitive)."""
+    return {"case": "insensitive", "placeholder_text": "筛选…" if lang == "zh" else "filter…"}

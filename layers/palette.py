@@ -61,6 +61,45 @@ def level_label(level: str, lang: str = "zh") -> str:
     return swatch.zh if lang == "zh" else swatch.en
 
 
+#: Drawing order of the four levels on every map, least severe first: 重大 (red) is drawn last, on top.
+DRAW_ORDER: tuple[RiskLevel, ...] = (RiskLevel.LOW, RiskLevel.GENERAL, RiskLevel.SIGNIFICANT, RiskLevel.MAJOR)
+#: z-index of the map pane of the least severe level; each more severe level is one higher. Leaflet's own
+#: panes: tiles 200, outlines and lines 400 (overlayPane), shadows 500, markers 600, tooltips 650.
+LEVEL_PANE_Z = 410
+#: Map pane of things drawn above every risk level (the planner's proposed site and its reasons).
+TOP_PANE, TOP_PANE_Z = "rm-top", 450
+
+
+def draw_rank(level: str | None) -> int:
+    """Position of a level in DRAW_ORDER (0 = drawn first, underneath); unknown or missing levels get -1.
+
+    Examples
+    --------
+    >>> [draw_rank(v) for v in ("major", "significant", "general", "low", None)]
+    [3, 2, 1, 0, -1]
+    """
+    if not isinstance(level, str):
+        return -1
+    try:
+        return DRAW_ORDER.index(RiskLevel(level))
+    except ValueError:
+        return -1
+
+
+def level_pane(level: str) -> tuple[str, int]:
+    """Name and z-index of the map pane that draws markers of ``level`` (more severe above).
+
+    Examples
+    --------
+    >>> level_pane("major")
+    ('rm-level-major', 413)
+    """
+    rank = draw_rank(level)
+    if rank < 0:
+        raise ValueError(f"unknown risk level {level!r}")
+    return f"rm-level-{DRAW_ORDER[rank].value}", LEVEL_PANE_Z + rank
+
+
 class DistrictClass(StrEnum):
     """The five district classes of the 五色 rating, worst first (project-defined)."""
 
@@ -106,4 +145,5 @@ OVERLAY = {
     "protection_target": Swatch("#6A1B9A", "防护目标", "Protection target", "紫"),
     "finding": Swatch("#111111", "检查发现", "Finding", "黑"),
     "selected": Swatch("#00897B", "拟建场地", "Proposed site", "青"),
+    "ring": Swatch("#E60012", "要求距离圈", "Required distance", "红"),
 }

@@ -168,3 +168,47 @@ def route_payload(path: str = "/", lang: str = "zh") -> dict[str, object]:
             "inputs": [{"id": "url", "property": "pathname", "value": path},
                        {"id": "lang-switch", "property": "value", "value": lang}],
             "changedPropIds": ["url.pathname"], "state": []}
+
+
+#: Stacked map features under the pixel of a location, top-most first: [fill colour, pane name].
+_STACK_AT = """
+const map = (window.riskmapMaps || {})[arguments[0]];
+if (!map) { return null; }
+const box = map.getContainer().getBoundingClientRect();
+const at = map.latLngToContainerPoint([arguments[1], arguments[2]]);
+const x = box.left + at.x, y = box.top + at.y;
+if (x < box.left || x > box.right || y < box.top || y > box.bottom) { return null; }
+return document.elementsFromPoint(x, y)
+  .filter(e => e.matches('path.leaflet-interactive') && map.getContainer().contains(e))
+  .map(e => {
+    const pane = Array.from(e.closest('.leaflet-pane:not(.leaflet-map-pane)').classList)
+      .find(c => c !== 'leaflet-pane' && c.startsWith('leaflet-') && c.endsWith('-pane')) || '';
+    return [(e.getAttribute('fill') || '').toUpperCase(), pane.slice(8, -5)];
+  });
+"""
+
+
+def stack_at(driver: webdriver.Chrome, map_id: str, lat: float, lon: float) -> list[list[str]] | None:
+    """Map features drawn at a location of map ``map_id``, top-most first, as ``[fill, pane]``.
+
+    Uses the documented test handle ``window.riskmapMaps`` (assets/riskmap_map.js) to project the
+    location to a pixel and ``document.elementsFromPoint`` to read what is drawn there; None when the
+    map is missing or the location is outside its view.
+    """
+    return driver.execute_script(_STACK_AT, map_id, lat, lon)  # type: ignore[no-any-return]
+
+
+def sideways_overflow(driver: webdriver.Chrome) -> int:
+    """How many CSS pixels the page is wider than the window (0: no sideways scroll)."""
+    return int(driver.execute_script(
+        "const d = document.documentElement; return Math.max(0, d.scrollWidth - d.clientWidth);"))
+
+
+def ui_text(driver: webdriver.Chrome) -> str:
+    """Everything a user reads or hears on the page: visible text, placeholders, tooltips, ARIA labels."""
+    return str(driver.execute_script(
+        "const parts = [document.body.innerText];"
+        "document.querySelectorAll('[placeholder],[title],[aria-label]').forEach(e => {"
+        "  for (const a of ['placeholder', 'title', 'aria-label']) {"
+        "    if (e.getAttribute(a)) { parts.push(e.getAttribute(a)); } } });"
+        "return parts.join('\\n');"))

@@ -12,8 +12,8 @@ from dash import Input, Output, State, dash_table, dcc, html
 
 from dashboard import ids
 from dashboard.context import AppContext
-from dashboard.i18n import t
-from dashboard.mapview import EMPTY, bounds_of, district_collection, geojson_layer, to_geojson
+from dashboard.i18n import t, table_filter_options
+from dashboard.mapview import EMPTY, bounds_of, district_collection, geojson_layer, legend, to_geojson
 from layers.city import CitySnapshot
 from layers.measures import measure_definition
 from layers.palette import FOUR_COLOUR, OVERLAY, RiskLevel
@@ -24,6 +24,17 @@ DEFAULT_OVERLAYS = ["enterprises", "tailings_dams", "pipelines", "hcas"]
 CITY_CENTER, CITY_ZOOM = [25.25, 102.85], 8
 SOURCE_TYPE = {"enterprises": "enterprise", "tailings_dams": "tailings_dam", "hcas": "hca",
                "risk_points": "risk_point"}
+#: The map legend (it follows the 四色/五色 switch and the layer toggles).
+LEGEND = "cockpit-legend"
+#: Overlay toggles drawn in a colour of layers.palette.OVERLAY (toggle → OVERLAY key).
+OVERLAY_KEYS = {"pipelines": "pipeline", "protection_targets": "protection_target", "findings": "finding"}
+
+
+def _legend(mode: str, shown: list[str] | None, lang: str) -> html.Div:
+    """Legend of what the map shows: 四色 for source markers and 四色 fills, 五色 fills, other layers."""
+    shown = list(shown or [])
+    return legend(lang, levels=mode != "five" or any(n in SOURCE_TYPE for n in shown), classes=mode == "five",
+                  overlays=tuple(OVERLAY_KEYS[n] for n in OVERLAYS if n in shown and n in OVERLAY_KEYS))
 
 
 def _kpis(snap: CitySnapshot, adcode: str | None, lang: str) -> list[html.Div]:
@@ -138,8 +149,10 @@ def _source_table(snap: CitySnapshot, lang: str) -> Any:
     return dash_table.DataTable(  # type: ignore[attr-defined]
         id=ids.SOURCE_TABLE, data=_source_rows(snap, None, lang),
         columns=[{"name": t(c, lang), "id": c} for c in ("name", "type", "level", "district")],
-        sort_action="native", filter_action="native", page_size=10, style_data_conditional=styles,
-        style_cell={"fontFamily": "inherit", "padding": "4px 8px", "textAlign": "left", "fontSize": 14},
+        sort_action="native", filter_action="native", filter_options=table_filter_options(lang), page_size=10,
+        style_data_conditional=styles, style_table={"overflowX": "auto"},
+        style_cell={"fontFamily": "inherit", "padding": "4px 8px", "textAlign": "left", "fontSize": 14,
+                    "whiteSpace": "normal", "height": "auto"},
         style_header={"fontWeight": "bold"},
     )
 
@@ -181,10 +194,12 @@ def layout(ctx: AppContext, lang: str) -> html.Div:
         dcc.Store(id=ids.SELECTED, data=None),
         html.Div(_kpis(snap, None, lang), id=ids.KPI, className="kpi-strip"),
         html.Div([
-            html.Div(dl.Map([*base, geojson_layer(ids.DISTRICTS_LAYER, districts, kind="district",
-                                                  hideout={"mode": "four", "selected": None}), *overlays],
-                            id=ids.MAP, center=home[0], zoom=home[1], className="leaflet-map",
-                            attributionControl=False), className="map-panel"),
+            html.Div([dl.Map([*base, geojson_layer(ids.DISTRICTS_LAYER, districts, kind="district",
+                                                   hideout={"mode": "four", "selected": None}), *overlays],
+                             id=ids.MAP, center=home[0], zoom=home[1], className="leaflet-map",
+                             attributionControl=False),
+                     html.Div(_legend("four", DEFAULT_OVERLAYS, lang), id=LEGEND, className="map-legend-box")],
+                     className="map-panel"),
             html.Div([
                 dcc.RadioItems(id=ids.MODE, value="four", inline=True, className="mode-switch",
                                options=[{"label": t("mode_four", lang), "value": "four"},
@@ -258,6 +273,11 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         adcode = _visible(snap, adcode)
         return (_kpis(snap, adcode, lang), _explain_panel(snap, adcode, lang), _chart(snap, adcode, lang),
                 _source_rows(snap, adcode, lang))
+
+    @app.callback(Output(LEGEND, "children"), Input(ids.MODE, "value"), Input(ids.LAYERS, "value"),
+                  State(ids.LANG, "value"), prevent_initial_call=True)
+    def relegend(mode: str, shown: list[str] | None, lang: str) -> html.Div:
+        return _legend(mode, shown, lang or "zh")
 
     @app.callback([Output(f"{ids.OVERLAY_PREFIX}{n}", "data") for n in OVERLAYS],
                   Input(ids.LAYERS, "value"), Input(ids.SELECTED, "data"), State(ids.LANG, "value"))

@@ -277,7 +277,7 @@ def _level_styles(columns: list[str], lang: str) -> list[dict[str, Any]]:
 
 
 def _filter_options(lang: str) -> dict[str, str]:
-    return {"case": "insensitive", "placeholder_text": "筛选…" if lang == "zh" else "filter…"}
+    return table_filter_options(lang)
 
 
 def _tint(hex_colour: str) -> str:
@@ -294,7 +294,7 @@ def _chooser(snap: CitySnapshot, adcode: str | None, lang: str) -> dcc.Dropdown:
     names = _district_names(snap)
     order = sorted(names)
     return dcc.Dropdown(id=DISTRICT_CHOOSER, value=adcode, clearable=False, searchable=True,
-                        placeholder=tt("choose", lang), className="district-chooser",
+                        placeholder=tt("choose", lang), className="district-chooser", labels=dropdown_labels(lang),
                         options=[{"label": f"{names[a]}（{a}）" if lang == "zh" else f"{names[a]} ({a})", "value": a}
                                  for a in order])
 
@@ -390,8 +390,8 @@ def _header(ctx: AppContext, snap: CitySnapshot, adcode: str, lang: str) -> list
             html.P(_facts(snap, adcode, lang), className="district-facts", id="district-facts",
                    title=_facts_title(lang)),
         ], className="district-head-text"),
-        html.Div([small_map, html.Div(tt("map_note", lang), className="district-map-note")],
-                 className="district-map-box"),
+        html.Div([small_map, legend(lang, below=True, legend_id="district-legend"),
+                  html.Div(tt("map_note", lang), className="district-map-note")], className="district-map-box"),
     ]
 
 

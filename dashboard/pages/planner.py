@@ -24,8 +24,8 @@ from dash import Input, Output, State, dash_table, dcc, html
 from dashboard import ids
 from dashboard.auth import actor_name
 from dashboard.context import AppContext
-from dashboard.i18n import t
-from dashboard.mapview import DISTRICT_STYLE, EMPTY, geojson_layer, to_geojson
+from dashboard.i18n import dropdown_labels, t
+from dashboard.mapview import DISTRICT_STYLE, EMPTY, geojson_layer, legend, on_top, to_geojson
 from dashboard.permissions import DENIED, can
 from geo import store
 from geo.checks.precheck_log import record_precheck
@@ -178,12 +178,6 @@ TEXT: dict[str, dict[str, str]] = {
     "rings": {"zh": "虚线圈：各理由的要求距离；红色为构成限制的理由。",
               "en": "Dashed rings: each reason's required distance; red ones restrict the site."},
     "error": {"zh": "预审失败：", "en": "Pre-check failed: "},
-    "legend_site": {"zh": "拟建场地", "en": "Proposed site"},
-    "legend_ring": {"zh": "要求距离圈", "en": "Required distance"},
-    "legend_finding": {"zh": "检查发现", "en": "Finding"},
-    "legend_pipe": {"zh": "长输管道", "en": "Pipeline"},
-    "legend_target": {"zh": "防护目标", "en": "Protection target"},
-    "legend_hazard": {"zh": "企业 / 尾矿库(四色)", "en": "Enterprises / tailings (four colours)"},
 }
 
 
@@ -222,8 +216,8 @@ def _collection(geom: shapely.Geometry, props: dict[str, Any]) -> dict[str, Any]
 
 def _site_layer(geom: shapely.Geometry, lang: str) -> dict[str, Any]:
     colour = OVERLAY["selected"].hex
-    return _collection(geom, {"colour": colour, "radius": 9, "weight": 3, "stroke": "#111",
-                              "tooltip": OVERLAY["selected"].zh if lang == "zh" else OVERLAY["selected"].en})
+    return on_top(_collection(geom, {"colour": colour, "radius": 9, "weight": 3, "stroke": "#111",
+                                     "tooltip": OVERLAY["selected"].zh if lang == "zh" else OVERLAY["selected"].en}))
 
 
 def _bounds_view(geoms: gpd.GeoSeries, *, pad_deg: float = 0.006) -> dict[str, Any]:
@@ -277,27 +271,13 @@ def _pipelines(ctx: AppContext) -> dict[str, Any]:
 
 
 def _dropdown_labels(lang: str) -> Any:
-    if lang != "zh":
-        return {}
-    return {"search": "搜索", "clear_search": "清除搜索", "clear_selection": "清除选择", "no_options_found": "无匹配项",
-            "select_all": "全选", "deselect_all": "全不选"}
+    return dropdown_labels(lang)
 
 
 def _legend(lang: str) -> html.Div:
-    def item(swatch: dict[str, str], key: str) -> html.Span:
-        return html.Span([html.Span(className="planner-swatch", style=swatch), tt(key, lang)],
-                         className="planner-legend-item")
-
-    return html.Div([
-        item({"backgroundColor": OVERLAY["selected"].hex, "borderRadius": "50%"}, "legend_site"),
-        item({"border": f"2px dashed {RED}", "borderRadius": "50%"}, "legend_ring"),
-        item({"backgroundColor": OVERLAY["finding"].hex, "borderRadius": "50%"}, "legend_finding"),
-        item({"borderTop": f"3px dashed {OVERLAY['pipeline'].hex}", "height": "0"}, "legend_pipe"),
-        item({"backgroundColor": OVERLAY["protection_target"].hex, "borderRadius": "50%", "width": "8px",
-              "height": "8px"}, "legend_target"),
-        html.Span([*(html.Span(className="planner-swatch", style={"backgroundColor": s.hex, "borderRadius": "50%"})
-                     for s in FOUR_COLOUR.values()), tt("legend_hazard", lang)], className="planner-legend-item"),
-    ], className="planner-legend")
+    """Legend under the map: 四色 of enterprises and tailings ponds, then the page's other layers."""
+    return legend(lang, overlays=("selected", "ring", "finding", "pipeline", "protection_target"), below=True,
+                  legend_id="planner-legend")
 
 
 def _register_columns(lang: str) -> list[dict[str, Any]]:
@@ -551,8 +531,8 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         found = found[found["id"] == finding_id]
         if not len(found):
             return _detail(ctx, None, lang), EMPTY, dash.no_update, None
-        geom = to_geojson(found, {"colour": lambda r: OVERLAY["finding"].hex, "weight": lambda r: 6,
-                                  "radius": lambda r: 8, "tooltip": lambda r: f"#{r['id']} {r['rule_code']}"})
+        geom = on_top(to_geojson(found, {"colour": lambda r: OVERLAY["finding"].hex, "weight": lambda r: 6,
+                                         "radius": lambda r: 8, "tooltip": lambda r: f"#{r['id']} {r['rule_code']}"}))
         view = _bounds_view(found.geometry) if dash.ctx.triggered_id == P_SELECTED else dash.no_update
         status = str(found.iloc[0]["status"])
         return _detail(ctx, found, lang), geom, view, status if status in SETTABLE_STATUSES else None

@@ -22,7 +22,7 @@ from dash import Input, Output, State, dash_table, dcc, html
 from dashboard import ids
 from dashboard.auth import actor_name
 from dashboard.context import AppContext
-from dashboard.i18n import TEXT, t
+from dashboard.i18n import TEXT, dropdown_labels, t
 from dashboard.permissions import DENIED, can
 from geo import store
 from geo.checks.ruleset import load_ruleset
@@ -194,10 +194,7 @@ def _selected_from_cell(cell: Any, rows: Any) -> dict[str, str] | None:
 
 
 def _dropdown_labels(lang: str) -> Any:
-    if lang != "zh":
-        return {}
-    return {"search": "搜索", "clear_search": "清除搜索", "clear_selection": "清除选择", "no_options_found": "无匹配项",
-            "select_all": "全选", "deselect_all": "全不选"}
+    return dropdown_labels(lang)
 
 
 def _family_options(lang: str) -> list[dict[str, str]]:
