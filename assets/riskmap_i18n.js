@@ -70,7 +70,8 @@
   var PAIRS = [
     ["Zoom in", "放大"], ["Zoom out", "缩小"], ["Toggle filter case sensitivity", "切换是否区分大小写"],
     ["Decrease value", "减小"], ["Increase value", "增大"], ["Clear Dates", "清除日期"], ["Clear Date", "清除日期"],
-    ["Previous month", "上个月"], ["Next month", "下个月"]
+    ["Previous month", "上个月"], ["Next month", "下个月"],
+    ["A JavaScript library for interactive maps", "Leaflet 交互地图库"]
   ];
   /* Weekday headings of the date picker's calendar. */
   var WEEKDAYS = [["Mo", "一"], ["Tu", "二"], ["We", "三"], ["Th", "四"], ["Fr", "五"], ["Sa", "六"], ["Su", "日"]];
