@@ -105,7 +105,9 @@ def hazard_items(hazards: pd.DataFrame, role: str, today: dt.date) -> list[Inbox
             days = (deadline - today).days
             out.append(InboxItem("due_soon", Label(f"{name}（{days} 天后到期）", f"{name} (due in {days} days)"),
                                  due=deadline, hazard_id=hid, code=code))
-        for act in life.available(h, role):
+        mine = role not in life.supervised_inbox_roles or (
+            h.supervised and role in life.supervision_levels[str(row["supervision"])][1])
+        for act in life.available(h, role) if mine else []:
             if act.inbox:
                 out.append(InboxItem("waiting", Label(f"{name} — 待{act.label.zh}", f"{name} — {act.label.en}"),
                                      action=act.code, hazard_id=hid, code=code))

@@ -173,6 +173,7 @@ class Lifecycle:
     final_states: frozenset[str]
     severities: Mapping[str, Label]
     roles: Mapping[str, Label]
+    supervised_inbox_roles: frozenset[str]
     supervision_levels: Mapping[str, tuple[Label, frozenset[str]]]
     fields: Mapping[str, FieldDef]
     five_in_place: tuple[str, ...]
@@ -272,7 +273,9 @@ def parse_lifecycle(doc: Mapping[str, Any]) -> Lifecycle:
         state_status={k: str(v["status"]) for k, v in doc["states"].items()}, import_states=import_states,
         state_colour={k: str(v.get("colour", "#888888")) for k, v in doc["states"].items()},
         final_states=frozenset(doc["final_states"]), severities=severities, roles=roles,
-        supervision_levels=levels, fields=fields, five_in_place=five, create=create, actions=actions,
+        supervision_levels=levels, fields=fields,
+        supervised_inbox_roles=frozenset(k for k, v in doc["roles"].items() if v.get("inbox") == "supervised"),
+        five_in_place=five, create=create, actions=actions,
     )
     problems: list[str] = []
     for name in five:

@@ -13,7 +13,7 @@ from dashboard import ids
 from dashboard.auth import auth_enabled, current_user, init_auth
 from dashboard.context import AppContext
 from dashboard.i18n import t
-from dashboard.pages import audit, cockpit, district, planner, rules
+from dashboard.pages import audit, cockpit, dispatch, district, hazard, hazards, inspect, planner, rules
 from dashboard.permissions import DENIED, can, district_allowed
 from geo import store
 from geo.access import app_database_url
@@ -23,15 +23,18 @@ from geo.config import Settings, load_settings
 MAX_REQUEST_BYTES = 72 * 1024 * 1024
 ROUTES = (("/", "nav_cockpit"), ("/district", "nav_district"))
 #: Links shown only to users who may do the action: (path, label key, action of geo.access.PERMISSIONS).
-RESTRICTED_ROUTES = (("/planner", "nav_planner", "planner_page"), (audit.PATH, "nav_audit", "audit_page"),
+RESTRICTED_ROUTES = (("/planner", "nav_planner", "planner_page"), (hazards.PATH, "nav_hazards", "hazards_page"),
+                     (inspect.PATH, "nav_inspect", "inspect"), (audit.PATH, "nav_audit", "audit_page"),
                      (rules.PATH, "nav_rules", "rules_page"))
 
 
 def _nav(lang: str, path: str, allowed: frozenset[str] = frozenset(),
          user: dict[str, Any] | None = None) -> list[Any]:
     """Navigation links (those of RESTRICTED_ROUTES only for ``allowed`` actions), then who is signed in."""
-    routes = [ROUTES[0], *((href, key) for href, key, action in RESTRICTED_ROUTES[:1] if action in allowed),
-              ROUTES[1], *((href, key) for href, key, action in RESTRICTED_ROUTES[1:] if action in allowed)]
+    home = [] if user and user.get("role") == "enterprise" else [ROUTES[0]]
+    district = [] if user and user.get("role") == "enterprise" else [ROUTES[1]]
+    routes = [*home, *((href, key) for href, key, action in RESTRICTED_ROUTES[:1] if action in allowed),
+              *district, *((href, key) for href, key, action in RESTRICTED_ROUTES[1:] if action in allowed)]
     links: list[Any] = [dcc.Link(t(key, lang), href=href,
                                  className="nav-link active" if path == href else "nav-link")
                         for href, key in routes]
@@ -54,10 +57,35 @@ def _denied(lang: str) -> html.Div:
                     className="denied", id="access-denied")
 
 
+def _campaign(ctx: AppContext, path: str, lang: str) -> Any:
+    """Pages of the campaign (hazards, one hazard, the report form, inspections, the 调度表), or None."""
+    page = path.rstrip("/")
+    if page == hazards.PATH:
+        return hazards.layout(ctx, lang) if can("hazards_page") else _denied(lang)
+    if page == f"{hazards.PATH}/new":
+        return hazard.new_layout(ctx, lang) if can("report_hazard") else _denied(lang)
+    if page.startswith(f"{hazards.PATH}/"):
+        tail = page.removeprefix(f"{hazards.PATH}/")
+        if not tail.isdigit() or not can("hazards_page"):
+            return _denied(lang) if tail.isdigit() else None
+        return hazard.detail_layout(ctx, lang, int(tail))
+    if page == inspect.PATH:
+        return inspect.layout(ctx, lang) if can("inspect") else _denied(lang)
+    if page == dispatch.PATH:
+        return dispatch.layout(ctx, lang)
+    return None
+
+
 def render(ctx: AppContext, path: str, lang: str) -> Any:
     """Page content for ``path`` in ``lang``."""
+    user = current_user()
+    if path in ("/", "") and user and user.get("role") == "enterprise":
+        return hazards.layout(ctx, lang)  # an enterprise's home is its own hazards
     if path in ("/", ""):
         return cockpit.layout(ctx, lang)
+    campaign_page = _campaign(ctx, path, lang)
+    if campaign_page is not None:
+        return campaign_page
     if path.startswith("/planner"):
         return planner.layout(ctx, lang) if can("planner_page") else _denied(lang)
     if path.startswith("/district"):
@@ -119,4 +147,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     district.register(app, ctx)
     audit.register(app, ctx)
     rules.register(app, ctx)
+    hazards.register(app, ctx)
+    hazard.register(app, ctx)
+    inspect.register(app, ctx)
+    dispatch.register(app, ctx)
     return app

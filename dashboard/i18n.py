@@ -172,6 +172,11 @@ TEXT: dict[str, dict[str, str]] = {
                         "en": "Standard value restored: {code} {path} = {value}; rule set in force: {version}"},
     "rules_nothing_to_reset": {"zh": "{code} {path} 没有本地值，规则文件的值已在使用。",
                                "en": "{code} {path} has no local value: the rule file's value already applies."},
+    # the campaign (hazards, inspections, the 调度表); page strings in dashboard/pages/campaign_text.py
+    "nav_hazards": {"zh": "隐患排查治理", "en": "Hazards"},
+    "nav_inspect": {"zh": "排查", "en": "Inspect"},
+    "role_enterprise": {"zh": "企业", "en": "Enterprise"},
+    "role_city_supervisor": {"zh": "市级督办", "en": "City supervisor"},
 }
 
 

@@ -297,3 +297,20 @@ def list_submissions(conn: Connection | Engine, kind: str, *, period: str | None
     return pd.DataFrame(conn.execute(text(sql), {"p": period}).mappings().all(),
                         columns=["adcode", "credit_code", "period", "revision", "signed_by", "submitted_by",
                                  "submitted_at", "figures", "note"])
+
+
+def enterprise_of(engine: Engine, credit_code: str) -> dict[str, Any] | None:
+    """Return the enterprise (name, adcode) with ``credit_code`` that the session sees, or None."""
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT name, adcode, credit_code FROM enterprises WHERE credit_code = :c"),
+                           {"c": credit_code}).mappings().first()
+    return None if row is None else dict(row)
+
+
+def district_at(engine: Engine, lon: float, lat: float) -> str | None:
+    """Return the district containing (lon, lat), or None."""
+    with engine.connect() as conn:
+        return conn.execute(text(
+            f"SELECT adcode FROM districts WHERE level <> 'city' AND ST_Intersects(geom, "
+            f"ST_SetSRID(ST_MakePoint(:lon, :lat), {SRID})) ORDER BY adcode LIMIT 1"),
+            {"lon": lon, "lat": lat}).scalar_one_or_none()

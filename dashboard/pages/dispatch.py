@@ -1,0 +1,177 @@
+"""The monthly 调度表 (workflows.md §5): a district's figures, the XLSX in the annex layout, sending it, who is late.
+
+A district officer sees and sends their district's table; city roles see any district's, the whole
+city's, and which districts have sent theirs (on time, late, missing). Figures are cumulative to the
+end of the month before the report month and are kept as sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import dash
+from dash import Input, Output, State, dash_table, dcc, html
+
+from campaign.dispatch import DispatchTable, load_dispatch
+from campaign.dispatch_sheet import dispatch_xlsx
+from campaign.lifecycle import Refused
+from campaign.service import Actor
+from campaign.submissions import dispatch_due, dispatch_from_store, submission_states, submit_dispatch
+from dashboard import ids
+from dashboard.auth import current_user
+from dashboard.context import AppContext
+from dashboard.i18n import dropdown_labels
+from dashboard.pages.campaign_text import tt
+from dashboard.permissions import DENIED, can
+from geo import store
+
+PATH = "/dispatch"
+TZ = ZoneInfo("Asia/Shanghai")
+DP_PERIOD = "dp-period"
+DP_UNIT = "dp-unit"
+DP_TABLE = "dp-table"
+DP_HEAD = "dp-head"
+DP_DOWNLOAD_BUTTON = "dp-download-button"
+DP_DOWNLOAD = "dp-download"
+DP_SUBMIT = "dp-submit"
+DP_MESSAGE = "dp-message"
+DP_STATUS = "dp-status"
+CITY = "city"
+
+
+def _lang(lang: Any) -> str:
+    return lang if lang in ("zh", "en") else "zh"
+
+
+def _months(today: dt.date, n: int = 12) -> list[str]:
+    out, first = [], today.replace(day=1)
+    for _ in range(n):
+        out.append(first.strftime("%Y-%m"))
+        first = (first - dt.timedelta(days=1)).replace(day=1)
+    return out
+
+
+def _table(ctx: AppContext, unit: Any, period: Any) -> DispatchTable | None:
+    names = store.district_codes(ctx.engine)
+    if not isinstance(period, str) or period not in _months(dt.datetime.now(TZ).date(), 24):
+        return None
+    user = current_user()
+    if user and user.get("role") == "district_officer":
+        unit = user.get("adcode")
+    if unit == CITY:
+        return dispatch_from_store(ctx.engine, adcode=None, unit="全市", period=period)
+    if not isinstance(unit, str) or unit not in names:
+        return None
+    return dispatch_from_store(ctx.engine, adcode=unit, unit=names[unit], period=period)
+
+
+def _rows(table: DispatchTable, lang: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = [{"no": r.no, "item": r.label.text(lang), "value": n} for r, n in table.hazards]
+    rows.append({"no": "", "item": load_dispatch().spot_check_total.text(lang), "value": table.spot_checked})
+    rows += [{"no": i, "item": label.text(lang), "value": n} for i, (_, label, n) in enumerate(table.spot_items, 2)]
+    return rows
+
+
+def layout(ctx: AppContext, lang: str) -> html.Div:
+    """The 调度表 page in ``lang``."""
+    lang = _lang(lang)
+    user = current_user()
+    if not can("hazards_page") or (user and user.get("role") == "enterprise"):
+        return html.Div(html.H2(DENIED[lang]), id="access-denied", className="denied")
+    today = dt.datetime.now(TZ).date()
+    names = store.district_codes(ctx.engine)
+    officer = bool(user and user.get("role") == "district_officer")
+    units = ([{"label": names.get(str(user.get("adcode")), ""), "value": str(user.get("adcode"))}] if officer and user
+             else [{"label": tt("dp_city", lang), "value": CITY},
+                   *({"label": n, "value": c} for c, n in sorted(names.items()))])
+    status: Any = []
+    if not officer:
+        status = [html.H3(tt("dp_status", lang)), html.Div(id=DP_STATUS)]
+    return html.Div([
+        dcc.Link(tt("hz_back", lang), href="/hazards", className="back-link"),
+        html.H2(tt("dp_title", lang)),
+        html.Div([
+            html.Label([tt("dp_period", lang),
+                        dcc.Dropdown(id=DP_PERIOD, options=_months(today), value=_months(today)[0], clearable=False,
+                                     labels=dropdown_labels(lang))]),
+            html.Label([tt("dp_district", lang), dcc.Dropdown(id=DP_UNIT, options=units, value=units[0]["value"],
+                                                              clearable=False, labels=dropdown_labels(lang))]),
+        ], className="filters"),
+        html.P(id=DP_HEAD, className="hint"),
+        dash_table.DataTable(  # type: ignore[attr-defined]
+            id=DP_TABLE, columns=[{"name": tt(f"dp_{c}", lang), "id": c} for c in ("no", "item", "value")], data=[],
+            style_cell={"textAlign": "left", "whiteSpace": "normal", "height": "auto"},
+            style_cell_conditional=[{"if": {"column_id": "value"}, "textAlign": "right", "width": "90px"}]),
+        html.Div([html.Button(tt("dp_download", lang), id=DP_DOWNLOAD_BUTTON, n_clicks=0),
+                  html.Button(tt("dp_submit", lang), id=DP_SUBMIT, n_clicks=0, className="button-primary",
+                              style={} if officer else {"display": "none"})], className="actions-row"),
+        dcc.Download(id=DP_DOWNLOAD), html.Div(id=DP_MESSAGE, role="status"),
+        *status,
+    ], className="dispatch-page", id="dispatch-page")
+
+
+def register(app: dash.Dash, ctx: AppContext) -> None:
+    """Register the page's callbacks on ``app``."""
+
+    @app.callback(Output(DP_TABLE, "data"), Output(DP_HEAD, "children"), Input(DP_PERIOD, "value"),
+                  Input(DP_UNIT, "value"), State(ids.LANG, "value"))
+    def show(period, unit, lang):
+        lang = _lang(lang)
+        if not can("hazards_page"):
+            return [], DENIED[lang]
+        table = _table(ctx, unit, period)
+        if table is None:
+            return [], ""
+        return _rows(table, lang), tt("dp_cutoff", lang, date=table.cutoff.isoformat(), due=dispatch_due(table.period))
+
+    @app.callback(Output(DP_STATUS, "children"), Input(DP_PERIOD, "value"), State(ids.LANG, "value"))
+    def status(period, lang):
+        lang = _lang(lang)
+        user = current_user()
+        if not can("hazards_page") or (user and user.get("role") in ("district_officer", "enterprise")):
+            return []
+        if not isinstance(period, str) or period not in _months(dt.datetime.now(TZ).date(), 24):
+            return []
+        names = store.district_codes(ctx.engine)
+        states = submission_states(ctx.engine, "dispatch", period=period, owners=sorted(names),
+                                   today=dt.datetime.now(TZ).date())
+        rows = [{"district": names[s.owner], "state": s.label[0 if lang == "zh" else 1],
+                 "sent_at": s.submitted_at.astimezone(TZ).strftime("%Y-%m-%d %H:%M") if s.submitted_at else ""}
+                for s in states]
+        return dash_table.DataTable(
+            id="dp-status-table", data=rows, columns=[{"name": tt(f"dp_{c}", lang), "id": c}
+                                                      for c in ("district", "state", "sent_at")],
+            style_cell={"textAlign": "left"},
+            style_data_conditional=[{"if": {"filter_query": '{state} = "未报送" || {state} = "missing"'},
+                                     "color": "#E60012"}])
+
+    @app.callback(Output(DP_DOWNLOAD, "data"), Input(DP_DOWNLOAD_BUTTON, "n_clicks"), State(DP_PERIOD, "value"),
+                  State(DP_UNIT, "value"), prevent_initial_call=True)
+    def download(n, period, unit):
+        if not n or not can("hazards_page"):
+            return dash.no_update
+        table = _table(ctx, unit, period)
+        if table is None:
+            return dash.no_update
+        return dcc.send_bytes(dispatch_xlsx(table, issued_on=dt.datetime.now(TZ).date()),
+                              f"调度表_{table.unit}_{table.period}.xlsx")
+
+    @app.callback(Output(DP_MESSAGE, "children"), Input(DP_SUBMIT, "n_clicks"), State(DP_PERIOD, "value"),
+                  State(ids.LANG, "value"), prevent_initial_call=True)
+    def submit(n, period, lang):
+        lang = _lang(lang)
+        user = current_user()
+        if not n or user is None or not can("submit_dispatch"):
+            return DENIED[lang]
+        names = store.district_codes(ctx.engine)
+        try:
+            if not isinstance(period, str) or period not in _months(dt.datetime.now(TZ).date(), 24):
+                raise Refused([("报表月份无效", "invalid report month")])
+            adcode = str(user.get("adcode"))
+            revision, _ = submit_dispatch(ctx.engine, Actor.of(user), adcode=adcode, unit=names.get(adcode, adcode),
+                                          period=period)
+        except Refused as exc:
+            return html.Div([html.P(zh if lang == "zh" else en) for zh, en in exc.reasons], className="error")
+        return html.P(tt("dp_submitted", lang, rev=revision), className="ok", id="dp-done")

@@ -1,0 +1,297 @@
+"""Hidden hazards (隐患排查治理): the inbox, the register with its map, the 台账 download and the enterprise's report.
+
+Every account sees the hazards PostgreSQL lets it see: an enterprise its own, a district officer their
+district's, city roles all. The services below (``campaign``) do the work; callbacks only check the
+role, parse the form and draw.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import dash
+import dash_leaflet as dl
+import pandas as pd
+from dash import Input, Output, State, dash_table, dcc, html
+
+from campaign.inbox import BUCKETS, inbox
+from campaign.ledger import ledger_frame, ledger_xlsx
+from campaign.lifecycle import Hazard, Label, Refused, load_lifecycle
+from campaign.reference import load_reference
+from campaign.service import Actor
+from campaign.submissions import submit_self_report
+from dashboard import ids
+from dashboard.auth import current_user
+from dashboard.context import AppContext
+from dashboard.i18n import dropdown_labels, table_filter_options
+from dashboard.pages.campaign_text import tt
+from dashboard.permissions import DENIED, can
+from geo import hazard_store, store
+
+PATH = "/hazards"
+TZ = ZoneInfo("Asia/Shanghai")
+# --- component ids (prefix "hz-") ---------------------------------------------------------------------------
+HZ_INBOX = "hz-inbox"
+HZ_DISTRICT = "hz-filter-district"
+HZ_SEVERITY = "hz-filter-severity"
+HZ_SOURCE = "hz-filter-source"
+HZ_STATE = "hz-filter-state"
+HZ_INDUSTRY = "hz-filter-industry"
+HZ_FLAGS = "hz-filter-flags"
+HZ_TABLE = "hz-table"
+HZ_COUNT = "hz-count"
+HZ_MAP = "hz-map"
+HZ_POINTS = "hz-points"
+HZ_DOWNLOAD_BUTTON = "hz-download-button"
+HZ_DOWNLOAD = "hz-download"
+SR_MONTH = "sr-month"
+SR_SIGNED = "sr-signed"
+SR_SUBMIT = "sr-submit"
+SR_MESSAGE = "sr-message"
+SR_HISTORY = "sr-history"
+OVERDUE_RING = "#E60012"
+#: Inbox lines shown per bucket before the rest fold away.
+INBOX_SHOWN = 8
+
+
+def _lang(lang: Any) -> str:
+    return lang if lang in ("zh", "en") else "zh"
+
+
+def _actor() -> Actor | None:
+    user = current_user()
+    return Actor.of(user) if user else None
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(TZ).date()
+
+
+def _options(table: Mapping[str, Label], lang: str) -> list[dict[str, str]]:
+    return [{"label": label.text(lang), "value": code} for code, label in table.items()]
+
+
+def _filtered(ctx: AppContext, district: Any, severity: Any, source: Any, states: Any, industry: Any,
+              flags: Any) -> pd.DataFrame:
+    """The hazards the session sees, filtered by the form's values (unknown values simply match nothing)."""
+    life, ref = load_lifecycle(), load_reference()
+    frame = hazard_store.list_hazards(ctx.engine, adcode=district if isinstance(district, str) else None,
+                                      severity=severity if isinstance(severity, str) else None,
+                                      states=[s for s in states if isinstance(s, str)] if isinstance(states, list)
+                                      else None)
+    if isinstance(source, str) and source:
+        frame = frame.loc[frame["source"] == source]
+    if isinstance(industry, str) and industry in ref.industries:
+        members = set(ref.industries[industry].enterprise_industries)
+        frame = frame.loc[frame["enterprise_industry"].isin(members)]
+    flags = flags if isinstance(flags, list) else []
+    today = _today()
+    overdue = [life.is_overdue(Hazard(str(r["state"]), str(r["severity"]), {"deadline": r["deadline"]}), today)
+               for r in frame.to_dict("records")]
+    frame = frame.assign(overdue=overdue)
+    if "overdue" in flags:
+        frame = frame.loc[frame["overdue"]]
+    if "supervised" in flags:
+        frame = frame.loc[frame["supervision"].isin(list(life.supervision_levels))]
+    return frame
+
+
+def _rows(frame: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
+    life, ref = load_lifecycle(), load_reference()
+    out = []
+    for r in frame.to_dict("records"):
+        level = life.supervision_levels.get(str(r.get("supervision")))
+        out.append({
+            "code": f"[{r['code']}]({PATH}/{int(r['id'])})", "description": r["description"],
+            "enterprise": r.get("enterprise_name") or "",
+            "severity": life.severities[r["severity"]].text(lang) if r["severity"] in life.severities else "",
+            "source": ref.sources[r["source"]].text(lang) if r.get("source") in ref.sources else "",
+            "state": life.states[r["state"]].text(lang) if r.get("state") in life.states else "",
+            "deadline": r["deadline"].isoformat() if isinstance(r.get("deadline"), dt.date) else "",
+            "overdue": tt("yes", lang) if r["overdue"] else "",
+            "supervision": level[0].text(lang) if level else "",
+        })
+    return out
+
+
+def _points(frame: pd.DataFrame, lang: str) -> dict[str, Any]:
+    life = load_lifecycle()
+    features = []
+    for r in frame.to_dict("records"):
+        if r.get("lon") is None or r.get("lat") is None:
+            continue
+        state = str(r.get("state"))
+        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
+                         "properties": {"colour": life.state_colour.get(state, "#888"), "radius": 7,
+                                        "stroke": OVERDUE_RING if r["overdue"] else "#222",
+                                        "tooltip": f"{r['code']} {r['description']} · "
+                                                   f"{life.states[state].text(lang) if state in life.states else ''}"}})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _legend(lang: str) -> html.Div:
+    life = load_lifecycle()
+    items = [html.Span([html.Span(className="legend-key legend-dot", style={"background": life.state_colour[s]}),
+                        life.states[s].text(lang)], className="legend-item") for s in life.states]
+    items.append(html.Span([html.Span(className="legend-key legend-dot",
+                                      style={"background": "#fff", "border": f"2px solid {OVERDUE_RING}"}),
+                            tt("hz_legend_overdue", lang)], className="legend-item"))
+    return html.Div([html.Span(tt("hz_legend", lang), className="legend-title"), *items],
+                    className="map-legend hz-legend")
+
+
+def _inbox_panel(ctx: AppContext, lang: str) -> html.Div:
+    actor = _actor()
+    if actor is None:
+        return html.Div(id=HZ_INBOX)
+    box = inbox(ctx.engine, actor, today=_today(), districts=sorted(store.district_codes(ctx.engine)))
+    cards = []
+    for bucket, label in BUCKETS.items():
+        items = box.bucket(bucket)
+        if not items:
+            continue
+        links = [html.Li(dcc.Link(i.text.text(lang), href=f"{PATH}/{i.hazard_id}") if i.hazard_id else
+                         i.text.text(lang)) for i in items]
+        more = [html.Details([html.Summary(f"+{len(items) - INBOX_SHOWN}"), html.Ul(links[INBOX_SHOWN:])])
+                ] if len(items) > INBOX_SHOWN else []
+        cards.append(html.Div([html.H4(f"{label.text(lang)} {len(items)}"), html.Ul(links[:INBOX_SHOWN]), *more],
+                              className=f"inbox-card inbox-{bucket}", id=f"inbox-{bucket}"))
+    body: list[Any] = cards or [html.P(tt("hz_inbox_empty", lang), className="hint")]
+    return html.Div([html.H3(tt("hz_inbox", lang)), html.Div(body, className="inbox-cards")], id=HZ_INBOX,
+                    className="inbox")
+
+
+def _self_report_panel(ctx: AppContext, lang: str, actor: Actor) -> html.Div:
+    today = _today()
+    months = []
+    first = today.replace(day=1)
+    for _ in range(6):
+        first = (first - dt.timedelta(days=1)).replace(day=1)
+        months.append(first.strftime("%Y-%m"))
+    sent = hazard_store.list_submissions(ctx.engine, "self_report")
+    history = [html.Li(f"{r['period']} · {tt('sr_signed', lang)}: {r['signed_by']} · "
+                       f"{pd.Timestamp(r['submitted_at']).tz_convert(TZ):%Y-%m-%d %H:%M} · #{r['revision']}")
+               for r in sent.to_dict("records")]
+    return html.Div([
+        html.H3(tt("sr_title", lang)),
+        html.Div([
+            html.Label([tt("sr_month", lang), dcc.Dropdown(id=SR_MONTH, options=months, value=months[0],
+                                                           clearable=False, labels=dropdown_labels(lang))]),
+            html.Label([tt("sr_signed", lang), dcc.Input(id=SR_SIGNED, type="text", maxLength=40)]),
+            html.Button(tt("sr_submit", lang), id=SR_SUBMIT, n_clicks=0, className="button-primary"),
+        ], className="form-row"),
+        html.Div(id=SR_MESSAGE, role="status"),
+        html.H4(tt("sr_history", lang)), html.Ul(history, id=SR_HISTORY),
+    ], className="panel self-report")
+
+
+def layout(ctx: AppContext, lang: str) -> html.Div:
+    """The register page in ``lang``."""
+    lang = _lang(lang)
+    life, ref = load_lifecycle(), load_reference()
+    actor = _actor()
+    role = actor.role if actor else None
+    city_wide = role not in ("district_officer", "enterprise")
+    links = []
+    if can("report_hazard"):
+        links.append(dcc.Link(tt("hz_report_new", lang), href=f"{PATH}/new", className="button", id="hz-new-link"))
+    if can("inspect"):
+        links.append(dcc.Link(tt("hz_inspect", lang), href="/inspect", className="button", id="hz-inspect-link"))
+    if role != "enterprise":
+        links.append(dcc.Link(tt("hz_dispatch", lang), href="/dispatch", className="button", id="hz-dispatch-link"))
+    districts = store.district_codes(ctx.engine)
+    filters = html.Div([
+        html.Label([tt("hz_filter_district", lang),
+                    dcc.Dropdown(id=HZ_DISTRICT, labels=dropdown_labels(lang),
+                                 options=[{"label": n, "value": c} for c, n in sorted(districts.items())])],
+                   style={} if city_wide else {"display": "none"}),
+        html.Label([tt("hz_filter_severity", lang),
+                    dcc.Dropdown(id=HZ_SEVERITY, options=_options(life.severities, lang),
+                                 labels=dropdown_labels(lang))]),
+        html.Label([tt("hz_filter_source", lang), dcc.Dropdown(id=HZ_SOURCE, options=_options(ref.sources, lang),
+                                                               labels=dropdown_labels(lang))]),
+        html.Label([tt("hz_filter_state", lang), dcc.Dropdown(id=HZ_STATE, options=_options(life.states, lang),
+                                                              multi=True, labels=dropdown_labels(lang))]),
+        html.Label([tt("hz_filter_industry", lang),
+                    dcc.Dropdown(id=HZ_INDUSTRY, options=[{"label": i.label.text(lang), "value": c}
+                                                          for c, i in ref.industries.items()],
+                                 labels=dropdown_labels(lang))]),
+        dcc.Checklist(id=HZ_FLAGS, options=[{"label": tt("hz_overdue", lang), "value": "overdue"},
+                                            {"label": tt("hz_supervised", lang), "value": "supervised"}],
+                      value=[], inline=True, className="flags"),
+    ], className="filters hz-filters")
+    columns = [{"name": tt(f"col_{c}", lang), "id": c, **({"presentation": "markdown"} if c == "code" else {})}
+               for c in ("code", "description", "enterprise", "severity", "source", "state", "deadline", "overdue",
+                         "supervision")]
+    table = dash_table.DataTable(  # type: ignore[attr-defined]
+        id=HZ_TABLE, columns=columns, data=[], page_size=15, sort_action="native", filter_action="native",
+        filter_options=table_filter_options(lang), markdown_options={"link_target": "_self"},
+        style_table={"overflowX": "auto"}, style_cell={"textAlign": "left", "whiteSpace": "normal", "height": "auto",
+                                                       "fontFamily": '"RiskMap Sans", "Noto Sans CJK SC", sans-serif'},
+        style_data_conditional=[{"if": {"filter_query": "{overdue} != ''"}, "color": OVERDUE_RING}],
+    )
+    the_map = dl.Map([dl.GeoJSON(id=HZ_POINTS, data={"type": "FeatureCollection", "features": []},
+                                 pointToLayer={"variable": "riskmap.pointStyle"})],
+                     id=HZ_MAP, center=[25.0, 102.7], zoom=8, style={"height": "420px"})
+    panels: list[Any] = [
+        html.H2(tt("hz_title", lang)), _inbox_panel(ctx, lang), html.Div(links, className="actions-row"), filters,
+        html.Div(id=HZ_COUNT, className="hint"),
+        html.Div([html.Div([the_map, _legend(lang)], className="hz-map"), html.Div(table, className="hz-table")],
+                 className="hz-body"),
+        html.Button(tt("hz_download", lang), id=HZ_DOWNLOAD_BUTTON, n_clicks=0), dcc.Download(id=HZ_DOWNLOAD),
+    ]
+    if actor is not None and role == "enterprise":
+        panels.append(_self_report_panel(ctx, lang, actor))
+    return html.Div(panels, className="hazards-page", id="hazards-page")
+
+
+def register(app: dash.Dash, ctx: AppContext) -> None:
+    """Register the page's callbacks on ``app``."""
+
+    @app.callback(Output(HZ_TABLE, "data"), Output(HZ_POINTS, "data"), Output(HZ_COUNT, "children"),
+                  Input(HZ_DISTRICT, "value"), Input(HZ_SEVERITY, "value"), Input(HZ_SOURCE, "value"),
+                  Input(HZ_STATE, "value"), Input(HZ_INDUSTRY, "value"), Input(HZ_FLAGS, "value"),
+                  State(ids.LANG, "value"))
+    def show(district, severity, source, states, industry, flags, lang):
+        lang = _lang(lang)
+        if not can("hazards_page"):
+            return [], {"type": "FeatureCollection", "features": []}, DENIED[lang]
+        frame = _filtered(ctx, district, severity, source, states, industry, flags)
+        return (_rows(frame, lang), _points(frame, lang),
+                tt("hz_count", lang, n=len(frame), overdue=int(frame["overdue"].sum()) if len(frame) else 0))
+
+    @app.callback(Output(HZ_DOWNLOAD, "data"), Input(HZ_DOWNLOAD_BUTTON, "n_clicks"),
+                  State(HZ_DISTRICT, "value"), State(HZ_SEVERITY, "value"), State(HZ_SOURCE, "value"),
+                  State(HZ_STATE, "value"), State(HZ_INDUSTRY, "value"), State(HZ_FLAGS, "value"),
+                  State(ids.LANG, "value"), prevent_initial_call=True)
+    def download(n, district, severity, source, states, industry, flags, lang):
+        if not n or not can("hazards_page"):
+            return dash.no_update
+        today = _today()
+        frame = _filtered(ctx, district, severity, source, states, industry, flags)
+        data = ledger_xlsx(ledger_frame(frame, today=today),
+                           title=tt("hz_ledger_title", _lang(lang), date=today.isoformat()))
+        user = current_user()
+        with ctx.engine.begin() as conn:
+            store.audit(conn, actor=str(user["username"]) if user else "dashboard", action="export",
+                        target="hazard_ledger", adcode=user.get("adcode") if user else None,
+                        details={"rows": len(frame), "format": "xlsx"})
+        return dcc.send_bytes(data, f"隐患台账_{today:%Y%m%d}.xlsx")
+
+    @app.callback(Output(SR_MESSAGE, "children"), Input(SR_SUBMIT, "n_clicks"), State(SR_MONTH, "value"),
+                  State(SR_SIGNED, "value"), State(ids.LANG, "value"), prevent_initial_call=True)
+    def self_report(n, month, signed, lang):
+        lang = _lang(lang)
+        actor = _actor()
+        if not n or actor is None or not can("self_report"):
+            return DENIED[lang] if n else dash.no_update
+        try:
+            rev, figures = submit_self_report(ctx.engine, actor, period=str(month or ""), signed_by=str(signed or ""),
+                                              today=_today())
+        except Refused as exc:
+            return html.Div([html.P(zh if lang == "zh" else en) for zh, en in exc.reasons], className="error")
+        text = ", ".join(f"{k}={v}" for k, v in figures.items())
+        return html.P(tt("sr_done", lang, period=month, rev=rev, figures=text), className="ok")
