@@ -314,3 +314,12 @@ def district_at(engine: Engine, lon: float, lat: float) -> str | None:
             f"SELECT adcode FROM districts WHERE level <> 'city' AND ST_Intersects(geom, "
             f"ST_SetSRID(ST_MakePoint(:lon, :lat), {SRID})) ORDER BY adcode LIMIT 1"),
             {"lon": lon, "lat": lat}).scalar_one_or_none()
+
+
+def status_differs(conn: Connection, statuses: Mapping[str, str]) -> list[str]:
+    """Keys of hazards whose stored status differs from ``statuses`` (the file's), sorted."""
+    if not statuses:
+        return []
+    rows = conn.execute(text("SELECT key, status FROM hidden_hazards WHERE key = ANY(:keys)"),
+                        {"keys": list(statuses)}).all()
+    return sorted(str(k) for k, status in rows if statuses.get(str(k)) != status)

@@ -24,10 +24,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from geo import store
+from geo import hazard_store, store
 from geo.cells import csv_text
 from geo.crs import SourceCRS, parse_source_crs
 from geo.errors import ImportValidationError, ReadError
@@ -305,6 +305,8 @@ def _write(engine: Engine, spec: LayerSpec, path: Path, report: ImportReport, re
         records = [{k: v for k, v in r.items() if k in columns} | extra for r in result.records]
         records.sort(key=lambda r: str(r[key]))  # rows locked in one order by every writer
         report.rows_imported = store.upsert_rows(conn, spec.name, records, key)
+        if spec.name == "hidden_hazards":
+            _hazard_histories(conn, records, report, actor=actor, batch_id=batch_id)
         adcodes = sorted({str(r["adcode"]) for r in records if r.get("adcode")})
         store.audit(conn, actor=actor, action="import", target=spec.name,
                     adcode=adcodes[0] if len(adcodes) == 1 else None,
@@ -313,6 +315,24 @@ def _write(engine: Engine, spec: LayerSpec, path: Path, report: ImportReport, re
                              "rejected": report.rows_rejected, "adcodes": adcodes,
                              "source_crs": report.source_crs})
     return batch_id
+
+
+def _hazard_histories(conn: Connection, records: list[dict[str, Any]], report: ImportReport, *, actor: str,
+                      batch_id: int) -> None:
+    """Start the history of newly imported hazards and say which rows' workflow state was kept.
+
+    A hazard already in the store keeps its state, deadline and supervision whatever the file says
+    (only a workflow step changes them); the report names how many rows differed.
+    """
+    scope = store.current_scope()
+    hazard_store.record_import_steps(conn, actor=scope.actor if scope else actor, role=scope.role if scope else None,
+                                     batch_id=batch_id)
+    kept = hazard_store.status_differs(conn, {str(r["key"]): str(r["status"]) for r in records if r.get("status")})
+    if kept:
+        report.notes.append(f"{len(kept)} 条隐患已在整改流程中，保留其流程状态，"
+                            f"未按文件中的整改状态修改（如 {kept[0]}） / "
+                            f"{len(kept)} hazards are in the workflow: their state was kept, not set from the file "
+                            f"(e.g. {kept[0]})")
 
 
 def write_rejects(raw: RawTable, result: Validated, target: Path) -> Path:

@@ -192,3 +192,34 @@ def test_bad_input_is_refused_and_nothing_is_written(engine, campaign_app) -> No
         _step(engine, app, "ent_a", hid, "start", values={**FIVE, "deadline": dt.date(2020, 1, 1)})
     with engine.connect() as conn:
         assert hazard_store.lifecycle_version(conn) == load_lifecycle().version
+
+
+def test_a_register_imported_as_a_file_starts_histories_and_keeps_the_workflow(engine, campaign_app,
+                                                                               tmp_path) -> None:
+    import geopandas as gpd
+
+    from geo.importer import import_file
+
+    rows = gpd.GeoDataFrame({
+        "编号": ["H-F-1", "H-F-2"], "行政区划代码": [ANNING, ANNING], "隐患描述": ["罐区报警器失效", "消防通道堵塞"],
+        "隐患级别": ["重大", "一般"], "发现日期": ["2026-10-01", "2026-10-02"],
+        "整改期限": ["2099-01-01", "2099-01-02"],
+        "整改状态": ["整改中", "待整改"], "挂牌督办": ["无", "无"]},
+        geometry=gpd.points_from_xy([102.45, 102.46], [24.92, 24.92]), crs=4490)
+    path = tmp_path / "台账.gpkg"
+    rows.to_file(path, driver="GPKG")
+    report = import_file(engine, "hidden_hazards", path, actor="import-test")
+    assert report.rows_imported == 2 and not report.notes
+    with engine.connect() as conn:
+        hid = conn.execute(text("SELECT id FROM hidden_hazards WHERE key = 'H-F-1'")).scalar_one()
+        assert [s["action"] for s in hazard_store.hazard_steps(conn, hid)] == ["import"]
+    _step(engine, campaign_app, "anning", hid, "extend", values={"deadline": dt.date(2099, 6, 30)}, comment="雨季")
+    rows.loc[0, "整改状态"] = "已销号"
+    rows.to_file(path, driver="GPKG")
+    again = import_file(engine, "hidden_hazards", path, actor="import-test")
+    assert len(again.notes) == 1 and "H-F-1" in again.notes[0] and "保留其流程状态" in again.notes[0]
+    with engine.connect() as conn:
+        state, deadline = conn.execute(text("SELECT state, deadline FROM hidden_hazards WHERE id = :i"),
+                                       {"i": hid}).one()
+        assert (state, deadline) == ("rectifying", dt.date(2099, 6, 30))
+        assert [s["action"] for s in hazard_store.hazard_steps(conn, hid)] == ["import", "extend"]
