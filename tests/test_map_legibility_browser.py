@@ -178,8 +178,14 @@ def test_no_sideways_scroll(spot: tuple[str, dict[str, Any]], driver: Any, artif
             ".map(td => td.textContent)")) == {"安宁市"})
         assert sideways_overflow(driver) == 0, f"cockpit after a drill-down at {width}×{height}"
         driver.save_screenshot(str(artifacts / f"scroll_cockpit_{width}.png"))
+        pages = driver.execute_script(
+            f"return Array.from(document.querySelectorAll('#{ids.NAV} a.nav-link')).map(a => a.getAttribute('href'))")
         for path in (f"/district/{ANNING}", "/planner"):
             _page_ready(driver, base, path)
+            assert sideways_overflow(driver) == 0, f"{path} at {width}×{height}"
+        for path in [p for p in pages if p not in ("/", "/planner")]:  # every other page of the navigation
+            driver.get(base + path)
+            WebDriverWait(driver, 30).until(lambda d: len(ui_text(d)) > 200)
             assert sideways_overflow(driver) == 0, f"{path} at {width}×{height}"
     # a phone: the pages stack into one column
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
