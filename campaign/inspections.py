@@ -135,6 +135,9 @@ def record_inspection(engine: Engine, actor: Actor, rec: InspectionRecord, *, up
                 conn, rec.adcode, rec.lon, rec.lat):
             raise Refused([(f"位置（{rec.lon:.5f}, {rec.lat:.5f}）不在区县 {rec.adcode} 内",
                             f"position ({rec.lon:.5f}, {rec.lat:.5f}) is outside district {rec.adcode}")])
+        if rec.credit_code and hazard_store.enterprise_district(conn, rec.credit_code) != rec.adcode:
+            raise Refused([(f"所选企业不在区县 {rec.adcode} 内或不在本账号范围内",
+                            f"the enterprise chosen is not in district {rec.adcode} or not visible")])
         iid = hazard_store.insert_inspection(conn, values, lon=rec.lon, lat=rec.lat)
         for ok, up in checked:
             hazard_store.add_attachment(conn, sha256=ok.sha256, filename=ok.filename, media_type=ok.media_type,

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from campaign.attachments import Upload, check_upload
-from campaign.lifecycle import Hazard, Lifecycle, StaleHazard, TransitionRefused, apply, load_lifecycle
+from campaign.lifecycle import Hazard, Lifecycle, Refused, StaleHazard, TransitionRefused, apply, load_lifecycle
 from geo import hazard_store, store
 
 
@@ -72,6 +72,19 @@ def _db_refusal(exc: DBAPIError) -> TransitionRefused:
     return TransitionRefused([(f"数据库拒绝了该操作：{detail}", f"the database refused the step: {detail}")])
 
 
+def _check_place(conn: Any, *, adcode: str, lon: float, lat: float, credit_code: str | None) -> None:
+    """Refuse a hazard placed outside its district, or of an enterprise the account cannot see there."""
+    problems = []
+    if not hazard_store.point_in_district(conn, adcode, lon, lat):
+        problems.append((f"位置（{lon:.5f}, {lat:.5f}）不在区县 {adcode} 内",
+                         f"position ({lon:.5f}, {lat:.5f}) is outside district {adcode}"))
+    if credit_code is not None and hazard_store.enterprise_district(conn, credit_code) != adcode:
+        problems.append((f"所选企业不在区县 {adcode} 内或不在本账号范围内",
+                         f"the enterprise chosen is not in district {adcode} or not visible to this account"))
+    if problems:
+        raise Refused(problems)
+
+
 def report_hazard(engine: Engine, actor: Actor, values: Mapping[str, Any], *, adcode: str, lon: float, lat: float,
                   enterprise_name: str | None = None, credit_code: str | None = None,
                   uploads: Iterable[Upload] = (), at: dt.datetime | None = None) -> int:
@@ -119,6 +132,7 @@ def report_hazard(engine: Engine, actor: Actor, values: Mapping[str, Any], *, ad
     try:
         with engine.begin() as conn:
             _check_lifecycle(conn, life)
+            _check_place(conn, adcode=adcode, lon=lon, lat=lat, credit_code=credit_code)
             hid = hazard_store.insert_hazard(conn, row, lon=lon, lat=lat)
             shas = _stored_attachments(conn, uploads, actor=actor, hazard_id=hid, adcode=adcode,
                                        credit_code=credit_code)

@@ -106,6 +106,11 @@ TEXT: dict[str, dict[str, str]] = {
     "action_user_enable": {"zh": "启用账号", "en": "Account enabled"},
     "action_rule_change": {"zh": "规则修改", "en": "Rule change"},
     "action_audit_export": {"zh": "导出审计日志", "en": "Audit log export"},
+    "action_hazard_report": {"zh": "上报隐患", "en": "Hazard reported"},
+    "action_hazard_step": {"zh": "隐患办理", "en": "Hazard step"},
+    "action_inspection": {"zh": "排查记录", "en": "Inspection"},
+    "action_dispatch_submit": {"zh": "报送调度表", "en": "Dispatch table sent"},
+    "action_self_report_submit": {"zh": "企业月报", "en": "Self-report sent"},
     # check rules: local values (administrators change, planners read)
     "nav_rules": {"zh": "检查规则", "en": "Check rules"},
     "rules_intro": {"zh": "检查规则的数值来自随系统发布的规则文件(国家/行业标准)。核实正式文本或地方规定更严时，"

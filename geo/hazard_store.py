@@ -323,3 +323,9 @@ def status_differs(conn: Connection, statuses: Mapping[str, str]) -> list[str]:
     rows = conn.execute(text("SELECT key, status FROM hidden_hazards WHERE key = ANY(:keys)"),
                         {"keys": list(statuses)}).all()
     return sorted(str(k) for k, status in rows if statuses.get(str(k)) != status)
+
+
+def enterprise_district(conn: Connection, credit_code: str) -> str | None:
+    """Return the district of the enterprise with ``credit_code`` that the session sees (None otherwise)."""
+    return conn.execute(text("SELECT adcode FROM enterprises WHERE credit_code = :c"),
+                        {"c": credit_code}).scalar_one_or_none()

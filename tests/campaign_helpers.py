@@ -63,7 +63,8 @@ def report(engine: Engine, app: Engine, username: str = "ent_a", *, adcode: str 
     """Report a hazard as ``username`` with one photo; return its id."""
     ctx, actor = signed_in(engine, username)
     with ctx:
-        return report_hazard(app, actor, {**REPORT, **extra}, adcode=adcode, lon=102.45, lat=24.9,
+        lon = 102.62 if adcode == XISHAN else 102.45
+        return report_hazard(app, actor, {**REPORT, **extra}, adcode=adcode, lon=lon, lat=24.9,
                              enterprise_name="安宁示例矿业", credit_code=code, uploads=[Upload("坝体.jpg", JPEG)],
                              at=at)
 

@@ -11,6 +11,7 @@ A callback added later without hostile values here fails the test until someone 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import io
 import json
 from collections.abc import Iterator
@@ -114,7 +115,45 @@ def _hostile(owner: Engine) -> dict[str, Any]:
         finding = int(conn.execute(text("SELECT min(id) FROM check_findings WHERE adcode = :d"),
                                    {"d": DONGCHUAN}).scalar_one())
     upload = _dongchuan_csv()
+    with owner.connect() as conn:
+        hazard, version = conn.execute(text("SELECT id, version FROM hidden_hazards WHERE adcode = :d ORDER BY id "
+                                            "LIMIT 1"), {"d": DONGCHUAN}).one()
+        inspection = conn.execute(text("SELECT min(id) FROM inspections WHERE adcode = :d"),
+                                  {"d": DONGCHUAN}).scalar_one()
+        enterprise = conn.execute(text("SELECT min(credit_code) FROM enterprises WHERE adcode = :d"),
+                                  {"d": DONGCHUAN}).scalar_one()
+    photo = "data:image/jpeg;base64," + base64.b64encode(b"\xff\xd8\xff\xe0 sweep").decode("ascii")
+    where = {"lon": 103.19, "lat": 26.09}
+    month = dt.date.today().strftime("%Y-%m")
+    campaign = {
+        # hazards: filters at 东川, a step on one of its hazards, a report and an inspection placed there
+        "hz-filter-district.value": DONGCHUAN, "hz-filter-severity.value": "major",
+        "hz-filter-source.value": "department", "hz-filter-state.value": ["verified", "rectifying"],
+        "hz-filter-industry.value": "hazchem", "hz-filter-flags.value": ["overdue", "supervised"],
+        "hz-download-button.n_clicks": 1, "sr-submit.n_clicks": 1, "sr-month.value": "2026-11",
+        "sr-signed.value": "越权", "hd-hazard-id.data": hazard, "hd-version.data": version,
+        "hd-action.value": "verify", "hd-submit.n_clicks": 1, "hd-comment.value": "越权测试",
+        "hd-files.contents": [photo], "hd-files.filename": ["sweep.jpg"],
+        **{f"hd-f-{name}.value": value for name, value in (
+            ("description", "越权测试"), ("severity", "major"), ("source", "department"), ("found_on", "2026-12-01"),
+            ("measures", "越权"), ("responsible_unit", "越权"), ("responsible_person", "越权"), ("funds_wan", 1),
+            ("deadline", "2099-01-01"), ("emergency_plan", "越权"), ("assessment", "越权"),
+            ("supervising_unit", "越权"), ("supervision", "city"), ("supervision_deadline", "2099-01-01"),
+            ("progress", "越权"))},
+        "hn-enterprise.value": enterprise, "hn-position.data": where, "hn-submit.n_clicks": 1,
+        "hn-map.clickData": {"latlng": {"lat": 26.09, "lng": 103.19}},
+        "in-kind.value": "spot_check", "in-enterprise.value": enterprise, "in-unit.value": "越权",
+        "in-inspector.value": "越权", "in-time.value": "2026-12-01 10:00", "in-place.value": "东川",
+        "in-position.data": where, "in-major.value": ["major"], "in-description.value": "越权",
+        "in-disposal.value": "越权", "in-remarks.value": "越权", "in-items.value": ["no_leader_check"],
+        "in-photos.contents": [photo], "in-photos.filename": ["sweep.jpg"], "in-save.n_clicks": 1,
+        "in-saved.data": {"id": inspection, "day": "2026-12-01", "description": "越权", **where},
+        "in-to-hazard.n_clicks": 1, "in-map.clickData": {"latlng": {"lat": 26.09, "lng": 103.19}},
+        "dp-period.value": month, "dp-unit.value": DONGCHUAN, "dp-download-button.n_clicks": 1,
+        "dp-submit.n_clicks": 1,
+    }
     return {
+        **campaign,
         "url.pathname": f"/district/{DONGCHUAN}",
         "lang-switch.value": "zh",
         # cockpit
@@ -269,17 +308,26 @@ def _download_text(payload: Any) -> str:
 def test_every_url_rule_is_gated_or_harmless(officer: Officer) -> None:
     forbidden = _forbidden(officer.owner)
     paths = ["/", f"/district/{DONGCHUAN}", "/planner", "/admin/audit", "/_dash-layout", "/_dash-dependencies",
-             "/_reload-hash", "/_favicon.ico", "/assets/style.css", "/static/none"]
+             "/_reload-hash", "/_favicon.ico", "/assets/style.css", "/static/none",
+             "/hazards", "/inspect", "/dispatch", "/hazards/new"]
     rules = {r.rule for r in officer.app.server.url_map.iter_rules()}
     assert rules <= {"/static/<path:filename>", "/assets/<path:filename>", "/_dash-update-component",
                      "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>", "/_dash-layout",
                      "/_dash-dependencies", "/_reload-hash", "/_favicon.ico", "/", "/<path:path>", "/login",
-                     "/logout"}, "a new URL rule needs a case in this test"
+                     "/logout", "/attachments/<int:hazard_id>/<sha>"}, "a new URL rule needs a case in this test"
+    with officer.owner.connect() as conn:  # a photo of a 东川 hazard, asked for by its own hazard and by a mine
+        hid, sha = conn.execute(text("SELECT hazard_id, sha256 FROM attachments WHERE adcode = :d AND hazard_id "
+                                     "IS NOT NULL LIMIT 1"), {"d": DONGCHUAN}).one()
+        mine = conn.execute(text("SELECT min(id) FROM hidden_hazards WHERE adcode = :a"), {"a": ANNING}).scalar()
+    paths += [f"/attachments/{hid}/{sha}", f"/attachments/{mine}/{sha}", "/attachments/1/../../etc/passwd"]
     for path in paths:
         resp = officer.client.get(path)
         body = resp.get_data().decode("utf-8", errors="ignore")
         assert resp.status_code in (200, 204, 302, 404), (path, resp.status_code)
         assert not [s for s in forbidden if s in body], path
+        if sha in path:
+            assert resp.status_code == 404, path  # another district's photo is not served, by any route
+        assert "root:x:0:0" not in body, path
 
 
 def test_nothing_but_log_in_and_static_files_without_signing_in(officer: Officer) -> None:

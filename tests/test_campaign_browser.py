@@ -9,7 +9,6 @@ state, the actions offered, the inbox. The app runs with sign-in on, as ``riskma
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,8 +37,8 @@ def served(demo_db: str, pg_cluster: embedded.Cluster, tmp_path_factory: pytest.
 
 
 def _field_id(name: str) -> str:
-    """DOM id of a lifecycle field input (Dash writes pattern-matching ids as JSON with sorted keys)."""
-    return json.dumps({"name": name, "type": hazard_page.HD_FIELD}, separators=(",", ":"))
+    """DOM id of a lifecycle field input."""
+    return hazard_page.field_id(name)
 
 
 def _type(driver: Any, element_id: str, value: str) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from campaign.attachments import Upload
-from campaign.lifecycle import StaleHazard, TransitionRefused, load_lifecycle
+from campaign.lifecycle import Refused, StaleHazard, TransitionRefused, load_lifecycle
 from campaign.service import report_hazard, take_step
 from geo import hazard_store, store
 from geo.accounts import scope_for
@@ -176,7 +176,7 @@ def test_bad_input_is_refused_and_nothing_is_written(engine, campaign_app) -> No
     app = campaign_app
     with engine.connect() as conn:
         before = conn.execute(text("SELECT count(*) FROM hidden_hazards")).scalar_one()
-    with pytest.raises(TransitionRefused, match="不是 JPEG、PNG 或 PDF"):
+    with pytest.raises(Refused, match="不是 JPEG、PNG 或 PDF"):
         ctx, actor = _as(engine, "ent_a")
         with ctx:
             report_hazard(app, actor, REPORT, adcode=ANNING, lon=102.45, lat=24.9, credit_code=ENT_A,

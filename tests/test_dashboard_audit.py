@@ -337,8 +337,9 @@ def test_admin_sees_their_log_in_and_filters_imports(secured, driver, artifacts:
 
     driver.find_element(By.XPATH, f"//*[@id='{ids.LANG}']//label[contains(., 'English')]").click()
     wait.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, f"#{page.AUDIT_PAGE} h2"), "Audit log"))
-    wait.until(lambda d: _column(d, "action") and set(_column(d, "action")) <= {"Log-in", "Import", "Account added",
-                                                                                 "Check run", "Export"})
+    wait.until(lambda d: _column(d, "action") and set(_column(d, "action")) <= {
+        "Log-in", "Import", "Account added", "Check run", "Export", "Hazard reported", "Hazard step", "Inspection",
+        "Dispatch table sent", "Self-report sent"})
     assert "Time" in driver.find_element(By.ID, page.AUDIT_TABLE).text
     assert console_errors(driver) == []
     assert not foreign_requests(requested_urls(driver)), "page requested a non-local host"

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import dash
 import dash_leaflet as dl
-from dash import ALL, Input, Output, State, dcc, html
+from dash import Input, Output, State, dcc, html
 from flask import Response, abort
 
 from campaign.attachments import Upload
@@ -26,6 +26,7 @@ from dashboard import ids
 from dashboard.auth import current_user
 from dashboard.context import AppContext
 from dashboard.i18n import dropdown_labels
+from dashboard.pages.campaign_map import campaign_map
 from dashboard.pages.campaign_text import tt
 from dashboard.permissions import DENIED, can
 from geo import hazard_store, store
@@ -36,7 +37,7 @@ HD_ID = "hd-hazard-id"
 HD_VERSION = "hd-version"
 HD_ACTION = "hd-action"
 HD_FORM = "hd-form"
-HD_FIELD = "hd-field"
+HD_FIELD = "hd-f-"  # + a lifecycle field code: one fixed id per field
 HD_COMMENT = "hd-comment"
 HD_FILES = "hd-files"
 HD_FILES_NAMES = "hd-files-names"
@@ -72,9 +73,14 @@ def _local(at: Any) -> str:
     return at.astimezone(TZ).strftime("%Y-%m-%d %H:%M") if isinstance(at, dt.datetime) else str(at)
 
 
+def field_id(name: str) -> str:
+    """The component id of lifecycle field ``name`` in the forms."""
+    return f"{HD_FIELD}{name}"
+
+
 def _field_input(life: Lifecycle, name: str, lang: str, value: Any) -> html.Label:
     fdef = life.fields[name]
-    key = {"type": HD_FIELD, "name": name}
+    key = field_id(name)
     if fdef.kind == "severity":
         control: Any = dcc.Dropdown(id=key, options=[{"label": v.text(lang), "value": k}
                                                      for k, v in life.severities.items()],
@@ -252,7 +258,10 @@ def action_form(life: Lifecycle, action: str, row: dict[str, Any], lang: str) ->
     if row.get("severity") == "major" or "severity" in act.sets:
         names += [n for n in life.expand(act.requires_major) if n not in names]
     names += [n for n in life.expand(act.sets) if n not in names]
+    # every field is in the form (the submit callback reads them all); those the action does not take are hidden
     parts: list[Any] = [_field_input(life, n, lang, row.get(n)) for n in names]
+    parts.append(html.Div([_field_input(life, n, lang, None) for n in life.fields if n not in names],
+                          style={"display": "none"}))
     parts.append(html.Label([tt("hz_comment", lang), dcc.Textarea(id=HD_COMMENT, rows=2)], className="field"))
     parts.append(dcc.Upload(id=HD_FILES, children=html.Div(tt("hz_files", lang)), multiple=True,
                             accept="image/jpeg,image/png,application/pdf",
@@ -274,7 +283,7 @@ def new_layout(ctx: AppContext, lang: str) -> html.Div:
                for r in ents.sort_values("name").to_dict("records") if r.get("credit_code")]
     ref = load_reference()
     source = html.Label([life.fields["source"].label.text(lang),  # a choice of the reference table, not free text
-                         dcc.Dropdown(id={"type": HD_FIELD, "name": "source"},
+                         dcc.Dropdown(id=field_id("source"),
                                       options=[{"label": v.text(lang), "value": k} for k, v in ref.sources.items()],
                                       value="self_check" if actor.role == "enterprise" else "department",
                                       labels=dropdown_labels(lang))], className="field")
@@ -288,8 +297,7 @@ def new_layout(ctx: AppContext, lang: str) -> html.Div:
                                                              labels=dropdown_labels(lang))], className="field"),
         *fields,
         html.P(tt("hz_position", lang)),
-        dl.Map([dl.LayerGroup(id="hn-marker")], id=NEW_MAP, center=[25.0, 102.7], zoom=9,
-               style={"height": "300px"}),
+        campaign_map(ctx, NEW_MAP, [dl.LayerGroup(id="hn-marker")], height="300px"),
         dcc.Store(id=NEW_POSITION), html.Div(id=NEW_POSITION_TEXT, className="hint"),
         html.Label([tt("hz_comment", lang), dcc.Textarea(id=HD_COMMENT, rows=2)], className="field"),
         dcc.Upload(id=HD_FILES, children=html.Div(tt("hz_files", lang)), multiple=True,
@@ -302,6 +310,9 @@ def new_layout(ctx: AppContext, lang: str) -> html.Div:
 
 def register(app: dash.Dash, ctx: AppContext) -> None:
     """Register the page's callbacks and the attachment route on ``app``."""
+    life = load_lifecycle()
+    form_fields = tuple(life.fields)  # every field of the action forms, in table order
+    new_fields = tuple(life.create.requires)
 
     @app.server.route("/attachments/<int:hazard_id>/<sha>")
     def attachment(hazard_id: int, sha: str) -> Response:
@@ -338,11 +349,12 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
 
     @app.callback(Output(HD_MESSAGE, "children"), Output(HD_BODY, "children"),
                   Input(HD_SUBMIT, "n_clicks"), State(HD_ACTION, "value"), State(HD_ID, "data"),
-                  State(HD_VERSION, "data"), State({"type": HD_FIELD, "name": ALL}, "value"),
-                  State({"type": HD_FIELD, "name": ALL}, "id"), State(HD_COMMENT, "value"),
+                  State(HD_VERSION, "data"), *(State(field_id(n), "value") for n in form_fields),
+                  State(HD_COMMENT, "value"),
                   State(HD_FILES, "contents"), State(HD_FILES, "filename"), State(ids.LANG, "value"),
                   prevent_initial_call=True)
-    def submit(n, action, hazard_id, version, values, field_ids, comment, contents, filenames, lang):
+    def submit(n, action, hazard_id, version, *rest):
+        values, (comment, contents, filenames, lang) = rest[:len(form_fields)], rest[len(form_fields):]
         lang = _lang(lang)
         life = load_lifecycle()
         actor = _actor()
@@ -351,17 +363,16 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         if action not in life.actions or not isinstance(hazard_id, int) or not isinstance(version, int):
             return dash.no_update, dash.no_update
         try:
-            names = [str(i.get("name")) for i in field_ids or []]
-            fields = parse_fields(life, names, list(values or []), lang)
+            writable = set(life.expand(life.actions[action].writable()))
+            fields = parse_fields(life, [n for n in form_fields if n in writable],
+                                  [v for n, v in zip(form_fields, values, strict=True) if n in writable], lang)
             uploads = uploads_of(contents, filenames)
-            before = str(life.states.get(str(action)))
             after = take_step(ctx.engine, hazard_id, action, actor, values=fields, comment=comment or None,
                               uploads=uploads, expected_version=version)
         except Refused as exc:
             return _refusal(exc, lang), dash.no_update
         except LookupError:
             return html.P(tt("hz_not_found", lang), className="error"), dash.no_update
-        del before
         done = html.P(tt("hz_done", lang, action=life.actions[action].label.text(lang),
                          from_=_label(life.states, life.actions[action].from_states and
                                       next(iter(sorted(life.actions[action].from_states))), lang),
@@ -379,10 +390,11 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
                 tt("hz_position_value", _lang(lang), lon=lon, lat=lat))
 
     @app.callback(Output(NEW_MESSAGE, "children"), Input(NEW_SUBMIT, "n_clicks"), State(NEW_ENTERPRISE, "value"),
-                  State(NEW_POSITION, "data"), State({"type": HD_FIELD, "name": ALL}, "value"),
-                  State({"type": HD_FIELD, "name": ALL}, "id"), State(HD_FILES, "contents"),
-                  State(HD_FILES, "filename"), State(ids.LANG, "value"), prevent_initial_call=True)
-    def report(n, credit_code, pos, values, field_ids, contents, filenames, lang):
+                  State(NEW_POSITION, "data"), *(State(field_id(n), "value") for n in new_fields),
+                  State(HD_FILES, "contents"), State(HD_FILES, "filename"), State(ids.LANG, "value"),
+                  prevent_initial_call=True)
+    def report(n, credit_code, pos, *rest):
+        values, (contents, filenames, lang) = rest[:len(new_fields)], rest[len(new_fields):]
         lang = _lang(lang)
         life = load_lifecycle()
         actor = _actor()
@@ -391,8 +403,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         if not isinstance(pos, dict) or "lon" not in pos:
             return html.P(tt("hz_no_position", lang), className="error")
         try:
-            names = [str(i.get("name")) for i in field_ids or []]
-            fields = parse_fields(life, names, list(values or []), lang)
+            fields = parse_fields(life, list(new_fields), list(values), lang)
             uploads = uploads_of(contents, filenames)
             code = actor.credit_code if actor.role == "enterprise" else credit_code
             ent = hazard_store.enterprise_of(ctx.engine, code) if code else None

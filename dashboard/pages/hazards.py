@@ -27,6 +27,7 @@ from dashboard import ids
 from dashboard.auth import current_user
 from dashboard.context import AppContext
 from dashboard.i18n import dropdown_labels, table_filter_options
+from dashboard.pages.campaign_map import campaign_map
 from dashboard.pages.campaign_text import tt
 from dashboard.permissions import DENIED, can
 from geo import hazard_store, store
@@ -233,9 +234,9 @@ def layout(ctx: AppContext, lang: str) -> html.Div:
                                                        "fontFamily": '"RiskMap Sans", "Noto Sans CJK SC", sans-serif'},
         style_data_conditional=[{"if": {"filter_query": "{overdue} != ''"}, "color": OVERDUE_RING}],
     )
-    the_map = dl.Map([dl.GeoJSON(id=HZ_POINTS, data={"type": "FeatureCollection", "features": []},
-                                 pointToLayer={"variable": "riskmap.pointStyle"})],
-                     id=HZ_MAP, center=[25.0, 102.7], zoom=8, style={"height": "420px"})
+    the_map = campaign_map(ctx, HZ_MAP, [dl.GeoJSON(id=HZ_POINTS, data={"type": "FeatureCollection", "features": []},
+                                                     pointToLayer={"variable": "riskmap.pointStyle"})],
+                           height="420px")
     panels: list[Any] = [
         html.H2(tt("hz_title", lang)), _inbox_panel(ctx, lang), html.Div(links, className="actions-row"), filters,
         html.Div(id=HZ_COUNT, className="hint"),

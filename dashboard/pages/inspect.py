@@ -24,6 +24,7 @@ from dashboard import ids
 from dashboard.auth import current_user
 from dashboard.context import AppContext
 from dashboard.i18n import dropdown_labels
+from dashboard.pages.campaign_map import campaign_map
 from dashboard.pages.campaign_text import tt
 from dashboard.pages.hazard import uploads_of
 from dashboard.permissions import DENIED, can
@@ -89,7 +90,7 @@ def layout(ctx: AppContext, lang: str) -> html.Div:
         html.Label([tt("in_place", lang), dcc.Input(id=IN_PLACE, type="text", maxLength=200)], className="field"),
         html.P(tt("hz_position", lang)),
         html.Button(tt("hz_locate", lang), id=IN_LOCATE, n_clicks=0, className="button"),
-        dl.Map([dl.LayerGroup(id=IN_MARKER)], id=IN_MAP, center=[25.0, 102.7], zoom=9, style={"height": "260px"}),
+        campaign_map(ctx, IN_MAP, [dl.LayerGroup(id=IN_MARKER)], height="260px"),
         dcc.Store(id=IN_POSITION), html.Div(id=IN_POSITION_TEXT, className="hint"),
         dcc.Checklist(id=IN_MAJOR, options=[{"label": tt("in_major", lang), "value": "major"}], value=[]),
         html.Label([tt("in_description", lang), dcc.Textarea(id=IN_DESCRIPTION, rows=3)], className="field"),
