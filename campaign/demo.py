@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from campaign.attachments import Upload
 from campaign.inspections import InspectionRecord, hazard_from_inspection, record_inspection
@@ -68,12 +68,10 @@ def demo_photo(seed: int) -> bytes:
 
 
 def _enterprises(engine: Engine) -> dict[str, list[DemoEnterprise]]:
-    with engine.connect() as conn:
-        rows = conn.execute(text("SELECT credit_code, name, adcode, ST_X(geom), ST_Y(geom) FROM enterprises "
-                                 "WHERE credit_code IS NOT NULL ORDER BY adcode, credit_code")).all()
     out: dict[str, list[DemoEnterprise]] = {}
-    for code, name, adcode, lon, lat in rows:
-        out.setdefault(str(adcode), []).append(DemoEnterprise(str(code), str(name), str(adcode), lon, lat))
+    for r in hazard_store.enterprise_points(engine):
+        out.setdefault(str(r["adcode"]), []).append(
+            DemoEnterprise(str(r["credit_code"]), str(r["name"]), str(r["adcode"]), float(r["lon"]), float(r["lat"])))
     return out
 
 

@@ -84,7 +84,7 @@ class Label:
     zh: str
     en: str
 
-    def text(self, lang: str = "zh") -> str:
+    def get(self, lang: str = "zh") -> str:
         """Return the label in ``lang`` (``zh`` or ``en``)."""
         return self.en if lang == "en" else self.zh
 

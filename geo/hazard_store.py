@@ -329,3 +329,11 @@ def enterprise_district(conn: Connection, credit_code: str) -> str | None:
     """Return the district of the enterprise with ``credit_code`` that the session sees (None otherwise)."""
     return conn.execute(text("SELECT adcode FROM enterprises WHERE credit_code = :c"),
                         {"c": credit_code}).scalar_one_or_none()
+
+
+def enterprise_points(engine: Engine) -> list[dict[str, Any]]:
+    """Enterprises the session sees with a credit code: code, name, district and position, by district and code."""
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT credit_code, name, adcode, ST_X(geom) AS lon, ST_Y(geom) AS lat "
+                                 "FROM enterprises WHERE credit_code IS NOT NULL ORDER BY adcode, credit_code"))
+        return [dict(r) for r in rows.mappings()]

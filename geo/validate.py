@@ -23,7 +23,7 @@ from sqlalchemy import String
 
 from geo.cells import starts_like_formula
 from geo.credit_code import credit_code_problem
-from geo.crs import SourceCRS, gk_zone_epsg, undo_offset
+from geo.crs import SourceCRS, geodesic_length, gk_zone_epsg, undo_offset
 from geo.layer_specs import FieldSpec, LayerSpec
 from geo.models import LAYER_MODELS
 from geo.readers import RawTable
@@ -608,8 +608,7 @@ def _derive(rec: dict[str, Any], spec: LayerSpec, geom: shapely.Geometry, distri
     elif spec.name == "tailings_dams":
         rec["design_grade"] = tailings_design_grade(rec["total_storage_10k_m3"], rec["dam_height_m"])
     elif spec.name == "pipelines":
-        epsg = gk_zone_epsg(geom.centroid.x)
-        rec["length_m"] = float(gpd.GeoSeries([geom], crs=4490).to_crs(epsg).length.iloc[0])
+        rec["length_m"] = geodesic_length(geom)  # on the ellipsoid, as every mileage (geo.crs)
         hits = districts[districts.intersects(geom)] if len(districts) else districts
         rec["adcodes"] = sorted(hits["adcode"]) if len(hits) else []
         rec.setdefault("start_mileage_m", None)

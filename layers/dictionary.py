@@ -61,7 +61,7 @@ def render_dictionary() -> str:
         "`geo/rules/protection_target_classes.yaml` (GB 36894-2018 附录A, U) |\n"
         "| tailings_dams | design_grade | from storage and dam height, GB 50863-2013 3.3.1 combination rule, "
         "`geo/rules/tailings_grades.yaml` |\n"
-        "| pipelines | adcodes, length_m | districts crossed; length in the Gauss-Krüger zone |\n"
+        "| pipelines | adcodes, length_m | districts crossed; geodesic length on the CGCS2000 ellipsoid |\n"
         "| all layers | key, source_crs, batch_id | natural key (for layers without a `code` column — "
         "protection targets, buildings, HCAs, tailings ponds, infrastructure — the imported `code` is stored "
         "here); CRS the file used; import batch |\n"

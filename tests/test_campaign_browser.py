@@ -73,7 +73,9 @@ def _text(driver: Any, selector: str) -> str:
 def _as(driver: Any, base: str, user: str, path: str) -> WebDriverWait:
     driver.delete_all_cookies()
     sign_in(driver, base, user, path)
-    return WebDriverWait(driver, 30)
+    wait = WebDriverWait(driver, 30)
+    wait.until(ec.presence_of_element_located((By.ID, "nav-user")))  # signed in before going on
+    return wait
 
 
 def _open(driver: Any, base: str, hid: int) -> None:

@@ -68,9 +68,9 @@ def _table(ctx: AppContext, unit: Any, period: Any) -> DispatchTable | None:
 
 
 def _rows(table: DispatchTable, lang: str) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = [{"no": r.no, "item": r.label.text(lang), "value": n} for r, n in table.hazards]
-    rows.append({"no": "", "item": load_dispatch().spot_check_total.text(lang), "value": table.spot_checked})
-    rows += [{"no": i, "item": label.text(lang), "value": n} for i, (_, label, n) in enumerate(table.spot_items, 2)]
+    rows: list[dict[str, Any]] = [{"no": r.no, "item": r.label.get(lang), "value": n} for r, n in table.hazards]
+    rows.append({"no": "", "item": load_dispatch().spot_check_total.get(lang), "value": table.spot_checked})
+    rows += [{"no": i, "item": label.get(lang), "value": n} for i, (_, label, n) in enumerate(table.spot_items, 2)]
     return rows
 
 

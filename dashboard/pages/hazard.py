@@ -66,7 +66,7 @@ def _actor() -> Actor | None:
 
 def _label(table: Any, code: Any, lang: str) -> str:
     item = table.get(code) if code is not None else None
-    return item.text(lang) if item is not None else ("" if code is None else str(code))
+    return item.get(lang) if item is not None else ("" if code is None else str(code))
 
 
 def _local(at: Any) -> str:
@@ -82,11 +82,11 @@ def _field_input(life: Lifecycle, name: str, lang: str, value: Any) -> html.Labe
     fdef = life.fields[name]
     key = field_id(name)
     if fdef.kind == "severity":
-        control: Any = dcc.Dropdown(id=key, options=[{"label": v.text(lang), "value": k}
+        control: Any = dcc.Dropdown(id=key, options=[{"label": v.get(lang), "value": k}
                                                      for k, v in life.severities.items()],
                                     value=value, labels=dropdown_labels(lang))
     elif fdef.kind == "supervision":
-        control = dcc.Dropdown(id=key, options=[{"label": v[0].text(lang), "value": k}
+        control = dcc.Dropdown(id=key, options=[{"label": v[0].get(lang), "value": k}
                                                 for k, v in life.supervision_levels.items()],
                                value=value if value in life.supervision_levels else None, labels=dropdown_labels(lang))
     elif fdef.kind in ("date", "future_date"):
@@ -98,7 +98,7 @@ def _field_input(life: Lifecycle, name: str, lang: str, value: Any) -> html.Labe
         control = dcc.Textarea(id=key, value=value or "", rows=3)
     else:
         control = dcc.Input(id=key, type="text", value=value or "", maxLength=200)
-    return html.Label([fdef.label.text(lang), control], className="field")
+    return html.Label([fdef.label.get(lang), control], className="field")
 
 
 def parse_fields(life: Lifecycle, names: list[str], values: list[Any], lang: str) -> dict[str, Any]:
@@ -166,14 +166,14 @@ def _timeline(steps: list[dict[str, Any]], hazard_id: int, lang: str, life: Life
         else:
             action = life.create.label if s["action"] == "create" else life.actions[s["action"]].label
             line = tt("hz_step_line", lang, at=_local(s["at"]), actor=s["actor"],
-                      role=_label(life.roles, s["role"], lang), action=action.text(lang),
+                      role=_label(life.roles, s["role"], lang), action=action.get(lang),
                       from_=_label(life.states, s["from_state"], lang) or "—", to=to)
         parts: list[Any] = [html.Span(line, className="step-line")]
         if s.get("comment"):
             parts.append(html.Blockquote(s["comment"]))
         changes = s.get("changes") or {}
         if changes:
-            parts.append(html.Ul([html.Li(f"{life.fields[k].label.text(lang) if k in life.fields else k}"
+            parts.append(html.Ul([html.Li(f"{life.fields[k].label.get(lang) if k in life.fields else k}"
                                           f"：{v[0] if v[0] is not None else '—'} → {v[1]}")
                                   for k, v in changes.items()], className="changes"))
         for sha in s.get("attachments") or []:
@@ -194,7 +194,7 @@ def _facts(row: dict[str, Any], lang: str, life: Lifecycle, today: dt.date) -> h
         value = row.get(name)
         if name == "supervision":
             value = _label({k: v[0] for k, v in life.supervision_levels.items()}, value, lang) if value else ""
-        label = life.fields[name].label.text(lang) if name in life.fields else zh[name][0 if lang == "zh" else 1]
+        label = life.fields[name].label.get(lang) if name in life.fields else zh[name][0 if lang == "zh" else 1]
         rows.append(html.Tr([html.Th(label), html.Td("" if value is None else str(value))]))
     return html.Table(rows, className="facts", id="hd-facts")
 
@@ -232,7 +232,7 @@ def detail_body(ctx: AppContext, lang: str, hazard_id: int) -> list[Any]:
     if available:
         actions = html.Div([
             html.H3(tt("hz_actions", lang)),
-            dcc.RadioItems(id=HD_ACTION, options=[{"label": a.label.text(lang), "value": a.code} for a in available],
+            dcc.RadioItems(id=HD_ACTION, options=[{"label": a.label.get(lang), "value": a.code} for a in available],
                            value=None, className="action-choice"),
             html.Div(id=HD_FORM),
         ], className="panel actions", id="hd-actions")
@@ -282,9 +282,9 @@ def new_layout(ctx: AppContext, lang: str) -> html.Div:
     options = [{"label": f"{r['name']}（{r['credit_code']}）", "value": r["credit_code"]}
                for r in ents.sort_values("name").to_dict("records") if r.get("credit_code")]
     ref = load_reference()
-    source = html.Label([life.fields["source"].label.text(lang),  # a choice of the reference table, not free text
+    source = html.Label([life.fields["source"].label.get(lang),  # a choice of the reference table, not free text
                          dcc.Dropdown(id=field_id("source"),
-                                      options=[{"label": v.text(lang), "value": k} for k, v in ref.sources.items()],
+                                      options=[{"label": v.get(lang), "value": k} for k, v in ref.sources.items()],
                                       value="self_check" if actor.role == "enterprise" else "department",
                                       labels=dropdown_labels(lang))], className="field")
     fields = [source if n == "source" else _field_input(life, n, lang, None) for n in life.create.requires]
@@ -373,7 +373,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             return _refusal(exc, lang), dash.no_update
         except LookupError:
             return html.P(tt("hz_not_found", lang), className="error"), dash.no_update
-        done = html.P(tt("hz_done", lang, action=life.actions[action].label.text(lang),
+        done = html.P(tt("hz_done", lang, action=life.actions[action].label.get(lang),
                          from_=_label(life.states, life.actions[action].from_states and
                                       next(iter(sorted(life.actions[action].from_states))), lang),
                          to=_label(life.states, after["state"], lang)), className="ok", id="hd-done")

@@ -72,7 +72,7 @@ def _today() -> dt.date:
 
 
 def _options(table: Mapping[str, Label], lang: str) -> list[dict[str, str]]:
-    return [{"label": label.text(lang), "value": code} for code, label in table.items()]
+    return [{"label": label.get(lang), "value": code} for code, label in table.items()]
 
 
 def _filtered(ctx: AppContext, district: Any, severity: Any, source: Any, states: Any, industry: Any,
@@ -108,12 +108,12 @@ def _rows(frame: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
         out.append({
             "code": f"[{r['code']}]({PATH}/{int(r['id'])})", "description": r["description"],
             "enterprise": r.get("enterprise_name") or "",
-            "severity": life.severities[r["severity"]].text(lang) if r["severity"] in life.severities else "",
-            "source": ref.sources[r["source"]].text(lang) if r.get("source") in ref.sources else "",
-            "state": life.states[r["state"]].text(lang) if r.get("state") in life.states else "",
+            "severity": life.severities[r["severity"]].get(lang) if r["severity"] in life.severities else "",
+            "source": ref.sources[r["source"]].get(lang) if r.get("source") in ref.sources else "",
+            "state": life.states[r["state"]].get(lang) if r.get("state") in life.states else "",
             "deadline": r["deadline"].isoformat() if isinstance(r.get("deadline"), dt.date) else "",
             "overdue": tt("yes", lang) if r["overdue"] else "",
-            "supervision": level[0].text(lang) if level else "",
+            "supervision": level[0].get(lang) if level else "",
         })
     return out
 
@@ -129,14 +129,14 @@ def _points(frame: pd.DataFrame, lang: str) -> dict[str, Any]:
                          "properties": {"colour": life.state_colour.get(state, "#888"), "radius": 7,
                                         "stroke": OVERDUE_RING if r["overdue"] else "#222",
                                         "tooltip": f"{r['code']} {r['description']} · "
-                                                   f"{life.states[state].text(lang) if state in life.states else ''}"}})
+                                                   f"{life.states[state].get(lang) if state in life.states else ''}"}})
     return {"type": "FeatureCollection", "features": features}
 
 
 def _legend(lang: str) -> html.Div:
     life = load_lifecycle()
     items = [html.Span([html.Span(className="legend-key legend-dot", style={"background": life.state_colour[s]}),
-                        life.states[s].text(lang)], className="legend-item") for s in life.states]
+                        life.states[s].get(lang)], className="legend-item") for s in life.states]
     items.append(html.Span([html.Span(className="legend-key legend-dot",
                                       style={"background": "#fff", "border": f"2px solid {OVERDUE_RING}"}),
                             tt("hz_legend_overdue", lang)], className="legend-item"))
@@ -154,11 +154,11 @@ def _inbox_panel(ctx: AppContext, lang: str) -> html.Div:
         items = box.bucket(bucket)
         if not items:
             continue
-        links = [html.Li(dcc.Link(i.text.text(lang), href=f"{PATH}/{i.hazard_id}") if i.hazard_id else
-                         i.text.text(lang)) for i in items]
+        links = [html.Li(dcc.Link(i.text.get(lang), href=f"{PATH}/{i.hazard_id}") if i.hazard_id else
+                         i.text.get(lang)) for i in items]
         more = [html.Details([html.Summary(f"+{len(items) - INBOX_SHOWN}"), html.Ul(links[INBOX_SHOWN:])])
                 ] if len(items) > INBOX_SHOWN else []
-        cards.append(html.Div([html.H4(f"{label.text(lang)} {len(items)}"), html.Ul(links[:INBOX_SHOWN]), *more],
+        cards.append(html.Div([html.H4(f"{label.get(lang)} {len(items)}"), html.Ul(links[:INBOX_SHOWN]), *more],
                               className=f"inbox-card inbox-{bucket}", id=f"inbox-{bucket}"))
     body: list[Any] = cards or [html.P(tt("hz_inbox_empty", lang), className="hint")]
     return html.Div([html.H3(tt("hz_inbox", lang)), html.Div(body, className="inbox-cards")], id=HZ_INBOX,
@@ -217,7 +217,7 @@ def layout(ctx: AppContext, lang: str) -> html.Div:
         html.Label([tt("hz_filter_state", lang), dcc.Dropdown(id=HZ_STATE, options=_options(life.states, lang),
                                                               multi=True, labels=dropdown_labels(lang))]),
         html.Label([tt("hz_filter_industry", lang),
-                    dcc.Dropdown(id=HZ_INDUSTRY, options=[{"label": i.label.text(lang), "value": c}
+                    dcc.Dropdown(id=HZ_INDUSTRY, options=[{"label": i.label.get(lang), "value": c}
                                                           for c, i in ref.industries.items()],
                                  labels=dropdown_labels(lang))]),
         dcc.Checklist(id=HZ_FLAGS, options=[{"label": tt("hz_overdue", lang), "value": "overdue"},

@@ -96,7 +96,7 @@ def layout(ctx: AppContext, lang: str) -> html.Div:
         html.Label([tt("in_description", lang), dcc.Textarea(id=IN_DESCRIPTION, rows=3)], className="field"),
         html.Label([tt("in_disposal", lang), dcc.Textarea(id=IN_DISPOSAL, rows=2)], className="field"),
         html.Fieldset([html.Legend(tt("in_spot_items", lang)),
-                       dcc.Checklist(id=IN_ITEMS, options=[{"label": v.text(lang), "value": k}
+                       dcc.Checklist(id=IN_ITEMS, options=[{"label": v.get(lang), "value": k}
                                                            for k, v in items.items()], value=[])],
                       className="spot-items"),
         html.Label([tt("in_remarks", lang), dcc.Textarea(id=IN_REMARKS, rows=2)], className="field"),
