@@ -12,8 +12,10 @@ import click
 from sqlalchemy import Engine
 
 from geo import embedded, schema, store
+from geo.accounts import ROLES
 from geo.config import Settings, load_settings
 from geo.errors import AccessDenied, ImportValidationError, RiskMapError
+from riskmap.hazard_cli import hazard
 
 if TYPE_CHECKING:
     from geo.checks.ruleset import RuleSet
@@ -399,17 +401,19 @@ def _admin_engine() -> Engine:
 
 @user.command("add")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["leader", "admin", "planner", "district_officer", "viewer"]), required=True)
+@click.option("--role", type=click.Choice(sorted(ROLES)), required=True)
 @click.option("--district", help="adcode, required for district_officer")
+@click.option("--credit-code", help="统一社会信用代码, required for an enterprise account (its district follows)")
 @click.option("--name", "display_name", help="Display name")
 @click.password_option(help="Password (prompted when omitted; at least 10 characters)")
-def user_add(username: str, role: str, district: str | None, display_name: str | None, password: str) -> None:
+def user_add(username: str, role: str, district: str | None, credit_code: str | None, display_name: str | None,
+             password: str) -> None:
     """Create an account."""
     from geo.accounts import add_user
 
     try:
         add_user(_admin_engine(), username, password, role=role, display_name=display_name, adcode=district,
-                 actor=_actor(os.environ.get("USER", "cli")))
+                 credit_code=credit_code, actor=_actor(os.environ.get("USER", "cli")))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"created {username} ({role}{', ' + district if district else ''})")
@@ -598,6 +602,8 @@ def run() -> None:
         click.echo(f"错误 / error: {exc}", err=True)
         sys.exit(2)
 
+
+main.add_command(hazard)
 
 if __name__ == "__main__":
     run()

@@ -133,3 +133,19 @@ def campaign_app(engine: Engine) -> Iterator[Engine]:
     from tests.campaign_helpers import campaign_app as body
 
     yield from body(engine)
+
+
+@pytest.fixture
+def demo_copy(pg_cluster: embedded.Cluster, demo_db: str) -> Iterator[dict[str, str]]:
+    """Environment for a private copy of the demo database (accounts included), for the command line."""
+    from sqlalchemy.engine import make_url
+
+    name = f"t_cli_{os.getpid()}_{next(_counter)}"
+    embedded.drop_database(pg_cluster, name)
+    embedded.create_database(pg_cluster, name, template=make_url(demo_db).database)
+    url = pg_cluster.url(name)
+    app = make_url(url).set(username="riskmap_app").render_as_string(hide_password=False)
+    try:
+        yield {"RISKMAP_DATABASE_URL": url, "RISKMAP_APP_DATABASE_URL": app}
+    finally:
+        embedded.drop_database(pg_cluster, name)

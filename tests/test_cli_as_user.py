@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
-from geo import embedded, store
+from geo import store
 from riskmap.cli import main
 
 pytestmark = pytest.mark.postgis
 ANNING, WUHUA = "530181", "530102"
-
-
-@pytest.fixture
-def demo_copy(pg_cluster: embedded.Cluster, demo_db: str) -> Iterator[dict[str, str]]:
-    """Environment for a private copy of the demo database (accounts included)."""
-    name = "t_cli_user"
-    embedded.drop_database(pg_cluster, name)
-    embedded.create_database(pg_cluster, name, template=make_url(demo_db).database)
-    url = pg_cluster.url(name)
-    app = make_url(url).set(username="riskmap_app").render_as_string(hide_password=False)
-    try:
-        yield {"RISKMAP_DATABASE_URL": url, "RISKMAP_APP_DATABASE_URL": app}
-    finally:
-        embedded.drop_database(pg_cluster, name)
 
 
 def _run(env: dict[str, str], user: str | None, *args: str, password: str | None = None) -> Result:

@@ -52,8 +52,6 @@ TEXT: dict[str, dict[str, str]] = {
     "hz_files_chosen": {"zh": "已选择：{names}", "en": "Chosen: {names}"},
     "hz_submit": {"zh": "提交", "en": "Submit"},
     "hz_done": {"zh": "已办理：{action}（{from_} → {to}）", "en": "Done: {action} ({from_} → {to})"},
-    "hz_bad_date": {"zh": "{field}应为日期 YYYY-MM-DD：{value}", "en": "{field} must be a date YYYY-MM-DD: {value}"},
-    "hz_bad_number": {"zh": "{field}应为数字：{value}", "en": "{field} must be a number: {value}"},
     "hz_step_line": {"zh": "{at} · {actor}（{role}）· {action}：{from_} → {to}",
                      "en": "{at} · {actor} ({role}) · {action}: {from_} → {to}"},
     "hz_import_line": {"zh": "{at} · 导入台账（{to}）", "en": "{at} · imported from a register ({to})"},

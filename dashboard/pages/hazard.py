@@ -19,6 +19,7 @@ from dash import Input, Output, State, dcc, html
 from flask import Response, abort
 
 from campaign.attachments import Upload
+from campaign.field_values import parse_field_values
 from campaign.lifecycle import Hazard, Lifecycle, Refused, load_lifecycle
 from campaign.reference import load_reference
 from campaign.service import Actor, report_hazard, take_step
@@ -50,7 +51,6 @@ NEW_POSITION_TEXT = "hn-position-text"
 NEW_ENTERPRISE = "hn-enterprise"
 NEW_SUBMIT = "hn-submit"
 NEW_MESSAGE = "hn-message"
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 #: Largest upload the page decodes (the service checks each file's own limit of 10 MB).
 MAX_UPLOAD_CHARS = 60 * 1024 * 1024
 
@@ -102,41 +102,9 @@ def _field_input(life: Lifecycle, name: str, lang: str, value: Any) -> html.Labe
 
 
 def parse_fields(life: Lifecycle, names: list[str], values: list[Any], lang: str) -> dict[str, Any]:
-    """Turn the form's raw values into typed field values (dates, numbers); blanks are left out.
-
-    Raises
-    ------
-    Refused
-        For a date or number that does not parse, naming the field.
-    """
-    out: dict[str, Any] = {}
-    problems: list[tuple[str, str]] = []
-    for name, raw in zip(names, values, strict=True):
-        if name not in life.fields or raw is None or (isinstance(raw, str) and not raw.strip()):
-            continue
-        fdef = life.fields[name]
-        if fdef.kind in ("date", "future_date"):
-            text = str(raw).strip()
-            if not _DATE.match(text):
-                problems.append((tt("hz_bad_date", "zh", field=fdef.label.zh, value=text[:20]),
-                                 tt("hz_bad_date", "en", field=fdef.label.en, value=text[:20])))
-                continue
-            try:
-                out[name] = dt.date.fromisoformat(text)
-            except ValueError:
-                problems.append((tt("hz_bad_date", "zh", field=fdef.label.zh, value=text[:20]),
-                                 tt("hz_bad_date", "en", field=fdef.label.en, value=text[:20])))
-        elif fdef.kind == "amount":
-            try:
-                out[name] = float(raw)
-            except (TypeError, ValueError):
-                problems.append((tt("hz_bad_number", "zh", field=fdef.label.zh, value=str(raw)[:20]),
-                                 tt("hz_bad_number", "en", field=fdef.label.en, value=str(raw)[:20])))
-        else:
-            out[name] = raw.strip() if isinstance(raw, str) else raw
-    if problems:
-        raise Refused(problems)
-    return out
+    """Turn the form's raw values into typed field values (see :func:`campaign.field_values.parse_field_values`)."""
+    del lang  # messages carry both languages
+    return parse_field_values(life, zip(names, values, strict=True))
 
 
 def uploads_of(contents: Any, names: Any) -> list[Upload]:

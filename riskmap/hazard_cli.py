@@ -1,0 +1,185 @@
+"""``riskmap hazard …``: the hazard closed loop from the command line, as an account (``--user``).
+
+The same services, rules and audit as the pages: a step not allowed for the account's role or the
+hazard's state, a missing 五落实 value, a deadline in the past or a wrong attachment is refused with
+every reason and nothing is written (exit code 1). Scripts read ``list`` as CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from geo.errors import AccessDenied
+
+
+def _account() -> tuple[Any, Any]:
+    """Return the signed-in account's engine and actor (the workflow is never run as the bare host operator)."""
+    from campaign.service import Actor
+    from riskmap.cli import _engine, _session
+
+    session = _session()
+    if session.username is None:
+        raise click.ClickException("隐患办理须以账号身份进行，请使用 --user / hazard work is done as an account: "
+                                   "use riskmap --user NAME hazard …")
+    engine = _engine(action="hazards_page")
+    assert session.user is not None  # set by signing in
+    return engine, Actor.of(session.user)
+
+
+def _pairs(values: tuple[str, ...]) -> list[tuple[str, str]]:
+    out = []
+    for item in values:
+        if "=" not in item:
+            raise click.BadParameter(f"应为 字段=值 / expected field=value: {item!r}", param_hint="--set")
+        name, value = item.split("=", 1)
+        out.append((name.strip(), value))
+    return out
+
+
+def _uploads(paths: tuple[Path, ...]) -> list[Any]:
+    from campaign.attachments import Upload
+
+    return [Upload(p.name, p.read_bytes()) for p in paths]
+
+
+def _refused(exc: Exception, lang: str) -> click.ClickException:
+    reasons = getattr(exc, "reasons", None) or [(str(exc), str(exc))]
+    lines = [zh if lang == "zh" else en if lang == "en" else f"{zh} / {en}" for zh, en in reasons]
+    return click.ClickException("\n".join(lines))
+
+
+LANG = click.option("--lang", type=click.Choice(["zh", "en", "both"]), default="zh", show_default=True)
+
+
+@click.group("hazard")
+def hazard() -> None:
+    """Hidden hazards: list, show, report and take steps (as an account, with --user)."""
+
+
+@hazard.command("list")
+@click.option("--district", help="Only this district (adcode).")
+@click.option("--state", "states", multiple=True, help="Only these states (reported, verified, rectifying, …).")
+@click.option("--overdue", is_flag=True, help="Only hazards past their deadline and not finished.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True)
+def list_cmd(district: str | None, states: tuple[str, ...], overdue: bool, fmt: str) -> None:
+    """List the hazards the account sees."""
+    from campaign.lifecycle import Hazard, load_lifecycle
+    from geo import hazard_store
+
+    engine, _ = _account()
+    life = load_lifecycle()
+    today = dt.date.today()
+    frame = hazard_store.list_hazards(engine, adcode=district, states=list(states) or None)
+    rows = []
+    for r in frame.to_dict("records"):
+        late = life.is_overdue(Hazard(str(r["state"]), str(r["severity"]), {"deadline": r["deadline"]}), today)
+        if overdue and not late:
+            continue
+        rows.append({"id": r["id"], "code": r["code"], "adcode": r["adcode"], "severity": r["severity"],
+                     "state": r["state"], "version": r["version"], "deadline": r["deadline"] or "",
+                     "overdue": "yes" if late else "", "supervision": r["supervision"] or "",
+                     "enterprise": r["enterprise_name"] or "", "description": r["description"]})
+    if fmt == "csv":
+        from geo.cells import csv_row
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(csv_row(rows[0].keys()) if rows else ["id"])
+        for row in rows:
+            writer.writerow(csv_row(row.values()))
+        return
+    for row in rows:
+        state = life.states[row["state"]].zh if row["state"] in life.states else row["state"]
+        click.echo(f"{row['id']:>6} {row['code']:<28} {state:<5} v{row['version']:<3} {row['deadline']!s:<10} "
+                   f"{'逾期' if row['overdue'] else '    '} {row['description']}")
+    click.echo(f"{len(rows)} hazards", err=True)
+
+
+@hazard.command("show")
+@click.argument("hazard_id", type=int)
+@LANG
+def show_cmd(hazard_id: int, lang: str) -> None:
+    """Show one hazard: its facts, its history, and the steps the account may take now."""
+    from campaign.lifecycle import Hazard, load_lifecycle
+    from geo import hazard_store
+
+    engine, actor = _account()
+    life = load_lifecycle()
+    with engine.connect() as conn:
+        row = hazard_store.read_hazard(conn, hazard_id)
+        steps = hazard_store.hazard_steps(conn, hazard_id) if row else []
+    if row is None:
+        raise click.ClickException(f"隐患 {hazard_id} 不存在或不在本账号范围内 / no hazard {hazard_id} in your scope")
+    pick = 1 if lang == "en" else 0
+    for name in ("code", "description", "enterprise_name", "severity", "state", "version", "source", "found_on",
+                 *life.five_in_place, "supervision", "supervising_unit", "supervision_deadline", "assessment",
+                 "progress", "closed_on"):
+        click.echo(f"{name:<22} {row.get(name) if row.get(name) is not None else ''}")
+    click.echo("history:")
+    for s in steps:
+        click.echo(f"  v{s['version']} {s['at']:%Y-%m-%d %H:%M} {s['actor']} ({s['role'] or '-'}) {s['action']}: "
+                   f"{s['from_state'] or '-'} → {s['to_state']}" + (f" — {s['comment']}" if s["comment"] else ""))
+    h = Hazard(str(row["state"]), str(row["severity"]), {k: row.get(k) for k in life.fields}, int(row["version"]))
+    offered = [f"{a.code} ({(a.label.zh, a.label.en)[pick]})" for a in life.available(h, actor.role)]
+    click.echo("may take now: " + (", ".join(offered) or "-"))
+
+
+@hazard.command("transition")
+@click.argument("hazard_id", type=int)
+@click.argument("action")
+@click.option("--set", "values", multiple=True, help="field=value, e.g. --set deadline=2027-03-31 (repeatable).")
+@click.option("--comment")
+@click.option("--attach", "attachments", multiple=True, type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="A photo or PDF (repeatable).")
+@click.option("--expected-version", type=int, help="Refuse if the hazard moved on from this version.")
+@LANG
+def transition_cmd(hazard_id: int, action: str, values: tuple[str, ...], comment: str | None,
+                   attachments: tuple[Path, ...], expected_version: int | None, lang: str) -> None:
+    """Take ACTION (verify, start, apply_review, send_back, pass_review, strike_off, extend, supervise, …)."""
+    from campaign.field_values import parse_field_values
+    from campaign.lifecycle import Refused, load_lifecycle
+    from campaign.service import take_step
+
+    engine, actor = _account()
+    try:
+        fields = parse_field_values(load_lifecycle(), _pairs(values))
+        row = take_step(engine, hazard_id, action, actor, values=fields, comment=comment,
+                        uploads=_uploads(attachments), expected_version=expected_version)
+    except (Refused, LookupError, AccessDenied) as exc:
+        raise _refused(exc, lang) from exc
+    click.echo(f"{row['code']}: {action} → {row['state']} (v{row['version']})")
+
+
+@hazard.command("report")
+@click.option("--district", "adcode", required=True, help="District (adcode) of the hazard.")
+@click.option("--lon", type=float, required=True)
+@click.option("--lat", type=float, required=True)
+@click.option("--credit-code", help="The enterprise's 统一社会信用代码.")
+@click.option("--enterprise", "enterprise_name", help="The enterprise's name.")
+@click.option("--set", "values", multiple=True,
+              help="description=…, severity=major|general, source=self_check|department|…, found_on=YYYY-MM-DD.")
+@click.option("--attach", "attachments", multiple=True, type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@LANG
+def report_cmd(adcode: str, lon: float, lat: float, credit_code: str | None, enterprise_name: str | None,
+               values: tuple[str, ...], attachments: tuple[Path, ...], lang: str) -> None:
+    """Report a new hazard (已上报) with its first history step; print its id and code."""
+    from campaign.field_values import parse_field_values
+    from campaign.lifecycle import Refused, load_lifecycle
+    from campaign.service import report_hazard
+    from geo import hazard_store
+
+    engine, actor = _account()
+    try:
+        fields = parse_field_values(load_lifecycle(), _pairs(values))
+        hid = report_hazard(engine, actor, fields, adcode=adcode, lon=lon, lat=lat, credit_code=credit_code,
+                            enterprise_name=enterprise_name, uploads=_uploads(attachments))
+    except (Refused, LookupError, AccessDenied) as exc:
+        raise _refused(exc, lang) from exc
+    with engine.connect() as conn:
+        row = hazard_store.read_hazard(conn, hid)
+    click.echo(f"{hid} {row['code'] if row else ''}")
