@@ -57,7 +57,7 @@ from geo.checks.bundle import Bundle
 from geo.checks.mhs import mhs_table
 from geo.checks.ruleset import RuleSet, load_ruleset
 from geo.layer_specs import HIDDEN_HAZARDS, RISK_POINTS, TAILINGS
-from layers.measures import LINK_RADIUS_M, OPEN_HAZARD_STATUSES
+from layers.measures import LINK_RADIUS_M, NOT_HAZARD_STATUSES, OPEN_HAZARD_STATUSES
 from layers.palette import RiskLevel, level_colour, level_label
 from layers.values import present, text_or_none
 
@@ -366,7 +366,7 @@ def _hazard_attrs(bundle: Bundle, codes: list[str], lang: str, as_of: dt.date) -
             else:
                 major = "[major] " if text_or_none(r.get("severity")) == "major" else ""
                 items.append(f"{major}{desc} ({status}, due {deadline})")
-        out["hazards_total"].append(len(recs))
+        out["hazards_total"].append(sum(text_or_none(r.get("status")) not in NOT_HAZARD_STATUSES for r in recs))
         out["hazards_open"].append(len(open_recs))
         out["hazards_major_open"].append(sum(text_or_none(r.get("severity")) == "major" for r in open_recs))
         out["hazards_overdue"].append(len(overdue))

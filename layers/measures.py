@@ -25,7 +25,9 @@ Findings (检查发现)
 Hidden hazards (隐患)
     Open: status 未整改 or 整改中. Open major: open and severity 重大. Overdue: not rectified or closed
     and the deadline is before the reference day ``as_of``. Rectification rate: (rectified + closed) /
-    all hidden hazards (no period limit: the whole register as of ``as_of``).
+    all hidden hazards (no period limit: the whole register as of ``as_of``). A report judged not to be
+    a hazard (不予核定, status ``withdrawn``) counts nowhere. The workflow keeps ``status`` in step with
+    each hazard's lifecycle state (``campaign/lifecycle.yaml``), so these counts follow the campaign.
 
 Nothing here imports Dash; distances are measured in the bundle's Gauss-Krüger zone.
 """
@@ -50,6 +52,7 @@ __all__ = [
     "DONE_HAZARD_STATUSES",
     "LINK_RADIUS_M",
     "MEASURES",
+    "NOT_HAZARD_STATUSES",
     "OPEN_FINDING_STATUSES",
     "OPEN_HAZARD_STATUSES",
     "VIOLATION_VERDICTS",
@@ -74,6 +77,8 @@ VIOLATION_VERDICTS: tuple[str, ...] = ("violation",)
 OPEN_HAZARD_STATUSES: tuple[str, ...] = ("open", "rectifying")
 #: Hidden-hazard statuses that count as rectified.
 DONE_HAZARD_STATUSES: tuple[str, ...] = ("rectified", "closed")
+#: Hidden-hazard statuses of reports judged not to be hazards (不予核定): counted nowhere.
+NOT_HAZARD_STATUSES: tuple[str, ...] = ("withdrawn",)
 
 _LEVELS = tuple(level.value for level in RiskLevel)  # highest first
 
@@ -264,7 +269,8 @@ def hazard_masks(hazards: pd.DataFrame, as_of: dt.date) -> dict[str, pd.Series]:
     Returns
     -------
     dict of str to Series of bool
-        Keys ``open``, ``open_major``, ``overdue`` and ``done``, aligned with ``hazards``.
+        Keys ``counted`` (a hazard at all: not 不予核定), ``open``, ``open_major``, ``overdue`` and ``done``,
+        aligned with ``hazards``.
 
     Examples
     --------
@@ -274,12 +280,14 @@ def hazard_masks(hazards: pd.DataFrame, as_of: dt.date) -> dict[str, pd.Series]:
     [True, False, False]
     """
     status = _col(hazards, "status").astype(object)
+    counted = ~status.isin(NOT_HAZARD_STATUSES)
     done = status.isin(DONE_HAZARD_STATUSES)
     is_open = status.isin(OPEN_HAZARD_STATUSES)
     deadlines = [_as_date(v) for v in _col(hazards, "deadline")]
     late = pd.Series([d is not None and d < as_of for d in deadlines], index=hazards.index, dtype=bool)
-    return {"open": is_open, "open_major": is_open & (_col(hazards, "severity").astype(object) == "major"),
-            "overdue": late & ~done, "done": done}
+    return {"counted": counted, "open": is_open,
+            "open_major": is_open & (_col(hazards, "severity").astype(object) == "major"),
+            "overdue": late & ~done & counted, "done": done}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -498,7 +506,7 @@ def district_measures(bundle: Bundle, sources: gpd.GeoDataFrame, findings: pd.Da
     out["risk_points"] = _count_by(pd.Series(True, index=rps.index), _col(rps, "adcode"), index)
     hz = bundle["hidden_hazards"]
     masks = hazard_masks(hz, as_of)
-    out["hazards_total"] = _count_by(pd.Series(True, index=hz.index), _col(hz, "adcode"), index)
+    out["hazards_total"] = _count_by(masks["counted"], _col(hz, "adcode"), index)
     out["open_hazards"] = _count_by(masks["open"], _col(hz, "adcode"), index)
     out["open_major_hazards"] = _count_by(masks["open_major"], _col(hz, "adcode"), index)
     out["overdue_hazards"] = _count_by(masks["overdue"], _col(hz, "adcode"), index)

@@ -528,7 +528,7 @@ def district_indicators(bundle: Bundle, findings: pd.DataFrame | None, *, as_of:
     hz_codes = _col(hz, "adcode")
     masks = hazard_masks(hz, as_of)
     out["open_major_hazards"] = _count(masks["open_major"], hz_codes, index)
-    total = _count(pd.Series(True, index=hz.index), hz_codes, index)
+    total = _count(masks["counted"], hz_codes, index)
     rectified = _count(masks["done"], hz_codes, index)
     out["rectification_rate"] = (rectified / total.where(total > 0)).fillna(1.0)
     out["overdue_hazards"] = _count(masks["overdue"], hz_codes, index)
