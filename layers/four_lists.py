@@ -57,7 +57,7 @@ from geo.checks.bundle import Bundle
 from geo.checks.mhs import mhs_table
 from geo.checks.ruleset import RuleSet, load_ruleset
 from geo.layer_specs import HIDDEN_HAZARDS, RISK_POINTS, TAILINGS
-from layers.measures import LINK_RADIUS_M, NOT_HAZARD_STATUSES, OPEN_HAZARD_STATUSES
+from layers.measures import CLOSED_HAZARD_STATUSES, LINK_RADIUS_M, NOT_HAZARD_STATUSES, OPEN_HAZARD_STATUSES
 from layers.palette import RiskLevel, level_colour, level_label
 from layers.values import present, text_or_none
 
@@ -353,7 +353,9 @@ def _hazard_attrs(bundle: Bundle, codes: list[str], lang: str, as_of: dt.date) -
                            key=lambda r: (_iso(r.get("deadline")) or "9999", str(r.get("code"))))
         major_deadlines = sorted(d for r in open_recs if text_or_none(r.get("severity")) == "major"
                                  and (d := _iso(r.get("deadline"))) is not None)
-        overdue = [r for r in open_recs if (day := _date(r.get("deadline"))) is not None and day < as_of]
+        overdue = [r for r in recs if text_or_none(r.get("status")) not in (*CLOSED_HAZARD_STATUSES,
+                                                                              *NOT_HAZARD_STATUSES)
+                   and (day := _date(r.get("deadline"))) is not None and day < as_of]
         items = []
         for r in open_recs:
             status = text_or_none(r.get("status")) or ""

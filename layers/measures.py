@@ -23,11 +23,12 @@ Findings (检查发现)
     (``open_findings``): every verdict (违规, 需许可, 需核实, 清单, 高后果区, 逾期) with status open or in
     remediation. Closed, resolved and accepted findings are history, not the present.
 Hidden hazards (隐患)
-    Open: status 未整改 or 整改中. Open major: open and severity 重大. Overdue: not rectified or closed
-    and the deadline is before the reference day ``as_of``. Rectification rate: (rectified + closed) /
-    all hidden hazards (no period limit: the whole register as of ``as_of``). A report judged not to be
-    a hazard (不予核定, status ``withdrawn``) counts nowhere. The workflow keeps ``status`` in step with
-    each hazard's lifecycle state (``campaign/lifecycle.yaml``), so these counts follow the campaign.
+    Open: status 未整改 or 整改中. Open major: open and severity 重大. Overdue: not struck off (销号)
+    and the deadline is before ``as_of`` (workflows.md §2; the lifecycle's inbox agrees).
+    Rectification rate: (rectified + closed) / all hidden hazards (no period limit: the whole
+    register as of ``as_of``). A report judged not to be a hazard (不予核定, status ``withdrawn``)
+    counts nowhere. The workflow keeps ``status`` in step with each hazard's lifecycle state
+    (``campaign/lifecycle.yaml``), so these counts follow the campaign.
 
 Nothing here imports Dash; distances are measured in the bundle's Gauss-Krüger zone.
 """
@@ -49,6 +50,7 @@ from layers.sources import SOURCE_COLUMNS, risk_sources
 from layers.values import present, text_or_none
 
 __all__ = [
+    "CLOSED_HAZARD_STATUSES",
     "DONE_HAZARD_STATUSES",
     "LINK_RADIUS_M",
     "MEASURES",
@@ -77,6 +79,9 @@ VIOLATION_VERDICTS: tuple[str, ...] = ("violation",)
 OPEN_HAZARD_STATUSES: tuple[str, ...] = ("open", "rectifying")
 #: Hidden-hazard statuses that count as rectified.
 DONE_HAZARD_STATUSES: tuple[str, ...] = ("rectified", "closed")
+#: Hidden-hazard statuses of struck-off hazards (销号): only these end being overdue (workflows.md §2:
+#: overdue = past the deadline and not 销号, so one rectified but not yet accepted is still overdue).
+CLOSED_HAZARD_STATUSES: tuple[str, ...] = ("closed",)
 #: Hidden-hazard statuses of reports judged not to be hazards (不予核定): counted nowhere.
 NOT_HAZARD_STATUSES: tuple[str, ...] = ("withdrawn",)
 
@@ -127,8 +132,8 @@ MEASURES: dict[str, Measure] = {m.code: m for m in (
             "整改状态为未整改或整改中的隐患数(不论级别)。",
             "Hidden hazards whose status is open or being rectified (any severity)."),
     Measure("overdue_hazards", "逾期未整改隐患", "Overdue hidden hazards",
-            "整改期限早于数据日期、且尚未整改完成或销号的隐患数。",
-            "Hidden hazards past their deadline on the data date and neither rectified nor closed."),
+            "整改期限早于数据日期、且尚未销号的隐患数。",
+            "Hidden hazards past their deadline on the data date and not struck off (销号)."),
     Measure("hazards_total", "隐患总数", "Hidden hazards", "隐患台账中的全部隐患(含已整改、已销号)。",
             "All hidden hazards in the register (including rectified and closed ones)."),
     Measure("rectification_rate", "隐患整改率", "Hidden-hazard rectification rate",
@@ -263,8 +268,8 @@ def hazard_masks(hazards: pd.DataFrame, as_of: dt.date) -> dict[str, pd.Series]:
     hazards : DataFrame
         The ``hidden_hazards`` layer (``status``, ``severity``, ``deadline``).
     as_of : date
-        Reference day: a hazard is overdue when its deadline is before this day and it is neither
-        rectified nor closed.
+        Reference day: a hazard is overdue when its deadline is before this day and it is not
+        struck off (a rectified hazard still waiting for acceptance is overdue too).
 
     Returns
     -------
@@ -277,7 +282,7 @@ def hazard_masks(hazards: pd.DataFrame, as_of: dt.date) -> dict[str, pd.Series]:
     >>> hz = pd.DataFrame({"status": ["open", "rectified", "rectifying"], "severity": ["major", "major", "general"],
     ...                    "deadline": ["2026-01-01", "2026-01-01", None]})
     >>> {k: v.tolist() for k, v in hazard_masks(hz, dt.date(2026, 6, 1)).items()}["overdue"]
-    [True, False, False]
+    [True, True, False]
     """
     status = _col(hazards, "status").astype(object)
     counted = ~status.isin(NOT_HAZARD_STATUSES)
@@ -287,7 +292,7 @@ def hazard_masks(hazards: pd.DataFrame, as_of: dt.date) -> dict[str, pd.Series]:
     late = pd.Series([d is not None and d < as_of for d in deadlines], index=hazards.index, dtype=bool)
     return {"counted": counted, "open": is_open,
             "open_major": is_open & (_col(hazards, "severity").astype(object) == "major"),
-            "overdue": late & ~done & counted, "done": done}
+            "overdue": late & ~status.isin(CLOSED_HAZARD_STATUSES) & counted, "done": done}
 
 
 # ---------------------------------------------------------------------------------------------

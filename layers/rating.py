@@ -467,7 +467,7 @@ def district_indicators(bundle: Bundle, findings: pd.DataFrame | None, *, as_of:
         ``status`` column every finding is taken as open).
     as_of : date
         Rating date: a hidden hazard is overdue when its ``deadline`` is before this day
-        and it is neither rectified nor closed.
+        and it is not struck off (销号).
     rubric : Rubric, optional
         Supplies ``parameters`` (persons per household, contour threshold, HCA overlap
         tolerance); default :func:`load_rubric`.
@@ -490,7 +490,7 @@ def district_indicators(bundle: Bundle, findings: pd.DataFrame | None, *, as_of:
         - ``major_per_100km2``: ``major_risks`` per 100 km² of district area;
         - ``open_major_hazards``: hidden hazards of severity major, status open or rectifying;
         - ``rectification_rate``: (rectified + closed) / all hidden hazards (1 when none);
-        - ``overdue_hazards``: deadline before ``as_of`` and not rectified or closed;
+        - ``overdue_hazards``: deadline before ``as_of`` and not struck off (销号);
         - ``open_violations``: findings with verdict violation and status open or in_remediation;
         - ``hca_km_grade3/2/1``: HCA length (km) by grade, per pipeline identified HCAs when it
           has any else declared ones, overlaps counted once at the highest grade;

@@ -240,6 +240,16 @@ def test_the_enterprise_sees_only_its_own_and_the_phone_form_fits(served: tuple[
     assert not [c for c in others if c in shown]
     driver.get(f"{base}/district/530181")
     wait.until(ec.presence_of_element_located((By.ID, "access-denied")))
+    # the city's 调度表 page: who sent theirs, and 整改率 by district and by industry with its lead department
+    wait = _as(driver, base, SUPERVISOR, "/dispatch")
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#dp-status-table td")))
+    rates = _text(driver, "#dp-rates-industry")
+    assert "危险化学品" in rates and "应急局" in rates and "安宁市" in _text(driver, "#dp-rates-adcode")
+    last_month = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    _choose(driver, "dp-period", last_month)  # the demo sent last month's: some on time, some late or missing
+    wait.until(lambda d: "按时报送" in _text(d, "#dp-status"))
+    assert "逾期报送" in _text(driver, "#dp-status") or "未报送" in _text(driver, "#dp-status")
+    driver.save_screenshot(str(artifacts / "campaign_dispatch_city.png"))
     # the inspector's form on a phone-sized screen
     driver.set_window_size(390, 844)
     _as(driver, base, OFFICER, "/inspect")

@@ -344,7 +344,8 @@ def tiny_layers() -> dict[str, gpd.GeoDataFrame]:
             {"key": "R3", "adcode": b, "risk_level": "general", "geometry": pt(16000, 5000)},
         ]),
         "hidden_hazards": layer([
-            # A: H1 major open, overdue; H2 major rectifying, not yet due; H3 rectified (late but done); H4 closed
+            # A: H1 major open, overdue; H2 major rectifying, not yet due; H3 rectified but not struck off after its
+            # deadline (overdue: workflows.md §2, overdue = past the deadline and not 销号); H4 closed
             {"key": "H1", "adcode": a, "severity": "major", "status": "open", "deadline": dt.date(2026, 10, 1),
              "geometry": pt(100, 100)},
             {"key": "H2", "adcode": a, "severity": "major", "status": "rectifying",
@@ -440,9 +441,9 @@ def test_district_indicators_on_a_tiny_bundle() -> None:
     # 100 km² each
     assert a["area_km2"] == pytest.approx(100.0, rel=1e-9)
     assert (a["major_per_100km2"], b["major_per_100km2"]) == (pytest.approx(4.0, rel=1e-9), pytest.approx(2.0))
-    # hazards: A open major H1 H2, overdue H1, rate 2/4; B open major H6, overdue H7 only, rate 0/3
+    # hazards: A open major H1 H2, overdue H1 H3, rate 2/4; B open major H6, overdue H7 only, rate 0/3
     assert (a["open_major_hazards"], b["open_major_hazards"]) == (2, 1)
-    assert (a["overdue_hazards"], b["overdue_hazards"]) == (1, 1)
+    assert (a["overdue_hazards"], b["overdue_hazards"]) == (2, 1)
     assert (a["rectification_rate"], b["rectification_rate"]) == (0.5, 0.0)
     assert (a["hazards_total"], b["hazards_total"]) == (4, 3)
     # findings: violations open or in remediation A 2, B 1; overhead ponds: T1 once, in its own district A

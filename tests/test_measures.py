@@ -104,8 +104,9 @@ def test_per_district_counts() -> None:
     assert (a["major_risks"], a["significant_risks"], a["low_risks"], a["risk_sources"]) == (2, 1, 3, 6)
     assert (bb["general_risks"], bb["risk_sources"]) == (1, 1)
     assert a["risk_points"] == 6  # the 4张清单 rows, unmerged
+    # Z2 is rectified but not struck off after its deadline: overdue (workflows.md §2: not 销号)
     assert (a["hazards_total"], a["open_hazards"], a["open_major_hazards"], a["overdue_hazards"],
-            a["hazards_done"]) == (2, 1, 1, 1, 1)
+            a["hazards_done"]) == (2, 1, 1, 2, 1)
     assert (bb["open_hazards"], bb["overdue_hazards"]) == (1, 0)  # due on the day: not overdue
     assert (a["violations"], a["open_findings"], bb["violations"], bb["open_findings"]) == (1, 2, 0, 0)
 

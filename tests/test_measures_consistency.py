@@ -113,7 +113,7 @@ def truth(pg_cluster: embedded.Cluster, demo_db: str) -> Iterator[tuple[Engine, 
             "open_major_hazards": _by_district(engine, "SELECT adcode, count(*) FROM hidden_hazards WHERE status IN "
                                                        "('open', 'rectifying') AND severity = 'major' GROUP BY adcode"),
             "overdue_hazards": _by_district(engine, "SELECT adcode, count(*) FROM hidden_hazards WHERE deadline < :d "
-                                                    "AND status NOT IN ('rectified', 'closed', 'withdrawn') "
+                                                    "AND status NOT IN ('closed', 'withdrawn') "
                                                     "GROUP BY adcode",
                                             d=AS_OF),
             "hazards_done": _by_district(engine, "SELECT adcode, count(*) FROM hidden_hazards WHERE status IN "
@@ -214,7 +214,7 @@ def test_cockpit_district_page_lists_and_pack_agree(truth: tuple[Engine, CitySna
         linked = conn.execute(text(
             "SELECT count(*) FILTER (WHERE status IN ('open', 'rectifying')), "
             "count(*) FILTER (WHERE status IN ('open', 'rectifying') AND severity = 'major'), "
-            "count(*) FILTER (WHERE deadline < :d AND status NOT IN ('rectified', 'closed', 'withdrawn')) "
+            "count(*) FILTER (WHERE deadline < :d AND status NOT IN ('closed', 'withdrawn')) "
             "FROM hidden_hazards WHERE risk_point_code = ANY(:codes)"),
             {"d": AS_OF, "codes": sorted(facts["rp_codes"].get(adcode, set()))}).one()
     control = lists["control"]

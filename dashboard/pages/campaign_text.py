@@ -106,6 +106,11 @@ TEXT: dict[str, dict[str, str]] = {
     "dp_sent_at": {"zh": "首次报送时间", "en": "First sent"},
     "dp_state": {"zh": "状态", "en": "State"},
     "dp_district": {"zh": "区县", "en": "District"},
+    "dp_industry": {"zh": "行业领域", "en": "Industry"},
+    "dp_lead": {"zh": "牵头部门", "en": "Lead department"},
+    "dp_other": {"zh": "其他", "en": "Other"},
+    "dp_by_district": {"zh": "整改情况（按属地）", "en": "Rectification by district"},
+    "dp_by_industry": {"zh": "整改情况（分行业）", "en": "Rectification by industry"},
 }
 
 

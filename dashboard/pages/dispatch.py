@@ -17,6 +17,7 @@ from dash import Input, Output, State, dash_table, dcc, html
 from campaign.dispatch import DispatchTable, load_dispatch
 from campaign.dispatch_sheet import dispatch_xlsx
 from campaign.lifecycle import Refused
+from campaign.reference import load_reference
 from campaign.service import Actor
 from campaign.submissions import dispatch_due, dispatch_from_store, submission_states, submit_dispatch
 from dashboard import ids
@@ -25,7 +26,8 @@ from dashboard.context import AppContext
 from dashboard.i18n import dropdown_labels
 from dashboard.pages.campaign_text import tt
 from dashboard.permissions import DENIED, can
-from geo import store
+from geo import hazard_store, store
+from layers.campaign_measures import CAMPAIGN_MEASURES, campaign_measures
 
 PATH = "/dispatch"
 TZ = ZoneInfo("Asia/Shanghai")
@@ -74,6 +76,39 @@ def _rows(table: DispatchTable, lang: str) -> list[dict[str, Any]]:
     return rows
 
 
+def _rates(ctx: AppContext, lang: str, names: dict[str, str]) -> list[Any]:
+    """整改率 and the other campaign measures by district and by 行业领域 (what the session sees)."""
+    hazards = hazard_store.list_hazards(ctx.engine)
+    today = dt.datetime.now(TZ).date()
+    ref = load_reference()
+    out: list[Any] = []
+    for by, title in (("adcode", "dp_by_district"), ("industry", "dp_by_industry")):
+        frame = campaign_measures(hazards, by=by, today=today)
+        rows = []
+        for key, r in frame.iterrows():
+            label = names.get(str(key), str(key)) if by == "adcode" else (
+                ref.industries[str(key)].label.get(lang) if str(key) in ref.industries else tt("dp_other", lang))
+            lead = "、".join(ref.industries[str(key)].lead) if by == "industry" and str(key) in ref.industries else ""
+            rows.append({"group": label, "lead": lead, **{m.code: _show(r[m.code], m.code) for m in CAMPAIGN_MEASURES}})
+        columns = [{"name": tt("dp_district" if by == "adcode" else "dp_industry", lang), "id": "group"}]
+        if by == "industry":
+            columns.append({"name": tt("dp_lead", lang), "id": "lead"})
+        columns += [{"name": m.zh if lang == "zh" else m.en, "id": m.code} for m in CAMPAIGN_MEASURES]
+        out += [html.H3(tt(title, lang)),
+                dash_table.DataTable(  # type: ignore[attr-defined]
+                    id=f"dp-rates-{by}", data=rows, columns=columns, sort_action="native",
+                    style_table={"overflowX": "auto"},
+                    style_cell={"textAlign": "left", "whiteSpace": "normal", "height": "auto"},
+                    tooltip_header={m.code: m.definition_zh for m in CAMPAIGN_MEASURES})]
+    return out
+
+
+def _show(value: Any, code: str) -> Any:
+    if value is None or value != value:
+        return "—"
+    return f"{value:.0%}" if code.startswith("rate_") else value
+
+
 def layout(ctx: AppContext, lang: str) -> html.Div:
     """The 调度表 page in ``lang``."""
     lang = _lang(lang)
@@ -89,6 +124,7 @@ def layout(ctx: AppContext, lang: str) -> html.Div:
     status: Any = []
     if not officer:
         status = [html.H3(tt("dp_status", lang)), html.Div(id=DP_STATUS)]
+    status += _rates(ctx, lang, names)
     return html.Div([
         dcc.Link(tt("hz_back", lang), href="/hazards", className="back-link"),
         html.H2(tt("dp_title", lang)),
