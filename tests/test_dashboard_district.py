@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
@@ -190,10 +191,18 @@ def test_unknown_district_offers_the_chooser(app_url, driver) -> None:
 # writing: import and export on a private copy
 # ---------------------------------------------------------------------------------------------
 def _upload(driver, path: Path) -> None:
-    # dcc.Upload loads asynchronously and is replaced after every import: wait for a fresh file input
-    field = WebDriverWait(driver, 20).until(ec.presence_of_element_located(
-        (By.CSS_SELECTOR, f"#{page.DISTRICT_UPLOAD} input[type=file]")))
-    field.send_keys(str(path))
+    # dcc.Upload loads asynchronously and is replaced after every import or re-preview: wait for a fresh
+    # file input, and find it again if it was replaced between finding and typing
+    for attempt in range(5):
+        field = WebDriverWait(driver, 20).until(ec.presence_of_element_located(
+            (By.CSS_SELECTOR, f"#{page.DISTRICT_UPLOAD} input[type=file]")))
+        try:
+            field.send_keys(str(path))
+            return
+        except StaleElementReferenceException:
+            if attempt == 4:
+                raise
+            time.sleep(0.5)
 
 
 def _report(driver) -> str:
