@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine
 
-from campaign.lifecycle import Hazard, Label, load_lifecycle
+from campaign.lifecycle import Label, load_lifecycle
 from campaign.service import Actor
 from campaign.submissions import dispatch_due, self_report_due, submission_states
 from geo import hazard_store, store
@@ -61,12 +61,6 @@ class Inbox:
         return {b: len(self.bucket(b)) for b in BUCKETS}
 
 
-def _hazard(row: dict[Any, Any]) -> Hazard:
-    life = load_lifecycle()
-    return Hazard(state=str(row["state"]), severity=str(row["severity"]),
-                  values={k: row.get(k) for k in life.fields if k in row}, version=int(row["version"]))
-
-
 def _when(value: Any) -> dt.date | None:
     return value if isinstance(value, dt.date) and not pd.isna(value) else None
 
@@ -93,7 +87,7 @@ def hazard_items(hazards: pd.DataFrame, role: str, today: dt.date) -> list[Inbox
     for row in hazards.to_dict("records"):
         if row["state"] in life.final_states or row["state"] is None:
             continue
-        h = _hazard(row)
+        h = life.hazard(row)
         name = f"{row['code']} {row['description']}"
         deadline = _when(row.get("deadline"))
         hid, code = int(row["id"]), str(row["code"])

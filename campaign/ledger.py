@@ -13,7 +13,7 @@ import io
 import pandas as pd
 from openpyxl import Workbook
 
-from campaign.lifecycle import Hazard, load_lifecycle
+from campaign.lifecycle import load_lifecycle
 from campaign.reference import load_reference
 from geo.cells import append_row
 
@@ -58,8 +58,7 @@ def ledger_frame(hazards: pd.DataFrame, *, today: dt.date) -> pd.DataFrame:
             "_source": ref.sources[r["source"]].zh if r.get("source") in ref.sources else (r.get("source") or ""),
             "_state": life.states[r["state"]].zh if r.get("state") in life.states else (r.get("state") or ""),
             "_supervision": life.supervision_levels[level][0].zh if level in life.supervision_levels else "",
-            "_overdue": "是" if life.is_overdue(Hazard(str(r["state"]), str(r["severity"]),
-                                                      {"deadline": r.get("deadline")}), today) else "否",
+            "_overdue": "是" if life.is_overdue(life.hazard(r), today) else "否",
         }
         rows.append([derived[src] if src.startswith("_") else r.get(src) for _, src in COLUMNS + EXTRA])
     return pd.DataFrame(rows, columns=[c for c, _ in COLUMNS + EXTRA])

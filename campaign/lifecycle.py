@@ -187,6 +187,12 @@ class Lifecycle:
             out.extend(self.five_in_place if name == FIVE_IN_PLACE else (name,))
         return tuple(dict.fromkeys(out))
 
+    def hazard(self, row: Mapping[Any, Any]) -> Hazard:
+        """Return the :class:`Hazard` of a stored row (``state``, ``severity``, ``version`` and field columns)."""
+        return Hazard(state=str(row["state"]), severity=str(row["severity"]),
+                      values={name: row.get(name) for name in self.fields if name in row},
+                      version=int(row.get("version") or 0))
+
     def available(self, hazard: Hazard, role: str) -> list[Action]:
         """Actions ``role`` may take on ``hazard`` now, before any field is filled in.
 

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from campaign.attachments import Upload, check_upload
-from campaign.lifecycle import Hazard, Lifecycle, Refused, StaleHazard, TransitionRefused, apply, load_lifecycle
+from campaign.lifecycle import Lifecycle, Refused, StaleHazard, TransitionRefused, apply, load_lifecycle
 from geo import hazard_store, store
 
 
@@ -35,11 +35,6 @@ class Actor:
     def of(cls, user: Mapping[str, Any]) -> Actor:
         """Build from a signed-in user's dict (``username``, ``role``, ``adcode``, ``credit_code``)."""
         return cls(str(user["username"]), str(user["role"]), user.get("adcode"), user.get("credit_code"))
-
-
-def _hazard_of(row: Mapping[str, Any], life: Lifecycle) -> Hazard:
-    values = {name: row.get(name) for name in life.fields if name in row}
-    return Hazard(state=str(row["state"]), severity=str(row["severity"]), values=values, version=int(row["version"]))
 
 
 def _check_lifecycle(engine_conn: Any, life: Lifecycle) -> None:
@@ -195,7 +190,7 @@ def take_step(engine: Engine, hazard_id: int, action: str, actor: Actor, *, valu
             row = hazard_store.read_hazard(conn, hazard_id, lock=True)
             if row is None:
                 raise LookupError(f"隐患 {hazard_id} 不存在或不在本账号范围内 / hazard {hazard_id} not found")
-            current = _hazard_of(row, life)
+            current = life.hazard(row)
             placeholder = ("0" * 64,) * len(uploads)
             after, step = apply(life, current, action, role=actor.role, actor=actor.username, at=at,
                                 values=values, comment=comment, attachments=placeholder,

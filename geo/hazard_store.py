@@ -50,6 +50,16 @@ def _hazard_row(row: Any) -> dict[str, Any]:
     return out
 
 
+def _equal(table: str, **filters: Any) -> tuple[list[str], dict[str, Any]]:
+    """WHERE terms ``table.column = :column`` for the filters given (blank ones are left out)."""
+    where, params = ["true"], {}
+    for column, value in filters.items():
+        if value:
+            where.append(f"{table}.{column} = :{column}")
+            params[column] = value
+    return where, params
+
+
 def read_hazard(conn: Connection, hazard_id: int, *, lock: bool = False) -> dict[str, Any] | None:
     """Return one hazard visible to the session (None when it does not exist or is out of scope).
 
@@ -134,20 +144,10 @@ def list_hazards(conn: Connection | Engine, *, adcode: str | None = None, states
     if isinstance(conn, Engine):
         with conn.connect() as c:
             return list_hazards(c, adcode=adcode, states=states, severity=severity, credit_code=credit_code)
-    where: list[str] = ["true"]
-    params: dict[str, Any] = {}
-    if adcode:
-        where.append("h.adcode = :adcode")
-        params["adcode"] = adcode
+    where, params = _equal("h", adcode=adcode, severity=severity, credit_code=credit_code)
     if states:
         where.append("h.state = ANY(:states)")
         params["states"] = list(states)
-    if severity:
-        where.append("h.severity = :severity")
-        params["severity"] = severity
-    if credit_code:
-        where.append("h.credit_code = :credit_code")
-        params["credit_code"] = credit_code
     sql = f"SELECT {_SELECT} FROM hidden_hazards h WHERE {' AND '.join(where)} ORDER BY h.found_on DESC, h.id DESC"
     rows = [_hazard_row(r) for r in conn.execute(text(sql), params).mappings()]
     return pd.DataFrame(rows, columns=[*HAZARD_COLUMNS, "lon", "lat", "enterprise_industry"])
@@ -223,14 +223,7 @@ def list_inspections(conn: Connection | Engine, *, adcode: str | None = None, ki
     if isinstance(conn, Engine):
         with conn.connect() as c:
             return list_inspections(c, adcode=adcode, kind=kind)
-    where: list[str] = ["true"]
-    params: dict[str, Any] = {}
-    if adcode:
-        where.append("adcode = :adcode")
-        params["adcode"] = adcode
-    if kind:
-        where.append("kind = :kind")
-        params["kind"] = kind
+    where, params = _equal("inspections", adcode=adcode, kind=kind)
     sql = f"{_INSPECTION_SELECT} WHERE {' AND '.join(where)} ORDER BY inspected_at DESC, id DESC"
     return pd.DataFrame(conn.execute(text(sql), params).mappings().all())
 
@@ -299,11 +292,13 @@ def list_submissions(conn: Connection | Engine, kind: str, *, period: str | None
                                  "submitted_at", "figures", "note"])
 
 
-def enterprise_of(engine: Engine, credit_code: str) -> dict[str, Any] | None:
-    """Return the enterprise (name, adcode) with ``credit_code`` that the session sees, or None."""
-    with engine.connect() as conn:
-        row = conn.execute(text("SELECT name, adcode, credit_code FROM enterprises WHERE credit_code = :c"),
-                           {"c": credit_code}).mappings().first()
+def enterprise_of(conn: Connection | Engine, credit_code: str) -> dict[str, Any] | None:
+    """Return the enterprise (name, adcode, credit_code) with ``credit_code`` that the session sees, or None."""
+    if isinstance(conn, Engine):
+        with conn.connect() as c:
+            return enterprise_of(c, credit_code)
+    row = conn.execute(text("SELECT name, adcode, credit_code FROM enterprises WHERE credit_code = :c"),
+                       {"c": credit_code}).mappings().first()
     return None if row is None else dict(row)
 
 
@@ -325,10 +320,10 @@ def status_differs(conn: Connection, statuses: Mapping[str, str]) -> list[str]:
     return sorted(str(k) for k, status in rows if statuses.get(str(k)) != status)
 
 
-def enterprise_district(conn: Connection, credit_code: str) -> str | None:
+def enterprise_district(conn: Connection | Engine, credit_code: str) -> str | None:
     """Return the district of the enterprise with ``credit_code`` that the session sees (None otherwise)."""
-    return conn.execute(text("SELECT adcode FROM enterprises WHERE credit_code = :c"),
-                        {"c": credit_code}).scalar_one_or_none()
+    found = enterprise_of(conn, credit_code)
+    return None if found is None else str(found["adcode"])
 
 
 def enterprise_points(engine: Engine) -> list[dict[str, Any]]:

@@ -157,13 +157,6 @@ def district_codes(conn: Connection | Engine) -> dict[str, str]:
     return dict(conn.execute(stmt).tuples().all())
 
 
-def enterprise_district(engine: Engine, credit_code: str) -> str | None:
-    """Return the district of the enterprise with ``credit_code`` (None when the store has none)."""
-    with engine.connect() as conn:
-        found = conn.execute(text("SELECT adcode FROM enterprises WHERE credit_code = :c"), {"c": credit_code})
-        return found.scalar_one_or_none()
-
-
 def read_districts(engine: Engine | Connection, adcodes: Sequence[str] | None = None) -> gpd.GeoDataFrame:
     """Read district boundaries as a GeoDataFrame in EPSG:4490.
 

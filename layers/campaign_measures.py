@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from campaign.dispatch import load_dispatch
-from campaign.lifecycle import Hazard, load_lifecycle
+from campaign.lifecycle import load_lifecycle
 from campaign.reference import load_reference
 
 
@@ -86,7 +86,7 @@ def hazard_facts(hazards: pd.DataFrame, today: dt.date) -> pd.DataFrame:
         closed, found = r.get("closed_on"), r.get("found_on")
         days = (closed - found).days if isinstance(closed, dt.date) and isinstance(found, dt.date) else None
         industry = ref.industry_of(r.get("enterprise_industry"))
-        h = Hazard(state, str(r.get("severity")), {"deadline": r.get("deadline"), "supervision": r.get("supervision")})
+        h = life.hazard(r)
         rows.append({"adcode": r.get("adcode"), "industry": industry or "other",
                      "major": r.get("severity") == "major", "self": r.get("source") in ref.self_sources,
                      "supervised": h.supervised, "done": state in dispatch.rectified_states,

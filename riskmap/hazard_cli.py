@@ -69,7 +69,7 @@ def hazard() -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True)
 def list_cmd(district: str | None, states: tuple[str, ...], overdue: bool, fmt: str) -> None:
     """List the hazards the account sees."""
-    from campaign.lifecycle import Hazard, load_lifecycle
+    from campaign.lifecycle import load_lifecycle
     from geo import hazard_store
 
     engine, _ = _account()
@@ -78,7 +78,7 @@ def list_cmd(district: str | None, states: tuple[str, ...], overdue: bool, fmt: 
     frame = hazard_store.list_hazards(engine, adcode=district, states=list(states) or None)
     rows = []
     for r in frame.to_dict("records"):
-        late = life.is_overdue(Hazard(str(r["state"]), str(r["severity"]), {"deadline": r["deadline"]}), today)
+        late = life.is_overdue(life.hazard(r), today)
         if overdue and not late:
             continue
         rows.append({"id": r["id"], "code": r["code"], "adcode": r["adcode"], "severity": r["severity"],
@@ -105,7 +105,7 @@ def list_cmd(district: str | None, states: tuple[str, ...], overdue: bool, fmt: 
 @LANG
 def show_cmd(hazard_id: int, lang: str) -> None:
     """Show one hazard: its facts, its history, and the steps the account may take now."""
-    from campaign.lifecycle import Hazard, load_lifecycle
+    from campaign.lifecycle import load_lifecycle
     from geo import hazard_store
 
     engine, actor = _account()
@@ -124,7 +124,7 @@ def show_cmd(hazard_id: int, lang: str) -> None:
     for s in steps:
         click.echo(f"  v{s['version']} {s['at']:%Y-%m-%d %H:%M} {s['actor']} ({s['role'] or '-'}) {s['action']}: "
                    f"{s['from_state'] or '-'} → {s['to_state']}" + (f" — {s['comment']}" if s["comment"] else ""))
-    h = Hazard(str(row["state"]), str(row["severity"]), {k: row.get(k) for k in life.fields}, int(row["version"]))
+    h = life.hazard(row)
     offered = [f"{a.code} ({(a.label.zh, a.label.en)[pick]})" for a in life.available(h, actor.role)]
     click.echo("may take now: " + (", ".join(offered) or "-"))
 

@@ -6,6 +6,10 @@ Labels of states, actions, levels, sources and fields are not here: they come wi
 
 from __future__ import annotations
 
+from typing import Any
+
+from dash import html
+
 TEXT: dict[str, dict[str, str]] = {
     "hz_title": {"zh": "隐患排查治理", "en": "Hidden hazards"},
     "hz_inbox": {"zh": "待办", "en": "Inbox"},
@@ -51,7 +55,7 @@ TEXT: dict[str, dict[str, str]] = {
     "hz_files": {"zh": "拖入或点击选择照片/PDF（每个不超过 10 MB）", "en": "Drop or choose photos/PDFs (10 MB each)"},
     "hz_files_chosen": {"zh": "已选择：{names}", "en": "Chosen: {names}"},
     "hz_submit": {"zh": "提交", "en": "Submit"},
-    "hz_done": {"zh": "已办理：{action}（{from_} → {to}）", "en": "Done: {action} ({from_} → {to})"},
+    "hz_done": {"zh": "已办理：{action}，当前状态：{to}", "en": "Done: {action}; the hazard is now {to}"},
     "hz_step_line": {"zh": "{at} · {actor}（{role}）· {action}：{from_} → {to}",
                      "en": "{at} · {actor} ({role}) · {action}: {from_} → {to}"},
     "hz_import_line": {"zh": "{at} · 导入台账（{to}）", "en": "{at} · imported from a register ({to})"},
@@ -119,3 +123,13 @@ def tt(key: str, lang: str = "zh", **values: object) -> str:
     entry = TEXT[key]
     text = entry.get(lang, entry["zh"])
     return text.format(**values) if values else text
+
+
+def page_lang(lang: Any) -> str:
+    """The page language from a callback value: ``en`` or, for anything else, ``zh``."""
+    return lang if lang in ("zh", "en") else "zh"
+
+
+def refusal(reasons: list[tuple[str, str]], lang: str) -> html.Div:
+    """Every reason a campaign action was refused, one paragraph each, in ``lang``."""
+    return html.Div([html.P(en if lang == "en" else zh) for zh, en in reasons], className="error", role="alert")

@@ -24,7 +24,7 @@ from dashboard import ids
 from dashboard.auth import current_user
 from dashboard.context import AppContext
 from dashboard.i18n import dropdown_labels
-from dashboard.pages.campaign_text import tt
+from dashboard.pages.campaign_text import page_lang, refusal, tt
 from dashboard.permissions import DENIED, can
 from geo import hazard_store, store
 from layers.campaign_measures import CAMPAIGN_MEASURES, campaign_measures
@@ -42,9 +42,6 @@ DP_MESSAGE = "dp-message"
 DP_STATUS = "dp-status"
 CITY = "city"
 
-
-def _lang(lang: Any) -> str:
-    return lang if lang in ("zh", "en") else "zh"
 
 
 def _months(today: dt.date, n: int = 12) -> list[str]:
@@ -111,7 +108,7 @@ def _show(value: Any, code: str) -> Any:
 
 def layout(ctx: AppContext, lang: str) -> html.Div:
     """The 调度表 page in ``lang``."""
-    lang = _lang(lang)
+    lang = page_lang(lang)
     user = current_user()
     if not can("hazards_page") or (user and user.get("role") == "enterprise"):
         return html.Div(html.H2(DENIED[lang]), id="access-denied", className="denied")
@@ -154,7 +151,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
     @app.callback(Output(DP_TABLE, "data"), Output(DP_HEAD, "children"), Input(DP_PERIOD, "value"),
                   Input(DP_UNIT, "value"), State(ids.LANG, "value"))
     def show(period, unit, lang):
-        lang = _lang(lang)
+        lang = page_lang(lang)
         if not can("hazards_page"):
             return [], DENIED[lang]
         table = _table(ctx, unit, period)
@@ -164,7 +161,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
 
     @app.callback(Output(DP_STATUS, "children"), Input(DP_PERIOD, "value"), State(ids.LANG, "value"))
     def status(period, lang):
-        lang = _lang(lang)
+        lang = page_lang(lang)
         user = current_user()
         if not can("hazards_page") or (user and user.get("role") in ("district_officer", "enterprise")):
             return []
@@ -197,7 +194,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
     @app.callback(Output(DP_MESSAGE, "children"), Input(DP_SUBMIT, "n_clicks"), State(DP_PERIOD, "value"),
                   State(ids.LANG, "value"), prevent_initial_call=True)
     def submit(n, period, lang):
-        lang = _lang(lang)
+        lang = page_lang(lang)
         user = current_user()
         if not n or user is None or not can("submit_dispatch"):
             return DENIED[lang]
@@ -209,5 +206,5 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             revision, _ = submit_dispatch(ctx.engine, Actor.of(user), adcode=adcode, unit=names.get(adcode, adcode),
                                           period=period)
         except Refused as exc:
-            return html.Div([html.P(zh if lang == "zh" else en) for zh, en in exc.reasons], className="error")
+            return refusal(exc.reasons, lang)
         return html.P(tt("dp_submitted", lang, rev=revision), className="ok", id="dp-done")

@@ -20,7 +20,7 @@ from flask import Response, abort
 
 from campaign.attachments import Upload
 from campaign.field_values import parse_field_values
-from campaign.lifecycle import Hazard, Lifecycle, Refused, load_lifecycle
+from campaign.lifecycle import Lifecycle, Refused, load_lifecycle
 from campaign.reference import load_reference
 from campaign.service import Actor, report_hazard, take_step
 from dashboard import ids
@@ -28,7 +28,7 @@ from dashboard.auth import current_user
 from dashboard.context import AppContext
 from dashboard.i18n import dropdown_labels
 from dashboard.pages.campaign_map import campaign_map
-from dashboard.pages.campaign_text import tt
+from dashboard.pages.campaign_text import page_lang, refusal, tt
 from dashboard.permissions import DENIED, can
 from geo import hazard_store, store
 
@@ -54,9 +54,6 @@ NEW_MESSAGE = "hn-message"
 #: Largest upload the page decodes (the service checks each file's own limit of 10 MB).
 MAX_UPLOAD_CHARS = 60 * 1024 * 1024
 
-
-def _lang(lang: Any) -> str:
-    return lang if lang in ("zh", "en") else "zh"
 
 
 def _actor() -> Actor | None:
@@ -121,10 +118,6 @@ def uploads_of(contents: Any, names: Any) -> list[Upload]:
     return out
 
 
-def _refusal(exc: Refused, lang: str) -> html.Div:
-    return html.Div([html.P(zh if lang == "zh" else en) for zh, en in exc.reasons], className="error", role="alert")
-
-
 def _timeline(steps: list[dict[str, Any]], hazard_id: int, lang: str, life: Lifecycle) -> html.Ol:
     items = []
     for s in steps:
@@ -178,7 +171,7 @@ def detail_layout(ctx: AppContext, lang: str, hazard_id: int) -> html.Div:
 
 def detail_body(ctx: AppContext, lang: str, hazard_id: int) -> list[Any]:
     """The hazard's facts, history and actions."""
-    lang = _lang(lang)
+    lang = page_lang(lang)
     life = load_lifecycle()
     with ctx.engine.connect() as conn:
         row = hazard_store.read_hazard(conn, hazard_id)
@@ -187,7 +180,7 @@ def detail_body(ctx: AppContext, lang: str, hazard_id: int) -> list[Any]:
     if row is None:
         return [back, html.H2(tt("hz_not_found", lang), id="hd-not-found")]
     today = dt.datetime.now(TZ).date()
-    h = Hazard(str(row["state"]), str(row["severity"]), {k: row.get(k) for k in life.fields}, int(row["version"]))
+    h = life.hazard(row)
     badges = [html.Span(_label(life.states, row["state"], lang), className="badge state",
                         style={"background": life.state_colour.get(str(row["state"]), "#888")}, id="hd-state"),
               html.Span(_label(life.severities, row["severity"], lang), className="badge severity")]
@@ -241,7 +234,7 @@ def action_form(life: Lifecycle, action: str, row: dict[str, Any], lang: str) ->
 
 def new_layout(ctx: AppContext, lang: str) -> html.Div:
     """The report form: the hazard's fields, its enterprise, its position on a map, photos."""
-    lang = _lang(lang)
+    lang = page_lang(lang)
     life = load_lifecycle()
     actor = _actor()
     if actor is None or not can("report_hazard"):
@@ -298,7 +291,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
     @app.callback(Output(HD_FORM, "children"), Input(HD_ACTION, "value"), State(HD_ID, "data"),
                   State(ids.LANG, "value"), prevent_initial_call=True)
     def choose(action, hazard_id, lang):
-        lang = _lang(lang)
+        lang = page_lang(lang)
         life = load_lifecycle()
         actor = _actor()
         if action not in life.actions or not isinstance(hazard_id, int) or actor is None:
@@ -313,7 +306,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
                   prevent_initial_call=True)
     def chosen(names, lang):
         names = names if isinstance(names, list) else [names] if names else []
-        return tt("hz_files_chosen", _lang(lang), names="、".join(str(n) for n in names)) if names else ""
+        return tt("hz_files_chosen", page_lang(lang), names="、".join(str(n) for n in names)) if names else ""
 
     @app.callback(Output(HD_MESSAGE, "children"), Output(HD_BODY, "children"),
                   Input(HD_SUBMIT, "n_clicks"), State(HD_ACTION, "value"), State(HD_ID, "data"),
@@ -323,7 +316,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
                   prevent_initial_call=True)
     def submit(n, action, hazard_id, version, *rest):
         values, (comment, contents, filenames, lang) = rest[:len(form_fields)], rest[len(form_fields):]
-        lang = _lang(lang)
+        lang = page_lang(lang)
         life = load_lifecycle()
         actor = _actor()
         if not n or actor is None or not can("hazards_page"):
@@ -338,12 +331,10 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             after = take_step(ctx.engine, hazard_id, action, actor, values=fields, comment=comment or None,
                               uploads=uploads, expected_version=version)
         except Refused as exc:
-            return _refusal(exc, lang), dash.no_update
+            return refusal(exc.reasons, lang), dash.no_update
         except LookupError:
             return html.P(tt("hz_not_found", lang), className="error"), dash.no_update
         done = html.P(tt("hz_done", lang, action=life.actions[action].label.get(lang),
-                         from_=_label(life.states, life.actions[action].from_states and
-                                      next(iter(sorted(life.actions[action].from_states))), lang),
                          to=_label(life.states, after["state"], lang)), className="ok", id="hd-done")
         return done, detail_body(ctx, lang, hazard_id)
 
@@ -355,7 +346,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             return dash.no_update, dash.no_update, dash.no_update
         lat, lon = float(latlng.get("lat", 0)), float(latlng.get("lng", 0))
         return ({"lon": lon, "lat": lat}, [dl.CircleMarker(center=[lat, lon], radius=8, color="#E60012")],
-                tt("hz_position_value", _lang(lang), lon=lon, lat=lat))
+                tt("hz_position_value", page_lang(lang), lon=lon, lat=lat))
 
     @app.callback(Output(NEW_MESSAGE, "children"), Input(NEW_SUBMIT, "n_clicks"), State(NEW_ENTERPRISE, "value"),
                   State(NEW_POSITION, "data"), *(State(field_id(n), "value") for n in new_fields),
@@ -363,7 +354,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
                   prevent_initial_call=True)
     def report(n, credit_code, pos, *rest):
         values, (contents, filenames, lang) = rest[:len(new_fields)], rest[len(new_fields):]
-        lang = _lang(lang)
+        lang = page_lang(lang)
         life = load_lifecycle()
         actor = _actor()
         if not n or actor is None or not can("report_hazard"):
@@ -383,7 +374,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
                                 lat=float(pos["lat"]), enterprise_name=(ent or {}).get("name"), credit_code=code,
                                 uploads=uploads)
         except Refused as exc:
-            return _refusal(exc, lang)
+            return refusal(exc.reasons, lang)
         with ctx.engine.connect() as conn:
             row = hazard_store.read_hazard(conn, hid)
         return html.P([tt("hz_reported", lang, code=row["code"] if row else hid), " ",

@@ -19,7 +19,7 @@ from dash import Input, Output, State, dash_table, dcc, html
 
 from campaign.inbox import BUCKETS, inbox
 from campaign.ledger import ledger_frame, ledger_xlsx
-from campaign.lifecycle import Hazard, Label, Refused, load_lifecycle
+from campaign.lifecycle import Label, Refused, load_lifecycle
 from campaign.reference import load_reference
 from campaign.service import Actor
 from campaign.submissions import submit_self_report
@@ -28,7 +28,7 @@ from dashboard.auth import current_user
 from dashboard.context import AppContext
 from dashboard.i18n import dropdown_labels, table_filter_options
 from dashboard.pages.campaign_map import campaign_map
-from dashboard.pages.campaign_text import tt
+from dashboard.pages.campaign_text import page_lang, refusal, tt
 from dashboard.permissions import DENIED, can
 from geo import hazard_store, store
 
@@ -57,9 +57,6 @@ OVERDUE_RING = "#E60012"
 #: Inbox lines shown per bucket before the rest fold away.
 INBOX_SHOWN = 8
 
-
-def _lang(lang: Any) -> str:
-    return lang if lang in ("zh", "en") else "zh"
 
 
 def _actor() -> Actor | None:
@@ -90,8 +87,7 @@ def _filtered(ctx: AppContext, district: Any, severity: Any, source: Any, states
         frame = frame.loc[frame["enterprise_industry"].isin(members)]
     flags = flags if isinstance(flags, list) else []
     today = _today()
-    overdue = [life.is_overdue(Hazard(str(r["state"]), str(r["severity"]), {"deadline": r["deadline"]}), today)
-               for r in frame.to_dict("records")]
+    overdue = [life.is_overdue(life.hazard(r), today) for r in frame.to_dict("records")]
     frame = frame.assign(overdue=overdue)
     if "overdue" in flags:
         frame = frame.loc[frame["overdue"]]
@@ -165,7 +161,7 @@ def _inbox_panel(ctx: AppContext, lang: str) -> html.Div:
                     className="inbox")
 
 
-def _self_report_panel(ctx: AppContext, lang: str, actor: Actor) -> html.Div:
+def _self_report_panel(ctx: AppContext, lang: str) -> html.Div:
     today = _today()
     months = []
     first = today.replace(day=1)
@@ -191,7 +187,7 @@ def _self_report_panel(ctx: AppContext, lang: str, actor: Actor) -> html.Div:
 
 def layout(ctx: AppContext, lang: str) -> html.Div:
     """The register page in ``lang``."""
-    lang = _lang(lang)
+    lang = page_lang(lang)
     life, ref = load_lifecycle(), load_reference()
     actor = _actor()
     role = actor.role if actor else None
@@ -245,7 +241,7 @@ def layout(ctx: AppContext, lang: str) -> html.Div:
         html.Button(tt("hz_download", lang), id=HZ_DOWNLOAD_BUTTON, n_clicks=0), dcc.Download(id=HZ_DOWNLOAD),
     ]
     if actor is not None and role == "enterprise":
-        panels.append(_self_report_panel(ctx, lang, actor))
+        panels.append(_self_report_panel(ctx, lang))
     return html.Div(panels, className="hazards-page", id="hazards-page")
 
 
@@ -257,7 +253,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
                   Input(HZ_STATE, "value"), Input(HZ_INDUSTRY, "value"), Input(HZ_FLAGS, "value"),
                   State(ids.LANG, "value"))
     def show(district, severity, source, states, industry, flags, lang):
-        lang = _lang(lang)
+        lang = page_lang(lang)
         if not can("hazards_page"):
             return [], {"type": "FeatureCollection", "features": []}, DENIED[lang]
         frame = _filtered(ctx, district, severity, source, states, industry, flags)
@@ -274,7 +270,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         today = _today()
         frame = _filtered(ctx, district, severity, source, states, industry, flags)
         data = ledger_xlsx(ledger_frame(frame, today=today),
-                           title=tt("hz_ledger_title", _lang(lang), date=today.isoformat()))
+                           title=tt("hz_ledger_title", page_lang(lang), date=today.isoformat()))
         user = current_user()
         with ctx.engine.begin() as conn:
             store.audit(conn, actor=str(user["username"]) if user else "dashboard", action="export",
@@ -285,7 +281,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
     @app.callback(Output(SR_MESSAGE, "children"), Input(SR_SUBMIT, "n_clicks"), State(SR_MONTH, "value"),
                   State(SR_SIGNED, "value"), State(ids.LANG, "value"), prevent_initial_call=True)
     def self_report(n, month, signed, lang):
-        lang = _lang(lang)
+        lang = page_lang(lang)
         actor = _actor()
         if not n or actor is None or not can("self_report"):
             return DENIED[lang] if n else dash.no_update
@@ -293,6 +289,6 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             rev, figures = submit_self_report(ctx.engine, actor, period=str(month or ""), signed_by=str(signed or ""),
                                               today=_today())
         except Refused as exc:
-            return html.Div([html.P(zh if lang == "zh" else en) for zh, en in exc.reasons], className="error")
+            return refusal(exc.reasons, lang)
         text = ", ".join(f"{k}={v}" for k, v in figures.items())
         return html.P(tt("sr_done", lang, period=month, rev=rev, figures=text), className="ok")

@@ -25,7 +25,7 @@ from dashboard.auth import current_user
 from dashboard.context import AppContext
 from dashboard.i18n import dropdown_labels
 from dashboard.pages.campaign_map import campaign_map
-from dashboard.pages.campaign_text import tt
+from dashboard.pages.campaign_text import page_lang, refusal, tt
 from dashboard.pages.hazard import uploads_of
 from dashboard.permissions import DENIED, can
 from geo import hazard_store, store
@@ -56,13 +56,10 @@ IN_SAVED = "in-saved"
 IN_TO_HAZARD = "in-to-hazard"
 
 
-def _lang(lang: Any) -> str:
-    return lang if lang in ("zh", "en") else "zh"
-
 
 def layout(ctx: AppContext, lang: str) -> html.Div:
     """The inspection form in ``lang``."""
-    lang = _lang(lang)
+    lang = page_lang(lang)
     user = current_user()
     if not can("inspect"):
         return html.Div(html.H2(DENIED[lang]), id="access-denied", className="denied")
@@ -150,13 +147,13 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             return [], ""
         lon, lat = float(pos["lon"]), float(pos["lat"])
         return ([dl.CircleMarker(center=[lat, lon], radius=8, color="#E60012")],
-                tt("hz_position_value", _lang(lang), lon=lon, lat=lat))
+                tt("hz_position_value", page_lang(lang), lon=lon, lat=lat))
 
     @app.callback(Output(IN_PHOTO_NAMES, "children"), Input(IN_PHOTOS, "filename"), State(ids.LANG, "value"),
                   prevent_initial_call=True)
     def chosen(names, lang):
         names = names if isinstance(names, list) else [names] if names else []
-        return tt("hz_files_chosen", _lang(lang), names="、".join(str(n) for n in names)) if names else ""
+        return tt("hz_files_chosen", page_lang(lang), names="、".join(str(n) for n in names)) if names else ""
 
     @app.callback(Output(IN_MESSAGE, "children"), Output(IN_SAVED, "data"), Input(IN_SAVE, "n_clicks"),
                   State(IN_KIND, "value"), State(IN_ENTERPRISE, "value"), State(IN_UNIT, "value"),
@@ -167,7 +164,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
                   prevent_initial_call=True)
     def save(n, kind, credit_code, unit, inspector, when, place, pos, major, description, disposal, remarks, items,
              contents, filenames, lang):
-        lang = _lang(lang)
+        lang = page_lang(lang)
         user = current_user()
         if not n or user is None or not can("inspect"):
             return DENIED[lang], dash.no_update
@@ -188,8 +185,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
                 remarks=remarks or None, spot_items=dict.fromkeys(items or [], True))
             iid = record_inspection(ctx.engine, actor, rec, uploads=uploads_of(contents, filenames))
         except Refused as exc:
-            return html.Div([html.P(zh if lang == "zh" else en) for zh, en in exc.reasons], className="error",
-                            role="alert"), dash.no_update
+            return refusal(exc.reasons, lang), dash.no_update
         parts: list[Any] = [html.P(tt("in_saved", lang, id=iid), className="ok", id="in-done")]
         if rec.major_found and can("report_hazard") and lon is not None and lat is not None:
             parts.append(html.Button(tt("in_to_hazard", lang), id=IN_TO_HAZARD, n_clicks=0, className="button"))
@@ -199,7 +195,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
     @app.callback(Output(IN_MESSAGE, "children", allow_duplicate=True), Input(IN_TO_HAZARD, "n_clicks"),
                   State(IN_SAVED, "data"), State(ids.LANG, "value"), prevent_initial_call=True)
     def to_hazard(n, saved, lang):
-        lang = _lang(lang)
+        lang = page_lang(lang)
         user = current_user()
         if not n or user is None or not can("report_hazard") or not isinstance(saved, dict):
             return dash.no_update
@@ -211,6 +207,6 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
                 lon=float(saved["lon"]), lat=float(saved["lat"]), enterprise_name=saved.get("enterprise"))
         except (Refused, LookupError, KeyError, ValueError) as exc:
             reasons = exc.reasons if isinstance(exc, Refused) else [(str(exc), str(exc))]
-            return html.Div([html.P(zh if lang == "zh" else en) for zh, en in reasons], className="error")
+            return refusal(reasons, lang)
         return html.P([tt("hz_reported", lang, code=hid), " ",
                        dcc.Link("→", href=f"/hazards/{hid}", id="in-hazard-link")], className="ok")
