@@ -21,6 +21,7 @@ import yaml
 
 from campaign.lifecycle import Label
 from campaign.reference import Reference, load_reference
+from geo.constants import LOCAL_TIMEZONE
 
 DISPATCH_FILE = Path(__file__).with_name("dispatch.yaml")
 
@@ -39,13 +40,12 @@ class HazardRow:
 
 @dataclass(frozen=True)
 class DispatchDefinition:
-    """The 调度表 as published: title, rows, what counts as rectified, due day and time zone."""
+    """The 调度表 as published: title, rows, what counts as rectified and due day."""
 
     version: str
     source: str
     title: Label
     due_day: int
-    timezone: str
     rectified_states: frozenset[str]
     excluded_states: frozenset[str]
     hazard_rows: tuple[HazardRow, ...]
@@ -96,7 +96,7 @@ def load_dispatch(path: Path = DISPATCH_FILE) -> DispatchDefinition:
         raise ValueError(f"dispatch.yaml: rows {bad} have sources other than self/others")
     return DispatchDefinition(
         version=str(doc["version"]), source=str(doc["source"]), title=Label(**doc["title"]),
-        due_day=int(doc["due_day"]), timezone=str(doc["timezone"]),
+        due_day=int(doc["due_day"]),
         rectified_states=frozenset(doc["rectified_states"]), excluded_states=frozenset(doc["excluded_states"]),
         hazard_rows=rows, spot_check_total=Label(**doc["spot_check_total"]),
     )
@@ -117,7 +117,7 @@ def cutoff_of(period: str) -> dt.date:
     return first - dt.timedelta(days=1)
 
 
-def as_of(steps: pd.DataFrame, cutoff: dt.date, timezone: str) -> pd.DataFrame:
+def as_of(steps: pd.DataFrame, cutoff: dt.date, timezone: str = LOCAL_TIMEZONE) -> pd.DataFrame:
     """Each hazard as its last step on or before ``cutoff`` (local calendar day) left it.
 
     Parameters
@@ -128,7 +128,7 @@ def as_of(steps: pd.DataFrame, cutoff: dt.date, timezone: str) -> pd.DataFrame:
     cutoff : date
         Last local day counted.
     timezone : str
-        IANA zone of the local calendar (``Asia/Shanghai``).
+        IANA zone of the local calendar (default :data:`geo.constants.LOCAL_TIMEZONE`).
 
     Returns
     -------
@@ -179,7 +179,7 @@ def dispatch_table(
     definition = definition or load_dispatch()
     reference = reference or load_reference()
     cutoff = cutoff_of(period)
-    state = as_of(steps, cutoff, definition.timezone)
+    state = as_of(steps, cutoff)
     facts = hazards.set_index("code")[["source"]].join(state, how="inner")
     unknown = sorted(set(facts["source"]) - set(reference.sources))
     if unknown:

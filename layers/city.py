@@ -22,13 +22,10 @@ from geo.checks.bundle import Bundle
 from geo.checks.ruleset import RuleSet
 from geo.checks.sources import bundle_from_store
 from geo.rule_admin import effective_ruleset
-from layers.measures import OPEN_FINDING_STATUSES, counted_sources, district_measures, is_open_finding
+from layers.measures import counted_sources, district_measures, is_open_finding
 from layers.palette import FIVE_COLOUR, DistrictClass
 from layers.rating import Rubric, district_indicators, load_rubric, rate_districts
 from layers.sources import district_summary
-
-#: Finding statuses the snapshot keeps (the definition lives in :mod:`layers.measures`).
-OPEN_STATUSES = OPEN_FINDING_STATUSES
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from geo.checks.bundle import Bundle
+from geo.constants import LOCAL_TIMEZONE
 from geo.layer_specs import LAYERS
 
 __all__ = ["DISTRICT_LAYERS", "GEOMETRY_FIELDS", "NOT_APPLICABLE", "REVIEWED", "REVIEW_DAYS", "TIMEZONE",
@@ -58,8 +59,8 @@ NOT_APPLICABLE: dict[str, dict[str, tuple[str, str] | None]] = {
 REVIEW_DAYS = 92
 #: Layer and date field of the periodic review that :func:`completeness` checks.
 REVIEWED = {"risk_points": "reviewed_on"}
-#: Time zone in which timestamps are turned into days.
-TIMEZONE = "Asia/Shanghai"
+#: Time zone in which timestamps are turned into days (the one declaration is in :mod:`geo.constants`).
+TIMEZONE = LOCAL_TIMEZONE
 
 _COLUMNS = ("layer", "rows", "fields", "values", "missing", "missing_by_field", "stale", "review_overdue",
             "last_update", "completeness_score")

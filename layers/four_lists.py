@@ -56,8 +56,9 @@ import shapely
 from geo.checks.bundle import Bundle
 from geo.checks.mhs import mhs_table
 from geo.checks.ruleset import RuleSet, load_ruleset
+from geo.constants import CLOSED_HAZARD_STATUSES, NOT_HAZARD_STATUSES, OPEN_HAZARD_STATUSES, STORAGE_SRID
 from geo.layer_specs import HIDDEN_HAZARDS, RISK_POINTS, TAILINGS
-from layers.measures import CLOSED_HAZARD_STATUSES, LINK_RADIUS_M, NOT_HAZARD_STATUSES, OPEN_HAZARD_STATUSES
+from layers.measures import LINK_RADIUS_M
 from layers.palette import RiskLevel, level_colour, level_label
 from layers.values import present, text_or_none
 
@@ -65,9 +66,6 @@ __all__ = ["LANGS", "LINK_RADIUS_M", "LISTS", "ListSpec", "four_lists", "list_ti
 
 #: Header languages: Chinese headers with units, English headers, canonical field names.
 LANGS = ("zh", "en", "raw")
-#: Hidden-hazard statuses that count as not yet rectified (the one definition in :mod:`layers.measures`).
-OPEN_STATUSES = OPEN_HAZARD_STATUSES
-
 _LEVELS = tuple(level.value for level in RiskLevel)  # highest first
 _ROMAN = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ"}
 
@@ -349,7 +347,7 @@ def _hazard_attrs(bundle: Bundle, codes: list[str], lang: str, as_of: dt.date) -
                                                  "hazards_overdue", "open_hazards", "next_major_deadline")}
     for code in codes:
         recs = groups.get(code, [])
-        open_recs = sorted((r for r in recs if text_or_none(r.get("status")) in OPEN_STATUSES),
+        open_recs = sorted((r for r in recs if text_or_none(r.get("status")) in OPEN_HAZARD_STATUSES),
                            key=lambda r: (_iso(r.get("deadline")) or "9999", str(r.get("code"))))
         major_deadlines = sorted(d for r in open_recs if text_or_none(r.get("severity")) == "major"
                                  and (d := _iso(r.get("deadline"))) is not None)
@@ -407,7 +405,7 @@ def _display(values: list[Any], field: str, lang: str) -> list[Any]:
 # ---------------------------------------------------------------------------------------------
 def _empty(spec: ListSpec, lang: str) -> gpd.GeoDataFrame:
     cols = {h: pd.Series(dtype=object) for h in spec.headers(lang).values()}
-    return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=4490), crs=4490)
+    return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=STORAGE_SRID), crs=STORAGE_SRID)
 
 
 def four_lists(bundle: Bundle, adcode: str | None = None, *, lang: str = "zh",
@@ -500,5 +498,5 @@ def four_lists(bundle: Bundle, adcode: str | None = None, *, lang: str = "zh",
         for name in spec.columns:
             data[name] = _series(_display(values.get(name, [None] * len(rps)), name, lang), name)
         frame = pd.DataFrame(data).rename(columns=spec.headers(lang))
-        out[key] = gpd.GeoDataFrame(frame, geometry=rps.geometry.to_crs(4490).to_numpy(), crs=4490)
+        out[key] = gpd.GeoDataFrame(frame, geometry=rps.geometry.to_crs(STORAGE_SRID).to_numpy(), crs=STORAGE_SRID)
     return out

@@ -45,6 +45,14 @@ import pandas as pd
 import shapely
 
 from geo.checks.bundle import Bundle
+from geo.constants import (
+    CLOSED_HAZARD_STATUSES,
+    DONE_HAZARD_STATUSES,
+    NOT_HAZARD_STATUSES,
+    OPEN_FINDING_STATUSES,
+    OPEN_HAZARD_STATUSES,
+    STORAGE_SRID,
+)
 from layers.palette import RiskLevel, level_colour, level_label
 from layers.sources import SOURCE_COLUMNS, risk_sources
 from layers.values import present, text_or_none
@@ -71,19 +79,13 @@ __all__ = [
 
 #: Largest distance (m) at which a 尾矿库/油气管道 risk point is taken to describe a pond/HCA segment.
 LINK_RADIUS_M = 500.0
-#: Check-finding statuses that count as not yet closed (the present).
-OPEN_FINDING_STATUSES: tuple[str, ...] = ("open", "in_remediation")
 #: Verdicts that count as 违规.
 VIOLATION_VERDICTS: tuple[str, ...] = ("violation",)
-#: Hidden-hazard statuses that count as not yet rectified.
-OPEN_HAZARD_STATUSES: tuple[str, ...] = ("open", "rectifying")
-#: Hidden-hazard statuses that count as rectified.
-DONE_HAZARD_STATUSES: tuple[str, ...] = ("rectified", "closed")
-#: Hidden-hazard statuses of struck-off hazards (销号): only these end being overdue (workflows.md §2:
-#: overdue = past the deadline and not 销号, so one rectified but not yet accepted is still overdue).
-CLOSED_HAZARD_STATUSES: tuple[str, ...] = ("closed",)
-#: Hidden-hazard statuses of reports judged not to be hazards (不予核定): counted nowhere.
-NOT_HAZARD_STATUSES: tuple[str, ...] = ("withdrawn",)
+# Which statuses count where (enumerated once in geo.constants):
+# OPEN_FINDING_STATUSES count as not yet closed (the present); OPEN_HAZARD_STATUSES as not yet rectified;
+# DONE_HAZARD_STATUSES as rectified; only CLOSED_HAZARD_STATUSES (销号) end being overdue (workflows.md §2:
+# overdue = past the deadline and not 销号, so one rectified but not yet accepted is still overdue);
+# NOT_HAZARD_STATUSES (不予核定) are counted nowhere.
 
 _LEVELS = tuple(level.value for level in RiskLevel)  # highest first
 
@@ -319,14 +321,15 @@ def chosen_hcas(declared: gpd.GeoDataFrame | None, identified: gpd.GeoDataFrame 
     """
     parts = []
     if declared is not None and len(declared):
-        parts.append(declared.to_crs(4490).assign(origin=_col(declared, "origin").astype(object).fillna("declared")))
+        origin = _col(declared, "origin").astype(object).fillna("declared")
+        parts.append(declared.to_crs(STORAGE_SRID).assign(origin=origin))
     if identified is not None and len(identified):
-        segs = identified if identified.crs is not None else identified.set_crs(4490)
-        parts.append(segs.to_crs(4490).assign(origin="identified"))
+        segs = identified if identified.crs is not None else identified.set_crs(STORAGE_SRID)
+        parts.append(segs.to_crs(STORAGE_SRID).assign(origin="identified"))
     if not parts:
         return gpd.GeoDataFrame({"key": [], "pipeline_key": [], "grade": [], "origin": [], "adcode": [],
-                                 "group": []}, geometry=[], crs=4490)
-    hcas = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=4490)
+                                 "group": []}, geometry=[], crs=STORAGE_SRID)
+    hcas = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=STORAGE_SRID)
     for name in ("key", "pipeline_key", "adcode"):
         if name not in hcas.columns:
             hcas[name] = None
@@ -338,7 +341,7 @@ def chosen_hcas(declared: gpd.GeoDataFrame | None, identified: gpd.GeoDataFrame 
     identified_rows = hcas["origin"] == "identified"
     with_identified = set(hcas.loc[identified_rows, "group"])
     keep = identified_rows == hcas["group"].isin(with_identified)
-    return gpd.GeoDataFrame(hcas[keep].reset_index(drop=True), geometry="geometry", crs=4490)
+    return gpd.GeoDataFrame(hcas[keep].reset_index(drop=True), geometry="geometry", crs=STORAGE_SRID)
 
 
 def _nearest(points: np.ndarray, credit: list[str | None], targets: gpd.GeoDataFrame,
@@ -464,7 +467,7 @@ def counted_sources(bundle: Bundle, *, identified_hcas: gpd.GeoDataFrame | None 
     out["detail"] = details
     out["linked_points"] = pd.Series(linked, index=out.index, dtype=object)
     return gpd.GeoDataFrame(out[[*SOURCE_COLUMNS, "linked_points"]].reset_index(drop=True),
-                            geometry=out.geometry.to_numpy(), crs=4490)
+                            geometry=out.geometry.to_numpy(), crs=STORAGE_SRID)
 
 
 # ---------------------------------------------------------------------------------------------

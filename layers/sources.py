@@ -35,6 +35,7 @@ import pandas as pd
 import shapely
 
 from geo.checks.bundle import Bundle
+from geo.constants import STORAGE_SRID
 from geo.layer_specs import ENTERPRISES, RISK_POINTS, TAILINGS
 from layers.palette import NO_DATA, RiskLevel, level_colour, level_label
 from layers.values import present, text_or_none
@@ -235,7 +236,7 @@ def _rows(bundle: Bundle, hcas: gpd.GeoDataFrame | None) -> list[dict[str, Any]]
             _level_code(row.get("risk_level"), f"tailings_dams {key}"), _tailings_detail(row), row["geometry"])
     pipelines = bundle["pipelines"]
     pipe_names = dict(zip(_column(pipelines, "key").astype(object), _column(pipelines, "name"), strict=True))
-    hca_frame = bundle["hcas"] if hcas is None else hcas.to_crs(4490)
+    hca_frame = bundle["hcas"] if hcas is None else hcas.to_crs(STORAGE_SRID)
     for row in hca_frame.to_dict("records"):
         key = _hca_key(row)
         level = hca_level(row.get("grade"))
@@ -293,7 +294,7 @@ def risk_sources(bundle: Bundle, *, hcas: gpd.GeoDataFrame | None = None) -> gpd
     rows = _rows(bundle, hcas)
     if not rows:
         empty = {c: pd.Series(dtype=object) for c in SOURCE_COLUMNS}
-        return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=4490), crs=4490)
+        return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=STORAGE_SRID), crs=STORAGE_SRID)
     df = pd.DataFrame(rows)
     df["level_zh"] = [level_label(v, "zh") for v in df["risk_level"]]
     df["colour"] = [level_colour(v) for v in df["risk_level"]]
@@ -303,7 +304,7 @@ def risk_sources(bundle: Bundle, *, hcas: gpd.GeoDataFrame | None = None) -> gpd
     order = sorted(range(len(df)), key=lambda i: (type_rank[str(sort_keys[i][0])],
                                                   _LEVEL_RANK[str(sort_keys[i][1])], str(sort_keys[i][2])))
     df = df.iloc[order].reset_index(drop=True)
-    return gpd.GeoDataFrame(df[list(SOURCE_COLUMNS)], geometry=df["geometry"].tolist(), crs=4490)
+    return gpd.GeoDataFrame(df[list(SOURCE_COLUMNS)], geometry=df["geometry"].tolist(), crs=STORAGE_SRID)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -341,7 +342,7 @@ def _summary(bundle: Bundle, sources: gpd.GeoDataFrame | None) -> gpd.GeoDataFra
     frame["per_100km2"] = frame["per_100km2"].astype(float)
     for col in (*_COUNT_COLUMNS, "n_sources"):
         frame[col] = frame[col].astype("int64")
-    gdf = gpd.GeoDataFrame(frame, geometry=districts.geometry.to_crs(4490).tolist(), crs=4490)
+    gdf = gpd.GeoDataFrame(frame, geometry=districts.geometry.to_crs(STORAGE_SRID).tolist(), crs=STORAGE_SRID)
     return gdf.set_index("adcode")
 
 
@@ -480,10 +481,11 @@ def density_grid(sources: gpd.GeoDataFrame, bundle: Bundle, *, cell_m: float = 2
         raise ValueError(f"cell_m must be positive, got {cell_m!r}")
     columns = ["cell_id", *_COUNT_COLUMNS, "n_sources", "score"]
     empty = gpd.GeoDataFrame({c: pd.Series(dtype="int64" if c != "cell_id" else object) for c in columns},
-                             geometry=gpd.GeoSeries([], crs=4490), crs=4490)
+                             geometry=gpd.GeoSeries([], crs=STORAGE_SRID), crs=STORAGE_SRID)
     if not len(sources):
         return empty
-    anchors = gpd.GeoSeries(_anchor_points(sources.geometry.to_crs(4490)), crs=4490).to_crs(bundle.metric_epsg)
+    stored = sources.geometry.to_crs(STORAGE_SRID)
+    anchors = gpd.GeoSeries(_anchor_points(stored), crs=STORAGE_SRID).to_crs(bundle.metric_epsg)
     levels = sources["risk_level"].astype(object).to_numpy()
     keep = ~anchors.is_empty.to_numpy() & anchors.notna().to_numpy()
     districts = bundle.metric("districts")
@@ -525,5 +527,5 @@ def density_grid(sources: gpd.GeoDataFrame, bundle: Bundle, *, cell_m: float = 2
     })
     out["n_sources"] = counts.sum(axis=1).to_numpy()
     out["score"] = sum(counts[level.value].to_numpy() * w for level, w in LEVEL_WEIGHT.items())
-    gdf = gpd.GeoDataFrame(out, geometry=polys, crs=bundle.metric_epsg).to_crs(4490)
+    gdf = gpd.GeoDataFrame(out, geometry=polys, crs=bundle.metric_epsg).to_crs(STORAGE_SRID)
     return gdf.sort_values(["score", "cell_id"], ascending=[False, True]).reset_index(drop=True)
