@@ -22,7 +22,7 @@ from campaign.inspections import InspectionRecord, hazard_from_inspection, recor
 from campaign.reference import load_reference
 from campaign.service import Actor, report_hazard, take_step
 from campaign.submissions import submit_dispatch, submit_self_report
-from geo import hazard_store, store
+from geo import store
 
 CST = ZoneInfo("Asia/Shanghai")
 SUPERVISOR = ("supervisor", "city_supervisor", "市安委办督办(演示)")
@@ -69,7 +69,7 @@ def demo_photo(seed: int) -> bytes:
 
 def _enterprises(engine: Engine) -> dict[str, list[DemoEnterprise]]:
     out: dict[str, list[DemoEnterprise]] = {}
-    for r in hazard_store.enterprise_points(engine):
+    for r in store.enterprise_points(engine):
         out.setdefault(str(r["adcode"]), []).append(
             DemoEnterprise(str(r["credit_code"]), str(r["name"]), str(r["adcode"]), float(r["lon"]), float(r["lat"])))
     return out
@@ -246,7 +246,7 @@ def load_campaign_demo(engine: Engine, *, today: dt.date | None = None,
     today = today or dt.datetime.now(CST).date()
     say = progress or (lambda _msg: None)
     with engine.begin() as conn:
-        started = hazard_store.record_import_steps(conn, actor="demo", role=None, batch_id=None)
+        started = store.record_import_steps(conn, actor="demo", role=None, batch_id=None)
     yield f"hazard histories started for {started} imported hazards"
     ents = {k: v for k, v in _enterprises(engine).items() if v}
     yield from _accounts(engine, {k: v[0] for k, v in ents.items()})

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from campaign.lifecycle import Label, load_lifecycle
 from campaign.service import Actor
 from campaign.submissions import dispatch_due, self_report_due, submission_states
-from geo import hazard_store, store
+from geo import store
 
 #: Hazards whose deadline falls within this many days count as due soon.
 DUE_SOON_DAYS = 7
@@ -71,7 +71,7 @@ def hazard_items(hazards: pd.DataFrame, role: str, today: dt.date) -> list[Inbox
     Parameters
     ----------
     hazards : DataFrame
-        Rows of :func:`geo.hazard_store.list_hazards`.
+        Rows of :func:`geo.store.list_hazards`.
     role : str
         The account's role.
     today : date
@@ -168,7 +168,7 @@ def inbox(engine: Engine, actor: Actor, *, today: dt.date, districts: Sequence[s
     -------
     Inbox
     """
-    hazards = hazard_store.list_hazards(engine)
+    hazards = store.list_hazards(engine)
     items = hazard_items(hazards, actor.role, today) + report_items(engine, actor, today, districts)
     order = list(BUCKETS)
     items.sort(key=lambda i: (order.index(i.bucket), i.due or dt.date.max, i.code or ""))

@@ -13,7 +13,7 @@ from campaign.attachments import Upload, check_upload
 from campaign.lifecycle import Refused
 from campaign.reference import load_reference
 from campaign.service import Actor, report_hazard
-from geo import hazard_store, store
+from geo import store
 from geo.access import allowed
 
 KINDS = {"inspection": ("排查记录", "Inspection"), "spot_check": ("抽查企业自查", "Spot check of a self-check")}
@@ -131,16 +131,16 @@ def record_inspection(engine: Engine, actor: Actor, rec: InspectionRecord, *, up
         "created_by": actor.username,
     }
     with engine.begin() as conn:
-        if rec.lon is not None and rec.lat is not None and not hazard_store.point_in_district(
+        if rec.lon is not None and rec.lat is not None and not store.point_in_district(
                 conn, rec.adcode, rec.lon, rec.lat):
             raise Refused([(f"位置（{rec.lon:.5f}, {rec.lat:.5f}）不在区县 {rec.adcode} 内",
                             f"position ({rec.lon:.5f}, {rec.lat:.5f}) is outside district {rec.adcode}")])
-        if rec.credit_code and hazard_store.enterprise_district(conn, rec.credit_code) != rec.adcode:
+        if rec.credit_code and store.enterprise_district(conn, rec.credit_code) != rec.adcode:
             raise Refused([(f"所选企业不在区县 {rec.adcode} 内或不在本账号范围内",
                             f"the enterprise chosen is not in district {rec.adcode} or not visible")])
-        iid = hazard_store.insert_inspection(conn, values, lon=rec.lon, lat=rec.lat)
+        iid = store.insert_inspection(conn, values, lon=rec.lon, lat=rec.lat)
         for ok, up in checked:
-            hazard_store.add_attachment(conn, sha256=ok.sha256, filename=ok.filename, media_type=ok.media_type,
+            store.add_attachment(conn, sha256=ok.sha256, filename=ok.filename, media_type=ok.media_type,
                                         content=up.content, uploaded_by=actor.username, inspection_id=iid,
                                         adcode=rec.adcode, credit_code=rec.credit_code)
         store.audit(conn, actor=actor.username, action="inspection", target=str(iid), adcode=rec.adcode,
@@ -153,11 +153,11 @@ def hazard_from_inspection(engine: Engine, actor: Actor, inspection_id: int, val
                            at: dt.datetime | None = None) -> int:
     """Report the hazard an inspection found (source 部门排查) and link it to the record; return its id."""
     with engine.connect() as conn:
-        rec = hazard_store.read_inspection(conn, inspection_id)
+        rec = store.read_inspection(conn, inspection_id)
     if rec is None:
         raise LookupError(f"排查记录 {inspection_id} 不存在 / no inspection {inspection_id}")
     hid = report_hazard(engine, actor, {"source": "department", **values}, adcode=str(rec["adcode"]), lon=lon,
                         lat=lat, enterprise_name=enterprise_name, credit_code=rec["credit_code"], at=at)
     with engine.begin() as conn:
-        hazard_store.link_inspection(conn, inspection_id, hid)
+        store.link_inspection(conn, inspection_id, hid)
     return hid

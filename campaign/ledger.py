@@ -17,7 +17,7 @@ from campaign.lifecycle import load_lifecycle
 from campaign.reference import load_reference
 from geo.cells import append_row
 
-#: (column, source) of the 台账 in the conventional order; sources are hazard_store columns or derived names.
+#: (column, source) of the 台账 in the conventional order; sources are store.HAZARD_COLUMNS or derived names.
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("序号", "_no"), ("隐患名称", "description"), ("所属企业", "enterprise_name"), ("统一社会信用代码", "credit_code"),
     ("行业", "_industry"), ("隐患级别", "_severity"), ("来源", "_source"), ("发现日期", "found_on"),
@@ -32,7 +32,7 @@ EXTRA: tuple[tuple[str, str], ...] = (("隐患编号", "code"), ("区县代码",
 
 
 def ledger_frame(hazards: pd.DataFrame, *, today: dt.date) -> pd.DataFrame:
-    """Lay out hazards (rows of :func:`geo.hazard_store.list_hazards`) as the 台账.
+    """Lay out hazards (rows of :func:`geo.store.list_hazards`) as the 台账.
 
     Parameters
     ----------

@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from campaign.attachments import Upload, check_upload
 from campaign.lifecycle import Lifecycle, Refused, StaleHazard, TransitionRefused, apply, load_lifecycle
-from geo import hazard_store, store
+from geo import store
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Actor:
 
 
 def _check_lifecycle(engine_conn: Any, life: Lifecycle) -> None:
-    seeded = hazard_store.lifecycle_version(engine_conn)
+    seeded = store.lifecycle_version(engine_conn)
     if seeded != life.version:
         raise TransitionRefused([(f"数据库中的隐患流程版本（{seeded}）与程序（{life.version}）不一致，请升级数据库",
                                   f"the database's hazard lifecycle ({seeded}) differs from the program's "
@@ -50,7 +50,7 @@ def _stored_attachments(conn: Any, uploads: Iterable[Upload], *, actor: Actor, h
     shas = []
     for up in uploads:
         checked = check_upload(up)
-        hazard_store.add_attachment(conn, sha256=checked.sha256, filename=checked.filename,
+        store.add_attachment(conn, sha256=checked.sha256, filename=checked.filename,
                                     media_type=checked.media_type, content=up.content, uploaded_by=actor.username,
                                     hazard_id=hazard_id, adcode=adcode, credit_code=credit_code)
         shas.append(checked.sha256)
@@ -70,10 +70,10 @@ def _db_refusal(exc: DBAPIError) -> TransitionRefused:
 def _check_place(conn: Any, *, adcode: str, lon: float, lat: float, credit_code: str | None) -> None:
     """Refuse a hazard placed outside its district, or of an enterprise the account cannot see there."""
     problems = []
-    if not hazard_store.point_in_district(conn, adcode, lon, lat):
+    if not store.point_in_district(conn, adcode, lon, lat):
         problems.append((f"位置（{lon:.5f}, {lat:.5f}）不在区县 {adcode} 内",
                          f"position ({lon:.5f}, {lat:.5f}) is outside district {adcode}"))
-    if credit_code is not None and hazard_store.enterprise_district(conn, credit_code) != adcode:
+    if credit_code is not None and store.enterprise_district(conn, credit_code) != adcode:
         problems.append((f"所选企业不在区县 {adcode} 内或不在本账号范围内",
                          f"the enterprise chosen is not in district {adcode} or not visible to this account"))
     if problems:
@@ -123,19 +123,19 @@ def report_hazard(engine: Engine, actor: Actor, values: Mapping[str, Any], *, ad
     code = f"YH-{adcode}-{at:%Y%m%d}-{secrets.token_hex(3).upper()}"
     row = {"key": code, "code": code, "adcode": adcode, "status": life.state_status[hazard.state],
            "state": hazard.state, "enterprise_name": enterprise_name, "credit_code": credit_code,
-           **{k: v for k, v in hazard.values.items() if k in hazard_store.WORKFLOW_WRITABLE}}
+           **{k: v for k, v in hazard.values.items() if k in store.WORKFLOW_WRITABLE}}
     try:
         with engine.begin() as conn:
             _check_lifecycle(conn, life)
             _check_place(conn, adcode=adcode, lon=lon, lat=lat, credit_code=credit_code)
-            hid = hazard_store.insert_hazard(conn, row, lon=lon, lat=lat)
+            hid = store.insert_hazard(conn, row, lon=lon, lat=lat)
             shas = _stored_attachments(conn, uploads, actor=actor, hazard_id=hid, adcode=adcode,
                                        credit_code=credit_code)
-            hazard_store.insert_step(conn, hazard_id=hid, version=1, action="create", from_state=None,
+            store.insert_step(conn, hazard_id=hid, version=1, action="create", from_state=None,
                                      to_state=hazard.state, severity=hazard.severity, supervised=hazard.supervised,
                                      role=actor.role, actor=actor.username, changes=step.changes, attachments=shas,
                                      at=at)
-            hazard_store.update_hazard(conn, hid, version=1, state=hazard.state, values={})
+            store.update_hazard(conn, hid, version=1, state=hazard.state, values={})
             store.audit(conn, actor=actor.username, action="hazard_report", target=code, adcode=adcode,
                         details={"severity": hazard.severity, "source": hazard.values.get("source")})
     except DBAPIError as exc:
@@ -187,7 +187,7 @@ def take_step(engine: Engine, hazard_id: int, action: str, actor: Actor, *, valu
     try:
         with engine.begin() as conn:
             _check_lifecycle(conn, life)
-            row = hazard_store.read_hazard(conn, hazard_id, lock=True)
+            row = store.read_hazard(conn, hazard_id, lock=True)
             if row is None:
                 raise LookupError(f"隐患 {hazard_id} 不存在或不在本账号范围内 / hazard {hazard_id} not found")
             current = life.hazard(row)
@@ -197,19 +197,19 @@ def take_step(engine: Engine, hazard_id: int, action: str, actor: Actor, *, valu
                                 expected_version=expected_version)
             shas = _stored_attachments(conn, uploads, actor=actor, hazard_id=hazard_id, adcode=str(row["adcode"]),
                                        credit_code=row.get("credit_code"))
-            hazard_store.insert_step(conn, hazard_id=hazard_id, version=after.version, action=action,
+            store.insert_step(conn, hazard_id=hazard_id, version=after.version, action=action,
                                      from_state=current.state, to_state=after.state, severity=after.severity,
                                      supervised=after.supervised, role=actor.role, actor=actor.username,
                                      comment=step.comment, changes=step.changes, attachments=shas, at=at)
-            changed = {k: v for k, v in (values or {}).items() if k in hazard_store.WORKFLOW_WRITABLE}
+            changed = {k: v for k, v in (values or {}).items() if k in store.WORKFLOW_WRITABLE}
             if action == "report_progress":
                 changed["progress_on"] = at.date()
-            hazard_store.update_hazard(conn, hazard_id, version=after.version, state=after.state, values=changed)
+            store.update_hazard(conn, hazard_id, version=after.version, state=after.state, values=changed)
             store.audit(conn, actor=actor.username, action="hazard_step", target=str(row["code"]),
                         adcode=str(row["adcode"]),
                         details={"action": action, "from": current.state, "to": after.state,
                                  "version": after.version, "attachments": list(shas)})
-            out = hazard_store.read_hazard(conn, hazard_id)
+            out = store.read_hazard(conn, hazard_id)
     except DBAPIError as exc:
         raise _db_refusal(exc) from exc
     assert out is not None

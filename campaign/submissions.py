@@ -19,7 +19,7 @@ from campaign.dispatch import DispatchTable, as_of, dispatch_table, load_dispatc
 from campaign.lifecycle import Refused
 from campaign.reference import load_reference
 from campaign.service import Actor
-from geo import hazard_store, store
+from geo import store
 from geo.access import allowed
 
 #: Enterprises' self-report of month M is due on this day of month M+1 (Baoshan plan: "before the 5th").
@@ -82,9 +82,9 @@ def dispatch_from_store(engine: Engine, *, adcode: str | None, unit: str, period
     DispatchTable
     """
     with engine.connect() as conn:
-        hazards = hazard_store.list_hazards(conn, adcode=adcode)
-        steps = hazard_store.steps_frame(conn, adcode=adcode)
-        spots = hazard_store.list_inspections(conn, adcode=adcode, kind="spot_check")
+        hazards = store.list_hazards(conn, adcode=adcode)
+        steps = store.steps_frame(conn, adcode=adcode)
+        spots = store.list_inspections(conn, adcode=adcode, kind="spot_check")
     items = list(load_reference().spot_check_items)
     spot_rows = pd.DataFrame(
         [{"enterprise": r["credit_code"], "checked_on": _local_day(r["inspected_at"]),
@@ -117,7 +117,7 @@ def submit_dispatch(engine: Engine, actor: Actor, *, adcode: str, unit: str, per
                         f"account {actor.username} may not send the dispatch table of {adcode}")])
     table = dispatch_from_store(engine, adcode=adcode, unit=unit, period=period)
     with engine.begin() as conn:
-        revision = hazard_store.insert_submission(conn, "dispatch", adcode=adcode, credit_code=None, period=period,
+        revision = store.insert_submission(conn, "dispatch", adcode=adcode, credit_code=None, period=period,
                                                   submitted_by=actor.username, figures=table.figures(), note=note,
                                                   at=at)
         store.audit(conn, actor=actor.username, action="dispatch_submit", target=period, adcode=adcode,
@@ -137,8 +137,8 @@ def self_report_figures(engine: Engine, *, credit_code: str, period: str) -> dic
     tz = load_dispatch().timezone
     done_states = load_dispatch().rectified_states | {"withdrawn"}
     with engine.connect() as conn:
-        hazards = hazard_store.list_hazards(conn, credit_code=credit_code)
-        steps = hazard_store.steps_frame(conn)
+        hazards = store.list_hazards(conn, credit_code=credit_code)
+        steps = store.steps_frame(conn)
     steps = steps.loc[steps["hazard"].isin(hazards["code"])]
     now, then = as_of(steps, end, tz), as_of(steps, before, tz)
     out: dict[str, int] = {}
@@ -179,7 +179,7 @@ def submit_self_report(engine: Engine, actor: Actor, *, period: str, signed_by: 
     assert actor.credit_code is not None and actor.adcode is not None
     figures = self_report_figures(engine, credit_code=actor.credit_code, period=period)
     with engine.begin() as conn:
-        revision = hazard_store.insert_submission(conn, "self_report", adcode=actor.adcode,
+        revision = store.insert_submission(conn, "self_report", adcode=actor.adcode,
                                                   credit_code=actor.credit_code, period=period,
                                                   submitted_by=actor.username, figures=figures,
                                                   signed_by=signed_by.strip(), note=note, at=at)
@@ -227,7 +227,7 @@ def submission_states(engine: Engine, kind: str, *, period: str, owners: list[st
         In the order of ``owners``; the first submission counts for timeliness.
     """
     due = dispatch_due(period) if kind == "dispatch" else self_report_due(period)
-    subs = hazard_store.list_submissions(engine, kind, period=period)
+    subs = store.list_submissions(engine, kind, period=period)
     key = "adcode" if kind == "dispatch" else "credit_code"
     first = subs.sort_values("submitted_at").groupby(key)["submitted_at"].first() if len(subs) else pd.Series()
     out = []

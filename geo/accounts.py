@@ -8,7 +8,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Engine
 
-from geo import hazard_store, store
+from geo import store
 from geo.store import Scope
 
 ROLES = {
@@ -58,7 +58,7 @@ def add_user(engine: Engine, username: str, password: str, *, role: str, display
     if role == "district_officer" and (not adcode or adcode not in store.district_codes(engine)):
         raise ValueError(f"区县工作人员须指定已存在的区县 / a district officer needs a known district: {adcode!r}")
     if role == "enterprise":
-        found = hazard_store.enterprise_district(engine, credit_code) if credit_code else None
+        found = store.enterprise_district(engine, credit_code) if credit_code else None
         if found is None:
             raise ValueError(f"企业账号须指定已导入企业的统一社会信用代码 / an enterprise account needs the credit "
                              f"code of an imported enterprise: {credit_code!r}")

@@ -27,7 +27,7 @@ import shapely
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from geo import hazard_store, store
+from geo import store
 from geo.cells import csv_text
 from geo.crs import SourceCRS, parse_source_crs
 from geo.errors import ImportValidationError, ReadError
@@ -325,9 +325,9 @@ def _hazard_histories(conn: Connection, records: list[dict[str, Any]], report: I
     (only a workflow step changes them); the report names how many rows differed.
     """
     scope = store.current_scope()
-    hazard_store.record_import_steps(conn, actor=scope.actor if scope else actor, role=scope.role if scope else None,
+    store.record_import_steps(conn, actor=scope.actor if scope else actor, role=scope.role if scope else None,
                                      batch_id=batch_id)
-    kept = hazard_store.status_differs(conn, {str(r["key"]): str(r["status"]) for r in records if r.get("status")})
+    kept = store.status_differs(conn, {str(r["key"]): str(r["status"]) for r in records if r.get("status")})
     if kept:
         report.notes.append(f"{len(kept)} 条隐患已在整改流程中，保留其流程状态，"
                             f"未按文件中的整改状态修改（如 {kept[0]}） / "

@@ -67,7 +67,7 @@ def hazard_facts(hazards: pd.DataFrame, today: dt.date) -> pd.DataFrame:
     Parameters
     ----------
     hazards : DataFrame
-        Rows of :func:`geo.hazard_store.list_hazards` (``state``, ``severity``, ``source``, ``supervision``,
+        Rows of :func:`geo.store.list_hazards` (``state``, ``severity``, ``source``, ``supervision``,
         ``deadline``, ``found_on``, ``closed_on``, ``enterprise_industry``, ``adcode``).
     today : date
         The day overdue is judged on.
@@ -101,7 +101,7 @@ def campaign_measures(hazards: pd.DataFrame, *, by: str, today: dt.date) -> pd.D
     Parameters
     ----------
     hazards : DataFrame
-        Rows of :func:`geo.hazard_store.list_hazards` (what the session sees).
+        Rows of :func:`geo.store.list_hazards` (what the session sees).
     by : str
         ``adcode`` or ``industry`` (codes of ``campaign/reference.yaml``; ``other`` for none).
     today : date

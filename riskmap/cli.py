@@ -453,8 +453,7 @@ def _show(value: object) -> str:
 @click.option("--changed", is_flag=True, help="Only the values changed locally.")
 def rules_list(changed: bool) -> None:
     """List every editable value: rule, path, file value, value in force, confidence, and who changed it, when, why."""
-    from zoneinfo import ZoneInfo
-
+    from geo.constants import LOCAL_ZONE
     from geo.rule_admin import value_states
 
     local, states = value_states(_engine(action="rules_page"))
@@ -470,7 +469,7 @@ def rules_list(changed: bool) -> None:
     for s in rows:
         note = ""
         if s.changed and s.changed_at is not None:
-            when = s.changed_at.astimezone(ZoneInfo(store.AUDIT_TIMEZONE)).strftime("%Y-%m-%d %H:%M")
+            when = s.changed_at.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M")
             note = f"{s.actor} {when}: {s.reason}"
         table.append((s.item.code, s.item.path, _show(s.item.value), _show(s.current), s.item.confidence, note))
     widths = [max(len(r[i]) for r in table) for i in range(5)]

@@ -70,12 +70,12 @@ def hazard() -> None:
 def list_cmd(district: str | None, states: tuple[str, ...], overdue: bool, fmt: str) -> None:
     """List the hazards the account sees."""
     from campaign.lifecycle import load_lifecycle
-    from geo import hazard_store
+    from geo import store
 
     engine, _ = _account()
     life = load_lifecycle()
     today = dt.date.today()
-    frame = hazard_store.list_hazards(engine, adcode=district, states=list(states) or None)
+    frame = store.list_hazards(engine, adcode=district, states=list(states) or None)
     rows = []
     for r in frame.to_dict("records"):
         late = life.is_overdue(life.hazard(r), today)
@@ -106,13 +106,13 @@ def list_cmd(district: str | None, states: tuple[str, ...], overdue: bool, fmt: 
 def show_cmd(hazard_id: int, lang: str) -> None:
     """Show one hazard: its facts, its history, and the steps the account may take now."""
     from campaign.lifecycle import load_lifecycle
-    from geo import hazard_store
+    from geo import store
 
     engine, actor = _account()
     life = load_lifecycle()
     with engine.connect() as conn:
-        row = hazard_store.read_hazard(conn, hazard_id)
-        steps = hazard_store.hazard_steps(conn, hazard_id) if row else []
+        row = store.read_hazard(conn, hazard_id)
+        steps = store.hazard_steps(conn, hazard_id) if row else []
     if row is None:
         raise click.ClickException(f"隐患 {hazard_id} 不存在或不在本账号范围内 / no hazard {hazard_id} in your scope")
     pick = 1 if lang == "en" else 0
@@ -171,7 +171,7 @@ def report_cmd(adcode: str, lon: float, lat: float, credit_code: str | None, ent
     from campaign.field_values import parse_field_values
     from campaign.lifecycle import Refused, load_lifecycle
     from campaign.service import report_hazard
-    from geo import hazard_store
+    from geo import store
 
     engine, actor = _account()
     try:
@@ -181,5 +181,5 @@ def report_cmd(adcode: str, lon: float, lat: float, credit_code: str | None, ent
     except (Refused, LookupError, AccessDenied) as exc:
         raise _refused(exc, lang) from exc
     with engine.connect() as conn:
-        row = hazard_store.read_hazard(conn, hid)
+        row = store.read_hazard(conn, hid)
     click.echo(f"{hid} {row['code'] if row else ''}")

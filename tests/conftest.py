@@ -18,6 +18,8 @@ import pytest
 from sqlalchemy import Engine
 
 from geo import embedded, schema, store
+from geo.checks.bundle import Bundle
+from geo.checks.ruleset import RuleSet, load_ruleset
 from geo.importer import import_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,6 +98,24 @@ def demo_db(pg_cluster: embedded.Cluster, template_db: str) -> str:
         pass
     eng.dispose()
     return pg_cluster.url(name)
+
+
+@pytest.fixture(scope="module")
+def rules() -> RuleSet:
+    """The rule set as shipped (geo/rules), loaded once per test module."""
+    return load_ruleset()
+
+
+@pytest.fixture
+def demo_bundle(demo_db: str) -> Bundle:
+    """A check bundle read from the shared demo database (a fresh read for each test)."""
+    from geo.checks.sources import bundle_from_store
+
+    engine = store.make_engine(demo_db)
+    try:
+        return bundle_from_store(engine)
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture

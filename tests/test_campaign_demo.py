@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from campaign.lifecycle import Hazard, load_lifecycle, rule_rows
-from geo import hazard_store, store
+from geo import store
 
 pytestmark = pytest.mark.postgis
 
@@ -45,7 +45,7 @@ def test_every_state_has_hazards_and_every_history_is_one_the_table_allows(demo)
 def test_overdue_supervised_photos_accounts_and_reports(demo) -> None:
     life = load_lifecycle()
     today = dt.date.today()
-    hazards = hazard_store.list_hazards(demo)
+    hazards = store.list_hazards(demo)
     made = hazards.loc[hazards["code"].str.match(r"^YH-\d{6}-\d{8}-")]
     overdue = [r for r in made.to_dict("records")
                if life.is_overdue(Hazard(r["state"], r["severity"], {"deadline": r["deadline"]}), today)]

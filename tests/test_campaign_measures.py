@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from campaign.reference import load_reference
-from geo import hazard_store, store
+from geo import store
 from layers.campaign_measures import CAMPAIGN_MEASURES, campaign_measures
 
 pytestmark = pytest.mark.postgis
@@ -61,7 +61,7 @@ def _sql(demo, today: dt.date, group: str) -> dict[str, dict[str, object]]:
 @pytest.mark.parametrize("group", ["adcode", "industry"])
 def test_campaign_measures_equal_sql(demo, group: str) -> None:
     today = dt.date.today()
-    got = campaign_measures(hazard_store.list_hazards(demo), by=group, today=today)
+    got = campaign_measures(store.list_hazards(demo), by=group, today=today)
     expected = _sql(demo, today, group)
     assert set(got.index) == set(expected)
     codes = [m.code for m in CAMPAIGN_MEASURES]

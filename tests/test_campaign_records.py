@@ -22,7 +22,7 @@ from campaign.submissions import (
     submit_dispatch,
     submit_self_report,
 )
-from geo import hazard_store
+from geo import store
 from tests.campaign_helpers import ANNING, ENT_A, ENT_B, FIVE, JPEG, XISHAN, signed_in
 
 pytestmark = pytest.mark.postgis
@@ -47,9 +47,9 @@ def test_an_inspection_with_photos_becomes_a_hazard(engine, campaign_app) -> Non
                                                                   "severity": "major",
                                                                   "found_on": dt.date(2026, 12, 5)},
                                      lon=102.45, lat=24.92, enterprise_name="安宁示例矿业")
-        rec = hazard_store.list_inspections(campaign_app).iloc[0]
+        rec = store.list_inspections(campaign_app).iloc[0]
         with campaign_app.connect() as conn:
-            hz = hazard_store.read_hazard(conn, hid)
+            hz = store.read_hazard(conn, hid)
     assert rec["hazard_id"] == hid and rec["inspector"] == "王五" and rec["lon"] == pytest.approx(102.45)
     assert hz is not None and hz["source"] == "department" and hz["credit_code"] == ENT_A and hz["state"] == "reported"
     with engine.connect() as conn:
@@ -61,7 +61,7 @@ def test_an_inspection_with_photos_becomes_a_hazard(engine, campaign_app) -> Non
         record_inspection(campaign_app, enterprise, _record(), now=NOW)
     ctx, _ = signed_in(engine, "ent_x")
     with ctx:
-        assert hazard_store.list_inspections(campaign_app).empty  # an enterprise does not read inspections
+        assert store.list_inspections(campaign_app).empty  # an enterprise does not read inspections
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -179,7 +179,7 @@ def test_the_dispatch_table_from_the_store_equals_the_rows_counted_in_sql(engine
         with pytest.raises(Refused, match="不能报送 530112"):
             submit_dispatch(campaign_app, officer, adcode=XISHAN, unit="西山区", period="2026-12")
     assert revision == 1 and sent.figures() == dec
-    stored = hazard_store.list_submissions(engine, "dispatch", period="2026-12")
+    stored = store.list_submissions(engine, "dispatch", period="2026-12")
     assert stored.iloc[0]["figures"] == dec and stored.iloc[0]["submitted_by"] == "anning"
     ws = openpyxl.load_workbook(io.BytesIO(dispatch_xlsx(sent, issued_on=dt.date(2026, 12, 6))))["调度表"]
     assert [ws[f"C{r}"].value for r in range(5, 11)] == [dec[row.code] for row, _ in sent.hazards]
@@ -207,7 +207,7 @@ def test_the_enterprise_self_report(engine, campaign_app) -> None:
         again, _ = submit_self_report(campaign_app, ent, period="2026-11", signed_by="赵法人", note="更正",
                                       today=dt.date(2026, 12, 6))
     assert (first, again) == (1, 2)
-    rows = hazard_store.list_submissions(engine, "self_report", period="2026-11")
+    rows = store.list_submissions(engine, "self_report", period="2026-11")
     assert list(rows["revision"]) == [2, 1] and set(rows["signed_by"]) == {"赵法人"}
     assert rows.iloc[1]["figures"] == figures
     ctx, officer = signed_in(engine, "anning")

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from campaign.attachments import Upload
 from campaign.lifecycle import Refused, StaleHazard, TransitionRefused, load_lifecycle
 from campaign.service import report_hazard, take_step
-from geo import hazard_store, store
+from geo import store
 from geo.accounts import scope_for
 from geo.store import scoped
 from tests.campaign_helpers import ANNING, ENT_A, ENT_B, ENT_X, FIVE, JPEG, REPORT, XISHAN, report, signed_in, step
@@ -51,7 +51,7 @@ def test_a_major_hazard_through_its_whole_life_in_the_database(engine, campaign_
     row = _step(engine, app, "sup", hid, "strike_off")
     assert (row["state"], row["status"], row["version"]) == ("closed", "closed", 10)
     assert row["closed_on"] is not None and row["funds_wan"] == 35.5 and row["supervision"] == "city"
-    steps = hazard_store.hazard_steps(engine, hid)
+    steps = store.hazard_steps(engine, hid)
     assert [s["action"] for s in steps] == ["create", "verify", "start", "supervise", "report_progress",
                                             "apply_review", "send_back", "apply_review", "pass_review", "strike_off"]
     assert [s["version"] for s in steps] == list(range(1, 11))
@@ -74,7 +74,7 @@ def test_each_role_sees_only_its_own(engine, campaign_app) -> None:
                                ("sup", {ENT_A, ENT_B, ENT_X})):
         ctx, _ = _as(engine, username)
         with ctx:
-            seen = hazard_store.list_hazards(app)
+            seen = store.list_hazards(app)
             assert set(seen["credit_code"]) == expected, username
             with app.connect() as conn:
                 ents = {r[0] for r in conn.execute(text("SELECT credit_code FROM enterprises"))}
@@ -98,12 +98,12 @@ def test_the_database_refuses_illegal_steps_sent_directly(engine, campaign_app) 
     with scoped(scope_for(user)):
         # an enterprise cannot verify its own hazard, even writing the step row itself
         with pytest.raises(DBAPIError, match="not allowed"), app.begin() as conn:
-            hazard_store.insert_step(conn, hazard_id=hid, version=2, action="verify", from_state="reported",
+            store.insert_step(conn, hazard_id=hid, version=2, action="verify", from_state="reported",
                                      to_state="verified", severity="major", supervised=False, role="enterprise",
                                      actor="ent_a")
         # nor claim another role
         with pytest.raises(DBAPIError, match="signed-in account"), app.begin() as conn:
-            hazard_store.insert_step(conn, hazard_id=hid, version=2, action="verify", from_state="reported",
+            store.insert_step(conn, hazard_id=hid, version=2, action="verify", from_state="reported",
                                      to_state="verified", severity="major", supervised=False,
                                      role="district_officer", actor="ent_a")
         # nor move the state without a step
@@ -129,7 +129,7 @@ def test_imports_enter_at_their_state_and_never_overwrite_the_workflow(engine, c
            "supervision": "none", "geom": shapely.Point(102.45, 24.9), "source_crs": None, "batch_id": None}
     with engine.begin() as conn:
         store.upsert_rows(conn, "hidden_hazards", [row], "key")
-        assert hazard_store.record_import_steps(conn, actor="import", role=None, batch_id=None) == 1
+        assert store.record_import_steps(conn, actor="import", role=None, batch_id=None) == 1
     with engine.connect() as conn:
         hid, state = conn.execute(text("SELECT id, state FROM hidden_hazards WHERE key = 'H-IMP-1'")).one()
     assert state == "rectifying"
@@ -141,7 +141,7 @@ def test_imports_enter_at_their_state_and_never_overwrite_the_workflow(engine, c
         got = conn.execute(text("SELECT state, status, deadline, description, version FROM hidden_hazards "
                                 "WHERE id = :id"), {"id": hid}).one()
     assert got == ("rectifying", "rectifying", dt.date(2099, 6, 30), "储罐区可燃气体报警器失效", 2)
-    assert [s["action"] for s in hazard_store.hazard_steps(engine, hid)] == ["import", "extend"]
+    assert [s["action"] for s in store.hazard_steps(engine, hid)] == ["import", "extend"]
 
 
 def test_two_people_at_once_one_wins(engine, campaign_app) -> None:
@@ -169,7 +169,7 @@ def test_two_people_at_once_one_wins(engine, campaign_app) -> None:
     assert results.count("ok") == 1
     loser = next(r for r in results if r != "ok")
     assert isinstance(loser, StaleHazard | TransitionRefused)
-    assert len(hazard_store.hazard_steps(engine, hid)) == 3
+    assert len(store.hazard_steps(engine, hid)) == 3
 
 
 def test_bad_input_is_refused_and_nothing_is_written(engine, campaign_app) -> None:
@@ -191,7 +191,7 @@ def test_bad_input_is_refused_and_nothing_is_written(engine, campaign_app) -> No
     with pytest.raises(TransitionRefused, match="早于今天"):
         _step(engine, app, "ent_a", hid, "start", values={**FIVE, "deadline": dt.date(2020, 1, 1)})
     with engine.connect() as conn:
-        assert hazard_store.lifecycle_version(conn) == load_lifecycle().version
+        assert store.lifecycle_version(conn) == load_lifecycle().version
 
 
 def test_a_register_imported_as_a_file_starts_histories_and_keeps_the_workflow(engine, campaign_app,
@@ -212,7 +212,7 @@ def test_a_register_imported_as_a_file_starts_histories_and_keeps_the_workflow(e
     assert report.rows_imported == 2 and not report.notes
     with engine.connect() as conn:
         hid = conn.execute(text("SELECT id FROM hidden_hazards WHERE key = 'H-F-1'")).scalar_one()
-        assert [s["action"] for s in hazard_store.hazard_steps(conn, hid)] == ["import"]
+        assert [s["action"] for s in store.hazard_steps(conn, hid)] == ["import"]
     _step(engine, campaign_app, "anning", hid, "extend", values={"deadline": dt.date(2099, 6, 30)}, comment="雨季")
     rows.loc[0, "整改状态"] = "已销号"
     rows.to_file(path, driver="GPKG")
@@ -222,4 +222,4 @@ def test_a_register_imported_as_a_file_starts_histories_and_keeps_the_workflow(e
         state, deadline = conn.execute(text("SELECT state, deadline FROM hidden_hazards WHERE id = :i"),
                                        {"i": hid}).one()
         assert (state, deadline) == ("rectifying", dt.date(2099, 6, 30))
-        assert [s["action"] for s in hazard_store.hazard_steps(conn, hid)] == ["import", "extend"]
+        assert [s["action"] for s in store.hazard_steps(conn, hid)] == ["import", "extend"]

@@ -19,7 +19,7 @@ from geo import store
 from geo.checks.bundle import Bundle
 from geo.checks.code_separation import check_code_separations, part_requirements
 from geo.checks.findings import COLUMNS
-from geo.checks.ruleset import RuleSet, load_ruleset
+from geo.checks.ruleset import RuleSet
 from geo.checks.runner import FAMILIES, run_checks
 from geo.checks.site import ADVISE_AGAINST, NO_OBJECTION, precheck_site
 from geo.checks.sources import bundle_from_file, bundle_from_store, bundle_to_file
@@ -27,34 +27,13 @@ from geo.errors import ImportValidationError
 from geo.importer import import_frame
 from geo.rule_admin import apply_overrides
 from geo.store import Scope, scoped
-
-ZONES = [pytest.param(4543, 500000.0, 2760000.0, id="CM102"),
-         pytest.param(4549, 500000.0, 3300000.0, id="CM120")]
-X, Y = 500000.0, 2760000.0  # CM 102°E, near 24.9°N
-EPSG = 4543
-AX, AY = 547000.0, 2757000.0  # inside 安宁市 (for imports, which check the district)
-ANNING = "530181"
-# check-digit-valid credit codes of two fictitious enterprises in 安宁市
-ENT_A = "91530181MA6K5XYW1W"
-ENT_B = "91530181MA0WB1RD7R"
-
-
-@pytest.fixture(scope="module")
-def rules() -> RuleSet:
-    return load_ruleset()
-
-
-def layer(rows: list[dict[str, Any]], epsg: int) -> gpd.GeoDataFrame:
-    """Rows with metric ``geometry`` in ``epsg`` → a layer in EPSG:4490."""
-    rows = [dict(r) for r in rows]
-    geoms = [r.pop("geometry") for r in rows]
-    return gpd.GeoDataFrame(rows, geometry=geoms, crs=epsg).to_crs(4490)
-
-
-def bundle(epsg: int = EPSG, **layers: list[dict[str, Any]]) -> Bundle:
-    b = Bundle({name: layer(rows, epsg) for name, rows in layers.items()})
-    assert b.metric_epsg == epsg
-    return b
+from tests.catalogue import ANNING, ENT_A, ENT_B, ZONES, bundle, layer, metric
+from tests.catalogue import ANNING_X as AX
+from tests.catalogue import ANNING_Y as AY
+from tests.catalogue import KUNMING_GK as EPSG
+from tests.catalogue import X0 as X
+from tests.catalogue import Y0 as Y
+from tests.catalogue import stored as _to_site
 
 
 def part(key: str, geom: Any, part_type: str = "lpg_tank_group", *, owner: str = ENT_A, fire_class: str | None = "甲",
@@ -115,7 +94,7 @@ def test_lpg_tank_group_and_school_wall_is_exclusive_at_150(rules: RuleSet, epsg
     assert row["verdict"] == "violation" and row["adcode"] == "530102"
     assert row["clause"] == rules["CODE_50160"].clause and "4.1.9" in row["clause"]
     assert "液化烃罐组" in row["detail"] and "居民区、公共福利设施、村庄" in row["detail"] and " / " in row["detail"]
-    line = gpd.GeoSeries([row.geometry], crs=4490).to_crs(epsg).iloc[0]
+    line = metric(row.geometry, epsg)
     assert line.geom_type == "LineString" and line.length == pytest.approx(149.0, abs=0.01)
 
 
@@ -330,10 +309,6 @@ def _site_bundle(owner_ext: float = 300.0) -> Bundle:
                  "geometry": box(X - 20000, Y - 20000, X + 20000, Y + 20000)}]
     ents = [enterprise(ENT_A, X - 3000.0, Y, owner_ext)]
     return bundle(districts=district, enterprises=ents, installations=[part("LPG-1", tank(X, Y))])
-
-
-def _to_site(geom: Any) -> Any:
-    return gpd.GeoSeries([geom], crs=EPSG).to_crs(4490).iloc[0]
 
 
 def test_site_precheck_school_next_to_an_lpg_tank_group_is_advised_against() -> None:

@@ -18,25 +18,11 @@ from shapely.geometry import MultiPolygon, Point, Polygon, box
 
 from geo.checks.bundle import Bundle
 from geo.checks.findings import COLUMNS
-from geo.checks.ruleset import RuleSet, load_ruleset
+from geo.checks.ruleset import RuleSet
 from geo.checks.safety_distance import _reach_along_ray, check_safety_distances
 from geo.checks.tailings import DemGrid, check_tailings, flow_path, grade_label, read_dem
 from geo.errors import ConfigError
-
-ZONES = [pytest.param(4543, 500000.0, 2760000.0, id="CM102"),
-         pytest.param(4549, 500000.0, 3300000.0, id="CM120")]
-
-
-@pytest.fixture(scope="module")
-def rules() -> RuleSet:
-    return load_ruleset()
-
-
-def layer(rows: list[dict[str, Any]], epsg: int) -> gpd.GeoDataFrame:
-    """Rows with metric ``geometry`` in ``epsg`` → a layer in EPSG:4490."""
-    rows = [dict(r) for r in rows]
-    geoms = [r.pop("geometry") for r in rows]
-    return gpd.GeoDataFrame(rows, geometry=geoms, crs=epsg).to_crs(4490)
+from tests.catalogue import ZONES, bundle, metric
 
 
 def enterprise(x: float, y: float, *, key: str = "E1", ext: float | None = 300.0,
@@ -48,12 +34,6 @@ def enterprise(x: float, y: float, *, key: str = "E1", ext: float | None = 300.0
 def target(key: str, geom: Any, cls: str = "general_2", ttype: str = "residential") -> dict[str, Any]:
     return {"key": key, "name": f"目标{key}", "adcode": "530102", "target_type": ttype, "gb36894_class": cls,
             "geometry": geom}
-
-
-def bundle(epsg: int, **layers: list[dict[str, Any]]) -> Bundle:
-    b = Bundle({name: layer(rows, epsg) for name, rows in layers.items()})
-    assert b.metric_epsg == epsg
-    return b
 
 
 def rows_of(found: gpd.GeoDataFrame, code: str) -> gpd.GeoDataFrame:
@@ -83,7 +63,7 @@ def test_declared_distance_is_exclusive(rules: RuleSet, epsg: int, x: float, y: 
     assert row["adcode"] == "530102"
     assert row["clause"] == rules["ESD_DECLARED"].clause
     assert " / " in row["detail"] and "外部安全防护距离" in row["detail"]
-    line = gpd.GeoSeries([row.geometry], crs=4490).to_crs(epsg).iloc[0]
+    line = metric(row.geometry, epsg)
     assert line.geom_type == "LineString"
     assert line.length == pytest.approx(299.8, abs=0.01)
 
@@ -298,7 +278,7 @@ def test_overhead_d8_path(rules: RuleSet, epsg: int, x: float, y: float) -> None
     assert row["measured_m"] == pytest.approx(800.0, abs=10.0)
     assert row["required_m"] == 1000.0
     assert "D8" in row["detail"] and " / " in row["detail"]
-    shown = gpd.GeoSeries([row.geometry], crs=4490).to_crs(epsg).iloc[0]
+    shown = metric(row.geometry, epsg)
     assert shown.geom_type == "LineString"
     assert shapely.get_coordinates(shown)[0] == pytest.approx([x, y], abs=1e-3)
     assert shown.distance(Point(x + 800.0, y + 30.0)) < 0.01
@@ -390,15 +370,8 @@ def test_demgrid_validation_and_read_dem_without_rasterio(monkeypatch: pytest.Mo
 # ---------------------------------------------------------------------------
 
 @pytest.mark.postgis
-def test_demo_database(demo_db: str, rules: RuleSet) -> None:
-    from geo import store
-    from geo.checks.sources import bundle_from_store
-
-    engine = store.make_engine(demo_db)
-    try:
-        b = bundle_from_store(engine)
-    finally:
-        engine.dispose()
+def test_demo_database(demo_bundle: Bundle, rules: RuleSet) -> None:
+    b = demo_bundle
     esd = check_safety_distances(b, rules)
     tail = check_tailings(b, rules)
     counts = {**esd["rule_code"].value_counts().to_dict(), **tail["rule_code"].value_counts().to_dict()}

@@ -12,21 +12,11 @@ from shapely.geometry import LineString, MultiLineString, Point, Polygon, box
 
 from geo.checks.bundle import Bundle
 from geo.checks.hca import check_hcas, identify_hcas, location_classes
-from geo.checks.ruleset import RuleSet, load_ruleset
+from geo.checks.ruleset import RuleSet
+from tests.catalogue import X0, Y0
+from tests.catalogue import layer as _gdf
 
-X0, Y0 = 500000.0, 2760000.0
 ZONES = (4543, 4546)  # CGCS2000 GK CM 102°E and 111°E
-
-
-@pytest.fixture(scope="module")
-def rules() -> RuleSet:
-    return load_ruleset()
-
-
-def _gdf(rows: list[dict[str, Any]], epsg: int) -> gpd.GeoDataFrame:
-    geoms = [r["geometry"] for r in rows]
-    attrs = [{k: v for k, v in r.items() if k != "geometry"} for r in rows]
-    return gpd.GeoDataFrame(pd.DataFrame(attrs), geometry=geoms, crs=epsg).to_crs(4490)
 
 
 def _diamond(s: float, off: float, half: float = 5.0) -> Polygon:
@@ -310,16 +300,10 @@ def test_empty_bundle(rules: RuleSet) -> None:
 # ---------------------------------------------------------------------------
 
 @pytest.mark.postgis
-def test_demo_database(demo_db: str, rules: RuleSet) -> None:
-    from geo import store
-    from geo.checks.sources import bundle_from_store
+def test_demo_database(demo_bundle: Bundle, rules: RuleSet) -> None:
     from geo.demo import DEMO_AS_OF
 
-    engine = store.make_engine(demo_db)
-    try:
-        b = bundle_from_store(engine)
-    finally:
-        engine.dispose()
+    b = demo_bundle
     lc = location_classes(b, rules)
     assert set(lc["pipeline_key"]) == set(b["pipelines"]["key"])
     assert (lc[lc["loc_class"] == "3"]["pipeline_key"].nunique()) >= 2

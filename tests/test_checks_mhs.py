@@ -27,35 +27,16 @@ from geo.errors import ImportValidationError
 from geo.importer import import_file, import_frame
 from geo.rule_admin import apply_overrides, effective_ruleset, set_rule_value
 from layers.four_lists import four_lists
+from tests.catalogue import ANNING, ENT_B, ZONES, bundle, layer, metric
+from tests.catalogue import ANNING_X as AX
+from tests.catalogue import ANNING_Y as AY
+from tests.catalogue import ENT_A as ENT
+from tests.catalogue import KUNMING_GK as EPSG
+from tests.catalogue import X0 as X
+from tests.catalogue import Y0 as Y
 
-ZONES = [pytest.param(4543, 500000.0, 2760000.0, id="CM102"),
-         pytest.param(4549, 500000.0, 3300000.0, id="CM120")]
-X, Y = 500000.0, 2760000.0
-EPSG = 4543
-AX, AY = 547000.0, 2757000.0  # inside 安宁市 (imports check the district)
-ANNING = "530181"
-ENT = "91530181MA6K5XYW1W"  # check-digit-valid credit code of a fictitious enterprise
-ENT_B = "91530181MA0WB1RD7R"
 CHLORINE_AMMONIA = "液氯:12; 液氨:30"  # S = 12/5 + 30/10 = 5.4; Σβq/Q = 4·2.4 + 2·3 = 15.6
 AMMONIA_30 = "氨:30"  # S = 3; Σβq/Q = 2·3 = 6: α 2 → R 12 (三级), α 1.5 → R 9 (四级)
-
-
-@pytest.fixture(scope="module")
-def rules() -> RuleSet:
-    return load_ruleset()
-
-
-def layer(rows: list[dict[str, Any]], epsg: int = EPSG) -> gpd.GeoDataFrame:
-    """Rows with metric ``geometry`` in ``epsg`` → a layer in EPSG:4490."""
-    rows = [dict(r) for r in rows]
-    geoms = [r.pop("geometry") for r in rows]
-    return gpd.GeoDataFrame(rows, geometry=geoms, crs=epsg).to_crs(4490)
-
-
-def bundle(epsg: int = EPSG, **layers: list[dict[str, Any]]) -> Bundle:
-    b = Bundle({name: layer(rows, epsg) for name, rows in layers.items()})
-    assert b.metric_epsg == epsg
-    return b
 
 
 def enterprise(x: float, y: float, grade: int | None, key: str = ENT) -> dict[str, Any]:
@@ -130,7 +111,7 @@ def test_chlorine_and_ammonia_unit_with_120_people_is_grade_3_and_undeclared(rul
         assert text in zh, (text, zh)
     for text in ("computed grade 3", "R = 31.2", "about 120 people within 500 m", "declared: none"):
         assert text in en, (text, en)
-    hull = gpd.GeoSeries([f.geometry], crs=4490).to_crs(epsg).iloc[0]
+    hull = metric(f.geometry, epsg)
     assert hull.area == pytest.approx(2000.0, rel=1e-4)  # the 50 m × 40 m tank box is the plant boundary
 
 

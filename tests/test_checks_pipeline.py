@@ -23,19 +23,15 @@ from geo import store
 from geo.checks.bundle import Bundle
 from geo.checks.findings import COLUMNS, VERDICTS
 from geo.checks.pipeline import check_pipelines, format_mileage, pipeline_mileage
-from geo.checks.ruleset import RuleSet, load_ruleset
+from geo.checks.ruleset import RuleSet
 from geo.checks.sources import bundle_from_store
+from tests.catalogue import bundle
 
 #: (EPSG of the zone, lon/lat of the test origin): zone 34 near Kunming, zone 40 near Hangzhou.
 ZONES = {"zone34": (4543, (102.71, 25.04)), "zone40": (4549, (120.32, 30.28))}
 PIPE_CODES = ("PIPE_OCCUPY", "PIPE_SPACING", "PIPE_PERMIT_50", "PIPE_PERMIT_200", "PIPE_CROSSING")
 STAKE = re.compile(r"里程 K(\d+)\+(\d{3})")
 ANGLE = re.compile(r"交角 ([0-9.]+)°")
-
-
-@pytest.fixture(scope="module")
-def rules() -> RuleSet:
-    return load_ruleset()
 
 
 class Site:
@@ -64,14 +60,7 @@ class Site:
                         outside_diameter_mm=508.0, maop_mpa=6.3, operator="测试")
 
     def bundle(self) -> Bundle:
-        frames = {}
-        for layer, rows in self.layers.items():
-            geoms = gpd.GeoSeries([r["geometry"] for r in rows], crs=self.epsg).to_crs(4490)
-            attrs = pd.DataFrame([{k: v for k, v in r.items() if k != "geometry"} for r in rows])
-            frames[layer] = gpd.GeoDataFrame(attrs, geometry=geoms.values, crs=4490)
-        bundle = Bundle(frames)
-        assert bundle.metric_epsg == self.epsg
-        return bundle
+        return bundle(self.epsg, **self.layers)
 
 
 def run(site: Site, rules: RuleSet, code: str | None = None) -> gpd.GeoDataFrame:

@@ -17,29 +17,19 @@ from shapely.geometry import LineString, Point, box
 
 from geo import store
 from geo.checks.bundle import Bundle
-from geo.checks.ruleset import RuleSet, load_ruleset
+from geo.checks.ruleset import RuleSet
 from geo.checks.runner import FAMILIES
 from geo.checks.site import ADVISE_AGAINST, NO_OBJECTION, precheck_site, site_use
 from geo.checks.siting import check_siting
 from geo.checks.sources import bundle_near
 from geo.rule_admin import apply_overrides
+from tests.catalogue import layer as _layer
 
 EPSG = 4543
 X, Y = 500000.0, 2900000.0
 MAIN = {"key": "R-MAIN", "kind": "river", "subkind": "长江干流(金沙江)", "name": "金沙江"}
 TRIB = {"key": "R-TRIB", "kind": "river", "subkind": "长江重要支流", "name": "某支流"}
 PEARL = {"key": "R-PEARL", "kind": "river", "subkind": "珠江水系", "name": "南盘江"}
-
-
-@pytest.fixture(scope="module")
-def rules() -> RuleSet:
-    return load_ruleset()
-
-
-def _layer(rows: list[dict[str, Any]]) -> gpd.GeoDataFrame:
-    rows = [dict(r) for r in rows]
-    geoms = [r.pop("geometry") for r in rows]
-    return gpd.GeoDataFrame(rows, geometry=geoms, crs=EPSG).to_crs(4490)
 
 
 def _bundle(rivers: list[dict[str, Any]], dams: list[dict[str, Any]] = (),  # type: ignore[assignment]

@@ -36,8 +36,9 @@ from layers.rating import (
     rate_districts,
     what_if,
 )
+from tests.catalogue import KUNMING_GK as EPSG
+from tests.catalogue import layer
 
-EPSG = 4543
 AS_OF = dt.date(2026, 11, 1)
 TINY_RUBRIC = """
 version: "test-1"
@@ -297,13 +298,6 @@ def test_layers_rating_imports_no_dash() -> None:
 # district_indicators on a tiny bundle
 # ---------------------------------------------------------------------------
 
-def layer(rows: list[dict[str, Any]]) -> gpd.GeoDataFrame:
-    """Rows with metric ``geometry`` in EPSG:4543 → a layer in EPSG:4490."""
-    rows = [dict(r) for r in rows]
-    geoms = [r.pop("geometry") for r in rows]
-    return gpd.GeoDataFrame(rows, geometry=geoms, crs=EPSG).to_crs(4490)
-
-
 def pt(x: float, y: float) -> Point:
     return Point(490000 + x, 2750000 + y)
 
@@ -502,16 +496,10 @@ def test_tiny_bundle_rates_with_the_published_rubric() -> None:
 # ---------------------------------------------------------------------------
 
 @pytest.mark.postgis
-def test_demo_rating(demo_db: str) -> None:
-    from geo import store
+def test_demo_rating(demo_bundle: Bundle) -> None:
     from geo.checks.runner import run_checks
-    from geo.checks.sources import bundle_from_store
 
-    eng = store.make_engine(demo_db)
-    try:
-        bundle = bundle_from_store(eng)
-    finally:
-        eng.dispose()
+    bundle = demo_bundle
     as_of = dt.date(2026, 11, 1)
     result = run_checks(bundle, as_of=as_of)
     findings = result.findings.copy()

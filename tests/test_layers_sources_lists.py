@@ -25,23 +25,15 @@ from layers.sources import (
     hca_level,
     risk_sources,
 )
+from tests.catalogue import KUNMING_GK as EPSG
+from tests.catalogue import X0, Y0
+from tests.catalogue import at as _pt
+from tests.catalogue import layer as _gdf
 
-EPSG = 4543  # CGCS2000 3-degree Gauss-Krüger CM 102°E
-X0, Y0 = 500000.0, 2760000.0
 A, B, C = "530181", "530102", "530103"  # two districts with data, one empty
 AS_OF = dt.date(2026, 6, 1)
 CREDIT_E1 = "91530181MA0WB1RD7R"
 CREDIT_T1 = "91530113MAPADYHL5Y"
-
-
-def _gdf(rows: list[dict[str, Any]], geom_type: str = "") -> gpd.GeoDataFrame:
-    geoms = [r["geometry"] for r in rows]
-    attrs = pd.DataFrame([{k: v for k, v in r.items() if k != "geometry"} for r in rows])
-    return gpd.GeoDataFrame(attrs, geometry=geoms, crs=EPSG).to_crs(4490)
-
-
-def _pt(dx: float, dy: float) -> Point:
-    return Point(X0 + dx, Y0 + dy)
 
 
 def _rp(code: str, adcode: str, level: str, category: str, where: Point, **kw: Any) -> dict[str, Any]:
@@ -367,15 +359,8 @@ def test_layers_package_never_imports_dash_or_plotly() -> None:
 # demo database
 # ------------------------------------------------------------------------------------------------
 @pytest.mark.postgis
-def test_demo_sources_and_lists(demo_db: str) -> None:
-    from geo import store
-    from geo.checks.sources import bundle_from_store
-
-    engine = store.make_engine(demo_db)
-    try:
-        b = bundle_from_store(engine)
-    finally:
-        engine.dispose()
+def test_demo_sources_and_lists(demo_bundle: Bundle) -> None:
+    b = demo_bundle
     src = risk_sources(b)
     assert set(src["risk_level"]) == {"major", "significant", "general", "low"}
     assert set(src["source_type"]) == {"enterprise", "tailings_dam", "hca", "risk_point"}

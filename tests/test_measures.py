@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import geopandas as gpd
 import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point, box
@@ -24,15 +23,12 @@ from layers.measures import (
     measure_label,
 )
 from layers.rating import load_rubric
+from tests.catalogue import layer
 
 EPSG = 4543  # CGCS2000 3° Gauss-Krüger zone CM 102°E
 A, B = "530181", "530102"
 CREDIT = "91530181MA6K5XYW1W"
 OTHER_CREDIT = "91530181MA6K5XYW2U"
-
-
-def layer(rows: list[dict[str, Any]]) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=EPSG).to_crs(4490)
 
 
 def pt(x: float, y: float) -> Point:

@@ -18,8 +18,11 @@ from geo.checks.ruleset import load_ruleset
 from geo.checks.site import ADVISE_AGAINST, NO_OBJECTION, SiteVerdict, precheck_site
 from layers.planning import bilingual, read_site_file, reason_table, register_table, site_facts, zone_rings
 from layers.reasons_report import _COLS, MARGIN, reasons_pdf, wrap_text
-from tests.site_layers import EPSG, X, Y, pipeline_and_plant
-from tests.site_layers import site as _site
+from tests.catalogue import KUNMING_GK as EPSG
+from tests.catalogue import X0 as X
+from tests.catalogue import Y0 as Y
+from tests.catalogue import pipeline_and_plant
+from tests.catalogue import stored as _site
 
 
 @pytest.fixture

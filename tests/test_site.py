@@ -10,9 +10,11 @@ from click.testing import CliRunner
 from geo import store
 from geo.checks.bundle import Bundle
 from geo.checks.site import ADVISE_AGAINST, NO_OBJECTION, precheck_site, site_use
-from tests.site_layers import X, Y, pipeline_and_plant
-from tests.site_layers import gdf as _gdf
-from tests.site_layers import site as _site
+from tests.catalogue import X0 as X
+from tests.catalogue import Y0 as Y
+from tests.catalogue import frame as _gdf
+from tests.catalogue import pipeline_and_plant
+from tests.catalogue import stored as _site
 
 
 @pytest.fixture

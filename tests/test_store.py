@@ -137,3 +137,33 @@ def test_data_version_moves_with_data_not_with_reads(engine) -> None:
     with engine.begin() as conn:
         store.audit(conn, actor="t", action="login")
     assert store.data_version(engine) == moved
+
+
+def test_read_finding_reads_one_row_in_scope(engine) -> None:
+    import shapely
+    from sqlalchemy.engine import make_url
+
+    from geo.checks.findings import finding, findings_frame
+    from geo.checks.ruleset import load_ruleset
+
+    rules = load_ruleset()
+    line = shapely.LineString([(102.40, 24.90), (102.40001, 24.90001)])
+    records = [finding(rules["PIPE_OCCUPY"], subject_type="pipelines", subject_key="GAS-01", subject_name="管道",
+                       object_type="buildings", object_key=key, object_name=key, measured_m=3.0, required_m=5.0,
+                       verdict="violation", adcode=adcode, geometry=line)
+               for key, adcode in (("A", "530181"), ("B", "530112"))]
+    store.save_check_run(engine, findings=findings_frame(records), hca_segments=None,
+                         rule_set_version=rules.version, rules_run=["PIPE_OCCUPY"], scope_adcode=None, actor="t")
+    every = store.read_findings(engine).set_index("object_key")
+    one = store.read_finding(engine, int(every.loc["B", "id"]))
+    assert len(one) == 1 and one.iloc[0]["object_key"] == "B" and one.crs == every.crs
+    assert list(one.columns) == list(store.read_findings(engine).columns)
+    assert store.read_finding(engine, 999999).empty
+    url = make_url(engine.url.render_as_string(hide_password=False)).set(username="riskmap_app")
+    app = store.make_engine(url.render_as_string(hide_password=False), scoped=True)
+    try:  # row-level security: a district officer of 530181 does not see 530112's finding
+        with store.scoped(store.Scope(all_districts=False, adcode="530181", actor="t", role="district_officer")):
+            assert store.read_finding(app, int(every.loc["B", "id"])).empty
+            assert len(store.read_finding(app, int(every.loc["A", "id"]))) == 1
+    finally:
+        app.dispose()

@@ -27,6 +27,7 @@ from dashboard.i18n import TEXT, dropdown_labels, t
 from dashboard.permissions import DENIED, can
 from geo import store
 from geo.cells import csv_row
+from geo.constants import LOCAL_TIMEZONE
 from geo.layer_specs import LAYERS
 
 # --- component ids (page prefix "audit-") ------------------------------------------------------------
@@ -44,7 +45,7 @@ AUDIT_DOWNLOAD = "audit-download"
 PATH = "/admin/audit"
 PAGE_SIZE = 50
 #: Times are shown, and date filters read, in Beijing time (the store keeps UTC instants).
-TIMEZONE = store.AUDIT_TIMEZONE
+TIMEZONE = LOCAL_TIMEZONE
 #: Longest actor filter accepted (the column holds 80 characters).
 MAX_ACTOR = 80
 #: Pages beyond this are not asked for (a forged request could send any number).

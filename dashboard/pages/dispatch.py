@@ -26,7 +26,7 @@ from dashboard.context import AppContext
 from dashboard.i18n import dropdown_labels
 from dashboard.pages.campaign_text import page_lang, refusal, tt
 from dashboard.permissions import DENIED, can
-from geo import hazard_store, store
+from geo import store
 from layers.campaign_measures import CAMPAIGN_MEASURES, campaign_measures
 
 PATH = "/dispatch"
@@ -75,7 +75,7 @@ def _rows(table: DispatchTable, lang: str) -> list[dict[str, Any]]:
 
 def _rates(ctx: AppContext, lang: str, names: dict[str, str]) -> list[Any]:
     """整改率 and the other campaign measures by district and by 行业领域 (what the session sees)."""
-    hazards = hazard_store.list_hazards(ctx.engine)
+    hazards = store.list_hazards(ctx.engine)
     today = dt.datetime.now(TZ).date()
     ref = load_reference()
     out: list[Any] = []

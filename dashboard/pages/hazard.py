@@ -30,7 +30,7 @@ from dashboard.i18n import dropdown_labels
 from dashboard.pages.campaign_map import campaign_map
 from dashboard.pages.campaign_text import page_lang, refusal, tt
 from dashboard.permissions import DENIED, can
-from geo import hazard_store, store
+from geo import store
 
 PATH = "/hazards"
 TZ = ZoneInfo("Asia/Shanghai")
@@ -174,8 +174,8 @@ def detail_body(ctx: AppContext, lang: str, hazard_id: int) -> list[Any]:
     lang = page_lang(lang)
     life = load_lifecycle()
     with ctx.engine.connect() as conn:
-        row = hazard_store.read_hazard(conn, hazard_id)
-        steps = hazard_store.hazard_steps(conn, hazard_id) if row else []
+        row = store.read_hazard(conn, hazard_id)
+        steps = store.hazard_steps(conn, hazard_id) if row else []
     back = dcc.Link(tt("hz_back", lang), href=PATH, className="back-link")
     if row is None:
         return [back, html.H2(tt("hz_not_found", lang), id="hd-not-found")]
@@ -279,7 +279,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
     def attachment(hazard_id: int, sha: str) -> Response:
         if not re.fullmatch(r"[0-9a-f]{64}", sha):
             abort(404)
-        found = hazard_store.read_attachment(ctx.engine, sha, hazard_id=hazard_id)
+        found = store.read_attachment(ctx.engine, sha, hazard_id=hazard_id)
         if found is None:
             abort(404)
         disposition = "inline" if found["media_type"].startswith("image/") or found["media_type"] == "application/pdf" \
@@ -297,7 +297,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         if action not in life.actions or not isinstance(hazard_id, int) or actor is None:
             return []
         with ctx.engine.connect() as conn:
-            row = hazard_store.read_hazard(conn, hazard_id)
+            row = store.read_hazard(conn, hazard_id)
         if row is None:
             return html.P(tt("hz_not_found", lang))
         return action_form(life, action, row, lang)
@@ -365,8 +365,8 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             fields = parse_fields(life, list(new_fields), list(values), lang)
             uploads = uploads_of(contents, filenames)
             code = actor.credit_code if actor.role == "enterprise" else credit_code
-            ent = hazard_store.enterprise_of(ctx.engine, code) if code else None
-            adcode = actor.adcode or (ent or {}).get("adcode") or hazard_store.district_at(ctx.engine, pos["lon"],
+            ent = store.enterprise_of(ctx.engine, code) if code else None
+            adcode = actor.adcode or (ent or {}).get("adcode") or store.district_at(ctx.engine, pos["lon"],
                                                                                       pos["lat"])
             if adcode is None:
                 raise Refused([("位置不在任何区县内", "the position is in no district")])
@@ -376,6 +376,6 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         except Refused as exc:
             return refusal(exc.reasons, lang)
         with ctx.engine.connect() as conn:
-            row = hazard_store.read_hazard(conn, hid)
+            row = store.read_hazard(conn, hid)
         return html.P([tt("hz_reported", lang, code=row["code"] if row else hid), " ",
                        dcc.Link("→", href=f"{PATH}/{hid}", id="hn-open")], className="ok", id="hn-done")

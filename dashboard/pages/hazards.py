@@ -30,7 +30,7 @@ from dashboard.i18n import dropdown_labels, table_filter_options
 from dashboard.pages.campaign_map import campaign_map
 from dashboard.pages.campaign_text import page_lang, refusal, tt
 from dashboard.permissions import DENIED, can
-from geo import hazard_store, store
+from geo import store
 
 PATH = "/hazards"
 TZ = ZoneInfo("Asia/Shanghai")
@@ -76,7 +76,7 @@ def _filtered(ctx: AppContext, district: Any, severity: Any, source: Any, states
               flags: Any) -> pd.DataFrame:
     """The hazards the session sees, filtered by the form's values (unknown values simply match nothing)."""
     life, ref = load_lifecycle(), load_reference()
-    frame = hazard_store.list_hazards(ctx.engine, adcode=district if isinstance(district, str) else None,
+    frame = store.list_hazards(ctx.engine, adcode=district if isinstance(district, str) else None,
                                       severity=severity if isinstance(severity, str) else None,
                                       states=[s for s in states if isinstance(s, str)] if isinstance(states, list)
                                       else None)
@@ -168,7 +168,7 @@ def _self_report_panel(ctx: AppContext, lang: str) -> html.Div:
     for _ in range(6):
         first = (first - dt.timedelta(days=1)).replace(day=1)
         months.append(first.strftime("%Y-%m"))
-    sent = hazard_store.list_submissions(ctx.engine, "self_report")
+    sent = store.list_submissions(ctx.engine, "self_report")
     history = [html.Li(f"{r['period']} · {tt('sr_signed', lang)}: {r['signed_by']} · "
                        f"{pd.Timestamp(r['submitted_at']).tz_convert(TZ):%Y-%m-%d %H:%M} · #{r['revision']}")
                for r in sent.to_dict("records")]

@@ -28,7 +28,7 @@ from dashboard.pages.campaign_map import campaign_map
 from dashboard.pages.campaign_text import page_lang, refusal, tt
 from dashboard.pages.hazard import uploads_of
 from dashboard.permissions import DENIED, can
-from geo import hazard_store, store
+from geo import store
 
 PATH = "/inspect"
 TZ = ZoneInfo("Asia/Shanghai")
@@ -68,7 +68,7 @@ def layout(ctx: AppContext, lang: str) -> html.Div:
                for r in ents.sort_values("name").to_dict("records") if r.get("credit_code")]
     items = load_reference().spot_check_items
     now = dt.datetime.now(TZ).strftime("%Y-%m-%d %H:%M")
-    recent = hazard_store.list_inspections(ctx.engine).head(10)
+    recent = store.list_inspections(ctx.engine).head(10)
     return html.Div([
         dcc.Link(tt("hz_back", lang), href="/hazards", className="back-link"),
         html.H2(tt("in_title", lang)),
@@ -173,9 +173,9 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             lon = float(pos["lon"]) if isinstance(pos, dict) and "lon" in pos else None
             lat = float(pos["lat"]) if isinstance(pos, dict) and "lat" in pos else None
             code = credit_code if isinstance(credit_code, str) and credit_code else None
-            ent = hazard_store.enterprise_of(ctx.engine, code) if code else None
+            ent = store.enterprise_of(ctx.engine, code) if code else None
             adcode = actor.adcode or (ent or {}).get("adcode") or (
-                hazard_store.district_at(ctx.engine, lon, lat) if lon is not None and lat is not None else None)
+                store.district_at(ctx.engine, lon, lat) if lon is not None and lat is not None else None)
             if adcode is None:
                 raise Refused([("请选择企业或在地图上选择位置", "choose the enterprise or a position on the map")])
             rec = InspectionRecord(

@@ -24,8 +24,8 @@ from dashboard.auth import actor_name
 from dashboard.context import AppContext
 from dashboard.i18n import TEXT, dropdown_labels, t
 from dashboard.permissions import DENIED, can
-from geo import store
 from geo.checks.ruleset import load_ruleset
+from geo.constants import LOCAL_TIMEZONE
 from geo.errors import AccessDenied
 from geo.rule_admin import (
     LocalRuleSet,
@@ -58,7 +58,7 @@ RULES_MESSAGE = "rules-message"
 PATH = "/admin/rules"
 PAGE_SIZE = 25
 #: Times of changes are shown in Beijing time (the store keeps UTC instants).
-TIMEZONE = store.AUDIT_TIMEZONE
+TIMEZONE = LOCAL_TIMEZONE
 #: Rule families in the order the filter offers them (others, if the file adds one, follow by name).
 FAMILIES = ("safety_distance", "code_separation", "mhs", "pipeline", "hca", "tailings", "siting")
 #: Longest reason accepted from the page (the text area stops there too).

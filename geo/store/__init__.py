@@ -1,0 +1,162 @@
+"""The database boundary: engines, the district scope, and every query RiskMap runs against PostGIS.
+
+Other packages receive and return GeoDataFrames or plain values; only this package (and the
+schema, the models and the migrations) builds SQL. User values are always bound parameters;
+identifiers come only from the models' metadata. One module per concern:
+
+- :mod:`~geo.store.engine` — engines, :class:`Scope` and the scope of each transaction;
+- :mod:`~geo.store.layers` — layer and district tables, upserts, import locks, the data version;
+- :mod:`~geo.store.findings` — check runs and their findings;
+- :mod:`~geo.store.audit` — the audit log;
+- :mod:`~geo.store.users` — user rows (hashing and roles are :mod:`identity`'s);
+- :mod:`~geo.store.rules` — local values of the check rules;
+- :mod:`~geo.store.ratings` — published 五色 ratings;
+- :mod:`~geo.store.hazards` — hidden hazards and their steps;
+- :mod:`~geo.store.campaign_records` — attachments, inspections, monthly submissions;
+- :mod:`~geo.store.lookups` — narrow lookups by key or position.
+
+The public names of every module are re-exported here, so ``from geo import store`` and
+``store.read_layer(...)`` reach all of them.
+"""
+
+from __future__ import annotations
+
+from geo.store.audit import AUDIT_COLUMNS, audit, audit_actions, read_audit
+from geo.store.campaign_records import (
+    SUBMISSION_TABLES,
+    add_attachment,
+    insert_inspection,
+    insert_submission,
+    link_inspection,
+    list_inspections,
+    list_submissions,
+    read_attachment,
+    read_inspection,
+)
+from geo.store.engine import (
+    Scope,
+    bypasses_row_security,
+    current_scope,
+    engine_url,
+    make_engine,
+    postgis_version,
+    reset_scope,
+    scoped,
+    set_scope,
+)
+from geo.store.findings import read_finding, read_findings, save_check_run, set_finding_status
+from geo.store.hazards import (
+    HAZARD_COLUMNS,
+    WORKFLOW_WRITABLE,
+    hazard_steps,
+    insert_hazard,
+    insert_step,
+    lifecycle_version,
+    list_hazards,
+    read_hazard,
+    record_import_steps,
+    status_differs,
+    steps_frame,
+    update_hazard,
+)
+from geo.store.layers import (
+    READ_ONLY_ACTIONS,
+    clear_layers,
+    data_version,
+    district_codes,
+    lock_layer,
+    read_districts,
+    read_layer,
+    read_layer_near,
+    read_layer_window,
+    record_batch,
+    row_counts,
+    table,
+    upsert_rows,
+)
+from geo.store.lookups import (
+    district_at,
+    enterprise_district,
+    enterprise_districts,
+    enterprise_of,
+    enterprise_points,
+    pipeline_districts,
+    point_in_district,
+)
+from geo.store.ratings import PUBLISHED_RATING_COLUMNS, publish_ratings, read_published_ratings
+from geo.store.rules import RULE_OVERRIDE_COLUMNS, deactivate_rule_override, read_rule_overrides, replace_rule_override
+from geo.store.users import USER_COLUMNS, find_user, insert_user, list_users, set_user_active, touch_login
+
+__all__ = [
+    "AUDIT_COLUMNS",
+    "HAZARD_COLUMNS",
+    "PUBLISHED_RATING_COLUMNS",
+    "READ_ONLY_ACTIONS",
+    "RULE_OVERRIDE_COLUMNS",
+    "SUBMISSION_TABLES",
+    "USER_COLUMNS",
+    "WORKFLOW_WRITABLE",
+    "Scope",
+    "add_attachment",
+    "audit",
+    "audit_actions",
+    "bypasses_row_security",
+    "clear_layers",
+    "current_scope",
+    "data_version",
+    "deactivate_rule_override",
+    "district_at",
+    "district_codes",
+    "engine_url",
+    "enterprise_district",
+    "enterprise_districts",
+    "enterprise_of",
+    "enterprise_points",
+    "find_user",
+    "hazard_steps",
+    "insert_hazard",
+    "insert_inspection",
+    "insert_step",
+    "insert_submission",
+    "insert_user",
+    "lifecycle_version",
+    "link_inspection",
+    "list_hazards",
+    "list_inspections",
+    "list_submissions",
+    "list_users",
+    "lock_layer",
+    "make_engine",
+    "pipeline_districts",
+    "point_in_district",
+    "postgis_version",
+    "publish_ratings",
+    "read_attachment",
+    "read_audit",
+    "read_districts",
+    "read_finding",
+    "read_findings",
+    "read_hazard",
+    "read_inspection",
+    "read_layer",
+    "read_layer_near",
+    "read_layer_window",
+    "read_published_ratings",
+    "read_rule_overrides",
+    "record_batch",
+    "record_import_steps",
+    "replace_rule_override",
+    "reset_scope",
+    "row_counts",
+    "save_check_run",
+    "scoped",
+    "set_finding_status",
+    "set_scope",
+    "set_user_active",
+    "status_differs",
+    "steps_frame",
+    "table",
+    "touch_login",
+    "update_hazard",
+    "upsert_rows",
+]

@@ -1,0 +1,134 @@
+"""Records of the campaign beside the hazards: attachments, inspections, monthly submissions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, text
+
+from geo.constants import STORAGE_SRID
+from geo.store.hazards import _equal
+
+
+def add_attachment(conn: Connection, *, sha256: str, filename: str, media_type: str, content: bytes,
+                   uploaded_by: str, hazard_id: int | None = None, inspection_id: int | None = None,
+                   adcode: str, credit_code: str | None = None) -> None:
+    """Store an attachment of a hazard or an inspection (type and size are checked by the caller)."""
+    conn.execute(text(
+        "INSERT INTO attachments (sha256, hazard_id, inspection_id, adcode, credit_code, filename, media_type, "
+        "size_bytes, content, uploaded_by) VALUES (:sha, :hid, :iid, :adcode, :cc, :fn, :mt, :size, :content, :by)"),
+        {"sha": sha256, "hid": hazard_id, "iid": inspection_id, "adcode": adcode, "cc": credit_code,
+         "fn": filename, "mt": media_type, "size": len(content), "content": content, "by": uploaded_by})
+
+
+def read_attachment(conn: Connection | Engine, sha256: str, *, hazard_id: int | None = None,
+                    inspection_id: int | None = None) -> dict[str, Any] | None:
+    """Return an attachment the session may see (scope as its hazard or inspection), or None."""
+    if isinstance(conn, Engine):
+        with conn.connect() as c:
+            return read_attachment(c, sha256, hazard_id=hazard_id, inspection_id=inspection_id)
+    row = conn.execute(text(
+        "SELECT sha256, filename, media_type, size_bytes, content, uploaded_by, created_at FROM attachments "
+        "WHERE sha256 = :sha AND hazard_id IS NOT DISTINCT FROM :hid AND inspection_id IS NOT DISTINCT FROM :iid "
+        "ORDER BY id LIMIT 1"), {"sha": sha256, "hid": hazard_id, "iid": inspection_id}).mappings().first()
+    return None if row is None else dict(row)
+
+
+def insert_inspection(conn: Connection, values: Mapping[str, Any], *, lon: float | None, lat: float | None) -> int:
+    """Insert an inspection record (排查表 row or spot check) and return its id.
+
+    ``values`` holds the columns of ``inspections`` except ``geom``; ``spot_items`` is a mapping.
+    """
+    cols = {**values, "spot_items": json.dumps(dict(values.get("spot_items") or {}), ensure_ascii=False)}
+    names = [*cols, "geom"]
+    geom = f"ST_SetSRID(ST_MakePoint(:_lon, :_lat), {STORAGE_SRID})" if lon is not None and lat is not None else "NULL"
+    params = [f"CAST(:{c} AS jsonb)" if c == "spot_items" else f":{c}" for c in cols]
+    sql = f"INSERT INTO inspections ({', '.join(names)}) VALUES ({', '.join([*params, geom])}) RETURNING id"
+    return int(conn.execute(text(sql), {**cols, "_lon": lon, "_lat": lat}).scalar_one())
+
+
+def link_inspection(conn: Connection, inspection_id: int, hazard_id: int) -> None:
+    """Record that ``hazard_id`` was reported from inspection ``inspection_id``."""
+    conn.execute(text("UPDATE inspections SET hazard_id = :h WHERE id = :i"), {"h": hazard_id, "i": inspection_id})
+
+
+_INSPECTION_SELECT = (
+    "SELECT id, adcode, credit_code, kind, unit, inspector, inspected_at, place, major_found, description, "
+    "disposal, remarks, spot_items, hazard_id, created_by, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM inspections")
+
+
+def read_inspection(conn: Connection, inspection_id: int) -> dict[str, Any] | None:
+    """Return one inspection the session sees, or None."""
+    row = conn.execute(text(_INSPECTION_SELECT + " WHERE id = :id"), {"id": inspection_id}).mappings().first()
+    return None if row is None else dict(row)
+
+
+def list_inspections(conn: Connection | Engine, *, adcode: str | None = None, kind: str | None = None) -> pd.DataFrame:
+    """Return the inspections the session sees, newest first (lon/lat columns, no geometry)."""
+    if isinstance(conn, Engine):
+        with conn.connect() as c:
+            return list_inspections(c, adcode=adcode, kind=kind)
+    where, params = _equal("inspections", adcode=adcode, kind=kind)
+    sql = f"{_INSPECTION_SELECT} WHERE {' AND '.join(where)} ORDER BY inspected_at DESC, id DESC"
+    return pd.DataFrame(conn.execute(text(sql), params).mappings().all())
+
+
+SUBMISSION_TABLES = {"self_report": "self_reports", "dispatch": "dispatch_submissions"}
+
+
+def insert_submission(conn: Connection, kind: str, *, adcode: str, credit_code: str | None, period: str,
+                      submitted_by: str, figures: Mapping[str, Any], signed_by: str | None = None,
+                      note: str | None = None, at: dt.datetime | None = None) -> int:
+    """Append a submission (a later one for the same period gets the next revision); return its revision.
+
+    Parameters
+    ----------
+    conn : Connection
+        In a transaction.
+    kind : str
+        ``self_report`` (an enterprise's monthly report) or ``dispatch`` (a district's 调度表).
+    adcode, credit_code, period : str
+        Who submits for which month (``YYYY-MM``).
+    submitted_by : str
+        The account.
+    figures : mapping
+        The figures as sent.
+    signed_by, note : str, optional
+        The legal representative who signed (self-reports); a remark.
+    at : datetime, optional
+        When (default now).
+
+    Returns
+    -------
+    int
+        The revision written (1 for the first submission of the period).
+    """
+    tbl = SUBMISSION_TABLES[kind]
+    owner, value = ("credit_code", credit_code) if kind == "self_report" else ("adcode", adcode)
+    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"riskmap.{tbl}.{value}.{period}"})
+    revision = int(conn.execute(text(f"SELECT coalesce(max(revision), 0) + 1 FROM {tbl} "
+                                     f"WHERE {owner} = :v AND period = :p"), {"v": value, "p": period}).scalar_one())
+    conn.execute(text(
+        f"INSERT INTO {tbl} (adcode, credit_code, period, revision, signed_by, submitted_by, submitted_at, figures, "
+        "note) VALUES (:adcode, :cc, :period, :rev, :signed, :by, coalesce(:at, now()), CAST(:fig AS jsonb), :note)"),
+        {"adcode": adcode, "cc": credit_code, "period": period, "rev": revision, "signed": signed_by,
+         "by": submitted_by, "at": at, "fig": json.dumps(dict(figures), default=str, ensure_ascii=False),
+         "note": note})
+    return revision
+
+
+def list_submissions(conn: Connection | Engine, kind: str, *, period: str | None = None) -> pd.DataFrame:
+    """Return the submissions the session sees (every revision), newest first."""
+    if isinstance(conn, Engine):
+        with conn.connect() as c:
+            return list_submissions(c, kind, period=period)
+    tbl = SUBMISSION_TABLES[kind]
+    sql = (f"SELECT adcode, credit_code, period, revision, signed_by, submitted_by, submitted_at, figures, note "
+           f"FROM {tbl}" + (" WHERE period = :p" if period else "") + " ORDER BY submitted_at DESC, revision DESC")
+    return pd.DataFrame(conn.execute(text(sql), {"p": period}).mappings().all(),
+                        columns=["adcode", "credit_code", "period", "revision", "signed_by", "submitted_by",
+                                 "submitted_at", "figures", "note"])

@@ -1,0 +1,140 @@
+"""Engines and the district scope every transaction of the application role runs under."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+
+from geo import embedded
+from geo.config import Settings
+
+
+def engine_url(settings: Settings, *, start: bool = True) -> str:
+    """Return the database URL, starting the embedded cluster when none is configured.
+
+    Parameters
+    ----------
+    settings : Settings
+        Resolved settings.
+    start : bool
+        Start the embedded server if it is not running.
+
+    Returns
+    -------
+    str
+        SQLAlchemy URL.
+    """
+    if settings.database_url:
+        return settings.database_url
+    cluster = embedded.cluster_for(settings.home, settings.pg_os_user)
+    if start:
+        embedded.start(cluster)
+    return cluster.url()
+
+
+def make_engine(url: str, *, scoped: bool = False) -> Engine:
+    """Create an engine with pre-ping, so a restarted server is reconnected to.
+
+    Parameters
+    ----------
+    url : str
+        SQLAlchemy URL.
+    scoped : bool
+        Apply the current :class:`Scope` at the start of every transaction (for the
+        application role, whose row-level-security policies read it). With no scope
+        set, district-owned rows are invisible.
+    """
+    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    if scoped:
+        event.listen(engine, "begin", _apply_scope)
+    return engine
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which districts the current user may see: all of them, or one ``adcode``.
+
+    ``role`` and ``credit_code`` identify the account to the database as well: an enterprise
+    account (``credit_code`` set) sees only its own enterprise's rows, and workflow steps are
+    accepted only under the session's own role and actor name.
+    """
+
+    all_districts: bool
+    adcode: str | None = None
+    actor: str = "system"
+    role: str | None = None
+    credit_code: str | None = None
+
+
+_SCOPE: ContextVar[Scope | None] = ContextVar("riskmap_scope", default=None)
+
+
+@contextmanager
+def scoped(scope: Scope | None) -> Iterator[None]:
+    """Run the enclosed database work under ``scope`` (per thread/task, never global)."""
+    token = _SCOPE.set(scope)
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
+
+
+def set_scope(scope: Scope | None) -> Token[Scope | None]:
+    """Set the scope for the rest of the current request; undo with :func:`reset_scope`."""
+    return _SCOPE.set(scope)
+
+
+def reset_scope(token: Token[Scope | None]) -> None:
+    """Undo :func:`set_scope`."""
+    _SCOPE.reset(token)
+
+
+def current_scope() -> Scope | None:
+    """Return the scope set by the innermost :func:`scoped` block, if any."""
+    return _SCOPE.get()
+
+
+def _apply_scope(conn: Connection) -> None:
+    scope = _SCOPE.get()
+    conn.exec_driver_sql(
+        "SELECT set_config('riskmap.scope', %(scope)s, true), set_config('riskmap.adcode', %(adcode)s, true), "
+        "set_config('riskmap.role', %(role)s, true), set_config('riskmap.actor', %(actor)s, true), "
+        "set_config('riskmap.credit_code', %(credit_code)s, true)",
+        {"scope": "all" if scope is not None and scope.all_districts else "",
+         "adcode": scope.adcode if scope is not None and scope.adcode else "",
+         "role": scope.role or "" if scope is not None else "",
+         "actor": scope.actor if scope is not None else "",
+         "credit_code": scope.credit_code or "" if scope is not None else ""},
+    )
+
+
+def postgis_version(engine: Engine) -> str:
+    """Return PostgreSQL and PostGIS versions as one line."""
+    with engine.connect() as conn:
+        pg = conn.execute(text("SHOW server_version")).scalar_one()
+        pgis = conn.execute(text("SELECT postgis_lib_version()")).scalar_one()
+    return f"PostgreSQL {pg}, PostGIS {pgis}"
+
+
+def bypasses_row_security(engine: Engine) -> bool:
+    """Whether the engine's role escapes row-level security (superuser, BYPASSRLS or table owner).
+
+    Parameters
+    ----------
+    engine : Engine
+        Connection to check.
+
+    Returns
+    -------
+    bool
+        True when district policies would not apply to this connection.
+    """
+    with engine.connect() as conn:
+        return bool(conn.execute(text(
+            "SELECT r.rolsuper OR r.rolbypassrls OR pg_get_userbyid(c.relowner) = current_user "
+            "FROM pg_roles r, pg_class c WHERE r.rolname = current_user AND c.oid = 'enterprises'::regclass"
+        )).scalar_one())

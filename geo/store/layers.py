@@ -1,0 +1,201 @@
+"""Layer tables: reading layers and districts as GeoDataFrames, upserting rows, import locks, data version."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import geopandas as gpd
+from geoalchemy2.shape import from_shape
+from sqlalchemy import Connection, Engine, Table, func, select, text
+from sqlalchemy.dialects.postgresql import insert
+
+from geo.constants import STORAGE_SRID
+from geo.models import LAYER_MODELS, Base, District, ImportBatch
+
+
+def table(layer: str) -> Table:
+    """Return the table of an importable ``layer`` name."""
+    return LAYER_MODELS[layer].__table__  # type: ignore[return-value]
+
+
+def row_counts(engine: Engine) -> dict[str, int]:
+    """Return the number of rows of every RiskMap table, by table name."""
+    counts: dict[str, int] = {}
+    with engine.connect() as conn:
+        for name, tbl in sorted(Base.metadata.tables.items()):
+            counts[name] = conn.execute(select(func.count()).select_from(tbl)).scalar_one()
+    return counts
+
+
+def district_codes(conn: Connection | Engine) -> dict[str, str]:
+    """Return ``{adcode: name}`` of all districts in the store."""
+    stmt = select(District.adcode, District.name)
+    if isinstance(conn, Engine):
+        with conn.connect() as c:
+            return dict(c.execute(stmt).tuples().all())
+    return dict(conn.execute(stmt).tuples().all())
+
+
+def read_districts(engine: Engine | Connection, adcodes: Sequence[str] | None = None) -> gpd.GeoDataFrame:
+    """Read district boundaries as a GeoDataFrame in EPSG:4490.
+
+    Parameters
+    ----------
+    engine : Engine or Connection
+        Database to read.
+    adcodes : sequence of str, optional
+        Only these districts.
+
+    Returns
+    -------
+    GeoDataFrame
+        Columns adcode, name, level, parent_adcode, geometry.
+    """
+    sql = "SELECT adcode, name, level, parent_adcode, geom FROM districts"
+    params: dict[str, Any] = {}
+    if adcodes is not None:
+        sql += " WHERE adcode = ANY(:codes)"
+        params["codes"] = list(adcodes)
+    return _read_gdf(engine, sql + " ORDER BY adcode", params)
+
+
+def read_layer(engine: Engine | Connection, layer: str, adcode: str | None = None) -> gpd.GeoDataFrame:
+    """Read one layer (all columns) as a GeoDataFrame, optionally for one district.
+
+    Parameters
+    ----------
+    engine : Engine or Connection
+        Database to read.
+    layer : str
+        Importable layer name, e.g. ``"enterprises"``.
+    adcode : str, optional
+        Only rows of this district (pipelines: those crossing it).
+
+    Returns
+    -------
+    GeoDataFrame
+    """
+    tbl = table(layer)
+    cols = ", ".join(f'"{c.name}"' for c in tbl.columns)
+    sql = f"SELECT {cols} FROM {tbl.name}"
+    params: dict[str, Any] = {}
+    if adcode is not None:
+        if "adcodes" in tbl.columns:
+            sql += " WHERE :adcode = ANY(adcodes)"
+        else:
+            sql += " WHERE adcode = :adcode"
+        params["adcode"] = adcode
+    return _read_gdf(engine, sql, params)
+
+
+def _read_gdf(engine: Engine | Connection, sql: str, params: dict[str, Any]) -> gpd.GeoDataFrame:
+    if isinstance(engine, Engine):
+        with engine.connect() as conn:
+            return _read_gdf(conn, sql, params)
+    gdf = gpd.read_postgis(text(sql), engine, geom_col="geom", params=params)
+    return gdf.rename_geometry("geometry").set_crs(STORAGE_SRID, allow_override=True)
+
+
+def read_layer_near(engine: Engine, layer: str, adcode: str, distance_m: float) -> gpd.GeoDataFrame:
+    """Read rows of ``layer`` in district ``adcode`` or within ``distance_m`` of it (geodesic)."""
+    tbl = table(layer)
+    cols = ", ".join(f't."{c.name}"' for c in tbl.columns)
+    sql = (
+        f"SELECT {cols} FROM {tbl.name} t JOIN districts d ON d.adcode = :adcode "
+        "WHERE t.adcode = :adcode OR ST_DWithin(t.geom::geography, d.geom::geography, :dist)"
+    )
+    return _read_gdf(engine, sql, {"adcode": adcode, "dist": distance_m})
+
+
+def read_layer_window(engine: Engine | Connection, layer: str,
+                      bbox: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
+    """Read rows of ``layer`` whose geometry meets a lon/lat box (EPSG:4490), using the GiST index."""
+    tbl = table(layer) if layer != "districts" else Base.metadata.tables["districts"]
+    cols = ", ".join(f'"{c.name}"' for c in tbl.columns)
+    sql = (f"SELECT {cols} FROM {tbl.name} "
+           f"WHERE geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, {STORAGE_SRID})")
+    x0, y0, x1, y1 = bbox
+    return _read_gdf(engine, sql, {"x0": x0, "y0": y0, "x1": x1, "y1": y1})
+
+
+def upsert_rows(conn: Connection, layer: str, records: Iterable[dict[str, Any]], key: str) -> int:
+    """Insert rows, updating those whose ``key`` already exists; return the count.
+
+    Geometry values may be Shapely objects (EPSG:4490); they are bound as WKB.
+    """
+    tbl = table(layer)
+    rows = [_bind_geometry(tbl, r) for r in records]
+    if not rows:
+        return 0
+    stmt = insert(tbl)
+    update_cols: dict[str, Any] = {
+        c: stmt.excluded[c] for c in rows[0] if c not in (key, "id", "created_at")
+    }
+    if "updated_at" in tbl.columns:
+        update_cols["updated_at"] = func.now()
+    stmt = stmt.on_conflict_do_update(index_elements=[key], set_=update_cols)
+    for start in range(0, len(rows), 2000):
+        conn.execute(stmt, rows[start : start + 2000])
+    return len(rows)
+
+
+def _bind_geometry(tbl: Table, record: dict[str, Any]) -> dict[str, Any]:
+    out = dict(record)
+    for col in ("geom", "corridor"):
+        if col in out and out[col] is not None and col in tbl.columns:
+            out[col] = from_shape(out[col], srid=STORAGE_SRID)
+    return out
+
+
+def record_batch(conn: Connection, **values: Any) -> int:
+    """Insert an import-batch row and return its id."""
+    result = conn.execute(ImportBatch.__table__.insert().returning(ImportBatch.id), values)  # type: ignore[attr-defined]
+    return int(result.scalar_one())
+
+
+def lock_layer(conn: Connection, layer: str) -> None:
+    """Take the import lock of ``layer`` for the rest of the transaction on ``conn``.
+
+    A transaction-scoped advisory lock keyed on the layer name: a second import of the
+    same layer waits here until the first commits or rolls back, so two imports never
+    interleave their writes. Other layers and readers are not blocked. The application
+    role may take it (advisory locks need no privilege).
+    """
+    conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended('riskmap.import.' || CAST(:layer AS text), 0))"),
+                 {"layer": layer})
+
+
+def clear_layers(engine: Engine) -> None:
+    """Delete every row of every RiskMap table (demo reset); the schema stays."""
+    names = ", ".join(Base.metadata.tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+#: Audit actions that change no data: they must not invalidate cached views (every log-in would).
+READ_ONLY_ACTIONS = ("login", "precheck", "export", "audit_export")
+
+
+def data_version(engine: Engine) -> int:
+    """Return a cheap token that changes whenever data changes.
+
+    Imports, check runs, edits and rule changes append to the audit log; the token is the id of
+    the newest such entry (a backward scan of the primary key that stops at the first one), so
+    log-ins, pre-checks and exports leave cached views in place. It is read through the
+    ``riskmap_data_version`` function (migration 0007), which sees the whole log, so a district
+    session notices a city-wide check run or rule change it may not read.
+
+    Parameters
+    ----------
+    engine : Engine
+        The store.
+
+    Returns
+    -------
+    int
+    """
+    with engine.connect() as conn:  # (a definer function: district sessions see city-wide changes too)
+        found = conn.execute(text("SELECT riskmap_data_version(CAST(:ro AS text[]))"),
+                             {"ro": list(READ_ONLY_ACTIONS)}).scalar()
+    return int(found or 0)
