@@ -12,9 +12,11 @@ import click
 from sqlalchemy import Engine
 
 from geo import embedded, schema, store
-from geo.accounts import ROLES
+from geo.checks.families import family_names
 from geo.config import Settings, load_settings
 from geo.errors import AccessDenied, ImportValidationError, RiskMapError
+from identity.accounts import ROLES
+from layers.export import CRS_CHOICES, EXPORT_FORMATS, SHP_ENCODINGS
 from riskmap.hazard_cli import hazard
 
 if TYPE_CHECKING:
@@ -51,8 +53,8 @@ def _sign_in(session: CliSession, settings: Settings) -> Engine:
     """Authenticate ``--user`` once and return an engine of the application role under their scope."""
     if session.app_engine is not None:
         return session.app_engine
-    from geo.access import app_database_url
-    from geo.accounts import authenticate, scope_for
+    from identity.accounts import authenticate, scope_for
+    from identity.permissions import app_database_url
 
     owner = _owner_engine(settings)
     owner.dispose()
@@ -86,7 +88,7 @@ def _engine(settings: Settings | None = None, action: str | None = None) -> Engi
         return _owner_engine(settings)
     engine = _sign_in(session, settings)
     if action is not None:
-        from geo.access import require
+        from identity.permissions import require
 
         try:
             require(session.user, action)
@@ -241,8 +243,8 @@ def _effective_rules(engine: Engine) -> RuleSet:
 @main.command("check")
 @click.option("--district", help="Only this district (adcode), e.g. 530181.")
 @click.option("--rules", "rule_codes", help="Comma-separated rule codes, e.g. PIPE_OCCUPY,ESD_DECLARED.")
-@click.option("--family", "families", multiple=True,
-              help="safety_distance, code_separation, mhs, pipeline, hca, tailings or siting.")
+@click.option("--family", "families", multiple=True, type=click.Choice(family_names()),
+              help="Check family to run (repeatable; default all).")
 @click.option("--input", "input_path", type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="Run on a GeoPackage of layers (named as in the data dictionary) instead of the database.")
 @click.option("--output", type=click.Path(path_type=Path), help="Write findings (and identified HCAs) here.")
@@ -359,11 +361,11 @@ def precheck_cmd(lon: float | None, lat: float | None, wkt: str | None, use: str
 @click.option("--district", help="District code (adcode), e.g. 530181.")
 @click.option("--city", is_flag=True, help="Whole-city outputs: the 五色 table and the city 四色 map.")
 @click.option("--formats", default="gpkg,shp,geojson,xlsx,pdf", show_default=True,
-              help="Comma-separated: gpkg, shp, geojson, xlsx, pdf, png.")
+              help=f"Comma-separated: {', '.join(EXPORT_FORMATS)}.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True)
-@click.option("--crs", type=click.Choice(["cgcs2000", "gk"]), default="cgcs2000", show_default=True,
+@click.option("--crs", type=click.Choice(CRS_CHOICES), default="cgcs2000", show_default=True,
               help="CGCS2000 lon/lat or the area's CGCS2000 Gauss-Krüger zone.")
-@click.option("--shp-encoding", type=click.Choice(["UTF-8", "GBK"]), default="UTF-8", show_default=True)
+@click.option("--shp-encoding", type=click.Choice(SHP_ENCODINGS), default="UTF-8", show_default=True)
 @click.option("--actor", default=lambda: os.environ.get("USER", "cli"), show_default="$USER")
 def export_cmd(district: str | None, city: bool, formats: str, out_dir: Path, crs: str, shp_encoding: str,
                actor: str) -> None:
@@ -409,7 +411,7 @@ def _admin_engine() -> Engine:
 def user_add(username: str, role: str, district: str | None, credit_code: str | None, display_name: str | None,
              password: str) -> None:
     """Create an account."""
-    from geo.accounts import add_user
+    from identity.accounts import add_user
 
     try:
         add_user(_admin_engine(), username, password, role=role, display_name=display_name, adcode=district,

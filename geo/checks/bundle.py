@@ -9,6 +9,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from geo.constants import STORAGE_SRID
 from geo.crs import gk_zone_epsg
 
 #: Widest longitude span measured in one Gauss-Krüger zone without a warning (scale error at 4.5° from
@@ -41,7 +42,7 @@ class Bundle:
     def __post_init__(self) -> None:
         for name in LAYERS:
             if name not in self.frames or self.frames[name] is None:
-                self.frames[name] = gpd.GeoDataFrame({"key": pd.Series(dtype=str)}, geometry=[], crs=4490)
+                self.frames[name] = gpd.GeoDataFrame({"key": pd.Series(dtype=str)}, geometry=[], crs=STORAGE_SRID)
         if self.metric_epsg is None:
             self.metric_epsg = self._pick_zone()
 

@@ -52,7 +52,6 @@ compared at millimetre resolution. Every number comes from the rules; none is wr
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,8 +62,10 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geo.cell_values import number_column, number_or_none, text_column, text_or_none
 from geo.checks.bundle import Bundle, usable_rows
 from geo.checks.findings import Bilingual, finding, findings_frame
+from geo.checks.metric_frame import to_storage
 from geo.checks.ruleset import Rule, RuleSet
 from geo.layer_specs import PART_TYPES
 
@@ -85,42 +86,11 @@ Requirement = Callable[[int, int], tuple[float | None, tuple[Note, ...]]]
 # small helpers
 # ---------------------------------------------------------------------------
 
-def _text(value: Any) -> str | None:
-    """Return a cell as stripped text, ``None`` for missing or blank values."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def _number(value: Any) -> float | None:
-    """Return a cell as a finite float, ``None`` otherwise (null cells, ``{tower_height_factor}`` cells)."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
-
-def _column(frame: pd.DataFrame, name: str) -> list[str | None]:
-    """Column ``name`` as text values (all ``None`` when the column is absent)."""
-    if name not in frame.columns:
-        return [None] * len(frame)
-    return [_text(v) for v in frame[name].tolist()]
-
-
-def _numbers(frame: pd.DataFrame, name: str) -> list[float | None]:
-    """Column ``name`` as numbers (``None`` when missing)."""
-    if name not in frame.columns:
-        return [None] * len(frame)
-    return [None if v is None else _number(v) for v in pd.to_numeric(frame[name], errors="coerce").tolist()]
-
-
 def _largest(node: Any) -> float:
     """Return the largest number in a (nested) lookup, 0 when there is none."""
     if isinstance(node, Mapping):
         return max((_largest(v) for v in node.values()), default=0.0)
-    return _number(node) or 0.0
+    return number_or_none(node) or 0.0
 
 
 def _near(bundle: Bundle, layer: str, parts: _Parts, reach: float) -> gpd.GeoDataFrame:
@@ -168,10 +138,16 @@ class _Parts:
     @classmethod
     def of(cls, bundle: Bundle) -> _Parts:
         frame = usable_rows(bundle.metric("installations"))
-        keys = [k or str(i) for i, k in enumerate(_column(frame, "key"))]
-        return cls(frame, frame.geometry.to_numpy(), keys, _column(frame, "name"),
-                   _column(frame, "enterprise_credit_code"), _column(frame, "adcode"), _column(frame, "part_type"),
-                   _column(frame, "fire_class"), _column(frame, "goods_items"), _numbers(frame, "stock_t"))
+        keys = [k or str(i) for i, k in enumerate(text_column(frame, "key"))]
+        return cls.read(frame, frame.geometry.to_numpy(), keys)
+
+    @classmethod
+    def read(cls, frame: pd.DataFrame, geoms: np.ndarray, keys: list[str]) -> _Parts:
+        """Read the attribute columns of ``frame`` (absent columns are all ``None``)."""
+        return cls(gpd.GeoDataFrame(frame), geoms, keys, text_column(frame, "name"),
+                   text_column(frame, "enterprise_credit_code"), text_column(frame, "adcode"),
+                   text_column(frame, "part_type"), text_column(frame, "fire_class"),
+                   text_column(frame, "goods_items"), number_column(frame, "stock_t"))
 
     def of_types(self, types: Iterable[str]) -> np.ndarray:
         """Return the indices of the parts whose type is one of ``types``."""
@@ -216,11 +192,11 @@ class _Objects:
         facs = factor if factor is not None else [1.0] * n
         nts = notes if notes is not None else [()] * n
         ents = enterprise if enterprise is not None else [None] * n
-        keys = _column(sub, "key")
-        adcodes = _column(sub, "adcode") if "adcode" in sub.columns else [fallback_adcode] * len(sub)
+        keys = text_column(sub, "key")
+        adcodes = text_column(sub, "adcode") if "adcode" in sub.columns else [fallback_adcode] * len(sub)
         return cls(object_type, sub, [str(rows[i]) for i in keep],
                    [k or f"{object_type}:{i}" for i, k in zip(keep, keys, strict=True)],
-                   _column(sub, "name"), adcodes,
+                   text_column(sub, "name"), adcodes,
                    np.array([offs[i] for i in keep], dtype=float), np.array([facs[i] for i in keep], dtype=float),
                    [nts[i] for i in keep], [ents[i] for i in keep])
 
@@ -291,13 +267,6 @@ def _pairs(parts: _Parts, subjects: np.ndarray, reach: np.ndarray, objs: _Object
     return out
 
 
-def _to_storage(geoms: list[BaseGeometry], epsg: int) -> list[BaseGeometry]:
-    """Project metric geometries back to EPSG:4490."""
-    if not geoms:
-        return []
-    return list(gpd.GeoSeries(geoms, crs=epsg).to_crs(4490))
-
-
 # ---------------------------------------------------------------------------
 # object classification shared by the rules
 # ---------------------------------------------------------------------------
@@ -309,8 +278,8 @@ def _infrastructure_row(kind: str | None, subkind: str | None,
     if not mapping:
         return None, False
     if subkind is not None and subkind in mapping:
-        return _text(mapping[subkind]), False
-    row = _text(mapping.get(_ANY))
+        return text_or_none(mapping[subkind]), False
+    row = text_or_none(mapping.get(_ANY))
     explicit = [k for k in mapping if k != _ANY]
     return row, bool(explicit) and row is not None
 
@@ -325,8 +294,8 @@ def _road_edges(frame: gpd.GeoDataFrame, rows: list[str | None],
     half = code_50160.params.get("road_half_width_m", {})
     offsets: list[float] = []
     notes: list[tuple[Note, ...]] = []
-    for geom, row, kind in zip(frame.geometry, rows, _column(frame, "kind"), strict=True):
-        width = _number(half.get(row)) if row is not None else None
+    for geom, row, kind in zip(frame.geometry, rows, text_column(frame, "kind"), strict=True):
+        width = number_or_none(half.get(row)) if row is not None else None
         if kind == "road" and width and _is_linear(geom):
             offsets.append(width)
             notes.append(((f"道路按中心线存储，路边距离按中心线距离减半幅宽{width:g}米估算",
@@ -350,14 +319,14 @@ def _infrastructure(frame: gpd.GeoDataFrame, code_50160: Rule, table: Mapping[st
     """Infrastructure features with their table row (roads with their edge offset)."""
     rows: list[str | None] = []
     notes: list[tuple[Note, ...]] = []
-    for kind, sub in zip(_column(frame, "kind"), _column(frame, "subkind"), strict=True):
+    for kind, sub in zip(text_column(frame, "kind"), text_column(frame, "subkind"), strict=True):
         row, assumed = _infrastructure_row(kind, sub, table)
         rows.append(row)
         notes.append((_assumed_note(kind, str(labels.get(row, row))),) if assumed and row else ())
     # road edges: the half width belongs to the road's GB 50160 row (expressway / other road)
     road_rows = [(_infrastructure_row(k, s, code_50160.params.get("infrastructure_rows", {}))[0]
-                  if k == "road" else None) for k, s in zip(_column(frame, "kind"), _column(frame, "subkind"),
-                                                            strict=True)]
+                  if k == "road" else None)
+                 for k, s in zip(text_column(frame, "kind"), text_column(frame, "subkind"), strict=True)]
     offsets, edge_notes = _road_edges(frame, road_rows, code_50160)
     return _Objects.build("infrastructure", frame, rows, offset=offsets,
                           notes=[(*a, *b) for a, b in zip(notes, edge_notes, strict=True)])
@@ -369,18 +338,18 @@ def _gb50016_class(bundle: Bundle, params: Mapping[str, Any], parts: _Parts, rea
     civil = set(params.get("civil_target_types", []))
     targets = _near(bundle, "protection_targets", parts, reach)
     t_rows = [("important_public" if t in important else "civil" if t in civil else None)
-              for t in _column(targets, "target_type")]
+              for t in text_column(targets, "target_type")]
     buildings = _near(bundle, "buildings", parts, reach)
     uses = set(params.get("civil_building_uses", []))
     floors_min = params.get("high_rise_min_floors", {})
     b_rows: list[str | None] = []
     b_notes: list[tuple[Note, ...]] = []
-    for use, floors in zip(_column(buildings, "use"), _numbers(buildings, "floors"), strict=True):
+    for use, floors in zip(text_column(buildings, "use"), number_column(buildings, "floors"), strict=True):
         if use not in uses:
             b_rows.append(None)
             b_notes.append(())
             continue
-        limit = _number(floors_min.get("residential" if use == "residential" else "other"))
+        limit = number_or_none(floors_min.get("residential" if use == "residential" else "other"))
         high = floors is not None and limit is not None and floors >= limit
         b_rows.append("important_public" if high else "civil")
         b_notes.append(((f"{floors:g}层，按高层民用建筑计",
@@ -403,11 +372,11 @@ def _cell(rule: Rule, row: str, column: str | None) -> float | None:
     if column is None:
         return None
     values = rule.params.get("required_m", {}).get(row, {})
-    return _number(values.get(column)) if isinstance(values, Mapping) else None
+    return number_or_none(values.get(column)) if isinstance(values, Mapping) else None
 
 
 def _column_of(rule: Rule, part_type: str | None) -> str | None:
-    return _text(rule.params.get("columns", {}).get(part_type or ""))
+    return text_or_none(rule.params.get("columns", {}).get(part_type or ""))
 
 
 def _class_c(rule: Rule, parts: _Parts, i: int) -> tuple[float, tuple[Note, ...]]:
@@ -415,7 +384,7 @@ def _class_c(rule: Rule, parts: _Parts, i: int) -> tuple[float, tuple[Note, ...]
     p = rule.params
     column = _column_of(rule, parts.part_type[i])
     if parts.fire_class[i] in set(p.get("class_c_fire_classes", [])) and column in set(p.get("class_c_columns", [])):
-        factor = _number(p.get("class_c_factor"))
+        factor = number_or_none(p.get("class_c_factor"))
         if factor is not None:
             return factor, ((f"丙类，间距按表注乘以{factor:g}", f"class C: separation times {factor:g} (table note)"),)
     return 1.0, ()
@@ -426,19 +395,19 @@ def _code_50160_objects(bundle: Bundle, rule: Rule, parts: _Parts) -> list[_Obje
     labels = p.get("row_labels", {})
     residential_types = set(p.get("residential_target_types", []))
     plant_types = set(p.get("plant_target_types", []))
-    above = _number(p.get("above_ground_pipeline_factor")) or 1.0
-    class_c = _number(p.get("class_c_factor")) or 1.0
+    above = number_or_none(p.get("above_ground_pipeline_factor")) or 1.0
+    class_c = number_or_none(p.get("class_c_factor")) or 1.0
     reach = _largest(p.get("required_m", {})) * max(1.0, above, class_c) + _largest(p.get("road_half_width_m", {}))
     targets = _near(bundle, "protection_targets", parts, reach)
     t_rows = [("residential" if t in residential_types else "neighbour_plant" if t in plant_types else None)
-              for t in _column(targets, "target_type")]
+              for t in text_column(targets, "target_type")]
     buildings = _near(bundle, "buildings", parts, reach)
     uses = set(p.get("residential_building_uses", []))
-    b_rows = [("residential" if u in uses else None) for u in _column(buildings, "use")]
+    b_rows = [("residential" if u in uses else None) for u in text_column(buildings, "use")]
     pipes = _near(bundle, "pipelines", parts, reach)
     medium_rows = p.get("pipeline_rows", {})
-    pipe_rows = [_text(medium_rows.get(m or "")) for m in _column(pipes, "medium")]
-    laying = _column(pipes, "laying")
+    pipe_rows = [text_or_none(medium_rows.get(m or "")) for m in text_column(pipes, "medium")]
+    laying = text_column(pipes, "laying")
     pipe_factor = [above if lay == "above" else 1.0 for lay in laying]
     pipe_notes: list[tuple[Note, ...]] = [
         ((f"地上敷设，埋地管道间距乘以{above:g}", f"above-ground pipeline: buried figure times {above:g}"),)
@@ -514,7 +483,7 @@ def _warehouse_column(rule: Rule, parts: _Parts, i: int) -> tuple[str, str, tupl
         notes.append((f"储存物品项未填，按第{items.replace(',', '、')}项计",
                       f"goods items not given: items {items} assumed"))
     stock = parts.stock_t[i]
-    limit = _number(limits.get(items))
+    limit = number_or_none(limits.get(items))
     if stock is None or limit is None:
         notes.append(("储量未填，按较大储量计", "stock not given: the larger-stock column applies"))
         return items, "gt", tuple(notes)
@@ -526,7 +495,7 @@ def _warehouse_cell(rule: Rule, row: str, items: str, band: str) -> float | None
     if not isinstance(values, Mapping):
         return None
     cell = values.get(items, {})
-    return _number(cell.get(band)) if isinstance(cell, Mapping) else None
+    return number_or_none(cell.get(band)) if isinstance(cell, Mapping) else None
 
 
 def _small_pair(rule: Rule, parts: _Parts, a: int, b: int) -> float | None:
@@ -534,11 +503,11 @@ def _small_pair(rule: Rule, parts: _Parts, a: int, b: int) -> float | None:
     p = rule.params
     small = p.get("small_pair_stock_t", {})
     for i in (a, b):
-        limit = _number(small.get(parts.goods_items[i] or ""))
+        limit = number_or_none(small.get(parts.goods_items[i] or ""))
         stock = parts.stock_t[i]
         if limit is None or stock is None or stock > limit:
             return None
-    return _number(p.get("small_pair_m"))
+    return number_or_none(p.get("small_pair_m"))
 
 
 def _code_50016_warehouse(bundle: Bundle, rule: Rule, code_50160: Rule, parts: _Parts) -> list[_Hit]:
@@ -548,7 +517,7 @@ def _code_50016_warehouse(bundle: Bundle, rule: Rule, code_50160: Rule, parts: _
         return []
     columns = {int(i): _warehouse_column(rule, parts, int(i)) for i in subjects}
     labels = p.get("row_labels", {})
-    neighbour_row = _text(p.get("neighbour_building_row"))
+    neighbour_row = text_or_none(p.get("neighbour_building_row"))
     neighbour_types = set(p.get("neighbour_part_types", []))
     part_rows: list[str | None] = []
     part_notes: list[tuple[Note, ...]] = []
@@ -568,7 +537,7 @@ def _code_50016_warehouse(bundle: Bundle, rule: Rule, code_50160: Rule, parts: _
                        ("substation_kinds", "substation")):
         for kind in p.get(param, []):
             infra_table[str(kind)] = {_ANY: row}
-    window = (max(_largest(p.get("required_m", {})), _number(p.get("small_pair_m")) or 0.0)
+    window = (max(_largest(p.get("required_m", {})), number_or_none(p.get("small_pair_m")) or 0.0)
               + _largest(code_50160.params.get("road_half_width_m", {})))
     objects = [*_gb50016_class(bundle, p, parts, window),
                _infrastructure(_near(bundle, "infrastructure", parts, window), code_50160, infra_table, labels),
@@ -605,7 +574,7 @@ def _code_50016_factory(bundle: Bundle, rule: Rule, classify: Rule, parts: _Part
 
     def value(i: int, row: str) -> float | None:
         cells = table.get(parts.part_type[i] or "", {})
-        return _number(cells.get(row)) if isinstance(cells, Mapping) else None
+        return number_or_none(cells.get(row)) if isinstance(cells, Mapping) else None
 
     hits: list[_Hit] = []
     for objs in _gb50016_class(bundle, classify.params, parts, _largest(table)):
@@ -652,10 +621,7 @@ def part_requirements(rules: RuleSet, parts: gpd.GeoDataFrame | pd.DataFrame,
     [150.0, 75.0, 120.0, None]
     """
     frame = parts.reset_index(drop=True)
-    shim = _Parts(gpd.GeoDataFrame(frame), np.empty(len(frame), dtype=object), [str(i) for i in range(len(frame))],
-                  _column(frame, "name"), _column(frame, "enterprise_credit_code"), _column(frame, "adcode"),
-                  _column(frame, "part_type"), _column(frame, "fire_class"), _column(frame, "goods_items"),
-                  _numbers(frame, "stock_t"))
+    shim = _Parts.read(frame, np.empty(len(frame), dtype=object), [str(i) for i in range(len(frame))])
     out: list[tuple[float, str, str] | None] = []
     for i in range(len(frame)):
         best: tuple[float, str, str] | None = None
@@ -684,7 +650,7 @@ def _requirement(rule: Rule, parts: _Parts, i: int, row: str) -> float | None:
         return _warehouse_cell(rule, row, items, band)
     if rule.code == "CODE_50016_FACTORY":
         cells = rule.params.get("required_m", {}).get(part_type or "", {})
-        return _number(cells.get(row)) if isinstance(cells, Mapping) else None
+        return number_or_none(cells.get(row)) if isinstance(cells, Mapping) else None
     return None
 
 
@@ -704,12 +670,12 @@ def _below_code(bundle: Bundle, rule: Rule, rules: RuleSet, parts: _Parts) -> li
             by_owner[owner] = (*need, i)
     if not by_owner:
         return []
-    shapes = _to_storage([parts.geoms[v[3]] for v in by_owner.values()], int(bundle.metric_epsg or 0))
+    shapes = to_storage([parts.geoms[v[3]] for v in by_owner.values()], bundle.metric_epsg)
     part_shape = dict(zip(by_owner, shapes, strict=True))
     out: list[dict[str, Any]] = []
     for ent in ents.to_dict("records"):
-        key = _text(ent.get("key")) or _text(ent.get("credit_code"))
-        declared = _number(pd.to_numeric(pd.Series([ent.get("external_distance_m")]), errors="coerce").iloc[0])
+        key = text_or_none(ent.get("key")) or text_or_none(ent.get("credit_code"))
+        declared = number_or_none(ent.get("external_distance_m"))
         if key is None or key not in by_owner or declared is None or declared <= 0:
             continue
         required, code, row, i = by_owner[key]
@@ -718,9 +684,9 @@ def _below_code(bundle: Bundle, rule: Rule, rules: RuleSet, parts: _Parts) -> li
         source = rules[code]
         label = source.params.get("row_labels", {}).get(row, row)
         out.append(finding(
-            rule, subject_type="enterprises", subject_key=key, subject_name=_text(ent.get("name")),
+            rule, subject_type="enterprises", subject_key=key, subject_name=text_or_none(ent.get("name")),
             object_type="installations", object_key=parts.keys[i], object_name=parts.names[i],
-            measured_m=declared, required_m=required, verdict="violation", adcode=_text(ent.get("adcode")),
+            measured_m=declared, required_m=required, verdict="violation", adcode=text_or_none(ent.get("adcode")),
             geometry=part_shape[key],
             detail=_detail((f"申报的外部安全防护距离{declared:g}米小于{_part_label(parts.part_type[i])}"
                             f"“{parts.names[i] or parts.keys[i]}”按{source.clause}至“{label}”的防火间距{required:g}米",
@@ -744,7 +710,7 @@ def _object_name(parts: _Parts, bundle: Bundle, hit: _Hit) -> tuple[str, str, st
         if len(ents) and "key" in ents.columns:
             match = ents[ents["key"].astype(str) == owner]
             if len(match):
-                name = _text(match.iloc[0].get("name"))
+                name = text_or_none(match.iloc[0].get("name"))
         return "enterprises", owner, name, objs.adcode[o]
     return objs.object_type, objs.keys[o], objs.names[o], objs.adcode[o] or parts.adcode[hit.part]
 
@@ -753,7 +719,7 @@ def _findings(bundle: Bundle, rule: Rule, parts: _Parts, hits: list[_Hit]) -> li
     if not hits:
         return []
     labels = rule.params.get("row_labels", {})
-    lines = _to_storage([h.line for h in hits], int(bundle.metric_epsg or 0))
+    lines = to_storage([h.line for h in hits], bundle.metric_epsg)
     out: list[dict[str, Any]] = []
     for h, line in zip(hits, lines, strict=True):
         object_type, object_key, object_name, adcode = _object_name(parts, bundle, h)

@@ -9,6 +9,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.checks.ruleset import Rule
+from geo.constants import STORAGE_SRID
 
 
 class Bilingual(str):
@@ -123,6 +124,6 @@ def findings_frame(records: Iterable[Mapping[str, Any]]) -> gpd.GeoDataFrame:
     """Make a findings GeoDataFrame (EPSG:4490) from finding records; empty input gives an empty frame."""
     rows = list(records)
     if not rows:
-        return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in COLUMNS}, geometry=[], crs=4490)
+        return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in COLUMNS}, geometry=[], crs=STORAGE_SRID)
     df = pd.DataFrame(rows)
-    return gpd.GeoDataFrame(df[list(COLUMNS)], geometry=df["geometry"].tolist(), crs=4490)
+    return gpd.GeoDataFrame(df[list(COLUMNS)], geometry=df["geometry"].tolist(), crs=STORAGE_SRID)

@@ -52,8 +52,10 @@ from shapely.geometry import MultiLineString, MultiPolygon
 
 from geo.checks.bundle import Bundle
 from geo.checks.findings import Bilingual, finding, findings_frame
+from geo.checks.metric_frame import to_storage
 from geo.checks.mileage import MULTIPART_NOTE, Chainage, format_mileage_range
 from geo.checks.ruleset import Rule, RuleSet
+from geo.constants import STORAGE_SRID
 
 __all__ = ["CLASS_LABELS", "OIL_MEDIA", "check_hcas", "identify_hcas", "location_classes"]
 
@@ -64,7 +66,6 @@ OIL_MEDIA = ("crude", "products", "lpg")
 
 _CLASS_ZH = {"1-1": "一级一类地区", "1-2": "一级二类地区", "2": "二级地区", "3": "三级地区", "4": "四级地区"}
 _ROMAN = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ"}
-_PIECE_VERTICES = 64       # vertices per indexed piece of a pipeline (implementation detail)
 _MAX_EXTEND_PASSES = 50    # safety bound of the repeated 4.2.2-2 extension
 _EPS = 1e-6
 #: A building this close (m) to a window's edge counts inside it. Windows are placed every ``step_m``
@@ -117,7 +118,7 @@ def _make_line(row: Any, geom: Any, epsg: int | None) -> _Line | None:
         chain = Chainage.of(geom, epsg, float(start.iloc[0]))
     except ValueError:
         return None  # no linear part: nothing to measure along
-    pieces, offsets = chain.pieces(_PIECE_VERTICES)
+    pieces, offsets = chain.pieces()
     return _Line(key=str(row.key), name=getattr(row, "name", None), medium=str(row.medium),
                  d_mm=float(row.outside_diameter_mm), p_mpa=float(row.maop_mpa), start_m=chain.start_m,
                  chain=chain, pieces=np.asarray(pieces, dtype=object), offsets=offsets)
@@ -347,12 +348,6 @@ def _sub_line(ln: _Line, s0: float, s1: float) -> MultiLineString:
     return MultiLineString(ln.chain.sub_line(s0, s1))
 
 
-def _to_4490(geoms: list[Any], epsg: int | None) -> list[Any]:
-    if not geoms:
-        return []
-    return list(gpd.GeoSeries(geoms, crs=epsg).to_crs(4490))
-
-
 def _run_table(res: _PipeResult, rank: np.ndarray) -> list[tuple[float, float, int, int]]:
     """Return runs of equal class: (from, to) from vertex 0, class rank, households in the run."""
     i0, i1, val = _runs(rank)
@@ -377,8 +372,8 @@ def _location_frame(results: list[_PipeResult], epsg: int | None) -> gpd.GeoData
                          "loc_class": CLASS_LABELS[rank], "households": households})
             geoms.append(_sub_line(res.ln, s0, s1))
     if not rows:
-        return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in _LC_COLUMNS}, geometry=[], crs=4490)
-    return gpd.GeoDataFrame(pd.DataFrame(rows), geometry=_to_4490(geoms, epsg), crs=4490)
+        return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in _LC_COLUMNS}, geometry=[], crs=STORAGE_SRID)
+    return gpd.GeoDataFrame(pd.DataFrame(rows), geometry=to_storage(geoms, epsg), crs=STORAGE_SRID)
 
 
 def location_classes(bundle: Bundle, rules: RuleSet) -> pd.DataFrame:
@@ -650,16 +645,16 @@ def _identify(bundle: Bundle, rules: RuleSet, results: list[_PipeResult]) -> gpd
             mids.append(ln.chain.point_at((s0 + s1) / 2))
     if not rows:
         cols = {c: pd.Series(dtype=object) for c in _HCA_COLUMNS}
-        out = gpd.GeoDataFrame(cols, geometry=[], crs=4490)
-        out["corridor"] = gpd.GeoSeries([], crs=4490)
+        out = gpd.GeoDataFrame(cols, geometry=[], crs=STORAGE_SRID)
+        out["corridor"] = gpd.GeoSeries([], crs=STORAGE_SRID)
         return out
     out = pd.DataFrame(rows)
     out["adcode"] = _adcodes(mids, bundle.metric("districts"))
     out["potential_impact_radius_m"] = pd.to_numeric(out["potential_impact_radius_m"], errors="coerce")
     corr = [g if isinstance(g, MultiPolygon) else MultiPolygon([g])
-            for g in _to_4490(corridors, bundle.metric_epsg)]
-    gdf = gpd.GeoDataFrame(out[list(_HCA_COLUMNS)], geometry=_to_4490(lines, bundle.metric_epsg), crs=4490)
-    gdf["corridor"] = gpd.GeoSeries(corr, index=gdf.index, crs=4490)
+            for g in to_storage(corridors, bundle.metric_epsg)]
+    gdf = gpd.GeoDataFrame(out[list(_HCA_COLUMNS)], geometry=to_storage(lines, bundle.metric_epsg), crs=STORAGE_SRID)
+    gdf["corridor"] = gpd.GeoSeries(corr, index=gdf.index, crs=STORAGE_SRID)
     return gdf
 
 
@@ -792,7 +787,7 @@ def _loc_findings(results: list[_PipeResult], rules: RuleSet, districts: gpd.Geo
             pending.append((rec, _sub_line(res.ln, s0, s1), res.ln.chain.point_at((s0 + s1) / 2)))
     if not pending:
         return []
-    geoms = _to_4490([g for _r, g, _m in pending], epsg)
+    geoms = to_storage([g for _r, g, _m in pending], epsg)
     codes = _adcodes([m for _r, _g, m in pending], districts)
     return [finding(rule, **rec, adcode=code, geometry=geom)
             for (rec, _g, _m), geom, code in zip(pending, geoms, codes, strict=True)]

@@ -68,8 +68,10 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geo.cell_values import number_column, number_or_none, text_column, text_or_none
 from geo.checks.bundle import Bundle, usable_rows
 from geo.checks.findings import Bilingual, finding, findings_frame
+from geo.checks.metric_frame import to_storage
 from geo.checks.ruleset import RuleSet, below
 from geo.substances import Inventory, parse_substances
 
@@ -206,26 +208,6 @@ def grade_for(r: float, grade_min_r: Iterable[tuple[int, float]]) -> int:
 # small helpers
 # ---------------------------------------------------------------------------
 
-def _text(value: Any) -> str | None:
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def _number(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _column(frame: pd.DataFrame, name: str) -> list[Any]:
-    return frame[name].tolist() if name in frame.columns else [None] * len(frame)
-
-
-
 def _fmt(x: float) -> str:
     """Format a number with at most 4 decimals, trailing zeros dropped (31.2, 5.4, 0.75)."""
     return f"{x:.4f}".rstrip("0").rstrip(".")
@@ -264,12 +246,11 @@ def _targets_with_figures(bundle: Bundle, p: MhsParams) -> tuple[np.ndarray, np.
     """Geometries and people of the protection targets that count (types in ``p``, a figure > 0)."""
     frame = usable_rows(bundle.metric("protection_targets"))
     geoms, figures = [], []
-    for geom, ttype, population, households in zip(
-            frame.geometry.tolist(), _column(frame, "target_type"), _column(frame, "population"),
-            _column(frame, "households"), strict=True):
-        if _text(ttype) not in p.target_types:
+    for geom, ttype, pop, hh in zip(
+            frame.geometry.tolist(), text_column(frame, "target_type"), number_column(frame, "population"),
+            number_column(frame, "households"), strict=True):
+        if ttype not in p.target_types:
             continue
-        pop, hh = _number(population), _number(households)
         figure = pop if pop is not None else (hh * p.persons_per_household if hh is not None else None)
         if figure is not None and figure > 0:
             geoms.append(geom)
@@ -281,10 +262,9 @@ def _residential_buildings(bundle: Bundle, p: MhsParams) -> tuple[np.ndarray, np
     """Geometries and households of the buildings that count (uses in ``p``, households > 0)."""
     frame = usable_rows(bundle.metric("buildings"))
     geoms, households = [], []
-    for geom, use, hh in zip(frame.geometry.tolist(), _column(frame, "use"), _column(frame, "households"),
-                             strict=True):
-        n = _number(hh)
-        if _text(use) in p.building_uses and n is not None and n > 0:
+    for geom, use, n in zip(frame.geometry.tolist(), text_column(frame, "use"), number_column(frame, "households"),
+                            strict=True):
+        if use in p.building_uses and n is not None and n > 0:
             geoms.append(geom)
             households.append(n)
     return np.asarray(geoms, dtype=object), np.asarray(households, dtype=float)
@@ -349,7 +329,7 @@ class _Plant:
 
 
 def _declared(value: Any) -> int | None:
-    number = _number(value)
+    number = number_or_none(value)
     return int(number) if number is not None else None
 
 
@@ -360,17 +340,15 @@ def _plants(bundle: Bundle) -> tuple[gpd.GeoDataFrame, dict[str, _Plant]]:
     plants: dict[str, _Plant] = {}
     for rec, point in zip(ents.drop(columns=ents.geometry.name).to_dict("records"), ents.geometry.tolist(),
                           strict=True):
-        code = _text(rec.get("credit_code")) or _text(rec.get("key"))
+        code = text_or_none(rec.get("credit_code")) or text_or_none(rec.get("key"))
         if code is not None and code not in plants:
             plants[code] = _Plant(code, rec, [], point=point)
-    for i, (owner, adcode) in enumerate(zip(_column(parts, "enterprise_credit_code"), _column(parts, "adcode"),
-                                            strict=True)):
-        code = _text(owner)
+    for i, (code, ours) in enumerate(zip(text_column(parts, "enterprise_credit_code"), text_column(parts, "adcode"),
+                                         strict=True)):
         if code is None:
             continue
         plant = plants.setdefault(code, _Plant(code, None, []))
-        theirs = _text(plant.record.get("adcode")) if plant.record is not None else None
-        ours = _text(adcode)
+        theirs = text_or_none(plant.record.get("adcode")) if plant.record is not None else None
         if theirs is not None and ours is not None and theirs != ours:
             continue  # linked to another district's enterprise: not one of its parts
         plant.parts.append(i)
@@ -400,21 +378,21 @@ def _unit_rows(bundle: Bundle, rules: RuleSet, credit_codes: Iterable[str] | Non
         plant.people, plant.alpha = people, alpha_for(people.count, p.alpha_bands)
     rows: list[dict[str, Any]] = []
     inventories: dict[str, Inventory] = {}
-    keys, names, texts, adcodes = (_column(parts, c) for c in ("key", "name", "substances", "adcode"))
+    keys, names, texts, adcodes = (text_column(parts, c) for c in ("key", "name", "substances", "adcode"))
     for plant in plants.values():
         for i in plant.parts:
-            text = _text(texts[i])
+            text = texts[i]
             if text is None:
                 continue
-            key = _text(keys[i]) or f"installations:{i}"
+            key = keys[i] or f"installations:{i}"
             inv = parse_substances(text)
             inventories[key] = inv
             s, weighted = inv.s, inv.weighted
             mhs = p.is_mhs(s)
             r = plant.alpha * weighted
             rows.append({
-                "unit_key": key, "unit_name": _text(names[i]), "enterprise_credit_code": plant.code,
-                "adcode": _text(adcodes[i]), "substances": text, "s": round(s, _DECIMALS),
+                "unit_key": key, "unit_name": names[i], "enterprise_credit_code": plant.code,
+                "adcode": adcodes[i], "substances": text, "s": round(s, _DECIMALS),
                 "weighted": round(weighted, _DECIMALS), "alpha": plant.alpha,
                 "people": plant.people.count if plant.people else None, "r": round(r, _DECIMALS), "mhs": mhs,
                 "grade": grade_for(r, p.grade_min_r) if mhs else None, "unresolved": len(inv.unresolved),
@@ -528,7 +506,8 @@ def mhs_table(bundle: Bundle, rules: RuleSet, *, credit_codes: Iterable[str] | N
     for v in _verdicts(plants, rows):
         rec = v.plant.record or {}
         records.append({
-            "credit_code": v.plant.code, "name": _text(rec.get("name")), "adcode": _text(rec.get("adcode")),
+            "credit_code": v.plant.code, "name": text_or_none(rec.get("name")),
+            "adcode": text_or_none(rec.get("adcode")),
             "declared_grade": v.declared, "computed_grade": v.computed,
             "r": v.binding["r"] if v.binding else None,
             "s": max(u["s"] for u in v.units) if v.units else None,
@@ -623,15 +602,15 @@ def check_mhs(bundle: Bundle, rules: RuleSet) -> gpd.GeoDataFrame:
     verdicts = [v for v in _verdicts(plants, rows) if v.rule_code is not None]
     if not verdicts:
         return findings_frame([])
-    hulls = gpd.GeoSeries([v.plant.hull for v in verdicts], crs=bundle.metric_epsg).to_crs(4490)
+    hulls = to_storage([v.plant.hull for v in verdicts], bundle.metric_epsg)
     records = []
     for v, hull in zip(verdicts, hulls, strict=True):
         assert v.rule_code is not None and v.binding is not None
         rec = v.plant.record or {}
         records.append(finding(
-            rules[v.rule_code], subject_type="enterprises", subject_key=_text(rec.get("key")) or v.plant.code,
-            subject_name=_text(rec.get("name")), object_type="installations", object_key=v.binding["unit_key"],
+            rules[v.rule_code], subject_type="enterprises", subject_key=text_or_none(rec.get("key")) or v.plant.code,
+            subject_name=text_or_none(rec.get("name")), object_type="installations", object_key=v.binding["unit_key"],
             object_name=v.binding["unit_name"], measured_m=None, required_m=None, verdict="violation",
-            adcode=_text(rec.get("adcode")), geometry=hull, detail=_detail(v, p, inventories),
+            adcode=text_or_none(rec.get("adcode")), geometry=hull, detail=_detail(v, p, inventories),
         ))
     return findings_frame(records)

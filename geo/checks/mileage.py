@@ -40,6 +40,8 @@ from shapely.geometry import LineString, MultiLineString, Point
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import substring
 
+from geo.checks.metric_frame import PIECE_VERTICES, cut_line
+from geo.constants import STORAGE_SRID
 from geo.crs import cgcs2000_geod
 
 __all__ = ["MULTIPART_NOTE", "Chainage", "format_mileage", "format_mileage_range", "line_parts"]
@@ -94,7 +96,7 @@ def line_parts(geom: BaseGeometry | None) -> list[LineString]:
 
 @lru_cache(maxsize=16)
 def _to_lonlat(epsg: int) -> Transformer:
-    return Transformer.from_crs(epsg, 4490, always_xy=True)
+    return Transformer.from_crs(epsg, STORAGE_SRID, always_xy=True)
 
 
 def _geodesic_lengths(xy: np.ndarray, epsg: int | None) -> np.ndarray:
@@ -233,8 +235,8 @@ class Chainage:
         real = [p for p in out if p.length > 0]
         return real or out[:1]
 
-    def pieces(self, max_vertices: int) -> tuple[list[LineString], np.ndarray]:
-        """Cut the pipe into short pieces for index queries (never across a gap).
+    def pieces(self, max_vertices: int = PIECE_VERTICES) -> tuple[list[LineString], np.ndarray]:
+        """Cut the pipe into short pieces for index queries (never across a gap; see :func:`cut_line`).
 
         Returns
         -------
@@ -246,7 +248,7 @@ class Chainage:
         for k, part in enumerate(self.parts):
             xy = np.asarray(part.coords, dtype=float)[:, :2]
             seg = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))])
-            for i in range(0, len(xy) - 1, max_vertices):
-                pieces.append(LineString(xy[i:i + max_vertices + 1]))
+            for i, piece in cut_line(xy, max_vertices):
+                pieces.append(piece)
                 offsets.append(float(self.part_start[k] + seg[i]))
         return pieces, np.asarray(offsets, dtype=float)

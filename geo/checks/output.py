@@ -13,6 +13,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from geo.checks.runner import CheckResult
+from geo.constants import STORAGE_SRID
 from geo.geometry_split import needs_multi, split_by_family
 
 
@@ -43,7 +44,7 @@ def write_findings(result: CheckResult, path: Path) -> Path:
         for col in segs.columns:
             if col != segs.geometry.name and isinstance(segs[col].dtype, gpd.array.GeometryDtype):
                 segs[col] = gpd.GeoSeries(segs[col]).to_wkt()  # GeoPackage layers hold one geometry
-        _write(gpd.GeoDataFrame(segs, crs=4490), path, "hcas")
+        _write(gpd.GeoDataFrame(segs, crs=STORAGE_SRID), path, "hcas")
     return path
 
 

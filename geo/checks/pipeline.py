@@ -70,8 +70,10 @@ import shapely
 from shapely.geometry import MultiLineString, Point
 from shapely.geometry.base import BaseGeometry
 
+from geo.cell_values import text_or_none
 from geo.checks.bundle import Bundle, usable_rows
 from geo.checks.findings import Bilingual, finding, findings_frame
+from geo.checks.metric_frame import cut_line, to_storage
 from geo.checks.mileage import MULTIPART_NOTE, Chainage, format_mileage, format_mileage_range
 from geo.checks.mileage import line_parts as _parts
 from geo.checks.ruleset import Rule, RuleSet, below
@@ -82,8 +84,6 @@ __all__ = ["STATION_OF_LINE_M", "check_pipelines", "format_mileage", "pipeline_m
 #: A station (infrastructure kind ``station``) within this distance of a centreline belongs to that line
 #: (Art. 58(1) facilities are on or beside the line they serve).
 STATION_OF_LINE_M = 50.0
-#: Vertices per line piece used for index queries.
-_PIECE_VERTICES = 16
 #: Default infrastructure kinds that ``PIPE_OCCUPY`` treats as structures when they run within the
 #: threshold without crossing (overridden by ``PIPE_OCCUPY.params.infrastructure_kinds``).
 OCCUPY_INFRASTRUCTURE_KINDS = ("road", "railway")
@@ -196,13 +196,6 @@ class _Pipe:
         return Bilingual(zh, en)
 
 
-def _text(value: Any) -> str | None:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    return str(value)
-
-
-
 def _where(frame: gpd.GeoDataFrame, column: str, values: Iterable[str]) -> gpd.GeoDataFrame:
     """Rows whose ``column`` is one of ``values`` (none when the column is absent)."""
     wanted = set(values)
@@ -215,9 +208,9 @@ def _pipes(bundle: Bundle) -> list[_Pipe]:
     frame = usable_rows(bundle.metric("pipelines"))
     out = []
     for i, row in frame.iterrows():
-        key = _text(row.get("key")) or _text(row.get("code")) or str(i)
+        key = text_or_none(row.get("key")) or text_or_none(row.get("code")) or str(i)
         start = row.get("start_mileage_m")
-        out.append(_Pipe(key=key, name=_text(row.get("name")), medium=_text(row.get("medium")),
+        out.append(_Pipe(key=key, name=text_or_none(row.get("name")), medium=text_or_none(row.get("medium")),
                          start_m=0.0 if start is None or pd.isna(start) else float(start),
                          geom=row.geometry, chain=Chainage.of(row.geometry, bundle.metric_epsg, start)))
     return sorted(out, key=lambda p: p.key)
@@ -244,12 +237,9 @@ def _pairs(pipes: Sequence[_Pipe], frame: gpd.GeoDataFrame, distance: float) -> 
     owner: list[int] = []
     for i, pipe in enumerate(pipes):
         for part in getattr(pipe.geom, "geoms", [pipe.geom]):
-            coords = shapely.get_coordinates(part)
-            for j in range(0, max(len(coords) - 1, 1), _PIECE_VERTICES):
-                chunk = coords[j : j + _PIECE_VERTICES + 1]
-                if len(chunk) >= 2:
-                    pieces.append(shapely.LineString(chunk))
-                    owner.append(i)
+            for _first, piece in cut_line(shapely.get_coordinates(part)):
+                pieces.append(piece)
+                owner.append(i)
     q, t = frame.sindex.query(np.asarray(pieces, dtype=object), predicate="dwithin", distance=distance + _PAD_M)
     if not len(q):
         return q, t
@@ -258,7 +248,7 @@ def _pairs(pipes: Sequence[_Pipe], frame: gpd.GeoDataFrame, distance: float) -> 
 
 
 class _Out:
-    """Collects finding records with metric geometries; converts them to EPSG:4490 at the end."""
+    """Collects finding records with metric geometries; converts them to storage coordinates at the end."""
 
     def __init__(self, bundle: Bundle) -> None:
         self.bundle = bundle
@@ -270,10 +260,10 @@ class _Out:
             detail: str, adcode: str | None = None, suffix: str = "") -> None:
         self.records.append(finding(
             rule, subject_type="pipelines", subject_key=pipe.key, subject_name=pipe.name,
-            object_type=object_type, object_key=(_text(row.get("key")) or "") + suffix,
-            object_name=_text(row.get("name")),
+            object_type=object_type, object_key=(text_or_none(row.get("key")) or "") + suffix,
+            object_name=text_or_none(row.get("name")),
             measured_m=measured_m, required_m=required_m, verdict=verdict,
-            adcode=adcode if adcode is not None else _text(row.get("adcode")), geometry=geometry, detail=detail))
+            adcode=adcode if adcode is not None else text_or_none(row.get("adcode")), geometry=geometry, detail=detail))
 
     def district_at(self, point_metric: BaseGeometry) -> str | None:
         """Return the district containing a metric point, else the nearest one (None without districts)."""
@@ -286,13 +276,13 @@ class _Out:
         hits = tree.query(point_metric, predicate="intersects")
         if not len(hits):
             hits = np.atleast_1d(tree.nearest(point_metric))
-        return _text(d["adcode"].iloc[int(hits.min())])
+        return text_or_none(d["adcode"].iloc[int(hits.min())])
 
     def frame(self) -> gpd.GeoDataFrame:
         if not self.records:
             return findings_frame([])
-        metric = gpd.GeoSeries([r["geometry"] for r in self.records], crs=self.bundle.metric_epsg)
-        for rec, geom in zip(self.records, metric.to_crs(4490).values, strict=True):
+        shown = to_storage([r["geometry"] for r in self.records], self.bundle.metric_epsg)
+        for rec, geom in zip(self.records, shown, strict=True):
             rec["geometry"] = geom
         return findings_frame(self.records)
 
@@ -326,7 +316,7 @@ def _occupy(pipes: Sequence[_Pipe], bundle: Bundle, rule: Rule, out: _Out) -> No
             if layer == "buildings":
                 what_zh, what_en = "建(构)筑物", "building"
             else:
-                what_zh = _label("infrastructure", "kind", _text(row.get("kind")))
+                what_zh = _label("infrastructure", "kind", text_or_none(row.get("kind")))
                 what_en = str(row.get("kind"))
             where = "压占管道中心线" if d == 0 else f"距管道中心线 {d:.2f} m"
             out.add(rule, pipe, object_type=layer, row=row, verdict="violation", measured_m=d,
@@ -363,7 +353,7 @@ def _spacing(pipes: Sequence[_Pipe], bundle: Bundle, rule: Rule, out: _Out) -> N
                 continue
             shortest = shapely.shortest_line(pipe.geom, row.geometry)
             stake = pipe.stake(shapely.get_point(shortest, 0))
-            code = _text(row.get(type_col))
+            code = text_or_none(row.get(type_col))
             what_zh = _label(layer, type_col, code)
             medium_zh = _label("pipelines", "medium", pipe.medium)
             out.add(rule, pipe, object_type=layer, row=row, verdict="violation", measured_m=d,
@@ -412,7 +402,7 @@ def _permit(pipes: Sequence[_Pipe], rule: Rule, frame: gpd.GeoDataFrame, layer: 
         by_station = d_station is not None and rule.hit(d_station, station_m)
         if not (in_band or by_station):
             continue
-        what_zh = _label(layer, type_col, _text(row.get(type_col)))
+        what_zh = _label(layer, type_col, text_or_none(row.get(type_col)))
         what_en = str(row.get(type_col))
         if in_band:
             shortest = shapely.shortest_line(pipe.geom, geom)
@@ -632,8 +622,8 @@ def _crossing(pipes: Sequence[_Pipe], bundle: Bundle, rule: Rule, out: _Out,
         pipe, row = pipes[i], infra.iloc[j]
         if not pipe.geom.intersects(row.geometry):
             continue
-        kind = _text(row.get("kind"))
-        own = _text(row.get("adcode"))
+        kind = text_or_none(row.get("kind"))
+        own = text_or_none(row.get("adcode"))
         laid = _laid_on(pipe.geom, row.geometry)  # a road on the pipe is PIPE_OCCUPY, not a 0° crossing
         events = [e for e in _crossings_with(pipe, row.geometry)
                   if not any(e[0].distance(piece) < _LAID_ON_M for piece in laid)]

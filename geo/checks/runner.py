@@ -11,11 +11,14 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.checks.bundle import Bundle
+from geo.checks.families import FAMILIES as FAMILY_TABLE
+from geo.checks.families import FamilyRun, family_names
 from geo.checks.findings import findings_frame
 from geo.checks.ruleset import RuleSet, load_ruleset
+from geo.constants import STORAGE_SRID
 
-#: Families in the order they run.
-FAMILIES = ("safety_distance", "code_separation", "pipeline", "hca", "tailings", "siting", "mhs")
+#: Families in the order they run (the keys of :data:`geo.checks.families.FAMILIES`).
+FAMILIES = family_names()
 
 
 @dataclass
@@ -30,36 +33,10 @@ class CheckResult:
 
 
 def _family(name: str, bundle: Bundle, rules: RuleSet, as_of: dt.date,
-            dem: object | None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
-    if name == "safety_distance":
-        from geo.checks.safety_distance import check_safety_distances
-
-        return check_safety_distances(bundle, rules), None
-    if name == "code_separation":
-        from geo.checks.code_separation import check_code_separations
-
-        return check_code_separations(bundle, rules), None
-    if name == "pipeline":
-        from geo.checks.pipeline import check_pipelines
-
-        return check_pipelines(bundle, rules), None
-    if name == "hca":
-        from geo.checks.hca import hca_family
-
-        return hca_family(bundle, rules, as_of=as_of)
-    if name == "tailings":
-        from geo.checks.tailings import check_tailings
-
-        return check_tailings(bundle, rules, dem=dem), None  # type: ignore[arg-type]
-    if name == "mhs":
-        from geo.checks.mhs import check_mhs
-
-        return check_mhs(bundle, rules), None
-    if name == "siting":
-        from geo.checks.siting import check_siting
-
-        return check_siting(bundle, rules), None
-    raise ValueError(f"unknown check family {name!r}; known: {', '.join(FAMILIES)}")
+            dem: object | None) -> FamilyRun:
+    if name not in FAMILY_TABLE:
+        raise ValueError(f"unknown check family {name!r}; known: {', '.join(FAMILIES)}")
+    return FAMILY_TABLE[name].run(bundle, rules, as_of, dem)  # type: ignore[arg-type]
 
 
 def run_checks(
@@ -114,7 +91,7 @@ def run_checks(
         if segs is not None:
             segments = segs
     nonempty = [p for p in parts if len(p)]
-    findings = (gpd.GeoDataFrame(pd.concat(nonempty, ignore_index=True), crs=4490) if nonempty
+    findings = (gpd.GeoDataFrame(pd.concat(nonempty, ignore_index=True), crs=STORAGE_SRID) if nonempty
                 else findings_frame([]))
     run_rules = [r.code for f in wanted for r in rules.family(f)]
     if rule_codes:

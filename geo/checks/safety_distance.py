@@ -32,8 +32,10 @@ import shapely
 from shapely.geometry import LineString, Point
 from shapely.geometry.base import BaseGeometry
 
+from geo.cell_values import number_or_none, text_or_none
 from geo.checks.bundle import Bundle
 from geo.checks.findings import Bilingual, finding, findings_frame
+from geo.checks.metric_frame import to_storage
 from geo.checks.ruleset import Rule, RuleSet
 from geo.rules import load_table
 
@@ -79,27 +81,6 @@ def check_safety_distances(bundle: Bundle, rules: RuleSet) -> gpd.GeoDataFrame:
 # helpers
 # ---------------------------------------------------------------------------
 
-def _text(value: Any) -> str | None:
-    """Return a cell as text, ``None`` for missing values."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return None
-    return str(value)
-
-
-def _number(value: Any) -> float | None:
-    """Return a cell as a float, ``None`` for missing or non-numeric values."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(number) else number
-
-
-def _to_storage(geoms: list[BaseGeometry], epsg: int) -> list[BaseGeometry]:
-    """Project metric geometries back to EPSG:4490."""
-    return list(gpd.GeoSeries(geoms, crs=epsg).to_crs(4490))
-
-
 def _sci(value: float) -> str:
     """Format a per-year risk like ``3×10⁻⁶``."""
     mantissa, exponent = f"{value:.1e}".split("e")
@@ -138,15 +119,15 @@ def _declared(bundle: Bundle, rule: Rule) -> list[dict[str, Any]]:
     d = shapely.distance(ent_geoms[ei], tgt_geoms[ti])  # unrounded: round only for display
     hit = np.array([rule.hit(float(x), float(lim)) for x, lim in zip(d, dist_arr[ei], strict=True)], dtype=bool)
     ei, ti, d = ei[hit], ti[hit], d[hit]
-    lines = _to_storage(list(shapely.shortest_line(ent_geoms[ei], tgt_geoms[ti])), int(bundle.metric_epsg or 0))
+    lines = to_storage(list(shapely.shortest_line(ent_geoms[ei], tgt_geoms[ti])), bundle.metric_epsg)
     out: list[dict[str, Any]] = []
     for e, t, dist, line in zip(ei, ti, d, lines, strict=True):
         ent, tgt = ents.iloc[int(e)], targets.iloc[int(t)]
         ext = float(dist_arr[int(e)])
         out.append(finding(
-            rule, subject_type="enterprises", subject_key=str(ent["key"]), subject_name=_text(ent.get("name")),
-            object_type="protection_targets", object_key=str(tgt["key"]), object_name=_text(tgt.get("name")),
-            measured_m=float(dist), required_m=ext, verdict="violation", adcode=_text(tgt.get("adcode")),
+            rule, subject_type="enterprises", subject_key=str(ent["key"]), subject_name=text_or_none(ent.get("name")),
+            object_type="protection_targets", object_key=str(tgt["key"]), object_name=text_or_none(tgt.get("name")),
+            measured_m=float(dist), required_m=ext, verdict="violation", adcode=text_or_none(tgt.get("adcode")),
             geometry=line,
             detail=Bilingual(f"防护目标距企业{dist:.1f}米，小于企业申报的外部安全防护距离{ext:g}米",
                              f"target {dist:.1f} m from the enterprise, inside its declared external safety"
@@ -166,7 +147,7 @@ def _criterion(criteria: dict[str, Any], cls: str | None, status: str | None) ->
     row = criteria.get(cls)
     if not isinstance(row, dict) or status not in row:
         return None
-    return _number(row[status])
+    return number_or_none(row[status])
 
 
 def _reach_along_ray(origin: Point, towards: Point, contour: BaseGeometry) -> float:
@@ -210,11 +191,11 @@ def _individual_risk(bundle: Bundle, rule: Rule) -> list[dict[str, Any]]:
     for c, t in zip(ci, ti, strict=True):
         contour = contours.iloc[int(c)]
         e = ent_by_key.get(str(contour["enterprise_key"]))
-        ir = _number(contour["individual_risk"])
+        ir = number_or_none(contour["individual_risk"])
         if e is None or ir is None:
             continue  # contour of an enterprise outside the bundle: its status is unknown
-        crit = _criterion(criteria, _text(targets.iloc[int(t)].get("gb36894_class")),
-                          _text(ents.iloc[e].get("installation_status")))
+        crit = _criterion(criteria, text_or_none(targets.iloc[int(t)].get("gb36894_class")),
+                          text_or_none(ents.iloc[e].get("installation_status")))
         if crit is None or ir < crit * (1 - _IR_RTOL):
             continue
         key = (e, int(t))
@@ -228,7 +209,7 @@ def _individual_risk(bundle: Bundle, rule: Rule) -> list[dict[str, Any]]:
     tgt_geoms = targets.geometry.to_numpy()[[t for _, t in keys]]
     lines = list(shapely.shortest_line(ent_geoms, tgt_geoms))
     dists = shapely.distance(ent_geoms, tgt_geoms)
-    storage_lines = _to_storage(lines, int(bundle.metric_epsg or 0))
+    storage_lines = to_storage(lines, bundle.metric_epsg)
     ent_contours = contours.groupby(contours["enterprise_key"].astype(str)).indices
     out: list[dict[str, Any]] = []
     for (e, t), line, dist, shown in zip(keys, lines, dists, storage_lines, strict=True):
@@ -247,9 +228,9 @@ def _individual_risk(bundle: Bundle, rule: Rule) -> list[dict[str, Any]]:
         cls = str(tgt.get("gb36894_class"))
         status = str(ent.get("installation_status"))
         out.append(finding(
-            rule, subject_type="enterprises", subject_key=str(ent["key"]), subject_name=_text(ent.get("name")),
-            object_type="protection_targets", object_key=str(tgt["key"]), object_name=_text(tgt.get("name")),
-            measured_m=float(dist), required_m=reach, verdict="violation", adcode=_text(tgt.get("adcode")),
+            rule, subject_type="enterprises", subject_key=str(ent["key"]), subject_name=text_or_none(ent.get("name")),
+            object_type="protection_targets", object_key=str(tgt["key"]), object_name=text_or_none(tgt.get("name")),
+            measured_m=float(dist), required_m=reach, verdict="violation", adcode=text_or_none(tgt.get("adcode")),
             geometry=shown,
             detail=Bilingual(f"个人风险{_sci(ir)}/年 ≥ 基准{_sci(crit)}/年（{labels.get(cls, cls)}，"
                              f"{_STATUS_ZH.get(status, status)}）；基准等值线沿该方向距企业{reach:.1f}米",

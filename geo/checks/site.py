@@ -19,10 +19,13 @@ import pandas as pd
 import shapely
 
 from geo.checks.bundle import LAYERS, Bundle
+from geo.checks.families import precheck_families
 from geo.checks.findings import Bilingual, finding, findings_frame
+from geo.checks.metric_frame import to_metric, to_storage
 from geo.checks.mileage import format_mileage_range
 from geo.checks.ruleset import RuleSet, load_ruleset
 from geo.checks.runner import run_checks
+from geo.constants import STORAGE_SRID
 from geo.layer_specs import PT_TYPES
 from geo.rules import protection_target_class
 
@@ -112,11 +115,11 @@ def site_bundle(base: Bundle, site: shapely.Geometry, use: str, *, population: i
     Bundle
     """
     epsg = base.metric_epsg
-    site_m = gpd.GeoSeries([site], crs=4490).to_crs(epsg).iloc[0]
+    site_m = to_metric(site, epsg)
     ents = base["enterprises"]
     declared = ents["external_distance_m"].max() if len(ents) and "external_distance_m" in ents else None
     reach = max(REACH_M, float(declared) if declared == declared and declared is not None else 0.0)
-    windows = {r: gpd.GeoSeries([site_m.buffer(r)], crs=epsg).to_crs(4490).iloc[0] for r in (reach, CONTEXT_M)}
+    windows = {r: to_storage([site_m.buffer(r)], epsg)[0] for r in (reach, CONTEXT_M)}
     frames = _near(base, lambda layer: windows[CONTEXT_M if layer in ("buildings", "protection_targets") else reach])
     adcode = _district_of(base["districts"], site)
     pt_class = protection_target_class(use, households, population)
@@ -146,12 +149,12 @@ def _precheck_hazard(base: Bundle, site: shapely.Geometry, code: str, rules: Rul
                      as_of: dt.date | None) -> SiteVerdict:
     """Pre-check a proposed tailings pond or chemical project: the site enters as the new hazard."""
     epsg = base.metric_epsg
-    site_m = gpd.GeoSeries([site], crs=4490).to_crs(epsg).iloc[0]
+    site_m = to_metric(site, epsg)
     reach = REACH_M
     if "YANGTZE_SITING" in rules.rules:  # the limits are editable: the window follows them
         p = rules["YANGTZE_SITING"].params
         reach = max(reach, *(float(v) + 1000.0 for lim in (p["tailings_m"], p["chemical_m"]) for v in lim.values()))
-    window = gpd.GeoSeries([site_m.buffer(reach)], crs=epsg).to_crs(4490).iloc[0]
+    window = to_storage([site_m.buffer(reach)], epsg)[0]
     frames = _near(base, lambda _layer: window)
     adcode = _district_of(base["districts"], site)
     name = SITE_NAME
@@ -170,16 +173,16 @@ def _precheck_hazard(base: Bundle, site: shapely.Geometry, code: str, rules: Rul
     blocking = involved["verdict"].isin(["violation", "screen", "hca"])
     notes = [Bilingual("只检查选址禁限(长江保护法第26条)；安全距离、头顶库与环评另行评估", "only the siting bans "
                        "are checked here; safety distances, downstream receptors and the EIA are assessed separately")]
-    reasons = _with_halves(gpd.GeoDataFrame(involved.reset_index(drop=True), geometry="geometry", crs=4490))
+    reasons = _with_halves(gpd.GeoDataFrame(involved.reset_index(drop=True), geometry="geometry", crs=STORAGE_SRID))
     return SiteVerdict(ADVISE_AGAINST if bool(blocking.any()) else NO_OBJECTION, code, "", reasons, notes,
                        rules=rules)
 
 
 def _append(frame: gpd.GeoDataFrame, row: dict[str, Any], geom: shapely.Geometry) -> gpd.GeoDataFrame:
-    extra = gpd.GeoDataFrame([row], geometry=[geom], crs=4490)
+    extra = gpd.GeoDataFrame([row], geometry=[geom], crs=STORAGE_SRID)
     if not len(frame):
         return extra
-    return gpd.GeoDataFrame(pd.concat([frame, extra], ignore_index=True), crs=4490)
+    return gpd.GeoDataFrame(pd.concat([frame, extra], ignore_index=True), crs=STORAGE_SRID)
 
 
 def _district_of(districts: gpd.GeoDataFrame, geom: shapely.Geometry) -> str | None:
@@ -311,9 +314,8 @@ def precheck_site(
         frame = bundle[layer]
         alone.frames[layer] = frame[frame["key"] == SITE_KEY]
     alone.frames["infrastructure"] = bundle["infrastructure"].iloc[0:0]  # crossings etc. are not about the site
-    result = run_checks(alone, rules, families=["safety_distance", "code_separation", "pipeline", "tailings"],
-                        as_of=as_of)
-    hca = run_checks(bundle, rules, families=["hca"], as_of=as_of)
+    result = run_checks(alone, rules, families=precheck_families("site"), as_of=as_of)
+    hca = run_checks(bundle, rules, families=precheck_families("neighbours"), as_of=as_of)
     result.hca_segments = hca.hca_segments
     f = result.findings
     register_only = {"LOC_CLASS", "HCA_UNDECLARED", "HCA_REVIEW", "HCA_OIL", "HCA_GAS"}
@@ -324,7 +326,7 @@ def precheck_site(
     if len(hca_reasons):
         involved = pd.concat([involved, hca_reasons], ignore_index=True)
     blocking = involved["verdict"].isin(["violation", "screen", "hca"])
-    reasons = _with_halves(gpd.GeoDataFrame(involved.reset_index(drop=True), geometry="geometry", crs=4490))
+    reasons = _with_halves(gpd.GeoDataFrame(involved.reset_index(drop=True), geometry="geometry", crs=STORAGE_SRID))
     quiet = ~reasons["verdict"].isin(["violation", "screen", "hca"])
     notes = [Bilingual(f"{r.rule_code}: {r.detail_zh}", f"{r.rule_code}: {r.detail_en}")
              for r in reasons[quiet].itertuples()]

@@ -24,6 +24,7 @@ import shapely
 
 from geo.checks.bundle import Bundle
 from geo.checks.findings import Bilingual, finding, findings_frame
+from geo.checks.metric_frame import to_storage
 from geo.checks.ruleset import Rule, RuleSet
 
 REACHES = ("main", "tributary")
@@ -150,7 +151,7 @@ def check_siting(bundle: Bundle, rules: RuleSet) -> gpd.GeoDataFrame:
                 if not rule.hit(measured, limit):
                     continue
                 link = shapely.shortest_line(geom, river.geometry)
-                link_4490 = gpd.GeoSeries([link], crs=bundle.metric_epsg).to_crs(4490).iloc[0]
+                link_shown = to_storage([link], bundle.metric_epsg)[0]
                 subject_zh = "尾矿库" if kind == "tailings" else "化工项目"
                 how_zh, how_en = ((f"距中心线 {raw:,.0f} m，岸线按中心线外 {shore[reach]:g} m 计",
                                    f"{raw:,.0f} m from the centreline, shore taken {shore[reach]:g} m out")
@@ -160,7 +161,7 @@ def check_siting(bundle: Bundle, rules: RuleSet) -> gpd.GeoDataFrame:
                     subject_name=subject.get("name"), object_type="infrastructure",
                     object_key=str(river.get("key", "")), object_name=river.get("name"),
                     measured_m=measured, required_m=limit, verdict="violation",
-                    adcode=subject.get("adcode"), geometry=link_4490,
+                    adcode=subject.get("adcode"), geometry=link_shown,
                     detail=Bilingual(f"新建/改建/扩建{subject_zh}位于{_REACH_ZH[reach]}岸线 {limit / 1000:g} km "
                                      f"禁建范围内({how_zh})", f"new {kind} site within the {limit / 1000:g} km Yangtze "
                                      f"{'main-stem' if reach == 'main' else 'tributary'} ban zone ({how_en})"),

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from geo import store
 from geo.checks.bundle import LAYERS, Bundle
+from geo.constants import STORAGE_SRID
 from geo.crs import gk_zone_epsg
 from geo.errors import ImportValidationError, ReadError
 from geo.layer_specs import layer_spec
@@ -70,7 +71,7 @@ def bundle_near(engine: Engine, geom: shapely.Geometry, reach_m: float = 5000.0)
     Bundle
     """
     epsg = gk_zone_epsg(geom.centroid.x)
-    window = gpd.GeoSeries([geom], crs=4490).to_crs(epsg).buffer(reach_m).to_crs(4490)
+    window = gpd.GeoSeries([geom], crs=STORAGE_SRID).to_crs(epsg).buffer(reach_m).to_crs(STORAGE_SRID)
     bbox = tuple(float(v) for v in window.total_bounds)
     frames = {layer: store.read_layer_window(engine, layer, bbox) for layer in LAYERS}  # type: ignore[arg-type]
     return Bundle(_declared_only(frames), metric_epsg=epsg)
@@ -102,7 +103,7 @@ def bundle_from_file(path: Path, *, tolerance_m: float = 200.0) -> Bundle:
     """
     present = {str(name) for name, _ in pyogrio.list_layers(path)}
     frames: dict[str, gpd.GeoDataFrame] = {}
-    districts = gpd.GeoDataFrame({"adcode": []}, geometry=[], crs=4490)
+    districts = gpd.GeoDataFrame({"adcode": []}, geometry=[], crs=STORAGE_SRID)
     errors: list[Issue] = []
     counts: list[str] = []
     for layer in LAYERS:
@@ -119,7 +120,7 @@ def bundle_from_file(path: Path, *, tolerance_m: float = 200.0) -> Bundle:
             counts.append(f"{layer}({spec.zh}) {len(result.errors)}")
             continue
         recs = [dict(r) for r in result.records]
-        gdf = gpd.GeoDataFrame(recs, geometry=[r.pop("geom") for r in recs], crs=4490)
+        gdf = gpd.GeoDataFrame(recs, geometry=[r.pop("geom") for r in recs], crs=STORAGE_SRID)
         if layer == "districts":
             gdf = gdf.rename(columns={}).copy()
             gdf["key"] = gdf["adcode"]
@@ -165,7 +166,7 @@ def bundle_to_file(bundle: Bundle, path: Path) -> Path:
                 out[f.name] = frame[f.name]
             elif f.name == "code" and "key" in frame.columns:
                 out[f.name] = frame["key"]
-        gdf = gpd.GeoDataFrame(out, geometry=frame.geometry.values, crs=4490)
+        gdf = gpd.GeoDataFrame(out, geometry=frame.geometry.values, crs=STORAGE_SRID)
         for col in gdf.columns:
             if col != "geometry" and gdf[col].dtype == object:
                 gdf[col] = gdf[col].map(lambda v: v.isoformat() if hasattr(v, "isoformat") else v)

@@ -36,15 +36,16 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry import LineString, Point
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import substring
 
+from geo.cell_values import number_or_none, text_or_none
 from geo.checks.bundle import Bundle
 from geo.checks.findings import Bilingual, finding, findings_frame
+from geo.checks.metric_frame import to_storage
 from geo.checks.ruleset import Rule, RuleSet
 from geo.errors import ConfigError
 from geo.layer_specs import layer_spec
@@ -301,20 +302,17 @@ def check_tailings(bundle: Bundle, rules: RuleSet, *, dem: DemGrid | None = None
     return findings_frame(records)
 
 
-def _text(value: Any) -> str | None:
-    """Return a cell as text, ``None`` for missing values."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return str(value)
-
-
 def _grade(value: Any) -> int | None:
     """Return a design-grade cell as int, ``None`` when missing."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(number) else int(number)
+    number = number_or_none(value)
+    return None if number is None else int(number)
+
+
+def _pond_finding(rule: Rule, pond: Any, object_type: str, obj: Any, **rest: Any) -> dict[str, Any]:
+    """Build a finding of ``rule`` about tailings pond ``pond`` (subject) and ``obj``, a row of ``object_type``."""
+    return finding(rule, subject_type="tailings_dams", subject_key=str(pond["key"]),
+                   subject_name=text_or_none(pond.get("name")), object_type=object_type, object_key=str(obj["key"]),
+                   object_name=text_or_none(obj.get("name")), adcode=text_or_none(obj.get("adcode")), **rest)
 
 
 def _safety(bundle: Bundle, rule: Rule) -> list[dict[str, Any]]:
@@ -326,15 +324,13 @@ def _safety(bundle: Bundle, rule: Rule) -> list[dict[str, Any]]:
     labels = _degree_labels()
     out: list[dict[str, Any]] = []
     for _, pond in ponds.iterrows():
-        degree = _text(pond["safety_degree"])
+        degree = text_or_none(pond["safety_degree"])
         if degree not in degrees:
             continue
         grade = _grade(pond.get("design_grade"))
         zh = labels.get(degree, degree)
-        out.append(finding(
-            rule, subject_type="tailings_dams", subject_key=str(pond["key"]), subject_name=_text(pond.get("name")),
-            object_type="tailings_dams", object_key=str(pond["key"]), object_name=_text(pond.get("name")),
-            measured_m=None, required_m=None, verdict="violation", adcode=_text(pond.get("adcode")),
+        out.append(_pond_finding(
+            rule, pond, "tailings_dams", pond, measured_m=None, required_m=None, verdict="violation",
             geometry=pond.geometry,
             detail=Bilingual(f"安全度为{zh}，设计等别{grade_label(grade)}",
                              f"pond rated {degree} (AQ 2006-2005 §8),"
@@ -418,14 +414,12 @@ def _radial(ponds: gpd.GeoDataFrame, which: list[int], layer: str, frame: gpd.Ge
     d = shapely.distance(toes[pi], geoms[ri])  # unrounded: round only for display
     hit = np.array([rule.hit(float(x)) for x in d], dtype=bool)
     pi, ri, d = pi[hit], ri[hit], d[hit]
-    lines = list(gpd.GeoSeries(shapely.shortest_line(toes[pi], geoms[ri]), crs=epsg).to_crs(4490))
+    lines = to_storage(list(shapely.shortest_line(toes[pi], geoms[ri])), epsg)
     out: list[dict[str, Any]] = []
     for p, r, dist, line in zip(pi, ri, d, lines, strict=True):
         pond, rec = ponds.iloc[which[int(p)]], frame.iloc[int(r)]
-        out.append(finding(
-            rule, subject_type="tailings_dams", subject_key=str(pond["key"]), subject_name=_text(pond.get("name")),
-            object_type=layer, object_key=str(rec["key"]), object_name=_text(rec.get("name")),
-            measured_m=float(dist), required_m=limit, verdict="screen", adcode=_text(rec.get("adcode")),
+        out.append(_pond_finding(
+            rule, pond, layer, rec, measured_m=float(dist), required_m=limit, verdict="screen",
             geometry=line,
             detail=Bilingual(f"距初期坝坡脚直线{dist:.1f}米（≤{limit:g}米），径向初筛，非流经路径判定，需按下游流经路径核实",
                              f"{dist:.1f} m straight from the starter-dam toe (≤ {limit:g} m): radial pre-screen,"
@@ -462,15 +456,13 @@ def _along_path(ponds: gpd.GeoDataFrame, paths: dict[int, LineString], layer: st
         stretch = shapely.get_coordinates(substring(path, 0.0, along))
         shown.append(LineString([*map(tuple, stretch), hop.coords[0], hop.coords[-1]]))
         pond = ponds.iloc[i]
-        out.append(finding(
-            rule, subject_type="tailings_dams", subject_key=str(pond["key"]), subject_name=_text(pond.get("name")),
-            object_type=layer, object_key=str(rec["key"]), object_name=_text(rec.get("name")),
-            measured_m=along, required_m=limit, verdict="violation", adcode=_text(rec.get("adcode")),
+        out.append(_pond_finding(
+            rule, pond, layer, rec, measured_m=along, required_m=limit, verdict="violation",
             geometry=None,
             detail=Bilingual(f"位于初期坝坡脚下游D8流经路径{along:.1f}米处（路径两侧各{width:g}米范围内，≤{limit:g}米），属头顶库",
                              f"on the D8 downstream flow path {along:.1f} m from the starter-dam toe "
                              f"(within {width:g} m of the path, ≤ {limit:g} m): overhead tailings pond"),
         ))
-    for rec_out, geom in zip(out, gpd.GeoSeries(shown, crs=epsg).to_crs(4490), strict=True):
+    for rec_out, geom in zip(out, to_storage(shown, epsg), strict=True):
         rec_out["geometry"] = geom
     return out

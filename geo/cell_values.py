@@ -1,0 +1,172 @@
+"""What a table cell holds: missing or present, text or a number — one reading for every module.
+
+Layers arrive from GeoPackages, Shapefiles, spreadsheets and the database, so one column can hold
+``None``, ``NaN``, ``pd.NA``, ``"  "``, ``"12"``, ``12`` or ``Decimal("12")``. Every module that
+reads a cell (the check families in :mod:`geo.checks`, the lists and measures in :mod:`layers`)
+reads it through these functions, so a cell means the same thing everywhere:
+
+* **Missing** — ``None``, ``NaN``/``NaT``/``pd.NA``, and text that is empty or only whitespace.
+* **Text** — a present cell as ``str(value).strip()``; a missing cell is ``None`` (never ``""``).
+* **Number** — a finite ``float`` or ``None``. Numbers (``int``, ``float``, NumPy scalars,
+  ``Decimal``) and numeric text (``"12"``, ``" 1e3 "``, ``"-0.5"``; what :class:`float` reads)
+  count, because Shapefile and CSV columns often carry numbers as text. Booleans do not (``True``
+  is not a count of people), and ``NaN``, ``inf`` and ``"inf"`` are ``None``: no threshold or count
+  is infinite, so an infinite cell is a broken cell.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["column_values", "number_column", "number_or_none", "present", "text_column", "text_or_none"]
+
+
+def present(value: Any) -> bool:
+    """Tell whether ``value`` holds something (not None, NaN/NA or blank text).
+
+    Parameters
+    ----------
+    value : object
+        A cell.
+
+    Returns
+    -------
+    bool
+        False for ``None``, ``NaN``, ``NaT``, ``pd.NA`` and empty or whitespace-only text; True
+        otherwise (arrays and other containers count as present).
+
+    Examples
+    --------
+    >>> present(" "), present(float("nan")), present(0), present("安宁")
+    (False, False, True, True)
+    """
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return bool(value.strip())
+    try:
+        return not bool(pd.isna(value))
+    except (TypeError, ValueError):  # arrays and other containers count as present
+        return True
+
+
+def text_or_none(value: Any) -> str | None:
+    """Return ``value`` as stripped text, or None when it is missing.
+
+    Parameters
+    ----------
+    value : object
+        A cell.
+
+    Returns
+    -------
+    str or None
+        ``str(value).strip()``; ``None`` when :func:`present` says the cell is missing.
+
+    Examples
+    --------
+    >>> text_or_none("  安宁市 "), text_or_none("   "), text_or_none(None), text_or_none(12)
+    ('安宁市', None, None, '12')
+    """
+    return str(value).strip() if present(value) else None
+
+
+def number_or_none(value: Any) -> float | None:
+    """Return ``value`` as a finite float, or None when it is missing, not a number or not finite.
+
+    Parameters
+    ----------
+    value : object
+        A cell: a number, numeric text or anything else.
+
+    Returns
+    -------
+    float or None
+        The number; ``None`` for missing cells, booleans, non-numeric text, ``NaN`` and ``±inf``.
+
+    Examples
+    --------
+    >>> number_or_none(12), number_or_none(" 12 "), number_or_none("1e3"), number_or_none("12 m")
+    (12.0, 12.0, 1000.0, None)
+    >>> number_or_none(float("inf")), number_or_none("nan"), number_or_none(True), number_or_none(None)
+    (None, None, None, None)
+    """
+    if isinstance(value, bool | np.bool_):
+        return None
+    try:
+        number = float(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def column_values(frame: pd.DataFrame, name: str) -> list[Any]:
+    """Column ``name`` as a list of raw cells; all ``None`` when the frame has no such column.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The layer.
+    name : str
+        Column name.
+
+    Returns
+    -------
+    list
+        One cell per row.
+
+    Examples
+    --------
+    >>> column_values(pd.DataFrame({"a": [1, 2]}), "b")
+    [None, None]
+    """
+    return frame[name].tolist() if name in frame.columns else [None] * len(frame)
+
+
+def text_column(frame: pd.DataFrame, name: str) -> list[str | None]:
+    """Column ``name`` read with :func:`text_or_none` (all ``None`` when the column is absent).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The layer.
+    name : str
+        Column name.
+
+    Returns
+    -------
+    list of str or None
+
+    Examples
+    --------
+    >>> text_column(pd.DataFrame({"name": [" 安宁 ", "", None]}), "name")
+    ['安宁', None, None]
+    """
+    return [text_or_none(v) for v in column_values(frame, name)]
+
+
+def number_column(frame: pd.DataFrame, name: str) -> list[float | None]:
+    """Column ``name`` read with :func:`number_or_none` (all ``None`` when the column is absent).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The layer.
+    name : str
+        Column name.
+
+    Returns
+    -------
+    list of float or None
+
+    Examples
+    --------
+    >>> number_column(pd.DataFrame({"floors": [3, "4", "高层", float("nan")]}), "floors")
+    [3.0, 4.0, None, None]
+    """
+    return [number_or_none(v) for v in column_values(frame, name)]
+

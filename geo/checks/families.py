@@ -1,0 +1,121 @@
+"""The check families: one table that the runner, the command line and the site pre-check read.
+
+A family is a pure function ``check_<family>(bundle, rules)`` (see :mod:`geo.checks`) whose rules
+carry ``family: <name>`` in ``geo/rules/checks.yaml``. To add one, write its module, add its rules
+to the YAML and add one :class:`Family` row to :data:`FAMILIES` here; ``riskmap check --family``,
+:func:`geo.checks.runner.run_checks` and :func:`geo.checks.site.precheck_site` follow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import geopandas as gpd
+
+from geo.checks.bundle import Bundle
+from geo.checks.code_separation import check_code_separations
+from geo.checks.hca import hca_family
+from geo.checks.mhs import check_mhs
+from geo.checks.pipeline import check_pipelines
+from geo.checks.ruleset import RuleSet
+from geo.checks.safety_distance import check_safety_distances
+from geo.checks.siting import check_siting
+from geo.checks.tailings import DemGrid, check_tailings
+
+__all__ = ["FAMILIES", "Family", "FamilyRun", "family_names", "precheck_families"]
+
+#: What running a family gives: its findings and, for ``hca``, the identified HCA segments.
+FamilyRun = tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]
+#: How the site pre-check runs a family: ``"site"`` with only the site exposed (distance rules
+#: about the site), ``"neighbours"`` with the site among its neighbours (the location class counts
+#: them), ``None`` not at all (the family does not judge a single new site).
+Precheck = Literal["site", "neighbours"] | None
+
+
+@dataclass(frozen=True)
+class Family:
+    """One check family: its name, its names for people and how to run it."""
+
+    name: str
+    zh: str
+    en: str
+    run: Callable[[Bundle, RuleSet, dt.date, DemGrid | None], FamilyRun]
+    precheck: Precheck = None
+
+
+def _safety_distance(bundle: Bundle, rules: RuleSet, _as_of: dt.date, _dem: DemGrid | None) -> FamilyRun:
+    return check_safety_distances(bundle, rules), None
+
+
+def _code_separation(bundle: Bundle, rules: RuleSet, _as_of: dt.date, _dem: DemGrid | None) -> FamilyRun:
+    return check_code_separations(bundle, rules), None
+
+
+def _pipeline(bundle: Bundle, rules: RuleSet, _as_of: dt.date, _dem: DemGrid | None) -> FamilyRun:
+    return check_pipelines(bundle, rules), None
+
+
+def _hca(bundle: Bundle, rules: RuleSet, as_of: dt.date, _dem: DemGrid | None) -> FamilyRun:
+    return hca_family(bundle, rules, as_of=as_of)
+
+
+def _tailings(bundle: Bundle, rules: RuleSet, _as_of: dt.date, dem: DemGrid | None) -> FamilyRun:
+    return check_tailings(bundle, rules, dem=dem), None
+
+
+def _siting(bundle: Bundle, rules: RuleSet, _as_of: dt.date, _dem: DemGrid | None) -> FamilyRun:
+    return check_siting(bundle, rules), None
+
+
+def _mhs(bundle: Bundle, rules: RuleSet, _as_of: dt.date, _dem: DemGrid | None) -> FamilyRun:
+    return check_mhs(bundle, rules), None
+
+
+#: Every check family, in the order a run takes them.
+FAMILIES: dict[str, Family] = {f.name: f for f in (
+    Family("safety_distance", "外部安全距离", "External safety distance", _safety_distance, "site"),
+    Family("code_separation", "规范防火间距", "Code fire separations", _code_separation, "site"),
+    Family("pipeline", "油气管道", "Pipelines", _pipeline, "site"),
+    Family("hca", "地区等级与高后果区", "Location class and HCAs", _hca, "neighbours"),
+    Family("tailings", "尾矿库", "Tailings ponds", _tailings, "site"),
+    Family("siting", "选址禁限", "Siting bans", _siting),
+    Family("mhs", "重大危险源", "Major hazard installations", _mhs),
+)}
+
+
+def family_names() -> tuple[str, ...]:
+    """Return the names of the check families in run order.
+
+    Returns
+    -------
+    tuple of str
+
+    Examples
+    --------
+    >>> family_names()[:3]
+    ('safety_distance', 'code_separation', 'pipeline')
+    """
+    return tuple(FAMILIES)
+
+
+def precheck_families(precheck: Precheck) -> list[str]:
+    """Return the families the site pre-check runs in the way ``precheck``, in run order.
+
+    Parameters
+    ----------
+    precheck : {"site", "neighbours"}
+        How the family is run (see :class:`Family`).
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> precheck_families("neighbours")
+    ['hca']
+    """
+    return [name for name, family in FAMILIES.items() if family.precheck == precheck]
