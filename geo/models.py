@@ -595,6 +595,36 @@ class DispatchSubmission(_Submission, Base):
     )
 
 
+
+class RowVersion(Base):
+    """One version of a row of a tracked table, kept by database triggers (migration 0010).
+
+    ``data`` is the row as JSON without its geometry, ``geom`` the geometry as stored; the version was
+    the row's content from ``valid_from`` until ``valid_to`` (NULL while current). Written only by the
+    trigger function ``riskmap_keep_versions``; the application role reads versions of its scope.
+    """
+
+    __tablename__ = "row_versions"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    table_name: Mapped[str] = mapped_column(String(40))
+    row_key: Mapped[str] = mapped_column(Text)
+    adcode: Mapped[str | None] = mapped_column(String(6))
+    adcodes: Mapped[list[str] | None] = mapped_column(ARRAY(String(6)))
+    credit_code: Mapped[str | None] = mapped_column(String(18))
+    valid_from: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    valid_to: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    data: Mapped[Any] = mapped_column(JSONB)
+    geom: Mapped[Any] = mapped_column(Geometry(srid=SRID, spatial_index=True), nullable=True)
+    changed_by: Mapped[str] = mapped_column(Text)
+    change: Mapped[str] = mapped_column(String(10))
+    __table_args__ = (
+        Index("ix_row_versions_lookup", "table_name", "row_key", "valid_from"),
+        Index("ix_row_versions_current", "table_name", "row_key", unique=True,
+              postgresql_where=text("valid_to IS NULL")),
+        CheckConstraint("change IN ('insert', 'update')", name="change_kind"),
+        CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="valid_span"),
+    )
+
 #: Importable layer name -> model class.
 LAYER_MODELS: dict[str, type[Base]] = {
     "districts": District,
