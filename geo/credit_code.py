@@ -7,6 +7,8 @@ import re
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # 31 characters: no I, O, Z, S, V
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _PATTERN = re.compile(r"^[0-9A-HJ-NP-RTUW-Y]{2}[0-9]{6}[0-9A-HJ-NP-RTUW-Y]{10}$")
+#: Weights of the GB 11714 organisation code (characters 9-17 of a credit code carry one).
+ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 
 
 def check_character(body: str) -> str:
@@ -29,6 +31,34 @@ def check_character(body: str) -> str:
     """
     total = sum(CHARSET.index(ch) * w for ch, w in zip(body, WEIGHTS, strict=True))
     return CHARSET[(31 - total % 31) % 31]
+
+
+def organization_check_character(body: str) -> str:
+    """Return the GB 11714 check character of a 9-character organisation code.
+
+    Characters 9-17 of a credit code are an organisation code: eight digits or capital letters
+    and this check character.
+
+    Parameters
+    ----------
+    body : str
+        The first 8 characters (digits or capital letters).
+
+    Returns
+    -------
+    str
+        ``0``-``9`` or ``X``.
+
+    Examples
+    --------
+    >>> organization_check_character("M000100Y")  # of the GB 32100 example 91350100M000100Y43
+    '4'
+    >>> organization_check_character("D2143569")
+    'X'
+    """
+    total = sum(int(ch, 36) * w for ch, w in zip(body, ORG_WEIGHTS, strict=True))
+    check = 11 - total % 11
+    return "X" if check == 10 else "0" if check == 11 else str(check)
 
 
 def credit_code_problem(code: str) -> str | None:

@@ -12,8 +12,8 @@ import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
 
-from geo.credit_code import credit_code_problem
-from geo.demo import DEMO_AS_OF, DEMO_SEED, LAYER_NAMES, _credit_code_check_char, generate_demo
+from geo.credit_code import check_character, credit_code_problem, organization_check_character
+from geo.demo import DEMO_AS_OF, DEMO_SEED, LAYER_NAMES, generate_demo
 from geo.layer_specs import LAYERS, PT_TYPES, RISK_LEVELS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,13 +119,15 @@ def test_records_lie_in_their_stated_district(name: str, districts: gpd.GeoDataF
 
 
 def test_credit_codes_are_valid_and_unique(demo: dict[str, gpd.GeoDataFrame]) -> None:
-    assert _credit_code_check_char("91350100M000100Y4") == "3"  # the GB 32100 example
+    assert check_character("91350100M000100Y4") == "3"  # the GB 32100 example
+    assert organization_check_character("M000100Y") == "4"  # its organisation code M000100Y-4
     ent = demo["enterprises"]
     codes = list(ent["credit_code"])
     assert len(set(codes)) == len(codes)
     for code in codes:
         assert len(code) == 18 and code.startswith("91") and code[2:8] in set(ent["adcode"])
-        assert _credit_code_check_char(code[:17]) == code[17], code
+        assert check_character(code[:17]) == code[17], code
+        assert organization_check_character(code[8:16]) == code[16], code  # GB 11714 inside GB 32100
         assert credit_code_problem(code) is None, code
     for name in ("risk_points", "tailings_dams"):
         for code in demo[name]["credit_code"].dropna():
