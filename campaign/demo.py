@@ -76,7 +76,7 @@ def _enterprises(engine: Engine) -> dict[str, list[DemoEnterprise]]:
 
 
 def _accounts(engine: Engine, firsts: dict[str, DemoEnterprise]) -> Iterator[str]:
-    from geo.accounts import add_user
+    from identity.accounts import add_user
 
     username, role, name = SUPERVISOR
     if store.find_user(engine, username) is None:

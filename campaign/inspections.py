@@ -14,7 +14,7 @@ from campaign.lifecycle import Refused
 from campaign.reference import load_reference
 from campaign.service import Actor, report_hazard
 from geo import store
-from geo.access import allowed
+from identity.permissions import allowed
 
 KINDS = {"inspection": ("排查记录", "Inspection"), "spot_check": ("抽查企业自查", "Spot check of a self-check")}
 

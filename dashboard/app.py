@@ -16,13 +16,13 @@ from dashboard.i18n import t
 from dashboard.pages import audit, cockpit, dispatch, district, hazard, hazards, inspect, planner, rules
 from dashboard.permissions import DENIED, can, district_allowed
 from geo import store
-from geo.access import app_database_url
 from geo.config import Settings, load_settings
+from identity.permissions import app_database_url
 
 #: Largest request body the server accepts (a 50 MB import file grows by a third as base64).
 MAX_REQUEST_BYTES = 72 * 1024 * 1024
 ROUTES = (("/", "nav_cockpit"), ("/district", "nav_district"))
-#: Links shown only to users who may do the action: (path, label key, action of geo.access.PERMISSIONS).
+#: Links shown only to users who may do the action: (path, label key, action of identity.permissions.PERMISSIONS).
 RESTRICTED_ROUTES = (("/planner", "nav_planner", "planner_page"), (hazards.PATH, "nav_hazards", "hazards_page"),
                      (inspect.PATH, "nav_inspect", "inspect"), (audit.PATH, "nav_audit", "audit_page"),
                      (rules.PATH, "nav_rules", "rules_page"))

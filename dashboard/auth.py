@@ -18,7 +18,7 @@ from typing import Any
 from flask import Flask, Response, g, redirect, request, session
 
 from geo import store
-from geo.accounts import authenticate, scope_for
+from identity.accounts import authenticate, scope_for
 
 PUBLIC_PREFIXES = ("/login", "/assets/", "/_dash-component-suites/", "/_favicon.ico")
 SESSION_HOURS = 8

@@ -1,6 +1,6 @@
 """What each role may do in the dashboard (the data itself is scoped by PostgreSQL's row-level security).
 
-The table of roles and actions is :data:`geo.access.PERMISSIONS`, shared with the command line.
+The table of roles and actions is :data:`identity.permissions.PERMISSIONS`, shared with the command line.
 
 | role | pages | actions |
 |---|---|---|
@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from dashboard.auth import current_user
-from geo.access import allowed
+from identity.permissions import allowed
 
 DENIED = {"zh": "当前账号无此权限", "en": "Your account may not do this"}
 

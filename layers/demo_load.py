@@ -97,7 +97,7 @@ def demo_accounts(engine: Engine) -> Iterator[str]:
     ------
     str
     """
-    from geo.accounts import add_user
+    from identity.accounts import add_user
 
     for username, role, adcode, name in DEMO_ACCOUNTS:
         password = f"{username}-demo-2026"

@@ -19,7 +19,7 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Engine
 
-from geo.access import require_district
+from identity.permissions import require_district
 from layers.city import CitySnapshot, city_snapshot
 from layers.export import ExportSpec, export_layers
 from layers.four_lists import four_lists, list_titles

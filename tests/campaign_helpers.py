@@ -14,9 +14,9 @@ from sqlalchemy.engine import make_url
 from campaign.attachments import Upload
 from campaign.service import Actor, report_hazard, take_step
 from geo import store
-from geo.accounts import add_user, scope_for
 from geo.credit_code import check_character
 from geo.store import scoped
+from identity.accounts import add_user, scope_for
 
 ANNING, XISHAN = "530181", "530112"
 ENT_A = "91530181MA6K5XYW1" + check_character("91530181MA6K5XYW1")

@@ -6,7 +6,8 @@ import pytest
 from click.testing import CliRunner
 
 from geo import store
-from geo.accounts import add_user, authenticate, hash_password, scope_for, verify_password
+from identity.accounts import add_user, authenticate, scope_for
+from identity.passwords import hash_password, verify_password
 
 pytestmark = pytest.mark.postgis
 

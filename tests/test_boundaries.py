@@ -69,7 +69,8 @@ def test_only_store_and_migrations_touch_the_database() -> None:
 
 def test_no_work_at_import_time() -> None:
     # RISKMAP_HOME points nowhere: any import that tried to start or reach a database would fail.
-    code = "import geo.store, geo.importer, layers.templates, layers.demo_load, dashboard.app, riskmap.cli"
+    code = ("import geo.store, geo.importer, identity.accounts, identity.permissions, layers.templates, "
+            "layers.demo_load, dashboard.app, riskmap.cli")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                          env={"PATH": "/usr/bin:/bin", "RISKMAP_HOME": "/nonexistent/riskmap"}, check=False)
     assert out.returncode == 0, out.stderr

@@ -15,8 +15,8 @@ from campaign.attachments import Upload
 from campaign.lifecycle import Refused, StaleHazard, TransitionRefused, load_lifecycle
 from campaign.service import report_hazard, take_step
 from geo import store
-from geo.accounts import scope_for
 from geo.store import scoped
+from identity.accounts import scope_for
 from tests.campaign_helpers import ANNING, ENT_A, ENT_B, ENT_X, FIVE, JPEG, REPORT, XISHAN, report, signed_in, step
 
 pytestmark = pytest.mark.postgis

@@ -23,7 +23,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from geo import store
-from geo.accounts import add_user
 from geo.checks.ruleset import load_ruleset
 from geo.errors import AccessDenied
 from geo.rule_admin import (
@@ -36,6 +35,7 @@ from geo.rule_admin import (
     value_states,
 )
 from geo.store import Scope, scoped
+from identity.accounts import add_user
 from riskmap.cli import main
 
 BASE = load_ruleset()

@@ -1,15 +1,14 @@
-"""User accounts: roles, Argon2 password hashes, authentication and the district scope they imply."""
+"""User accounts: roles, creating accounts, authentication and the district scope they imply."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Engine
 
 from geo import store
 from geo.store import Scope
+from identity.passwords import MIN_PASSWORD, hash_password, verify_password
 
 ROLES = {
     "leader": "市/区县领导(只读全部)",
@@ -20,26 +19,8 @@ ROLES = {
     "city_supervisor": "市级督办(全部：挂牌督办、复查、验收销号)",
     "enterprise": "企业(仅本企业：上报隐患、整改、月度自查报告)",
 }
-#: Roles whose scope is the whole city (what they may change is decided by :mod:`geo.access`).
+#: Roles whose scope is the whole city (what they may change is decided by :mod:`identity.permissions`).
 CITY_WIDE = {"leader", "admin", "planner", "viewer", "city_supervisor"}
-MIN_PASSWORD = 10
-
-
-def _hasher() -> PasswordHasher:
-    return PasswordHasher()  # argon2id with the library's current recommended parameters
-
-
-def hash_password(password: str) -> str:
-    """Argon2id hash of ``password``."""
-    return _hasher().hash(password)
-
-
-def verify_password(password_hash: str, password: str) -> bool:
-    """Whether ``password`` matches ``password_hash`` (constant-time in the library)."""
-    try:
-        return _hasher().verify(password_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
 
 
 def add_user(engine: Engine, username: str, password: str, *, role: str, display_name: str | None = None,
