@@ -19,6 +19,7 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Engine
 
+from geo.constants import STORAGE_SRID
 from identity.permissions import require_district
 from layers.city import CitySnapshot, city_snapshot
 from layers.export import ExportSpec, export_layers
@@ -61,7 +62,7 @@ def district_layers(snap: CitySnapshot, adcode: str) -> dict[str, gpd.GeoDataFra
     if len(found):
         layers["检查发现"] = finding_table(found, snap.rules)
     layers["区县边界"] = gpd.GeoDataFrame({"行政区划代码": outline["adcode"].values, "名称": outline["name"].values},
-                                      geometry=outline.geometry.values, crs=4490)
+                                      geometry=outline.geometry.values, crs=STORAGE_SRID)
     return layers
 
 
@@ -92,6 +93,7 @@ def export_district(engine: Engine, adcode: str, out_dir: Path, *, formats: tupl
     Returns
     -------
     dict of str to list of Path
+        Format to the files written (:func:`layers.export.export_layers`).
 
     Raises
     ------
@@ -139,6 +141,7 @@ def export_city(engine: Engine, out_dir: Path, *, formats: tuple[str, ...] = ("g
     Returns
     -------
     dict of str to list of Path
+        Format to the city files written.
 
     Raises
     ------
@@ -155,7 +158,7 @@ def export_city(engine: Engine, out_dir: Path, *, formats: tuple[str, ...] = ("g
         "最高风险等级": r["highest_level_zh"].values, "重大": r["n_major"].values, "较大": r["n_significant"].values,
         "一般": r["n_general"].values, "低": r["n_low"].values,
     })
-    rating_layer = gpd.GeoDataFrame(table, geometry=districts.loc[r.index].geometry.values, crs=4490)
+    rating_layer = gpd.GeoDataFrame(table, geometry=districts.loc[r.index].geometry.values, crs=STORAGE_SRID)
     sources = snap.sources
     layers = {"五色评级": rating_layer,
               "四色风险源": source_table(sources)}

@@ -16,6 +16,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.checks.ruleset import RuleSet, load_ruleset
+from geo.constants import STORAGE_SRID
 from geo.layer_specs import LAYERS
 from layers.palette import RiskLevel, level_label
 from layers.planning import status_label, verdict_label
@@ -72,7 +73,7 @@ def source_table(sources: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         **_labelled("风险等级", levels, _level),
         "颜色": list(sources["colour"]), "说明": list(sources["detail"]),
     }
-    return gpd.GeoDataFrame(pd.DataFrame(data), geometry=sources.geometry.values, crs=4490)
+    return gpd.GeoDataFrame(pd.DataFrame(data), geometry=sources.geometry.values, crs=STORAGE_SRID)
 
 
 def finding_table(findings: gpd.GeoDataFrame, rules: RuleSet | None = None) -> gpd.GeoDataFrame:
@@ -114,4 +115,4 @@ def finding_table(findings: gpd.GeoDataFrame, rules: RuleSet | None = None) -> g
         **_labelled("整改状态", list(findings["status"]), lambda c: status_label(str(c)) if text_or_none(c) else None),
         "说明": list(findings["detail"]), "行政区划代码": list(findings["adcode"]),
     }
-    return gpd.GeoDataFrame(pd.DataFrame(data), geometry=findings.geometry.values, crs=4490)
+    return gpd.GeoDataFrame(pd.DataFrame(data), geometry=findings.geometry.values, crs=STORAGE_SRID)

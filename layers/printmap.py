@@ -36,9 +36,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Polygon, Rectangle
 from matplotlib.path import Path as MplPath
 
-from geo.crs import STORAGE_EPSG, local_metric_epsg
-from layers.export import display_width
+from geo.constants import STORAGE_CRS, STORAGE_SRID
+from geo.crs import local_metric_epsg
 from layers.palette import FOUR_COLOUR, FOUR_COLOUR_SOURCE, NO_DATA, RiskLevel, level_colour, level_label
+from layers.text_width import clip_text, display_width
 
 #: A4 landscape in inches.
 A4_LANDSCAPE = (11.69, 8.27)
@@ -152,7 +153,7 @@ def build_figure(*, district_outline: gpd.GeoDataFrame, sources: gpd.GeoDataFram
         raise ValueError("sources need a 'risk_level' column (major, significant, general, low)")
     text = _TEXT[lang]
     font = cjk_font()
-    outline_ll = _require_crs(district_outline, "district_outline").to_crs(STORAGE_EPSG)
+    outline_ll = _require_crs(district_outline, "district_outline").to_crs(STORAGE_SRID)
     epsg = local_metric_epsg(outline_ll.geometry.dropna().to_numpy())
     outline = outline_ll.to_crs(epsg)
     src = _require_crs(sources, "sources").to_crs(epsg) if len(sources) else sources
@@ -210,7 +211,7 @@ def build_figure(*, district_outline: gpd.GeoDataFrame, sources: gpd.GeoDataFram
         heading = title or text["title"]
         fig.text(0.5, 0.945, heading, ha="center", va="center", fontsize=20 if display_width(heading) <= 70 else 15,
                  fontweight="bold", color=_INK)
-        footer = _clip(f"{text['date']}{data_date or '—'}　　{text['source']}{source_note or '—'}", _FOOTER_WIDTH)
+        footer = clip_text(f"{text['date']}{data_date or '—'}　　{text['source']}{source_note or '—'}", _FOOTER_WIDTH)
         fig.text(0.035, 0.085, footer, ha="left", va="top", fontsize=9, color="#333333", wrap=True)
     return fig
 
@@ -229,7 +230,7 @@ def print_map(path: Path, *, district_outline: gpd.GeoDataFrame, sources: gpd.Ge
     Returns
     -------
     Path
-        ``path``.
+        ``path``, the map written.
 
     Raises
     ------
@@ -269,22 +270,9 @@ def _level_handle(colour: str) -> tuple[Line2D, Line2D]:
     return line, marker
 
 
-def _clip(text: str, width: int) -> str:
-    """``text`` cut to ``width`` display cells (CJK count two), with an ellipsis when cut."""
-    if display_width(text) <= width:
-        return text
-    out, used = [], 0
-    for ch in text:
-        used += display_width(ch)
-        if used > width - 1:
-            break
-        out.append(ch)
-    return "".join(out) + "…"
-
-
 def _require_crs(gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
     if gdf.crs is None:
-        raise ValueError(f"{what} has no CRS (expected EPSG:{STORAGE_EPSG})")
+        raise ValueError(f"{what} has no CRS (expected {STORAGE_CRS})")
     return gdf
 
 

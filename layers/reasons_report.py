@@ -32,10 +32,11 @@ from matplotlib.patches import Rectangle
 
 from geo.checks.ruleset import RuleSet, load_ruleset
 from geo.checks.site import ADVISE_AGAINST, SiteVerdict
-from layers.export import display_width
+from geo.constants import STORAGE_SRID
 from layers.palette import FOUR_COLOUR, OVERLAY, RiskLevel
 from layers.planning import bilingual, class_label, reason_table, site_facts, zone_rings
 from layers.printmap import cjk_font
+from layers.text_width import display_width
 
 __all__ = ["A4_PORTRAIT", "reasons_pdf", "wrap_text"]
 
@@ -205,17 +206,17 @@ def _sketch(ax: Axes, site: shapely.Geometry, verdict: SiteVerdict, lang: str) -
     ax.set_yticks([])
     for spine in ax.spines.values():
         spine.set_color(_RULE)
-    site_m = gpd.GeoSeries([site], crs=4490).to_crs(epsg).iloc[0]
+    site_m = gpd.GeoSeries([site], crs=STORAGE_SRID).to_crs(epsg).iloc[0]
     extent = max([float(r) for r in rings["required_m"]] + [50.0]) * 1.15
     cx, cy = site_m.centroid.x, site_m.centroid.y
-    for geom, blocking in zip(gpd.GeoSeries(rings.geometry.values, crs=4490).to_crs(epsg), rings["blocking"],
+    for geom, blocking in zip(gpd.GeoSeries(rings.geometry.values, crs=STORAGE_SRID).to_crs(epsg), rings["blocking"],
                               strict=True):
         for part in getattr(geom, "geoms", [geom]):
             xs, ys = part.xy
             ax.plot(xs, ys, color=red if blocking else blue, linewidth=0.9, linestyle=(0, (4, 2)))
     reasons = verdict.reasons
     if reasons is not None and len(reasons):
-        for geom in gpd.GeoSeries(reasons.geometry.values, crs=4490).to_crs(epsg):
+        for geom in gpd.GeoSeries(reasons.geometry.values, crs=STORAGE_SRID).to_crs(epsg):
             if geom is None or geom.is_empty:
                 continue
             clipped = geom.intersection(shapely.box(cx - extent, cy - extent, cx + extent, cy + extent))
@@ -265,7 +266,7 @@ def reasons_pdf(path: Path, *, verdict: SiteVerdict, site: shapely.Geometry, use
     Returns
     -------
     Path
-        ``path``.
+        ``path``, the report written.
 
     Raises
     ------

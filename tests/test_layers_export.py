@@ -8,6 +8,7 @@ import re
 import shutil
 import struct
 import subprocess
+import sys
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,10 +25,14 @@ from sqlalchemy import Engine, text
 
 from layers import printmap
 from layers.export import (
+    EXPORT_FORMATS,
     FORMATS,
+    ExportJob,
     ExportSpec,
+    Writer,
     export_layers,
     output_epsg,
+    record_export,
     shapefile_field_names,
     slugify,
     write_geojson,
@@ -547,3 +552,54 @@ def test_export_layers_writes_all_formats_and_audits(tmp_path: Path, layers: dic
     assert row.actor == "tester" and row.adcode == ANNING and row.target == ",".join(FORMATS)
     assert row.details["layers"] == {"风险源": 4, "重点企业": 2} and row.details["epsg"] == 4490
     assert "riskmap_map.pdf" in row.details["files"]
+
+
+# --- the table of formats, the audit entry, no import cycle -------------------------------------
+
+
+def test_export_formats_table_describes_every_format() -> None:
+    assert tuple(EXPORT_FORMATS) == FORMATS
+    suffixes = [w.suffix for w in EXPORT_FORMATS.values()]
+    assert len(set(suffixes)) == len(suffixes)
+    for code, writer in EXPORT_FORMATS.items():
+        assert writer.label("zh") == writer.label_zh and writer.label("en") == writer.label_en
+        assert writer.label_zh and writer.label_en and "/" in writer.media_type
+        assert code in writer.suffix
+    with pytest.raises(TypeError):
+        EXPORT_FORMATS["kml"] = EXPORT_FORMATS["gpkg"]  # type: ignore[index]
+
+
+def test_a_new_format_is_one_writer_and_one_row(tmp_path: Path, layers: dict[str, gpd.GeoDataFrame],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from layers.export import formats
+
+    def write_csv(job: ExportJob, target: Path) -> list[Path]:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        pd.DataFrame({"图层": list(job.layers), "记录数": [len(g) for g in job.layers.values()]}).to_csv(target)
+        return [target]
+
+    table = {**EXPORT_FORMATS, "csv": Writer(".csv", "text/csv", "CSV 表", "CSV table", write_csv)}
+    monkeypatch.setattr(formats, "EXPORT_FORMATS", table)
+    written = export_layers(layers, tmp_path, ExportSpec(formats=("csv", "gpkg")), stem="t")
+    assert written == {"csv": [tmp_path / "t.csv"], "gpkg": [tmp_path / "t.gpkg"]}
+    assert pd.read_csv(tmp_path / "t.csv")["记录数"].tolist() == [len(g) for g in layers.values()]
+    monkeypatch.undo()
+    with pytest.raises(ValueError, match="csv"):
+        ExportSpec(formats=("csv",))
+
+
+def test_print_map_does_not_import_the_export_package() -> None:
+    code = ("import sys, layers.printmap, layers.reasons_report; "
+            "print(sorted(m for m in sys.modules if m == 'layers.export' or m.startswith('layers.export.')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.postgis
+def test_record_export_is_the_one_export_entry(engine: Engine) -> None:
+    with engine.begin() as conn:
+        record_export(conn, actor="tester", target="hazard_ledger", adcode=ANNING, details={"rows": 3})
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT actor, action, target, adcode, details FROM audit_log "
+                                "WHERE target = 'hazard_ledger'")).one()
+    assert (row.actor, row.action, row.adcode, row.details) == ("tester", "export", ANNING, {"rows": 3})
