@@ -40,7 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
-SRID = 4490
+from geo.constants import STORAGE_SRID
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -63,7 +63,7 @@ class Base(DeclarativeBase):
 
 
 def _geom(kind: str) -> Any:
-    return mapped_column(Geometry(geometry_type=kind, srid=SRID, spatial_index=True), nullable=False)
+    return mapped_column(Geometry(geometry_type=kind, srid=STORAGE_SRID, spatial_index=True), nullable=False)
 
 
 class Timestamps:
@@ -234,7 +234,7 @@ class HighConsequenceArea(DistrictRow, Base):
     impact_radius_m: Mapped[float | None] = mapped_column(Float)
     trigger_keys: Mapped[str | None]
     geom: Mapped[Any] = _geom("MULTILINESTRING")
-    corridor: Mapped[Any] = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True))
+    corridor: Mapped[Any] = mapped_column(Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=True))
     __table_args__ = (
         CheckConstraint("grade BETWEEN 1 AND 3", name="grade_range"),
         CheckConstraint("end_m >= start_m", name="mileage_order"),
@@ -405,7 +405,7 @@ class CheckFinding(Timestamps, Base):
     first_found_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
     last_found_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
     resolved_at: Mapped[dt.datetime | None]
-    geom: Mapped[Any] = mapped_column(Geometry("GEOMETRY", srid=SRID, spatial_index=True))
+    geom: Mapped[Any] = mapped_column(Geometry("GEOMETRY", srid=STORAGE_SRID, spatial_index=True))
     __table_args__ = (
         # one row per (rule, subject, object): re-runs update it, so its history survives
         UniqueConstraint("rule_code", "subject_type", "subject_key", "object_type", "object_key",
@@ -519,7 +519,8 @@ class Inspection(Base):
     inspector: Mapped[str]
     inspected_at: Mapped[dt.datetime] = mapped_column(index=True)
     place: Mapped[str | None]
-    geom: Mapped[Any] = mapped_column(Geometry(geometry_type="POINT", srid=SRID, spatial_index=True), nullable=True)
+    geom: Mapped[Any] = mapped_column(Geometry(geometry_type="POINT", srid=STORAGE_SRID, spatial_index=True),
+                                      nullable=True)
     major_found: Mapped[bool] = mapped_column(Boolean)
     description: Mapped[str | None]
     disposal: Mapped[str | None]
@@ -614,7 +615,7 @@ class RowVersion(Base):
     valid_from: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     valid_to: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     data: Mapped[Any] = mapped_column(JSONB)
-    geom: Mapped[Any] = mapped_column(Geometry(srid=SRID, spatial_index=True), nullable=True)
+    geom: Mapped[Any] = mapped_column(Geometry(srid=STORAGE_SRID, spatial_index=True), nullable=True)
     changed_by: Mapped[str] = mapped_column(Text)
     change: Mapped[str] = mapped_column(String(10))
     __table_args__ = (
@@ -623,6 +624,32 @@ class RowVersion(Base):
               postgresql_where=text("valid_to IS NULL")),
         CheckConstraint("change IN ('insert', 'update')", name="change_kind"),
         CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="valid_span"),
+    )
+
+
+class MeasureSnapshot(Base):
+    """The period figures of one district (or ``scope = 'city'``) at a period end, as computed then.
+
+    Append-only: a retake or a recomputation under a new rubric is a new row (migration 0011).
+    """
+
+    __tablename__ = "measure_snapshots"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    period_end: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(12))
+    scope: Mapped[str] = mapped_column(String(6))
+    rubric_version: Mapped[str] = mapped_column(String(40))
+    measures: Mapped[Any] = mapped_column(JSONB)
+    score: Mapped[float | None] = mapped_column(Float)
+    class_code: Mapped[str | None] = mapped_column(String(4))
+    rank: Mapped[int | None] = mapped_column(Integer)
+    n_districts: Mapped[int] = mapped_column(Integer)
+    taken_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    taken_by: Mapped[str] = mapped_column(Text)
+    __table_args__ = (
+        Index("ix_measure_snapshots_period", "period_end", "scope"),
+        CheckConstraint("kind IN ('month_end', 'on_demand')", name="kind_values"),
+        CheckConstraint("scope = 'city' OR scope ~ '^[0-9]{6}$'", name="scope_code"),
     )
 
 #: Importable layer name -> model class.

@@ -13,7 +13,9 @@ identifiers come only from the models' metadata. One module per concern:
 - :mod:`~geo.store.ratings` — published 五色 ratings;
 - :mod:`~geo.store.hazards` — hidden hazards and their steps;
 - :mod:`~geo.store.campaign_records` — attachments, inspections, monthly submissions;
-- :mod:`~geo.store.lookups` — narrow lookups by key or position.
+- :mod:`~geo.store.lookups` — narrow lookups by key or position;
+- :mod:`~geo.store.history` — every version of the risk data, read as of a moment;
+- :mod:`~geo.store.snapshots` — stored period figures.
 
 The public names of every module are re-exported here, so ``from geo import store`` and
 ``store.read_layer(...)`` reach all of them.
@@ -59,6 +61,7 @@ from geo.store.hazards import (
     steps_frame,
     update_hazard,
 )
+from geo.store.history import HISTORY_KEYS, VERSION_COLUMNS, read_layer_as_of, record_versions, versions_between
 from geo.store.layers import (
     READ_ONLY_ACTIONS,
     clear_layers,
@@ -85,16 +88,20 @@ from geo.store.lookups import (
 )
 from geo.store.ratings import PUBLISHED_RATING_COLUMNS, publish_ratings, read_published_ratings
 from geo.store.rules import RULE_OVERRIDE_COLUMNS, deactivate_rule_override, read_rule_overrides, replace_rule_override
+from geo.store.snapshots import SNAPSHOT_COLUMNS, insert_snapshots, read_snapshots
 from geo.store.users import USER_COLUMNS, find_user, insert_user, list_users, set_user_active, touch_login
 
 __all__ = [
     "AUDIT_COLUMNS",
     "HAZARD_COLUMNS",
+    "HISTORY_KEYS",
     "PUBLISHED_RATING_COLUMNS",
     "READ_ONLY_ACTIONS",
     "RULE_OVERRIDE_COLUMNS",
+    "SNAPSHOT_COLUMNS",
     "SUBMISSION_TABLES",
     "USER_COLUMNS",
+    "VERSION_COLUMNS",
     "WORKFLOW_WRITABLE",
     "Scope",
     "add_attachment",
@@ -116,6 +123,7 @@ __all__ = [
     "hazard_steps",
     "insert_hazard",
     "insert_inspection",
+    "insert_snapshots",
     "insert_step",
     "insert_submission",
     "insert_user",
@@ -139,12 +147,15 @@ __all__ = [
     "read_hazard",
     "read_inspection",
     "read_layer",
+    "read_layer_as_of",
     "read_layer_near",
     "read_layer_window",
     "read_published_ratings",
     "read_rule_overrides",
+    "read_snapshots",
     "record_batch",
     "record_import_steps",
+    "record_versions",
     "replace_rule_override",
     "reset_scope",
     "row_counts",
@@ -159,4 +170,5 @@ __all__ = [
     "touch_login",
     "update_hazard",
     "upsert_rows",
+    "versions_between",
 ]

@@ -1,0 +1,126 @@
+"""Period snapshots reproduce the past: figures taken later from history equal those seen at the time."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pandas as pd
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
+
+from campaign.service import Actor, take_step
+from geo import store
+from geo.checks.sources import bundle_from_store
+from geo.constants import LOCAL_ZONE
+from layers.rating import load_rubric
+from layers.snapshots import CITY, figures_of, month_ends, period_figures, take_snapshot
+
+pytestmark = pytest.mark.postgis
+ANNING = "530181"
+#: Simulated months after the demo was loaded (its history starts on the day it was generated).
+MONTHS = (dt.date(2027, 1, 31), dt.date(2027, 2, 28), dt.date(2027, 3, 31))
+
+
+def _dated(url: str, day: dt.date):
+    """An owner engine whose every change is dated ``day`` at noon (only owners may date a change)."""
+    at = dt.datetime.combine(day, dt.time(12), tzinfo=LOCAL_ZONE).isoformat()
+    return create_engine(url, connect_args={"options": f"-c riskmap.valid_from={at}"})
+
+
+def _live(engine, day: dt.date) -> pd.DataFrame:
+    """The figures computed from the tables as they are now (what a leader saw that day)."""
+    bundle = bundle_from_store(engine)
+    hcas = store.read_layer(engine, "hcas")
+    identified = hcas[hcas["origin"] == "identified"]
+    return figures_of(bundle, store.read_findings(engine), day,
+                      identified_hcas=identified if len(identified) else None)
+
+
+def _edit(engine, month: int) -> None:
+    """One month's changes: a level raised, a point removed, a finding closed, a hazard dismissed."""
+    with engine.begin() as conn:
+        key = conn.execute(text("SELECT key FROM enterprises WHERE adcode = :a AND risk_level <> 'major' "
+                                "ORDER BY key OFFSET :n LIMIT 1"), {"a": ANNING, "n": month}).scalar_one()
+        conn.execute(text("UPDATE enterprises SET risk_level = 'major' WHERE key = :k"), {"k": key})
+        conn.execute(text("DELETE FROM risk_points WHERE key = (SELECT key FROM risk_points WHERE adcode = :a "
+                          "ORDER BY key LIMIT 1)"), {"a": ANNING})
+        finding = conn.execute(text("SELECT id FROM check_findings WHERE status = 'open' AND adcode = :a "
+                                    "ORDER BY id LIMIT 1"), {"a": ANNING}).scalar_one()
+        hazard, adcode = conn.execute(text("SELECT id, adcode FROM hidden_hazards WHERE state = 'reported' "
+                                           "ORDER BY id LIMIT 1")).one()
+    store.set_finding_status(engine, finding, "closed", actor="test", note="整改完成")
+    take_step(engine, hazard, "dismiss", Actor("officer", "district_officer", adcode), comment="经核实不是隐患",
+              at=dt.datetime.combine(MONTHS[month] - dt.timedelta(days=10), dt.time(12), tzinfo=LOCAL_ZONE))
+
+
+@pytest.fixture(scope="module")
+def history(demo_db, pg_cluster):
+    """A copy of the demo edited over three simulated months, with the figures seen at each month end."""
+    from sqlalchemy.engine import make_url
+
+    from geo import embedded
+
+    name = "rm_history"
+    embedded.drop_database(pg_cluster, name)
+    embedded.create_database(pg_cluster, name, template=make_url(demo_db).database)
+    url = pg_cluster.url(name)
+    seen = {}
+    for month, end in enumerate(MONTHS):
+        dated = _dated(url, end - dt.timedelta(days=10))
+        _edit(dated, month)
+        dated.dispose()
+        engine = store.make_engine(url)
+        seen[end] = _live(engine, end)
+        engine.dispose()
+    engine = store.make_engine(url)
+    yield engine, seen
+    engine.dispose()
+    embedded.drop_database(pg_cluster, name)
+
+
+def test_month_end_figures_from_history_equal_those_seen_at_the_time(history) -> None:
+    engine, seen = history
+    for end in MONTHS:
+        pd.testing.assert_frame_equal(period_figures(engine, end), seen[end], check_dtype=False)
+    # the months differ: the edits show up where they were made
+    first, last = seen[MONTHS[0]].loc[ANNING], seen[MONTHS[-1]].loc[ANNING]
+    assert last["major_risks"] > first["major_risks"] and last["risk_points"] < first["risk_points"]
+    assert seen[MONTHS[-1]].loc[CITY, "hazards_total"] == seen[MONTHS[0]].loc[CITY, "hazards_total"] - 2
+
+
+def test_snapshots_are_stored_and_a_new_rubric_is_stored_beside_the_old(history) -> None:
+    engine, seen = history
+    for end in MONTHS:
+        take_snapshot(engine, end, taken_by="scheduler")
+    stored = store.read_snapshots(engine, kind="month_end")
+    old_rubric = load_rubric()
+    for end in MONTHS:
+        rows = stored[(stored["period_end"] == end) & (stored["rubric_version"] == old_rubric.version)]
+        assert set(rows["scope"]) == {*seen[end].index}
+        anning = rows.set_index("scope").loc[ANNING]
+        assert anning["measures"]["major_risks"] == seen[end].loc[ANNING, "major_risks"]
+        assert anning["score"] == pytest.approx(seen[end].loc[ANNING, "score"])
+        assert rows.set_index("scope").loc[CITY, "measures"]["hazards_total"] == seen[end].loc[CITY, "hazards_total"]
+    # a rubric change: recomputed side by side, labelled, the first stays as it was
+    weights = {c: (1.0 if i == 0 else 0.0) for i, c in enumerate(old_rubric.codes)}
+    new_rubric = dataclasses.replace(old_rubric, version=f"{old_rubric.version}-test",
+                                     indicators=tuple(dataclasses.replace(ind, weight=weights[ind.code])
+                                                      for ind in old_rubric.indicators))
+    take_snapshot(engine, MONTHS[0], taken_by="leader", rubric=new_rubric)
+    both = store.read_snapshots(engine, until=MONTHS[0], kind="month_end")
+    by_rubric = {v: rows.set_index("scope") for v, rows in both.groupby("rubric_version")}
+    assert set(by_rubric) == {old_rubric.version, new_rubric.version}
+    assert by_rubric[old_rubric.version].loc[ANNING, "score"] == pytest.approx(seen[MONTHS[0]].loc[ANNING, "score"])
+    assert (by_rubric[new_rubric.version]["measures"].map(lambda m: m["major_risks"]).to_dict()
+            == by_rubric[old_rubric.version]["measures"].map(lambda m: m["major_risks"]).to_dict())
+    # the stored rows cannot be edited
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(text("UPDATE measure_snapshots SET score = 0"))
+
+
+def test_month_ends_and_refusals() -> None:
+    assert month_ends(dt.date(2027, 1, 15), 2) == [dt.date(2026, 11, 30), dt.date(2026, 12, 31)]
+    with pytest.raises(ValueError, match="not a month end"):
+        take_snapshot(None, dt.date(2027, 1, 15), taken_by="x")  # type: ignore[arg-type]
