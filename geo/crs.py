@@ -17,9 +17,10 @@ import numpy as np
 import shapely
 from pyproj import CRS, Geod
 
-STORAGE_EPSG = 4490
+from geo.constants import STORAGE_SRID
+
 #: Projected and geographic codes that imports accept besides GCJ-02/BD-09.
-ACCEPTED_EPSG = {4326, 4490, *range(4491, 4555)}
+ACCEPTED_EPSG = {4326, STORAGE_SRID, *range(4491, 4555)}
 
 _A = 6378245.0
 _EE = 0.00669342162296594323
@@ -73,7 +74,7 @@ def parse_source_crs(value: str | int | None) -> SourceCRS | None:
     if value is None or value == "":
         return None
     text = str(value).strip().lower().replace("_", "").replace("-", "")
-    aliases: dict[str, int | str] = {"wgs84": 4326, "cgcs2000": 4490, "gcj02": "gcj02", "bd09": "bd09",
+    aliases: dict[str, int | str] = {"wgs84": 4326, "cgcs2000": STORAGE_SRID, "gcj02": "gcj02", "bd09": "bd09",
                "mars": "gcj02", "baidu": "bd09", "gaode": "gcj02", "amap": "gcj02"}
     if text in aliases:
         found = aliases[text]
@@ -82,7 +83,7 @@ def parse_source_crs(value: str | int | None) -> SourceCRS | None:
     if code.isdigit() and int(code) in ACCEPTED_EPSG:
         return SourceCRS(epsg=int(code))
     raise ValueError(
-        f"不支持的坐标系 {value!r} / unsupported CRS: use EPSG:4326 (WGS84), EPSG:4490 (CGCS2000), "
+        f"不支持的坐标系 {value!r} / unsupported CRS: use EPSG:4326 (WGS84), EPSG:{STORAGE_SRID} (CGCS2000), "
         "EPSG:4491–4554 (CGCS2000 Gauss-Krüger zones), gcj02 or bd09"
     )
 
@@ -160,7 +161,7 @@ def geodesic_length(geom: shapely.Geometry) -> float:
 @lru_cache(maxsize=1)
 def cgcs2000_geod() -> Geod:
     """Return the CGCS2000 ellipsoid for geodesic distances (``pyproj.Geod``)."""
-    geod = CRS.from_epsg(STORAGE_EPSG).get_geod()
+    geod = CRS.from_epsg(STORAGE_SRID).get_geod()
     assert geod is not None
     return geod
 

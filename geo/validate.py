@@ -22,6 +22,7 @@ import shapely
 from sqlalchemy import String
 
 from geo.cells import starts_like_formula
+from geo.constants import STORAGE_SRID
 from geo.credit_code import credit_code_problem
 from geo.crs import SourceCRS, geodesic_length, gk_zone_epsg, undo_offset
 from geo.layer_specs import FieldSpec, LayerSpec
@@ -276,9 +277,9 @@ def repair_geometry(geom: shapely.Geometry) -> tuple[shapely.Geometry | None, st
 def _to_storage(geoms: np.ndarray, crs: SourceCRS) -> np.ndarray:
     if crs.offset:
         return undo_offset(geoms, crs.offset)
-    if crs.epsg in (4326, 4490):
+    if crs.epsg in (4326, STORAGE_SRID):
         return geoms  # WGS84 and CGCS2000 differ by centimetres to decimetres (standards.md §10.1)
-    out = gpd.GeoSeries(geoms, crs=crs.epsg).to_crs(4490)
+    out = gpd.GeoSeries(geoms, crs=crs.epsg).to_crs(STORAGE_SRID)
     return np.asarray(out.array, dtype=object)
 
 
@@ -290,8 +291,8 @@ def _resolve_crs(raw: RawTable, user: SourceCRS | None) -> SourceCRS:
     if user is None and raw.declared_crs:
         raise ValueError(
             f"{raw.path}: 文件坐标系 {raw.declared_crs} 不受支持，请转换为 CGCS2000/WGS84 经纬度或高斯-克吕格投影，"
-            f"或用 --crs 指定 / unsupported CRS {raw.declared_crs}: use EPSG:4490, EPSG:4326 or EPSG:4491–4554, "
-            "or pass --crs"
+            f"或用 --crs 指定 / unsupported CRS {raw.declared_crs}: use EPSG:{STORAGE_SRID}, EPSG:4326 or "
+            "EPSG:4491–4554, or pass --crs"
         )
     crs = user or raw.file_crs
     valid = [g for g in raw.geometry if isinstance(g, shapely.Geometry) and not g.is_empty]
@@ -303,7 +304,7 @@ def _resolve_crs(raw: RawTable, user: SourceCRS | None) -> SourceCRS:
             f"{raw.path}: 文件未声明坐标系且坐标不是经纬度，请用 --crs 指定(如 EPSG:4543) / "
             "no CRS declared and coordinates are not lon/lat; pass --crs (e.g. EPSG:4543)"
         )
-    geographic = crs.offset is not None or crs.epsg in (4326, 4490)
+    geographic = crs.offset is not None or crs.epsg in (4326, STORAGE_SRID)
     if geographic and len(coords) and not _looks_geographic(coords):
         raise ValueError(
             f"{raw.path}: 坐标像是投影坐标(米)而不是经纬度，请用 --crs 指定高斯-克吕格投影带 / "
@@ -312,7 +313,7 @@ def _resolve_crs(raw: RawTable, user: SourceCRS | None) -> SourceCRS:
     if not geographic and len(coords) and _looks_geographic(coords):
         raise ValueError(
             f"{raw.path}: 声明为 {crs.label} 但坐标像是经纬度 / declared {crs.label} but the "
-            "coordinates look like lon/lat; pass --crs EPSG:4490 or EPSG:4326"
+            f"coordinates look like lon/lat; pass --crs EPSG:{STORAGE_SRID} or EPSG:4326"
         )
     return crs
 
@@ -556,7 +557,7 @@ def _check_location(stored: np.ndarray, records: list[dict[str, Any]], rows: lis
         if geom.intersects(boundary):
             continue
         epsg = gk_zone_epsg(geom.centroid.x)
-        pair = gpd.GeoSeries([geom, boundary], crs=4490).to_crs(epsg)
+        pair = gpd.GeoSeries([geom, boundary], crs=STORAGE_SRID).to_crs(epsg)
         dist = float(pair.iloc[0].distance(pair.iloc[1]))
         if dist > tolerance_m:
             name = districts.loc[districts["adcode"] == code, "name"].iloc[0]
@@ -603,7 +604,8 @@ def _derive(rec: dict[str, Any], spec: LayerSpec, geom: shapely.Geometry, distri
     elif spec.name == "hcas":
         rec["grade"] = int(rec["grade"])
         epsg = gk_zone_epsg(geom.centroid.x)
-        corridor = gpd.GeoSeries([geom], crs=4490).to_crs(epsg).buffer(HCA_CORRIDOR_M).to_crs(4490).iloc[0]
+        corridor = (gpd.GeoSeries([geom], crs=STORAGE_SRID).to_crs(epsg).buffer(HCA_CORRIDOR_M)
+                    .to_crs(STORAGE_SRID).iloc[0])
         rec["corridor"] = corridor if corridor.geom_type == "MultiPolygon" else shapely.MultiPolygon([corridor])
     elif spec.name == "tailings_dams":
         rec["design_grade"] = tailings_design_grade(rec["total_storage_10k_m3"], rec["dam_height_m"])
