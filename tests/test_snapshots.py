@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 
 import pandas as pd
 import pytest
@@ -124,3 +125,24 @@ def test_month_ends_and_refusals() -> None:
     assert month_ends(dt.date(2027, 1, 15), 2) == [dt.date(2026, 11, 30), dt.date(2026, 12, 31)]
     with pytest.raises(ValueError, match="not a month end"):
         take_snapshot(None, dt.date(2027, 1, 15), taken_by="x")  # type: ignore[arg-type]
+
+
+def test_the_change_list_names_what_appeared_changed_closed_or_went(history) -> None:
+    from layers.changes import changes_between
+
+    engine, _ = history
+    lines = changes_between(engine, MONTHS[0], MONTHS[-1])
+    mine = lines[lines["adcode"] == ANNING]
+    raised = mine[(mine["layer"] == "enterprises") & (mine["field"] == "risk_level")]
+    assert len(raised) == 2 and set(raised["after"]) == {"major"} and set(raised["kind"]) == {"changed"}
+    assert len(mine[(mine["layer"] == "risk_points") & (mine["kind"] == "removed")]) == 2
+    closed = mine[(mine["layer"] == "check_findings") & (mine["kind"] == "closed")]
+    assert len(closed) == 2 and set(closed["after"]) == {"closed"} and set(closed["link"]) == {"/planner"}
+    dismissed = lines[(lines["layer"] == "hidden_hazards") & (lines["field"] == "state")]
+    assert len(dismissed) == 2 and set(dismissed["after"]) == {"withdrawn"}
+    assert all(re.fullmatch(r"/hazards/[0-9]+", link) for link in dismissed["link"])
+    # nothing else moved in those months
+    assert len(lines) == len(raised) + 2 + len(closed) + len(dismissed)
+    # a district sees only its own lines; an empty period lists nothing
+    assert set(changes_between(engine, MONTHS[0], MONTHS[-1], adcode=ANNING)["adcode"]) == {ANNING}
+    assert changes_between(engine, MONTHS[-1], MONTHS[-1]).empty
