@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["column_values", "number_column", "number_or_none", "present", "text_column", "text_or_none"]
+__all__ = ["column_series", "column_values", "number_column", "number_or_none", "present", "text_column",
+           "text_or_none"]
 
 
 def present(value: Any) -> bool:
@@ -150,18 +151,7 @@ def text_column(frame: pd.DataFrame, name: str) -> list[str | None]:
 
 
 def number_column(frame: pd.DataFrame, name: str) -> list[float | None]:
-    """Column ``name`` read with :func:`number_or_none` (all ``None`` when the column is absent).
-
-    Parameters
-    ----------
-    frame : DataFrame
-        The layer.
-    name : str
-        Column name.
-
-    Returns
-    -------
-    list of float or None
+    """Column ``name`` read with :func:`number_or_none`, as :func:`text_column` reads text.
 
     Examples
     --------
@@ -170,3 +160,28 @@ def number_column(frame: pd.DataFrame, name: str) -> list[float | None]:
     """
     return [number_or_none(v) for v in column_values(frame, name)]
 
+
+
+def column_series(frame: pd.DataFrame, name: str, default: Any = None) -> pd.Series:
+    """Column ``name`` of ``frame`` as it is, or a Series of ``default`` when the column is absent.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The layer.
+    name : str
+        Column name.
+    default : object, optional
+        Value of every row when the column is absent.
+
+    Returns
+    -------
+    Series
+        Indexed like ``frame``.
+
+    Examples
+    --------
+    >>> column_series(pd.DataFrame({"a": [1, 2]}), "floors", 0).tolist()
+    [0, 0]
+    """
+    return frame[name] if name in frame.columns else pd.Series(default, index=frame.index, dtype=object)

@@ -7,7 +7,15 @@ How a rule family is written (read this before adding one):
   stored columns; ``bundle.metric(layer)`` is the same layer in the CGCS2000 Gauss-Krüger zone
   ``bundle.metric_epsg``) and a :class:`~geo.checks.ruleset.RuleSet`. No SQL, no Dash, no I/O, so the
   same code runs on the database (``sources.bundle_from_store``) and on files (``sources.bundle_from_file``).
-- All distances are metres in ``bundle.metric(...)``; never in degrees or Web Mercator.
+- It is registered by one row in :data:`geo.checks.families.FAMILIES` (name, Chinese and English
+  name, how to run it, whether the site pre-check runs it); the runner, ``riskmap check --family``
+  and the pre-check read that table. Its rules carry ``family: <name>`` in ``geo/rules/checks.yaml``.
+- All distances are metres in ``bundle.metric(...)``; never in degrees or Web Mercator. Geometries
+  go back to storage coordinates with :func:`geo.checks.metric_frame.to_storage`; long lines are
+  cut for index queries with :func:`geo.checks.metric_frame.cut_line`.
+- Cells are read with :mod:`geo.cell_values` (``text_or_none``, ``number_or_none``, ``text_column``
+  …): blank text is missing, numeric text counts, NaN and inf are not numbers. No module keeps its
+  own ``_text`` or ``_number``.
 - Every threshold, lookup and grade comes from the rule (``geo/rules/checks.yaml``: ``threshold_m``,
   ``inclusive``, ``params``); nothing that the YAML holds is hard-coded. ``Rule.hit(d)`` applies the
   threshold with its inclusivity.

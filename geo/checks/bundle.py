@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
+from geo.cell_values import text_column
 from geo.constants import STORAGE_SRID
 from geo.crs import gk_zone_epsg
 
@@ -77,3 +81,36 @@ def usable_rows(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     geoms = frame.geometry.values
     ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     return frame[ok].reset_index(drop=True)
+
+
+def district_codes(points: Sequence[Any], districts: gpd.GeoDataFrame) -> list[str | None]:
+    """Return the ``adcode`` of the district holding each point (the nearest district when none holds it).
+
+    Parameters
+    ----------
+    points : sequence of shapely Point
+        Points in the CRS of ``districts`` (usually ``bundle.metric("districts")``).
+    districts : GeoDataFrame
+        Districts with ``adcode``; where districts overlap, the first row wins.
+
+    Returns
+    -------
+    list of str or None
+        One code per point; all ``None`` without districts.
+    """
+    if not points:
+        return []
+    if not len(districts) or "adcode" not in districts.columns:
+        return [None] * len(points)
+    arr = np.asarray(points, dtype=object)
+    codes = text_column(districts, "adcode")
+    out: list[str | None] = [None] * len(points)
+    pi, di = districts.sindex.query(arr, predicate="intersects")
+    for a, b in zip(pi[::-1], di[::-1], strict=True):
+        out[a] = codes[b]
+    missing = [i for i, v in enumerate(out) if v is None]
+    if missing:
+        _pi, di2 = districts.sindex.nearest(arr[missing], return_all=False)
+        for i, b in zip(missing, di2, strict=True):
+            out[i] = codes[b]
+    return out

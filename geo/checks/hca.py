@@ -6,25 +6,7 @@ metric Gauss-Krüger zone ``bundle.metric_epsg`` and every threshold comes from 
 
 Readings of the standards made here (see ``shared/docs/standards.md`` §5.1 and §6):
 
-- **Mileage.** A pipeline is linear-referenced by :class:`geo.checks.mileage.Chainage`: geodesic
-  metres along the pipe from its first vertex, the parts of a multi-part line taken in stored order
-  and accumulated **without the gaps between them** (no chord is drawn across a gap, so a gap neither
-  adds mileage nor takes part in a distance search); mileage = that distance + ``start_mileage_m``.
-  Windows and cells run over this measure, so a 2 km window may span a gap (it holds 2 km of pipe).
-  Declared HCAs (``bundle["hcas"]``) are taken to use the same mileage.
-- **Location class** (also for oil and LPG lines: GB 50253 Annex F uses the same window).
-  A building counts with its ``households`` when its footprint's nearest point lies within
-  ``corridor_m`` of the centreline, at the mileage of that nearest point. Windows of ``window_m``
-  start every ``step_m`` (the last one ends at the line's end; a line shorter than a window is one
-  window). A window's count gives 0 → 一级一类, 1–15 → 一级二类, 16–99 → 二级, ≥ 100 → 三级, and
-  四级 when, in addition, at least ``class_4_min_share`` of its households live in buildings of
-  ``class_4_min_floors`` or more floors (our reading of "四层及以上楼房普遍集中"). The line is cut
-  into cells of ``step_m``; each cell takes the highest class of any window that contains it, so a
-  cluster colours up to one window length on either side (conservative). Each class-2/3/4 stretch is
-  then extended (repeatedly, until stable) so that it ends at least ``extend_m`` beyond the
-  nearest-point mileage of its first and last household building (4.2.2-2), and protection targets
-  of ``gathering_target_types`` within the corridor lift class 1/2 to class 3 over ±``extend_m``
-  (4.2.2-3). Results are resolved to ``step_m``.
+- **Mileage and location classes**: see :mod:`geo.checks.location_class`.
 - **HCA rows a/b** use the location classes *before* the gathering-place lift (rows a/b speak of
   households and storeys); the segment is the class-4/3 stretch and the triggers are its
   household buildings.
@@ -41,40 +23,44 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry import MultiLineString, MultiPolygon
+from shapely.geometry import MultiPolygon
 
-from geo.checks.bundle import Bundle
+from geo.cell_values import column_series
+from geo.checks.bundle import Bundle, district_codes
 from geo.checks.findings import Bilingual, finding, findings_frame
+from geo.checks.location_class import (
+    CLASS_LABELS,
+    EPS,
+    Line,
+    PipeResult,
+    along_extent,
+    analyse,
+    located_buildings,
+    location_classes,
+    location_findings,
+    run_table,
+    runs,
+    sub_line,
+    window_counts,
+    windows,
+)
 from geo.checks.metric_frame import to_storage
-from geo.checks.mileage import MULTIPART_NOTE, Chainage, format_mileage_range
+from geo.checks.mileage import MULTIPART_NOTE, format_mileage_range
 from geo.checks.ruleset import Rule, RuleSet
 from geo.constants import STORAGE_SRID
 
 __all__ = ["CLASS_LABELS", "OIL_MEDIA", "check_hcas", "identify_hcas", "location_classes"]
 
-#: Location-class labels by rank (0 = 一级一类 … 4 = 四级).
-CLASS_LABELS = ("1-1", "1-2", "2", "3", "4")
 #: Media identified with the oil table of GB 32167 (the rest is gas).
 OIL_MEDIA = ("crude", "products", "lpg")
 
-_CLASS_ZH = {"1-1": "一级一类地区", "1-2": "一级二类地区", "2": "二级地区", "3": "三级地区", "4": "四级地区"}
 _ROMAN = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ"}
-_MAX_EXTEND_PASSES = 50    # safety bound of the repeated 4.2.2-2 extension
-_EPS = 1e-6
-#: A building this close (m) to a window's edge counts inside it. Windows are placed every ``step_m``
-#: (a discretisation of "placed to capture the most households"), so 1 cm changes no reading; it keeps
-#: a building measured exactly on an edge inside although geodesic mileage differs from the grid
-#: distance by millimetres.
-_WINDOW_EPS = 0.01
-
-_LC_COLUMNS = ("pipeline_key", "from_m", "to_m", "loc_class", "households")
 _HCA_COLUMNS = ("pipeline_key", "pipeline_name", "medium", "grade", "start_m", "end_m", "criterion",
                 "trigger_keys", "reason", "adcode", "potential_impact_radius_m", "nearest_trigger_m",
                 "required_m", "first_trigger_type", "first_trigger_key", "first_trigger_name")
@@ -82,333 +68,10 @@ _REC_COLUMNS = ("s_lo", "s_hi", "crit", "grade", "layer", "key", "name", "d", "r
 
 
 # ---------------------------------------------------------------------------
-# linear referencing
-# ---------------------------------------------------------------------------
-
-@dataclass
-class _Line:
-    """One pipeline in metric coordinates, cut into indexed pieces for linear referencing."""
-
-    key: str
-    name: str | None
-    medium: str
-    d_mm: float
-    p_mpa: float
-    start_m: float
-    chain: Chainage
-    pieces: np.ndarray
-    offsets: np.ndarray
-
-    @property
-    def length(self) -> float:
-        """Geodesic length of the pipe, gaps excluded."""
-        return self.chain.length
-
-    def along(self, piece_index: np.ndarray, points: np.ndarray) -> np.ndarray:
-        """Metres from vertex 0 (geodesic, gaps excluded) of points lying on the given pieces."""
-        if not len(piece_index):
-            return np.zeros(0)
-        grid = self.offsets[piece_index] + shapely.line_locate_point(self.pieces[piece_index], points)
-        return np.asarray(self.chain.along_of_grid(grid), dtype=float)
-
-
-def _make_line(row: Any, geom: Any, epsg: int | None) -> _Line | None:
-    start = pd.to_numeric(pd.Series([getattr(row, "start_mileage_m", 0.0)]), errors="coerce").fillna(0.0)
-    try:
-        chain = Chainage.of(geom, epsg, float(start.iloc[0]))
-    except ValueError:
-        return None  # no linear part: nothing to measure along
-    pieces, offsets = chain.pieces()
-    return _Line(key=str(row.key), name=getattr(row, "name", None), medium=str(row.medium),
-                 d_mm=float(row.outside_diameter_mm), p_mpa=float(row.maop_mpa), start_m=chain.start_m,
-                 chain=chain, pieces=np.asarray(pieces, dtype=object), offsets=offsets)
-
-
-def _pairs(ln: _Line, frame: gpd.GeoDataFrame, dist: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Candidate (feature row, piece) pairs within ``dist`` and their distances, nearest piece first."""
-    if len(frame) == 0 or ln.pieces.size == 0:
-        e = np.zeros(0, dtype=int)
-        return e, e, np.zeros(0)
-    pi, gi = frame.sindex.query(ln.pieces, predicate="dwithin", distance=dist)
-    geoms = np.asarray(frame.geometry.array, dtype=object)
-    d = shapely.distance(geoms[gi], ln.pieces[pi])
-    ok = d <= dist
-    gi, pi, d = gi[ok], pi[ok], d[ok]
-    order = np.lexsort((d, gi))
-    return gi[order], pi[order], d[order]
-
-
-def _near(ln: _Line, frame: gpd.GeoDataFrame, dist: float) -> pd.DataFrame:
-    """Features within ``dist``: positional row, mileage of their nearest point (from vertex 0), distance."""
-    gi, pi, d = _pairs(ln, frame, dist)
-    first = np.concatenate([[True], gi[1:] != gi[:-1]]) if len(gi) else np.zeros(0, dtype=bool)
-    gi, pi, d = gi[first], pi[first], d[first]
-    if not len(gi):
-        return pd.DataFrame({"row": np.zeros(0, dtype=int), "s": np.zeros(0), "d": np.zeros(0)})
-    geoms = np.asarray(frame.geometry.array, dtype=object)
-    foot = shapely.get_point(shapely.shortest_line(geoms[gi], ln.pieces[pi]), 1)
-    return pd.DataFrame({"row": gi, "s": ln.along(pi, foot), "d": d})
-
-
-def _extent(ln: _Line, frame: gpd.GeoDataFrame, dist: float) -> pd.DataFrame:
-    """Features within ``dist``: positional row, along-line range of their part within ``dist``, distance."""
-    gi, pi, d = _pairs(ln, frame, dist)
-    if not len(gi):
-        return pd.DataFrame({"row": np.zeros(0, dtype=int), "s_lo": np.zeros(0), "s_hi": np.zeros(0),
-                             "d": np.zeros(0)})
-    geoms = np.asarray(frame.geometry.array, dtype=object)
-    upi = np.unique(pi)
-    buf = np.empty(len(ln.pieces), dtype=object)
-    buf[upi] = shapely.buffer(ln.pieces[upi], dist)
-    clipped = shapely.intersection(geoms[gi], buf[pi])
-    coords, idx = shapely.get_coordinates(clipped, return_index=True)
-    foot = shapely.get_point(shapely.shortest_line(geoms[gi], ln.pieces[pi]), 1)
-    pts = np.concatenate([shapely.points(coords), foot])
-    pair = np.concatenate([idx, np.arange(len(gi))])
-    s = ln.along(pi[pair], pts)
-    df = pd.DataFrame({"row": gi[pair], "s": s, "d": d[pair]})
-    out = df.groupby("row").agg(s_lo=("s", "min"), s_hi=("s", "max"), d=("d", "min")).reset_index()
-    return out
-
-
-# ---------------------------------------------------------------------------
-# location classes
-# ---------------------------------------------------------------------------
-
-def _windows(length: float, window_m: float, step_m: float) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end mileages of the sliding windows."""
-    if length <= window_m:
-        return np.array([0.0]), np.array([length])
-    starts = np.unique(np.append(np.arange(0.0, length - window_m, step_m), length - window_m))
-    return starts, starts + window_m
-
-
-def _window_counts(s: np.ndarray, hh: np.ndarray, starts: np.ndarray,
-                   ends: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Household sums per window via cumulative sums over sorted mileages.
-
-    Returns the sums, the sort order of ``s`` and each window's [lo, hi) range in that order.
-    """
-    order = np.argsort(s, kind="stable")
-    ss = s[order]
-    cum = np.concatenate([[0.0], np.cumsum(hh[order])])
-    lo = np.searchsorted(ss, starts - _WINDOW_EPS, "left")
-    hi = np.searchsorted(ss, ends + _WINDOW_EPS, "right")
-    return cum[hi] - cum[lo], order, lo, hi
-
-
-def _runs(rank: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Maximal runs of equal value: start cell, end cell (exclusive), value."""
-    if not len(rank):
-        e = np.zeros(0, dtype=int)
-        return e, e, e
-    change = np.flatnonzero(np.diff(rank)) + 1
-    i0 = np.concatenate([[0], change])
-    i1 = np.concatenate([change, [len(rank)]])
-    return i0, i1, rank[i0]
-
-
-def _paint(edges: np.ndarray, rank: np.ndarray, lo: np.ndarray, hi: np.ndarray, value: np.ndarray) -> np.ndarray:
-    """Raise cells overlapping [lo, hi] to at least ``value`` (vectorised per value)."""
-    out = rank.copy()
-    c0, c1 = edges[:-1], edges[1:]
-    for v in np.unique(value):
-        sel = value == v
-        i0 = np.searchsorted(c1, lo[sel] + _EPS, "right")
-        i1 = np.searchsorted(c0, hi[sel] - _EPS, "left")
-        diff = np.zeros(len(rank) + 1, dtype=int)
-        np.add.at(diff, i0, 1)
-        np.add.at(diff, i1, -1)
-        covered = np.cumsum(diff[:-1]) > 0
-        out[covered] = np.maximum(out[covered], v)
-    return out
-
-
-@dataclass
-class _PipeResult:
-    """Location-class analysis of one pipeline."""
-
-    ln: _Line
-    edges: np.ndarray
-    rank_hh: np.ndarray     # class rank per cell before the gathering-place lift
-    rank: np.ndarray        # final class rank per cell
-    bld: pd.DataFrame       # corridor buildings: s, d, hh, key, name (households > 0)
-    gather: pd.DataFrame    # gathering places in the corridor: s, d, key, name
-
-
-def _classify(ln: _Line, bld: pd.DataFrame, gather: pd.DataFrame, p: dict[str, Any]) -> _PipeResult:
-    length = ln.length
-    window_m, step_m, ext = float(p["window_m"]), float(p["step_m"]), float(p["extend_m"])
-    c2, c3 = float(p["class_2_min_households"]), float(p["class_3_min_households"])
-    share = float(p["class_4_min_share"])
-    edges = np.append(np.arange(0.0, length, step_m), length) if length > 0 else np.zeros(1)
-    ncell = len(edges) - 1
-    starts, ends = _windows(length, window_m, step_m)
-    s, hh, hi_hh = bld["s"].to_numpy(float), bld["hh"].to_numpy(float), bld["hi_hh"].to_numpy(float)
-    cnt, _o, _lo, _hi = _window_counts(s, hh, starts, ends)
-    cnt_hi, _o, _lo, _hi = _window_counts(s, hi_hh, starts, ends)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        frac = np.where(cnt > 0, cnt_hi / np.where(cnt > 0, cnt, 1.0), 0.0)
-    wrank = np.select([(cnt >= c3) & (frac >= share), cnt >= c3, cnt >= c2, cnt > 0], [4, 3, 2, 1], 0)
-    c0, c1 = edges[:-1], edges[1:]
-    jmax = np.searchsorted(starts, c0 + _EPS, "right") - 1
-    jmin = np.searchsorted(ends, c1 - _EPS, "left")
-    rank = np.zeros(ncell, dtype=int)
-    span = int((jmax - jmin).max()) + 1 if ncell else 0
-    for o in range(max(span, 0)):
-        j = jmin + o
-        ok = (j <= jmax) & (j >= 0) & (j < len(wrank))
-        rank[ok] = np.maximum(rank[ok], wrank[j[ok]])
-    # 4.2.2-2: class 2/3/4 boundaries at least extend_m beyond the first/last building
-    ss = np.sort(s[hh > 0])
-    for _ in range(_MAX_EXTEND_PASSES):
-        i0, i1, val = _runs(rank)
-        keep = val >= 2
-        if not keep.any() or not len(ss):
-            break
-        r_lo, r_hi, val = edges[i0[keep]], edges[i1[keep]], val[keep]
-        a = np.searchsorted(ss, r_lo - _EPS, "left")
-        b = np.searchsorted(ss, r_hi + _EPS, "right") - 1
-        has = a <= b
-        if not has.any():
-            break
-        lo = np.minimum(r_lo[has], ss[a[has]] - ext)
-        hi = np.maximum(r_hi[has], ss[b[has]] + ext)
-        new = _paint(edges, rank, lo, hi, val[has])
-        if np.array_equal(new, rank):
-            break
-        rank = new
-    rank_hh = rank.copy()
-    # 4.2.2-3: gathering places in class 1/2 take class 3
-    if len(gather) and ncell:
-        g = gather["s"].to_numpy(float)
-        rank = _paint(edges, rank, g - ext, g + ext, np.full(len(g), 3))
-    return _PipeResult(ln=ln, edges=edges, rank_hh=rank_hh, rank=rank, bld=bld, gather=gather)
-
-
-def _pipelines(bundle: Bundle) -> list[_Line]:
-    pipes = bundle.metric("pipelines")
-    if not len(pipes):
-        return []
-    lines = [_make_line(row, geom, bundle.metric_epsg)
-             for row, geom in zip(pipes.itertuples(index=False), pipes.geometry, strict=True)]
-    return [ln for ln in lines if ln is not None]
-
-
-def _buildings(bundle: Bundle) -> gpd.GeoDataFrame:
-    return bundle.metric("buildings")
-
-
-def _col(frame: pd.DataFrame, name: str, default: Any = None) -> pd.Series:
-    return frame[name] if name in frame.columns else pd.Series(default, index=frame.index, dtype=object)
-
-
-def _located_buildings(ln: _Line, frame: gpd.GeoDataFrame, dist: float, min_floors: float) -> pd.DataFrame:
-    near = _near(ln, frame, dist)
-    rows = near["row"].to_numpy()
-    hh = pd.to_numeric(_col(frame, "households", 0), errors="coerce").fillna(0).to_numpy(float)[rows]
-    floors = pd.to_numeric(_col(frame, "floors", 0), errors="coerce").fillna(0).to_numpy(float)[rows]
-    out = pd.DataFrame({"s": near["s"].to_numpy(), "d": near["d"].to_numpy(), "hh": hh,
-                        "hi_hh": np.where(floors >= min_floors, hh, 0.0),
-                        "key": _col(frame, "key").astype(str).to_numpy()[rows],
-                        "name": _col(frame, "name").to_numpy()[rows]})
-    return out[out["hh"] > 0].reset_index(drop=True)
-
-
-def _located_targets(ln: _Line, frame: gpd.GeoDataFrame, dist: float) -> pd.DataFrame:
-    near = _near(ln, frame, dist)
-    rows = near["row"].to_numpy()
-    return pd.DataFrame({"s": near["s"].to_numpy(), "d": near["d"].to_numpy(),
-                         "key": _col(frame, "key").astype(str).to_numpy()[rows],
-                         "name": _col(frame, "name").to_numpy()[rows]})
-
-
-def _analyse(bundle: Bundle, rules: RuleSet) -> list[_PipeResult]:
-    """Location classes of every pipeline (cells of ``step_m``)."""
-    p = rules["LOC_CLASS"].params
-    corridor = float(p["corridor_m"])
-    buildings = _buildings(bundle)
-    targets = bundle.metric("protection_targets")
-    gather_types = list(p.get("gathering_target_types", []))
-    gather_frame = targets[_col(targets, "target_type").isin(gather_types)] if len(targets) else targets
-    out = []
-    for ln in _pipelines(bundle):
-        bld = _located_buildings(ln, buildings, corridor, float(p["class_4_min_floors"]))
-        gather = _located_targets(ln, gather_frame, corridor)
-        out.append(_classify(ln, bld, gather, p))
-    return out
-
-
-def _sub_line(ln: _Line, s0: float, s1: float) -> MultiLineString:
-    """Cut out the pipe between two positions, in pieces that never bridge a gap between parts."""
-    s0, s1 = max(0.0, s0), min(ln.length, s1)
-    if s1 - s0 < 0.01:
-        s1 = min(ln.length, s0 + 0.01)
-        s0 = max(0.0, s1 - 0.01)
-    return MultiLineString(ln.chain.sub_line(s0, s1))
-
-
-def _run_table(res: _PipeResult, rank: np.ndarray) -> list[tuple[float, float, int, int]]:
-    """Return runs of equal class: (from, to) from vertex 0, class rank, households in the run."""
-    i0, i1, val = _runs(rank)
-    lo, hi = res.edges[i0], res.edges[i1]
-    ss = np.sort(res.bld["s"].to_numpy(float))
-    cum = np.concatenate([[0.0], np.cumsum(res.bld["hh"].to_numpy(float)[np.argsort(res.bld["s"].to_numpy(float),
-                                                                                  kind="stable")])])
-    a = np.searchsorted(ss, lo, "left")
-    b = np.searchsorted(ss, hi, "left")
-    if len(b):
-        b[-1] = len(ss)
-    hh = (cum[b] - cum[a]).round().astype(int)
-    return [(float(x0), float(x1), int(v), int(n)) for x0, x1, v, n in zip(lo, hi, val, hh, strict=True)]
-
-
-def _location_frame(results: list[_PipeResult], epsg: int | None) -> gpd.GeoDataFrame:
-    rows: list[dict[str, Any]] = []
-    geoms: list[Any] = []
-    for res in results:
-        for s0, s1, rank, households in _run_table(res, res.rank):
-            rows.append({"pipeline_key": res.ln.key, "from_m": s0 + res.ln.start_m, "to_m": s1 + res.ln.start_m,
-                         "loc_class": CLASS_LABELS[rank], "households": households})
-            geoms.append(_sub_line(res.ln, s0, s1))
-    if not rows:
-        return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in _LC_COLUMNS}, geometry=[], crs=STORAGE_SRID)
-    return gpd.GeoDataFrame(pd.DataFrame(rows), geometry=to_storage(geoms, epsg), crs=STORAGE_SRID)
-
-
-def location_classes(bundle: Bundle, rules: RuleSet) -> pd.DataFrame:
-    """GB 50251-2015 4.2.2 location classes along every pipeline (gas and oil alike).
-
-    Parameters
-    ----------
-    bundle : Bundle
-        Needs ``pipelines`` and ``buildings`` (``households``, ``floors``); ``protection_targets``
-        for the gathering-place lift.
-    rules : RuleSet
-        ``LOC_CLASS`` params: ``corridor_m``, ``window_m``, ``step_m``, ``class_2_min_households``,
-        ``class_3_min_households``, ``class_4_min_floors``, ``class_4_min_share``, ``extend_m``,
-        ``gathering_target_types``.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        One row per maximal run of equal class: ``pipeline_key``, ``from_m``, ``to_m`` (mileage incl.
-        ``start_mileage_m``), ``loc_class`` ("1-1", "1-2", "2", "3", "4"), ``households`` (of the
-        corridor buildings whose nearest point falls in the run) and the sub-line (EPSG:4490).
-
-    Notes
-    -----
-    The algorithm and its readings are described in the module docstring; runs are resolved
-    to ``step_m``.
-    """
-    return _location_frame(_analyse(bundle, rules), bundle.metric_epsg)
-
-
-# ---------------------------------------------------------------------------
 # high-consequence areas
 # ---------------------------------------------------------------------------
 
-def _impact_radius(ln: _Line, p: dict[str, Any]) -> float:
+def _impact_radius(ln: Line, p: dict[str, Any]) -> float:
     """GB 32167-2015 式(1): r = coeff · d · √p."""
     return float(p["radius_coeff"]) * ln.d_mm * float(np.sqrt(ln.p_mpa))
 
@@ -422,15 +85,15 @@ def _records(s_lo: Any, s_hi: Any, crit: str, grade: int, layer: str, keys: Any,
                          "req": np.full(n, float(req))})
 
 
-def _class_records(res: _PipeResult, grades: dict[str, int], corridor: float) -> list[pd.DataFrame]:
+def _class_records(res: PipeResult, grades: dict[str, int], corridor: float) -> list[pd.DataFrame]:
     """Rows a (class 4) and b (class 3) from the household-based classes."""
     out: list[pd.DataFrame] = []
     s = res.bld["s"].to_numpy(float)
-    for s0, s1, rank, _hh in _run_table(res, res.rank_hh):
+    for s0, s1, rank, _hh in run_table(res, res.rank_hh):
         if rank < 3:
             continue
         crit = "a" if rank == 4 else "b"
-        inside = res.bld[(s >= s0 - _EPS) & (s <= s1 + _EPS)]
+        inside = res.bld[(s >= s0 - EPS) & (s <= s1 + EPS)]
         if not len(inside):
             continue
         n = len(inside)
@@ -439,17 +102,17 @@ def _class_records(res: _PipeResult, grades: dict[str, int], corridor: float) ->
     return out
 
 
-def _feature_records(ln: _Line, frame: gpd.GeoDataFrame, layer: str, dist: float, crit: str,
+def _feature_records(ln: Line, frame: gpd.GeoDataFrame, layer: str, dist: float, crit: str,
                      grade: int) -> list[pd.DataFrame]:
     """Features within ``dist``: their along-line range ± ``dist``."""
     if not len(frame):
         return []
-    ext = _extent(ln, frame, dist)
+    ext = along_extent(ln, frame, dist)
     if not len(ext):
         return []
     rows = ext["row"].to_numpy()
-    keys = _col(frame, "key").astype(str).to_numpy()[rows]
-    names = _col(frame, "name").to_numpy()[rows]
+    keys = column_series(frame, "key").astype(str).to_numpy()[rows]
+    names = column_series(frame, "name").to_numpy()[rows]
     return [_records(ext["s_lo"] - dist, ext["s_hi"] + dist, crit, grade, layer, keys, names, ext["d"], dist)]
 
 
@@ -459,16 +122,16 @@ def _kind(frame: gpd.GeoDataFrame, kinds: list[str], column: str = "kind") -> gp
     return frame[frame[column].isin(kinds)]
 
 
-def _village_records(ln: _Line, buildings: gpd.GeoDataFrame, p: dict[str, Any], lp: dict[str, Any],
+def _village_records(ln: Line, buildings: gpd.GeoDataFrame, p: dict[str, Any], lp: dict[str, Any],
                      grade: int) -> list[pd.DataFrame]:
     """Oil row c: household buildings of any window with ≥ village_min_households in the corridor."""
     corridor = float(p["corridor_m"])
-    bld = _located_buildings(ln, buildings, corridor, float(lp["class_4_min_floors"]))
+    bld = located_buildings(ln, buildings, corridor, float(lp["class_4_min_floors"]))
     if not len(bld):
         return []
-    starts, ends = _windows(ln.length, float(lp["window_m"]), float(lp["step_m"]))
+    starts, ends = windows(ln.length, float(lp["window_m"]), float(lp["step_m"]))
     s, hh = bld["s"].to_numpy(float), bld["hh"].to_numpy(float)
-    cnt, order, lo, hi = _window_counts(s, hh, starts, ends)
+    cnt, order, lo, hi = window_counts(s, hh, starts, ends)
     ok = cnt >= float(p["village_min_households"])
     if not ok.any():
         return []
@@ -501,11 +164,11 @@ def _subtract(df: pd.DataFrame, cuts: list[tuple[float, float]]) -> pd.DataFrame
                 if b < hi:
                     nxt.append((b, hi))
             segs = nxt
-        pieces.extend({**rec, "s_lo": lo, "s_hi": hi} for lo, hi in segs if hi - lo > _EPS)
+        pieces.extend({**rec, "s_lo": lo, "s_hi": hi} for lo, hi in segs if hi - lo > EPS)
     return pd.DataFrame(pieces, columns=list(_REC_COLUMNS))
 
 
-def _reasons(ln: _Line, oil: bool, rules: RuleSet, r: float) -> dict[str, str]:
+def _reasons(ln: Line, oil: bool, rules: RuleSet, r: float) -> dict[str, str]:
     lp = rules["LOC_CLASS"].params
     if oil:
         p = rules["HCA_OIL"].params
@@ -527,7 +190,7 @@ def _reasons(ln: _Line, oil: bool, rules: RuleSet, r: float) -> dict[str, str]:
             "f": f"三、四级地区以外，两侧各{float(p['flammable_m']):g}m内有加油站等易燃易爆场所"}
 
 
-def _hca_records(res: _PipeResult, bundle: Bundle, rules: RuleSet) -> tuple[pd.DataFrame, float | None]:
+def _hca_records(res: PipeResult, bundle: Bundle, rules: RuleSet) -> tuple[pd.DataFrame, float | None]:
     ln = res.ln
     oil = ln.medium in OIL_MEDIA
     lp = rules["LOC_CLASS"].params
@@ -540,7 +203,7 @@ def _hca_records(res: _PipeResult, bundle: Bundle, rules: RuleSet) -> tuple[pd.D
         g = {k: int(v) for k, v in p["grades"].items()}
         corridor, near = float(p["corridor_m"]), float(p["near_m"])
         recs += _class_records(res, g, float(lp["corridor_m"]))
-        recs += _village_records(ln, _buildings(bundle), p, lp, g["c"])
+        recs += _village_records(ln, bundle.metric("buildings"), p, lp, g["c"])
         roads = _kind(infra, ["road"])
         roads = _kind(roads, list(p.get("road_subkinds", [])), "subkind")
         recs += _feature_records(ln, roads, "infrastructure", near, "d", g["d"])
@@ -572,7 +235,7 @@ def _hca_records(res: _PipeResult, bundle: Bundle, rules: RuleSet) -> tuple[pd.D
         flam += _feature_records(ln, _kind(ents, list(p.get("flammable_industries", [])), "industry"),
                                  "enterprises", fm, "f", g["f"])
         if flam:
-            i0, i1, val = _runs(res.rank)
+            i0, i1, val = runs(res.rank)
             cuts = [(float(res.edges[a]), float(res.edges[b])) for a, b, v in zip(i0, i1, val, strict=True) if v >= 3]
             recs += [_subtract(pd.concat(flam, ignore_index=True), cuts)]
     recs = [r for r in recs if len(r)]
@@ -588,31 +251,11 @@ def _merge(df: pd.DataFrame) -> list[pd.DataFrame]:
     """Split records into groups of overlapping (or touching) intervals."""
     df = df.sort_values(["s_lo", "s_hi"], kind="stable").reset_index(drop=True)
     prev = df["s_hi"].cummax().shift(fill_value=-np.inf)
-    grp = (df["s_lo"] > prev + _EPS).cumsum()
+    grp = (df["s_lo"] > prev + EPS).cumsum()
     return [g for _, g in df.groupby(grp, sort=True)]
 
 
-def _adcodes(points: list[Any], districts: gpd.GeoDataFrame) -> list[str | None]:
-    """District of each metric point (nearest district when outside all)."""
-    if not points:
-        return []
-    if not len(districts) or "adcode" not in districts.columns:
-        return [None] * len(points)
-    arr = np.asarray(points, dtype=object)
-    codes = districts["adcode"].astype(str).to_numpy()
-    out: list[str | None] = [None] * len(points)
-    pi, di = districts.sindex.query(arr, predicate="intersects")
-    for a, b in zip(pi[::-1], di[::-1], strict=True):
-        out[a] = codes[b]
-    missing = [i for i, v in enumerate(out) if v is None]
-    if missing:
-        _pi, di2 = districts.sindex.nearest(arr[missing], return_all=False)
-        for i, b in zip(missing, di2, strict=True):
-            out[i] = codes[b]
-    return out
-
-
-def _identify(bundle: Bundle, rules: RuleSet, results: list[_PipeResult]) -> gpd.GeoDataFrame:
+def _identify(bundle: Bundle, rules: RuleSet, results: list[PipeResult]) -> gpd.GeoDataFrame:
     rows: list[dict[str, Any]] = []
     lines: list[Any] = []
     corridors: list[Any] = []
@@ -631,7 +274,7 @@ def _identify(bundle: Bundle, rules: RuleSet, results: list[_PipeResult]) -> gpd
             by_d = grp.sort_values("d", kind="stable")
             first = by_d.iloc[0]
             keys = list(dict.fromkeys(by_d["key"]))
-            sub = _sub_line(ln, s0, s1)
+            sub = sub_line(ln, s0, s1)
             rows.append({"pipeline_key": ln.key, "pipeline_name": ln.name, "medium": ln.medium,
                          "grade": int(grp["grade"].max()), "start_m": s0 + ln.start_m,
                          "end_m": s1 + ln.start_m, "criterion": ",".join(crits),
@@ -649,7 +292,7 @@ def _identify(bundle: Bundle, rules: RuleSet, results: list[_PipeResult]) -> gpd
         out["corridor"] = gpd.GeoSeries([], crs=STORAGE_SRID)
         return out
     out = pd.DataFrame(rows)
-    out["adcode"] = _adcodes(mids, bundle.metric("districts"))
+    out["adcode"] = district_codes(mids, bundle.metric("districts"))
     out["potential_impact_radius_m"] = pd.to_numeric(out["potential_impact_radius_m"], errors="coerce")
     corr = [g if isinstance(g, MultiPolygon) else MultiPolygon([g])
             for g in to_storage(corridors, bundle.metric_epsg)]
@@ -680,7 +323,7 @@ def identify_hcas(bundle: Bundle, rules: RuleSet) -> gpd.GeoDataFrame:
         ``required_m``), geometry (MultiLineString, EPSG:4490) and ``corridor`` (the sub-line
         buffered by the rule's ``corridor_m``, MultiPolygon, EPSG:4490).
     """
-    return _identify(bundle, rules, _analyse(bundle, rules))
+    return _identify(bundle, rules, analyse(bundle, rules))
 
 
 # ---------------------------------------------------------------------------
@@ -724,10 +367,10 @@ def _hca_findings(hcas: gpd.GeoDataFrame, rules: RuleSet, declared: gpd.GeoDataF
     out: list[dict[str, Any]] = []
     undeclared = rules["HCA_UNDECLARED"]
     share = float(undeclared.params.get("min_overlap_share", 0.5))
-    dec = pd.DataFrame({"pipeline_key": _col(declared, "pipeline_key").astype(str),
-                        "grade": pd.to_numeric(_col(declared, "grade"), errors="coerce"),
-                        "start_m": pd.to_numeric(_col(declared, "start_m"), errors="coerce"),
-                        "end_m": pd.to_numeric(_col(declared, "end_m"), errors="coerce")})
+    dec = pd.DataFrame({"pipeline_key": column_series(declared, "pipeline_key").astype(str),
+                        "grade": pd.to_numeric(column_series(declared, "grade"), errors="coerce"),
+                        "start_m": pd.to_numeric(column_series(declared, "start_m"), errors="coerce"),
+                        "end_m": pd.to_numeric(column_series(declared, "end_m"), errors="coerce")})
     for row in hcas.itertuples(index=False):
         rule = rules["HCA_OIL" if row.medium in OIL_MEDIA else "HCA_GAS"]
         grade = int(row.grade)
@@ -755,48 +398,11 @@ def _hca_findings(hcas: gpd.GeoDataFrame, rules: RuleSet, declared: gpd.GeoDataF
     return out
 
 
-def _loc_findings(results: list[_PipeResult], rules: RuleSet, districts: gpd.GeoDataFrame,
-                  epsg: int | None) -> list[dict[str, Any]]:
-    rule = rules["LOC_CLASS"]
-    corridor = float(rule.params["corridor_m"])
-    pending: list[tuple[dict[str, Any], Any, Any]] = []
-    for res in results:
-        for s0, s1, rank, households in _run_table(res, res.rank):
-            if rank < 3:
-                continue
-            label = CLASS_LABELS[rank]
-            cands = []
-            for layer, frame in (("buildings", res.bld), ("protection_targets", res.gather)):
-                s = frame["s"].to_numpy(float)
-                inside = frame[(s >= s0 - _EPS) & (s <= s1 + _EPS)]
-                if len(inside):
-                    cands.append((layer, inside.sort_values("d", kind="stable").iloc[0]))
-            layer, obj = min(cands, key=lambda c: float(c[1]["d"])) if cands else ("pipelines", None)
-            m0, m1 = s0 + res.ln.start_m, s1 + res.ln.start_m
-            rng = format_mileage_range(m0, m1)
-            rec = {"subject_type": "pipelines", "subject_key": res.ln.key, "subject_name": res.ln.name,
-                   "object_type": layer,
-                   "object_key": obj["key"] if obj is not None else f"{res.ln.key}:{m0:.0f}-{m1:.0f}",
-                   "object_name": obj["name"] if obj is not None else None,
-                   "measured_m": float(obj["d"]) if obj is not None else None, "required_m": corridor,
-                   "verdict": "inventory",
-                   "detail": Bilingual(f"{_CLASS_ZH[label]} 里程 {rng}，长{s1 - s0:.0f}m，两侧各{corridor:g}m内"
-                                       f"{households}户",
-                                       f"Location class {label} at chainage {rng}, {s1 - s0:.0f} m, "
-                                       f"{households} households within {corridor:g} m")}
-            pending.append((rec, _sub_line(res.ln, s0, s1), res.ln.chain.point_at((s0 + s1) / 2)))
-    if not pending:
-        return []
-    geoms = to_storage([g for _r, g, _m in pending], epsg)
-    codes = _adcodes([m for _r, _g, m in pending], districts)
-    return [finding(rule, **rec, adcode=code, geometry=geom)
-            for (rec, _g, _m), geom, code in zip(pending, geoms, codes, strict=True)]
-
-
 def _review_findings(declared: gpd.GeoDataFrame, pipes: gpd.GeoDataFrame, rule: Rule,
                      as_of: dt.date) -> list[dict[str, Any]]:
     months = int(rule.params["max_months"])
-    names = dict(zip(_col(pipes, "key").astype(str), _col(pipes, "name"), strict=True)) if len(pipes) else {}
+    names = (dict(zip(column_series(pipes, "key").astype(str), column_series(pipes, "name"), strict=True))
+             if len(pipes) else {})
     out: list[dict[str, Any]] = []
     for row, geom in zip(declared.itertuples(index=False), declared.geometry, strict=True):
         day = _as_date(getattr(row, "identified_on", None))
@@ -859,10 +465,10 @@ def hca_family(bundle: Bundle, rules: RuleSet, *, as_of: dt.date) -> tuple[gpd.G
     tuple of GeoDataFrame
         The findings and the identified segments.
     """
-    results = _analyse(bundle, rules)
+    results = analyse(bundle, rules)
     hcas = _identify(bundle, rules, results)
     records = _hca_findings(hcas, rules, bundle["hcas"])
-    records += _loc_findings(results, rules, bundle.metric("districts"), bundle.metric_epsg)
+    records += location_findings(results, rules, bundle.metric("districts"), bundle.metric_epsg)
     records += _review_findings(bundle["hcas"], bundle["pipelines"], rules["HCA_REVIEW"], as_of)
     _note_multipart(records, {res.ln.key for res in results if res.ln.chain.multipart})
     return findings_frame(_unique_identity(records)), hcas

@@ -52,320 +52,35 @@ compared at millimetre resolution. Every number comes from the rules; none is wr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
-from shapely.geometry.base import BaseGeometry
 
-from geo.cell_values import number_column, number_or_none, text_column, text_or_none
-from geo.checks.bundle import Bundle, usable_rows
-from geo.checks.findings import Bilingual, finding, findings_frame
+from geo.cell_values import number_or_none, text_column, text_or_none
+from geo.checks.bundle import Bundle
+from geo.checks.code_separation.objects import (
+    ANY,
+    Hit,
+    Note,
+    Objects,
+    Parts,
+    candidate_pairs,
+    gb50016_class,
+    infrastructure_objects,
+    installation_objects,
+    joined_detail,
+    largest,
+    part_label,
+    rows_near,
+)
+from geo.checks.findings import finding, findings_frame
 from geo.checks.metric_frame import to_storage
 from geo.checks.ruleset import Rule, RuleSet
-from geo.layer_specs import PART_TYPES
 
 __all__ = ["check_code_separations", "part_requirements"]
-
-#: Distances are compared after rounding to this many decimals of a metre (1 mm).
-_DECIMALS = 3
-_SLACK = 10.0 ** -_DECIMALS
-#: Key of the fallback entry of a ``{subkind: row}`` mapping.
-_ANY = "*"
-
-Note = tuple[str, str]  # (Chinese, English)
-#: Computes (required metres or None, notes) for a subject part index and an object index of a set.
-Requirement = Callable[[int, int], tuple[float | None, tuple[Note, ...]]]
-
-
-# ---------------------------------------------------------------------------
-# small helpers
-# ---------------------------------------------------------------------------
-
-def _largest(node: Any) -> float:
-    """Return the largest number in a (nested) lookup, 0 when there is none."""
-    if isinstance(node, Mapping):
-        return max((_largest(v) for v in node.values()), default=0.0)
-    return number_or_none(node) or 0.0
-
-
-def _near(bundle: Bundle, layer: str, parts: _Parts, reach: float) -> gpd.GeoDataFrame:
-    """Return the rows of ``layer`` (metric, usable geometry) within ``reach`` metres of any part.
-
-    The layer's own spatial index (shared with the other families) keeps a city of buildings local.
-    """
-    frame = bundle.metric(layer)
-    if frame.empty or not len(parts.keys) or reach <= 0:
-        return usable_rows(frame.iloc[0:0])
-    _, idx = frame.sindex.query(parts.geoms, predicate="dwithin", distance=reach + _SLACK)
-    return usable_rows(frame.iloc[np.unique(idx)])
-
-
-def _detail(head: Note, notes: Iterable[Note]) -> Bilingual:
-    """Chinese sentences and the English ones, kept apart."""
-    items = [head, *notes]
-    return Bilingual("；".join(zh for zh, _ in items), "; ".join(en for _, en in items))
-
-
-def _part_label(part_type: str | None) -> str:
-    labels = PART_TYPES.get(part_type or "")
-    return labels[0] if labels else str(part_type)
-
-
-# ---------------------------------------------------------------------------
-# parts and object sets
-# ---------------------------------------------------------------------------
-
-@dataclass
-class _Parts:
-    """The installations of a bundle in metres, with their attributes as plain lists."""
-
-    frame: gpd.GeoDataFrame
-    geoms: np.ndarray
-    keys: list[str]
-    names: list[str | None]
-    enterprise: list[str | None]
-    adcode: list[str | None]
-    part_type: list[str | None]
-    fire_class: list[str | None]
-    goods_items: list[str | None]
-    stock_t: list[float | None]
-
-    @classmethod
-    def of(cls, bundle: Bundle) -> _Parts:
-        frame = usable_rows(bundle.metric("installations"))
-        keys = [k or str(i) for i, k in enumerate(text_column(frame, "key"))]
-        return cls.read(frame, frame.geometry.to_numpy(), keys)
-
-    @classmethod
-    def read(cls, frame: pd.DataFrame, geoms: np.ndarray, keys: list[str]) -> _Parts:
-        """Read the attribute columns of ``frame`` (absent columns are all ``None``)."""
-        return cls(gpd.GeoDataFrame(frame), geoms, keys, text_column(frame, "name"),
-                   text_column(frame, "enterprise_credit_code"), text_column(frame, "adcode"),
-                   text_column(frame, "part_type"), text_column(frame, "fire_class"),
-                   text_column(frame, "goods_items"), number_column(frame, "stock_t"))
-
-    def of_types(self, types: Iterable[str]) -> np.ndarray:
-        """Return the indices of the parts whose type is one of ``types``."""
-        wanted = set(types)
-        return np.array([i for i, t in enumerate(self.part_type) if t in wanted], dtype=int)
-
-    def other_enterprise(self, i: int, owner: str | None) -> bool:
-        """Whether part ``i`` belongs to an enterprise other than ``owner`` (unknown owners differ)."""
-        mine = self.enterprise[i]
-        return mine is None or owner is None or mine != owner
-
-
-@dataclass
-class _Objects:
-    """External objects of one layer with the table row each one falls under.
-
-    ``offset`` is subtracted from the measured distance (road centreline → road edge); ``factor``
-    multiplies the table value (above-ground pipelines); ``notes`` are said in the finding.
-    """
-
-    object_type: str
-    frame: gpd.GeoDataFrame
-    rows: list[str]
-    keys: list[str]
-    names: list[str | None]
-    adcode: list[str | None]
-    offset: np.ndarray
-    factor: np.ndarray
-    notes: list[tuple[Note, ...]]
-    enterprise: list[str | None] = field(default_factory=list)
-
-    @classmethod
-    def build(cls, object_type: str, frame: gpd.GeoDataFrame, rows: list[str | None], *,
-              offset: list[float] | None = None, factor: list[float] | None = None,
-              notes: list[tuple[Note, ...]] | None = None, enterprise: list[str | None] | None = None,
-              fallback_adcode: str | None = None) -> _Objects:
-        """Keep the rows of ``frame`` whose table row is known."""
-        keep = [i for i, r in enumerate(rows) if r is not None]
-        sub = frame.iloc[keep].reset_index(drop=True)
-        n = len(frame)
-        offs = offset if offset is not None else [0.0] * n
-        facs = factor if factor is not None else [1.0] * n
-        nts = notes if notes is not None else [()] * n
-        ents = enterprise if enterprise is not None else [None] * n
-        keys = text_column(sub, "key")
-        adcodes = text_column(sub, "adcode") if "adcode" in sub.columns else [fallback_adcode] * len(sub)
-        return cls(object_type, sub, [str(rows[i]) for i in keep],
-                   [k or f"{object_type}:{i}" for i, k in zip(keep, keys, strict=True)],
-                   text_column(sub, "name"), adcodes,
-                   np.array([offs[i] for i in keep], dtype=float), np.array([facs[i] for i in keep], dtype=float),
-                   [nts[i] for i in keep], [ents[i] for i in keep])
-
-    def __len__(self) -> int:
-        return len(self.frame)
-
-
-@dataclass(frozen=True)
-class _Hit:
-    """One part closer to an object than its required separation."""
-
-    part: int
-    objects: _Objects
-    index: int
-    row: str
-    measured: float
-    required: float
-    line: BaseGeometry
-    notes: tuple[Note, ...]
-
-
-def _pairs(parts: _Parts, subjects: np.ndarray, reach: np.ndarray, objs: _Objects, rule: Rule,
-           required: Requirement) -> list[_Hit]:
-    """Parts closer to objects than required, found through the objects' spatial index.
-
-    Parameters
-    ----------
-    parts : _Parts
-        All installations.
-    subjects : ndarray of int
-        Indices of the parts to check.
-    reach : ndarray of float
-        For each subject, an upper bound of what any object of ``objs`` may require (metres of
-        measured distance, offsets included); subjects with no positive reach are skipped.
-    objs : _Objects
-        The objects.
-    rule : Rule
-        Gives the inclusivity.
-    required : callable
-        ``(part index, object index) -> (required m or None, notes)``.
-
-    Returns
-    -------
-    list of _Hit
-    """
-    ok = reach > 0
-    subjects, reach = subjects[ok], reach[ok]
-    if not len(subjects) or not len(objs):
-        return []
-    obj_geoms = objs.frame.geometry.to_numpy()
-    si, oi = objs.frame.sindex.query(parts.geoms[subjects], predicate="dwithin", distance=reach + _SLACK)
-    if not len(si):
-        return []
-    s_idx = subjects[si]
-    raw = shapely.distance(parts.geoms[s_idx], obj_geoms[oi])
-    out: list[_Hit] = []
-    for s, o, d in zip(s_idx, oi, raw, strict=True):
-        s, o = int(s), int(o)
-        if objs.object_type == "installations" and (s == o or not parts.other_enterprise(s, objs.enterprise[o])):
-            continue  # a part is never its own neighbour
-        need, notes = required(s, o)
-        if need is None:
-            continue
-        measured = max(float(d) - float(objs.offset[o]), 0.0)  # unrounded: round only for display
-        if rule.hit(measured, need):
-            line = shapely.shortest_line(parts.geoms[s], obj_geoms[o])
-            out.append(_Hit(s, objs, o, objs.rows[o], measured, need, line, (*notes, *objs.notes[o])))
-    return out
-
-
-# ---------------------------------------------------------------------------
-# object classification shared by the rules
-# ---------------------------------------------------------------------------
-
-def _infrastructure_row(kind: str | None, subkind: str | None,
-                        table: Mapping[str, Mapping[str, Any]]) -> tuple[str | None, bool]:
-    """Table row of an infrastructure feature and whether it was assumed (the stricter fallback)."""
-    mapping = table.get(kind or "")
-    if not mapping:
-        return None, False
-    if subkind is not None and subkind in mapping:
-        return text_or_none(mapping[subkind]), False
-    row = text_or_none(mapping.get(_ANY))
-    explicit = [k for k in mapping if k != _ANY]
-    return row, bool(explicit) and row is not None
-
-
-def _is_linear(geom: BaseGeometry) -> bool:
-    return geom.geom_type in ("LineString", "MultiLineString", "LinearRing")
-
-
-def _road_edges(frame: gpd.GeoDataFrame, rows: list[str | None],
-                code_50160: Rule) -> tuple[list[float], list[tuple[Note, ...]]]:
-    """Half widths subtracted from the distance to roads stored as centrelines, with their note."""
-    half = code_50160.params.get("road_half_width_m", {})
-    offsets: list[float] = []
-    notes: list[tuple[Note, ...]] = []
-    for geom, row, kind in zip(frame.geometry, rows, text_column(frame, "kind"), strict=True):
-        width = number_or_none(half.get(row)) if row is not None else None
-        if kind == "road" and width and _is_linear(geom):
-            offsets.append(width)
-            notes.append(((f"道路按中心线存储，路边距离按中心线距离减半幅宽{width:g}米估算",
-                           f"road stored as a centreline: edge distance estimated as centreline distance less a "
-                           f"half width of {width:g} m"),))
-        else:
-            offsets.append(0.0)
-            notes.append(())
-    return offsets, notes
-
-
-def _assumed_note(kind: str | None, label: str) -> Note:
-    what = {"road": ("道路等级", "road class"), "railway": ("铁路类别", "railway kind"),
-            "river": ("通航情况", "navigability"), "telecom_line": ("通信线路等级", "telecom line grade")}.get(
-        kind or "", ("类别", "class"))
-    return (f"{what[0]}未注明，按较严格的“{label}”计", f"{what[1]} not given: the stricter row '{label}' applies")
-
-
-def _infrastructure(frame: gpd.GeoDataFrame, code_50160: Rule, table: Mapping[str, Mapping[str, Any]],
-                    labels: Mapping[str, Any]) -> _Objects:
-    """Infrastructure features with their table row (roads with their edge offset)."""
-    rows: list[str | None] = []
-    notes: list[tuple[Note, ...]] = []
-    for kind, sub in zip(text_column(frame, "kind"), text_column(frame, "subkind"), strict=True):
-        row, assumed = _infrastructure_row(kind, sub, table)
-        rows.append(row)
-        notes.append((_assumed_note(kind, str(labels.get(row, row))),) if assumed and row else ())
-    # road edges: the half width belongs to the road's GB 50160 row (expressway / other road)
-    road_rows = [(_infrastructure_row(k, s, code_50160.params.get("infrastructure_rows", {}))[0]
-                  if k == "road" else None)
-                 for k, s in zip(text_column(frame, "kind"), text_column(frame, "subkind"), strict=True)]
-    offsets, edge_notes = _road_edges(frame, road_rows, code_50160)
-    return _Objects.build("infrastructure", frame, rows, offset=offsets,
-                          notes=[(*a, *b) for a, b in zip(notes, edge_notes, strict=True)])
-
-
-def _gb50016_class(bundle: Bundle, params: Mapping[str, Any], parts: _Parts, reach: float) -> list[_Objects]:
-    """Protection targets and buildings as 重要公共建筑/高层民用建筑 (``important_public``) or ``civil``."""
-    important = set(params.get("important_target_types", []))
-    civil = set(params.get("civil_target_types", []))
-    targets = _near(bundle, "protection_targets", parts, reach)
-    t_rows = [("important_public" if t in important else "civil" if t in civil else None)
-              for t in text_column(targets, "target_type")]
-    buildings = _near(bundle, "buildings", parts, reach)
-    uses = set(params.get("civil_building_uses", []))
-    floors_min = params.get("high_rise_min_floors", {})
-    b_rows: list[str | None] = []
-    b_notes: list[tuple[Note, ...]] = []
-    for use, floors in zip(text_column(buildings, "use"), number_column(buildings, "floors"), strict=True):
-        if use not in uses:
-            b_rows.append(None)
-            b_notes.append(())
-            continue
-        limit = number_or_none(floors_min.get("residential" if use == "residential" else "other"))
-        high = floors is not None and limit is not None and floors >= limit
-        b_rows.append("important_public" if high else "civil")
-        b_notes.append(((f"{floors:g}层，按高层民用建筑计",
-                         f"{floors:g} storeys: counted as a high-rise civil building"),)
-                       if high and floors is not None else ())
-    return [_Objects.build("protection_targets", targets, t_rows),
-            _Objects.build("buildings", buildings, b_rows, notes=b_notes)]
-
-
-def _installations(parts: _Parts, rows: list[str | None], notes: list[tuple[Note, ...]] | None = None) -> _Objects:
-    return _Objects.build("installations", parts.frame, rows, notes=notes, enterprise=parts.enterprise)
-
-
-# ---------------------------------------------------------------------------
-# CODE_50160
-# ---------------------------------------------------------------------------
 
 def _cell(rule: Rule, row: str, column: str | None) -> float | None:
     """Return the table value of ``row`` and ``column`` (None for "—" and for tower-height cells)."""
@@ -379,7 +94,7 @@ def _column_of(rule: Rule, part_type: str | None) -> str | None:
     return text_or_none(rule.params.get("columns", {}).get(part_type or ""))
 
 
-def _class_c(rule: Rule, parts: _Parts, i: int) -> tuple[float, tuple[Note, ...]]:
+def _class_c(rule: Rule, parts: Parts, i: int) -> tuple[float, tuple[Note, ...]]:
     """Factor of the 丙类 table note for part ``i`` (1 when it does not apply)."""
     p = rule.params
     column = _column_of(rule, parts.part_type[i])
@@ -390,21 +105,21 @@ def _class_c(rule: Rule, parts: _Parts, i: int) -> tuple[float, tuple[Note, ...]
     return 1.0, ()
 
 
-def _code_50160_objects(bundle: Bundle, rule: Rule, parts: _Parts) -> list[_Objects]:
+def _code_50160_objects(bundle: Bundle, rule: Rule, parts: Parts) -> list[Objects]:
     p = rule.params
     labels = p.get("row_labels", {})
     residential_types = set(p.get("residential_target_types", []))
     plant_types = set(p.get("plant_target_types", []))
     above = number_or_none(p.get("above_ground_pipeline_factor")) or 1.0
     class_c = number_or_none(p.get("class_c_factor")) or 1.0
-    reach = _largest(p.get("required_m", {})) * max(1.0, above, class_c) + _largest(p.get("road_half_width_m", {}))
-    targets = _near(bundle, "protection_targets", parts, reach)
+    reach = largest(p.get("required_m", {})) * max(1.0, above, class_c) + largest(p.get("road_half_width_m", {}))
+    targets = rows_near(bundle, "protection_targets", parts, reach)
     t_rows = [("residential" if t in residential_types else "neighbour_plant" if t in plant_types else None)
               for t in text_column(targets, "target_type")]
-    buildings = _near(bundle, "buildings", parts, reach)
+    buildings = rows_near(bundle, "buildings", parts, reach)
     uses = set(p.get("residential_building_uses", []))
     b_rows = [("residential" if u in uses else None) for u in text_column(buildings, "use")]
-    pipes = _near(bundle, "pipelines", parts, reach)
+    pipes = rows_near(bundle, "pipelines", parts, reach)
     medium_rows = p.get("pipeline_rows", {})
     pipe_rows = [text_or_none(medium_rows.get(m or "")) for m in text_column(pipes, "medium")]
     laying = text_column(pipes, "laying")
@@ -413,26 +128,27 @@ def _code_50160_objects(bundle: Bundle, rule: Rule, parts: _Parts) -> list[_Obje
         ((f"地上敷设，埋地管道间距乘以{above:g}", f"above-ground pipeline: buried figure times {above:g}"),)
         if lay == "above" else () for lay in laying]
     # pipelines carry the districts they cross, not one adcode: the finding takes the part's district
-    pipe_objs = _Objects.build("pipelines", pipes.drop(columns=["adcode"], errors="ignore"), pipe_rows,
+    pipe_objs = Objects.build("pipelines", pipes.drop(columns=["adcode"], errors="ignore"), pipe_rows,
                                factor=pipe_factor, notes=pipe_notes)
     fence: Note = ("未存围墙，按相邻企业最近的装置计量(实际距围墙更近)",
                    "fences are not stored: measured to the neighbour's nearest part (its fence is nearer)")
     return [
-        _Objects.build("protection_targets", targets, t_rows),
-        _Objects.build("buildings", buildings, b_rows),
-        _infrastructure(_near(bundle, "infrastructure", parts, reach), rule, p.get("infrastructure_rows", {}), labels),
+        Objects.build("protection_targets", targets, t_rows),
+        Objects.build("buildings", buildings, b_rows),
+        infrastructure_objects(rows_near(bundle, "infrastructure", parts, reach), rule,
+                               p.get("infrastructure_rows", {}), labels),
         pipe_objs,
-        _installations(parts, ["neighbour_plant"] * len(parts.keys), [(fence,)] * len(parts.keys)),
+        installation_objects(parts, ["neighbour_plant"] * len(parts.keys), [(fence,)] * len(parts.keys)),
     ]
 
 
-def _code_50160(bundle: Bundle, rule: Rule, parts: _Parts) -> list[_Hit]:
+def _code_50160(bundle: Bundle, rule: Rule, parts: Parts) -> list[Hit]:
     columns = rule.params.get("columns", {})
     subjects = parts.of_types(columns)
     if not len(subjects):
         return []
     factors = {int(i): _class_c(rule, parts, int(i)) for i in subjects}
-    hits: list[_Hit] = []
+    hits: list[Hit] = []
     for objs in _code_50160_objects(bundle, rule, parts):
         if not len(objs):
             continue
@@ -442,23 +158,23 @@ def _code_50160(bundle: Bundle, rule: Rule, parts: _Parts) -> list[_Hit]:
         reach = np.array([max((_cell(rule, r, _column_of(rule, parts.part_type[int(i)])) or 0.0) for r in rows)
                           * factors[int(i)][0] * widest + offset for i in subjects])
 
-        def required(s: int, o: int, objs: _Objects = objs) -> tuple[float | None, tuple[Note, ...]]:
+        def required(s: int, o: int, objs: Objects = objs) -> tuple[float | None, tuple[Note, ...]]:
             value = _cell(rule, objs.rows[o], _column_of(rule, parts.part_type[s]))
             if value is None:
                 return None, ()
             factor, notes = factors[s]
             return value * factor * float(objs.factor[o]), notes
 
-        found = _pairs(parts, subjects, reach, objs, rule, required)
+        found = candidate_pairs(parts, subjects, reach, objs, rule, required)
         if objs.object_type == "installations":
             found = _nearest_per_neighbour(parts, found)
         hits.extend(found)
     return hits
 
 
-def _nearest_per_neighbour(parts: _Parts, hits: list[_Hit]) -> list[_Hit]:
+def _nearest_per_neighbour(parts: Parts, hits: list[Hit]) -> list[Hit]:
     """One hit per (part, neighbouring enterprise): the nearest of the neighbour's parts."""
-    best: dict[tuple[int, str], _Hit] = {}
+    best: dict[tuple[int, str], Hit] = {}
     for h in hits:
         owner = h.objects.enterprise[h.index] or h.objects.keys[h.index]
         key = (h.part, owner)
@@ -468,11 +184,7 @@ def _nearest_per_neighbour(parts: _Parts, hits: list[_Hit]) -> list[_Hit]:
     return [best[k] for k in sorted(best)]
 
 
-# ---------------------------------------------------------------------------
-# CODE_50016_WAREHOUSE and CODE_50016_FACTORY
-# ---------------------------------------------------------------------------
-
-def _warehouse_column(rule: Rule, parts: _Parts, i: int) -> tuple[str, str, tuple[Note, ...]]:
+def _warehouse_column(rule: Rule, parts: Parts, i: int) -> tuple[str, str, tuple[Note, ...]]:
     """Goods-items class and stock band (``le`` / ``gt``) of warehouse ``i``, with notes for assumptions."""
     p = rule.params
     limits = p.get("stock_limit_t", {})
@@ -498,7 +210,7 @@ def _warehouse_cell(rule: Rule, row: str, items: str, band: str) -> float | None
     return number_or_none(cell.get(band)) if isinstance(cell, Mapping) else None
 
 
-def _small_pair(rule: Rule, parts: _Parts, a: int, b: int) -> float | None:
+def _small_pair(rule: Rule, parts: Parts, a: int, b: int) -> float | None:
     """Return the reduced separation of two small class A warehouses, when both qualify."""
     p = rule.params
     small = p.get("small_pair_stock_t", {})
@@ -510,7 +222,7 @@ def _small_pair(rule: Rule, parts: _Parts, a: int, b: int) -> float | None:
     return number_or_none(p.get("small_pair_m"))
 
 
-def _code_50016_warehouse(bundle: Bundle, rule: Rule, code_50160: Rule, parts: _Parts) -> list[_Hit]:
+def _code_50016_warehouse(bundle: Bundle, rule: Rule, code_50160: Rule, parts: Parts) -> list[Hit]:
     p = rule.params
     subjects = parts.of_types(["class_a_warehouse"])
     if not len(subjects):
@@ -536,13 +248,14 @@ def _code_50016_warehouse(bundle: Bundle, rule: Rule, code_50160: Rule, parts: _
     for param, row in (("railway_kinds", "offsite_railway"), ("road_kinds", "offsite_road"),
                        ("substation_kinds", "substation")):
         for kind in p.get(param, []):
-            infra_table[str(kind)] = {_ANY: row}
-    window = (max(_largest(p.get("required_m", {})), number_or_none(p.get("small_pair_m")) or 0.0)
-              + _largest(code_50160.params.get("road_half_width_m", {})))
-    objects = [*_gb50016_class(bundle, p, parts, window),
-               _infrastructure(_near(bundle, "infrastructure", parts, window), code_50160, infra_table, labels),
-               _installations(parts, part_rows, part_notes)]
-    hits: list[_Hit] = []
+            infra_table[str(kind)] = {ANY: row}
+    window = (max(largest(p.get("required_m", {})), number_or_none(p.get("small_pair_m")) or 0.0)
+              + largest(code_50160.params.get("road_half_width_m", {})))
+    objects = [*gb50016_class(bundle, p, parts, window),
+               infrastructure_objects(rows_near(bundle, "infrastructure", parts, window), code_50160,
+                                      infra_table, labels),
+               installation_objects(parts, part_rows, part_notes)]
+    hits: list[Hit] = []
     for objs in objects:
         if not len(objs):
             continue
@@ -551,7 +264,7 @@ def _code_50016_warehouse(bundle: Bundle, rule: Rule, code_50160: Rule, parts: _
         reach = np.array([max((_warehouse_cell(rule, r, *columns[int(i)][:2]) or 0.0) for r in rows) + offset
                           for i in subjects])
 
-        def required(s: int, o: int, objs: _Objects = objs) -> tuple[float | None, tuple[Note, ...]]:
+        def required(s: int, o: int, objs: Objects = objs) -> tuple[float | None, tuple[Note, ...]]:
             items, band, notes = columns[s]
             row = objs.rows[o]
             value = _warehouse_cell(rule, row, items, band)
@@ -562,11 +275,11 @@ def _code_50016_warehouse(bundle: Bundle, rule: Rule, code_50160: Rule, parts: _
                                               f"both class A warehouses hold small stocks: {reduced:g} m applies"))
             return value, notes
 
-        hits.extend(_pairs(parts, subjects, reach, objs, rule, required))
+        hits.extend(candidate_pairs(parts, subjects, reach, objs, rule, required))
     return hits
 
 
-def _code_50016_factory(bundle: Bundle, rule: Rule, classify: Rule, parts: _Parts) -> list[_Hit]:
+def _code_50016_factory(bundle: Bundle, rule: Rule, classify: Rule, parts: Parts) -> list[Hit]:
     table = rule.params.get("required_m", {})
     subjects = parts.of_types(table)
     if not len(subjects):
@@ -576,23 +289,19 @@ def _code_50016_factory(bundle: Bundle, rule: Rule, classify: Rule, parts: _Part
         cells = table.get(parts.part_type[i] or "", {})
         return number_or_none(cells.get(row)) if isinstance(cells, Mapping) else None
 
-    hits: list[_Hit] = []
-    for objs in _gb50016_class(bundle, classify.params, parts, _largest(table)):
+    hits: list[Hit] = []
+    for objs in gb50016_class(bundle, classify.params, parts, largest(table)):
         if not len(objs):
             continue
         rows = set(objs.rows)
         reach = np.array([max((value(int(i), r) or 0.0) for r in rows) for i in subjects])
 
-        def required(s: int, o: int, objs: _Objects = objs) -> tuple[float | None, tuple[Note, ...]]:
+        def required(s: int, o: int, objs: Objects = objs) -> tuple[float | None, tuple[Note, ...]]:
             return value(s, objs.rows[o]), ()
 
-        hits.extend(_pairs(parts, subjects, reach, objs, rule, required))
+        hits.extend(candidate_pairs(parts, subjects, reach, objs, rule, required))
     return hits
 
-
-# ---------------------------------------------------------------------------
-# ESD_BELOW_CODE
-# ---------------------------------------------------------------------------
 
 def part_requirements(rules: RuleSet, parts: gpd.GeoDataFrame | pd.DataFrame,
                       code_rows: Mapping[str, Iterable[str]]) -> list[tuple[float, str, str] | None]:
@@ -621,7 +330,7 @@ def part_requirements(rules: RuleSet, parts: gpd.GeoDataFrame | pd.DataFrame,
     [150.0, 75.0, 120.0, None]
     """
     frame = parts.reset_index(drop=True)
-    shim = _Parts.read(frame, np.empty(len(frame), dtype=object), [str(i) for i in range(len(frame))])
+    shim = Parts.read(frame, np.empty(len(frame), dtype=object), [str(i) for i in range(len(frame))])
     out: list[tuple[float, str, str] | None] = []
     for i in range(len(frame)):
         best: tuple[float, str, str] | None = None
@@ -637,7 +346,7 @@ def part_requirements(rules: RuleSet, parts: gpd.GeoDataFrame | pd.DataFrame,
     return out
 
 
-def _requirement(rule: Rule, parts: _Parts, i: int, row: str) -> float | None:
+def _requirement(rule: Rule, parts: Parts, i: int, row: str) -> float | None:
     """Return what part ``i`` needs from ``row`` of ``rule``'s table (None when the rule does not cover it)."""
     part_type = parts.part_type[i]
     if rule.code == "CODE_50160":
@@ -654,7 +363,7 @@ def _requirement(rule: Rule, parts: _Parts, i: int, row: str) -> float | None:
     return None
 
 
-def _below_code(bundle: Bundle, rule: Rule, rules: RuleSet, parts: _Parts) -> list[dict[str, Any]]:
+def _below_code(bundle: Bundle, rule: Rule, rules: RuleSet, parts: Parts) -> list[dict[str, Any]]:
     ents = bundle["enterprises"]
     if ents.empty or not len(parts.keys) or "external_distance_m" not in ents.columns:
         return []
@@ -688,7 +397,7 @@ def _below_code(bundle: Bundle, rule: Rule, rules: RuleSet, parts: _Parts) -> li
             object_type="installations", object_key=parts.keys[i], object_name=parts.names[i],
             measured_m=declared, required_m=required, verdict="violation", adcode=text_or_none(ent.get("adcode")),
             geometry=part_shape[key],
-            detail=_detail((f"申报的外部安全防护距离{declared:g}米小于{_part_label(parts.part_type[i])}"
+            detail=joined_detail((f"申报的外部安全防护距离{declared:g}米小于{part_label(parts.part_type[i])}"
                             f"“{parts.names[i] or parts.keys[i]}”按{source.clause}至“{label}”的防火间距{required:g}米",
                             f"declared external safety distance {declared:g} m is below the {required:g} m that "
                             f"{source.clause} requires from part {parts.keys[i]} to '{row}'"), ()),
@@ -696,11 +405,7 @@ def _below_code(bundle: Bundle, rule: Rule, rules: RuleSet, parts: _Parts) -> li
     return out
 
 
-# ---------------------------------------------------------------------------
-# entry point
-# ---------------------------------------------------------------------------
-
-def _object_name(parts: _Parts, bundle: Bundle, hit: _Hit) -> tuple[str, str, str | None, str | None]:
+def _object_name(parts: Parts, bundle: Bundle, hit: Hit) -> tuple[str, str, str | None, str | None]:
     """Object type, key, name and district of a hit (a neighbouring plant is named by its enterprise)."""
     objs, o = hit.objects, hit.index
     if objs.object_type == "installations" and hit.row == "neighbour_plant":
@@ -715,7 +420,7 @@ def _object_name(parts: _Parts, bundle: Bundle, hit: _Hit) -> tuple[str, str, st
     return objs.object_type, objs.keys[o], objs.names[o], objs.adcode[o] or parts.adcode[hit.part]
 
 
-def _findings(bundle: Bundle, rule: Rule, parts: _Parts, hits: list[_Hit]) -> list[dict[str, Any]]:
+def _findings(bundle: Bundle, rule: Rule, parts: Parts, hits: list[Hit]) -> list[dict[str, Any]]:
     if not hits:
         return []
     labels = rule.params.get("row_labels", {})
@@ -723,7 +428,7 @@ def _findings(bundle: Bundle, rule: Rule, parts: _Parts, hits: list[_Hit]) -> li
     out: list[dict[str, Any]] = []
     for h, line in zip(hits, lines, strict=True):
         object_type, object_key, object_name, adcode = _object_name(parts, bundle, h)
-        part = _part_label(parts.part_type[h.part])
+        part = part_label(parts.part_type[h.part])
         shown = object_name or object_key
         label = labels.get(h.row, h.row)
         head: Note = (f"{part}“{parts.names[h.part] or parts.keys[h.part]}”距{label}“{shown}”{h.measured:.1f}米，"
@@ -734,7 +439,7 @@ def _findings(bundle: Bundle, rule: Rule, parts: _Parts, hits: list[_Hit]) -> li
             rule, subject_type="installations", subject_key=parts.keys[h.part], subject_name=parts.names[h.part],
             object_type=object_type, object_key=object_key, object_name=object_name, measured_m=h.measured,
             required_m=h.required, verdict="violation", adcode=adcode, geometry=line,
-            detail=_detail(head, h.notes),
+            detail=joined_detail(head, h.notes),
         ))
     return out
 
@@ -763,7 +468,7 @@ def check_code_separations(bundle: Bundle, rules: RuleSet) -> gpd.GeoDataFrame:
     >>> len(check_code_separations(Bundle({}), load_ruleset()))
     0
     """
-    parts = _Parts.of(bundle)
+    parts = Parts.of(bundle)
     if not len(parts.keys):
         return findings_frame([])
     code_50160 = rules["CODE_50160"]

@@ -57,263 +57,34 @@ boundary are not counted there; run the city to grade plants near a district bou
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.cell_values import number_column, number_or_none, text_column, text_or_none
+from geo.cell_values import number_or_none, text_column, text_or_none
 from geo.checks.bundle import Bundle, usable_rows
 from geo.checks.findings import Bilingual, finding, findings_frame
 from geo.checks.metric_frame import to_storage
-from geo.checks.ruleset import RuleSet, below
+from geo.checks.mhs.params import (
+    DECIMALS,
+    GRADE_LABELS,
+    MhsParams,
+    alpha_for,
+    fmt,
+    grade_en,
+    grade_for,
+    grade_zh,
+)
+from geo.checks.mhs.people import People, people_near
+from geo.checks.ruleset import RuleSet
 from geo.substances import Inventory, parse_substances
 
 __all__ = ["GRADE_LABELS", "MhsParams", "alpha_for", "check_mhs", "grade_for", "mhs_table", "mhs_units"]
-
-#: Distances are compared after rounding to this many decimals of a metre (1 mm).
-_MM = 3
-_SLACK = 10.0 ** -_MM
-#: S and R are compared after rounding to this many decimals.
-_DECIMALS = 6
-#: Chinese grade labels (1 = 一级, the most severe).
-GRADE_LABELS = {1: "一级", 2: "二级", 3: "三级", 4: "四级"}
-#: The lowest grade: a major hazard installation below every ``grade_min_r``.
-_LOWEST = 4
-
-
-# ---------------------------------------------------------------------------
-# parameters and lookups
-# ---------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class MhsParams:
-    """The numbers of the ``mhs`` rules (``MHS_UNDECLARED`` and ``MHS_GRADE_LOW``), as read from a rule set.
-
-    Attributes
-    ----------
-    min_s : float
-        S at or above which a unit is a major hazard installation.
-    s_inclusive : bool
-        Whether S = ``min_s`` counts (``MHS_UNDECLARED.inclusive``).
-    grade_min_r : tuple of (int, float)
-        (grade, minimum R), most severe grade first.
-    alpha_bands : tuple of (float, float)
-        (minimum people, α), largest minimum first.
-    radius_m : float
-        Radius around the plant boundary in which people count.
-    radius_inclusive : bool
-        Whether a feature exactly at ``radius_m`` counts (``MHS_GRADE_LOW.inclusive``).
-    persons_per_household : float
-        People per household.
-    building_uses, target_types : tuple of str
-        Building uses and protection-target types whose people count.
-    """
-
-    min_s: float
-    s_inclusive: bool
-    grade_min_r: tuple[tuple[int, float], ...]
-    alpha_bands: tuple[tuple[float, float], ...]
-    radius_m: float
-    radius_inclusive: bool
-    persons_per_household: float
-    building_uses: tuple[str, ...]
-    target_types: tuple[str, ...]
-
-    @classmethod
-    def of(cls, rules: RuleSet) -> MhsParams:
-        """Read the parameters from ``rules`` (local values included when ``rules`` carries them).
-
-        Examples
-        --------
-        >>> from geo.checks.ruleset import load_ruleset
-        >>> p = MhsParams.of(load_ruleset())
-        >>> p.min_s, p.radius_m, p.grade_min_r[0], p.alpha_bands[0], p.alpha_bands[-1]
-        (1.0, 500.0, (1, 100.0), (100.0, 2.0), (0.0, 0.5))
-        """
-        undeclared, low = rules["MHS_UNDECLARED"], rules["MHS_GRADE_LOW"]
-        grades = sorted((int(g), float(r)) for g, r in low.params["grade_min_r"].items())
-        bands = sorted(((float(b["min_people"]), float(b["alpha"])) for b in low.params["alpha"].values()),
-                       reverse=True)
-        return cls(
-            min_s=float(undeclared.params["min_s"]), s_inclusive=bool(undeclared.inclusive),
-            grade_min_r=tuple(grades), alpha_bands=tuple(bands), radius_m=float(low.params["radius_m"]),
-            radius_inclusive=bool(low.inclusive), persons_per_household=float(low.params["persons_per_household"]),
-            building_uses=tuple(str(u) for u in low.params["residential_building_uses"]),
-            target_types=tuple(str(t) for t in low.params["resident_target_types"]),
-        )
-
-    def is_mhs(self, s: float) -> bool:
-        """Whether a unit with this S is a major hazard installation.
-
-        Examples
-        --------
-        >>> from geo.checks.ruleset import load_ruleset
-        >>> p = MhsParams.of(load_ruleset())
-        >>> p.is_mhs(0.99), p.is_mhs(1.0), p.is_mhs(0.1 + 0.2 + 0.7)
-        (False, True, True)
-        """
-        return not below(s, self.min_s, inclusive=not self.s_inclusive)
-
-
-def alpha_for(people: float, bands: Iterable[tuple[float, float]]) -> float:
-    """α for ``people`` within the radius: the band with the largest minimum reached (inclusive).
-
-    Parameters
-    ----------
-    people : float
-        Whole persons within the radius of the plant boundary.
-    bands : iterable of (min_people, alpha)
-        E.g. :attr:`MhsParams.alpha_bands`.
-
-    Returns
-    -------
-    float
-
-    Examples
-    --------
-    >>> bands = [(100, 2.0), (50, 1.5), (30, 1.2), (1, 1.0), (0, 0.5)]
-    >>> [alpha_for(n, bands) for n in (120, 100, 99, 50, 30, 29, 1, 0)]
-    [2.0, 2.0, 1.5, 1.5, 1.2, 1.0, 1.0, 0.5]
-    """
-    ordered = sorted(bands, reverse=True)
-    for minimum, alpha in ordered:
-        if people >= minimum:
-            return float(alpha)
-    return float(ordered[-1][1])
-
-
-def grade_for(r: float, grade_min_r: Iterable[tuple[int, float]]) -> int:
-    """Grade (1 = 一级 … 4 = 四级) of a major hazard installation with this R.
-
-    Examples
-    --------
-    >>> thresholds = [(1, 100.0), (2, 50.0), (3, 10.0)]
-    >>> [grade_for(r, thresholds) for r in (150.0, 100.0, 99.99, 50.0, 31.2, 10.0, 9.99, 0.0)]
-    [1, 1, 2, 2, 3, 3, 4, 4]
-    """
-    for grade, minimum in sorted(grade_min_r):
-        if not below(r, minimum, inclusive=False):  # r ≥ minimum, unrounded (noise-aware)
-            return int(grade)
-    return _LOWEST
-
-
-# ---------------------------------------------------------------------------
-# small helpers
-# ---------------------------------------------------------------------------
-
-def _fmt(x: float) -> str:
-    """Format a number with at most 4 decimals, trailing zeros dropped (31.2, 5.4, 0.75)."""
-    return f"{x:.4f}".rstrip("0").rstrip(".")
-
-
-def _whole(people: float) -> int:
-    """Round an estimate of people to whole persons, half up (noise below 1e-6 ignored)."""
-    return math.floor(round(people, _DECIMALS) + 0.5)
-
-
-def _grade_zh(grade: int | None) -> str:
-    return "无" if grade is None else GRADE_LABELS.get(grade, str(grade))
-
-
-def _grade_en(grade: int | None) -> str:
-    return "none" if grade is None else f"grade {grade}"
-
-
-# ---------------------------------------------------------------------------
-# people around the plants
-# ---------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class _People:
-    """People within the radius of one plant boundary."""
-
-    count: int
-    estimate: float
-    households: int
-    from_targets: float
-    buildings: int
-    targets: int
-
-
-def _targets_with_figures(bundle: Bundle, p: MhsParams) -> tuple[np.ndarray, np.ndarray]:
-    """Geometries and people of the protection targets that count (types in ``p``, a figure > 0)."""
-    frame = usable_rows(bundle.metric("protection_targets"))
-    geoms, figures = [], []
-    for geom, ttype, pop, hh in zip(
-            frame.geometry.tolist(), text_column(frame, "target_type"), number_column(frame, "population"),
-            number_column(frame, "households"), strict=True):
-        if ttype not in p.target_types:
-            continue
-        figure = pop if pop is not None else (hh * p.persons_per_household if hh is not None else None)
-        if figure is not None and figure > 0:
-            geoms.append(geom)
-            figures.append(figure)
-    return np.asarray(geoms, dtype=object), np.asarray(figures, dtype=float)
-
-
-def _residential_buildings(bundle: Bundle, p: MhsParams) -> tuple[np.ndarray, np.ndarray]:
-    """Geometries and households of the buildings that count (uses in ``p``, households > 0)."""
-    frame = usable_rows(bundle.metric("buildings"))
-    geoms, households = [], []
-    for geom, use, n in zip(frame.geometry.tolist(), text_column(frame, "use"), number_column(frame, "households"),
-                            strict=True):
-        if use in p.building_uses and n is not None and n > 0:
-            geoms.append(geom)
-            households.append(n)
-    return np.asarray(geoms, dtype=object), np.asarray(households, dtype=float)
-
-
-def _within(zones: np.ndarray, geoms: np.ndarray, p: MhsParams) -> tuple[np.ndarray, np.ndarray]:
-    """(zone index, feature index) pairs with the feature within the radius of the zone (mm resolution)."""
-    if not len(zones) or not len(geoms):
-        return np.empty(0, dtype=int), np.empty(0, dtype=int)
-    tree = shapely.STRtree(geoms)
-    zi, fi = tree.query(zones, predicate="dwithin", distance=p.radius_m + _SLACK)
-    dist = shapely.distance(zones[zi], geoms[fi])  # unrounded: round only for display
-    keep = np.asarray([below(d, p.radius_m, inclusive=p.radius_inclusive) for d in dist], dtype=bool)
-    return zi[keep], fi[keep]
-
-
-def _people(bundle: Bundle, zones: list[BaseGeometry], p: MhsParams) -> list[_People]:
-    """People within the radius of each plant boundary in ``zones`` (metric geometries)."""
-    t_geoms, t_figures = _targets_with_figures(bundle, p)
-    b_geoms, b_households = _residential_buildings(bundle, p)
-    covered: dict[int, set[int]] = {}
-    if len(t_geoms) and len(b_geoms):
-        bi, ti = shapely.STRtree(t_geoms).query(b_geoms, predicate="intersects")
-        for b, t in zip(bi.tolist(), ti.tolist(), strict=True):
-            covered.setdefault(b, set()).add(t)
-    zone_arr = np.asarray(zones, dtype=object)
-    tz, tf = _within(zone_arr, t_geoms, p)
-    bz, bf = _within(zone_arr, b_geoms, p)
-    targets_of: dict[int, set[int]] = {}
-    for z, t in zip(tz.tolist(), tf.tolist(), strict=True):
-        targets_of.setdefault(z, set()).add(t)
-    buildings_of: dict[int, list[int]] = {}
-    for z, b in zip(bz.tolist(), bf.tolist(), strict=True):
-        buildings_of.setdefault(z, []).append(b)
-    out = []
-    for z in range(len(zones)):
-        targets = targets_of.get(z, set())
-        counted = [b for b in buildings_of.get(z, []) if not (covered.get(b, set()) & targets)]
-        households = float(b_households[counted].sum()) if counted else 0.0
-        from_targets = float(t_figures[sorted(targets)].sum()) if targets else 0.0
-        estimate = households * p.persons_per_household + from_targets
-        out.append(_People(_whole(estimate), estimate, round(households), from_targets, len(counted),
-                           len(targets)))
-    return out
-
-
-# ---------------------------------------------------------------------------
-# units and enterprises
-# ---------------------------------------------------------------------------
 
 @dataclass
 class _Plant:
@@ -324,7 +95,7 @@ class _Plant:
     parts: list[int]
     point: BaseGeometry | None = None
     hull: BaseGeometry | None = None
-    people: _People | None = None
+    people: People | None = None
     alpha: float = 0.0
 
 
@@ -374,7 +145,7 @@ def _unit_rows(bundle: Bundle, rules: RuleSet, credit_codes: Iterable[str] | Non
         wanted = {str(c) for c in credit_codes}
         plants = {c: pl for c, pl in plants.items() if c in wanted}
     todo = [pl for pl in plants.values() if pl.hull is not None]
-    for plant, people in zip(todo, _people(bundle, [pl.hull for pl in todo], p), strict=True):
+    for plant, people in zip(todo, people_near(bundle, [pl.hull for pl in todo], p), strict=True):
         plant.people, plant.alpha = people, alpha_for(people.count, p.alpha_bands)
     rows: list[dict[str, Any]] = []
     inventories: dict[str, Inventory] = {}
@@ -392,9 +163,9 @@ def _unit_rows(bundle: Bundle, rules: RuleSet, credit_codes: Iterable[str] | Non
             r = plant.alpha * weighted
             rows.append({
                 "unit_key": key, "unit_name": names[i], "enterprise_credit_code": plant.code,
-                "adcode": adcodes[i], "substances": text, "s": round(s, _DECIMALS),
-                "weighted": round(weighted, _DECIMALS), "alpha": plant.alpha,
-                "people": plant.people.count if plant.people else None, "r": round(r, _DECIMALS), "mhs": mhs,
+                "adcode": adcodes[i], "substances": text, "s": round(s, DECIMALS),
+                "weighted": round(weighted, DECIMALS), "alpha": plant.alpha,
+                "people": plant.people.count if plant.people else None, "r": round(r, DECIMALS), "mhs": mhs,
                 "grade": grade_for(r, p.grade_min_r) if mhs else None, "unresolved": len(inv.unresolved),
                 "unconfirmed": any(e.hazard is not None and e.hazard.confidence != "confirmed" for e in inv.entries),
             })
@@ -527,15 +298,11 @@ def mhs_table(bundle: Bundle, rules: RuleSet, *, credit_codes: Iterable[str] | N
     return frame
 
 
-# ---------------------------------------------------------------------------
-# findings
-# ---------------------------------------------------------------------------
-
 def _inventory_text(inv: Inventory) -> tuple[str, str]:
     """List the binding unit's counted entries ("氯 12 t/Q 5 t(β 4)、…") in Chinese and English."""
     items = [(e.hazard.name, e.tonnes, e.hazard.q_t, e.hazard.beta) for e in inv.entries if e.hazard is not None]
-    zh = "、".join(f"{n} {_fmt(q)} t/Q {_fmt(cq)} t(β {_fmt(b)})" for n, q, cq, b in items)
-    en = ", ".join(f"{n} {_fmt(q)} t/Q {_fmt(cq)} t (β {_fmt(b)})" for n, q, cq, b in items)
+    zh = "、".join(f"{n} {fmt(q)} t/Q {fmt(cq)} t(β {fmt(b)})" for n, q, cq, b in items)
+    en = ", ".join(f"{n} {fmt(q)} t/Q {fmt(cq)} t (β {fmt(b)})" for n, q, cq, b in items)
     return zh, en
 
 
@@ -544,26 +311,26 @@ def _detail(v: _Verdict, p: MhsParams, inventories: dict[str, Inventory]) -> Bil
     assert b is not None and v.computed is not None
     people = v.plant.people
     assert people is not None
-    radius = _fmt(p.radius_m)
-    pph = _fmt(p.persons_per_household)
+    radius = fmt(p.radius_m)
+    pph = fmt(p.persons_per_household)
     inv_zh, inv_en = _inventory_text(inventories[b["unit_key"]])
-    zh = [f"计算等级{_grade_zh(v.computed)}：R = {_fmt(b['r'])}(α = {_fmt(v.plant.alpha)} × Σβq/Q = "
-          f"{_fmt(b['weighted'])})，S = {_fmt(b['s'])}，单元“{b['unit_name'] or b['unit_key']}”({inv_zh})",
+    zh = [f"计算等级{grade_zh(v.computed)}：R = {fmt(b['r'])}(α = {fmt(v.plant.alpha)} × Σβq/Q = "
+          f"{fmt(b['weighted'])})，S = {fmt(b['s'])}，单元“{b['unit_name'] or b['unit_key']}”({inv_zh})",
           f"厂界(装置外包络)外{radius} m内人口约 {people.count} 人(住宅 {people.households} 户×{pph} 人/户，"
-          f"防护目标 {_fmt(people.from_targets)} 人)",
-          f"申报等级：{_grade_zh(v.declared)}"]
-    en = [f"computed {_grade_en(v.computed)}: R = {_fmt(b['r'])} (α = {_fmt(v.plant.alpha)} × Σβq/Q = "
-          f"{_fmt(b['weighted'])}), S = {_fmt(b['s'])}, unit {b['unit_name'] or b['unit_key']!r} ({inv_en})",
+          f"防护目标 {fmt(people.from_targets)} 人)",
+          f"申报等级：{grade_zh(v.declared)}"]
+    en = [f"computed {grade_en(v.computed)}: R = {fmt(b['r'])} (α = {fmt(v.plant.alpha)} × Σβq/Q = "
+          f"{fmt(b['weighted'])}), S = {fmt(b['s'])}, unit {b['unit_name'] or b['unit_key']!r} ({inv_en})",
           f"about {people.count} people within {radius} m of the plant boundary (hull of the parts): "
-          f"{people.households} households × {pph} + {_fmt(people.from_targets)} in protection targets",
-          f"declared: {_grade_en(v.declared)}"]
+          f"{people.households} households × {pph} + {fmt(people.from_targets)} in protection targets",
+          f"declared: {grade_en(v.declared)}"]
     if len(v.mhs) > 1:
         others = [u for u in sorted(v.mhs, key=lambda u: (-u["r"], u["unit_key"])) if u is not b]
         zh.append("其他构成重大危险源的单元：" + "、".join(
-            f"{u['unit_name'] or u['unit_key']}(S = {_fmt(u['s'])}，R = {_fmt(u['r'])}，{_grade_zh(u['grade'])})"
+            f"{u['unit_name'] or u['unit_key']}(S = {fmt(u['s'])}，R = {fmt(u['r'])}，{grade_zh(u['grade'])})"
             for u in others))
         en.append("other units at S ≥ 1: " + ", ".join(
-            f"{u['unit_name'] or u['unit_key']} (S = {_fmt(u['s'])}, R = {_fmt(u['r'])}, {_grade_en(u['grade'])})"
+            f"{u['unit_name'] or u['unit_key']} (S = {fmt(u['s'])}, R = {fmt(u['r'])}, {grade_en(u['grade'])})"
             for u in others))
     if any(u["unresolved"] for u in v.units):
         zh.append("有物质未能对应 GB 18218 表1/表2，未计入")

@@ -1,0 +1,223 @@
+"""Pipelines as the pipeline rules see them: the lines, their index pieces and the findings they collect.
+
+:class:`Pipe` is one pipeline in metres with its :class:`~geo.checks.mileage.Chainage`;
+:func:`near_pairs` finds candidate features near the lines by spatial index, and
+:class:`PipeFindings` collects the findings and brings their geometry back to storage coordinates.
+See :mod:`geo.checks.pipeline` for the rules.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import Point
+from shapely.geometry.base import BaseGeometry
+
+from geo.cell_values import text_or_none
+from geo.checks.bundle import Bundle, district_codes, usable_rows
+from geo.checks.findings import Bilingual, finding, findings_frame
+from geo.checks.metric_frame import cut_line, to_storage
+from geo.checks.mileage import MULTIPART_NOTE, Chainage, format_mileage
+from geo.checks.mileage import line_parts as _parts
+from geo.checks.ruleset import Rule
+from geo.layer_specs import layer_spec
+
+#: A station (infrastructure kind ``station``) within this distance of a centreline belongs to that line
+#: (Art. 58(1) facilities are on or beside the line they serve).
+STATION_OF_LINE_M = 50.0
+
+
+#: Default infrastructure kinds that ``PIPE_OCCUPY`` treats as structures when they run within the
+#: threshold without crossing (overridden by ``PIPE_OCCUPY.params.infrastructure_kinds``).
+OCCUPY_INFRASTRUCTURE_KINDS = ("road", "railway")
+
+
+#: Search pad (m) added to spatial-index queries so that threshold cases are never missed.
+PAD_M = 0.01
+
+
+def pipeline_mileage(line_metric: BaseGeometry, point_metric: BaseGeometry, start_mileage_m: float | None,
+                     epsg: int | None = None) -> float:
+    """Mileage (m) of the point of a pipeline nearest to ``point_metric``.
+
+    The convention is :mod:`geo.checks.mileage`'s: parts in stored order, cumulative along the
+    pipe, gaps between parts excluded, plus ``start_mileage_m``; geodesic when ``epsg`` is given.
+
+    Parameters
+    ----------
+    line_metric : LineString or MultiLineString
+        Pipeline centreline in a metric CRS.
+    point_metric : Point (or any geometry)
+        Where to measure, in the same CRS; a geometry off the line is projected onto the nearest
+        part (for a non-point geometry, its nearest point to the line is used).
+    start_mileage_m : float or None
+        Mileage of the first vertex (``start_mileage_m`` of the pipeline; None or NaN is 0).
+    epsg : int, optional
+        Gauss-Krüger zone of the coordinates: lengths are then geodesic. Without it, grid lengths.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from shapely.geometry import MultiLineString, Point
+    >>> line = MultiLineString([[(0, 0), (100, 0)], [(100, 0), (100, 50)]])
+    >>> pipeline_mileage(line, Point(40, 3), 1000.0)
+    1040.0
+    >>> pipeline_mileage(line, Point(102, 20), 0.0)
+    120.0
+    """
+    return Chainage.of(line_metric, epsg, start_mileage_m).mileage(point_metric)
+
+
+def direction_at(line: BaseGeometry, point: Point) -> np.ndarray:
+    """Return the unit direction of the segment of ``line`` at (or nearest to) ``point``.
+
+    At an interior vertex both adjacent segments qualify; their unit vectors are averaged.
+    """
+    parts = _parts(line)
+    part = min(parts, key=lambda g: g.distance(point))
+    xy = np.asarray(part.coords, dtype=float)[:, :2]
+    seg = np.diff(xy, axis=0)
+    length = np.hypot(seg[:, 0], seg[:, 1])
+    keep = length > 0
+    a, seg, length = xy[:-1][keep], seg[keep], length[keep]
+    p = np.array([point.x, point.y])
+    t = np.clip(np.einsum("ij,ij->i", p - a, seg) / length**2, 0.0, 1.0)
+    dist = np.hypot(*(a + seg * t[:, None] - p).T)
+    unit = seg / length[:, None]
+    near = unit[dist <= dist.min() + 1e-6]
+    vec = near.sum(axis=0)
+    norm = float(np.hypot(*vec))
+    return unit[int(np.argmin(dist))] if norm < 1e-9 else vec / norm
+
+
+def acute_angle(u: np.ndarray, v: np.ndarray) -> float:
+    """Acute angle in degrees (0–90) between two directions."""
+    cross = abs(float(u[0] * v[1] - u[1] * v[0]))
+    dot = abs(float(u[0] * v[0] + u[1] * v[1]))
+    return math.degrees(math.atan2(cross, dot))
+
+
+def shown_geometry(shortest: BaseGeometry) -> BaseGeometry:
+    """Return what shows a distance finding: the shortest line, or a point where it is 0 m long."""
+    if shortest.length == 0:
+        return shapely.get_point(shortest, 0)
+    return shortest
+
+
+@dataclass(frozen=True)
+class Pipe:
+    """One pipeline in metres: key, name, medium, geometry and its chainage."""
+
+    key: str
+    name: str | None
+    medium: str | None
+    start_m: float
+    geom: BaseGeometry
+    chain: Chainage
+
+    def stake(self, point: BaseGeometry) -> str:
+        """Stake number (``K12+345``) of the point of this pipeline nearest to ``point``."""
+        return format_mileage(self.chain.mileage(point))
+
+    def noted(self, zh: str, en: str) -> Bilingual:
+        """Make a finding's detail; the multi-part mileage convention is added when the line has gaps."""
+        if self.chain.multipart:
+            return Bilingual(f"{zh}，{MULTIPART_NOTE[0]}", f"{en}, {MULTIPART_NOTE[1]}")
+        return Bilingual(zh, en)
+
+
+def rows_where(frame: gpd.GeoDataFrame, column: str, values: Iterable[str]) -> gpd.GeoDataFrame:
+    """Rows whose ``column`` is one of ``values`` (none when the column is absent)."""
+    wanted = set(values)
+    if column not in frame.columns or not wanted:
+        return frame.iloc[0:0]
+    return frame[frame[column].isin(wanted)].reset_index(drop=True)
+
+
+def read_pipes(bundle: Bundle) -> list[Pipe]:
+    """Return the usable pipelines of ``bundle`` in metres (key falls back to ``code``, then the row)."""
+    frame = usable_rows(bundle.metric("pipelines"))
+    out = []
+    for i, row in frame.iterrows():
+        key = text_or_none(row.get("key")) or text_or_none(row.get("code")) or str(i)
+        start = row.get("start_mileage_m")
+        out.append(Pipe(key=key, name=text_or_none(row.get("name")), medium=text_or_none(row.get("medium")),
+                         start_m=0.0 if start is None or pd.isna(start) else float(start),
+                         geom=row.geometry, chain=Chainage.of(row.geometry, bundle.metric_epsg, start)))
+    return sorted(out, key=lambda p: p.key)
+
+
+def field_label(layer: str, fieldname: str, code: str | None) -> str:
+    """Chinese display label of an enum code (the code itself when unknown)."""
+    if code is None:
+        return ""
+    try:
+        choices = layer_spec(layer).field(fieldname).choices or {}
+    except KeyError:
+        return code
+    return choices[code][0] if code in choices else code
+
+
+def near_pairs(pipes: Sequence[Pipe], frame: gpd.GeoDataFrame, distance: float) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate (pipe index, row index) pairs within ``distance`` (spatial index, never all pairs)."""
+    if not pipes or frame.empty:
+        return np.empty(0, dtype=int), np.empty(0, dtype=int)
+    # Query with short pieces of each line: a whole 50 km line has a bounding box that holds
+    # most of a city, so the index would hand GEOS nearly every building.
+    pieces: list[BaseGeometry] = []
+    owner: list[int] = []
+    for i, pipe in enumerate(pipes):
+        for part in getattr(pipe.geom, "geoms", [pipe.geom]):
+            for _first, piece in cut_line(shapely.get_coordinates(part)):
+                pieces.append(piece)
+                owner.append(i)
+    q, t = frame.sindex.query(np.asarray(pieces, dtype=object), predicate="dwithin", distance=distance + PAD_M)
+    if not len(q):
+        return q, t
+    pairs = np.unique(np.column_stack([np.asarray(owner)[q], t]), axis=0)
+    return pairs[:, 0], pairs[:, 1]
+
+
+class PipeFindings:
+    """Collects finding records with metric geometries; converts them to storage coordinates at the end."""
+
+    def __init__(self, bundle: Bundle) -> None:
+        self.bundle = bundle
+        self.records: list[dict[str, Any]] = []
+        self._districts: gpd.GeoDataFrame | None = None
+
+    def add(self, rule: Rule, pipe: Pipe, *, object_type: str, row: Any, verdict: str,
+            measured_m: float | None, required_m: float | None, geometry: BaseGeometry,
+            detail: str, adcode: str | None = None, suffix: str = "") -> None:
+        """Record a finding of ``rule`` with ``pipe`` as subject and ``row`` as object (geometry in metres)."""
+        self.records.append(finding(
+            rule, subject_type="pipelines", subject_key=pipe.key, subject_name=pipe.name,
+            object_type=object_type, object_key=(text_or_none(row.get("key")) or "") + suffix,
+            object_name=text_or_none(row.get("name")),
+            measured_m=measured_m, required_m=required_m, verdict=verdict,
+            adcode=adcode if adcode is not None else text_or_none(row.get("adcode")), geometry=geometry, detail=detail))
+
+    def district_at(self, point_metric: BaseGeometry) -> str | None:
+        """Return the district containing a metric point, else the nearest one (None without districts)."""
+        if self._districts is None:
+            self._districts = usable_rows(self.bundle.metric("districts"))
+        return district_codes([point_metric], self._districts)[0]
+
+    def frame(self) -> gpd.GeoDataFrame:
+        """Return the findings so far as a findings frame in storage coordinates."""
+        if not self.records:
+            return findings_frame([])
+        shown = to_storage([r["geometry"] for r in self.records], self.bundle.metric_epsg)
+        for rec, geom in zip(self.records, shown, strict=True):
+            rec["geometry"] = geom
+        return findings_frame(self.records)
