@@ -146,3 +146,25 @@ def test_the_change_list_names_what_appeared_changed_closed_or_went(history) -> 
     # a district sees only its own lines; an empty period lists nothing
     assert set(changes_between(engine, MONTHS[0], MONTHS[-1], adcode=ANNING)["adcode"]) == {ANNING}
     assert changes_between(engine, MONTHS[-1], MONTHS[-1]).empty
+
+
+def test_the_ranking_of_a_month_reads_the_stored_figures_and_shows_the_change(history) -> None:
+    from layers.ranking import CRITERIA, figures_from_snapshots, rank_districts
+
+    engine, seen = history
+    for end in MONTHS[1:]:
+        take_snapshot(engine, end, kind="month_end", taken_by="scheduler")
+    stored = store.read_snapshots(engine, kind="month_end", rubric_version=load_rubric().version)
+    feb, mar = (figures_from_snapshots(stored[stored["period_end"] == end]) for end in MONTHS[1:])
+    for code, spec in CRITERIA.items():
+        ranked = rank_districts(mar, feb, code)
+        assert len(ranked) == 14 and CITY not in ranked.index
+        values = ranked["value"].dropna()
+        assert list(values) == sorted(values, reverse=spec.higher_is_better)  # best first
+        expected = pd.to_numeric(seen[MONTHS[-1]].drop(index=CITY)[code], errors="coerce")
+        assert ranked["value"].to_dict() == pytest.approx(expected.reindex(ranked.index).to_dict(), nan_ok=True)
+    majors = rank_districts(mar, feb, "major_risks")
+    # Anning gained a major risk source in March: worse (↓), by one
+    assert majors.loc[ANNING, "delta"] == 1 and majors.loc[ANNING, "trend"] == "↓"
+    assert set(majors.drop(index=ANNING)["trend"]) == {"→"}
+    assert set(rank_districts(mar, None, "score")["trend"]) == {""}
