@@ -129,18 +129,7 @@ def column_values(frame: pd.DataFrame, name: str) -> list[Any]:
 
 
 def text_column(frame: pd.DataFrame, name: str) -> list[str | None]:
-    """Column ``name`` read with :func:`text_or_none` (all ``None`` when the column is absent).
-
-    Parameters
-    ----------
-    frame : DataFrame
-        The layer.
-    name : str
-        Column name.
-
-    Returns
-    -------
-    list of str or None
+    """Column ``name`` read with :func:`text_or_none`; all ``None`` when absent (see :func:`column_values`).
 
     Examples
     --------
@@ -151,7 +140,7 @@ def text_column(frame: pd.DataFrame, name: str) -> list[str | None]:
 
 
 def number_column(frame: pd.DataFrame, name: str) -> list[float | None]:
-    """Column ``name`` read with :func:`number_or_none`, as :func:`text_column` reads text.
+    """Column ``name`` read with :func:`number_or_none`; all ``None`` when absent (see :func:`column_values`).
 
     Examples
     --------
@@ -159,7 +148,6 @@ def number_column(frame: pd.DataFrame, name: str) -> list[float | None]:
     [3.0, 4.0, None, None]
     """
     return [number_or_none(v) for v in column_values(frame, name)]
-
 
 
 def column_series(frame: pd.DataFrame, name: str, default: Any = None) -> pd.Series:

@@ -203,27 +203,20 @@ def _permit(pipes: Sequence[Pipe], rule: Rule, frame: gpd.GeoDataFrame, layer: s
             continue
         what_zh = field_label(layer, type_col, text_or_none(row.get(type_col)))
         what_en = str(row.get(type_col))
+        source, measured, required = (pipe.geom, d_line, threshold) if in_band else (near, d_station, station_m)
+        shortest = shapely.shortest_line(source, geom)
+        stake = pipe.stake(shapely.get_point(shortest, 0))
         if in_band:
-            shortest = shapely.shortest_line(pipe.geom, geom)
-            stake = pipe.stake(shapely.get_point(shortest, 0))
             band = f"{inner_m:g}–{threshold:g}" if inner_m is not None else f"{threshold:g}"
             extra_zh = f"；距站场 {d_station:.1f} m" if by_station and d_station is not None else ""
-            out.add(rule, pipe, object_type=layer, row=row, verdict="permit", measured_m=d_line,
-                    required_m=threshold, geometry=shown_geometry(shortest),
-                    detail=pipe.noted(f"{what_zh}距管道中心线 {d_line:.2f} m(中心线两侧 {band} m 许可范围)，"
-                                      f"里程 {stake}{extra_zh}",
-                                      f"{what_en} {d_line:.2f} m from the centreline (permit zone {band} m), "
-                                      f"chainage {stake}"))
+            zh = f"{what_zh}距管道中心线 {d_line:.2f} m(中心线两侧 {band} m 许可范围)，里程 {stake}{extra_zh}"
+            en = f"{what_en} {d_line:.2f} m from the centreline (permit zone {band} m), chainage {stake}"
         else:
-            assert near is not None and d_station is not None
-            shortest = shapely.shortest_line(near, geom)
-            stake = pipe.stake(shapely.get_point(shortest, 0))
-            out.add(rule, pipe, object_type=layer, row=row, verdict="permit", measured_m=d_station,
-                    required_m=station_m, geometry=shown_geometry(shortest),
-                    detail=pipe.noted(f"{what_zh}距管道站场 {d_station:.2f} m(站场周边 {station_m:g} m 许可范围)，"
-                                      f"站场里程 {stake}",
-                                      f"{what_en} {d_station:.2f} m from a station of the line (permit zone "
-                                      f"{station_m:g} m), station chainage {stake}"))
+            zh = f"{what_zh}距管道站场 {d_station:.2f} m(站场周边 {station_m:g} m 许可范围)，站场里程 {stake}"
+            en = (f"{what_en} {d_station:.2f} m from a station of the line (permit zone {station_m:g} m), "
+                  f"station chainage {stake}")
+        out.add(rule, pipe, object_type=layer, row=row, verdict="permit", measured_m=measured, required_m=required,
+                geometry=shown_geometry(shortest), detail=pipe.noted(zh, en))
 
 
 def check_pipelines(bundle: Bundle, rules: RuleSet) -> gpd.GeoDataFrame:
