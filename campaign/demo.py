@@ -12,7 +12,6 @@ import datetime as dt
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from sqlalchemy import Engine
@@ -23,8 +22,8 @@ from campaign.reference import load_reference
 from campaign.service import Actor, report_hazard, take_step
 from campaign.submissions import submit_dispatch, submit_self_report
 from geo import store
+from geo.constants import LOCAL_ZONE
 
-CST = ZoneInfo("Asia/Shanghai")
 SUPERVISOR = ("supervisor", "city_supervisor", "市安委办督办(演示)")
 
 
@@ -105,7 +104,7 @@ class _Story:
 
     def at(self, days_ago: float, hour: int = 10) -> dt.datetime:
         day = self.today - dt.timedelta(days=int(days_ago))
-        return dt.datetime.combine(day, dt.time(hour), tzinfo=CST)
+        return dt.datetime.combine(day, dt.time(hour), tzinfo=LOCAL_ZONE)
 
     def five(self, deadline_in: int, ent: DemoEnterprise) -> dict[str, object]:
         return {"measures": "制定专项整改方案，落实隔离、监测和加固措施", "responsible_unit": ent.name,
@@ -219,11 +218,11 @@ class _Story:
             late = int(self.adcode) % 5 == i
             submit_self_report(self.engine, self.ent, period=period, signed_by="演示法人",
                                today=self.today, at=dt.datetime.combine(nxt + dt.timedelta(days=6 if late else 2),
-                                                                         dt.time(9), tzinfo=CST))
+                                                                         dt.time(9), tzinfo=LOCAL_ZONE))
             if int(self.adcode) % 7 != i:
                 submit_dispatch(self.engine, self.officer, adcode=self.adcode, unit=self.name, period=period,
                                 at=dt.datetime.combine(first.replace(day=29 if late else 25), dt.time(16),
-                                                       tzinfo=CST))
+                                                       tzinfo=LOCAL_ZONE))
 
 
 def load_campaign_demo(engine: Engine, *, today: dt.date | None = None,
@@ -243,7 +242,7 @@ def load_campaign_demo(engine: Engine, *, today: dt.date | None = None,
     ------
     str
     """
-    today = today or dt.datetime.now(CST).date()
+    today = today or dt.datetime.now(LOCAL_ZONE).date()
     say = progress or (lambda _msg: None)
     with engine.begin() as conn:
         started = store.record_import_steps(conn, actor="demo", role=None, batch_id=None)
