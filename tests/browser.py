@@ -79,11 +79,11 @@ def served_signed_in_copy(cluster: Any, demo_db: str, home: Path) -> Iterator[tu
     from sqlalchemy.engine import make_url
 
     from geo import embedded
+    from tests.clients import app_url
     from tests.conftest import _fresh
 
     name, owner = _fresh(cluster, make_url(demo_db).database)
-    app_url = make_url(owner.url.render_as_string(hide_password=False)).set(username="riskmap_app")
-    env = {"RISKMAP_APP_DATABASE_URL": app_url.render_as_string(hide_password=False),
+    env = {"RISKMAP_APP_DATABASE_URL": app_url(owner.url),
            "RISKMAP_SECRET_KEY": "browser-test-secret", "RISKMAP_HOME": str(home)}
     try:
         with served_app(cluster.url(name), auth=True, extra_env=env) as url:

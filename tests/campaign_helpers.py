@@ -9,7 +9,6 @@ from typing import Any
 
 import shapely
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 
 from campaign.attachments import Upload
 from campaign.service import Actor, report_hazard, take_step
@@ -17,6 +16,7 @@ from geo import store
 from geo.credit_code import check_character
 from geo.store import scoped
 from identity.accounts import add_user, scope_for
+from tests.clients import app_engine_of
 
 ANNING, XISHAN = "530181", "530112"
 ENT_A = "91530181MA6K5XYW1" + check_character("91530181MA6K5XYW1")
@@ -43,12 +43,6 @@ def seed_campaign(engine: Engine) -> None:
         store.upsert_rows(conn, "enterprises", rows, "key")
     for name, role, kw in ACCOUNTS:
         add_user(engine, name, f"{name}-password-2026", role=role, **kw)
-
-
-def app_engine_of(engine: Engine) -> Engine:
-    """An engine of the application role on the same database, applying the current scope."""
-    url = make_url(engine.url.render_as_string(hide_password=False)).set(username="riskmap_app")
-    return store.make_engine(url.render_as_string(hide_password=False), scoped=True)
 
 
 def signed_in(engine: Engine, username: str) -> tuple[AbstractContextManager[None], Actor]:

@@ -63,26 +63,38 @@ def _fresh(cluster: embedded.Cluster, template: str | None) -> tuple[str, Engine
     return name, store.make_engine(cluster.url(name))
 
 
-@pytest.fixture
-def engine(pg_cluster: embedded.Cluster, template_db: str) -> Iterator[Engine]:
-    """A fresh, migrated database with the Kunming districts, dropped after the test."""
-    name, eng = _fresh(pg_cluster, template_db)
+def _fresh_engine(cluster: embedded.Cluster, template: str | None) -> Iterator[Engine]:
+    """An owner engine of a new database copied from ``template``; the database is dropped afterwards."""
+    name, eng = _fresh(cluster, template)
     try:
         yield eng
     finally:
         eng.dispose()
-        embedded.drop_database(pg_cluster, name)
+        embedded.drop_database(cluster, name)
+
+
+@pytest.fixture
+def engine(pg_cluster: embedded.Cluster, template_db: str) -> Iterator[Engine]:
+    """A fresh, migrated database with the Kunming districts, dropped after the test."""
+    yield from _fresh_engine(pg_cluster, template_db)
 
 
 @pytest.fixture
 def empty_engine(pg_cluster: embedded.Cluster) -> Iterator[Engine]:
     """A fresh database with nothing in it (not even PostGIS)."""
-    name, eng = _fresh(pg_cluster, None)
+    yield from _fresh_engine(pg_cluster, None)
+
+
+@pytest.fixture
+def app_engine(engine: Engine) -> Iterator[Engine]:
+    """The application role (row-level security) on the test's database, applying the current scope."""
+    from tests.clients import app_engine_of
+
+    app = app_engine_of(engine)
     try:
-        yield eng
+        yield app
     finally:
-        eng.dispose()
-        embedded.drop_database(pg_cluster, name)
+        app.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -116,6 +128,19 @@ def demo_bundle(demo_db: str) -> Bundle:
         return bundle_from_store(engine)
     finally:
         engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def secured(demo_db: str, pg_cluster: embedded.Cluster, tmp_path_factory: pytest.TempPathFactory
+            ) -> Iterator[tuple[str, Engine]]:
+    """The app served with sign-in on over a private copy of the demo: its base URL and an owner engine.
+
+    One copy per test module; log-ins and actions write to it (see tests/browser.py).
+    """
+    from tests.browser import served_signed_in_copy
+
+    with served_signed_in_copy(pg_cluster, demo_db, tmp_path_factory.mktemp("riskmap-home")) as served:
+        yield served
 
 
 @pytest.fixture
@@ -160,12 +185,13 @@ def demo_copy(pg_cluster: embedded.Cluster, demo_db: str) -> Iterator[dict[str, 
     """Environment for a private copy of the demo database (accounts included), for the command line."""
     from sqlalchemy.engine import make_url
 
+    from tests.clients import app_url
+
     name = f"t_cli_{os.getpid()}_{next(_counter)}"
     embedded.drop_database(pg_cluster, name)
     embedded.create_database(pg_cluster, name, template=make_url(demo_db).database)
     url = pg_cluster.url(name)
-    app = make_url(url).set(username="riskmap_app").render_as_string(hide_password=False)
     try:
-        yield {"RISKMAP_DATABASE_URL": url, "RISKMAP_APP_DATABASE_URL": app}
+        yield {"RISKMAP_DATABASE_URL": url, "RISKMAP_APP_DATABASE_URL": app_url(url)}
     finally:
         embedded.drop_database(pg_cluster, name)

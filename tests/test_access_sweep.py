@@ -15,19 +15,16 @@ import datetime as dt
 import io
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import dash
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
 
-from dashboard.app import create_app
-from geo import embedded, store
-from geo.config import load_settings
+from geo import embedded
 from geo.credit_code import check_character
-from tests.conftest import _fresh
+from tests.clients import DemoApp as Officer
+from tests.clients import callback_body, demo_app, post_callback
 
 pytestmark = pytest.mark.postgis
 ANNING, DONGCHUAN = "530181", "530113"
@@ -42,34 +39,15 @@ IDENTIFYING = {
 NAMED_TABLES = (*IDENTIFYING, "risk_contours")
 
 
-@dataclass
-class Officer:
-    """A Flask test client signed in as the 安宁 officer, with the app and an owner engine."""
-
-    client: Any
-    app: dash.Dash
-    owner: Engine
-
-
 @pytest.fixture(scope="module")
 def officer(pg_cluster: embedded.Cluster, demo_db: str) -> Iterator[Officer]:
+    """A Flask test client signed in as the 安宁 officer, with the app and an owner engine."""
     mp = pytest.MonkeyPatch()
-    name, owner = _fresh(pg_cluster, make_url(demo_db).database)
-    app_url = make_url(owner.url.render_as_string(hide_password=False)).set(username="riskmap_app")
-    mp.setenv("RISKMAP_AUTH", "on")
-    mp.setenv("RISKMAP_SECRET_KEY", "sweep-secret")
-    engine = store.make_engine(app_url.render_as_string(hide_password=False), scoped=True)
-    app = create_app(load_settings(), engine=engine)
-    client = app.server.test_client()
-    resp = client.post("/login", data={"username": "anning", "password": "anning-demo-2026", "next": "/"})
-    assert resp.status_code == 302
     try:
-        yield Officer(client, app, owner)
+        with demo_app(pg_cluster, demo_db, mp, secret="sweep-secret", user="anning") as signed_in:
+            yield signed_in
     finally:
         mp.undo()
-        engine.dispose()
-        owner.dispose()
-        embedded.drop_database(pg_cluster, name)
 
 
 def _forbidden(owner: Engine) -> set[str]:
@@ -233,16 +211,6 @@ def _hostile(owner: Engine) -> dict[str, Any]:
     }
 
 
-def _outputs(key: str) -> list[dict[str, str]] | dict[str, str]:
-    def one(spec: str) -> dict[str, str]:
-        ident, prop = spec.split(".", 1)
-        return {"id": ident, "property": prop}
-
-    if key.startswith(".."):
-        return [one(s) for s in key.strip(".").split("...")]
-    return one(key)
-
-
 def _callbacks(app: dash.Dash) -> list[tuple[str, dict[str, Any]]]:
     return [(k, cb) for k, cb in app.callback_map.items() if "callback" in cb]  # server-side only
 
@@ -265,14 +233,7 @@ def test_officer_cannot_reach_another_district(officer: Officer) -> None:
     calls = 0
     for key, cb in _callbacks(officer.app):
         for trigger in cb["inputs"]:
-            body = {
-                "output": key, "outputs": _outputs(key),
-                "inputs": [{**i, "value": hostile.get(_spec(i))} for i in cb["inputs"]],
-                "state": [{**s, "value": hostile.get(_spec(s))} for s in cb["state"]],
-                "changedPropIds": [_spec(trigger)],
-            }
-            resp = officer.client.post("/_dash-update-component", data=json.dumps(body),
-                                       content_type="application/json")
+            resp = post_callback(officer.client, callback_body(officer.app, key, hostile, _spec(trigger)))
             calls += 1
             assert resp.status_code in (200, 204), (key, _spec(trigger), resp.status_code,
                                                     resp.get_data(as_text=True)[:500])
@@ -334,11 +295,7 @@ def test_nothing_but_log_in_and_static_files_without_signing_in(officer: Officer
     anonymous = officer.app.server.test_client()
     hostile = _hostile(officer.owner)
     for key, cb in _callbacks(officer.app):
-        body = {"output": key, "outputs": _outputs(key),
-                "inputs": [{**i, "value": hostile.get(_spec(i))} for i in cb["inputs"]],
-                "state": [{**s, "value": hostile.get(_spec(s))} for s in cb["state"]],
-                "changedPropIds": [_spec(cb["inputs"][0])]}
-        resp = anonymous.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+        resp = post_callback(anonymous, callback_body(officer.app, key, hostile, _spec(cb["inputs"][0])))
         assert resp.status_code == 401, key
     for path in ("/", f"/district/{ANNING}", "/planner", "/admin/audit", "/_dash-layout", "/_dash-dependencies",
                  "/_reload-hash", "/logout", "/anything"):

@@ -3,31 +3,22 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import pytest
-from sqlalchemy.engine import make_url
 
-from dashboard.app import create_app
-from geo import embedded, store
-from geo.config import load_settings
-from tests.browser import route_payload
-from tests.conftest import _fresh
+from tests.clients import demo_app, log_in
+from tests.clients import route as _route
 
 pytestmark = pytest.mark.postgis
 
+_login = partial(log_in, expect=None)
+
+
 @pytest.fixture
 def client(pg_cluster, demo_db, monkeypatch, tmp_path):
-    name, owner = _fresh(pg_cluster, make_url(demo_db).database)
-    app_url = make_url(owner.url.render_as_string(hide_password=False)).set(username="riskmap_app")
-    monkeypatch.setenv("RISKMAP_AUTH", "on")
-    monkeypatch.setenv("RISKMAP_SECRET_KEY", "test-secret")
-    monkeypatch.setenv("RISKMAP_HOME", str(tmp_path))
-    engine = store.make_engine(app_url.render_as_string(hide_password=False), scoped=True)
-    app = create_app(load_settings(), engine=engine)
-    yield app.server.test_client()
-    engine.dispose()
-    owner.dispose()
-    embedded.drop_database(pg_cluster, name)
+    with demo_app(pg_cluster, demo_db, monkeypatch, home=tmp_path) as demo:
+        yield demo.client
 
 
 def _table_rows(tree, table_id: str) -> list[dict]:
@@ -44,19 +35,6 @@ def _table_rows(tree, table_id: str) -> list[dict]:
             if found is not None:
                 return found
     return None
-
-
-def _login(client, user: str, password: str):
-    return client.post("/login", data={"username": user, "password": password, "next": "/"})
-
-
-def _route(client, path: str = "/") -> tuple[int, str]:
-    resp = client.post("/_dash-update-component", data=json.dumps(route_payload(path)),
-                       content_type="application/json")
-    body = resp.get_data(as_text=True)
-    if resp.status_code == 200:
-        body = json.dumps(json.loads(body), ensure_ascii=False)  # Dash escapes non-ASCII text
-    return resp.status_code, body
 
 
 def test_nothing_is_served_without_login(client) -> None:

@@ -13,7 +13,6 @@ import pytest
 from click.testing import CliRunner
 from shapely.geometry import LineString, Point, box
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from geo import store
 from geo.checks.bundle import Bundle
@@ -34,6 +33,7 @@ from tests.catalogue import KUNMING_GK as EPSG
 from tests.catalogue import X0 as X
 from tests.catalogue import Y0 as Y
 from tests.catalogue import stored as _to_site
+from tests.clients import app_engine_of
 
 
 def part(key: str, geom: Any, part_type: str = "lpg_tank_group", *, owner: str = ENT_A, fire_class: str | None = "甲",
@@ -385,8 +385,7 @@ def test_check_runs_in_database_mode_and_file_mode(engine, tmp_path, monkeypatch
 @pytest.mark.postgis
 def test_district_scope_applies_to_installations(engine) -> None:
     _import_small_site(engine)
-    url = make_url(engine.url.render_as_string(hide_password=False)).set(username="riskmap_app")
-    app = store.make_engine(url.render_as_string(hide_password=False), scoped=True)
+    app = app_engine_of(engine)
     try:
         with app.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM installations")).scalar_one() == 0

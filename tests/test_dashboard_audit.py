@@ -7,7 +7,6 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,30 +16,22 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from dashboard import ids
 from dashboard.pages import audit as page
-from geo import embedded, store
+from geo import store
 from geo.store import Scope, scoped
 from tests.browser import (
     choose_option,
     console_errors,
     foreign_requests,
     requested_urls,
-    route_payload,
-    served_signed_in_copy,
     sign_in,
 )
+from tests.clients import app_engine_of, demo_app, log_in, route_text
 
 ANNING, XISHAN = "530181", "530112"
 BEIJING = ZoneInfo("Asia/Shanghai")
-
-
-def _app_url(url: Any) -> str:
-    """The same database as the application role (row-level security applies)."""
-    return make_url(url.render_as_string(hide_password=False)).set(username="riskmap_app").render_as_string(
-        hide_password=False)
 
 
 def _seed(engine, entries: list[tuple[str, str, str | None, dict | None]]) -> list[int]:
@@ -130,7 +121,7 @@ def test_dates_are_beijing_days_and_until_is_inclusive(engine) -> None:
 def test_app_role_with_a_district_scope_sees_only_that_district(engine) -> None:
     _seed(engine, [("anning", "login", ANNING, None), ("anning", "import", ANNING, {"file": "a.csv"}),
                    ("xishan", "export", XISHAN, None), ("admin", "user_add", None, None)])
-    app = store.make_engine(_app_url(engine.url), scoped=True)
+    app = app_engine_of(engine)
     try:
         with scoped(Scope(all_districts=False, adcode=ANNING, actor="anning")):
             frame, total = store.read_audit(app)
@@ -171,27 +162,11 @@ def test_filter_checks_and_cell_text() -> None:
 # ---------------------------------------------------------------------------------------------
 @pytest.fixture
 def client(pg_cluster, demo_db, monkeypatch, tmp_path):
-    from dashboard.app import create_app
-    from geo.config import load_settings
-    from tests.conftest import _fresh
-
-    name, owner = _fresh(pg_cluster, make_url(demo_db).database)
-    monkeypatch.setenv("RISKMAP_AUTH", "on")
-    monkeypatch.setenv("RISKMAP_SECRET_KEY", "test-secret")
-    monkeypatch.setenv("RISKMAP_HOME", str(tmp_path))
-    app_engine = store.make_engine(_app_url(owner.url), scoped=True)
-    app = create_app(load_settings(), engine=app_engine)
-    test_client = app.server.test_client()
-    test_client.csv_output = next(k for k in app.callback_map if k.startswith(f"..{page.AUDIT_DOWNLOAD}.data"))
-    yield test_client
-    app_engine.dispose()
-    owner.dispose()
-    embedded.drop_database(pg_cluster, name)
-
-
-def _login(client, user: str) -> None:
-    resp = client.post("/login", data={"username": user, "password": f"{user}-demo-2026", "next": "/"})
-    assert resp.status_code == 302
+    with demo_app(pg_cluster, demo_db, monkeypatch, home=tmp_path) as demo:
+        test_client = demo.client
+        test_client.csv_output = next(k for k in demo.app.callback_map
+                                      if k.startswith(f"..{page.AUDIT_DOWNLOAD}.data"))
+        yield test_client
 
 
 def _payload(outputs: list[tuple[str, str]], inputs: list[tuple[str, str, Any]], state: list[tuple[str, str, Any]],
@@ -229,29 +204,22 @@ def _csv(client) -> dict[str, Any]:
     return resp.get_json()["response"] if resp.status_code == 200 else {}
 
 
-def _route_text(client, path: str) -> str:
-    resp = client.post("/_dash-update-component", data=json.dumps(route_payload(path)),
-                       content_type="application/json")
-    assert resp.status_code == 200
-    return json.dumps(resp.get_json(), ensure_ascii=False)
-
-
 @pytest.mark.postgis
 @pytest.mark.parametrize("user", ["planner", "anning", "viewer", "leader"])
 def test_forged_callbacks_are_refused_for_other_roles(client, user: str) -> None:
-    _login(client, user)
+    log_in(client, user)
     status, response = _entries(client)
     assert status == 200
     assert response[page.AUDIT_TABLE]["data"] == []
     assert "当前账号无此权限" in json.dumps(response[page.AUDIT_MESSAGE], ensure_ascii=False)
     assert "data" not in _csv(client).get(page.AUDIT_DOWNLOAD, {})
-    routed = _route_text(client, page.PATH)
+    routed = route_text(client, page.PATH)
     assert "当前账号无此权限" in routed and "审计日志" not in routed  # no page and no nav link
 
 
 @pytest.mark.postgis
 def test_admin_reads_pages_and_exports(client) -> None:
-    _login(client, "admin")
+    log_in(client, "admin")
     status, response = _entries(client)
     assert status == 200 and response[page.AUDIT_MESSAGE]["children"] == ""
     rows = response[page.AUDIT_TABLE]["data"]
@@ -278,19 +246,12 @@ def test_admin_reads_pages_and_exports(client) -> None:
     assert {r[3] for r in table[1:]} == {"login"} and "admin" in {r[1] for r in table[1:]}
     _, logged = _entries(client, action="audit_export")  # the export itself is in the log
     assert [r["actor"] for r in logged[page.AUDIT_TABLE]["data"]] == ["admin"]
-    assert "审计日志" in _route_text(client, page.PATH)
+    assert "审计日志" in route_text(client, page.PATH)
 
 
 # ---------------------------------------------------------------------------------------------
 # browser
 # ---------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def secured(demo_db: str, pg_cluster: embedded.Cluster, tmp_path_factory) -> Iterator[tuple[str, Any]]:
-    """The app with sign-in on, on a private copy of the demo (log-ins write to the audit log)."""
-    with served_signed_in_copy(pg_cluster, demo_db, tmp_path_factory.mktemp("riskmap-home")) as served:
-        yield served
-
-
 def _column(driver, column: str) -> list[str]:
     return driver.execute_script(
         "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.innerText.trim());",

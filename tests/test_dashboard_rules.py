@@ -21,32 +21,25 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 from shapely.ops import transform
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
 
 from dashboard import ids
 from dashboard.pages import planner
 from dashboard.pages import rules as page
-from geo import embedded, store
+from geo import store
 from geo.checks.ruleset import load_ruleset
 from geo.rule_admin import effective_ruleset, value_states
 from tests.browser import (
     console_errors,
     foreign_requests,
     requested_urls,
-    route_payload,
-    served_signed_in_copy,
     sign_in,
 )
+from tests.clients import callback_outputs, demo_app, log_in, post_callback, route_text
 
 BASE = load_ruleset()
 LOCAL = re.compile(rf"{re.escape(BASE.version)}\+local\.[0-9a-f]{{8}}")
 SPACING, CROWDED = "PIPE_SPACING", "params.required_m.gas.crowded"
 REASON = "昆明市管道保护办法第12条"
-
-
-def _app_url(url: Any) -> str:
-    return make_url(url.render_as_string(hide_password=False)).set(username="riskmap_app").render_as_string(
-        hide_password=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -113,18 +106,15 @@ class Client:
 
     def login(self, user: str) -> None:
         self.http.get("/logout")
-        resp = self.http.post("/login", data={"username": user, "password": f"{user}-demo-2026", "next": "/"})
-        assert resp.status_code == 302
+        log_in(self.http, user)
 
     def post(self, name: str, inputs: list[tuple[str, str, Any]], state: list[tuple[str, str, Any]],
              changed: str) -> dict[str, Any]:
         key = self.keys[name]
-        specs = key.strip(".").split("...") if key.startswith("..") else [key]
-        outputs = [dict(zip(("id", "property"), s.split(".", 1), strict=True)) for s in specs]
-        body = {"output": key, "outputs": outputs if key.startswith("..") else outputs[0],
+        body = {"output": key, "outputs": callback_outputs(key),
                 "inputs": [{"id": i, "property": p, "value": v} for i, p, v in inputs],
                 "state": [{"id": i, "property": p, "value": v} for i, p, v in state], "changedPropIds": [changed]}
-        resp = self.http.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+        resp = post_callback(self.http, body)
         assert resp.status_code in (200, 204), resp.get_data(as_text=True)[:800]
         return resp.get_json()["response"] if resp.status_code == 200 else {}
 
@@ -152,29 +142,13 @@ class Client:
                                                                       ensure_ascii=False)
 
     def route(self, path: str) -> str:
-        resp = self.http.post("/_dash-update-component", data=json.dumps(route_payload(path)),
-                              content_type="application/json")
-        assert resp.status_code == 200
-        return json.dumps(resp.get_json(), ensure_ascii=False)
+        return route_text(self.http, path)
 
 
 @pytest.fixture
 def client(pg_cluster, demo_db, monkeypatch, tmp_path) -> Iterator[Client]:
-    from dashboard.app import create_app
-    from geo.config import load_settings
-    from tests.conftest import _fresh
-
-    name, owner = _fresh(pg_cluster, make_url(demo_db).database)
-    monkeypatch.setenv("RISKMAP_AUTH", "on")
-    monkeypatch.setenv("RISKMAP_SECRET_KEY", "test-secret")
-    monkeypatch.setenv("RISKMAP_HOME", str(tmp_path))
-    app_engine = store.make_engine(_app_url(owner.url), scoped=True)
-    try:
-        yield Client(create_app(load_settings(), engine=app_engine), owner)
-    finally:
-        app_engine.dispose()
-        owner.dispose()
-        embedded.drop_database(pg_cluster, name)
+    with demo_app(pg_cluster, demo_db, monkeypatch, home=tmp_path) as demo:
+        yield Client(demo.app, demo.owner)
 
 
 def _rule_changes(owner: Engine) -> list[tuple[str, str, dict[str, Any]]]:
@@ -345,12 +319,6 @@ def test_a_planner_precheck_uses_the_value_the_admin_saved(client: Client) -> No
 # ---------------------------------------------------------------------------------------------
 # browser
 # ---------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def secured(demo_db: str, pg_cluster: embedded.Cluster, tmp_path_factory) -> Iterator[tuple[str, Any]]:
-    with served_signed_in_copy(pg_cluster, demo_db, tmp_path_factory.mktemp("riskmap-home")) as served:
-        yield served
-
-
 def _text(driver: Any, selector: str) -> str:
     return str(driver.execute_script(
         "const e = document.querySelector(arguments[0]); return e ? e.innerText.trim() : '';", selector))

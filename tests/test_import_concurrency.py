@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,6 @@ import pytest
 import shapely
 from openpyxl import Workbook
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.engine import make_url
 
 from geo import store
 from geo.credit_code import check_character
@@ -111,12 +110,9 @@ def officer_row(i: int, adcode: str = ANNING, point: tuple[float, float] | None 
 
 
 @pytest.fixture
-def app(engine: Engine) -> Iterator[Engine]:
+def app(app_engine: Engine) -> Engine:
     """An engine connecting as the application role, applying the thread's scope (row-level security)."""
-    url = make_url(engine.url.render_as_string(hide_password=False)).set(username="riskmap_app")
-    eng = store.make_engine(url.render_as_string(hide_password=False), scoped=True)
-    yield eng
-    eng.dispose()
+    return app_engine
 
 
 def query(engine: Engine, sql: str, **params: Any) -> list[dict[str, Any]]:

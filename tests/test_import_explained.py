@@ -37,6 +37,7 @@ from geo.layer_specs import LAYERS, F, LayerSpec, UnknownLayerError, layer_spec
 from geo.readers import read_any
 from geo.validate import GEOMETRY_FIELD, validate
 from riskmap.cli import EXIT_STOPPED, main
+from tests.clients import callback_body, post_callback
 
 ROOT = Path(__file__).resolve().parents[1]
 DISTRICTS = gpd.read_file(ROOT / "data" / "kunming_districts.geojson").to_crs(4490)
@@ -404,18 +405,7 @@ def test_db_status_of_a_migrated_database(engine, monkeypatch) -> None:
 
 
 def _post(client: Any, app: Any, output_key: str, values: dict[str, Any], trigger: str) -> Any:
-    cb = app.callback_map[output_key]
-
-    def one(spec: str) -> dict[str, str]:
-        ident, prop = spec.split(".", 1)
-        return {"id": ident, "property": prop}
-
-    outputs = [one(s) for s in output_key.strip(".").split("...")] if output_key.startswith("..") else one(output_key)
-    body = {"output": output_key, "outputs": outputs,
-            "inputs": [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in cb["inputs"]],
-            "state": [{**s, "value": values.get(f"{s['id']}.{s['property']}")} for s in cb["state"]],
-            "changedPropIds": [trigger]}
-    return client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+    return post_callback(client, callback_body(app, output_key, values, trigger))
 
 
 @pytest.mark.postgis

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,6 @@ import pytest
 import shapely
 from shapely.geometry import Point
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 
 from geo import store
 from geo.checks.mhs import mhs_table, mhs_units
@@ -37,12 +35,9 @@ ANNING_ROUTE = [(102.44, 24.91), (102.47, 24.92)]
 
 
 @pytest.fixture
-def app(engine: Engine) -> Iterator[Engine]:
+def app(app_engine: Engine) -> Engine:
     """An engine connecting as the application role, applying the thread's scope (row-level security)."""
-    url = make_url(engine.url.render_as_string(hide_password=False)).set(username="riskmap_app")
-    eng = store.make_engine(url.render_as_string(hide_password=False), scoped=True)
-    yield eng
-    eng.dispose()
+    return app_engine
 
 
 # --------------------------------------------------------------------------- 1. installations

@@ -7,7 +7,6 @@ leader (no developer text) and every KPI tile says what it counts.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,19 +14,11 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
-from geo import embedded
-from tests.browser import console_errors, served_signed_in_copy, sign_in
+from tests.browser import console_errors, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgis]
 ANNING = "530181"
 DEVELOPER_TEXT = ("standards.md", "§8.2", "minmax", "origin=", "(c1)", "(c5)", "cap:")
-
-
-@pytest.fixture(scope="module")
-def secured(demo_db: str, pg_cluster: embedded.Cluster, tmp_path_factory: pytest.TempPathFactory
-            ) -> Iterator[tuple[str, Any]]:
-    with served_signed_in_copy(pg_cluster, demo_db, tmp_path_factory.mktemp("riskmap-home")) as served:
-        yield served
 
 
 def _text(driver: Any, selector: str) -> str:

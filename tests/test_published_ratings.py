@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from geo import embedded, store
 from layers.city import city_snapshot
 from layers.rating import explain
+from tests.clients import app_engine_of
 from tests.conftest import _fresh
 
 pytestmark = pytest.mark.postgis
@@ -31,8 +32,7 @@ OFFICER = store.Scope(all_districts=False, adcode=ANNING, actor="anning")
 def engines(pg_cluster: embedded.Cluster, demo_db: str) -> Iterator[tuple[Engine, Engine]]:
     """The owner and the application role (row-level security on) over a private copy of the demo."""
     name, owner = _fresh(pg_cluster, make_url(demo_db).database)
-    app_url = make_url(owner.url.render_as_string(hide_password=False)).set(username="riskmap_app")
-    app = store.make_engine(app_url.render_as_string(hide_password=False), scoped=True)
+    app = app_engine_of(owner)
     try:
         with owner.begin() as conn:  # nothing published yet: the officer comes first
             conn.execute(text("DELETE FROM published_ratings"))

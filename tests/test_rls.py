@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 import shapely
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from geo import store
@@ -24,12 +23,9 @@ def _seed(engine) -> None:
 
 
 @pytest.fixture
-def app_engine(engine):
-    url = make_url(engine.url.render_as_string(hide_password=False)).set(username="riskmap_app")
-    app = store.make_engine(url.render_as_string(hide_password=False), scoped=True)
+def app_engine(engine, app_engine):
     _seed(engine)
-    yield app
-    app.dispose()
+    return app_engine
 
 
 def _count(eng, table: str = "buildings") -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,7 +18,6 @@ from pyproj import Transformer
 from shapely.geometry import LineString, MultiLineString, box
 from shapely.ops import transform
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from geo import store
@@ -37,6 +35,7 @@ from geo.rule_admin import (
 from geo.store import Scope, scoped
 from identity.accounts import add_user
 from riskmap.cli import main
+from tests.clients import app_url
 
 BASE = load_ruleset()
 LOCAL = re.compile(rf"^{re.escape(BASE.version)}\+local\.[0-9a-f]{{8}}$")
@@ -335,14 +334,6 @@ def test_one_active_value_per_rule_path_and_stale_rows_can_be_reset(engine: Engi
 # --------------------------------------------------------------------------- access
 
 
-@pytest.fixture
-def app_engine(engine: Engine) -> Iterator[Engine]:
-    url = make_url(_url(engine)).set(username="riskmap_app")
-    app = store.make_engine(url.render_as_string(hide_password=False), scoped=True)
-    yield app
-    app.dispose()
-
-
 def test_a_district_session_cannot_change_rules(engine: Engine, app_engine: Engine) -> None:
     set_rule_value(engine, "PIPE_OCCUPY", "threshold_m", 8, reason=REASON, actor="operator")
     officer = Scope(all_districts=False, adcode=ANNING, actor="anning")
@@ -383,7 +374,7 @@ def accounts(engine: Engine) -> dict[str, str]:
         add_user(engine, name, f"{name}-test-2026", role=role, adcode=adcode, actor="test")
     url = _url(engine)
     return {"RISKMAP_DATABASE_URL": url,
-            "RISKMAP_APP_DATABASE_URL": make_url(url).set(username="riskmap_app").render_as_string(hide_password=False)}
+            "RISKMAP_APP_DATABASE_URL": app_url(url)}
 
 
 def test_cli_rules_list_set_reset(engine: Engine, accounts: dict[str, str]) -> None:

@@ -6,7 +6,6 @@ browser shows is what PostgreSQL's row-level security lets the account see.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,18 +17,10 @@ from sqlalchemy import text
 
 from dashboard import ids
 from dashboard.pages import district as district_page
-from geo import embedded
-from tests.browser import console_errors, foreign_requests, requested_urls, served_signed_in_copy, sign_in
+from tests.browser import console_errors, foreign_requests, requested_urls, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgis]
 ANNING, DONGCHUAN = "530181", "530113"
-
-
-@pytest.fixture(scope="module")
-def secured(demo_db: str, pg_cluster: embedded.Cluster, tmp_path_factory: pytest.TempPathFactory
-            ) -> Iterator[tuple[str, Any]]:
-    with served_signed_in_copy(pg_cluster, demo_db, tmp_path_factory.mktemp("riskmap-home")) as served:
-        yield served
 
 
 def _text(driver: Any, selector: str) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from geo import embedded, schema, store
 from geo.importer import import_file
 from geo.models import Base
+from tests.clients import app_engine_of
 from tests.conftest import DISTRICTS, SHARED
 
 pytestmark = pytest.mark.postgis
@@ -141,7 +142,6 @@ def test_data_version_moves_with_data_not_with_reads(engine) -> None:
 
 def test_read_finding_reads_one_row_in_scope(engine) -> None:
     import shapely
-    from sqlalchemy.engine import make_url
 
     from geo.checks.findings import finding, findings_frame
     from geo.checks.ruleset import load_ruleset
@@ -159,8 +159,7 @@ def test_read_finding_reads_one_row_in_scope(engine) -> None:
     assert len(one) == 1 and one.iloc[0]["object_key"] == "B" and one.crs == every.crs
     assert list(one.columns) == list(store.read_findings(engine).columns)
     assert store.read_finding(engine, 999999).empty
-    url = make_url(engine.url.render_as_string(hide_password=False)).set(username="riskmap_app")
-    app = store.make_engine(url.render_as_string(hide_password=False), scoped=True)
+    app = app_engine_of(engine)
     try:  # row-level security: a district officer of 530181 does not see 530112's finding
         with store.scoped(store.Scope(all_districts=False, adcode="530181", actor="t", role="district_officer")):
             assert store.read_finding(app, int(every.loc["B", "id"])).empty

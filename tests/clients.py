@@ -1,0 +1,135 @@
+"""Signed-in test clients: the application role, a private copy of the demo, the Flask client, Dash requests.
+
+With sign-in on, the dashboard connects as ``riskmap_app`` (row-level security applies) while tests
+check the database as its owner. :func:`demo_app` makes a private copy of the demo database (its
+accounts sign in with ``<user>-demo-2026``), builds the app on it and hands back the Flask test
+client; :func:`log_in` posts the log-in form; :func:`callback_body` and :func:`post_callback` send
+a Dash callback request the way the browser (or a forger) would.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.engine import URL, make_url
+
+from geo import embedded, store
+
+
+def app_url(url: str | URL) -> str:
+    """The URL of the same database for the application role ``riskmap_app``."""
+    text = url if isinstance(url, str) else url.render_as_string(hide_password=False)
+    return make_url(text).set(username="riskmap_app").render_as_string(hide_password=False)
+
+
+def app_engine_of(engine: Engine) -> Engine:
+    """An engine of the application role on ``engine``'s database, applying the current scope."""
+    return store.make_engine(app_url(engine.url), scoped=True)
+
+
+def demo_password(user: str) -> str:
+    """Password of a demo account (geo/demo.py gives each one ``<user>-demo-2026``)."""
+    return f"{user}-demo-2026"
+
+
+def log_in(client: Any, user: str, password: str | None = None, *, expect: int | None = 302) -> Any:
+    """Post the log-in form as ``user`` (a demo password unless given); check the status unless ``expect`` is None."""
+    resp = client.post("/login", data={"username": user, "password": password or demo_password(user), "next": "/"})
+    if expect is not None:
+        assert resp.status_code == expect, resp.get_data(as_text=True)[:500]
+    return resp
+
+
+@dataclass
+class DemoApp:
+    """The dashboard on a private copy of the demo: the app, its Flask test client and an owner engine."""
+
+    app: Any
+    client: Any
+    owner: Engine
+
+
+@contextmanager
+def demo_app(cluster: embedded.Cluster, demo_db: str, monkeypatch: pytest.MonkeyPatch, *,
+             secret: str = "test-secret", home: Path | None = None, user: str | None = None) -> Iterator[DemoApp]:
+    """The app with sign-in on over a private copy of ``demo_db``, connected as ``riskmap_app``.
+
+    The settings come from the environment, set through ``monkeypatch`` (``RISKMAP_HOME`` only when
+    ``home`` is given); with ``user`` the client is signed in as that demo account. The copy is
+    dropped afterwards.
+    """
+    from dashboard.app import create_app
+    from geo.config import load_settings
+    from tests.conftest import _fresh
+
+    name, owner = _fresh(cluster, make_url(demo_db).database)
+    monkeypatch.setenv("RISKMAP_AUTH", "on")
+    monkeypatch.setenv("RISKMAP_SECRET_KEY", secret)
+    if home is not None:
+        monkeypatch.setenv("RISKMAP_HOME", str(home))
+    engine = app_engine_of(owner)
+    try:
+        app = create_app(load_settings(), engine=engine)
+        client = app.server.test_client()
+        if user is not None:
+            log_in(client, user)
+        yield DemoApp(app, client, owner)
+    finally:
+        engine.dispose()
+        owner.dispose()
+        embedded.drop_database(cluster, name)
+
+
+def _prop(spec: str) -> dict[str, str]:
+    ident, prop = spec.split(".", 1)
+    return {"id": ident, "property": prop}
+
+
+def callback_outputs(key: str) -> list[dict[str, str]] | dict[str, str]:
+    """The ``outputs`` of a Dash request from a ``callback_map`` key (a list when the callback has several)."""
+    if key.startswith(".."):
+        return [_prop(s) for s in key.strip(".").split("...")]
+    return _prop(key)
+
+
+def callback_body(app: Any, key: str, values: dict[str, Any], trigger: str) -> dict[str, Any]:
+    """The body of a request to callback ``key`` of ``app``: every input and state from ``values``.
+
+    ``values`` maps ``"<id>.<property>"`` to a value (missing ones are None); ``trigger`` is the
+    ``"<id>.<property>"`` that changed.
+    """
+    cb = app.callback_map[key]
+    return {"output": key, "outputs": callback_outputs(key),
+            "inputs": [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in cb["inputs"]],
+            "state": [{**s, "value": values.get(f"{s['id']}.{s['property']}")} for s in cb["state"]],
+            "changedPropIds": [trigger]}
+
+
+def post_callback(client: Any, body: dict[str, Any]) -> Any:
+    """Post a Dash callback request; return the Flask response."""
+    return client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+
+
+def route(client: Any, path: str = "/", lang: str = "zh") -> tuple[int, str]:
+    """Render page ``path`` through the routing callback: the status and the body as readable JSON."""
+    from tests.browser import route_payload
+
+    resp = post_callback(client, route_payload(path, lang))
+    body = resp.get_data(as_text=True)
+    if resp.status_code == 200:
+        body = json.dumps(json.loads(body), ensure_ascii=False)  # Dash escapes non-ASCII text
+    return resp.status_code, body
+
+
+def route_text(client: Any, path: str, lang: str = "zh") -> str:
+    """The rendered page ``path`` as readable JSON; the request must succeed."""
+    status, body = route(client, path, lang)
+    assert status == 200, body[:500]
+    return body
