@@ -80,6 +80,13 @@ def F(name: str, zh: str, en: str, type: FieldType = "str", **kw: object) -> Fie
     return FieldSpec(name, zh, en, type, **kw)  # type: ignore[arg-type]
 
 
+def _lon_lat(lon_example: str, lat_example: str, *, lon_aliases: tuple[str, ...] = ("x",),
+             lat_aliases: tuple[str, ...] = ("y",)) -> tuple[FieldSpec, FieldSpec]:
+    """Return the longitude and latitude columns of a layer (the alternative to a geometry column)."""
+    return (F("lon", "经度", "Longitude", "float", unit="°", aliases=lon_aliases, example=lon_example),
+            F("lat", "纬度", "Latitude", "float", unit="°", aliases=lat_aliases, example=lat_example))
+
+
 ADCODE = F("adcode", "行政区划代码", "District code", "adcode", required=True,
            aliases=("区县代码", "区划代码"), source="GB/T 2260", example="530181",
            note="6 位数字；须已在 districts 中 / 6 digits, must exist in districts")
@@ -135,8 +142,7 @@ ENTERPRISES = LayerSpec(
           source="GB/T 37243-2019 第4章", example="否"),
         F("principal", "主要负责人", "Principal", example="张三"),
         F("phone", "联系电话", "Phone", example="0871-00000000"),
-        F("lon", "经度", "Longitude", "float", unit="°", aliases=("x", "lng", "longitude"), example="102.4776"),
-        F("lat", "纬度", "Latitude", "float", unit="°", aliases=("y", "latitude"), example="24.9190"),
+        *_lon_lat("102.4776", "24.9190", lon_aliases=("x", "lng", "longitude"), lat_aliases=("y", "latitude")),
     ),
 )
 
@@ -176,8 +182,7 @@ PROTECTION_TARGETS = LayerSpec(
         F("floor_area_m2", "建筑面积", "Floor area", "float", unit="m²", minimum=0, example="8000"),
         F("beds", "床位数", "Beds", "int", unit="张", minimum=0, example="0"),
         F("seats", "座位数", "Seats", "int", unit="座", minimum=0, example="0"),
-        F("lon", "经度", "Longitude", "float", unit="°", aliases=("x", "lng"), example="102.47"),
-        F("lat", "纬度", "Latitude", "float", unit="°", aliases=("y",), example="24.92"),
+        *_lon_lat("102.47", "24.92", lon_aliases=("x", "lng")),
     ),
 )
 
@@ -195,8 +200,7 @@ BUILDINGS = LayerSpec(
         F("households", "户数", "Households", "int", unit="户", minimum=0, example="2",
           source="GB 50251-2015 4.2.2"),
         F("floors", "层数", "Floors", "int", unit="层", minimum=1, maximum=200, example="3"),
-        F("lon", "经度", "Longitude", "float", unit="°", aliases=("x",), example="102.47"),
-        F("lat", "纬度", "Latitude", "float", unit="°", aliases=("y",), example="24.92"),
+        *_lon_lat("102.47", "24.92"),
     ),
 )
 
@@ -254,8 +258,7 @@ TAILINGS = LayerSpec(
           choices={"operating": ("运行", "在用"), "stopped": ("停用",), "closed": ("闭库", "已闭库"),
                    "building": ("在建",)}),
         RISK_LEVEL,
-        F("lon", "经度", "Longitude", "float", unit="°", aliases=("x",), example="102.40"),
-        F("lat", "纬度", "Latitude", "float", unit="°", aliases=("y",), example="24.95"),
+        *_lon_lat("102.40", "24.95"),
     ),
 )
 
@@ -276,8 +279,7 @@ INFRA = LayerSpec(
                 "通信线路：Ⅰ级/Ⅱ级。未注明时防火间距按较严格者计 / road class, railway kind, navigability, "
                 "telecom grade: when blank the stricter separation of GB 50160 4.1.9 applies")),
         F("name", "名称", "Name", example="G56杭瑞高速"),
-        F("lon", "经度", "Longitude", "float", unit="°", aliases=("x",), example=""),
-        F("lat", "纬度", "Latitude", "float", unit="°", aliases=("y",), example=""),
+        *_lon_lat("", ""),
     ),
 )
 
@@ -329,8 +331,7 @@ INSTALLATIONS = LayerSpec(
                 "name[:CAS][:hazard category]:maximum tonnes, separated by ; ； ， or line breaks; a substance "
                 "not in Table 1 needs its CAS number or Table 2 category. Drives the major hazard "
                 "installation check (S = Σq/Q, R = α·Σβq/Q)")),
-        F("lon", "经度", "Longitude", "float", unit="°", aliases=("x",), example="102.47"),
-        F("lat", "纬度", "Latitude", "float", unit="°", aliases=("y",), example="24.92"),
+        *_lon_lat("102.47", "24.92"),
     ),
 )
 
@@ -380,8 +381,7 @@ RISK_POINTS = LayerSpec(
         F("alarm_targets", "预警通知对象", "Alarm targets", example="周边3个村委会"),
         F("evacuation_radius_m", "疏散半径", "Evacuation radius", "float", unit="m", minimum=0,
           example="800"),
-        F("lon", "经度", "Longitude", "float", unit="°", aliases=("x",), example="102.47"),
-        F("lat", "纬度", "Latitude", "float", unit="°", aliases=("y",), example="24.92"),
+        *_lon_lat("102.47", "24.92"),
     ),
 )
 
@@ -402,8 +402,7 @@ HIDDEN_HAZARDS = LayerSpec(
         F("supervision", "挂牌督办", "Listed supervision", "enum", example="市级",
           choices={"none": ("无", "否"), "county": ("区县级",), "city": ("市级",), "province": ("省级",)}),
         F("closed_on", "销号日期", "Closed on", "date", example=""),
-        F("lon", "经度", "Longitude", "float", unit="°", aliases=("x",), example="102.47"),
-        F("lat", "纬度", "Latitude", "float", unit="°", aliases=("y",), example="24.92"),
+        *_lon_lat("102.47", "24.92"),
     ),
 )
 
