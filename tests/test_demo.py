@@ -12,20 +12,22 @@ import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
 
+from geo.constants import STORAGE_SRID
 from geo.credit_code import check_character, credit_code_problem, organization_check_character
 from geo.demo import DEMO_AS_OF, DEMO_SEED, LAYER_NAMES, generate_demo
+from geo.demo.context import WORK_CRS
 from geo.layer_specs import LAYERS, PT_TYPES, RISK_LEVELS
 
 ROOT = Path(__file__).resolve().parents[1]
 DISTRICTS = ROOT / "data" / "kunming_districts.geojson"
-METRIC = 4543  # CGCS2000 3-degree Gauss-Krüger CM 102°E
+METRIC = WORK_CRS  # CGCS2000 3-degree Gauss-Krüger CM 102°E
 EXPECTED_LAYERS = {"enterprises", "risk_contours", "protection_targets", "buildings", "pipelines", "hcas",
                    "tailings_dams", "infrastructure", "installations", "risk_points", "hidden_hazards"}
 
 
 @pytest.fixture(scope="module")
 def districts() -> gpd.GeoDataFrame:
-    return gpd.read_file(DISTRICTS).set_crs(4490, allow_override=True)[["adcode", "name", "geometry"]]
+    return gpd.read_file(DISTRICTS).set_crs(STORAGE_SRID, allow_override=True)[["adcode", "name", "geometry"]]
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +54,7 @@ def test_layers_have_canonical_columns_and_required_values(demo: dict[str, gpd.G
     for name, gdf in demo.items():
         assert len(gdf) > 0, name
         assert list(gdf.columns) == [*_canonical(name), "geometry"], name
-        assert gdf.crs is not None and gdf.crs.to_epsg() == 4490, name
+        assert gdf.crs is not None and gdf.crs.to_epsg() == STORAGE_SRID, name
         for f in LAYERS[name].fields:
             if f.required:
                 assert gdf[f.name].notna().all(), f"{name}.{f.name} has blanks"
