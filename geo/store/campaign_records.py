@@ -8,9 +8,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, text
 
 from geo.constants import STORAGE_SRID
+from geo.store.engine import on_connection
 from geo.store.hazards import _equal
 
 
@@ -25,12 +26,10 @@ def add_attachment(conn: Connection, *, sha256: str, filename: str, media_type: 
          "fn": filename, "mt": media_type, "size": len(content), "content": content, "by": uploaded_by})
 
 
-def read_attachment(conn: Connection | Engine, sha256: str, *, hazard_id: int | None = None,
+@on_connection
+def read_attachment(conn: Connection, sha256: str, *, hazard_id: int | None = None,
                     inspection_id: int | None = None) -> dict[str, Any] | None:
     """Return an attachment the session may see (scope as its hazard or inspection), or None."""
-    if isinstance(conn, Engine):
-        with conn.connect() as c:
-            return read_attachment(c, sha256, hazard_id=hazard_id, inspection_id=inspection_id)
     row = conn.execute(text(
         "SELECT sha256, filename, media_type, size_bytes, content, uploaded_by, created_at FROM attachments "
         "WHERE sha256 = :sha AND hazard_id IS NOT DISTINCT FROM :hid AND inspection_id IS NOT DISTINCT FROM :iid "
@@ -67,11 +66,9 @@ def read_inspection(conn: Connection, inspection_id: int) -> dict[str, Any] | No
     return None if row is None else dict(row)
 
 
-def list_inspections(conn: Connection | Engine, *, adcode: str | None = None, kind: str | None = None) -> pd.DataFrame:
+@on_connection
+def list_inspections(conn: Connection, *, adcode: str | None = None, kind: str | None = None) -> pd.DataFrame:
     """Return the inspections the session sees, newest first (lon/lat columns, no geometry)."""
-    if isinstance(conn, Engine):
-        with conn.connect() as c:
-            return list_inspections(c, adcode=adcode, kind=kind)
     where, params = _equal("inspections", adcode=adcode, kind=kind)
     sql = f"{_INSPECTION_SELECT} WHERE {' AND '.join(where)} ORDER BY inspected_at DESC, id DESC"
     return pd.DataFrame(conn.execute(text(sql), params).mappings().all())
@@ -121,11 +118,9 @@ def insert_submission(conn: Connection, kind: str, *, adcode: str, credit_code: 
     return revision
 
 
-def list_submissions(conn: Connection | Engine, kind: str, *, period: str | None = None) -> pd.DataFrame:
+@on_connection
+def list_submissions(conn: Connection, kind: str, *, period: str | None = None) -> pd.DataFrame:
     """Return the submissions the session sees (every revision), newest first."""
-    if isinstance(conn, Engine):
-        with conn.connect() as c:
-            return list_submissions(c, kind, period=period)
     tbl = SUBMISSION_TABLES[kind]
     sql = (f"SELECT adcode, credit_code, period, revision, signed_by, submitted_by, submitted_at, figures, note "
            f"FROM {tbl}" + (" WHERE period = :p" if period else "") + " ORDER BY submitted_at DESC, revision DESC")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
+from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 
@@ -138,3 +140,33 @@ def bypasses_row_security(engine: Engine) -> bool:
             "SELECT r.rolsuper OR r.rolbypassrls OR pg_get_userbyid(c.relowner) = current_user "
             "FROM pg_roles r, pg_class c WHERE r.rolname = current_user AND c.oid = 'enterprises'::regclass"
         )).scalar_one())
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def on_connection(
+    read: Callable[Concatenate[Connection, _P], _R],
+) -> Callable[Concatenate[Connection | Engine, _P], _R]:
+    """Let a read that runs on a connection be given an engine too (it then runs on a connection of its own).
+
+    Parameters
+    ----------
+    read : callable
+        A function whose first argument is a :class:`~sqlalchemy.Connection`.
+
+    Returns
+    -------
+    callable
+        The same function, taking a connection (used as is, inside its transaction) or an engine.
+    """
+
+    @functools.wraps(read)
+    def wrapper(conn: Connection | Engine, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        if isinstance(conn, Engine):
+            with conn.connect() as own:
+                return read(own, *args, **kwargs)
+        return read(conn, *args, **kwargs)
+
+    return wrapper

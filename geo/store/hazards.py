@@ -13,9 +13,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, text
 
 from geo.constants import STORAGE_SRID
+from geo.store.engine import on_connection
 
 #: Columns of ``hidden_hazards`` a caller reads back (geometry as lon/lat).
 HAZARD_COLUMNS = (
@@ -113,11 +114,9 @@ def update_hazard(conn: Connection, hazard_id: int, *, version: int, state: str,
         raise LookupError(f"hazard {hazard_id} not updated")
 
 
-def hazard_steps(conn: Connection | Engine, hazard_id: int) -> list[dict[str, Any]]:
+@on_connection
+def hazard_steps(conn: Connection, hazard_id: int) -> list[dict[str, Any]]:
     """Return a hazard's history, oldest first."""
-    if isinstance(conn, Engine):
-        with conn.connect() as c:
-            return hazard_steps(c, hazard_id)
     rows = conn.execute(text(
         "SELECT version, action, from_state, to_state, severity, supervised, role, actor, at, comment, changes, "
         "attachments FROM hazard_steps WHERE hazard_id = :id ORDER BY version"), {"id": hazard_id}).mappings()
@@ -141,12 +140,10 @@ def record_import_steps(conn: Connection, *, actor: str, role: str | None, batch
     return len(ids)
 
 
-def list_hazards(conn: Connection | Engine, *, adcode: str | None = None, states: Sequence[str] | None = None,
+@on_connection
+def list_hazards(conn: Connection, *, adcode: str | None = None, states: Sequence[str] | None = None,
                  severity: str | None = None, credit_code: str | None = None) -> pd.DataFrame:
     """Return the hazards the session sees, filtered, newest first (no geometry; lon/lat columns)."""
-    if isinstance(conn, Engine):
-        with conn.connect() as c:
-            return list_hazards(c, adcode=adcode, states=states, severity=severity, credit_code=credit_code)
     where, params = _equal("h", adcode=adcode, severity=severity, credit_code=credit_code)
     if states:
         where.append("h.state = ANY(:states)")
@@ -156,11 +153,9 @@ def list_hazards(conn: Connection | Engine, *, adcode: str | None = None, states
     return pd.DataFrame(rows, columns=[*HAZARD_COLUMNS, "lon", "lat", "enterprise_industry"])
 
 
-def steps_frame(conn: Connection | Engine, *, adcode: str | None = None) -> pd.DataFrame:
+@on_connection
+def steps_frame(conn: Connection, *, adcode: str | None = None) -> pd.DataFrame:
     """Every visible history step (``hazard`` = the hazard's code), for figures as of a date."""
-    if isinstance(conn, Engine):
-        with conn.connect() as c:
-            return steps_frame(c, adcode=adcode)
     sql = ("SELECT h.code AS hazard, s.at, s.to_state, s.severity, s.supervised, s.action, s.version "
            "FROM hazard_steps s JOIN hidden_hazards h ON h.id = s.hazard_id"
            + (" WHERE s.adcode = :adcode" if adcode else "") + " ORDER BY h.code, s.version")

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from geo.constants import STORAGE_SRID
 from geo.models import LAYER_MODELS, Base, District, ImportBatch
+from geo.store.engine import on_connection
 
 
 def table(layer: str) -> Table:
@@ -28,13 +29,10 @@ def row_counts(engine: Engine) -> dict[str, int]:
     return counts
 
 
-def district_codes(conn: Connection | Engine) -> dict[str, str]:
+@on_connection
+def district_codes(conn: Connection) -> dict[str, str]:
     """Return ``{adcode: name}`` of all districts in the store."""
-    stmt = select(District.adcode, District.name)
-    if isinstance(conn, Engine):
-        with conn.connect() as c:
-            return dict(c.execute(stmt).tuples().all())
-    return dict(conn.execute(stmt).tuples().all())
+    return dict(conn.execute(select(District.adcode, District.name)).tuples().all())
 
 
 def read_districts(engine: Engine | Connection, adcodes: Sequence[str] | None = None) -> gpd.GeoDataFrame:
@@ -89,11 +87,9 @@ def read_layer(engine: Engine | Connection, layer: str, adcode: str | None = Non
     return _read_gdf(engine, sql, params)
 
 
-def _read_gdf(engine: Engine | Connection, sql: str, params: dict[str, Any]) -> gpd.GeoDataFrame:
-    if isinstance(engine, Engine):
-        with engine.connect() as conn:
-            return _read_gdf(conn, sql, params)
-    gdf = gpd.read_postgis(text(sql), engine, geom_col="geom", params=params)
+@on_connection
+def _read_gdf(conn: Connection, sql: str, params: dict[str, Any]) -> gpd.GeoDataFrame:
+    gdf = gpd.read_postgis(text(sql), conn, geom_col="geom", params=params)
     return gdf.rename_geometry("geometry").set_crs(STORAGE_SRID, allow_override=True)
 
 

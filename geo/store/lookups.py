@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from geo.constants import STORAGE_SRID
-from geo.store.engine import Scope, scoped
+from geo.store.engine import Scope, on_connection, scoped
 
 
 def _read_city_wide(engine: Engine, sql: str, params: dict[str, Any]) -> list[Any]:
@@ -74,11 +74,9 @@ def pipeline_districts(engine: Engine, keys: Iterable[str]) -> dict[str, list[st
     return {str(key): sorted(str(c) for c in adcodes or []) for key, adcodes in rows}
 
 
-def enterprise_of(conn: Connection | Engine, credit_code: str) -> dict[str, Any] | None:
+@on_connection
+def enterprise_of(conn: Connection, credit_code: str) -> dict[str, Any] | None:
     """Return the enterprise (name, adcode, credit_code) with ``credit_code`` that the session sees, or None."""
-    if isinstance(conn, Engine):
-        with conn.connect() as c:
-            return enterprise_of(c, credit_code)
     row = conn.execute(text("SELECT name, adcode, credit_code FROM enterprises WHERE credit_code = :c"),
                        {"c": credit_code}).mappings().first()
     return None if row is None else dict(row)

@@ -10,16 +10,18 @@ from sqlalchemy import Connection, Engine, select, text
 
 from geo.models import Base
 from geo.store.audit import audit
+from geo.store.engine import on_connection
 
 RULE_OVERRIDE_COLUMNS = ("id", "rule_code", "path", "value", "reason", "actor", "created_at", "active")
 
 
-def read_rule_overrides(engine: Engine | Connection, *, active_only: bool = True) -> list[dict[str, Any]]:
+@on_connection
+def read_rule_overrides(conn: Connection, *, active_only: bool = True) -> list[dict[str, Any]]:
     """Read the local values of the check rules (table ``rule_overrides``), oldest first.
 
     Parameters
     ----------
-    engine : Engine or Connection
+    conn : Connection or Engine
         The store (every session may read them).
     active_only : bool
         Only the values in force; False for the whole history, deactivated rows included.
@@ -33,10 +35,7 @@ def read_rule_overrides(engine: Engine | Connection, *, active_only: bool = True
     stmt = select(*(tbl.c[c] for c in RULE_OVERRIDE_COLUMNS)).order_by(tbl.c.id)
     if active_only:
         stmt = stmt.where(tbl.c.active)
-    if isinstance(engine, Engine):
-        with engine.connect() as conn:
-            return [dict(r) for r in conn.execute(stmt).mappings()]
-    return [dict(r) for r in engine.execute(stmt).mappings()]
+    return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
 def _lock_rules(conn: Connection) -> None:
