@@ -25,7 +25,7 @@ from layers.campaign_measures import CAMPAIGN_MEASURES, campaign_measures
 from layers.measures import counted_sources, district_measures
 from layers.rating import Rubric, district_indicators, load_rubric, rate_districts
 
-__all__ = ["CITY", "SNAPSHOT_KINDS", "figures_of", "month_ends", "period_figures", "period_moment", "take_snapshot"]
+__all__ = ["CITY", "SNAPSHOT_KINDS", "figures_of", "layers_as_of", "month_ends", "period_figures", "period_moment", "take_snapshot"]
 
 #: Scope code of the whole city's row.
 CITY = "city"
@@ -65,7 +65,22 @@ def month_ends(until: dt.date, count: int = 12) -> list[dt.date]:
     return out[::-1]
 
 
-def _layers_as_of(engine: Engine, at: dt.datetime) -> tuple[Bundle, gpd.GeoDataFrame | None, pd.DataFrame]:
+def layers_as_of(engine: Engine, at: dt.datetime) -> tuple[Bundle, gpd.GeoDataFrame | None, pd.DataFrame]:
+    """Read the check layers, the identified HCA segments and the findings as they were at ``at``.
+
+    Parameters
+    ----------
+    engine : Engine
+        The store (read under the caller's scope).
+    at : datetime
+        The moment, timezone-aware.
+
+    Returns
+    -------
+    tuple
+        The :class:`~geo.checks.bundle.Bundle` of declared layers (building footprints as they are now:
+        they keep no history), the identified HCA segments (or None) and the findings.
+    """
     frames: dict[str, gpd.GeoDataFrame] = {}
     for layer in LAYERS:
         frames[layer] = (store.read_layer(engine, layer) if layer not in store.HISTORY_KEYS
@@ -104,7 +119,7 @@ def period_figures(engine: Engine, period_end: dt.date, *, rubric: Rubric | None
     DataFrame
         As :func:`figures_of`, for the layers as they were at :func:`period_moment` of ``period_end``.
     """
-    bundle, identified, findings = _layers_as_of(engine, period_moment(period_end))
+    bundle, identified, findings = layers_as_of(engine, period_moment(period_end))
     return figures_of(bundle, findings, period_end, identified_hcas=identified, rubric=rubric)
 
 

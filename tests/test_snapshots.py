@@ -168,3 +168,54 @@ def test_the_ranking_of_a_month_reads_the_stored_figures_and_shows_the_change(hi
     assert majors.loc[ANNING, "delta"] == 1 and majors.loc[ANNING, "trend"] == "↓"
     assert set(majors.drop(index=ANNING)["trend"]) == {"→"}
     assert set(rank_districts(mar, None, "score")["trend"]) == {""}
+
+
+def test_the_city_bulletin_as_docx_carries_the_stored_figures_the_ranking_and_the_maps(history, artifacts) -> None:
+    from docx import Document
+
+    from layers.measures import measure_label
+    from layers.reporting.build import build_report
+    from layers.reporting.docx_writer import write_docx
+
+    engine, seen = history
+    take_snapshot(engine, MONTHS[-1], taken_by="scheduler")
+    report = build_report(engine, "bulletin", scope=CITY, period="2027-03", issued_on=dt.date(2027, 4, 8))
+    path = artifacts / "bulletin-2027-03.docx"
+    write_docx(report, path)
+    doc = Document(str(path))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "全市2027年3月月度安全风险形势通报" in text and "2027年4月8日" in text and "保存的统计快照" in text
+    assert doc.core_properties.identifier == "〔2027〕  号"
+    headline = {row.cells[0].text: row.cells[1].text for row in doc.tables[0].rows[1:]}
+    city = seen[MONTHS[-1]].loc[CITY]
+    assert headline[measure_label("major_risks")] == str(int(city["major_risks"]))
+    assert headline[measure_label("hazards_total")] == str(int(city["hazards_total"]))
+    ranking = [t for t in doc.tables if t.rows[0].cells[2].text == "五色评分"][0]
+    assert len(ranking.rows) == 15
+    best = ranking.rows[1].cells
+    scores = seen[MONTHS[-1]].drop(index=CITY)["score"].astype(float)
+    assert float(best[2].text) == pytest.approx(scores.min(), abs=0.05) and best[0].text == "1"
+    assert len(doc.inline_shapes) == 2  # the 四色 and 五色 maps
+    assert ("与2027-02-28相比" in text) and ("五色评分好转的有" in text)
+
+
+def test_a_district_year_report_lists_its_changes_and_refuses_bad_requests(history) -> None:
+    from docx import Document
+
+    from layers.reporting.build import build_report
+    from layers.reporting.docx_writer import write_docx
+
+    engine, _ = history
+    report = build_report(engine, "stage_report", scope=ANNING, period="2027")
+    doc = Document(__import__("io").BytesIO(write_docx(report)))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "安宁市2027年专项排查整治阶段性工作报告" in text and "2026-12-31以来的变化" in text
+    changes = [t for t in doc.tables if t.rows[0].cells[0].text == "类别"][0]
+    kinds = {row.cells[1].text for row in changes.rows[1:]}
+    assert {"变化", "移除", "销号/关闭"} <= kinds
+    with pytest.raises(ValueError, match="unknown report"):
+        build_report(engine, "weekly", scope=CITY, period="2027-03")
+    with pytest.raises(ValueError, match="is not YYYY-MM"):
+        build_report(engine, "bulletin", scope=CITY, period="2027")
+    with pytest.raises(ValueError, match="no figures"):
+        build_report(engine, "bulletin", scope="999999", period="2027-03")

@@ -1,0 +1,143 @@
+"""Report definitions as data: name, period, due day, issuer, recipient and sections of each submission.
+
+Read from ``definitions.yaml`` beside this module. A period is named ``YYYY-MM`` (monthly reports) or
+``YYYY`` (yearly ones); :func:`due_date` says when a period's report is due and :func:`period_end` the
+last day it covers.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from campaign.dispatch import load_dispatch
+
+__all__ = ["ISSUERS", "PERIODS", "ReportDefinition", "due_date", "load_reports", "period_end", "period_of"]
+
+DEFINITIONS = Path(__file__).with_name("definitions.yaml")
+#: Period kinds and the form of their names.
+PERIODS = {"month": re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$"), "year": re.compile(r"^[0-9]{4}$")}
+#: Who issues a report: each district (to the city) or the city (to the districts).
+ISSUERS = ("district", "city")
+
+
+@dataclass(frozen=True)
+class ReportDefinition:
+    """One periodic report (see ``definitions.yaml``)."""
+
+    code: str
+    zh: str
+    en: str
+    period: str
+    due_month: int | None
+    due_day: int
+    due_offset_months: int
+    issuer: str
+    recipient_zh: str
+    recipient_en: str
+    sections: tuple[str, ...]
+
+    def title(self, lang: str = "zh") -> str:
+        """Return the report's name in ``lang``."""
+        return self.en if lang == "en" else self.zh
+
+
+def _definition(code: str, doc: dict[str, Any]) -> ReportDefinition:
+    period = str(doc["period"])
+    if period not in PERIODS:
+        raise ValueError(f"definitions.yaml: report {code}: period must be one of {sorted(PERIODS)}")
+    if str(doc["issuer"]) not in ISSUERS:
+        raise ValueError(f"definitions.yaml: report {code}: issuer must be one of {ISSUERS}")
+    # the 调度表's due day is declared once, with the table itself (campaign/dispatch.yaml)
+    due = {"day": load_dispatch().due_day} if doc["due"] == "campaign" else dict(doc["due"])
+    if period == "year" and "month" not in due:
+        raise ValueError(f"definitions.yaml: report {code}: a yearly report's due needs a month")
+    return ReportDefinition(
+        code=code, zh=str(doc["zh"]), en=str(doc["en"]), period=period,
+        due_month=int(due["month"]) if "month" in due else None, due_day=int(due["day"]),
+        due_offset_months=int(doc.get("due_offset_months", 0)), issuer=str(doc["issuer"]),
+        recipient_zh=str(doc["recipient"]["zh"]), recipient_en=str(doc["recipient"]["en"]),
+        sections=tuple(str(s) for s in doc["sections"]))
+
+
+@cache
+def load_reports(path: Path = DEFINITIONS) -> dict[str, ReportDefinition]:
+    """Load the report definitions.
+
+    Parameters
+    ----------
+    path : Path
+        The YAML file (default: the published ``definitions.yaml``).
+
+    Returns
+    -------
+    dict of str to ReportDefinition
+        By report code, in file order.
+    """
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {code: _definition(code, body) for code, body in doc["reports"].items()}
+
+
+def _check_period(definition: ReportDefinition, period: str) -> None:
+    if not PERIODS[definition.period].match(period):
+        form = "YYYY-MM" if definition.period == "month" else "YYYY"
+        raise ValueError(f"{definition.code}: period {period!r} is not {form}")
+
+
+def period_end(definition: ReportDefinition, period: str) -> dt.date:
+    """Return the last day a period's report covers.
+
+    Examples
+    --------
+    >>> reports = load_reports()
+    >>> period_end(reports["bulletin"], "2026-02"), period_end(reports["summary"], "2026")
+    (datetime.date(2026, 2, 28), datetime.date(2026, 12, 31))
+    """
+    _check_period(definition, period)
+    if definition.period == "year":
+        return dt.date(int(period), 12, 31)
+    year, month = (int(p) for p in period.split("-"))
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def due_date(definition: ReportDefinition, period: str) -> dt.date:
+    """Return the day a period's report is due (a due day past the month's end falls on its last day).
+
+    Examples
+    --------
+    >>> reports = load_reports()
+    >>> due_date(reports["dispatch"], "2026-02"), due_date(reports["bulletin"], "2026-12")
+    (datetime.date(2026, 2, 28), datetime.date(2027, 1, 10))
+    >>> due_date(reports["four_lists"], "2026")
+    datetime.date(2026, 6, 20)
+    """
+    _check_period(definition, period)
+    if definition.period == "year":
+        year, month = int(period), int(definition.due_month or 12)
+    else:
+        year, month = (int(p) for p in period.split("-"))
+    month += definition.due_offset_months
+    year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+    return dt.date(year, month, min(definition.due_day, calendar.monthrange(year, month)[1]))
+
+
+def period_of(definition: ReportDefinition, day: dt.date) -> str:
+    """Name the period a report made on ``day`` is normally about (the month before, or the year).
+
+    Examples
+    --------
+    >>> reports = load_reports()
+    >>> period_of(reports["bulletin"], dt.date(2026, 12, 6)), period_of(reports["summary"], dt.date(2026, 12, 6))
+    ('2026-11', '2026')
+    """
+    if definition.period == "year":
+        return str(day.year)
+    last = day.replace(day=1) - dt.timedelta(days=1)
+    return f"{last.year:04d}-{last.month:02d}"

@@ -1,0 +1,64 @@
+"""A report as plain data: a title block and sections of paragraphs, tables and figures.
+
+The writers (DOCX, PDF) lay out this model and nothing else, so every format shows the same figures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Figure", "Report", "Section", "Table"]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table: column headings, rows of cells (text or numbers) and an optional note under it."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        bad = [i for i, row in enumerate(self.rows) if len(row) != len(self.columns)]
+        if bad:
+            raise ValueError(f"table rows {bad} do not have {len(self.columns)} cells")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A picture (PNG bytes) with its caption."""
+
+    png: bytes
+    caption: str
+
+
+@dataclass
+class Section:
+    """A numbered section: heading, then paragraphs, tables and figures in that order."""
+
+    code: str
+    heading: str
+    paragraphs: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    """One report of one period for one scope (a district or the city)."""
+
+    code: str
+    title: str
+    scope: str
+    scope_name: str
+    period: str
+    period_end: dt.date
+    issued_on: dt.date
+    issuer: str
+    recipient: str
+    #: Document number (文号) as the sender fills it in: the year is set, the serial left blank.
+    number: str
+    data_note: str
+    sections: list[Section] = field(default_factory=list)
