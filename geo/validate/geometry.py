@@ -215,7 +215,7 @@ def check_geometries(raw: RawTable, spec: LayerSpec, rows: list[RowIssues]) -> l
 
 
 def check_location(stored: np.ndarray, records: list[dict[str, Any]], rows: list[RowIssues], spec: LayerSpec,
-                    districts: gpd.GeoDataFrame, tolerance_m: float) -> None:
+                   districts: gpd.GeoDataFrame, tolerance_m: float) -> None:
     """Check that each stored geometry lies in China and within ``tolerance_m`` of its stated district.
 
     Parameters
