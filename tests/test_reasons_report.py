@@ -101,10 +101,18 @@ def test_long_reason_lists_continue_on_more_pages(bundle, tmp_path) -> None:
 def test_wrap_text_respects_display_width() -> None:
     text = "学校距天然气管道中心线 0.00 m，小于要求的 5 m，里程 K13+231 / school 0.00 m from the gas pipeline"
     lines = wrap_text(text, 20)
-    from layers.export import display_width
+    from layers.text_width import display_width
 
     assert all(display_width(line) <= 20 for line in lines)
     assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+
+
+def test_clip_text_counts_wide_characters_twice() -> None:
+    from layers.text_width import clip_text, display_width
+
+    assert display_width("安宁ab") == 6
+    assert clip_text("安宁市应急管理局", 8) == "安宁市…" and display_width(clip_text("安宁市应急管理局", 8)) <= 8
+    assert clip_text("安宁 ab", 7) == "安宁 ab" and clip_text("abcdef", 4) == "abc…"
 
 
 # --- layers.planning ---------------------------------------------------------------------------------

@@ -39,11 +39,10 @@ from layers.export.vector import (
     write_gpkg,
     write_shapefiles_zip,
 )
-from layers.text_width import display_width
 
 __all__ = [
     "CRS_CHOICES", "EXPORT_ACTION", "EXPORT_FORMATS", "FORMATS", "INFO_SHEET", "SHP_ENCODINGS", "SHP_FIELD_BYTES",
     "SHP_VALUE_BYTES", "XLSX_CELL_CHARS", "XLSX_WKT_HEADER", "CrsChoice", "ExportJob", "ExportSpec", "ShpEncoding",
-    "Writer", "display_width", "export_layers", "output_epsg", "record_export", "shapefile_field_names", "slugify",
+    "Writer", "export_layers", "output_epsg", "record_export", "shapefile_field_names", "slugify",
     "write_geojson", "write_gpkg", "write_shapefiles_zip", "write_xlsx",
 ]
