@@ -13,31 +13,29 @@ from dashboard import ids
 from dashboard.auth import auth_enabled, current_user, init_auth
 from dashboard.context import AppContext
 from dashboard.i18n import t
-from dashboard.pages import audit, cockpit, dispatch, district, hazard, hazards, inspect, planner, rules
-from dashboard.permissions import DENIED, can, district_allowed
+from dashboard.pages import MODULES, PAGES, ROLE_HOME
+from dashboard.permissions import DENIED, can
+from dashboard.routing import Page, resolve
 from geo import store
 from geo.config import Settings, load_settings
 from identity.permissions import app_database_url
 
 #: Largest request body the server accepts (a 50 MB import file grows by a third as base64).
 MAX_REQUEST_BYTES = 72 * 1024 * 1024
-ROUTES = (("/", "nav_cockpit"), ("/district", "nav_district"))
-#: Links shown only to users who may do the action: (path, label key, action of identity.permissions.PERMISSIONS).
-RESTRICTED_ROUTES = (("/planner", "nav_planner", "planner_page"), (hazards.PATH, "nav_hazards", "hazards_page"),
-                     (inspect.PATH, "nav_inspect", "inspect"), (audit.PATH, "nav_audit", "audit_page"),
-                     (rules.PATH, "nav_rules", "rules_page"))
 
 
-def _nav(lang: str, path: str, allowed: frozenset[str] = frozenset(),
-         user: dict[str, Any] | None = None) -> list[Any]:
-    """Navigation links (those of RESTRICTED_ROUTES only for ``allowed`` actions), then who is signed in."""
-    home = [] if user and user.get("role") == "enterprise" else [ROUTES[0]]
-    district = [] if user and user.get("role") == "enterprise" else [ROUTES[1]]
-    routes = [*home, *((href, key) for href, key, action in RESTRICTED_ROUTES[:1] if action in allowed),
-              *district, *((href, key) for href, key, action in RESTRICTED_ROUTES[1:] if action in allowed)]
-    links: list[Any] = [dcc.Link(t(key, lang), href=href,
-                                 className="nav-link active" if path == href else "nav-link")
-                        for href, key in routes]
+def _nav_pages(user: dict[str, Any] | None) -> list[Page]:
+    """Pages whose header link ``user`` gets (those needing an action only when the user may do it)."""
+    role = None if user is None else user.get("role")
+    return sorted((p for p in PAGES if p.nav_key and role not in p.nav_hidden_for
+                   and (p.action is None or can(p.action, user))), key=lambda p: p.order)
+
+
+def _nav(lang: str, path: str, user: dict[str, Any] | None = None, pages: list[Page] | None = None) -> list[Any]:
+    """Navigation links of the pages ``user`` may open, then who is signed in."""
+    links: list[Any] = [dcc.Link(t(str(page.nav_key), lang), href=page.href,
+                                 className="nav-link active" if path == page.href else "nav-link")
+                        for page in (_nav_pages(user) if pages is None else pages)]
     if user:
         where = f" · {user['adcode']}" if user.get("adcode") else ""
         links.append(html.Span([html.Span(str(user.get("name") or user["username"]), className="nav-user-name"),
@@ -47,58 +45,23 @@ def _nav(lang: str, path: str, allowed: frozenset[str] = frozenset(),
     return links
 
 
-def _allowed_actions() -> frozenset[str]:
-    """Actions of RESTRICTED_ROUTES the request's user may do (needs a request when sign-in is on)."""
-    return frozenset(action for _, _, action in RESTRICTED_ROUTES if can(action))
-
-
 def _denied(lang: str) -> html.Div:
     return html.Div([html.H2(DENIED.get(lang, DENIED["zh"])), dcc.Link(t("nav_cockpit", lang), href="/")],
                     className="denied", id="access-denied")
 
 
-def _campaign(ctx: AppContext, path: str, lang: str) -> Any:
-    """Pages of the campaign (hazards, one hazard, the report form, inspections, the 调度表), or None."""
-    page = path.rstrip("/")
-    if page == hazards.PATH:
-        return hazards.layout(ctx, lang) if can("hazards_page") else _denied(lang)
-    if page == f"{hazards.PATH}/new":
-        return hazard.new_layout(ctx, lang) if can("report_hazard") else _denied(lang)
-    if page.startswith(f"{hazards.PATH}/"):
-        tail = page.removeprefix(f"{hazards.PATH}/")
-        if not tail.isdigit() or not can("hazards_page"):
-            return _denied(lang) if tail.isdigit() else None
-        return hazard.detail_layout(ctx, lang, int(tail))
-    if page == inspect.PATH:
-        return inspect.layout(ctx, lang) if can("inspect") else _denied(lang)
-    if page == dispatch.PATH:
-        return dispatch.layout(ctx, lang)
-    return None
-
-
 def render(ctx: AppContext, path: str, lang: str) -> Any:
-    """Page content for ``path`` in ``lang``."""
+    """Page content for ``path`` in ``lang``: the page of the table serving it, a refusal, or 404."""
     user = current_user()
-    if path in ("/", "") and user and user.get("role") == "enterprise":
-        return hazards.layout(ctx, lang)  # an enterprise's home is its own hazards
-    if path in ("/", ""):
-        return cockpit.layout(ctx, lang)
-    campaign_page = _campaign(ctx, path, lang)
-    if campaign_page is not None:
-        return campaign_page
-    if path.startswith("/planner"):
-        return planner.layout(ctx, lang) if can("planner_page") else _denied(lang)
-    if path.startswith("/district"):
-        code = path.removeprefix("/district").strip("/") or None
-        user = current_user()
-        if code is None and user and user.get("role") == "district_officer":
-            code = user.get("adcode")
-        return district.layout(ctx, lang, adcode=code) if district_allowed(code) else _denied(lang)
-    if path.rstrip("/") == audit.PATH:
-        return audit.layout(ctx, lang) if can("audit_page") else _denied(lang)
-    if path.rstrip("/") == rules.PATH:
-        return rules.layout(ctx, lang) if can("rules_page") else _denied(lang)
-    return html.Div([html.H2("404"), dcc.Link(t("nav_cockpit", lang), href="/")])
+    home = ROLE_HOME.get(str(user.get("role"))) if user else None
+    found = resolve(PAGES, home if home and path in ("/", "") else path)
+    if found is None:
+        return html.Div([html.H2("404"), dcc.Link(t("nav_cockpit", lang), href="/")])
+    page, params = found
+    params = page.params(params) if page.params else params
+    if (page.action and not can(page.action)) or (page.allow and not page.allow(params)):
+        return _denied(lang)
+    return page.layout(ctx, lang, **params)
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> dash.Dash:
@@ -125,7 +88,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         dcc.Location(id=ids.URL),
         html.Header([
             html.H1(t("title", "zh"), id=ids.TITLE),
-            html.Nav(_nav("zh", "/"), id=ids.NAV, className="nav"),
+            html.Nav(_nav("zh", "/", pages=[p for p in PAGES if p.nav_key and not p.action]), id=ids.NAV,
+                     className="nav"),
             dcc.RadioItems(id=ids.LANG, options=[{"label": "中文", "value": "zh"}, {"label": "English", "value": "en"}],
                            value="zh", inline=True, className="lang-switch"),
         ], className="top-bar"),
@@ -137,18 +101,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                   Output(ids.DEMO_NOTE, "children"), Input(ids.URL, "pathname"), Input(ids.LANG, "value"))
     def route(path: str | None, lang: str) -> tuple[Any, str, list[Any], str]:
         path = path or "/"
-        nav = _nav(lang, path, _allowed_actions(), current_user())
+        nav = _nav(lang, path, current_user())
         return render(ctx, path, lang), t("title", lang), nav, t("demo", lang)
 
     if secured:
         init_auth(app.server, db, settings.home)
-    cockpit.register(app, ctx)
-    planner.register(app, ctx)
-    district.register(app, ctx)
-    audit.register(app, ctx)
-    rules.register(app, ctx)
-    hazards.register(app, ctx)
-    hazard.register(app, ctx)
-    inspect.register(app, ctx)
-    dispatch.register(app, ctx)
+    for module in MODULES:
+        module.register(app, ctx)
     return app

@@ -1,4 +1,8 @@
-"""UI strings in Chinese (default) and English."""
+"""UI strings in Chinese (default) and English, and the one function that looks them up: :func:`t`.
+
+The strings shared by every page are in :data:`TEXT`; a page keeps its own table next to it and adds it
+with :func:`register_text` when the page module is imported. Keys are unique across all tables.
+"""
 
 from __future__ import annotations
 
@@ -185,10 +189,27 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 
-def t(key: str, lang: str) -> str:
-    """Return the UI string ``key`` in ``lang`` (falls back to Chinese)."""
+def register_text(table: dict[str, dict[str, str]]) -> None:
+    """Add a page's strings to the lookup of :func:`t`.
+
+    Raises ``ValueError`` when a key is already taken by a different string (keys are global).
+    """
+    clashes = sorted(k for k, v in table.items() if k in TEXT and TEXT[k] != v)
+    if clashes:
+        raise ValueError(f"text keys registered twice with different strings: {clashes}")
+    TEXT.update(table)
+
+
+def has_text(key: str) -> bool:
+    """Whether :func:`t` knows ``key``."""
+    return key in TEXT
+
+
+def t(key: str, lang: str = "zh", **values: object) -> str:
+    """Return the UI string ``key`` in ``lang`` (falls back to Chinese), formatted with ``values`` if any."""
     entry = TEXT[key]
-    return entry.get(lang, entry["zh"])
+    text = entry.get(lang, entry["zh"])
+    return text.format(**values) if values else text
 
 
 #: Built-in strings of dcc.Dropdown (search box, clear buttons, "select all") in Chinese.

@@ -16,6 +16,7 @@ import geopandas as gpd
 import pandas as pd
 from dash import html
 
+from geo.constants import STORAGE_SRID
 from layers.palette import (
     DRAW_ORDER,
     FIVE_COLOUR,
@@ -90,7 +91,7 @@ def district_collection(districts: gpd.GeoDataFrame, summary: pd.DataFrame, rati
             return f"{row['name']}（{code}）"
         return f"{row['name']}（{code}）{ratings.loc[code, label]} {ratings.loc[code, 'score']:.1f}"
 
-    gdf = gpd.GeoDataFrame(frame.reset_index(), geometry=frame.geometry.values, crs=4490)
+    gdf = gpd.GeoDataFrame(frame.reset_index(), geometry=frame.geometry.values, crs=STORAGE_SRID)
     return to_geojson(gdf, {
         "adcode": "adcode", "name": "name",
         "fill4": lambda r: fill4.get(r["adcode"], NO_DATA.hex),

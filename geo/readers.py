@@ -29,6 +29,8 @@ from geo.layer_specs import LayerSpec
 
 TABULAR = {".csv", ".txt", ".xlsx", ".xlsm"}
 VECTOR = {".gpkg", ".shp", ".geojson", ".json", ".kml", ".kmz", ".zip"}
+#: Types one uploaded file may have (a Shapefile comes zipped with its sidecar files; no .txt from a browser).
+UPLOAD_SUFFIXES = (".xlsx", ".xlsm", ".csv", ".gpkg", ".geojson", ".json", ".kml", ".kmz", ".zip")
 #: Largest total size a zipped upload may unpack to (guards against zip bombs).
 MAX_UNZIPPED_BYTES = 512 * 2**20
 WKT_HEADERS = ("geometry", "wkt", "geom", "几何", "几何(wkt)", "空间信息", "几何wktgeometry")  # last: reject files

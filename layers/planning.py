@@ -2,8 +2,8 @@
 
 The register is the stored findings (``check_findings``, every status) with readable labels:
 the Chinese or English rule name from the rule set, the district name, ``subject → object``,
-verdict and remediation status. The pre-check helpers read a proposed parcel from a file
-(GeoJSON, KML, zipped Shapefile, GeoPackage…) into one EPSG:4490 geometry, describe the site
+verdict and remediation status. The pre-check service (:func:`run_precheck`) checks a site against
+the rules in force and records it; the helpers describe the site
 (centre, area), draw rings at each reason's required distance (buffered in metres in the site's
 CGCS2000 Gauss-Krüger zone) and lay the reasons out as a table; :mod:`layers.reasons_report`
 prints the same table as a PDF.
@@ -14,33 +14,35 @@ Labels for verdicts and statuses are RiskMap's own wording (no standard fixes th
 from __future__ import annotations
 
 import math
-import zipfile
+import threading
+import uuid
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from tempfile import TemporaryDirectory
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
+from sqlalchemy import Engine
 
 from geo.checks.findings import Bilingual
+from geo.checks.precheck_log import record_precheck
 from geo.checks.ruleset import RuleSet, load_ruleset
-from geo.checks.site import HAZARD_USES, SITE_KEY, SiteVerdict
-from geo.crs import SourceCRS, crs_to_source, gk_zone_epsg, undo_offset
-from geo.errors import ReadError
-from geo.layer_specs import PT_TYPES, layer_spec
-from geo.readers import TABULAR, read_any
+from geo.checks.site import HAZARD_USES, SITE_KEY, SiteVerdict, precheck_site
+from geo.checks.sources import bundle_near
+from geo.constants import STORAGE_SRID
+from geo.crs import gk_zone_epsg
+from geo.layer_specs import PT_TYPES
+from geo.rule_admin import effective_ruleset
 from geo.rules import load_table
-from geo.validate import repair_geometry
+from layers.site_file import read_site_file
 
 __all__ = [
     "BLOCKING_VERDICTS", "DEFAULT_STATUSES", "SETTABLE_STATUSES", "STATUS_LABELS", "VERDICT_LABELS",
-    "SiteFacts", "bilingual", "class_label", "read_site_file", "reason_table", "register_table",
-    "site_facts", "status_label", "use_label", "use_options", "verdict_label", "zone_rings",
+    "PrecheckResult", "SiteFacts", "bilingual", "class_label", "read_site_file", "reason_table", "recent_precheck",
+    "register_table", "run_precheck", "site_facts", "status_label", "use_label", "use_options", "verdict_label",
+    "zone_rings",
 ]
 
 #: Remediation statuses, in the order offered, with (Chinese, English) labels.
@@ -66,8 +68,8 @@ VERDICT_LABELS: dict[str, tuple[str, str]] = {
 }
 #: Reason verdicts that make a pre-check advise against the site (as in :func:`geo.checks.site.precheck_site`).
 BLOCKING_VERDICTS = ("violation", "screen", "hca")
-#: Geometry types accepted as a site.
-_SITE_TYPES = ("Point", "Polygon", "MultiPolygon")
+#: Pre-check results kept for their PDF (newest last); a download reads them instead of checking again.
+RECENT_PRECHECKS = 64
 
 
 def _pick(labels: tuple[str, str], lang: str) -> str:
@@ -282,7 +284,8 @@ def site_facts(site: shapely.Geometry) -> SiteFacts:
     """
     inside = site.representative_point() if site.geom_type != "Point" else site
     epsg = gk_zone_epsg(inside.x)
-    area = float(gpd.GeoSeries([site], crs=4490).to_crs(epsg).area.iloc[0]) if site.geom_type != "Point" else 0.0
+    area = (float(gpd.GeoSeries([site], crs=STORAGE_SRID).to_crs(epsg).area.iloc[0])
+            if site.geom_type != "Point" else 0.0)
     return SiteFacts("point" if site.geom_type == "Point" else "polygon", float(inside.x), float(inside.y),
                      area, epsg)
 
@@ -306,7 +309,7 @@ def zone_rings(site: shapely.Geometry, reasons: gpd.GeoDataFrame) -> gpd.GeoData
     GeoDataFrame
         Columns ``required_m``, ``rules`` (codes joined by ", "), ``blocking`` (bool), geometry.
     """
-    empty = gpd.GeoDataFrame({"required_m": [], "rules": [], "blocking": []}, geometry=[], crs=4490)
+    empty = gpd.GeoDataFrame({"required_m": [], "rules": [], "blocking": []}, geometry=[], crs=STORAGE_SRID)
     if reasons is None or not len(reasons):
         return empty
     frame = pd.DataFrame({"rule_code": reasons["rule_code"].astype(str),
@@ -320,11 +323,11 @@ def zone_rings(site: shapely.Geometry, reasons: gpd.GeoDataFrame) -> gpd.GeoData
         rules=("rule_code", lambda s: ", ".join(dict.fromkeys(s))), blocking=("blocking", "any"))
     grouped = grouped.sort_index(ascending=False)
     epsg = site_facts(site).epsg
-    site_m = gpd.GeoSeries([site], crs=4490).to_crs(epsg).iloc[0]
+    site_m = gpd.GeoSeries([site], crs=STORAGE_SRID).to_crs(epsg).iloc[0]
     rings = [site_m.buffer(float(r), quad_segs=32).boundary for r in grouped.index]
-    geoms = gpd.GeoSeries(rings, crs=epsg).to_crs(4490).values
+    geoms = gpd.GeoSeries(rings, crs=epsg).to_crs(STORAGE_SRID).values
     return gpd.GeoDataFrame({"required_m": [float(r) for r in grouped.index], "rules": list(grouped["rules"]),
-                             "blocking": [bool(b) for b in grouped["blocking"]]}, geometry=geoms, crs=4490)
+                             "blocking": [bool(b) for b in grouped["blocking"]]}, geometry=geoms, crs=STORAGE_SRID)
 
 
 def reason_table(verdict: SiteVerdict, *, lang: str = "zh", rules: RuleSet | None = None) -> pd.DataFrame:
@@ -375,97 +378,91 @@ def reason_table(verdict: SiteVerdict, *, lang: str = "zh", rules: RuleSet | Non
     return out.sort_values("blocking", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def _geometry_only(path: Path) -> tuple[list[Any], SourceCRS | None, str | None]:
-    """Geometries and CRS of the first spatial layer of a vector file (zip/kmz unpacked), no attributes."""
-    with TemporaryDirectory(prefix="riskmap-site-") as tmp:
-        target = path
-        if path.suffix.lower() in (".zip", ".kmz"):
-            with zipfile.ZipFile(path) as zf:
-                zf.extractall(tmp)
-            inner = sorted(Path(tmp).rglob("*.shp")) + sorted(Path(tmp).rglob("*.kml"))
-            if not inner:
-                raise ReadError(f"{path}: 压缩包内没有 .shp 或 .kml / no .shp or .kml inside")
-            target = inner[0]
-        spatial = [str(n) for n, g in pyogrio.list_layers(target) if g]
-        if not spatial:
-            raise ReadError(f"{path}: 文件中没有几何 / no geometry in the file")
-        gdf = pyogrio.read_dataframe(target, layer=spatial[0], columns=[])
-        crs = crs_to_source(gdf.crs)
-        declared = None
-        if gdf.crs is not None and crs is None:
-            declared = str(gdf.crs.name)
-        return list(gdf.geometry.array), crs, declared
+@dataclass(frozen=True)
+class PrecheckResult:
+    """One recorded site pre-check: what was asked, the verdict, and the key to find it again.
+
+    Attributes
+    ----------
+    key : str
+        Opaque key of :func:`recent_precheck` (kept by the page, e.g. in a ``dcc.Store``).
+    site : shapely.Geometry
+        The checked site, EPSG:4490.
+    verdict : SiteVerdict
+        The result, with every reason.
+    actor : str
+        Who asked (only they get the result back).
+    """
+
+    key: str
+    site: shapely.Geometry
+    verdict: SiteVerdict
+    actor: str
 
 
-def read_site_file(path: Path) -> shapely.Geometry:
-    """Read a proposed site (point or parcel) from a file: the first feature's geometry in EPSG:4490.
+_recent: OrderedDict[str, PrecheckResult] = OrderedDict()
+_recent_lock = threading.Lock()
+
+
+def run_precheck(engine: Engine, site: shapely.Geometry | Mapping[str, Any], use: str, *,
+                 population: float | None = None, households: float | None = None, actor: str,
+                 via: str = "dashboard", record: bool = True) -> PrecheckResult:
+    """Check ``site`` for ``use`` against the rules in force, record it in the audit log and keep the result.
 
     Parameters
     ----------
-    path : Path
-        GeoJSON, KML/KMZ, zipped Shapefile, Shapefile or GeoPackage (also XLSX/CSV with
-        经度/纬度). Coordinates may be CGCS2000 or WGS84 lon/lat, a CGCS2000 Gauss-Krüger zone
-        declared by the file, or GCJ-02/BD-09 as declared by the reader.
+    engine : Engine
+        The store (features near the site and the city's local rule values are read from it).
+    site : shapely.Geometry or mapping
+        Point or parcel in EPSG:4490, or its GeoJSON geometry.
+    use : str
+        Intended use (code or label, see :func:`geo.checks.site.site_use`).
+    population, households : float, optional
+        People and households of the planned site (whole numbers are used).
+    actor : str
+        Who asked (written to the audit log).
+    via : str
+        ``"dashboard"`` or ``"cli"``.
+    record : bool
+        Write the audit entry (False only to rebuild a result already recorded).
 
     Returns
     -------
-    shapely.Geometry
-        A valid 2-D point or (multi)polygon in EPSG:4490.
+    PrecheckResult
 
     Raises
     ------
     ValueError
-        With a Chinese and English message naming the file only (not its folder): unreadable,
-        empty or non-spatial files, unsupported coordinate systems, projected coordinates
-        without a declared CRS, lines, and polygons that cannot be repaired unambiguously.
+        The rules cannot judge the site (e.g. an unknown use).
     """
-    path = Path(path)
-    name = path.name
-    try:
-        try:
-            raw = read_any(path, layer_spec("protection_targets"))
-        except ReadError as exc:
-            if "several layers" in str(exc):
-                spatial = [str(n) for n, g in pyogrio.list_layers(path) if g]
-                raw = read_any(path, layer_spec("protection_targets"), layer_name=spatial[0])
-            elif "no data rows" in str(exc) and path.suffix.lower() not in TABULAR:
-                raw = None  # features without attributes: read the geometry alone
-            else:
-                raise
-        geometry, crs, declared = (_geometry_only(path) if raw is None
-                                   else (list(raw.geometry), raw.file_crs, raw.declared_crs))
-    except ReadError as exc:
-        raise ValueError(str(exc).replace(str(path), name)) from exc
-    geoms = [g for g in geometry if isinstance(g, shapely.Geometry) and not g.is_empty]
-    if not geoms:
-        raise ValueError(f"{name}: 文件中没有几何 / no geometry in the file")
-    geom = shapely.force_2d(geoms[0])
-    if geom.geom_type not in _SITE_TYPES:
-        raise ValueError(f"{name}: 场地须为点或面，而不是 {geom.geom_type} / the site must be a point or a polygon, "
-                         f"not a {geom.geom_type}")
-    if declared:
-        raise ValueError(f"{name}: 文件坐标系 {declared} 不受支持，请使用 CGCS2000/WGS84 经纬度或"
-                         f"CGCS2000 高斯-克吕格投影 / unsupported CRS {declared}: use EPSG:4490, "
-                         "EPSG:4326 or EPSG:4491–4554")
-    coords = shapely.get_coordinates(geom)
-    geographic = bool((np.abs(coords[:, 0]) <= 180).all() and (np.abs(coords[:, 1]) <= 90).all())
-    if crs is None and not geographic:
-        raise ValueError(f"{name}: 文件未声明坐标系且坐标不是经纬度 / no CRS declared and the coordinates are "
-                         "not lon/lat")
-    if crs is not None and crs.offset:
-        geom = undo_offset(np.array([geom], dtype=object), crs.offset)[0]
-    elif crs is not None and crs.epsg not in (4326, 4490):
-        geom = gpd.GeoSeries([geom], crs=crs.epsg).to_crs(4490).iloc[0]
-    elif not geographic:
-        raise ValueError(f"{name}: 坐标像是投影坐标(米)而不是经纬度 / the coordinates look projected (metres), "
-                         "not lon/lat")
-    if not geom.is_valid:
-        fixed, reason = repair_geometry(geom)
-        if fixed is None:
-            raise ValueError(f"{name}: 几何无效且无法自动修复({reason}) / invalid geometry that cannot be repaired "
-                             f"unambiguously ({reason})")
-        geom = fixed
-    lon, lat = geom.representative_point().coords[0]
-    if not (73 <= lon <= 136 and 3 <= lat <= 54):
-        raise ValueError(f"{name}: 场地不在中国境内({lon:.4f}, {lat:.4f}) / the site is outside China")
-    return geom
+    geom = site if isinstance(site, shapely.Geometry) else shapely.geometry.shape(site)
+    verdict = precheck_site(bundle_near(engine, geom), geom, use, rules=effective_ruleset(engine),
+                            population=None if population is None else int(population),
+                            households=None if households is None else int(households))
+    if record:
+        record_precheck(engine, geom, verdict, actor=actor, via=via)
+    result = PrecheckResult(key=uuid.uuid4().hex, site=geom, verdict=verdict, actor=actor)
+    with _recent_lock:
+        _recent[result.key] = result
+        while len(_recent) > RECENT_PRECHECKS:
+            _recent.popitem(last=False)
+    return result
+
+
+def recent_precheck(key: str | None, *, actor: str) -> PrecheckResult | None:
+    """Return the result :func:`run_precheck` gave ``actor`` under ``key``, or None when it is not kept (any more).
+
+    Parameters
+    ----------
+    key : str or None
+        :attr:`PrecheckResult.key`.
+    actor : str
+        Who asks; another person's result is not handed out.
+
+    Returns
+    -------
+    PrecheckResult or None
+    """
+    with _recent_lock:
+        found = _recent.get(str(key)) if key else None
+    return found if found is not None and found.actor == actor else None

@@ -28,33 +28,20 @@ from sqlalchemy.engine import make_url
 from dashboard.pages import planner as P
 from geo import store
 from geo.checks.ruleset import load_ruleset
+from geo.checks.site import ADVISE_AGAINST
+from layers.planning import recent_precheck, run_precheck
+from layers.site_file import MAX_SITE_BYTES, read_site_upload
 from tests.browser import console_errors, foreign_requests, requested_urls, served_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgis]
 
-#: A JavaScript function returning the Leaflet map of the element with the given id: react-leaflet keeps
-#: it in the React state of the map container, a few fibers up from the container's own.
-FIND_MAP = """function (id) {
-  const el = document.getElementById(id);
-  const key = el && Object.keys(el).find(k => k.startsWith('__reactFiber'));
-  let fiber = key ? el[key] : null;
-  for (let depth = 0; fiber && depth < 40; depth++, fiber = fiber.return) {
-    for (let s = fiber.memoizedState, n = 0; s && n < 30; s = s.next, n++) {
-      const v = s.memoizedState;
-      for (const c of [v, v && v.map, Array.isArray(v) ? v[0] : null]) {
-        if (c && typeof c.latLngToContainerPoint === 'function') { return c; }
-      }
-    }
-    const value = fiber.memoizedProps && fiber.memoizedProps.value;
-    if (value && value.map && typeof value.map.latLngToContainerPoint === 'function') { return value.map; }
-  }
-  return null;
-}"""
-
-
 def _on_map(driver, script: str, *args):
-    """Run ``script`` with ``m`` bound to the planner's Leaflet map; ``args`` are arguments[1:]."""
-    return driver.execute_script(f"const m = ({FIND_MAP})(arguments[0]);" + script, P.PLANNER_MAP, *args)
+    """Run ``script`` with ``m`` bound to the planner's Leaflet map; ``args`` are arguments[1:].
+
+    The map is the app's documented test handle ``window.riskmapMaps`` (assets/riskmap_map.js).
+    """
+    return driver.execute_script("const m = (window.riskmapMaps || {})[arguments[0]] || null;" + script,
+                                 P.PLANNER_MAP, *args)
 
 
 @pytest.fixture(scope="module")
@@ -313,12 +300,12 @@ def test_english_labels(app_url, driver) -> None:
 
 def test_site_upload_limits() -> None:
     with pytest.raises(ValueError, match="不支持的文件类型"):
-        P._read_upload("data:application/octet-stream;base64,AAAA", "site.exe")
-    huge = "data:application/json;base64," + "A" * (P.MAX_SITE_BYTES * 2)
+        read_site_upload("data:application/octet-stream;base64,AAAA", "site.exe")
+    huge = "data:application/json;base64," + "A" * (MAX_SITE_BYTES * 2)
     with pytest.raises(ValueError, match="文件超过 10 MB"):
-        P._read_upload(huge, "site.geojson")
+        read_site_upload(huge, "site.geojson")
     with pytest.raises(ValueError, match=r"site\.geojson"):  # decodes, but is not a site
-        P._read_upload("data:application/json;base64," + base64.b64encode(b"{}").decode(), "site.geojson")
+        read_site_upload("data:application/json;base64," + base64.b64encode(b"{}").decode(), "site.geojson")
 
 
 def test_precheck_of_a_tailings_pond_near_the_jinsha(app_url, driver) -> None:
@@ -336,3 +323,19 @@ def test_precheck_of_a_tailings_pond_near_the_jinsha(app_url, driver) -> None:
     _choose(driver, wait, P.P_USE, "化工项目(新建、改建、扩建)")
     _check(driver, wait, "无异议")  # chemical projects: 1 km
     _assert_clean(driver)
+
+
+def test_precheck_service_keeps_the_result_for_its_pdf(demo_db, gas01_point) -> None:
+    """The pre-check callback renders what layers.planning.run_precheck returns; the PDF reads it back by key."""
+    eng = store.make_engine(demo_db)
+    try:
+        result = run_precheck(eng, shapely.geometry.mapping(gas01_point), "school", population=500, actor="tester",
+                              record=False)  # the shared demo database stays as it is
+    finally:
+        eng.dispose()
+    assert result.verdict.verdict == ADVISE_AGAINST and len(result.verdict.reasons)
+    assert result.site.equals(gas01_point)
+    assert recent_precheck(result.key, actor="tester") is result
+    assert recent_precheck(result.key, actor="someone-else") is None  # not handed to another account
+    assert recent_precheck("no-such-key", actor="tester") is None
+    assert recent_precheck(None, actor="tester") is None

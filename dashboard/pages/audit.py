@@ -14,7 +14,6 @@ import json
 import re
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import dash
 import pandas as pd
@@ -23,11 +22,12 @@ from dash import Input, Output, State, dash_table, dcc, html
 from dashboard import ids
 from dashboard.auth import actor_name
 from dashboard.context import AppContext
-from dashboard.i18n import TEXT, dropdown_labels, t
+from dashboard.i18n import dropdown_labels, has_text, t
 from dashboard.permissions import DENIED, can
+from dashboard.routing import Page
 from geo import store
 from geo.cells import csv_row
-from geo.constants import LOCAL_TIMEZONE
+from geo.constants import LOCAL_TIMEZONE, LOCAL_ZONE
 from geo.layer_specs import LAYERS
 
 # --- component ids (page prefix "audit-") ------------------------------------------------------------
@@ -92,11 +92,11 @@ def _parse_date(value: Any, lang: str) -> dt.date | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or not _DATE.fullmatch(value.strip()):
-        raise FilterError(t("audit_bad_date", lang).format(value=str(value)[:40]))
+        raise FilterError(t("audit_bad_date", lang, value=str(value)[:40]))
     try:
         return dt.date.fromisoformat(value.strip()[:10])
     except ValueError:
-        raise FilterError(t("audit_bad_date", lang).format(value=value.strip()[:40])) from None
+        raise FilterError(t("audit_bad_date", lang, value=value.strip()[:40])) from None
 
 
 def parse_filters(actor: Any, action: Any, adcode: Any, start: Any, end: Any, lang: str = "zh") -> Filters:
@@ -108,24 +108,24 @@ def parse_filters(actor: Any, action: Any, adcode: Any, start: Any, end: Any, la
         With a message in ``lang`` for a bad date, a reversed range, or a value of the wrong kind.
     """
     if actor is not None and not isinstance(actor, str):
-        raise FilterError(t("audit_bad_actor", lang).format(n=MAX_ACTOR))
+        raise FilterError(t("audit_bad_actor", lang, n=MAX_ACTOR))
     actor = (actor or "").strip() or None
     if actor is not None and len(actor) > MAX_ACTOR:
-        raise FilterError(t("audit_bad_actor", lang).format(n=MAX_ACTOR))
+        raise FilterError(t("audit_bad_actor", lang, n=MAX_ACTOR))
     if action is not None and (not isinstance(action, str) or len(action) > 40):
         raise FilterError(t("audit_bad_action", lang))
     if adcode is not None and (not isinstance(adcode, str) or not _ADCODE.fullmatch(adcode)):
         raise FilterError(t("audit_bad_district", lang))
     since, until = _parse_date(start, lang), _parse_date(end, lang)
     if since is not None and until is not None and since > until:
-        raise FilterError(t("audit_bad_range", lang).format(start=since.isoformat(), end=until.isoformat()))
+        raise FilterError(t("audit_bad_range", lang, start=since.isoformat(), end=until.isoformat()))
     return Filters(actor=actor, action=action or None, adcode=adcode or None, since=since, until=until)
 
 
 def action_label(action: str, lang: str) -> str:
     """Name of an audit action in ``lang``; an action RiskMap does not know is shown as it is stored."""
     key = f"action_{action}"
-    return t(key, lang) if key in TEXT else action
+    return t(key, lang) if has_text(key) else action
 
 
 def _action_order(action: str) -> tuple[int, str]:
@@ -330,7 +330,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             frame, total = store.read_audit(ctx.engine, **filters.store_args(), limit=PAGE_SIZE,
                                             offset=page * PAGE_SIZE)
         names = store.district_codes(ctx.engine)
-        count = t("audit_count", lang).format(n=total, page=page + 1, pages=pages)
+        count = t("audit_count", lang, n=total, page=page + 1, pages=pages)
         return table_rows(frame, names, lang), _tooltips(frame), pages, page, count, ""
 
     @app.callback(Output(AUDIT_DOWNLOAD, "data"), Output(AUDIT_MESSAGE, "children", allow_duplicate=True),
@@ -353,5 +353,8 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             store.audit(conn, actor=actor_name(), action="audit_export",
                         target="audit_log", adcode=None,
                         details={"rows": total, **{k: v for k, v in filters.store_args().items() if v is not None}})
-        name = f"{t('audit_csv_name', lang)}_{dt.datetime.now(ZoneInfo(TIMEZONE)):%Y%m%d-%H%M%S}.csv"
+        name = f"{t('audit_csv_name', lang)}_{dt.datetime.now(LOCAL_ZONE):%Y%m%d-%H%M%S}.csv"
         return dcc.send_bytes(data, name), ""
+
+
+PAGES = (Page(PATH, layout, nav_key="nav_audit", order=60, action="audit_page"),)

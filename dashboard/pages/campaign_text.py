@@ -1,4 +1,4 @@
-"""UI strings of the campaign pages (隐患台账, 隐患详情, 排查记录, 调度表), Chinese first, English available.
+"""UI strings of the campaign pages (隐患台账, 隐患详情, 排查记录, 调度表), added to :func:`dashboard.i18n.t`.
 
 Labels of states, actions, levels, sources and fields are not here: they come with their tables
 (``campaign/lifecycle.yaml``, ``campaign/reference.yaml``, ``campaign/dispatch.yaml``).
@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from dash import html
+
+from dashboard.i18n import register_text
 
 TEXT: dict[str, dict[str, str]] = {
     "hz_title": {"zh": "隐患排查治理", "en": "Hidden hazards"},
@@ -118,11 +120,7 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 
-def tt(key: str, lang: str = "zh", **values: object) -> str:
-    """Return the string ``key`` in ``lang`` (Chinese when unknown), formatted with ``values``."""
-    entry = TEXT[key]
-    text = entry.get(lang, entry["zh"])
-    return text.format(**values) if values else text
+register_text(TEXT)
 
 
 def page_lang(lang: Any) -> str:

@@ -14,6 +14,7 @@ from dashboard import ids
 from dashboard.context import AppContext
 from dashboard.i18n import t, table_filter_options
 from dashboard.mapview import EMPTY, bounds_of, district_collection, geojson_layer, legend, to_geojson
+from dashboard.routing import Page
 from layers.city import CitySnapshot
 from layers.measures import measure_definition
 from layers.palette import FOUR_COLOUR, OVERLAY, RiskLevel
@@ -285,3 +286,6 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         snap = ctx.snapshot()
         adcode = _visible(snap, adcode)
         return [_overlay_data(snap, n, adcode, lang) if n in (shown or []) else EMPTY for n in OVERLAYS]
+
+
+PAGES = (Page("/", layout, nav_key="nav_cockpit", order=10, nav_hidden_for=frozenset({"enterprise"})),)

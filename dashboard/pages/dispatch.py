@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import dash
 from dash import Input, Output, State, dash_table, dcc, html
@@ -23,14 +22,15 @@ from campaign.submissions import dispatch_due, dispatch_from_store, submission_s
 from dashboard import ids
 from dashboard.auth import current_user
 from dashboard.context import AppContext
-from dashboard.i18n import dropdown_labels
-from dashboard.pages.campaign_text import page_lang, refusal, tt
+from dashboard.i18n import dropdown_labels, t
+from dashboard.pages.campaign_text import page_lang, refusal
 from dashboard.permissions import DENIED, can
+from dashboard.routing import Page
 from geo import store
+from geo.constants import LOCAL_ZONE
 from layers.campaign_measures import CAMPAIGN_MEASURES, campaign_measures
 
 PATH = "/dispatch"
-TZ = ZoneInfo("Asia/Shanghai")
 DP_PERIOD = "dp-period"
 DP_UNIT = "dp-unit"
 DP_TABLE = "dp-table"
@@ -54,7 +54,7 @@ def _months(today: dt.date, n: int = 12) -> list[str]:
 
 def _table(ctx: AppContext, unit: Any, period: Any) -> DispatchTable | None:
     names = store.district_codes(ctx.engine)
-    if not isinstance(period, str) or period not in _months(dt.datetime.now(TZ).date(), 24):
+    if not isinstance(period, str) or period not in _months(dt.datetime.now(LOCAL_ZONE).date(), 24):
         return None
     user = current_user()
     if user and user.get("role") == "district_officer":
@@ -76,7 +76,7 @@ def _rows(table: DispatchTable, lang: str) -> list[dict[str, Any]]:
 def _rates(ctx: AppContext, lang: str, names: dict[str, str]) -> list[Any]:
     """整改率 and the other campaign measures by district and by 行业领域 (what the session sees)."""
     hazards = store.list_hazards(ctx.engine)
-    today = dt.datetime.now(TZ).date()
+    today = dt.datetime.now(LOCAL_ZONE).date()
     ref = load_reference()
     out: list[Any] = []
     for by, title in (("adcode", "dp_by_district"), ("industry", "dp_by_industry")):
@@ -84,14 +84,14 @@ def _rates(ctx: AppContext, lang: str, names: dict[str, str]) -> list[Any]:
         rows = []
         for key, r in frame.iterrows():
             label = names.get(str(key), str(key)) if by == "adcode" else (
-                ref.industries[str(key)].label.get(lang) if str(key) in ref.industries else tt("dp_other", lang))
+                ref.industries[str(key)].label.get(lang) if str(key) in ref.industries else t("dp_other", lang))
             lead = "、".join(ref.industries[str(key)].lead) if by == "industry" and str(key) in ref.industries else ""
             rows.append({"group": label, "lead": lead, **{m.code: _show(r[m.code], m.code) for m in CAMPAIGN_MEASURES}})
-        columns = [{"name": tt("dp_district" if by == "adcode" else "dp_industry", lang), "id": "group"}]
+        columns = [{"name": t("dp_district" if by == "adcode" else "dp_industry", lang), "id": "group"}]
         if by == "industry":
-            columns.append({"name": tt("dp_lead", lang), "id": "lead"})
+            columns.append({"name": t("dp_lead", lang), "id": "lead"})
         columns += [{"name": m.zh if lang == "zh" else m.en, "id": m.code} for m in CAMPAIGN_MEASURES]
-        out += [html.H3(tt(title, lang)),
+        out += [html.H3(t(title, lang)),
                 dash_table.DataTable(  # type: ignore[attr-defined]
                     id=f"dp-rates-{by}", data=rows, columns=columns, sort_action="native",
                     style_table={"overflowX": "auto"},
@@ -112,33 +112,33 @@ def layout(ctx: AppContext, lang: str) -> html.Div:
     user = current_user()
     if not can("hazards_page") or (user and user.get("role") == "enterprise"):
         return html.Div(html.H2(DENIED[lang]), id="access-denied", className="denied")
-    today = dt.datetime.now(TZ).date()
+    today = dt.datetime.now(LOCAL_ZONE).date()
     names = store.district_codes(ctx.engine)
     officer = bool(user and user.get("role") == "district_officer")
     units = ([{"label": names.get(str(user.get("adcode")), ""), "value": str(user.get("adcode"))}] if officer and user
-             else [{"label": tt("dp_city", lang), "value": CITY},
+             else [{"label": t("dp_city", lang), "value": CITY},
                    *({"label": n, "value": c} for c, n in sorted(names.items()))])
     status: Any = []
     if not officer:
-        status = [html.H3(tt("dp_status", lang)), html.Div(id=DP_STATUS)]
+        status = [html.H3(t("dp_status", lang)), html.Div(id=DP_STATUS)]
     status += _rates(ctx, lang, names)
     return html.Div([
-        dcc.Link(tt("hz_back", lang), href="/hazards", className="back-link"),
-        html.H2(tt("dp_title", lang)),
+        dcc.Link(t("hz_back", lang), href="/hazards", className="back-link"),
+        html.H2(t("dp_title", lang)),
         html.Div([
-            html.Label([tt("dp_period", lang),
+            html.Label([t("dp_period", lang),
                         dcc.Dropdown(id=DP_PERIOD, options=_months(today), value=_months(today)[0], clearable=False,
                                      labels=dropdown_labels(lang))]),
-            html.Label([tt("dp_district", lang), dcc.Dropdown(id=DP_UNIT, options=units, value=units[0]["value"],
+            html.Label([t("dp_district", lang), dcc.Dropdown(id=DP_UNIT, options=units, value=units[0]["value"],
                                                               clearable=False, labels=dropdown_labels(lang))]),
         ], className="filters"),
         html.P(id=DP_HEAD, className="hint"),
         dash_table.DataTable(  # type: ignore[attr-defined]
-            id=DP_TABLE, columns=[{"name": tt(f"dp_{c}", lang), "id": c} for c in ("no", "item", "value")], data=[],
+            id=DP_TABLE, columns=[{"name": t(f"dp_{c}", lang), "id": c} for c in ("no", "item", "value")], data=[],
             style_cell={"textAlign": "left", "whiteSpace": "normal", "height": "auto"},
             style_cell_conditional=[{"if": {"column_id": "value"}, "textAlign": "right", "width": "90px"}]),
-        html.Div([html.Button(tt("dp_download", lang), id=DP_DOWNLOAD_BUTTON, n_clicks=0),
-                  html.Button(tt("dp_submit", lang), id=DP_SUBMIT, n_clicks=0, className="button-primary",
+        html.Div([html.Button(t("dp_download", lang), id=DP_DOWNLOAD_BUTTON, n_clicks=0),
+                  html.Button(t("dp_submit", lang), id=DP_SUBMIT, n_clicks=0, className="button-primary",
                               style={} if officer else {"display": "none"})], className="actions-row"),
         dcc.Download(id=DP_DOWNLOAD), html.Div(id=DP_MESSAGE, role="status"),
         *status,
@@ -157,7 +157,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         table = _table(ctx, unit, period)
         if table is None:
             return [], ""
-        return _rows(table, lang), tt("dp_cutoff", lang, date=table.cutoff.isoformat(), due=dispatch_due(table.period))
+        return _rows(table, lang), t("dp_cutoff", lang, date=table.cutoff.isoformat(), due=dispatch_due(table.period))
 
     @app.callback(Output(DP_STATUS, "children"), Input(DP_PERIOD, "value"), State(ids.LANG, "value"))
     def status(period, lang):
@@ -165,16 +165,16 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         user = current_user()
         if not can("hazards_page") or (user and user.get("role") in ("district_officer", "enterprise")):
             return []
-        if not isinstance(period, str) or period not in _months(dt.datetime.now(TZ).date(), 24):
+        if not isinstance(period, str) or period not in _months(dt.datetime.now(LOCAL_ZONE).date(), 24):
             return []
         names = store.district_codes(ctx.engine)
         states = submission_states(ctx.engine, "dispatch", period=period, owners=sorted(names),
-                                   today=dt.datetime.now(TZ).date())
+                                   today=dt.datetime.now(LOCAL_ZONE).date())
         rows = [{"district": names[s.owner], "state": s.label[0 if lang == "zh" else 1],
-                 "sent_at": s.submitted_at.astimezone(TZ).strftime("%Y-%m-%d %H:%M") if s.submitted_at else ""}
+                 "sent_at": s.submitted_at.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M") if s.submitted_at else ""}
                 for s in states]
         return dash_table.DataTable(
-            id="dp-status-table", data=rows, columns=[{"name": tt(f"dp_{c}", lang), "id": c}
+            id="dp-status-table", data=rows, columns=[{"name": t(f"dp_{c}", lang), "id": c}
                                                       for c in ("district", "state", "sent_at")],
             style_cell={"textAlign": "left"},
             style_data_conditional=[{"if": {"filter_query": '{state} = "未报送" || {state} = "missing"'},
@@ -188,7 +188,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         table = _table(ctx, unit, period)
         if table is None:
             return dash.no_update
-        return dcc.send_bytes(dispatch_xlsx(table, issued_on=dt.datetime.now(TZ).date()),
+        return dcc.send_bytes(dispatch_xlsx(table, issued_on=dt.datetime.now(LOCAL_ZONE).date()),
                               f"调度表_{table.unit}_{table.period}.xlsx")
 
     @app.callback(Output(DP_MESSAGE, "children"), Input(DP_SUBMIT, "n_clicks"), State(DP_PERIOD, "value"),
@@ -200,11 +200,14 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             return DENIED[lang]
         names = store.district_codes(ctx.engine)
         try:
-            if not isinstance(period, str) or period not in _months(dt.datetime.now(TZ).date(), 24):
+            if not isinstance(period, str) or period not in _months(dt.datetime.now(LOCAL_ZONE).date(), 24):
                 raise Refused([("报表月份无效", "invalid report month")])
             adcode = str(user.get("adcode"))
             revision, _ = submit_dispatch(ctx.engine, Actor.of(user), adcode=adcode, unit=names.get(adcode, adcode),
                                           period=period)
         except Refused as exc:
             return refusal(exc.reasons, lang)
-        return html.P(tt("dp_submitted", lang, rev=revision), className="ok", id="dp-done")
+        return html.P(t("dp_submitted", lang, rev=revision), className="ok", id="dp-done")
+
+
+PAGES = (Page(PATH, layout),)  # every role opens it; the page itself says what the account may do

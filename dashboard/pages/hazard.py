@@ -11,7 +11,6 @@ import base64
 import datetime as dt
 import re
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import dash
 import dash_leaflet as dl
@@ -26,14 +25,15 @@ from campaign.service import Actor, report_hazard, take_step
 from dashboard import ids
 from dashboard.auth import current_user
 from dashboard.context import AppContext
-from dashboard.i18n import dropdown_labels
+from dashboard.i18n import dropdown_labels, t
 from dashboard.pages.campaign_map import campaign_map
-from dashboard.pages.campaign_text import page_lang, refusal, tt
+from dashboard.pages.campaign_text import page_lang, refusal
 from dashboard.permissions import DENIED, can
+from dashboard.routing import Page
 from geo import store
+from geo.constants import LOCAL_ZONE
 
 PATH = "/hazards"
-TZ = ZoneInfo("Asia/Shanghai")
 HD_ID = "hd-hazard-id"
 HD_VERSION = "hd-version"
 HD_ACTION = "hd-action"
@@ -67,7 +67,7 @@ def _label(table: Any, code: Any, lang: str) -> str:
 
 
 def _local(at: Any) -> str:
-    return at.astimezone(TZ).strftime("%Y-%m-%d %H:%M") if isinstance(at, dt.datetime) else str(at)
+    return at.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M") if isinstance(at, dt.datetime) else str(at)
 
 
 def field_id(name: str) -> str:
@@ -123,10 +123,10 @@ def _timeline(steps: list[dict[str, Any]], hazard_id: int, lang: str, life: Life
     for s in steps:
         to = _label(life.states, s["to_state"], lang)
         if s["action"] == "import":
-            line = tt("hz_import_line", lang, at=_local(s["at"]), to=to)
+            line = t("hz_import_line", lang, at=_local(s["at"]), to=to)
         else:
             action = life.create.label if s["action"] == "create" else life.actions[s["action"]].label
-            line = tt("hz_step_line", lang, at=_local(s["at"]), actor=s["actor"],
+            line = t("hz_step_line", lang, at=_local(s["at"]), actor=s["actor"],
                       role=_label(life.roles, s["role"], lang), action=action.get(lang),
                       from_=_label(life.states, s["from_state"], lang) or "—", to=to)
         parts: list[Any] = [html.Span(line, className="step-line")]
@@ -150,7 +150,7 @@ def _facts(row: dict[str, Any], lang: str, life: Lifecycle, today: dt.date) -> h
              "supervision_deadline", "progress", "closed_on")
     zh = {"enterprise_name": ("所属企业", "Enterprise"), "credit_code": ("统一社会信用代码", "Credit code"),
           "closed_on": ("销号日期", "Struck off on")}
-    rows = [html.Tr([html.Th(tt("col_source", lang)), html.Td(_label(ref.sources, row.get("source"), lang))])]
+    rows = [html.Tr([html.Th(t("col_source", lang)), html.Td(_label(ref.sources, row.get("source"), lang))])]
     for name in names:
         value = row.get(name)
         if name == "supervision":
@@ -176,37 +176,37 @@ def detail_body(ctx: AppContext, lang: str, hazard_id: int) -> list[Any]:
     with ctx.engine.connect() as conn:
         row = store.read_hazard(conn, hazard_id)
         steps = store.hazard_steps(conn, hazard_id) if row else []
-    back = dcc.Link(tt("hz_back", lang), href=PATH, className="back-link")
+    back = dcc.Link(t("hz_back", lang), href=PATH, className="back-link")
     if row is None:
-        return [back, html.H2(tt("hz_not_found", lang), id="hd-not-found")]
-    today = dt.datetime.now(TZ).date()
+        return [back, html.H2(t("hz_not_found", lang), id="hd-not-found")]
+    today = dt.datetime.now(LOCAL_ZONE).date()
     h = life.hazard(row)
     badges = [html.Span(_label(life.states, row["state"], lang), className="badge state",
                         style={"background": life.state_colour.get(str(row["state"]), "#888")}, id="hd-state"),
               html.Span(_label(life.severities, row["severity"], lang), className="badge severity")]
     if life.is_overdue(h, today):
-        badges.append(html.Span(tt("hz_overdue_badge", lang, days=(today - row["deadline"]).days),
+        badges.append(html.Span(t("hz_overdue_badge", lang, days=(today - row["deadline"]).days),
                                 className="badge overdue", id="hd-overdue"))
     actor = _actor()
     available = life.available(h, actor.role) if actor else []
     actions: Any
     if available:
         actions = html.Div([
-            html.H3(tt("hz_actions", lang)),
+            html.H3(t("hz_actions", lang)),
             dcc.RadioItems(id=HD_ACTION, options=[{"label": a.label.get(lang), "value": a.code} for a in available],
                            value=None, className="action-choice"),
             html.Div(id=HD_FORM),
         ], className="panel actions", id="hd-actions")
     else:
-        actions = html.Div([html.P(tt("hz_no_actions", lang), className="hint")], id="hd-actions")
+        actions = html.Div([html.P(t("hz_no_actions", lang), className="hint")], id="hd-actions")
     return [
         back,
         dcc.Store(id=HD_ID, data=hazard_id), dcc.Store(id=HD_VERSION, data=int(row["version"])),
         html.H2([f"{row['code']} ", html.Span(row["description"], className="hazard-name")], id="hd-title"),
         html.Div(badges, className="badges"),
         html.Div([
-            html.Div([html.H3(tt("hz_facts", lang)), _facts(row, lang, life, today)], className="panel"),
-            html.Div([html.H3(tt("hz_timeline", lang)), _timeline(steps, hazard_id, lang, life)], className="panel"),
+            html.Div([html.H3(t("hz_facts", lang)), _facts(row, lang, life, today)], className="panel"),
+            html.Div([html.H3(t("hz_timeline", lang)), _timeline(steps, hazard_id, lang, life)], className="panel"),
         ], className="hd-columns"),
         actions,
     ]
@@ -223,12 +223,12 @@ def action_form(life: Lifecycle, action: str, row: dict[str, Any], lang: str) ->
     parts: list[Any] = [_field_input(life, n, lang, row.get(n)) for n in names]
     parts.append(html.Div([_field_input(life, n, lang, None) for n in life.fields if n not in names],
                           style={"display": "none"}))
-    parts.append(html.Label([tt("hz_comment", lang), dcc.Textarea(id=HD_COMMENT, rows=2)], className="field"))
-    parts.append(dcc.Upload(id=HD_FILES, children=html.Div(tt("hz_files", lang)), multiple=True,
+    parts.append(html.Label([t("hz_comment", lang), dcc.Textarea(id=HD_COMMENT, rows=2)], className="field"))
+    parts.append(dcc.Upload(id=HD_FILES, children=html.Div(t("hz_files", lang)), multiple=True,
                             accept="image/jpeg,image/png,application/pdf",
                             className="upload required" if act.attachment_required else "upload"))
     parts.append(html.Div(id=HD_FILES_NAMES, className="hint"))
-    parts.append(html.Button(tt("hz_submit", lang), id=HD_SUBMIT, n_clicks=0, className="button-primary"))
+    parts.append(html.Button(t("hz_submit", lang), id=HD_SUBMIT, n_clicks=0, className="button-primary"))
     return parts
 
 
@@ -251,20 +251,20 @@ def new_layout(ctx: AppContext, lang: str) -> html.Div:
     fields = [source if n == "source" else _field_input(life, n, lang, None) for n in life.create.requires]
     default = options[0]["value"] if actor.role == "enterprise" and options else None
     return html.Div([
-        dcc.Link(tt("hz_back", lang), href=PATH, className="back-link"),
-        html.H2(tt("hz_new_title", lang)),
-        html.Label([tt("hz_enterprise", lang), dcc.Dropdown(id=NEW_ENTERPRISE, options=options, value=default,
+        dcc.Link(t("hz_back", lang), href=PATH, className="back-link"),
+        html.H2(t("hz_new_title", lang)),
+        html.Label([t("hz_enterprise", lang), dcc.Dropdown(id=NEW_ENTERPRISE, options=options, value=default,
                                                              disabled=actor.role == "enterprise",
                                                              labels=dropdown_labels(lang))], className="field"),
         *fields,
-        html.P(tt("hz_position", lang)),
+        html.P(t("hz_position", lang)),
         campaign_map(ctx, NEW_MAP, [dl.LayerGroup(id="hn-marker")], height="300px"),
         dcc.Store(id=NEW_POSITION), html.Div(id=NEW_POSITION_TEXT, className="hint"),
-        html.Label([tt("hz_comment", lang), dcc.Textarea(id=HD_COMMENT, rows=2)], className="field"),
-        dcc.Upload(id=HD_FILES, children=html.Div(tt("hz_files", lang)), multiple=True,
+        html.Label([t("hz_comment", lang), dcc.Textarea(id=HD_COMMENT, rows=2)], className="field"),
+        dcc.Upload(id=HD_FILES, children=html.Div(t("hz_files", lang)), multiple=True,
                    accept="image/jpeg,image/png,application/pdf", className="upload"),
         html.Div(id=HD_FILES_NAMES, className="hint"),
-        html.Button(tt("hz_submit", lang), id=NEW_SUBMIT, n_clicks=0, className="button-primary"),
+        html.Button(t("hz_submit", lang), id=NEW_SUBMIT, n_clicks=0, className="button-primary"),
         html.Div(id=NEW_MESSAGE, role="status"),
     ], className="hazard-new form-page", id="hazard-new")
 
@@ -299,14 +299,14 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         with ctx.engine.connect() as conn:
             row = store.read_hazard(conn, hazard_id)
         if row is None:
-            return html.P(tt("hz_not_found", lang))
+            return html.P(t("hz_not_found", lang))
         return action_form(life, action, row, lang)
 
     @app.callback(Output(HD_FILES_NAMES, "children"), Input(HD_FILES, "filename"), State(ids.LANG, "value"),
                   prevent_initial_call=True)
     def chosen(names, lang):
         names = names if isinstance(names, list) else [names] if names else []
-        return tt("hz_files_chosen", page_lang(lang), names="、".join(str(n) for n in names)) if names else ""
+        return t("hz_files_chosen", page_lang(lang), names="、".join(str(n) for n in names)) if names else ""
 
     @app.callback(Output(HD_MESSAGE, "children"), Output(HD_BODY, "children"),
                   Input(HD_SUBMIT, "n_clicks"), State(HD_ACTION, "value"), State(HD_ID, "data"),
@@ -333,8 +333,8 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         except Refused as exc:
             return refusal(exc.reasons, lang), dash.no_update
         except LookupError:
-            return html.P(tt("hz_not_found", lang), className="error"), dash.no_update
-        done = html.P(tt("hz_done", lang, action=life.actions[action].label.get(lang),
+            return html.P(t("hz_not_found", lang), className="error"), dash.no_update
+        done = html.P(t("hz_done", lang, action=life.actions[action].label.get(lang),
                          to=_label(life.states, after["state"], lang)), className="ok", id="hd-done")
         return done, detail_body(ctx, lang, hazard_id)
 
@@ -346,7 +346,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             return dash.no_update, dash.no_update, dash.no_update
         lat, lon = float(latlng.get("lat", 0)), float(latlng.get("lng", 0))
         return ({"lon": lon, "lat": lat}, [dl.CircleMarker(center=[lat, lon], radius=8, color="#E60012")],
-                tt("hz_position_value", page_lang(lang), lon=lon, lat=lat))
+                t("hz_position_value", page_lang(lang), lon=lon, lat=lat))
 
     @app.callback(Output(NEW_MESSAGE, "children"), Input(NEW_SUBMIT, "n_clicks"), State(NEW_ENTERPRISE, "value"),
                   State(NEW_POSITION, "data"), *(State(field_id(n), "value") for n in new_fields),
@@ -360,7 +360,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         if not n or actor is None or not can("report_hazard"):
             return DENIED[lang]
         if not isinstance(pos, dict) or "lon" not in pos:
-            return html.P(tt("hz_no_position", lang), className="error")
+            return html.P(t("hz_no_position", lang), className="error")
         try:
             fields = parse_fields(life, list(new_fields), list(values), lang)
             uploads = uploads_of(contents, filenames)
@@ -377,5 +377,9 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             return refusal(exc.reasons, lang)
         with ctx.engine.connect() as conn:
             row = store.read_hazard(conn, hid)
-        return html.P([tt("hz_reported", lang, code=row["code"] if row else hid), " ",
+        return html.P([t("hz_reported", lang, code=row["code"] if row else hid), " ",
                        dcc.Link("→", href=f"{PATH}/{hid}", id="hn-open")], className="ok", id="hn-done")
+
+
+PAGES = (Page(f"{PATH}/new", new_layout, action="report_hazard"),
+         Page(f"{PATH}/<int:hazard_id>", detail_layout, action="hazards_page"))

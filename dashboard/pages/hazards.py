@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import dash
 import dash_leaflet as dl
@@ -26,14 +25,15 @@ from campaign.submissions import submit_self_report
 from dashboard import ids
 from dashboard.auth import current_user
 from dashboard.context import AppContext
-from dashboard.i18n import dropdown_labels, table_filter_options
+from dashboard.i18n import dropdown_labels, t, table_filter_options
 from dashboard.pages.campaign_map import campaign_map
-from dashboard.pages.campaign_text import page_lang, refusal, tt
+from dashboard.pages.campaign_text import page_lang, refusal
 from dashboard.permissions import DENIED, can
+from dashboard.routing import Page
 from geo import store
+from geo.constants import LOCAL_ZONE
 
 PATH = "/hazards"
-TZ = ZoneInfo("Asia/Shanghai")
 # --- component ids (prefix "hz-") ---------------------------------------------------------------------------
 HZ_INBOX = "hz-inbox"
 HZ_DISTRICT = "hz-filter-district"
@@ -65,7 +65,7 @@ def _actor() -> Actor | None:
 
 
 def _today() -> dt.date:
-    return dt.datetime.now(TZ).date()
+    return dt.datetime.now(LOCAL_ZONE).date()
 
 
 def _options(table: Mapping[str, Label], lang: str) -> list[dict[str, str]]:
@@ -108,7 +108,7 @@ def _rows(frame: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
             "source": ref.sources[r["source"]].get(lang) if r.get("source") in ref.sources else "",
             "state": life.states[r["state"]].get(lang) if r.get("state") in life.states else "",
             "deadline": r["deadline"].isoformat() if isinstance(r.get("deadline"), dt.date) else "",
-            "overdue": tt("yes", lang) if r["overdue"] else "",
+            "overdue": t("yes", lang) if r["overdue"] else "",
             "supervision": level[0].get(lang) if level else "",
         })
     return out
@@ -135,16 +135,16 @@ def _legend(lang: str) -> html.Div:
                         life.states[s].get(lang)], className="legend-item") for s in life.states]
     items.append(html.Span([html.Span(className="legend-key legend-dot",
                                       style={"background": "#fff", "border": f"2px solid {OVERDUE_RING}"}),
-                            tt("hz_legend_overdue", lang)], className="legend-item"))
-    return html.Div([html.Span(tt("hz_legend", lang), className="legend-title"), *items],
+                            t("hz_legend_overdue", lang)], className="legend-item"))
+    return html.Div([html.Span(t("hz_legend", lang), className="legend-title"), *items],
                     className="map-legend hz-legend")
 
 
-def _inbox_panel(ctx: AppContext, lang: str) -> html.Div:
+def _inbox_panel(ctx: AppContext, lang: str, districts: Mapping[str, str]) -> html.Div:
     actor = _actor()
     if actor is None:
         return html.Div(id=HZ_INBOX)
-    box = inbox(ctx.engine, actor, today=_today(), districts=sorted(store.district_codes(ctx.engine)))
+    box = inbox(ctx.engine, actor, today=_today(), districts=sorted(districts))
     cards = []
     for bucket, label in BUCKETS.items():
         items = box.bucket(bucket)
@@ -156,8 +156,8 @@ def _inbox_panel(ctx: AppContext, lang: str) -> html.Div:
                 ] if len(items) > INBOX_SHOWN else []
         cards.append(html.Div([html.H4(f"{label.get(lang)} {len(items)}"), html.Ul(links[:INBOX_SHOWN]), *more],
                               className=f"inbox-card inbox-{bucket}", id=f"inbox-{bucket}"))
-    body: list[Any] = cards or [html.P(tt("hz_inbox_empty", lang), className="hint")]
-    return html.Div([html.H3(tt("hz_inbox", lang)), html.Div(body, className="inbox-cards")], id=HZ_INBOX,
+    body: list[Any] = cards or [html.P(t("hz_inbox_empty", lang), className="hint")]
+    return html.Div([html.H3(t("hz_inbox", lang)), html.Div(body, className="inbox-cards")], id=HZ_INBOX,
                     className="inbox")
 
 
@@ -169,19 +169,19 @@ def _self_report_panel(ctx: AppContext, lang: str) -> html.Div:
         first = (first - dt.timedelta(days=1)).replace(day=1)
         months.append(first.strftime("%Y-%m"))
     sent = store.list_submissions(ctx.engine, "self_report")
-    history = [html.Li(f"{r['period']} · {tt('sr_signed', lang)}: {r['signed_by']} · "
-                       f"{pd.Timestamp(r['submitted_at']).tz_convert(TZ):%Y-%m-%d %H:%M} · #{r['revision']}")
+    history = [html.Li(f"{r['period']} · {t('sr_signed', lang)}: {r['signed_by']} · "
+                       f"{pd.Timestamp(r['submitted_at']).tz_convert(LOCAL_ZONE):%Y-%m-%d %H:%M} · #{r['revision']}")
                for r in sent.to_dict("records")]
     return html.Div([
-        html.H3(tt("sr_title", lang)),
+        html.H3(t("sr_title", lang)),
         html.Div([
-            html.Label([tt("sr_month", lang), dcc.Dropdown(id=SR_MONTH, options=months, value=months[0],
+            html.Label([t("sr_month", lang), dcc.Dropdown(id=SR_MONTH, options=months, value=months[0],
                                                            clearable=False, labels=dropdown_labels(lang))]),
-            html.Label([tt("sr_signed", lang), dcc.Input(id=SR_SIGNED, type="text", maxLength=40)]),
-            html.Button(tt("sr_submit", lang), id=SR_SUBMIT, n_clicks=0, className="button-primary"),
+            html.Label([t("sr_signed", lang), dcc.Input(id=SR_SIGNED, type="text", maxLength=40)]),
+            html.Button(t("sr_submit", lang), id=SR_SUBMIT, n_clicks=0, className="button-primary"),
         ], className="form-row"),
         html.Div(id=SR_MESSAGE, role="status"),
-        html.H4(tt("sr_history", lang)), html.Ul(history, id=SR_HISTORY),
+        html.H4(t("sr_history", lang)), html.Ul(history, id=SR_HISTORY),
     ], className="panel self-report")
 
 
@@ -194,33 +194,33 @@ def layout(ctx: AppContext, lang: str) -> html.Div:
     city_wide = role not in ("district_officer", "enterprise")
     links = []
     if can("report_hazard"):
-        links.append(dcc.Link(tt("hz_report_new", lang), href=f"{PATH}/new", className="button", id="hz-new-link"))
+        links.append(dcc.Link(t("hz_report_new", lang), href=f"{PATH}/new", className="button", id="hz-new-link"))
     if can("inspect"):
-        links.append(dcc.Link(tt("hz_inspect", lang), href="/inspect", className="button", id="hz-inspect-link"))
+        links.append(dcc.Link(t("hz_inspect", lang), href="/inspect", className="button", id="hz-inspect-link"))
     if role != "enterprise":
-        links.append(dcc.Link(tt("hz_dispatch", lang), href="/dispatch", className="button", id="hz-dispatch-link"))
+        links.append(dcc.Link(t("hz_dispatch", lang), href="/dispatch", className="button", id="hz-dispatch-link"))
     districts = store.district_codes(ctx.engine)
     filters = html.Div([
-        html.Label([tt("hz_filter_district", lang),
+        html.Label([t("hz_filter_district", lang),
                     dcc.Dropdown(id=HZ_DISTRICT, labels=dropdown_labels(lang),
                                  options=[{"label": n, "value": c} for c, n in sorted(districts.items())])],
                    style={} if city_wide else {"display": "none"}),
-        html.Label([tt("hz_filter_severity", lang),
+        html.Label([t("hz_filter_severity", lang),
                     dcc.Dropdown(id=HZ_SEVERITY, options=_options(life.severities, lang),
                                  labels=dropdown_labels(lang))]),
-        html.Label([tt("hz_filter_source", lang), dcc.Dropdown(id=HZ_SOURCE, options=_options(ref.sources, lang),
+        html.Label([t("hz_filter_source", lang), dcc.Dropdown(id=HZ_SOURCE, options=_options(ref.sources, lang),
                                                                labels=dropdown_labels(lang))]),
-        html.Label([tt("hz_filter_state", lang), dcc.Dropdown(id=HZ_STATE, options=_options(life.states, lang),
+        html.Label([t("hz_filter_state", lang), dcc.Dropdown(id=HZ_STATE, options=_options(life.states, lang),
                                                               multi=True, labels=dropdown_labels(lang))]),
-        html.Label([tt("hz_filter_industry", lang),
+        html.Label([t("hz_filter_industry", lang),
                     dcc.Dropdown(id=HZ_INDUSTRY, options=[{"label": i.label.get(lang), "value": c}
                                                           for c, i in ref.industries.items()],
                                  labels=dropdown_labels(lang))]),
-        dcc.Checklist(id=HZ_FLAGS, options=[{"label": tt("hz_overdue", lang), "value": "overdue"},
-                                            {"label": tt("hz_supervised", lang), "value": "supervised"}],
+        dcc.Checklist(id=HZ_FLAGS, options=[{"label": t("hz_overdue", lang), "value": "overdue"},
+                                            {"label": t("hz_supervised", lang), "value": "supervised"}],
                       value=[], inline=True, className="flags"),
     ], className="filters hz-filters")
-    columns = [{"name": tt(f"col_{c}", lang), "id": c, **({"presentation": "markdown"} if c == "code" else {})}
+    columns = [{"name": t(f"col_{c}", lang), "id": c, **({"presentation": "markdown"} if c == "code" else {})}
                for c in ("code", "description", "enterprise", "severity", "source", "state", "deadline", "overdue",
                          "supervision")]
     table = dash_table.DataTable(  # type: ignore[attr-defined]
@@ -234,11 +234,12 @@ def layout(ctx: AppContext, lang: str) -> html.Div:
                                                      pointToLayer={"variable": "riskmap.pointStyle"})],
                            height="420px")
     panels: list[Any] = [
-        html.H2(tt("hz_title", lang)), _inbox_panel(ctx, lang), html.Div(links, className="actions-row"), filters,
+        html.H2(t("hz_title", lang)), _inbox_panel(ctx, lang, districts), html.Div(links, className="actions-row"),
+        filters,
         html.Div(id=HZ_COUNT, className="hint"),
         html.Div([html.Div([the_map, _legend(lang)], className="hz-map"), html.Div(table, className="hz-table")],
                  className="hz-body"),
-        html.Button(tt("hz_download", lang), id=HZ_DOWNLOAD_BUTTON, n_clicks=0), dcc.Download(id=HZ_DOWNLOAD),
+        html.Button(t("hz_download", lang), id=HZ_DOWNLOAD_BUTTON, n_clicks=0), dcc.Download(id=HZ_DOWNLOAD),
     ]
     if actor is not None and role == "enterprise":
         panels.append(_self_report_panel(ctx, lang))
@@ -258,7 +259,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             return [], {"type": "FeatureCollection", "features": []}, DENIED[lang]
         frame = _filtered(ctx, district, severity, source, states, industry, flags)
         return (_rows(frame, lang), _points(frame, lang),
-                tt("hz_count", lang, n=len(frame), overdue=int(frame["overdue"].sum()) if len(frame) else 0))
+                t("hz_count", lang, n=len(frame), overdue=int(frame["overdue"].sum()) if len(frame) else 0))
 
     @app.callback(Output(HZ_DOWNLOAD, "data"), Input(HZ_DOWNLOAD_BUTTON, "n_clicks"),
                   State(HZ_DISTRICT, "value"), State(HZ_SEVERITY, "value"), State(HZ_SOURCE, "value"),
@@ -270,7 +271,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         today = _today()
         frame = _filtered(ctx, district, severity, source, states, industry, flags)
         data = ledger_xlsx(ledger_frame(frame, today=today),
-                           title=tt("hz_ledger_title", page_lang(lang), date=today.isoformat()))
+                           title=t("hz_ledger_title", page_lang(lang), date=today.isoformat()))
         user = current_user()
         with ctx.engine.begin() as conn:
             store.audit(conn, actor=str(user["username"]) if user else "dashboard", action="export",
@@ -291,4 +292,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         except Refused as exc:
             return refusal(exc.reasons, lang)
         text = ", ".join(f"{k}={v}" for k, v in figures.items())
-        return html.P(tt("sr_done", lang, period=month, rev=rev, figures=text), className="ok")
+        return html.P(t("sr_done", lang, period=month, rev=rev, figures=text), className="ok")
+
+
+PAGES = (Page(PATH, layout, nav_key="nav_hazards", order=40, action="hazards_page"),)

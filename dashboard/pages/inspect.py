@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import dash
 import dash_leaflet as dl
@@ -23,15 +22,16 @@ from campaign.service import Actor
 from dashboard import ids
 from dashboard.auth import current_user
 from dashboard.context import AppContext
-from dashboard.i18n import dropdown_labels
+from dashboard.i18n import dropdown_labels, t
 from dashboard.pages.campaign_map import campaign_map
-from dashboard.pages.campaign_text import page_lang, refusal, tt
+from dashboard.pages.campaign_text import page_lang, refusal
 from dashboard.pages.hazard import uploads_of
 from dashboard.permissions import DENIED, can
+from dashboard.routing import Page
 from geo import store
+from geo.constants import LOCAL_ZONE
 
 PATH = "/inspect"
-TZ = ZoneInfo("Asia/Shanghai")
 IN_KIND = "in-kind"
 IN_ENTERPRISE = "in-enterprise"
 IN_UNIT = "in-unit"
@@ -67,44 +67,44 @@ def layout(ctx: AppContext, lang: str) -> html.Div:
     options = [{"label": f"{r['name']}", "value": r["credit_code"]}
                for r in ents.sort_values("name").to_dict("records") if r.get("credit_code")]
     items = load_reference().spot_check_items
-    now = dt.datetime.now(TZ).strftime("%Y-%m-%d %H:%M")
+    now = dt.datetime.now(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M")
     recent = store.list_inspections(ctx.engine).head(10)
     return html.Div([
-        dcc.Link(tt("hz_back", lang), href="/hazards", className="back-link"),
-        html.H2(tt("in_title", lang)),
+        dcc.Link(t("hz_back", lang), href="/hazards", className="back-link"),
+        html.H2(t("in_title", lang)),
         dcc.RadioItems(id=IN_KIND, options=[{"label": v[0] if lang == "zh" else v[1], "value": k}
                                             for k, v in KINDS.items()], value="inspection", inline=True),
-        html.Label([tt("hz_enterprise", lang), dcc.Dropdown(id=IN_ENTERPRISE, options=options,
+        html.Label([t("hz_enterprise", lang), dcc.Dropdown(id=IN_ENTERPRISE, options=options,
                                                              labels=dropdown_labels(lang))], className="field"),
-        html.Label([tt("in_unit", lang), dcc.Input(id=IN_UNIT, type="text", maxLength=100,
+        html.Label([t("in_unit", lang), dcc.Input(id=IN_UNIT, type="text", maxLength=100,
                                                     value=str(user.get("name") or "") if user else "")],
                    className="field"),
-        html.Label([tt("in_inspector", lang), dcc.Input(id=IN_INSPECTOR, type="text", maxLength=60,
+        html.Label([t("in_inspector", lang), dcc.Input(id=IN_INSPECTOR, type="text", maxLength=60,
                                                          value=str(user["username"]) if user else "")],
                    className="field"),
-        html.Label([tt("in_time", lang), dcc.Input(id=IN_TIME, type="text", value=now, maxLength=16)],
+        html.Label([t("in_time", lang), dcc.Input(id=IN_TIME, type="text", value=now, maxLength=16)],
                    className="field"),
-        html.Label([tt("in_place", lang), dcc.Input(id=IN_PLACE, type="text", maxLength=200)], className="field"),
-        html.P(tt("hz_position", lang)),
-        html.Button(tt("hz_locate", lang), id=IN_LOCATE, n_clicks=0, className="button"),
+        html.Label([t("in_place", lang), dcc.Input(id=IN_PLACE, type="text", maxLength=200)], className="field"),
+        html.P(t("hz_position", lang)),
+        html.Button(t("hz_locate", lang), id=IN_LOCATE, n_clicks=0, className="button"),
         campaign_map(ctx, IN_MAP, [dl.LayerGroup(id=IN_MARKER)], height="260px"),
         dcc.Store(id=IN_POSITION), html.Div(id=IN_POSITION_TEXT, className="hint"),
-        dcc.Checklist(id=IN_MAJOR, options=[{"label": tt("in_major", lang), "value": "major"}], value=[]),
-        html.Label([tt("in_description", lang), dcc.Textarea(id=IN_DESCRIPTION, rows=3)], className="field"),
-        html.Label([tt("in_disposal", lang), dcc.Textarea(id=IN_DISPOSAL, rows=2)], className="field"),
-        html.Fieldset([html.Legend(tt("in_spot_items", lang)),
+        dcc.Checklist(id=IN_MAJOR, options=[{"label": t("in_major", lang), "value": "major"}], value=[]),
+        html.Label([t("in_description", lang), dcc.Textarea(id=IN_DESCRIPTION, rows=3)], className="field"),
+        html.Label([t("in_disposal", lang), dcc.Textarea(id=IN_DISPOSAL, rows=2)], className="field"),
+        html.Fieldset([html.Legend(t("in_spot_items", lang)),
                        dcc.Checklist(id=IN_ITEMS, options=[{"label": v.get(lang), "value": k}
                                                            for k, v in items.items()], value=[])],
                       className="spot-items"),
-        html.Label([tt("in_remarks", lang), dcc.Textarea(id=IN_REMARKS, rows=2)], className="field"),
-        dcc.Upload(id=IN_PHOTOS, children=html.Div(tt("in_photos", lang)), multiple=True,
+        html.Label([t("in_remarks", lang), dcc.Textarea(id=IN_REMARKS, rows=2)], className="field"),
+        dcc.Upload(id=IN_PHOTOS, children=html.Div(t("in_photos", lang)), multiple=True,
                    accept="image/*,application/pdf", className="upload"),
         html.Div(id=IN_PHOTO_NAMES, className="hint"),
-        html.Button(tt("in_save", lang), id=IN_SAVE, n_clicks=0, className="button-primary"),
+        html.Button(t("in_save", lang), id=IN_SAVE, n_clicks=0, className="button-primary"),
         dcc.Store(id=IN_SAVED),
         html.Div(id=IN_MESSAGE, role="status"),
-        html.H3(tt("in_recent", lang)),
-        html.Ul([html.Li(f"{r['inspected_at'].astimezone(TZ):%Y-%m-%d %H:%M} · {r['unit']} · {r['place'] or ''}"
+        html.H3(t("in_recent", lang)),
+        html.Ul([html.Li(f"{r['inspected_at'].astimezone(LOCAL_ZONE):%Y-%m-%d %H:%M} · {r['unit']} · {r['place'] or ''}"
                          f"{' · ⚠' if r['major_found'] else ''}") for r in recent.to_dict("records")],
                 id="in-recent"),
     ], className="inspect-page form-page", id="inspect-page")
@@ -112,10 +112,10 @@ def layout(ctx: AppContext, lang: str) -> html.Div:
 
 def _parse_time(text: Any) -> dt.datetime:
     try:
-        return dt.datetime.strptime(str(text or "").strip(), "%Y-%m-%d %H:%M").replace(tzinfo=TZ)
+        return dt.datetime.strptime(str(text or "").strip(), "%Y-%m-%d %H:%M").replace(tzinfo=LOCAL_ZONE)
     except ValueError:
-        raise Refused([(tt("in_bad_time", "zh", value=str(text)[:20]),
-                        tt("in_bad_time", "en", value=str(text)[:20]))]) from None
+        raise Refused([(t("in_bad_time", "zh", value=str(text)[:20]),
+                        t("in_bad_time", "en", value=str(text)[:20]))]) from None
 
 
 def register(app: dash.Dash, ctx: AppContext) -> None:
@@ -147,13 +147,13 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             return [], ""
         lon, lat = float(pos["lon"]), float(pos["lat"])
         return ([dl.CircleMarker(center=[lat, lon], radius=8, color="#E60012")],
-                tt("hz_position_value", page_lang(lang), lon=lon, lat=lat))
+                t("hz_position_value", page_lang(lang), lon=lon, lat=lat))
 
     @app.callback(Output(IN_PHOTO_NAMES, "children"), Input(IN_PHOTOS, "filename"), State(ids.LANG, "value"),
                   prevent_initial_call=True)
     def chosen(names, lang):
         names = names if isinstance(names, list) else [names] if names else []
-        return tt("hz_files_chosen", page_lang(lang), names="、".join(str(n) for n in names)) if names else ""
+        return t("hz_files_chosen", page_lang(lang), names="、".join(str(n) for n in names)) if names else ""
 
     @app.callback(Output(IN_MESSAGE, "children"), Output(IN_SAVED, "data"), Input(IN_SAVE, "n_clicks"),
                   State(IN_KIND, "value"), State(IN_ENTERPRISE, "value"), State(IN_UNIT, "value"),
@@ -186,9 +186,9 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             iid = record_inspection(ctx.engine, actor, rec, uploads=uploads_of(contents, filenames))
         except Refused as exc:
             return refusal(exc.reasons, lang), dash.no_update
-        parts: list[Any] = [html.P(tt("in_saved", lang, id=iid), className="ok", id="in-done")]
+        parts: list[Any] = [html.P(t("in_saved", lang, id=iid), className="ok", id="in-done")]
         if rec.major_found and can("report_hazard") and lon is not None and lat is not None:
-            parts.append(html.Button(tt("in_to_hazard", lang), id=IN_TO_HAZARD, n_clicks=0, className="button"))
+            parts.append(html.Button(t("in_to_hazard", lang), id=IN_TO_HAZARD, n_clicks=0, className="button"))
         return parts, {"id": iid, "lon": lon, "lat": lat, "description": rec.description,
                        "enterprise": (ent or {}).get("name"), "day": rec.inspected_at.date().isoformat()}
 
@@ -208,5 +208,8 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         except (Refused, LookupError, KeyError, ValueError) as exc:
             reasons = exc.reasons if isinstance(exc, Refused) else [(str(exc), str(exc))]
             return refusal(reasons, lang)
-        return html.P([tt("hz_reported", lang, code=hid), " ",
+        return html.P([t("hz_reported", lang, code=hid), " ",
                        dcc.Link("→", href=f"/hazards/{hid}", id="in-hazard-link")], className="ok")
+
+
+PAGES = (Page(PATH, layout, nav_key="nav_inspect", order=50, action="inspect"),)

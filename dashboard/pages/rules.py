@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import dash
 from dash import Input, Output, State, dash_table, dcc, html
@@ -22,10 +21,11 @@ from dash import Input, Output, State, dash_table, dcc, html
 from dashboard import ids
 from dashboard.auth import actor_name
 from dashboard.context import AppContext
-from dashboard.i18n import TEXT, dropdown_labels, t
+from dashboard.i18n import dropdown_labels, has_text, t
 from dashboard.permissions import DENIED, can
+from dashboard.routing import Page
 from geo.checks.ruleset import load_ruleset
-from geo.constants import LOCAL_TIMEZONE
+from geo.constants import LOCAL_TIMEZONE, LOCAL_ZONE
 from geo.errors import AccessDenied
 from geo.rule_admin import (
     LocalRuleSet,
@@ -111,7 +111,7 @@ def changed_time(at: dt.datetime | None) -> str:
     if at is None:
         return ""
     stamp = at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
-    return stamp.astimezone(ZoneInfo(TIMEZONE)).strftime("%Y-%m-%d %H:%M")
+    return stamp.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M")
 
 
 def row_id(code: str, path: str) -> str:
@@ -122,13 +122,13 @@ def row_id(code: str, path: str) -> str:
 def confidence_text(confidence: str, lang: str) -> str:
     """已核实 / ▲ 待核实 (or the stored word for anything else)."""
     key = f"rules_{confidence}"
-    return t(key, lang) if key in TEXT else confidence
+    return t(key, lang) if has_text(key) else confidence
 
 
 def family_label(family: str, lang: str) -> str:
     """Name of a rule family in ``lang`` (an unknown family is shown as it is in the file)."""
     key = f"rules_family_{family}"
-    return t(key, lang) if key in TEXT else family
+    return t(key, lang) if has_text(key) else family
 
 
 def table_rows(local: LocalRuleSet, states: list[ValueState], lang: str) -> list[dict[str, Any]]:
@@ -272,11 +272,11 @@ def version_line(local: LocalRuleSet, changed: int, lang: str) -> list[Any]:
     head: list[Any] = [t("rules_version", lang) + " ", html.Code(local.version, className="rules-version-code",
                                                                  id="rules-version-code")]
     if local.version != local.base_version:
-        head.append(t("rules_file_version", lang).format(version=local.base_version))
-    head += [" · ", html.Span(t("rules_changed_count", lang).format(n=changed), id="rules-changed-count",
+        head.append(t("rules_file_version", lang, version=local.base_version))
+    head += [" · ", html.Span(t("rules_changed_count", lang, n=changed), id="rules-changed-count",
                               className="rules-changed-count" + (" rules-has-changes" if changed else ""))]
     out: list[Any] = [html.Div(head, className="rules-version-line")]
-    out += [html.Div(t("rules_skipped", lang).format(note=note), className="rules-error") for note in local.skipped]
+    out += [html.Div(t("rules_skipped", lang, note=note), className="rules-error") for note in local.skipped]
     return out
 
 
@@ -289,7 +289,7 @@ def panel(state: ValueState, lang: str, editable: bool) -> list[Any]:
     """The detail of one value and, for ``editable`` (administrators), the form that changes it."""
     item = state.item
     unconfirmed = item.confidence == "unconfirmed"
-    history = (t("rules_last_change", lang).format(actor=state.actor, at=changed_time(state.changed_at),
+    history = (t("rules_last_change", lang, actor=state.actor, at=changed_time(state.changed_at),
                                                    reason=state.reason)
                if state.changed else t("rules_not_changed", lang))
     out: list[Any] = [
@@ -358,16 +358,16 @@ def change_value(ctx: AppContext, trigger: Any, selected: Any, number: Any, bool
     code, path = picked
     why = reason if isinstance(reason, str) else ""
     if len(why) > MAX_REASON:  # the text area stops at MAX_REASON: only a forged request gets here
-        return False, _error(t("rules_reason_long", lang).format(n=MAX_REASON))
+        return False, _error(t("rules_reason_long", lang, n=MAX_REASON))
     try:
         if trigger == RULES_RESET:
             if not reset_rule_value(ctx.engine, code, path, reason=why, actor=actor_name()):
-                return False, html.Span(t("rules_nothing_to_reset", lang).format(code=code, path=path))
+                return False, html.Span(t("rules_nothing_to_reset", lang, code=code, path=path))
             base = load_ruleset()
             file_value = next(v.value for v in editable_values(base) if (v.code, v.path) == (code, path))
-            return True, html.Span(t("rules_was_reset", lang).format(
-                code=code, path=path, value=value_text(file_value, path, lang),
-                version=effective_ruleset(ctx.engine).version), className="rules-ok")
+            return True, html.Span(t("rules_was_reset", lang, code=code, path=path,
+                                     value=value_text(file_value, path, lang),
+                                     version=effective_ruleset(ctx.engine).version), className="rules-ok")
         value = boolean if path == "inclusive" else number
         if value is None or value == "":
             return False, _error(t("rules_need_value", lang))
@@ -375,7 +375,7 @@ def change_value(ctx: AppContext, trigger: Any, selected: Any, number: Any, bool
     except (ValueError, AccessDenied) as exc:
         return False, _error(str(exc))
     shown = value_text(validate_change(load_ruleset(), code, path, value), path, lang)
-    return True, html.Span(t("rules_saved", lang).format(code=code, path=path, value=shown, version=version),
+    return True, html.Span(t("rules_saved", lang, code=code, path=path, value=shown, version=version),
                            className="rules-ok")
 
 
@@ -394,7 +394,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         everything = table_rows(local, states, lang)
         shown = filter_rows(everything, family, only)
         page = dash.no_update if dash.ctx.triggered_id == RULES_REFRESH else 0  # a save keeps the page
-        count = t("rules_count", lang).format(n=len(shown), total=len(everything))
+        count = t("rules_count", lang, n=len(shown), total=len(everything))
         return shown, page, version_line(local, sum(s.changed for s in states), lang), count
 
     @app.callback(Output(RULES_SELECTED, "data"), Input(RULES_TABLE, "active_cell"),
@@ -442,3 +442,6 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         if not done:
             return dash.no_update, message
         return (refresh if isinstance(refresh, int) and not isinstance(refresh, bool) else 0) + 1, message
+
+
+PAGES = (Page(PATH, layout, nav_key="nav_rules", order=70, action="rules_page"),)
