@@ -25,15 +25,14 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
-from openpyxl import Workbook
 from sqlalchemy import Connection, Engine, text
 
 from geo import store
-from geo.credit_code import check_character
 from geo.errors import ImportValidationError
 from geo.importer import ImportReport, check_file, import_file
 from geo.store import Scope, scoped
 from geo.validate import FILE_ROW
+from tests.import_files import credit_code, write_xlsx
 
 pytestmark = pytest.mark.postgis
 
@@ -49,11 +48,6 @@ FIELDS = ("credit_code", "name", "adcode", "industry", "address", "mhs_grade", "
 
 
 # --------------------------------------------------------------------------- files
-
-
-def credit_code(serial: int, region: str = ANNING) -> str:
-    body = f"91{region}MA6K{serial:05d}"
-    return body + check_character(body)
 
 
 def enterprise(serial: int, variant: str) -> dict[str, Any]:
@@ -82,18 +76,6 @@ def write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
     frame = pd.DataFrame(rows)
     frame["has_explosives"] = frame["has_explosives"].map({True: "是", False: "否"})
     frame.to_csv(path, index=False, encoding="utf-8")
-    return path
-
-
-def write_xlsx(path: Path, rows: list[dict[str, Any]]) -> Path:
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    headers = list(dict.fromkeys(h for row in rows for h in row))
-    ws.append(headers)
-    for row in rows:
-        ws.append([row.get(h) for h in headers])
-    wb.save(path)
     return path
 
 
@@ -299,7 +281,10 @@ def test_a_failed_concurrent_import_leaves_nothing(engine, app, tmp_path, monkey
         assert origin(stored[credit_code(i)], {"good": enterprise(i, "A") | {"batch_id": report.batch_id}}) == "good"
     after = store.row_counts(engine)
     assert after == before | {"enterprises": before["enterprises"] + 60, "import_batches": before["import_batches"] + 1,
-                              "audit_log": before["audit_log"] + 1}
+                              "audit_log": before["audit_log"] + 1, "row_versions": before["row_versions"] + 60}
+    # history keeps the good file's rows only: the rolled-back import left no version behind
+    assert {v["row_key"] for v in query(engine, "SELECT row_key FROM row_versions WHERE table_name = 'enterprises'")
+            } == {credit_code(i) for i in keys_good}
     assert [b["file_name"] for b in query(engine, "SELECT file_name FROM import_batches WHERE layer = 'enterprises'")
             ] == ["good.csv"]
     assert [a["details"]["file"] for a in query(engine, "SELECT details FROM audit_log WHERE action = 'import' "
@@ -358,7 +343,8 @@ def test_officer_skip_invalid_rejects_foreign_rows_to_the_reject_file(engine, ap
     assert (report.rows_total, report.rows_imported, report.rows_rejected) == (4, 2, 2)
     assert store.row_counts(engine) == before | {"enterprises": before["enterprises"] + 2,
                                                  "import_batches": before["import_batches"] + 1,
-                                                 "audit_log": before["audit_log"] + 1}
+                                                 "audit_log": before["audit_log"] + 1,
+                                                 "row_versions": before["row_versions"] + 2}
     rows = query(engine, "SELECT name, adcode FROM enterprises ORDER BY name")
     assert rows == [{"name": "测试企业0", "adcode": ANNING}, {"name": "测试企业2", "adcode": ANNING}]
 
