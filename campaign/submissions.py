@@ -10,7 +10,6 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import Engine
@@ -21,6 +20,7 @@ from campaign.reference import load_reference
 from campaign.service import Actor
 from geo import store
 from identity.permissions import allowed
+from geo.constants import LOCAL_ZONE
 
 #: Enterprises' self-report of month M is due on this day of month M+1 (Baoshan plan: "before the 5th").
 SELF_REPORT_DUE_DAY = 5
@@ -95,7 +95,7 @@ def dispatch_from_store(engine: Engine, *, adcode: str | None, unit: str, period
 
 
 def _local_day(at: dt.datetime) -> dt.date:
-    return at.astimezone(ZoneInfo(load_dispatch().timezone)).date()
+    return at.astimezone(LOCAL_ZONE).date()
 
 
 def submit_dispatch(engine: Engine, actor: Actor, *, adcode: str, unit: str, period: str,
@@ -134,13 +134,12 @@ def self_report_figures(engine: Engine, *, credit_code: str, period: str) -> dic
     month = _month(period)
     end = _next_month(month) - dt.timedelta(days=1)
     before = month - dt.timedelta(days=1)
-    tz = load_dispatch().timezone
     done_states = load_dispatch().rectified_states | {"withdrawn"}
     with engine.connect() as conn:
         hazards = store.list_hazards(conn, credit_code=credit_code)
         steps = store.steps_frame(conn)
     steps = steps.loc[steps["hazard"].isin(hazards["code"])]
-    now, then = as_of(steps, end, tz), as_of(steps, before, tz)
+    now, then = as_of(steps, end), as_of(steps, before)
     out: dict[str, int] = {}
     for level in ("major", "general"):
         at_end = now.loc[now["severity"] == level]

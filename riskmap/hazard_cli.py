@@ -62,6 +62,11 @@ def hazard() -> None:
     """Hidden hazards: list, show, report and take steps (as an account, with --user)."""
 
 
+#: Columns of ``hazard list --format csv``, written even when no hazard matches.
+HAZARD_LIST_COLUMNS = ("id", "code", "adcode", "severity", "state", "version", "deadline", "overdue", "supervision",
+                       "enterprise", "description")
+
+
 @hazard.command("list")
 @click.option("--district", help="Only this district (adcode).")
 @click.option("--state", "states", multiple=True, help="Only these states (reported, verified, rectifying, …).")
@@ -76,7 +81,7 @@ def list_cmd(district: str | None, states: tuple[str, ...], overdue: bool, fmt: 
     life = load_lifecycle()
     today = dt.date.today()
     frame = store.list_hazards(engine, adcode=district, states=list(states) or None)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for r in frame.to_dict("records"):
         late = life.is_overdue(life.hazard(r), today)
         if overdue and not late:
@@ -89,9 +94,9 @@ def list_cmd(district: str | None, states: tuple[str, ...], overdue: bool, fmt: 
         from geo.cells import csv_row
 
         writer = csv.writer(sys.stdout)
-        writer.writerow(csv_row(rows[0].keys()) if rows else ["id"])
+        writer.writerow(csv_row(HAZARD_LIST_COLUMNS))
         for row in rows:
-            writer.writerow(csv_row(row.values()))
+            writer.writerow(csv_row(row[c] for c in HAZARD_LIST_COLUMNS))
         return
     for row in rows:
         state = life.states[row["state"]].zh if row["state"] in life.states else row["state"]

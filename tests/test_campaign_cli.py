@@ -68,3 +68,12 @@ def test_an_enterprise_lists_only_its_own(demo_copy: dict[str, str]) -> None:
     listed = _run(demo_copy, "ent-530181", "hazard", "list", "--format", "csv")
     assert listed.exit_code == 0
     assert {r["id"] for r in csv.DictReader(io.StringIO(listed.stdout))} == own and own
+
+
+def test_an_empty_csv_list_still_names_every_column(demo_copy: dict[str, str]) -> None:
+    from riskmap.hazard_cli import HAZARD_LIST_COLUMNS
+
+    listed = _run(demo_copy, "anning", "hazard", "list", "--state", "no_such_state", "--format", "csv")
+    assert listed.exit_code == 0, listed.output
+    reader = csv.DictReader(io.StringIO(listed.stdout))
+    assert tuple(reader.fieldnames or ()) == HAZARD_LIST_COLUMNS and list(reader) == []
