@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from shapely.geometry import MultiPolygon, Point
@@ -116,15 +117,29 @@ def make_enterprises(ctx: DemoContext) -> None:
         township = ctx.township(adcode)
         hazchem = industry in HAZCHEM
         ext = float(round(ctx.rng.uniform(100, 600), -1)) if hazchem else None
-        ctx.enterprises.append({
-            "credit_code": ctx.credit_code(adcode), "name": name, "adcode": adcode,
-            "industry": industry, "address": ctx.address(adcode, township),
-            "mhs_grade": mhs, "risk_level": risk, "external_distance_m": ext,
-            "installation_status": "new" if "n" in flags else "in_service",
-            "has_explosives": "x" in flags or industry == "fireworks",
-            "principal": ctx.person(), "phone": ctx.phone(),
-            "geometry": Point(x, y), "_township": township, "_flags": flags, "_stem": stem,
-        })
+        add_enterprise(ctx, adcode, name, industry, Point(x, y), township=township, stem=stem, flags=flags,
+                       mhs_grade=mhs, risk_level=risk, external_distance_m=ext, new="n" in flags,
+                       has_explosives="x" in flags or industry == "fireworks")
+
+
+def add_enterprise(ctx: DemoContext, adcode: str, name: str, industry: str, geom: Point, *, township: str,
+                   stem: str, risk_level: str, flags: str = "", mhs_grade: int | None = None,
+                   external_distance_m: float | None = None, new: bool = False,
+                   has_explosives: bool = False) -> dict[str, Any]:
+    """Add an enterprise record and return it; draws its credit code, address, principal and phone, in that order.
+
+    Keys starting with ``_`` (township, flags, stem) are for the later builders and are not output.
+    """
+    rec: dict[str, Any] = {
+        "credit_code": ctx.credit_code(adcode), "name": name, "adcode": adcode,
+        "industry": industry, "address": ctx.address(adcode, township),
+        "mhs_grade": mhs_grade, "risk_level": risk_level, "external_distance_m": external_distance_m,
+        "installation_status": "new" if new else "in_service", "has_explosives": has_explosives,
+        "principal": ctx.person(), "phone": ctx.phone(),
+        "geometry": geom, "_township": township, "_flags": flags, "_stem": stem,
+    }
+    ctx.enterprises.append(rec)
+    return rec
 
 
 def make_contours(ctx: DemoContext) -> None:

@@ -6,6 +6,7 @@ import numpy as np
 from shapely.geometry import LineString, Point
 
 from geo.demo.context import DemoContext
+from geo.demo.enterprises import add_enterprise
 from geo.demo.geometry import frame_at
 from geo.demo.infrastructure import add_infrastructure
 from geo.demo.targets import add_target
@@ -37,11 +38,5 @@ def make_pipeline_neighbours(ctx: DemoContext) -> None:
     if adcode is None:
         raise RuntimeError("planned quarry fell outside the districts")
     township = ctx.township(adcode)
-    ctx.enterprises.append({
-        "credit_code": ctx.credit_code(adcode), "name": f"{ctx.districts[adcode].short}演示采石场有限公司",
-        "adcode": adcode, "industry": "mining", "address": ctx.address(adcode, township),
-        "mhs_grade": None, "risk_level": "general", "external_distance_m": None,
-        "installation_status": "in_service", "has_explosives": True,
-        "principal": ctx.person(), "phone": ctx.phone(), "geometry": Point(x, y),
-        "_township": township, "_flags": "", "_stem": "采石场",
-    })
+    add_enterprise(ctx, adcode, f"{ctx.districts[adcode].short}演示采石场有限公司", "mining", Point(x, y),
+                   township=township, stem="采石场", risk_level="general", has_explosives=True)
