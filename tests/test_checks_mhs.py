@@ -257,7 +257,7 @@ def _unit_rows(**substances: str) -> list[dict[str, Any]]:
 @pytest.mark.postgis
 @pytest.mark.parametrize("suffix", ["xlsx", "csv"])
 def test_malformed_inventories_are_refused_naming_row_field_and_entry(engine, tmp_path: Path, suffix: str) -> None:
-    from tests.test_import import write_csv, write_xlsx
+    from tests.import_files import write_csv, write_xlsx
 
     rows = _unit_rows(A="液化石油气:74-98-6:120; 氨:10", B="液化石油气:120; 氨", C="苯:-2", D="某物:3",
                       E="氨:abc", F="氨:7664-41-8:10")
@@ -284,7 +284,7 @@ def test_malformed_inventories_are_refused_naming_row_field_and_entry(engine, tm
 
 @pytest.mark.postgis
 def test_an_unresolvable_cas_is_a_warning_and_the_text_is_stored(engine, tmp_path: Path) -> None:
-    from tests.test_import import write_csv
+    from tests.import_files import write_csv
 
     path = write_csv(tmp_path / "units.csv", _unit_rows(A="液化石油气：74-98-6：120；氨：10", B="某溶剂:50-00-0:5"))
     report = import_file(engine, "installations", path)

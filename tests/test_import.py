@@ -19,11 +19,10 @@ import pyogrio
 import pytest
 import shapely
 from click.testing import CliRunner
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from sqlalchemy import Engine, text
 
 from geo import store
-from geo.credit_code import check_character
 from geo.crs import gcj02_to_bd09, wgs84_to_gcj02
 from geo.errors import ImportValidationError, ReadError
 from geo.importer import import_file
@@ -31,6 +30,7 @@ from geo.layer_specs import LAYERS, layer_spec
 from geo.readers import header_map, read_any
 from geo.validate import Issue, repair_geometry
 from layers.templates import write_template
+from tests.import_files import credit_code, write_csv, write_xlsx
 
 postgis = pytest.mark.postgis
 
@@ -42,13 +42,6 @@ HEADER = "表头 / header"
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def credit_code(serial: int, region: str = "530181") -> str:
-    """A valid 统一社会信用代码 (GB 32100) with the right check character."""
-    body = f"91{region}MA6K{serial:05d}"
-    assert len(body) == 17
-    return body + check_character(body)
 
 
 def wrong_check(code: str) -> tuple[str, str]:
@@ -93,23 +86,6 @@ def enterprise_en(i: int, **changes: Any) -> dict[str, Any]:
     }
     row.update(changes)
     return row
-
-
-def write_xlsx(path: Path, rows: list[dict[str, Any]], headers: list[str] | None = None) -> Path:
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    headers = headers or list(dict.fromkeys(h for row in rows for h in row))
-    ws.append(headers)
-    for row in rows:
-        ws.append([row.get(h) for h in headers])
-    wb.save(path)
-    return path
-
-
-def write_csv(path: Path, rows: list[dict[str, Any]], encoding: str = "utf-8") -> Path:
-    pd.DataFrame(rows).to_csv(path, index=False, encoding=encoding)
-    return path
 
 
 def square(lon: float, lat: float, size: float = 0.001) -> shapely.Polygon:

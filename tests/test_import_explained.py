@@ -20,15 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import pandas as pd
 import pytest
 import shapely
 from click.testing import CliRunner
-from openpyxl import Workbook
 
 from geo import embedded, schema, store
 from geo.checks.sources import bundle_from_file, bundle_to_file
-from geo.credit_code import check_character, credit_code_problem
+from geo.credit_code import credit_code_problem
 from geo.dbf_names import dbf_field_names, match_cut_name
 from geo.errors import ImportValidationError
 from geo.importer import check_file, import_file, preview_file
@@ -38,15 +36,11 @@ from geo.readers import read_any
 from geo.validate import GEOMETRY_FIELD, validate
 from riskmap.cli import EXIT_STOPPED, main
 from tests.clients import callback_body, post_callback
+from tests.import_files import credit_code, write_csv, write_xlsx
 
 ROOT = Path(__file__).resolve().parents[1]
 DISTRICTS = gpd.read_file(ROOT / "data" / "kunming_districts.geojson").to_crs(4490)
 ANNING = [(102.47, 24.92), (102.40, 24.95), (102.45, 24.90)]
-
-
-def credit_code(serial: int) -> str:
-    body = f"91530181MA6K{serial:05d}"
-    return body + check_character(body)
 
 
 def risk_point(i: int, **changes: Any) -> dict[str, Any]:
@@ -63,22 +57,6 @@ def enterprise(i: int, **changes: Any) -> dict[str, Any]:
            "行业": "危险化学品生产", "风险等级": "较大风险", "重大危险源等级": 2, "经度": lon, "纬度": lat}
     row.update(changes)
     return row
-
-
-def write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
-    pd.DataFrame(rows).to_csv(path, index=False, encoding="utf-8")
-    return path
-
-
-def write_xlsx(path: Path, rows: list[dict[str, Any]]) -> Path:
-    wb = Workbook()
-    ws = wb.active
-    headers = list(dict.fromkeys(h for r in rows for h in r))
-    ws.append(headers)
-    for r in rows:
-        ws.append([r.get(h) for h in headers])
-    wb.save(path)
-    return path
 
 
 def check(path: Path, layer: str):

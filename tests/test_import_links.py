@@ -23,9 +23,10 @@ from geo.checks.ruleset import load_ruleset
 from geo.errors import ImportValidationError
 from geo.importer import check_file, import_file
 from geo.store import Scope, scoped
+from tests.import_files import credit_code, write_xlsx
 from tests.test_checks_mhs import AMMONIA_30, ENT, enterprise, tank, target, unit
 from tests.test_checks_mhs import bundle as mhs_bundle
-from tests.test_import_concurrency import ANNING, OFFICER, credit_code, officer_row, query, write_xlsx
+from tests.test_import_concurrency import ANNING, OFFICER, officer_row, query
 
 XISHAN = "530112"
 XISHAN_POINT = (102.66, 24.98)  # 西山区
