@@ -139,6 +139,8 @@ class DemoContext:
         self.counters: dict[str, int] = {}
         self.footprints = Footprints()
         self.pipes: dict[str, LineString] = {}
+        # The records of each layer, appended by the builders; keys starting with "_" are notes for
+        # later builders (an enterprise's stem, a pond's owner) and are not output.
         self.enterprises: list[dict[str, Any]] = []
         self.contours: list[dict[str, Any]] = []
         self.tailings: list[dict[str, Any]] = []
@@ -151,7 +153,6 @@ class DemoContext:
         self.installations: list[dict[str, Any]] = []
         self.marks: dict[str, Any] = {}  # planned features the HCAs refer to
 
-    # -- basic helpers ---------------------------------------------------
     def xy(self, lon: float, lat: float) -> tuple[float, float]:
         """Project a lon/lat pair to EPSG:4543 metres."""
         x, y = self.to_m.transform(lon, lat)
