@@ -71,5 +71,5 @@ def test_check_modules_keep_no_cell_readers_of_their_own() -> None:
     checks = Path(cell_values.__file__).parent / "checks"
     for path in checks.glob("**/*.py"):
         text = path.read_text(encoding="utf-8")
-        for name in ("def _text(", "def _number(", "def _to_storage(", "def _to_4490(", "_PIECE_VERTICES"):
+        for name in ("def _text(", "def _number(", "def _to_storage(", "def _to_4490(", "\n_PIECE_VERTICES"):
             assert name not in text, f"{path.name} defines {name}"

@@ -42,7 +42,7 @@ from shapely.geometry import MultiLineString
 from geo.cell_values import column_series
 from geo.checks.bundle import Bundle, district_codes
 from geo.checks.findings import Bilingual, finding
-from geo.checks.metric_frame import to_storage
+from geo.checks.metric_frame import LOCATING_PIECE_VERTICES, to_storage
 from geo.checks.mileage import Chainage, format_mileage_range
 from geo.checks.ruleset import RuleSet
 from geo.constants import STORAGE_SRID
@@ -100,7 +100,7 @@ def _make_line(row: Any, geom: Any, epsg: int | None) -> Line | None:
         chain = Chainage.of(geom, epsg, float(start.iloc[0]))
     except ValueError:
         return None  # no linear part: nothing to measure along
-    pieces, offsets = chain.pieces()
+    pieces, offsets = chain.pieces(LOCATING_PIECE_VERTICES)
     return Line(key=str(row.key), name=getattr(row, "name", None), medium=str(row.medium),
                  d_mm=float(row.outside_diameter_mm), p_mpa=float(row.maop_mpa), start_m=chain.start_m,
                  chain=chain, pieces=np.asarray(pieces, dtype=object), offsets=offsets)
