@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from campaign.attachments import Upload
 from campaign.service import Actor, report_hazard, take_step
 from geo import store
+from geo.constants import STORAGE_CRS
 from geo.credit_code import check_character
 from geo.store import scoped
 from identity.accounts import add_user, scope_for
@@ -35,7 +36,7 @@ ACCOUNTS = (("ent_a", "enterprise", {"credit_code": ENT_A}), ("ent_x", "enterpri
 def seed_campaign(engine: Engine) -> None:
     """Add the three enterprises and the accounts of :data:`ACCOUNTS` to a fresh store."""
     rows = [{"key": code, "credit_code": code, "name": name, "industry": "mining", "risk_level": "major",
-             "adcode": adcode, "geom": shapely.Point(lon, 24.9), "source_crs": "EPSG:4490", "batch_id": None}
+             "adcode": adcode, "geom": shapely.Point(lon, 24.9), "source_crs": STORAGE_CRS, "batch_id": None}
             for code, name, adcode, lon in ((ENT_A, "安宁示例矿业", ANNING, 102.45),
                                             (ENT_B, "安宁另一企业", ANNING, 102.46),
                                             (ENT_X, "西山示例化工", XISHAN, 102.62))]
