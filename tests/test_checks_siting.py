@@ -23,9 +23,10 @@ from geo.checks.site import ADVISE_AGAINST, NO_OBJECTION, precheck_site, site_us
 from geo.checks.siting import check_siting
 from geo.checks.sources import bundle_near
 from geo.rule_admin import apply_overrides
+from tests.catalogue import KUNMING_GK as EPSG
 from tests.catalogue import layer as _layer
+from tests.catalogue import stored
 
-EPSG = 4543
 X, Y = 500000.0, 2900000.0
 MAIN = {"key": "R-MAIN", "kind": "river", "subkind": "长江干流(金沙江)", "name": "金沙江"}
 TRIB = {"key": "R-TRIB", "kind": "river", "subkind": "长江重要支流", "name": "某支流"}
@@ -135,7 +136,7 @@ def test_site_counts_once_per_hazard_although_it_is_a_target_and_a_building(rule
     dam = {"key": "TD-1", "name": "某尾矿库", "status": "operating", "adcode": "530113",
            "total_storage_10k_m3": 500.0, "dam_height_m": 40.0, "geometry": Point(X, Y)}
     base = Bundle({"tailings_dams": _layer([dam])}, metric_epsg=EPSG)
-    site = gpd.GeoSeries([Point(X + 600, Y)], crs=EPSG).to_crs(4490).iloc[0]
+    site = stored(Point(X + 600, Y), EPSG)
     verdict = precheck_site(base, site, "学校", rules=rules)
     overhead = verdict.reasons[verdict.reasons["rule_code"] == "TAIL_OVERHEAD"]
     assert len(overhead) == 1 and verdict.verdict == ADVISE_AGAINST

@@ -26,7 +26,7 @@ from layers.sources import (
     risk_sources,
 )
 from tests.catalogue import KUNMING_GK as EPSG
-from tests.catalogue import X0, Y0
+from tests.catalogue import X0, Y0, stored
 from tests.catalogue import at as _pt
 from tests.catalogue import layer as _gdf
 
@@ -235,7 +235,7 @@ def test_grid_counts_a_line_once_at_its_middle(bundle: Bundle) -> None:
     src = risk_sources(bundle)
     grid = density_grid(src, bundle, cell_m=1000.0)
     assert grid["n_sources"].sum() == len(src)
-    hca_mid = gpd.GeoSeries([_pt(14000, 8000)], crs=EPSG).to_crs(4490).iloc[0]
+    hca_mid = stored(_pt(14000, 8000))
     cell = grid[grid.contains(hca_mid)]
     assert len(cell) == 1 and cell["n_major"].iloc[0] >= 1
 
