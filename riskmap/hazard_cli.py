@@ -21,13 +21,13 @@ from geo.errors import AccessDenied
 def _account() -> tuple[Any, Any]:
     """Return the signed-in account's engine and actor (the workflow is never run as the bare host operator)."""
     from campaign.service import Actor
-    from riskmap.cli import _engine, _session
+    from riskmap.session import current_session, engine_for
 
-    session = _session()
+    session = current_session()
     if session.username is None:
         raise click.ClickException("隐患办理须以账号身份进行，请使用 --user / hazard work is done as an account: "
                                    "use riskmap --user NAME hazard …")
-    engine = _engine(action="hazards_page")
+    engine = engine_for(action="hazards_page")
     assert session.user is not None  # set by signing in
     return engine, Actor.of(session.user)
 

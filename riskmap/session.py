@@ -1,0 +1,142 @@
+"""Who runs a ``riskmap`` command, and the database engine that follows from it.
+
+Without ``--user`` a command runs as the host operator (the database owner). With it, the account
+signs in once per process; its role is checked per command and its district scope applies to every
+query (row-level security in PostgreSQL). Every command module reads these helpers.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import click
+from sqlalchemy import Engine
+
+from geo import schema, store
+from geo.config import Settings, load_settings
+from geo.errors import AccessDenied
+
+__all__ = [
+    "CliSession",
+    "actor_name",
+    "admin_engine",
+    "cli_settings",
+    "current_session",
+    "engine_for",
+    "known_layer",
+    "operator_only",
+    "owner_engine",
+]
+
+
+def cli_settings() -> Settings:
+    """Return the settings of this process (environment and defaults)."""
+    return load_settings()
+
+
+@dataclass
+class CliSession:
+    """Who runs the command: the host operator (no ``--user``) or a signed-in account."""
+
+    username: str | None = None
+    user: dict[str, Any] | None = None
+    app_engine: Engine | None = None
+
+
+def current_session() -> CliSession:
+    """Return the session of the running command (the operator's when there is none)."""
+    ctx = click.get_current_context(silent=True)
+    found = ctx.find_object(CliSession) if ctx is not None else None
+    return found if found is not None else CliSession()
+
+
+def owner_engine(settings: Settings | None = None) -> Engine:
+    """Return the database owner's engine, the schema migrated to the head."""
+    settings = settings or cli_settings()
+    engine = store.make_engine(store.engine_url(settings))
+    schema.upgrade(engine)
+    return engine
+
+
+def _sign_in(session: CliSession, settings: Settings) -> Engine:
+    """Authenticate ``--user`` once and return an engine of the application role under their scope."""
+    if session.app_engine is not None:
+        return session.app_engine
+    from identity.accounts import authenticate, scope_for
+    from identity.permissions import app_database_url
+
+    owner = owner_engine(settings)
+    owner.dispose()
+    app = store.make_engine(app_database_url(settings), scoped=True)
+    if store.bypasses_row_security(app):
+        raise click.ClickException(
+            "应用数据库角色不受行级安全约束，无法以用户身份限定范围；请设置 RISKMAP_APP_DATABASE_URL / "
+            "the application role bypasses row-level security: set RISKMAP_APP_DATABASE_URL to a plain role")
+    password = os.environ.get("RISKMAP_PASSWORD")
+    if password is None:
+        password = click.prompt(f"{session.username} 的密码 / password", hide_input=True, err=True)
+    user = authenticate(app, str(session.username), password)
+    if user is None:
+        raise click.ClickException("用户名或密码错误，或账号已停用 / wrong user name or password, or account disabled")
+    scope = scope_for(user)
+    token = store.set_scope(scope)  # for the rest of this command (one process, one user)
+    root = click.get_current_context().find_root()
+    root.call_on_close(app.dispose)
+    root.call_on_close(lambda: store.reset_scope(token))
+    with app.begin() as conn:
+        store.audit(conn, actor=scope.actor, action="login", adcode=user["adcode"], details={"via": "cli"})
+    session.user, session.app_engine = user, app
+    return app
+
+
+def engine_for(settings: Settings | None = None, action: str | None = None) -> Engine:
+    """Return the owner's engine, or the signed-in user's scoped one once ``action`` is allowed."""
+    settings = settings or cli_settings()
+    session = current_session()
+    if session.username is None:
+        return owner_engine(settings)
+    engine = _sign_in(session, settings)
+    if action is not None:
+        from identity.permissions import require
+
+        try:
+            require(session.user, action)
+        except AccessDenied as exc:
+            raise click.ClickException(str(exc)) from exc
+    return engine
+
+
+def actor_name(given: str) -> str:
+    """Who the audit log names: the signed-in account, else ``--actor``."""
+    session = current_session()
+    return str(session.username) if session.username is not None else given
+
+
+def operator_only(command: str) -> None:
+    """Refuse ``command`` when it is run with ``--user``: it belongs to the host operator."""
+    if current_session().username is not None:
+        raise click.ClickException(f"riskmap {command} 是主机运维命令，不能与 --user 一起使用 / "
+                                   f"riskmap {command} is a host-operator command and does not take --user")
+
+
+def admin_engine() -> Engine:
+    """Return the owner's engine for account changes once a ``--user`` is shown to be an administrator."""
+    if current_session().username is not None:
+        engine_for(action="manage_users").dispose()
+    return owner_engine()
+
+
+
+def known_layer(name: str) -> None:
+    """Stop with exit code 2 and the list of layers when ``name`` is none of them."""
+    from geo.layer_specs import UnknownLayerError, layer_spec
+
+    try:
+        layer_spec(name)
+    except UnknownLayerError as exc:
+        raise click.BadParameter(str(exc), param_hint="LAYER") from None
+
+
+
