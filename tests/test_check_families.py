@@ -63,13 +63,14 @@ def test_site_precheck_runs_the_families_the_table_marks(monkeypatch: pytest.Mon
     assert asked == [precheck_families("site"), precheck_families("neighbours")]
 
 
-def test_the_rule_loader_refuses_a_rule_of_a_family_outside_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_run_refuses_a_rule_of_a_family_outside_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
     from geo.checks import ruleset
+    from geo.checks.runner import run_checks
 
     rule = {"code": "X_NEW", "family": "noise", "zh": "噪声", "en": "Noise", "clause": "GB 0",
             "confidence": "confirmed", "effective": "2026-01-01"}
     monkeypatch.setattr(ruleset, "load_table", lambda _name: {"version": "t", "rules": [rule]})
     with pytest.raises(ValueError, match="X_NEW: unknown family 'noise'"):
-        ruleset.load_ruleset()
+        run_checks(Bundle({}, metric_epsg=4543))
     monkeypatch.setattr(ruleset, "load_table", lambda _name: {"version": "t", "rules": [{**rule, "family": "mhs"}]})
     assert ruleset.load_ruleset().family("mhs")[0].code == "X_NEW"

@@ -73,6 +73,10 @@ def run_checks(
     CheckResult
     """
     rules = rules or load_ruleset()
+    strays = [f"rule {r.code}: unknown family {r.family!r}" for r in rules.rules.values()
+              if r.family not in FAMILY_TABLE]
+    if strays:  # a rule of a family outside the table would never run
+        raise ValueError(f"{'; '.join(strays)}; known: {', '.join(FAMILIES)}")
     say = progress or (lambda _m: None)
     wanted = list(families or FAMILIES)
     if rule_codes:
