@@ -6,13 +6,16 @@ when they ask for something outside their role or district, before any work is d
 
 | role | actions |
 |---|---|
-| leader | read all, export, pre-check |
+| leader | read all, export, pre-check, take snapshots of the figures, reports |
 | viewer | read all, export |
 | planner | read all, run checks, pre-check, change finding status, export, read the rule values |
 | district_officer | their district only: read, import, export; hazards: verify, review, accept; inspect; 调度表 |
 | city_supervisor | read all; hazards: 挂牌督办, review, strike off; inspect |
 | enterprise | their own enterprise only: report and rectify its hazards, monthly self-report |
 | admin | everything, and accounts, the audit log and changing rule values |
+
+Reports (``generate_report``) are open to every role but the enterprise; a district session builds its
+own district's reports from the city's stored snapshots.
 
 Which role may take which step of a hazard's life is the lifecycle table's business
 (``campaign/lifecycle.yaml``); this table says who may open the campaign's pages and forms.
@@ -47,6 +50,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "inspect": frozenset({"district_officer", "city_supervisor"}),
     "self_report": frozenset({"enterprise"}),
     "submit_dispatch": frozenset({"district_officer"}),
+    "take_snapshot": frozenset({"admin", "leader"}),
+    "generate_report": frozenset({"admin", "leader", "viewer", "planner", "district_officer", "city_supervisor"}),
 }
 ACTION_NAMES = {
     "planner_page": ("规划审查页", "the planner page"), "edit_findings": ("变更违规状态", "changing findings"),
@@ -59,6 +64,8 @@ ACTION_NAMES = {
     "report_hazard": ("上报隐患", "reporting hazards"), "inspect": ("录入排查记录", "recording inspections"),
     "self_report": ("提交企业月度自查报告", "submitting the monthly self-report"),
     "submit_dispatch": ("报送调度表", "sending the dispatch table"),
+    "take_snapshot": ("保存统计快照", "taking snapshots of the figures"),
+    "generate_report": ("生成报告", "generating reports"),
 }
 
 

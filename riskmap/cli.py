@@ -19,6 +19,7 @@ from riskmap.admin_cli import rules_group, user
 from riskmap.data_cli import check_cmd, export_cmd, import_cmd, precheck_cmd
 from riskmap.db_cli import EXIT_STOPPED, db
 from riskmap.hazard_cli import hazard
+from riskmap.report_cli import report, snapshot_cmd
 from riskmap.session import CliSession, engine_for, known_layer, operator_only
 
 __all__ = ["EXIT_STOPPED", "main", "run"]
@@ -124,7 +125,8 @@ def run() -> None:
         sys.exit(2)
 
 
-for command in (db, import_cmd, check_cmd, precheck_cmd, export_cmd, user, rules_group, hazard):
+for command in (db, import_cmd, check_cmd, precheck_cmd, export_cmd, user, rules_group, hazard, snapshot_cmd,
+                report):
     main.add_command(command)
 
 if __name__ == "__main__":

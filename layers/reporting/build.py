@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 from sqlalchemy import Engine
 
 from geo import store
@@ -59,11 +60,14 @@ def build_report(engine: Engine, code: str, *, scope: str, period: str, issued_o
     figures, note = load_figures(engine, end)
     if scope not in figures.index:
         raise ValueError(f"no figures for {scope!r} at {end}: not a district of the city, or not in your scope")
-    previous = load_figures(engine, previous_end)[0]
+    try:
+        previous: pd.DataFrame | None = load_figures(engine, previous_end)[0]
+    except ValueError:  # a district session and no stored figures of the previous period: no comparison
+        previous = None
     with engine.connect() as conn:
         names = store.district_codes(conn)
     ctx = ReportContext(engine=engine, scope=scope, period_end=end, previous_end=previous_end, figures=figures,
-                        previous=previous if len(previous) else None, names=names)
+                        previous=previous if previous is not None and len(previous) else None, names=names)
     unknown = [s for s in definition.sections if s not in SECTIONS]
     if unknown:
         raise ValueError(f"report {code}: unknown sections {unknown}")

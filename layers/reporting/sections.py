@@ -59,6 +59,11 @@ def load_figures(engine: Engine, period_end: dt.date) -> tuple[pd.DataFrame, str
             taken = pd.Timestamp(rows["taken_at"].max()).strftime("%Y-%m-%d %H:%M")
             note = f"数据截至 {period_end}，取自 {taken} 保存的统计快照(评级方法 {rubric.version})"
             return figures_from_snapshots(rows), note
+    scope = store.current_scope()
+    if scope is not None and not scope.all_districts:
+        raise ValueError(f"全市尚未保存 {period_end} 的统计快照，区县报告需与全市比较；请市级账号先保存快照 / "
+                         f"the city has stored no snapshot for {period_end}: a district's report compares it with "
+                         "the city, so a city account must take the snapshot first (riskmap snapshot)")
     return period_figures(engine, period_end, rubric=rubric), (
         f"数据截至 {period_end}，按历史数据即时计算(评级方法 {rubric.version})")
 
@@ -121,6 +126,11 @@ def _campaign(ctx: ReportContext) -> Section:
 
 def _ranking(ctx: ReportContext) -> Section:
     section = Section("ranking", "各县(市、区)晾晒排名")
+    if ctx.scope != CITY:  # a district sees the city's ranking of itself only (the stored, city-wide rank)
+        now = ctx.figures.loc[ctx.scope]
+        section.paragraphs.append(f"{ctx.scope_name}五色评分 {_fmt(now.get('score'))} 分，全市 "
+                                  f"{_fmt(now.get('n_districts'))} 个县(市、区)中排第 {_fmt(now.get('rank'))} 位。")
+        return section
     for code in ("rate_all", "overdue_hazards", "score"):
         spec = CRITERIA[code]
         ranked = rank_districts(ctx.figures, ctx.previous, code, ctx.names)

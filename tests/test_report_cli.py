@@ -1,0 +1,67 @@
+"""``riskmap snapshot`` and ``riskmap report`` as a scheduler and people use them, audited and scoped."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from docx import Document
+
+from geo import store
+from layers.reporting.definitions import due_date, load_reports, period_of
+from tests.test_cli_as_user import _audit, _run
+
+pytestmark = pytest.mark.postgis
+ANNING = "530181"
+#: The current month: the demo's history begins the day it is loaded, so past months are empty.
+PERIOD = f"{dt.date.today():%Y-%m}"
+
+
+def test_leader_snapshots_then_an_officer_reports_on_the_own_district_only(demo_copy: dict[str, str],
+                                                                           tmp_path: Path) -> None:
+    end = (dt.date.today().replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    refused = _run(demo_copy, "anning", "snapshot", "--as-of", end.isoformat())
+    assert refused.exit_code != 0 and "保存统计快照" in refused.output
+    early = _run(demo_copy, "anning", "report", "generate", "bulletin", "--district", ANNING, "--period", PERIOD,
+                 "--out", str(tmp_path))
+    assert early.exit_code != 0 and "尚未保存" in early.output  # no city snapshot yet: no half-true report
+    taken = _run(demo_copy, "leader", "snapshot", "--as-of", end.isoformat())
+    assert taken.exit_code == 0, taken.output
+    assert "安宁市" in taken.output and "全市" in taken.output
+    engine = store.make_engine(demo_copy["RISKMAP_DATABASE_URL"])
+    stored = store.read_snapshots(engine, since=end, until=end)
+    engine.dispose()
+    assert len(stored) == 15 and set(stored["kind"]) == {"month_end"} and set(stored["taken_by"]) == {"leader"}
+    assert [(actor, details["kind"]) for actor, _, details in _audit(demo_copy, "snapshot")] == [("leader",
+                                                                                                 "month_end")]
+    own = _run(demo_copy, "anning", "report", "generate", "bulletin", "--district", ANNING, "--period", PERIOD,
+               "--out", str(tmp_path))
+    assert own.exit_code == 0, own.output
+    doc = Document(str(tmp_path / f"bulletin-{ANNING}-{PERIOD}.docx"))
+    assert any(p.text.startswith("安宁市") and "月度安全风险形势通报" in p.text for p in doc.paragraphs)
+    other = _run(demo_copy, "anning", "report", "generate", "bulletin", "--district", "530112", "--period", PERIOD,
+                 "--out", str(tmp_path / "x"))
+    assert other.exit_code != 0 and "not in your scope" in other.output
+    assert not (tmp_path / "x").exists()
+    assert [(actor, adcode) for actor, adcode, _ in _audit(demo_copy, "report")] == [("anning", ANNING)]
+
+
+def test_report_list_and_bad_requests(demo_copy: dict[str, str], tmp_path: Path) -> None:
+    listed = _run(demo_copy, "viewer", "report", "list")
+    assert listed.exit_code == 0
+    today = dt.date.today()
+    for code, definition in load_reports().items():
+        assert f"{due_date(definition, period_of(definition, today))}" in listed.output and code in listed.output
+    both = _run(demo_copy, "leader", "report", "generate", "bulletin", "--city", "--district", ANNING,
+                "--out", str(tmp_path))
+    assert both.exit_code == 2 and "exactly one" in both.output
+    fmt = _run(demo_copy, "leader", "report", "generate", "bulletin", "--city", "--format", "odt",
+               "--out", str(tmp_path))
+    assert fmt.exit_code == 2 and "odt" in fmt.output
+    period = _run(demo_copy, "leader", "report", "generate", "summary", "--city", "--period", "2026-13",
+                  "--out", str(tmp_path))
+    assert period.exit_code == 1 and "is not YYYY" in period.output
+    ent = _run(demo_copy, "ent-530181", "report", "generate", "bulletin", "--district", ANNING, "--out",
+               str(tmp_path))
+    assert ent.exit_code != 0 and "生成报告" in ent.output
