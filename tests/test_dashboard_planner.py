@@ -16,6 +16,7 @@ import math
 import re
 import time
 from collections.abc import Iterator
+from functools import partial
 
 import pytest
 import shapely
@@ -31,7 +32,7 @@ from geo.checks.ruleset import load_ruleset
 from geo.checks.site import ADVISE_AGAINST
 from layers.planning import recent_precheck, run_precheck
 from layers.site_file import MAX_SITE_BYTES, read_site_upload
-from tests.browser import console_errors, foreign_requests, requested_urls, served_app
+from tests.browser import column_texts, console_errors, foreign_requests, requested_urls, served_app, text_at
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgis]
 
@@ -68,16 +69,11 @@ def _open(driver, url: str) -> WebDriverWait:
     return wait
 
 
-def _text(driver, selector: str) -> str | None:
-    # one script per read: callbacks re-render these parts, so element handles go stale
-    return driver.execute_script(
-        "const e = document.querySelector(arguments[0]); return e ? e.innerText : null;", selector)
+_text = partial(text_at, missing=None)
 
 
 def _column(driver, column: str) -> list[str]:
-    return driver.execute_script(
-        "return Array.from(document.querySelectorAll(arguments[0])).map(td => td.innerText.trim());",
-        f"#{P.P_TABLE} td[data-dash-column='{column}']")
+    return column_texts(driver, P.P_TABLE, column)
 
 
 def _choose(driver, wait: WebDriverWait, dropdown_id: str, label: str) -> None:
@@ -110,6 +106,14 @@ def _map_center(driver) -> tuple[float, float]:
 def _assert_clean(driver) -> None:
     assert console_errors(driver) == []
     assert not foreign_requests(requested_urls(driver)), "page requested a non-local host"
+
+
+def _type_site(driver, wait: WebDriverWait, lon: str, lat: str) -> None:
+    """Type a site's coordinates, use them and wait until the page shows the typed site."""
+    driver.find_element(By.ID, P.P_LON).send_keys(lon)
+    driver.find_element(By.ID, P.P_LAT).send_keys(lat)
+    driver.find_element(By.ID, P.P_GOTO).click()
+    wait.until(ec.text_to_be_present_in_element((By.ID, P.P_SITE_INFO), "输入坐标"))
 
 
 def _check(driver, wait: WebDriverWait, verdict: str) -> None:
@@ -233,10 +237,7 @@ def test_precheck_by_map_click_near_gas01_and_pdf(app_url, gas01_point, driver, 
 
 def test_precheck_far_from_hazards_has_no_objection(app_url, driver) -> None:
     wait = _open(driver, app_url)
-    driver.find_element(By.ID, P.P_LON).send_keys("103.30")
-    driver.find_element(By.ID, P.P_LAT).send_keys("26.30")
-    driver.find_element(By.ID, P.P_GOTO).click()
-    wait.until(ec.text_to_be_present_in_element((By.ID, P.P_SITE_INFO), "输入坐标"))
+    _type_site(driver, wait, "103.30", "26.30")
     wait.until(lambda d: math.dist(_map_center(d), (103.30, 26.30)) < 0.01)  # the map went there
     _choose(driver, wait, P.P_USE, "住宅")
     _check(driver, wait, "无异议")
@@ -311,10 +312,7 @@ def test_site_upload_limits() -> None:
 def test_precheck_of_a_tailings_pond_near_the_jinsha(app_url, driver) -> None:
     """A new tailings pond 1.5 km from the 金沙江 centreline in 东川: inside the 3 km Yangtze ban."""
     wait = _open(driver, app_url)
-    driver.find_element(By.ID, P.P_LON).send_keys("103.04286")
-    driver.find_element(By.ID, P.P_LAT).send_keys("26.48949")
-    driver.find_element(By.ID, P.P_GOTO).click()
-    wait.until(ec.text_to_be_present_in_element((By.ID, P.P_SITE_INFO), "输入坐标"))
+    _type_site(driver, wait, "103.04286", "26.48949")
     _choose(driver, wait, P.P_USE, "尾矿库(新建、改建、扩建)")
     _check(driver, wait, "不建议")
     result = _text(driver, f"#{P.P_RESULT}")

@@ -32,6 +32,7 @@ from dashboard.permissions import DENIED, can
 from dashboard.routing import Page
 from geo import store
 from geo.constants import LOCAL_ZONE
+from layers.export import record_export
 
 PATH = "/hazards"
 # --- component ids (prefix "hz-") ---------------------------------------------------------------------------
@@ -274,9 +275,8 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
                            title=t("hz_ledger_title", page_lang(lang), date=today.isoformat()))
         user = current_user()
         with ctx.engine.begin() as conn:
-            store.audit(conn, actor=str(user["username"]) if user else "dashboard", action="export",
-                        target="hazard_ledger", adcode=user.get("adcode") if user else None,
-                        details={"rows": len(frame), "format": "xlsx"})
+            record_export(conn, actor=str(user["username"]) if user else "dashboard", target="hazard_ledger",
+                          adcode=user.get("adcode") if user else None, details={"rows": len(frame), "format": "xlsx"})
         return dcc.send_bytes(data, f"隐患台账_{today:%Y%m%d}.xlsx")
 
     @app.callback(Output(SR_MESSAGE, "children"), Input(SR_SUBMIT, "n_clicks"), State(SR_MONTH, "value"),

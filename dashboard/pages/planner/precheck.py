@@ -93,6 +93,10 @@ def _site_layer(geom: shapely.Geometry, lang: str) -> dict[str, Any]:
     return on_top(_collection(geom, {"colour": colour, "radius": 9, "weight": 3, "stroke": "#111",
                                      "tooltip": OVERLAY["selected"].zh if lang == "zh" else OVERLAY["selected"].en}))
 
+def _error(message: str) -> html.P:
+    return html.P(message, className="planner-error")
+
+
 def _site_info(geom: shapely.Geometry, site: dict[str, Any] | None, lang: str) -> list[Any]:
     """Site: centre and area, and how it was chosen."""
     how = t(f"from_{site['source']}", lang) if site and has_text(f"from_{site.get('source')}") else ""
@@ -231,40 +235,50 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             return {"geometry": shapely.geometry.mapping(point), "source": "coords"}, ""
         return dash.no_update, dash.no_update
 
-    @app.callback(Output(P_SITE_LAYER, "data"), Output(P_SITE_INFO, "children"), Output(P_RINGS, "data"),
-                  Output(P_REASONS, "data"), Output(P_RESULT, "children"), Output(P_LAST, "data"),
-                  Output(P_PDF, "disabled"), Output(PLANNER_MAP, "viewport", allow_duplicate=True),
-                  Input(P_SITE, "data"), Input(P_CHECK, "n_clicks"), State(P_USE, "value"), State(P_POP, "value"),
-                  State(P_HH, "value"), State(ids.LANG, "value"), prevent_initial_call=True)
-    def precheck(site: dict[str, Any] | None, _n: int, use: str, population: float | None,
-                 households: float | None, lang: str) -> tuple[Any, ...]:
-        """Show the chosen site; on 审查, check it (:func:`layers.planning.run_precheck`) and show the verdict."""
+    @app.callback(Output(P_SITE_LAYER, "data"), Output(P_SITE_INFO, "children"),
+                  Output(P_RINGS, "data", allow_duplicate=True), Output(P_REASONS, "data", allow_duplicate=True),
+                  Output(P_RESULT, "children", allow_duplicate=True), Output(P_LAST, "data", allow_duplicate=True),
+                  Output(PLANNER_MAP, "viewport", allow_duplicate=True),
+                  Input(P_SITE, "data"), State(ids.LANG, "value"), prevent_initial_call=True)
+    def show_site(site: dict[str, Any] | None, lang: str) -> tuple[Any, ...]:
+        """Draw the chosen site (and fly to a file's or typed site); the previous verdict no longer applies."""
         lang = lang or "zh"
         if not can("precheck"):
-            denied = html.P(DENIED.get(lang, DENIED["zh"]), className="planner-error")
-            return EMPTY, "", EMPTY, EMPTY, denied, None, True, dash.no_update
+            return EMPTY, "", EMPTY, EMPTY, _error(DENIED.get(lang, DENIED["zh"])), None, dash.no_update
         geom = _site_geom(site)
         if geom is None:
-            need = html.P(t("need_site", lang), className="planner-error") if dash.ctx.triggered_id == P_CHECK else ""
-            return EMPTY, t("no_site", lang), EMPTY, EMPTY, need, None, True, dash.no_update
-        shown, info = _site_layer(geom, lang), _site_info(geom, site, lang)
-        if dash.ctx.triggered_id == P_SITE:
-            moved = site is not None and site.get("source") in ("upload", "coords")
-            view: Any = bounds_view(gpd.GeoSeries([geom], crs=STORAGE_SRID), pad_deg=0.01) if moved else dash.no_update
-            return shown, info, EMPTY, EMPTY, "", None, True, view
+            return EMPTY, t("no_site", lang), EMPTY, EMPTY, "", None, dash.no_update
+        moved = site is not None and site.get("source") in ("upload", "coords")
+        view: Any = bounds_view(gpd.GeoSeries([geom], crs=STORAGE_SRID), pad_deg=0.01) if moved else dash.no_update
+        return _site_layer(geom, lang), _site_info(geom, site, lang), EMPTY, EMPTY, "", None, view
+
+    @app.callback(Output(P_RINGS, "data"), Output(P_REASONS, "data"), Output(P_RESULT, "children"),
+                  Output(P_LAST, "data"), Output(PLANNER_MAP, "viewport", allow_duplicate=True),
+                  Input(P_CHECK, "n_clicks"), State(P_SITE, "data"), State(P_USE, "value"), State(P_POP, "value"),
+                  State(P_HH, "value"), State(ids.LANG, "value"), prevent_initial_call=True)
+    def check_site(_n: int, site: dict[str, Any] | None, use: str, population: float | None,
+                   households: float | None, lang: str) -> tuple[Any, ...]:
+        """Check the site (:func:`layers.planning.run_precheck`) and draw the verdict, its reasons and rings."""
+        lang = lang or "zh"
+        if not can("precheck"):
+            return EMPTY, EMPTY, _error(DENIED.get(lang, DENIED["zh"])), None, dash.no_update
+        geom = _site_geom(site)
+        if geom is None:
+            return EMPTY, EMPTY, _error(t("need_site", lang)), None, dash.no_update
         asked = {"geometry": shapely.geometry.mapping(geom), "use": use or "school",
                  "population": population, "households": households}
         try:
             result = run_precheck(ctx.engine, geom, asked["use"], population=population, households=households,
                                   actor=actor_name())
         except ValueError as exc:
-            return (shown, info, EMPTY, EMPTY, html.P(f"{t('error', lang)}{exc}", className="planner-error"), None,
-                    True, dash.no_update)
+            return EMPTY, EMPTY, _error(f"{t('error', lang)}{exc}"), None, dash.no_update
         rings, reasons = _result_layers(result.verdict, geom, lang)
         zone = zone_rings(geom, result.verdict.reasons)
         view = bounds_view(zone.geometry, pad_deg=0.002) if len(zone) else dash.no_update
-        return (shown, info, rings, reasons, _result(result.verdict, geom, lang), {**asked, "key": result.key},
-                False, view)
+        return rings, reasons, _result(result.verdict, geom, lang), {**asked, "key": result.key}, view
+
+    # the PDF button follows the kept verdict: enabled while there is one, for the site on the page
+    app.clientside_callback("function (last) { return !last; }", Output(P_PDF, "disabled"), Input(P_LAST, "data"))
 
     @app.callback(Output(P_DOWNLOAD, "data"), Input(P_PDF, "n_clicks"), State(P_LAST, "data"),
                   State(ids.LANG, "value"), prevent_initial_call=True)
