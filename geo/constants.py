@@ -1,4 +1,4 @@
-"""Values every package shares: the storage reference system, the local calendar, record statuses.
+"""Values every package shares: the storage reference system, the local calendar, record statuses, roles.
 
 Each value is declared here once and imported wherever it is used; a literal ``4490`` or
 ``"Asia/Shanghai"`` elsewhere in the code is a second definition waiting to drift. Migrations are
@@ -40,3 +40,18 @@ DONE_HAZARD_STATUSES: tuple[str, ...] = ("rectified", "closed")
 CLOSED_HAZARD_STATUSES: tuple[str, ...] = ("closed",)
 #: Hazard statuses of a report judged not to be a hazard (不予核定); it counts in no measure.
 NOT_HAZARD_STATUSES: tuple[str, ...] = ("withdrawn",)
+
+#: Account roles with what each may do in a line (the permissions table is :mod:`identity.permissions`).
+#: The database accepts exactly these (``users.role``'s check constraint follows this table on every
+#: schema upgrade, :func:`geo.schema.upgrade`).
+ROLES: dict[str, str] = {
+    "leader": "市/区县领导(只读全部)",
+    "admin": "管理员(用户、规则、设置)",
+    "planner": "规划审查(全部只读，检查与预审，违规台账)",
+    "district_officer": "区县工作人员(仅本区县：读、导入、导出、编辑)",
+    "viewer": "只读(全部)",
+    "city_supervisor": "市级督办(全部：挂牌督办、复查、验收销号)",
+    "enterprise": "企业(仅本企业：上报隐患、整改、月度自查报告)",
+}
+#: Roles whose data scope is the whole city (the others see one district, or one enterprise).
+CITY_WIDE_ROLES: frozenset[str] = frozenset({"leader", "admin", "planner", "viewer", "city_supervisor"})

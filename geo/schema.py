@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
+
+from geo.constants import ROLES
+from geo.models.records import role_check
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -47,6 +51,33 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         cfg = alembic_config(engine)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+        if revision == "head":
+            sync_roles(conn)
+
+
+def sync_roles(conn: Connection) -> bool:
+    """Make ``users.role``'s check constraint accept exactly :data:`geo.constants.ROLES`.
+
+    A new role is a row of that table (and of the permissions); no migration is needed for the
+    database to accept it. A role still held by a user cannot be dropped: the constraint refuses.
+
+    Parameters
+    ----------
+    conn : Connection
+        An owner's connection in a transaction.
+
+    Returns
+    -------
+    bool
+        Whether the constraint was changed.
+    """
+    found = conn.execute(text("SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                              "WHERE conname = 'ck_users_role_values'")).scalar()
+    if set(re.findall(r"'([a-z_]+)'", found or "")) == set(ROLES):
+        return False
+    conn.execute(text("ALTER TABLE users DROP CONSTRAINT IF EXISTS ck_users_role_values"))
+    conn.execute(text(f"ALTER TABLE users ADD CONSTRAINT ck_users_role_values CHECK ({role_check()})"))
+    return True
 
 
 def current_revision(engine: Engine) -> str | None:

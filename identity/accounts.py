@@ -7,20 +7,14 @@ from typing import Any
 from sqlalchemy import Engine
 
 from geo import store
+from geo.constants import CITY_WIDE_ROLES, ROLES
 from geo.store import Scope
 from identity.passwords import MIN_PASSWORD, hash_password, verify_password
 
-ROLES = {
-    "leader": "市/区县领导(只读全部)",
-    "admin": "管理员(用户、规则、设置)",
-    "planner": "规划审查(全部只读，检查与预审，违规台账)",
-    "district_officer": "区县工作人员(仅本区县：读、导入、导出、编辑)",
-    "viewer": "只读(全部)",
-    "city_supervisor": "市级督办(全部：挂牌督办、复查、验收销号)",
-    "enterprise": "企业(仅本企业：上报隐患、整改、月度自查报告)",
-}
-#: Roles whose scope is the whole city (what they may change is decided by :mod:`identity.permissions`).
-CITY_WIDE = {"leader", "admin", "planner", "viewer", "city_supervisor"}
+#: Roles whose scope is the whole city (declared in :mod:`geo.constants`; what they may change is decided
+#: by :mod:`identity.permissions`). ``ROLES`` is :data:`geo.constants.ROLES`, re-exported.
+CITY_WIDE = CITY_WIDE_ROLES
+__all__ = ["CITY_WIDE", "ROLES", "add_user", "authenticate", "scope_for"]
 
 
 def add_user(engine: Engine, username: str, password: str, *, role: str, display_name: str | None = None,

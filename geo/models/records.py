@@ -23,9 +23,19 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from geo.constants import STORAGE_SRID
+from geo.constants import ROLES, STORAGE_SRID
 from geo.models.base import Base, Timestamps
 
+
+def role_check() -> str:
+    """Return the SQL condition that ``users.role`` is one of :data:`geo.constants.ROLES`.
+
+    Examples
+    --------
+    >>> role_check().startswith("role IN ('leader', 'admin'")
+    True
+    """
+    return "role IN (" + ", ".join(f"'{role}'" for role in ROLES) + ")"
 
 class ImportBatch(Base):
     """One import run: what file, how many rows, and what happened."""
@@ -120,8 +130,7 @@ class User(Timestamps, Base):
     last_login_at: Mapped[dt.datetime | None]
     credit_code: Mapped[str | None] = mapped_column(String(18))  # enterprise accounts: their enterprise
     __table_args__ = (
-        CheckConstraint("role IN ('leader', 'admin', 'planner', 'district_officer', 'viewer', 'enterprise', "
-                        "'city_supervisor')", name="role_values"),
+        CheckConstraint(role_check(), name="role_values"),
         CheckConstraint("role <> 'district_officer' OR adcode IS NOT NULL", name="officer_has_district"),
         CheckConstraint("role <> 'enterprise' OR (credit_code IS NOT NULL AND adcode IS NOT NULL)",
                         name="enterprise_has_code"),
