@@ -31,6 +31,11 @@ def _nav_pages(user: dict[str, Any] | None) -> list[Page]:
                    and (p.action is None or can(p.action, user))), key=lambda p: p.order)
 
 
+def _open_pages() -> list[Page]:
+    """Pages whose header link everyone gets (shown before anyone is known)."""
+    return sorted((p for p in PAGES if p.nav_key and not p.action), key=lambda p: p.order)
+
+
 def _nav(lang: str, path: str, user: dict[str, Any] | None = None, pages: list[Page] | None = None) -> list[Any]:
     """Navigation links of the pages ``user`` may open, then who is signed in."""
     links: list[Any] = [dcc.Link(t(str(page.nav_key), lang), href=page.href,
@@ -88,8 +93,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         dcc.Location(id=ids.URL),
         html.Header([
             html.H1(t("title", "zh"), id=ids.TITLE),
-            html.Nav(_nav("zh", "/", pages=[p for p in PAGES if p.nav_key and not p.action]), id=ids.NAV,
-                     className="nav"),
+            html.Nav(_nav("zh", "/", pages=_open_pages()), id=ids.NAV, className="nav"),
             dcc.RadioItems(id=ids.LANG, options=[{"label": "中文", "value": "zh"}, {"label": "English", "value": "en"}],
                            value="zh", inline=True, className="lang-switch"),
         ], className="top-bar"),

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import dashboard.pages  # noqa: F401  (importing the pages registers their text tables)
-from dashboard.app import _nav_pages
+from dashboard.app import _nav_pages, _open_pages
 from dashboard.i18n import TEXT, has_text, register_text, t
 from dashboard.pages import MODULES, PAGES
 from dashboard.routing import Page, resolve
@@ -80,6 +80,7 @@ def test_header_links_follow_the_table_order_and_the_roles() -> None:
     assert hrefs("district_officer") == ["/", "/district", "/hazards", "/inspect"]
     assert hrefs("city_supervisor") == ["/", "/district", "/hazards", "/inspect"]
     assert hrefs("enterprise") == ["/hazards"]
+    assert [p.href for p in _open_pages()] == ["/", "/district"]  # before anyone is known
 
 
 def test_each_page_module_declares_its_pages_and_callbacks() -> None:
