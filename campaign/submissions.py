@@ -19,8 +19,8 @@ from campaign.lifecycle import Refused
 from campaign.reference import load_reference
 from campaign.service import Actor
 from geo import store
-from identity.permissions import allowed
 from geo.constants import LOCAL_ZONE
+from identity.permissions import allowed
 
 #: Enterprises' self-report of month M is due on this day of month M+1 (Baoshan plan: "before the 5th").
 SELF_REPORT_DUE_DAY = 5
