@@ -150,7 +150,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
 
     @app.callback(Output(DP_TABLE, "data"), Output(DP_HEAD, "children"), Input(DP_PERIOD, "value"),
                   Input(DP_UNIT, "value"), State(ids.LANG, "value"))
-    def show(period, unit, lang):
+    def show(period: Any, unit: Any, lang: Any) -> Any:
         lang = page_lang(lang)
         if not can("hazards_page"):
             return [], DENIED[lang]
@@ -160,7 +160,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         return _rows(table, lang), t("dp_cutoff", lang, date=table.cutoff.isoformat(), due=dispatch_due(table.period))
 
     @app.callback(Output(DP_STATUS, "children"), Input(DP_PERIOD, "value"), State(ids.LANG, "value"))
-    def status(period, lang):
+    def status(period: Any, lang: Any) -> Any:
         lang = page_lang(lang)
         user = current_user()
         if not can("hazards_page") or (user and user.get("role") in ("district_officer", "enterprise")):
@@ -173,7 +173,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         rows = [{"district": names[s.owner], "state": s.label[0 if lang == "zh" else 1],
                  "sent_at": s.submitted_at.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M") if s.submitted_at else ""}
                 for s in states]
-        return dash_table.DataTable(
+        return dash_table.DataTable(  # type: ignore[attr-defined]
             id="dp-status-table", data=rows, columns=[{"name": t(f"dp_{c}", lang), "id": c}
                                                       for c in ("district", "state", "sent_at")],
             style_cell={"textAlign": "left"},
@@ -182,7 +182,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
 
     @app.callback(Output(DP_DOWNLOAD, "data"), Input(DP_DOWNLOAD_BUTTON, "n_clicks"), State(DP_PERIOD, "value"),
                   State(DP_UNIT, "value"), prevent_initial_call=True)
-    def download(n, period, unit):
+    def download(n: Any, period: Any, unit: Any) -> Any:
         if not n or not can("hazards_page"):
             return dash.no_update
         table = _table(ctx, unit, period)
@@ -193,7 +193,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
 
     @app.callback(Output(DP_MESSAGE, "children"), Input(DP_SUBMIT, "n_clicks"), State(DP_PERIOD, "value"),
                   State(ids.LANG, "value"), prevent_initial_call=True)
-    def submit(n, period, lang):
+    def submit(n: Any, period: Any, lang: Any) -> Any:
         lang = page_lang(lang)
         user = current_user()
         if not n or user is None or not can("submit_dispatch"):

@@ -290,7 +290,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
 
     @app.callback(Output(HD_FORM, "children"), Input(HD_ACTION, "value"), State(HD_ID, "data"),
                   State(ids.LANG, "value"), prevent_initial_call=True)
-    def choose(action, hazard_id, lang):
+    def choose(action: Any, hazard_id: Any, lang: Any) -> Any:
         lang = page_lang(lang)
         life = load_lifecycle()
         actor = _actor()
@@ -304,7 +304,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
 
     @app.callback(Output(HD_FILES_NAMES, "children"), Input(HD_FILES, "filename"), State(ids.LANG, "value"),
                   prevent_initial_call=True)
-    def chosen(names, lang):
+    def chosen(names: Any, lang: Any) -> Any:
         names = names if isinstance(names, list) else [names] if names else []
         return t("hz_files_chosen", page_lang(lang), names="、".join(str(n) for n in names)) if names else ""
 
@@ -314,7 +314,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
                   State(HD_COMMENT, "value"),
                   State(HD_FILES, "contents"), State(HD_FILES, "filename"), State(ids.LANG, "value"),
                   prevent_initial_call=True)
-    def submit(n, action, hazard_id, version, *rest):
+    def submit(n: Any, action: Any, hazard_id: Any, version: Any, *rest: Any) -> Any:
         values, (comment, contents, filenames, lang) = rest[:len(form_fields)], rest[len(form_fields):]
         lang = page_lang(lang)
         life = load_lifecycle()
@@ -340,7 +340,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
 
     @app.callback(Output(NEW_POSITION, "data"), Output("hn-marker", "children"), Output(NEW_POSITION_TEXT, "children"),
                   Input(NEW_MAP, "clickData"), State(ids.LANG, "value"), prevent_initial_call=True)
-    def position(click, lang):
+    def position(click: Any, lang: Any) -> Any:
         latlng = (click or {}).get("latlng") if isinstance(click, dict) else None
         if not isinstance(latlng, dict):
             return dash.no_update, dash.no_update, dash.no_update
@@ -352,7 +352,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
                   State(NEW_POSITION, "data"), *(State(field_id(n), "value") for n in new_fields),
                   State(HD_FILES, "contents"), State(HD_FILES, "filename"), State(ids.LANG, "value"),
                   prevent_initial_call=True)
-    def report(n, credit_code, pos, *rest):
+    def report(n: Any, credit_code: Any, pos: Any, *rest: Any) -> Any:
         values, (contents, filenames, lang) = rest[:len(new_fields)], rest[len(new_fields):]
         lang = page_lang(lang)
         life = load_lifecycle()

@@ -254,7 +254,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
                   Input(HZ_DISTRICT, "value"), Input(HZ_SEVERITY, "value"), Input(HZ_SOURCE, "value"),
                   Input(HZ_STATE, "value"), Input(HZ_INDUSTRY, "value"), Input(HZ_FLAGS, "value"),
                   State(ids.LANG, "value"))
-    def show(district, severity, source, states, industry, flags, lang):
+    def show(district: Any, severity: Any, source: Any, states: Any, industry: Any, flags: Any, lang: Any) -> Any:
         lang = page_lang(lang)
         if not can("hazards_page"):
             return [], {"type": "FeatureCollection", "features": []}, DENIED[lang]
@@ -266,7 +266,8 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
                   State(HZ_DISTRICT, "value"), State(HZ_SEVERITY, "value"), State(HZ_SOURCE, "value"),
                   State(HZ_STATE, "value"), State(HZ_INDUSTRY, "value"), State(HZ_FLAGS, "value"),
                   State(ids.LANG, "value"), prevent_initial_call=True)
-    def download(n, district, severity, source, states, industry, flags, lang):
+    def download(n: Any, district: Any, severity: Any, source: Any, states: Any, industry: Any, flags: Any,
+                 lang: Any) -> Any:
         if not n or not can("hazards_page"):
             return dash.no_update
         today = _today()
@@ -281,7 +282,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
 
     @app.callback(Output(SR_MESSAGE, "children"), Input(SR_SUBMIT, "n_clicks"), State(SR_MONTH, "value"),
                   State(SR_SIGNED, "value"), State(ids.LANG, "value"), prevent_initial_call=True)
-    def self_report(n, month, signed, lang):
+    def self_report(n: Any, month: Any, signed: Any, lang: Any) -> Any:
         lang = page_lang(lang)
         actor = _actor()
         if not n or actor is None or not can("self_report"):

@@ -134,7 +134,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         Output(IN_POSITION, "data", allow_duplicate=True), Input(IN_LOCATE, "n_clicks"), prevent_initial_call=True)
 
     @app.callback(Output(IN_POSITION, "data"), Input(IN_MAP, "clickData"), prevent_initial_call=True)
-    def tapped(click):
+    def tapped(click: Any) -> Any:
         latlng = (click or {}).get("latlng") if isinstance(click, dict) else None
         if not isinstance(latlng, dict):
             return dash.no_update
@@ -142,7 +142,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
 
     @app.callback(Output(IN_MARKER, "children"), Output(IN_POSITION_TEXT, "children"), Input(IN_POSITION, "data"),
                   State(ids.LANG, "value"))
-    def show_position(pos, lang):
+    def show_position(pos: Any, lang: Any) -> Any:
         if not isinstance(pos, dict) or "lon" not in pos:
             return [], ""
         lon, lat = float(pos["lon"]), float(pos["lat"])
@@ -151,7 +151,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
 
     @app.callback(Output(IN_PHOTO_NAMES, "children"), Input(IN_PHOTOS, "filename"), State(ids.LANG, "value"),
                   prevent_initial_call=True)
-    def chosen(names, lang):
+    def chosen(names: Any, lang: Any) -> Any:
         names = names if isinstance(names, list) else [names] if names else []
         return t("hz_files_chosen", page_lang(lang), names="、".join(str(n) for n in names)) if names else ""
 
@@ -162,8 +162,9 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
                   State(IN_DISPOSAL, "value"), State(IN_REMARKS, "value"), State(IN_ITEMS, "value"),
                   State(IN_PHOTOS, "contents"), State(IN_PHOTOS, "filename"), State(ids.LANG, "value"),
                   prevent_initial_call=True)
-    def save(n, kind, credit_code, unit, inspector, when, place, pos, major, description, disposal, remarks, items,
-             contents, filenames, lang):
+    def save(n: Any, kind: Any, credit_code: Any, unit: Any, inspector: Any, when: Any, place: Any, pos: Any,
+             major: Any, description: Any, disposal: Any, remarks: Any, items: Any, contents: Any, filenames: Any,
+             lang: Any) -> Any:
         lang = page_lang(lang)
         user = current_user()
         if not n or user is None or not can("inspect"):
@@ -194,7 +195,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
 
     @app.callback(Output(IN_MESSAGE, "children", allow_duplicate=True), Input(IN_TO_HAZARD, "n_clicks"),
                   State(IN_SAVED, "data"), State(ids.LANG, "value"), prevent_initial_call=True)
-    def to_hazard(n, saved, lang):
+    def to_hazard(n: Any, saved: Any, lang: Any) -> Any:
         lang = page_lang(lang)
         user = current_user()
         if not n or user is None or not can("report_hazard") or not isinstance(saved, dict):
