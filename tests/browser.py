@@ -103,6 +103,24 @@ def sign_in(driver: webdriver.Chrome, base: str, user: str, path: str = "/", pas
     driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
 
 
+def text_at(driver: webdriver.Chrome, selector: str, missing: str | None = "", *, trim: bool = False) -> str | None:
+    """``innerText`` of the first element matching ``selector``, or ``missing`` when there is none.
+
+    Read in one script: callbacks re-render parts of the page, so element handles can go stale.
+    """
+    found = driver.execute_script(
+        "const e = document.querySelector(arguments[0]);"
+        "return e ? (arguments[2] ? e.innerText.trim() : e.innerText) : arguments[1];", selector, missing, trim)
+    return None if found is None else str(found)
+
+
+def column_texts(driver: webdriver.Chrome, table_id: str, column: str) -> list[str]:
+    """The trimmed texts of the cells of ``column`` in the Dash DataTable ``table_id`` (the current page)."""
+    return list(driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.innerText.trim());",
+        f"#{table_id} td[data-dash-column='{column}']"))
+
+
 def choose_option(driver: webdriver.Chrome, dropdown_id: str, label: str) -> None:
     """Pick an option of a dcc.Dropdown by its visible label (the dropdown itself loads asynchronously)."""
     from selenium.webdriver.common.by import By

@@ -23,6 +23,7 @@ from dashboard.pages import hazard as hazard_page
 from dashboard.pages import hazards as hazards_page
 from geo import embedded
 from tests.browser import console_errors, served_signed_in_copy, sign_in
+from tests.browser import text_at as _text
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgis]
 ENTERPRISE, OFFICER, SUPERVISOR = "ent-530181", "anning", "supervisor"
@@ -63,11 +64,6 @@ def _choose(driver: Any, element_id: str, label: str) -> None:
         (o for o in d.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
          if (o.get_attribute("textContent") or "").strip() == label), None))
     option.click()
-
-
-def _text(driver: Any, selector: str) -> str:
-    return str(driver.execute_script(
-        "const e = document.querySelector(arguments[0]); return e ? e.innerText : '';", selector))
 
 
 def _as(driver: Any, base: str, user: str, path: str) -> WebDriverWait:

@@ -23,6 +23,7 @@ from geo import store
 from geo.store import Scope, scoped
 from tests.browser import (
     choose_option,
+    column_texts,
     console_errors,
     foreign_requests,
     requested_urls,
@@ -253,9 +254,7 @@ def test_admin_reads_pages_and_exports(client) -> None:
 # browser
 # ---------------------------------------------------------------------------------------------
 def _column(driver, column: str) -> list[str]:
-    return driver.execute_script(
-        "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.innerText.trim());",
-        f"#{page.AUDIT_TABLE} td[data-dash-column='{column}']")
+    return column_texts(driver, page.AUDIT_TABLE, column)
 
 
 @pytest.mark.browser

@@ -13,6 +13,7 @@ import subprocess
 import time
 import zipfile
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,15 @@ from geo.layer_specs import LAYERS
 from layers.city import city_snapshot
 from layers.completeness import DISTRICT_LAYERS
 from layers.four_lists import list_titles
-from tests.browser import choose_option, console_errors, foreign_requests, requested_urls, served_app
+from tests.browser import (
+    choose_option,
+    column_texts,
+    console_errors,
+    foreign_requests,
+    requested_urls,
+    served_app,
+    text_at,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgis]
 ANNING = "530181"
@@ -69,16 +78,11 @@ def _open(driver, url: str, adcode: str = ANNING) -> WebDriverWait:
     return wait
 
 
-def _text(driver, selector: str) -> str | None:
-    # read in one script: callbacks re-render parts of the page, so element handles can go stale
-    return driver.execute_script(
-        "const e = document.querySelector(arguments[0]); return e ? e.innerText : null;", selector)
+_text = partial(text_at, missing=None)
 
 
 def _column(driver, key: str, column: str) -> list[str]:
-    return driver.execute_script(
-        "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.innerText.trim());",
-        f"#{page.DISTRICT_TABLE_PREFIX}{key} td[data-dash-column='{column}']")
+    return column_texts(driver, f"{page.DISTRICT_TABLE_PREFIX}{key}", column)
 
 
 def _clean(driver) -> None:

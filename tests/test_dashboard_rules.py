@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +30,12 @@ from geo import store
 from geo.checks.ruleset import load_ruleset
 from geo.rule_admin import effective_ruleset, value_states
 from tests.browser import (
+    column_texts,
     console_errors,
     foreign_requests,
     requested_urls,
     sign_in,
+    text_at,
 )
 from tests.clients import callback_outputs, demo_app, log_in, post_callback, route_text
 
@@ -319,15 +322,11 @@ def test_a_planner_precheck_uses_the_value_the_admin_saved(client: Client) -> No
 # ---------------------------------------------------------------------------------------------
 # browser
 # ---------------------------------------------------------------------------------------------
-def _text(driver: Any, selector: str) -> str:
-    return str(driver.execute_script(
-        "const e = document.querySelector(arguments[0]); return e ? e.innerText.trim() : '';", selector))
+_text = partial(text_at, trim=True)
 
 
 def _column(driver: Any, column: str) -> list[str]:
-    return list(driver.execute_script(
-        "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.innerText.trim());",
-        f"#{page.RULES_TABLE} td[data-dash-column='{column}']"))
+    return column_texts(driver, page.RULES_TABLE, column)
 
 
 def _row_cells(driver: Any, code: str, path: str) -> dict[str, Any]:

@@ -15,15 +15,11 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser import console_errors, sign_in
+from tests.browser import text_at as _text
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgis]
 ANNING = "530181"
 DEVELOPER_TEXT = ("standards.md", "§8.2", "minmax", "origin=", "(c1)", "(c5)", "cap:")
-
-
-def _text(driver: Any, selector: str) -> str:
-    return str(driver.execute_script(
-        "const e = document.querySelector(arguments[0]); return e ? e.innerText : '';", selector))
 
 
 def _rating(driver: Any, base: str, user: str) -> tuple[str, str]:

@@ -18,14 +18,10 @@ from sqlalchemy import text
 from dashboard import ids
 from dashboard.pages import district as district_page
 from tests.browser import console_errors, foreign_requests, requested_urls, sign_in
+from tests.browser import text_at as _text
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgis]
 ANNING, DONGCHUAN = "530181", "530113"
-
-
-def _text(driver: Any, selector: str) -> str:
-    return str(driver.execute_script(
-        "const e = document.querySelector(arguments[0]); return e ? e.innerText : '';", selector))
 
 
 def _nav_links(driver: Any) -> list[str]:
