@@ -34,6 +34,10 @@ class Reference:
     self_sources: frozenset[str]
     industries: Mapping[str, Industry]
     spot_check_items: Mapping[str, Label]
+    #: 行业领域 of the risk sources and findings of a layer that is not the enterprises.
+    layer_industries: Mapping[str, str]
+    #: 行业领域 of a risk point by its 类别 (``risk_points.category``).
+    risk_point_industries: Mapping[str, str]
 
     def industry_of(self, enterprise_industry: str | None) -> str | None:
         """Return the 行业领域 code of an enterprise's industry code (None when it maps to none).
@@ -86,4 +90,14 @@ def load_reference(path: Path = REFERENCE_FILE) -> Reference:
         self_sources=frozenset(k for k, v in doc["sources"].items() if v.get("self")),
         industries=industries,
         spot_check_items={k: Label(v["zh"], v["en"]) for k, v in doc["spot_check_items"].items()},
+        layer_industries=_industry_map(doc, "layer_industries", industries),
+        risk_point_industries=_industry_map(doc, "risk_point_industries", industries),
     )
+
+
+def _industry_map(doc: Mapping[str, Any], name: str, industries: Mapping[str, Industry]) -> dict[str, str]:
+    found = {str(k): str(v) for k, v in (doc.get(name) or {}).items()}
+    unknown = sorted(v for v in found.values() if v not in industries)
+    if unknown:
+        raise ValueError(f"reference.yaml: {name} names unknown 行业领域 {unknown}")
+    return found

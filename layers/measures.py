@@ -36,6 +36,7 @@ Nothing here imports Dash; distances are measured in the bundle's Gauss-Krüger 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +71,7 @@ __all__ = [
     "chosen_hcas",
     "counted_sources",
     "district_measures",
+    "grouped_measures",
     "hazard_masks",
     "is_open_finding",
     "is_violation",
@@ -505,21 +507,43 @@ def district_measures(bundle: Bundle, sources: gpd.GeoDataFrame, findings: pd.Da
         ``open_findings`` (see :data:`MEASURES`).
     """
     index = pd.Index([str(a) for a in _col(bundle["districts"], "adcode")], name="adcode")
+    return grouped_measures(bundle, sources, findings, as_of, index=index,
+                            group_of=lambda _what, frame: _col(frame, "adcode"))
+
+
+def grouped_measures(bundle: Bundle, sources: gpd.GeoDataFrame, findings: pd.DataFrame, as_of: dt.date, *,
+                     index: pd.Index, group_of: Callable[[str, pd.DataFrame], pd.Series]) -> pd.DataFrame:
+    """Every count measure per group: per district, per 行业领域, per park — the same definitions.
+
+    Parameters
+    ----------
+    bundle, sources, findings, as_of
+        As for :func:`district_measures`.
+    index : Index
+        The groups, in the order of the result.
+    group_of : callable
+        ``group_of(what, frame)`` gives each row's group, for ``what`` in ``"sources"``, ``"risk_points"``,
+        ``"hidden_hazards"`` and ``"findings"`` (rows of no group: missing).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``index``; the columns of :func:`district_measures`.
+    """
     out = pd.DataFrame(index=index)
-    src_codes = _col(sources, "adcode")
+    src_groups = group_of("sources", sources)
     for level, code in LEVEL_MEASURES.items():
-        out[code] = _count_by(_col(sources, "risk_level") == level, src_codes, index)
-    out["risk_sources"] = _count_by(pd.Series(True, index=sources.index), src_codes, index)
+        out[code] = _count_by(_col(sources, "risk_level") == level, src_groups, index)
+    out["risk_sources"] = _count_by(pd.Series(True, index=sources.index), src_groups, index)
     rps = bundle["risk_points"]
-    out["risk_points"] = _count_by(pd.Series(True, index=rps.index), _col(rps, "adcode"), index)
+    out["risk_points"] = _count_by(pd.Series(True, index=rps.index), group_of("risk_points", rps), index)
     hz = bundle["hidden_hazards"]
-    masks = hazard_masks(hz, as_of)
-    out["hazards_total"] = _count_by(masks["counted"], _col(hz, "adcode"), index)
-    out["open_hazards"] = _count_by(masks["open"], _col(hz, "adcode"), index)
-    out["open_major_hazards"] = _count_by(masks["open_major"], _col(hz, "adcode"), index)
-    out["overdue_hazards"] = _count_by(masks["overdue"], _col(hz, "adcode"), index)
-    out["hazards_done"] = _count_by(masks["done"], _col(hz, "adcode"), index)
+    masks, hz_groups = hazard_masks(hz, as_of), group_of("hidden_hazards", hz)
+    for column, mask in (("hazards_total", "counted"), ("open_hazards", "open"), ("open_major_hazards", "open_major"),
+                         ("overdue_hazards", "overdue"), ("hazards_done", "done")):
+        out[column] = _count_by(masks[mask], hz_groups, index)
     found = findings if len(findings) else pd.DataFrame({"adcode": [], "verdict": [], "status": []})
-    out["violations"] = _count_by(is_violation(found), _col(found, "adcode"), index)
-    out["open_findings"] = _count_by(is_open_finding(found), _col(found, "adcode"), index)
+    found_groups = group_of("findings", found)
+    out["violations"] = _count_by(is_violation(found), found_groups, index)
+    out["open_findings"] = _count_by(is_open_finding(found), found_groups, index)
     return out

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from layers.snapshots import CITY
+from layers.snapshots import BY_INDUSTRY, CITY
 
-__all__ = ["CRITERIA", "Criterion", "figures_from_snapshots", "rank_districts"]
+__all__ = ["CRITERIA", "Criterion", "figures_from_snapshots", "industry_figures", "rank_districts"]
 
 
 @dataclass(frozen=True)
@@ -60,9 +60,29 @@ def figures_from_snapshots(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame.from_dict(records, orient="index")
 
 
+def industry_figures(figures: pd.DataFrame) -> pd.DataFrame:
+    """Return the figures per 行业领域 that the city row of stored figures carries (按行业).
+
+    Parameters
+    ----------
+    figures : DataFrame
+        Output of :func:`figures_from_snapshots` (its city row holds them).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by industry code, with ``name``, ``lead`` and the measures; empty when the snapshot
+        predates the breakdown.
+    """
+    if CITY not in figures.index or BY_INDUSTRY not in figures.columns:
+        return pd.DataFrame()
+    held = figures.at[CITY, BY_INDUSTRY]
+    return pd.DataFrame.from_dict(held, orient="index") if isinstance(held, dict) else pd.DataFrame()
+
+
 def rank_districts(current: pd.DataFrame, previous: pd.DataFrame | None, criterion: str,
                    names: dict[str, str] | None = None) -> pd.DataFrame:
-    """Rank the districts of ``current`` by one criterion, best first, with the change since ``previous``.
+    """Rank the districts (or 行业领域) of ``current`` by one criterion, best first, with the change.
 
     Parameters
     ----------

@@ -22,13 +22,17 @@ from geo import store
 from geo.checks.bundle import LAYERS, Bundle
 from geo.constants import LOCAL_ZONE
 from layers.campaign_measures import CAMPAIGN_MEASURES, campaign_measures
+from layers.industries import industry_measures
 from layers.measures import counted_sources, district_measures
 from layers.rating import Rubric, district_indicators, load_rubric, rate_districts
 
-__all__ = ["CITY", "SNAPSHOT_KINDS", "figures_of", "layers_as_of", "month_ends", "period_figures", "period_moment", "take_snapshot"]
+__all__ = ["BY_INDUSTRY", "CITY", "SNAPSHOT_KINDS", "figures_of", "layers_as_of", "month_ends", "period_figures",
+           "period_moment", "take_snapshot"]
 
 #: Scope code of the whole city's row.
 CITY = "city"
+#: Key of the city row's measures that holds the figures per 行业领域.
+BY_INDUSTRY = "by_industry"
 #: Kinds of snapshot: taken at each month's end (by a scheduler) or asked for on a chosen day.
 SNAPSHOT_KINDS = ("month_end", "on_demand")
 #: Count measures summed over districts for the city row (the others are recomputed from the sums).
@@ -200,11 +204,16 @@ def take_snapshot(engine: Engine, period_end: dt.date, *, kind: str = "month_end
     if kind == "month_end" and (period_end + dt.timedelta(days=1)).day != 1:
         raise ValueError(f"{period_end} is not a month end; take an on_demand snapshot instead")
     rubric = rubric or load_rubric()
-    figures = period_figures(engine, period_end, rubric=rubric)
+    bundle, identified, findings = layers_as_of(engine, period_moment(period_end))
+    figures = figures_of(bundle, findings, period_end, identified_hcas=identified, rubric=rubric)
+    industries = industry_measures(bundle, counted_sources(bundle, identified_hcas=identified), findings, period_end)
     rows = []
     for scope, r in figures.iterrows():
         measures = {c: _plain(r[c]) for c in figures.columns if c not in ("score", "class_code", "rank",
                                                                          "n_districts")}
+        if scope == CITY:  # the city's row also carries the figures of each 行业领域 (按行业)
+            measures[BY_INDUSTRY] = {str(code): {c: _plain(v) for c, v in row.items()}
+                                     for code, row in industries.iterrows()}
         rows.append({"scope": scope, "measures": measures, "score": _plain(r["score"]),
                      "class_code": _plain(r["class_code"]), "rank": _plain(r["rank"]),
                      "n_districts": int(r["n_districts"])})

@@ -190,7 +190,7 @@ def test_the_city_bulletin_as_docx_carries_the_stored_figures_the_ranking_and_th
     city = seen[MONTHS[-1]].loc[CITY]
     assert headline[measure_label("major_risks")] == str(int(city["major_risks"]))
     assert headline[measure_label("hazards_total")] == str(int(city["hazards_total"]))
-    ranking = [t for t in doc.tables if t.rows[0].cells[2].text == "五色评分"][0]
+    ranking = next(t for t in doc.tables if t.rows[0].cells[2].text == "五色评分")
     assert len(ranking.rows) == 15
     best = ranking.rows[1].cells
     scores = seen[MONTHS[-1]].drop(index=CITY)["score"].astype(float)
@@ -210,7 +210,7 @@ def test_a_district_year_report_lists_its_changes_and_refuses_bad_requests(histo
     doc = Document(__import__("io").BytesIO(write_docx(report)))
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "安宁市2027年专项排查整治阶段性工作报告" in text and "2026-12-31以来的变化" in text
-    changes = [t for t in doc.tables if t.rows[0].cells[0].text == "类别"][0]
+    changes = next(t for t in doc.tables if t.rows[0].cells[0].text == "类别")
     kinds = {row.cells[1].text for row in changes.rows[1:]}
     assert {"变化", "移除", "销号/关闭"} <= kinds
     with pytest.raises(ValueError, match="unknown report"):
@@ -219,3 +219,20 @@ def test_a_district_year_report_lists_its_changes_and_refuses_bad_requests(histo
         build_report(engine, "bulletin", scope=CITY, period="2027")
     with pytest.raises(ValueError, match="no figures"):
         build_report(engine, "bulletin", scope="999999", period="2027-03")
+
+
+def test_the_city_snapshot_carries_each_industry_and_industries_rank_like_districts(history) -> None:
+    from layers.ranking import figures_from_snapshots, industry_figures, rank_districts
+
+    engine, seen = history
+    take_snapshot(engine, MONTHS[-1], taken_by="scheduler")
+    stored = store.read_snapshots(engine, since=MONTHS[-1], until=MONTHS[-1], kind="month_end",
+                                  rubric_version=load_rubric().version)
+    industries = industry_figures(figures_from_snapshots(stored))
+    assert len(industries) == 19 and industries.loc["hazchem", "name"] == "危险化学品"
+    city = seen[MONTHS[-1]].loc[CITY]
+    for column in ("major_risks", "hazards_total", "overdue_hazards", "violations", "open_findings"):
+        assert industries[column].sum() == city[column], column
+    ranked = rank_districts(industries, None, "overdue_hazards", dict(industries["name"]))
+    assert ranked.iloc[0]["value"] == industries["overdue_hazards"].min()
+    assert ranked.iloc[-1]["name"] in set(industries["name"])
