@@ -16,11 +16,12 @@ from geo import store
 from layers.reporting.build import build_report
 from layers.reporting.definitions import due_date, load_reports, period_of
 from layers.reporting.docx_writer import write_docx
+from layers.reporting.pdf_writer import write_pdf
 from layers.snapshots import CITY, SNAPSHOT_KINDS, month_ends, take_snapshot
 from riskmap.session import actor_name, engine_for
 
 #: Report file formats and their writers.
-REPORT_WRITERS = {"docx": write_docx}
+REPORT_WRITERS = {"docx": write_docx, "pdf": write_pdf}
 
 
 @click.command("snapshot")
@@ -53,7 +54,7 @@ def snapshot_cmd(as_of: str | None, kind: str | None, actor: str) -> None:
 
 @click.group("report")
 def report() -> None:
-    """Periodic reports: list them with their due dates, generate one as DOCX."""
+    """Periodic reports: list them with their due dates, generate one as DOCX and/or PDF."""
 
 
 @report.command("list")
@@ -71,7 +72,7 @@ def report_list() -> None:
 @click.option("--district", help="District code (adcode).")
 @click.option("--city", is_flag=True, help="The whole city.")
 @click.option("--period", help="YYYY-MM or YYYY; default: the period the report is normally about today.")
-@click.option("--format", "formats", default="docx", show_default=True, help="Comma-separated: docx.")
+@click.option("--format", "formats", default="docx", show_default=True, help="Comma-separated: docx, pdf.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True)
 @click.option("--actor", default="cli", show_default=True)
 def report_generate(code: str, district: str | None, city: bool, period: str | None, formats: str, out_dir: Path,

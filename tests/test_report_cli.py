@@ -36,8 +36,9 @@ def test_leader_snapshots_then_an_officer_reports_on_the_own_district_only(demo_
     assert [(actor, details["kind"]) for actor, _, details in _audit(demo_copy, "snapshot")] == [("leader",
                                                                                                  "month_end")]
     own = _run(demo_copy, "anning", "report", "generate", "bulletin", "--district", ANNING, "--period", PERIOD,
-               "--out", str(tmp_path))
+               "--format", "docx,pdf", "--out", str(tmp_path))
     assert own.exit_code == 0, own.output
+    assert (tmp_path / f"bulletin-{ANNING}-{PERIOD}.pdf").read_bytes().startswith(b"%PDF")  # both formats written
     doc = Document(str(tmp_path / f"bulletin-{ANNING}-{PERIOD}.docx"))
     assert any(p.text.startswith("安宁市") and "月度安全风险形势通报" in p.text for p in doc.paragraphs)
     other = _run(demo_copy, "anning", "report", "generate", "bulletin", "--district", "530112", "--period", PERIOD,
