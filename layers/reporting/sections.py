@@ -87,7 +87,7 @@ class ReportContext:
 
 
 def _fmt(value: Any, percent: bool = False) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
         return "—"
     if percent:
         return f"{float(value) * 100:.1f}%"
