@@ -406,10 +406,40 @@ HIDDEN_HAZARDS = LayerSpec(
     ),
 )
 
+#: Kinds of park (园区类型).
+PARK_TYPES: dict[str, tuple[str, ...]] = {
+    "chemical": ("化工园区", "化工集中区"), "industrial": ("工业园区", "产业园区", "开发区"),
+    "logistics": ("物流园区",), "other": ("其他园区", "其他"),
+}
+#: Levels of park (园区级别), highest first.
+PARK_LEVELS: dict[str, tuple[str, ...]] = {
+    "national": ("国家级", "国家"), "provincial": ("省级", "省"), "city": ("市级", "地级"),
+    "county": ("县级", "区县级", "县"),
+}
+
+PARKS = LayerSpec(
+    "parks", "园区", "Parks", "polygon", ("code",),
+    note=("化工园区及其他工业园区的认定范围(面)；园区内企业与风险源由空间包含关系求得，不另填 / "
+          "boundary of a chemical or other industrial park; enterprises and risk sources inside are found "
+          "by containment, not declared (一园一策)"),
+    fields=(
+        F("code", "园区编号", "Park code", required=True, aliases=("编号", "编码"), example="PK-530181-01",
+          note="在本图层内唯一，重复导入时据此更新 / unique in the layer; re-imports update by it"),
+        F("name", "园区名称", "Park name", required=True, aliases=("名称",), example="安宁工业园区"),
+        ADCODE,
+        F("park_type", "园区类型", "Park type", "enum", required=True, choices=PARK_TYPES, aliases=("类型",),
+          example="化工园区", source="GB/T 39218-2020; 工信部联原〔2021〕220号 化工园区认定"),
+        F("level", "园区级别", "Park level", "enum", required=True, choices=PARK_LEVELS, aliases=("级别",),
+          example="省级"),
+        F("managing_body", "管理机构", "Managing body", aliases=("管委会", "管理单位"),
+          example="安宁工业园区管理委员会"),
+    ),
+)
+
 LAYERS: dict[str, LayerSpec] = {
     s.name: s
     for s in (DISTRICTS, ENTERPRISES, RISK_CONTOURS, PROTECTION_TARGETS, BUILDINGS, PIPELINES, HCAS,
-              TAILINGS, INFRA, INSTALLATIONS, RISK_POINTS, HIDDEN_HAZARDS)
+              TAILINGS, INFRA, INSTALLATIONS, RISK_POINTS, HIDDEN_HAZARDS, PARKS)
 }
 
 

@@ -24,7 +24,7 @@ DISTRICTS_FILE = DATA_DIR / "kunming_districts.geojson"
 
 #: Import order: districts first (others validate against them), then the layers.
 DEMO_LAYERS = ("enterprises", "risk_contours", "protection_targets", "buildings", "pipelines", "hcas",
-               "tailings_dams", "infrastructure", "installations", "risk_points", "hidden_hazards")
+               "tailings_dams", "infrastructure", "installations", "risk_points", "hidden_hazards", "parks")
 
 
 def load_demo(engine: Engine, *, reset: bool = False, run_checks_after: bool = True,

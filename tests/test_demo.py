@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DISTRICTS = ROOT / "data" / "kunming_districts.geojson"
 METRIC = WORK_CRS  # CGCS2000 3-degree Gauss-Krüger CM 102°E
 EXPECTED_LAYERS = {"enterprises", "risk_contours", "protection_targets", "buildings", "pipelines", "hcas",
-                   "tailings_dams", "infrastructure", "installations", "risk_points", "hidden_hazards"}
+                   "tailings_dams", "infrastructure", "installations", "risk_points", "hidden_hazards", "parks"}
 
 
 @pytest.fixture(scope="module")

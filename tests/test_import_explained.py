@@ -165,7 +165,7 @@ def test_every_layer_refuses_a_geometry_it_cannot_hold() -> None:
         "protection_targets": {"Point", "MultiPoint", "Polygon", "MultiPolygon"},
         "pipelines": {"LineString", "MultiLineString"}, "hcas": {"LineString", "MultiLineString"},
         "tailings_dams": {"Point"}, "installations": {"Point", "Polygon", "MultiPolygon"},
-        "risk_points": {"Point"}, "hidden_hazards": {"Point"},
+        "risk_points": {"Point"}, "hidden_hazards": {"Point"}, "parks": {"Polygon", "MultiPolygon"},
         "infrastructure": {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"},
     }
     assert set(allowed) == set(LAYERS)

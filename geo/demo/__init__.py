@@ -35,8 +35,8 @@ metres, placed footprints, the records so far) and one module per family of laye
 few functions that take the context: :mod:`~geo.demo.pipelines` (lines, anchors, HCAs),
 :mod:`~geo.demo.enterprises` (enterprises, risk contours), :mod:`~geo.demo.tailings`,
 :mod:`~geo.demo.infrastructure`, :mod:`~geo.demo.buildings`, :mod:`~geo.demo.targets`,
-:mod:`~geo.demo.risk_points`, :mod:`~geo.demo.hazards`, :mod:`~geo.demo.neighbours` and
-:mod:`~geo.demo.installations`; :mod:`~geo.demo.geometry` holds the shape helpers.
+:mod:`~geo.demo.risk_points`, :mod:`~geo.demo.hazards`, :mod:`~geo.demo.neighbours`,
+:mod:`~geo.demo.installations` and :mod:`~geo.demo.parks`; :mod:`~geo.demo.geometry` holds the shape helpers.
 :func:`generate_demo` runs them in a fixed order, because each draws from the shared stream.
 """
 
@@ -58,6 +58,7 @@ from geo.demo.hazards import make_hazards
 from geo.demo.infrastructure import make_infrastructure, make_rivers
 from geo.demo.installations import make_installations
 from geo.demo.neighbours import make_pipeline_neighbours
+from geo.demo.parks import park_rows
 from geo.demo.pipelines import make_hcas, make_pipelines, pipeline_rows
 from geo.demo.risk_points import make_risk_points
 from geo.demo.tailings import make_tailings
@@ -71,7 +72,7 @@ DEMO_SEED = 20261124
 #: Layers returned by :func:`generate_demo`, in dependency order.
 LAYER_NAMES = (
     "enterprises", "risk_contours", "protection_targets", "buildings", "pipelines", "hcas",
-    "tailings_dams", "infrastructure", "installations", "risk_points", "hidden_hazards",
+    "tailings_dams", "infrastructure", "installations", "risk_points", "hidden_hazards", "parks",
 )
 
 #: The layer builders in the order they draw from the shared random stream. The order is part
@@ -143,6 +144,7 @@ def generate_demo(districts: gpd.GeoDataFrame, *, seed: int = DEMO_SEED) -> dict
         "pipelines": pipeline_rows(ctx), "hcas": ctx.hcas, "tailings_dams": ctx.tailings,
         "infrastructure": ctx.infra, "installations": ctx.installations, "risk_points": ctx.risk_points,
         "hidden_hazards": ctx.hazards,
+        "parks": park_rows(ctx),  # drawn around placed enterprises, no random draw: other layers unchanged
     }
     for b in ctx.buildings:
         b["code"] = f"B-{b['adcode']}-{ctx.next_no('b:' + b['adcode']):05d}"

@@ -20,7 +20,7 @@ measure snapshots). Every model is re-exported here; importing this package regi
 from __future__ import annotations
 
 from geo.models.base import NAMING_CONVENTION, Base, DistrictRow, LayerRow, Timestamps, geometry_column
-from geo.models.campaign import Attachment, DispatchSubmission, HazardStep, Inspection, SelfReport
+from geo.models.campaign import Attachment, DispatchSubmission, EnterpriseChange, HazardStep, Inspection, SelfReport
 from geo.models.history import MeasureSnapshot, RowVersion
 from geo.models.layers import (
     LAYER_MODELS,
@@ -31,6 +31,7 @@ from geo.models.layers import (
     HighConsequenceArea,
     Infrastructure,
     Installation,
+    Park,
     Pipeline,
     ProtectionTarget,
     RiskContour,
@@ -52,6 +53,7 @@ __all__ = [
     "District",
     "DistrictRow",
     "Enterprise",
+    "EnterpriseChange",
     "HazardStep",
     "HiddenHazard",
     "HighConsequenceArea",
@@ -61,6 +63,7 @@ __all__ = [
     "Installation",
     "LayerRow",
     "MeasureSnapshot",
+    "Park",
     "Pipeline",
     "ProtectionTarget",
     "PublishedRating",

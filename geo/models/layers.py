@@ -272,6 +272,22 @@ class HiddenHazard(DistrictRow, Base):
 
 
 
+class Park(DistrictRow, Base):
+    """A chemical or other industrial park (化工园区/工业园区) with its boundary.
+
+    Enterprises and risk sources belong to a park by containment, computed on read (docs/decisions.md,
+    "Parks: containment on read"), so nothing links them here and an edited boundary is at once true everywhere.
+    """
+
+    __tablename__ = "parks"
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str]
+    park_type: Mapped[str] = mapped_column(String(20))  # chemical / industrial / logistics / other
+    level: Mapped[str] = mapped_column(String(20))  # national / provincial / city / county
+    managing_body: Mapped[str | None]
+    geom: Mapped[Any] = geometry_column("MULTIPOLYGON")
+
+
 #: Importable layer name -> model class.
 LAYER_MODELS: dict[str, type[Base]] = {
     "districts": District,
@@ -286,4 +302,5 @@ LAYER_MODELS: dict[str, type[Base]] = {
     "installations": Installation,
     "risk_points": RiskPoint,
     "hidden_hazards": HiddenHazard,
+    "parks": Park,
 }

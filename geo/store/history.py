@@ -21,6 +21,7 @@ HISTORY_KEYS: dict[str, str] = {
     "districts": "adcode", "enterprises": "key", "installations": "key", "risk_points": "key",
     "risk_contours": "key", "protection_targets": "key", "pipelines": "key", "hcas": "key",
     "tailings_dams": "key", "infrastructure": "key", "hidden_hazards": "key", "check_findings": "id",
+    "parks": "key",  # migration 0012
 }
 VERSION_COLUMNS = ("table_name", "row_key", "adcode", "valid_from", "valid_to", "changed_by", "change", "data")
 
