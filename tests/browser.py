@@ -177,6 +177,12 @@ def console_errors(driver: webdriver.Chrome) -> list[str]:
     return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
 
+def assert_clean_page(driver: webdriver.Chrome) -> None:
+    """The page logged no console error and requested nothing beyond this machine."""
+    assert console_errors(driver) == []
+    assert not foreign_requests(requested_urls(driver)), "page requested a non-local host"
+
+
 def route_payload(path: str = "/", lang: str = "zh") -> dict[str, object]:
     """Body of the Dash callback that renders a page (what the browser posts on navigation)."""
     outputs = [("page-content", "children"), ("page-title", "children"), ("nav", "children"),

@@ -22,11 +22,9 @@ from dashboard.pages import audit as page
 from geo import store
 from geo.store import Scope, scoped
 from tests.browser import (
+    assert_clean_page,
     choose_option,
     column_texts,
-    console_errors,
-    foreign_requests,
-    requested_urls,
     sign_in,
 )
 from tests.clients import app_engine_of, demo_app, log_in, route_text
@@ -301,8 +299,7 @@ def test_admin_sees_their_log_in_and_filters_imports(secured, driver, artifacts:
         "Log-in", "Import", "Account added", "Check run", "Export", "Hazard reported", "Hazard step", "Inspection",
         "Dispatch table sent", "Self-report sent"})
     assert "Time" in driver.find_element(By.ID, page.AUDIT_TABLE).text
-    assert console_errors(driver) == []
-    assert not foreign_requests(requested_urls(driver)), "page requested a non-local host"
+    assert_clean_page(driver)
 
 
 @pytest.mark.browser
@@ -313,6 +310,5 @@ def test_viewer_is_denied(secured, driver) -> None:
     WebDriverWait(driver, 30).until(ec.text_to_be_present_in_element((By.ID, ids.CONTENT), "当前账号无此权限"))
     assert driver.find_elements(By.ID, page.AUDIT_TABLE) == []
     assert driver.find_elements(By.CSS_SELECTOR, f"#{ids.NAV} a[href='{page.PATH}']") == []
-    assert console_errors(driver) == []
-    assert not foreign_requests(requested_urls(driver)), "page requested a non-local host"
+    assert_clean_page(driver)
 

@@ -34,12 +34,10 @@ from geo.layer_specs import LAYERS
 from layers.city import city_snapshot
 from layers.completeness import DISTRICT_LAYERS
 from layers.four_lists import list_titles
+from tests.browser import assert_clean_page as _clean
 from tests.browser import (
     choose_option,
     column_texts,
-    console_errors,
-    foreign_requests,
-    requested_urls,
     served_app,
     text_at,
 )
@@ -83,11 +81,6 @@ _text = partial(text_at, missing=None)
 
 def _column(driver, key: str, column: str) -> list[str]:
     return column_texts(driver, f"{page.DISTRICT_TABLE_PREFIX}{key}", column)
-
-
-def _clean(driver) -> None:
-    assert console_errors(driver) == []
-    assert not foreign_requests(requested_urls(driver)), "page requested a non-local host"
 
 
 def credit_code(serial: int) -> str:

@@ -32,7 +32,8 @@ from geo.checks.ruleset import load_ruleset
 from geo.checks.site import ADVISE_AGAINST
 from layers.planning import recent_precheck, run_precheck
 from layers.site_file import MAX_SITE_BYTES, read_site_upload
-from tests.browser import column_texts, console_errors, foreign_requests, requested_urls, served_app, text_at
+from tests.browser import assert_clean_page as _assert_clean
+from tests.browser import column_texts, served_app, text_at
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgis]
 
@@ -101,11 +102,6 @@ def _click_map_at(driver, lon: float, lat: float) -> None:
 def _map_center(driver) -> tuple[float, float]:
     lng, lat = _on_map(driver, "const c = m.getCenter(); return [c.lng, c.lat];")
     return float(lng), float(lat)
-
-
-def _assert_clean(driver) -> None:
-    assert console_errors(driver) == []
-    assert not foreign_requests(requested_urls(driver)), "page requested a non-local host"
 
 
 def _type_site(driver, wait: WebDriverWait, lon: str, lat: str) -> None:

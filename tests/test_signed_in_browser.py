@@ -17,7 +17,8 @@ from sqlalchemy import text
 
 from dashboard import ids
 from dashboard.pages import district as district_page
-from tests.browser import console_errors, foreign_requests, requested_urls, sign_in
+from tests.browser import assert_clean_page as _clean
+from tests.browser import sign_in
 from tests.browser import text_at as _text
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgis]
@@ -27,11 +28,6 @@ ANNING, DONGCHUAN = "530181", "530113"
 def _nav_links(driver: Any) -> list[str]:
     return list(driver.execute_script(
         f"return Array.from(document.querySelectorAll('#{ids.NAV} a.nav-link')).map(a => a.getAttribute('href'))"))
-
-
-def _clean(driver: Any) -> None:
-    assert console_errors(driver) == []
-    assert not foreign_requests(requested_urls(driver)), "page requested a non-local host"
 
 
 def test_district_officer_sees_only_their_district(secured: tuple[str, Any], driver: Any,
