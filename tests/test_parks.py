@@ -59,7 +59,8 @@ def test_a_bad_level_is_refused_naming_the_row_and_field(engine, tmp_path) -> No
     with pytest.raises(ImportValidationError) as info:
         import_file(engine, "parks", path)
     errors = [i for i in info.value.issues if i.severity == "error"]
-    assert [(i.row, i.field) for i in errors] == [("第3行 / row 3", "园区级别(level)")], [i.text("both") for i in errors]
+    assert [(i.row, i.field) for i in errors] == [("第3行 / row 3", "园区级别(level)")], \
+        [i.text("both") for i in errors]
     assert "乡级" in errors[0].zh and "parks.csv" in str(info.value)
     assert store.row_counts(engine)["parks"] == 0  # nothing of a refused file is written
 
