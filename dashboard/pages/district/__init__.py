@@ -20,19 +20,7 @@ from dashboard.auth import current_user
 from dashboard.context import AppContext
 from dashboard.i18n import t
 from dashboard.pages.district import export, upload
-from dashboard.pages.district.common import *  # noqa: F403  (the page's component ids, for callbacks and tests)
-from dashboard.pages.district.common import (
-    DISTRICT_ADCODE,
-    DISTRICT_CHOOSER,
-    DISTRICT_COMPLETENESS,
-    DISTRICT_COUNT_PREFIX,
-    DISTRICT_GOTO,
-    DISTRICT_HEADER,
-    DISTRICT_LISTS,
-    DISTRICT_TABLE_PREFIX,
-    DISTRICT_TABS,
-    DISTRICT_VERSION,
-    FAILED,
+from dashboard.pages.district.chooser import (
     _chooser,
     _district_names,
 )
@@ -43,6 +31,23 @@ from dashboard.pages.district.header import _facts_title as _facts_title
 from dashboard.pages.district.header import _header
 from dashboard.pages.district.header import _listed_points as _listed_points
 from dashboard.pages.district.lists import _completeness, _lists
+from dashboard.pages.district.page_ids import *  # noqa: F403  (the page's component ids, for callbacks and tests)
+from dashboard.pages.district.page_ids import (
+    DISTRICT_ADCODE,
+    DISTRICT_CHOOSER,
+    DISTRICT_COMPLETENESS,
+    DISTRICT_COUNT_PREFIX,
+    DISTRICT_GOTO,
+    DISTRICT_HEADER,
+    DISTRICT_LISTS,
+    DISTRICT_TABLE_PREFIX,
+    DISTRICT_TABS,
+    DISTRICT_VERSION,
+)
+from dashboard.pages.district.tables import (
+    FAILED,
+)
+from dashboard.pages.district.upload import MAX_UPLOAD_BYTES as MAX_UPLOAD_BYTES
 from dashboard.pages.district.upload import _crs_value as _crs_value
 from dashboard.pages.district.upload import _decode as _decode
 from dashboard.pages.district.upload import _import_panel

@@ -16,7 +16,7 @@ from dashboard import ids
 from dashboard.auth import actor_name
 from dashboard.context import AppContext
 from dashboard.i18n import t
-from dashboard.pages.district.common import (
+from dashboard.pages.district.page_ids import (
     DISTRICT_ADCODE,
     DISTRICT_EXPORT_BTN,
     DISTRICT_EXPORT_CRS,
@@ -68,8 +68,6 @@ def pack_zip(ctx: AppContext, adcode: str, formats: list[str], crs: str, encodin
                         zf.write(f, arc)
                         names.append(arc)
     return buffer.getvalue(), names
-
-
 
 
 def register(app: dash.Dash, ctx: AppContext) -> None:

@@ -12,16 +12,22 @@ from dash import html
 from dashboard.context import AppContext
 from dashboard.i18n import t
 from dashboard.mapview import EMPTY, bounds_of, district_collection, geojson_layer, legend, to_geojson
-from dashboard.pages.district.common import (
-    _LIGHT_TEXT,
-    DISTRICT_MAP,
-    MAP_SIZE,
+from dashboard.pages.district.chooser import (
     _district_names,
+)
+from dashboard.pages.district.page_ids import (
+    DISTRICT_MAP,
+)
+from dashboard.pages.district.tables import (
+    _LIGHT_TEXT,
 )
 from layers.city import CitySnapshot
 from layers.measures import measure_definition, measure_label
 from layers.palette import FOUR_COLOUR, level_colour, level_label
 from layers.rating import method_note
+
+#: Pixel size of the header map (kept in step with .district-map in assets/district.css).
+MAP_SIZE = (440, 250)
 
 
 def _fit_zoom(south: float, west: float, north: float, east: float, width: int = MAP_SIZE[0],

@@ -10,23 +10,27 @@ from dash.dash_table import FormatTemplate
 from dash.dash_table.Format import Format
 
 from dashboard.i18n import t
-from dashboard.pages.district.common import (
-    CELL,
+from dashboard.pages.district.page_ids import (
     DISTRICT_COMPLETENESS_TABLE,
     DISTRICT_COUNT_PREFIX,
     DISTRICT_TABLE_PREFIX,
     DISTRICT_TABS,
+)
+from dashboard.pages.district.tables import (
+    CELL,
     GAP_BAD,
     GAP_WARN,
     HEADER,
     WIDE_COLUMNS,
-    _field_name,
     _filter_options,
-    _layer_name,
     _level_styles,
     _numeric,
     _records,
     _tint,
+)
+from dashboard.pages.district.text import (
+    _field_name,
+    _layer_name,
 )
 from layers.city import CitySnapshot
 from layers.completeness import completeness

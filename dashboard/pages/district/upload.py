@@ -18,9 +18,7 @@ from dashboard import ids
 from dashboard.auth import actor_name
 from dashboard.context import AppContext
 from dashboard.i18n import t
-from dashboard.pages.district.common import (
-    CELL,
-    CRS_CHOICES,
+from dashboard.pages.district.page_ids import (
     DISTRICT_IMPORT_CONFIRM,
     DISTRICT_IMPORT_CRS,
     DISTRICT_IMPORT_EPSG,
@@ -39,13 +37,15 @@ from dashboard.pages.district.common import (
     DISTRICT_UPLOAD_BOX,
     DISTRICT_UPLOAD_PAYLOAD,
     DISTRICT_VERSION,
+)
+from dashboard.pages.district.tables import (
+    CELL,
     FAILED,
     HEADER,
     HIDDEN,
-    IMPORT_LAYERS,
-    MAX_UPLOAD_BYTES,
-    UPLOAD_TYPES,
     _filter_options,
+)
+from dashboard.pages.district.text import (
     _layer_name,
 )
 from dashboard.permissions import DENIED, can
@@ -53,10 +53,19 @@ from geo.crs import parse_source_crs
 from geo.errors import ImportValidationError, ReadError
 from geo.importer import ImportPreview, ImportReport, import_file, preview_file
 from geo.layer_detect import wrong_layer_message
-from geo.layer_specs import layer_spec
+from geo.layer_specs import LAYERS, layer_spec
+from geo.readers import UPLOAD_SUFFIXES
 from geo.validate import FILE_LEVEL_ROWS
 from layers.palette import FOUR_COLOUR, RiskLevel
 from layers.templates import write_template
+
+#: Largest upload accepted (bytes); checked in the browser before sending and again on the server.
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+#: File types the import accepts from the browser (the readers' list; a Shapefile comes zipped with its sidecars).
+UPLOAD_TYPES = UPLOAD_SUFFIXES
+#: Layers a district officer imports (the district outlines are the city's).
+IMPORT_LAYERS = tuple(name for name in LAYERS if name != "districts")
+CRS_CHOICES = ("file", "wgs84", "cgcs2000", "gcj02", "bd09", "epsg")
 
 
 def _upload(lang: str) -> dcc.Upload:

@@ -22,11 +22,8 @@ from dashboard.context import AppContext
 from dashboard.i18n import t
 from dashboard.mapview import DISTRICT_STYLE, EMPTY, geojson_layer, legend, to_geojson
 from dashboard.pages.planner import findings, precheck
-from dashboard.pages.planner.common import *  # noqa: F403  (the page's component ids, for callbacks and tests)
-from dashboard.pages.planner.common import (
-    CITY_CENTER,
-    CITY_ZOOM,
-    FINDING_POINT,
+from dashboard.pages.planner.page_ids import *  # noqa: F403  (the page's component ids, for callbacks and tests)
+from dashboard.pages.planner.page_ids import (
     P_DISTRICTS,
     P_DRAW,
     P_FINDINGS,
@@ -44,6 +41,11 @@ from dashboard.pages.planner.common import (
     P_TARGETS,
     PLANNER,
     PLANNER_MAP,
+)
+from dashboard.pages.planner.style import (
+    CITY_CENTER,
+    CITY_ZOOM,
+    FINDING_POINT,
 )
 from dashboard.routing import Page
 from geo.rule_admin import effective_ruleset

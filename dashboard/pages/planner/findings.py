@@ -14,9 +14,7 @@ from dashboard.auth import actor_name
 from dashboard.context import AppContext
 from dashboard.i18n import dropdown_labels, t
 from dashboard.mapview import EMPTY, on_top, to_geojson
-from dashboard.pages.planner.common import (
-    BLUE,
-    FONT,
+from dashboard.pages.planner.page_ids import (
     P_COUNT,
     P_DETAIL,
     P_DISTRICT,
@@ -33,8 +31,14 @@ from dashboard.pages.planner.common import (
     P_TABLE,
     P_TABS,
     PLANNER_MAP,
+)
+from dashboard.pages.planner.style import (
+    BLUE,
+    FONT,
     RED,
     bounds_view,
+)
+from dashboard.pages.planner.text import (
     with_m,
 )
 from dashboard.permissions import DENIED, can
@@ -59,7 +63,6 @@ def _findings(ctx: AppContext, rule: str | None, adcode: str | None, statuses: l
     if one is None:
         frame = frame[frame["status"].isin(statuses)]
     return frame
-
 
 
 def finding_key(value: Any) -> int | None:

@@ -23,8 +23,7 @@ from dashboard.auth import actor_name
 from dashboard.context import AppContext
 from dashboard.i18n import dropdown_labels, has_text, t
 from dashboard.mapview import EMPTY, on_top, to_geojson
-from dashboard.pages.planner.common import (
-    BLUE,
+from dashboard.pages.planner.page_ids import (
     P_CHECK,
     P_DOWNLOAD,
     P_DRAW,
@@ -46,8 +45,13 @@ from dashboard.pages.planner.common import (
     P_UPLOAD_MSG,
     P_USE,
     PLANNER_MAP,
+)
+from dashboard.pages.planner.style import (
+    BLUE,
     RED,
     bounds_view,
+)
+from dashboard.pages.planner.text import (
     colon,
     fmt_m,
     with_m,
@@ -92,6 +96,7 @@ def _site_layer(geom: shapely.Geometry, lang: str) -> dict[str, Any]:
     colour = OVERLAY["selected"].hex
     return on_top(_collection(geom, {"colour": colour, "radius": 9, "weight": 3, "stroke": "#111",
                                      "tooltip": OVERLAY["selected"].zh if lang == "zh" else OVERLAY["selected"].en}))
+
 
 def _error(message: str) -> html.P:
     return html.P(message, className="planner-error")

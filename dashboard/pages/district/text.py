@@ -1,79 +1,9 @@
-"""What the district workspace's parts share: component ids, limits, the page's strings, small helpers."""
+"""The district workspace's strings (added to :func:`dashboard.i18n.t`) and layer and field names."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
-import pandas as pd
-from dash import dcc
-
-from dashboard.i18n import dropdown_labels, register_text, t, table_filter_options
+from dashboard.i18n import register_text
 from geo.layer_specs import LAYERS
-from geo.readers import UPLOAD_SUFFIXES
-from layers.city import CitySnapshot
-from layers.palette import FOUR_COLOUR, RiskLevel
-
-DISTRICT_ADCODE = "district-adcode"
-DISTRICT_CHOOSER = "district-chooser"
-DISTRICT_GOTO = "district-goto"
-DISTRICT_HEADER = "district-header"
-DISTRICT_MAP = "district-map"
-DISTRICT_LISTS = "district-lists"
-DISTRICT_TABS = "district-tabs"
-DISTRICT_TABLE_PREFIX = "district-list-"
-DISTRICT_COUNT_PREFIX = "district-count-"
-DISTRICT_VERSION = "district-version"
-DISTRICT_IMPORT_LAYER = "district-import-layer"
-DISTRICT_IMPORT_CRS = "district-import-crs"
-DISTRICT_IMPORT_EPSG = "district-import-epsg"
-DISTRICT_IMPORT_SKIP = "district-import-skip"
-DISTRICT_UPLOAD_BOX = "district-upload-box"
-DISTRICT_UPLOAD = "district-upload"
-DISTRICT_UPLOAD_PAYLOAD = "district-upload-payload"
-DISTRICT_IMPORT_REPORT = "district-import-report"
-DISTRICT_IMPORT_CONFIRM = "district-import-confirm"
-DISTRICT_IMPORT_PREVIEWED = "district-import-previewed"
-DISTRICT_PREVIEW = "district-import-preview"
-DISTRICT_ISSUES = "district-import-issues"
-DISTRICT_REJECTS = "district-rejects"
-DISTRICT_REJECTS_BTN = "district-rejects-btn"
-DISTRICT_REJECTS_DOWNLOAD = "district-rejects-download"
-DISTRICT_TEMPLATE_BTN = "district-template-btn"
-DISTRICT_TEMPLATE_DOWNLOAD = "district-template-download"
-DISTRICT_EXPORT_FORMATS = "district-export-formats"
-DISTRICT_EXPORT_CRS = "district-export-crs"
-DISTRICT_EXPORT_ENCODING = "district-export-encoding"
-DISTRICT_EXPORT_BTN = "district-export-btn"
-DISTRICT_EXPORT_STATUS = "district-export-status"
-DISTRICT_EXPORT_DOWNLOAD = "district-export-download"
-DISTRICT_COMPLETENESS = "district-completeness"
-DISTRICT_COMPLETENESS_TABLE = "district-completeness-table"
-
-#: Largest upload accepted (bytes); checked in the browser before sending and again on the server.
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
-#: File types the import accepts from the browser (the readers' list; a Shapefile comes zipped with its sidecars).
-UPLOAD_TYPES = UPLOAD_SUFFIXES
-#: Layers a district officer imports (the district outlines are the city's).
-IMPORT_LAYERS = tuple(name for name in LAYERS if name != "districts")
-CRS_CHOICES = ("file", "wgs84", "cgcs2000", "gcj02", "bd09", "epsg")
-#: Pixel size of the header map (kept in step with .district-map in assets/district.css).
-MAP_SIZE = (440, 250)
-#: Completeness below these shares is highlighted (worst first).
-GAP_BAD, GAP_WARN = 0.8, 0.95
-_LIGHT_TEXT = {RiskLevel.MAJOR, RiskLevel.LOW}
-#: Table cells in the page font (DataTable would otherwise use its own).
-CELL = {"fontFamily": '"RiskMap Sans", "Noto Sans CJK SC", sans-serif', "fontSize": 14, "padding": "4px 8px",
-        "textAlign": "left", "whiteSpace": "normal", "height": "auto"}
-HEADER = {"fontWeight": "bold", "backgroundColor": "#F4F6F8", "whiteSpace": "normal"}
-#: Style of the confirm button while there is nothing previewed to confirm.
-HIDDEN = {"display": "none"}
-#: A failed import or a refused file is marked with the palette's red.
-FAILED = {"borderLeftColor": FOUR_COLOUR[RiskLevel.MAJOR].hex}
-#: List columns holding longer text, given more room.
-WIDE_COLUMNS = ("code", "name", "entity_name", "address", "credit_code", "hazard", "trigger", "consequence",
-                "engineering_controls", "management_controls", "monitoring", "open_hazards", "supervising_dept",
-                "plan_name", "rescue_team", "supplies_depot", "shelter", "medical_point", "alarm_targets")
 
 TEXT: dict[str, dict[str, str]] = {
     "workspace": {"zh": "区县工作台", "en": "District workspace"},
@@ -188,9 +118,6 @@ TEXT: dict[str, dict[str, str]] = {
 register_text(TEXT)
 
 
-# ---------------------------------------------------------------------------------------------
-# small helpers
-# ---------------------------------------------------------------------------------------------
 def _layer_name(layer: str, lang: str) -> str:
     spec = LAYERS[layer]
     return spec.zh if lang == "zh" else spec.en
@@ -202,53 +129,3 @@ def _field_name(layer: str, field: str, lang: str) -> str:
     except KeyError:
         return field
     return f.zh if lang == "zh" else f.en
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON-safe records (NaN → None, numpy scalars → Python)."""
-    out: list[dict[str, Any]] = json.loads(frame.to_json(orient="records", force_ascii=False, date_format="iso"))
-    return out
-
-
-def _numeric(values: pd.Series) -> bool:
-    present = [v for v in values.astype(object) if v is not None and not (isinstance(v, float) and v != v)]
-    return bool(present) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present)
-
-
-def _level_styles(columns: list[str], lang: str) -> list[dict[str, Any]]:
-    """Palette colours for level cells (风险等级, 剩余风险等级) and the basic list's colour column."""
-    styles: list[dict[str, Any]] = []
-    for level, swatch in FOUR_COLOUR.items():
-        ink = "#FFFFFF" if level in _LIGHT_TEXT else "#1F2933"
-        label = swatch.zh if lang == "zh" else swatch.en
-        for col in ("risk_level", "residual_level"):
-            if col in columns:
-                styles.append({"if": {"filter_query": f'{{{col}}} = "{label}"', "column_id": col},
-                               "backgroundColor": swatch.hex, "color": ink, "fontWeight": "bold"})
-        if "colour" in columns:
-            styles.append({"if": {"filter_query": f'{{colour}} = "{swatch.hex}"', "column_id": "colour"},
-                           "backgroundColor": swatch.hex, "color": ink})
-    return styles
-
-
-def _filter_options(lang: str) -> dict[str, str]:
-    return table_filter_options(lang)
-
-
-def _tint(hex_colour: str) -> str:
-    """A light tint of a palette colour for highlighted table cells."""
-    return f"{hex_colour}33"
-
-
-def _district_names(snap: CitySnapshot) -> dict[str, str]:
-    d = snap.bundle["districts"]
-    return {str(a): str(n) for a, n in zip(d["adcode"], d["name"], strict=True)}
-
-
-def _chooser(snap: CitySnapshot, adcode: str | None, lang: str) -> dcc.Dropdown:
-    names = _district_names(snap)
-    order = sorted(names)
-    return dcc.Dropdown(id=DISTRICT_CHOOSER, value=adcode, clearable=False, searchable=True,
-                        placeholder=t("choose", lang), className="district-chooser", labels=dropdown_labels(lang),
-                        options=[{"label": f"{names[a]}（{a}）" if lang == "zh" else f"{names[a]} ({a})", "value": a}
-                                 for a in order])

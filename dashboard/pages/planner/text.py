@@ -1,64 +1,10 @@
-"""What the planner page's parts share: component ids, colours, the page's strings and small formatters."""
+"""The planner page's strings (added to :func:`dashboard.i18n.t`) and how it writes lengths."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import geopandas as gpd
-
 from dashboard.i18n import register_text
-from layers.palette import FOUR_COLOUR, RiskLevel
-
-# --- component ids ---------------------------------------------------------------------------------
-PLANNER = "planner-page"
-PLANNER_MAP = "planner-map"
-P_DISTRICTS = "planner-districts"
-P_PIPELINES = "planner-pipelines"
-P_HAZARDS = "planner-hazards"
-P_TARGETS = "planner-targets"
-P_FINDINGS = "planner-findings"
-P_SELECTED_GEOM = "planner-selected-geom"
-P_SITE_LAYER = "planner-site"
-P_RINGS = "planner-rings"
-P_REASONS = "planner-reasons"
-P_DRAW = "planner-draw"
-P_TABS = "planner-tabs"
-# register
-P_RULE = "planner-filter-rule"
-P_DISTRICT = "planner-filter-district"
-P_STATUS = "planner-filter-status"
-P_TABLE = "planner-register"
-P_COUNT = "planner-register-count"
-P_REFRESH = "planner-refresh"
-P_SELECTED = "planner-selected-finding"
-P_DETAIL = "planner-finding-detail"
-P_NEW_STATUS = "planner-new-status"
-P_NOTE = "planner-status-note"
-P_SAVE = "planner-status-save"
-P_SAVE_MSG = "planner-status-msg"
-# pre-check
-P_SITE = "planner-site-store"
-P_SITE_INFO = "planner-site-info"
-P_UPLOAD = "planner-upload"
-P_UPLOAD_MSG = "planner-upload-msg"
-P_LON = "planner-lon"
-P_LAT = "planner-lat"
-P_GOTO = "planner-goto"
-P_USE = "planner-use"
-P_POP = "planner-population"
-P_HH = "planner-households"
-P_CHECK = "planner-check"
-P_RESULT = "planner-result"
-P_LAST = "planner-last-check"
-P_PDF = "planner-pdf"
-P_DOWNLOAD = "planner-download"
-
-CITY_CENTER, CITY_ZOOM = [25.05, 102.75], 9
-SITE_ZOOM = 15
-#: Point style of this page (does not pass clicks on to the map, so clicking a finding never moves the site).
-FINDING_POINT = {"variable": "rmPlanner.findingPoint"}
-RED, BLUE = FOUR_COLOUR[RiskLevel.MAJOR].hex, FOUR_COLOUR[RiskLevel.LOW].hex
-FONT = '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Microsoft YaHei", sans-serif'
 
 TEXT: dict[str, dict[str, str]] = {
     "intro": {"zh": "违规台账：点击一行在地图上定位并查看详情、变更整改状态。"
@@ -138,9 +84,6 @@ TEXT: dict[str, dict[str, str]] = {
 register_text(TEXT)
 
 
-# --- formatting ------------------------------------------------------------------------------------
-
-
 def fmt_m(value: Any) -> str:
     """Metres with one decimal, or a dash for a missing value."""
     return "—" if value is None or value != value else f"{float(value):,.1f}"
@@ -155,12 +98,3 @@ def with_m(value: Any) -> str:
     """Metres with one decimal and the unit, or a dash."""
     text = fmt_m(value)
     return text if text == "—" else f"{text} m"
-
-
-def bounds_view(geoms: gpd.GeoSeries, *, pad_deg: float = 0.006) -> dict[str, Any]:
-    """A map viewport fitting ``geoms`` with some room around them."""
-    minx, miny, maxx, maxy = (float(v) for v in geoms.total_bounds)
-    pad = max(pad_deg, 0.15 * max(maxx - minx, maxy - miny))
-    return {"bounds": [[miny - pad, minx - pad], [maxy + pad, maxx + pad]], "transition": "fitBounds"}
-
-
