@@ -9,9 +9,9 @@ when they ask for something outside their role or district, before any work is d
 | leader | read all, export, pre-check, take snapshots of the figures, reports |
 | viewer | read all, export |
 | planner | read all, run checks, pre-check, change finding status, export, read the rule values |
-| district_officer | their district only: read, import, export; hazards: verify, review, accept; inspect; 调度表 |
+| district_officer | own district: read, import, export; hazards: verify, review, accept; inspect; 调度表; changes |
 | city_supervisor | read all; hazards: 挂牌督办, review, strike off; inspect |
-| enterprise | their own enterprise only: report and rectify its hazards, monthly self-report |
+| enterprise | own enterprise only: report and rectify its hazards, monthly self-report, ask for info changes |
 | admin | everything, and accounts, the audit log and changing rule values |
 
 Reports (``generate_report``) are open to every role but the enterprise; a district session builds its
@@ -51,6 +51,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "self_report": frozenset({"enterprise"}),
     "submit_dispatch": frozenset({"district_officer"}),
     "take_snapshot": frozenset({"admin", "leader"}),
+    "request_info_change": frozenset({"enterprise"}),
+    "decide_info_change": frozenset({"district_officer"}),
     "generate_report": frozenset({"admin", "leader", "viewer", "planner", "district_officer", "city_supervisor"}),
 }
 ACTION_NAMES = {
@@ -65,6 +67,8 @@ ACTION_NAMES = {
     "self_report": ("提交企业月度自查报告", "submitting the monthly self-report"),
     "submit_dispatch": ("报送调度表", "sending the dispatch table"),
     "take_snapshot": ("保存统计快照", "taking snapshots of the figures"),
+    "request_info_change": ("申请变更企业基础信息", "asking to change the enterprise's information"),
+    "decide_info_change": ("审批企业信息变更", "deciding on enterprise information changes"),
     "generate_report": ("生成报告", "generating reports"),
 }
 

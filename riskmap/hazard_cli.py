@@ -16,42 +16,13 @@ from typing import Any
 import click
 
 from geo.errors import AccessDenied
-
-
-def _account() -> tuple[Any, Any]:
-    """Return the signed-in account's engine and actor (the workflow is never run as the bare host operator)."""
-    from campaign.service import Actor
-    from riskmap.session import current_session, engine_for
-
-    session = current_session()
-    if session.username is None:
-        raise click.ClickException("隐患办理须以账号身份进行，请使用 --user / hazard work is done as an account: "
-                                   "use riskmap --user NAME hazard …")
-    engine = engine_for(action="hazards_page")
-    assert session.user is not None  # set by signing in
-    return engine, Actor.of(session.user)
-
-
-def _pairs(values: tuple[str, ...]) -> list[tuple[str, str]]:
-    out = []
-    for item in values:
-        if "=" not in item:
-            raise click.BadParameter(f"应为 字段=值 / expected field=value: {item!r}", param_hint="--set")
-        name, value = item.split("=", 1)
-        out.append((name.strip(), value))
-    return out
+from riskmap.session import account, field_pairs, refusal
 
 
 def _uploads(paths: tuple[Path, ...]) -> list[Any]:
     from campaign.attachments import Upload
 
     return [Upload(p.name, p.read_bytes()) for p in paths]
-
-
-def _refused(exc: Exception, lang: str) -> click.ClickException:
-    reasons = getattr(exc, "reasons", None) or [(str(exc), str(exc))]
-    lines = [zh if lang == "zh" else en if lang == "en" else f"{zh} / {en}" for zh, en in reasons]
-    return click.ClickException("\n".join(lines))
 
 
 LANG = click.option("--lang", type=click.Choice(["zh", "en", "both"]), default="zh", show_default=True)
@@ -77,7 +48,7 @@ def list_cmd(district: str | None, states: tuple[str, ...], overdue: bool, fmt: 
     from campaign.lifecycle import load_lifecycle
     from geo import store
 
-    engine, _ = _account()
+    engine, _ = account("hazards_page")
     life = load_lifecycle()
     today = dt.date.today()
     frame = store.list_hazards(engine, adcode=district, states=list(states) or None)
@@ -113,7 +84,7 @@ def show_cmd(hazard_id: int, lang: str) -> None:
     from campaign.lifecycle import load_lifecycle
     from geo import store
 
-    engine, actor = _account()
+    engine, actor = account("hazards_page")
     life = load_lifecycle()
     with engine.connect() as conn:
         row = store.read_hazard(conn, hazard_id)
@@ -150,13 +121,13 @@ def transition_cmd(hazard_id: int, action: str, values: tuple[str, ...], comment
     from campaign.lifecycle import Refused, load_lifecycle
     from campaign.service import take_step
 
-    engine, actor = _account()
+    engine, actor = account("hazards_page")
     try:
-        fields = parse_field_values(load_lifecycle(), _pairs(values))
+        fields = parse_field_values(load_lifecycle(), field_pairs(values))
         row = take_step(engine, hazard_id, action, actor, values=fields, comment=comment,
                         uploads=_uploads(attachments), expected_version=expected_version)
     except (Refused, LookupError, AccessDenied) as exc:
-        raise _refused(exc, lang) from exc
+        raise refusal(exc, lang) from exc
     click.echo(f"{row['code']}: {action} → {row['state']} (v{row['version']})")
 
 
@@ -178,13 +149,13 @@ def report_cmd(adcode: str, lon: float, lat: float, credit_code: str | None, ent
     from campaign.service import report_hazard
     from geo import store
 
-    engine, actor = _account()
+    engine, actor = account("hazards_page")
     try:
-        fields = parse_field_values(load_lifecycle(), _pairs(values))
+        fields = parse_field_values(load_lifecycle(), field_pairs(values))
         hid = report_hazard(engine, actor, fields, adcode=adcode, lon=lon, lat=lat, credit_code=credit_code,
                             enterprise_name=enterprise_name, uploads=_uploads(attachments))
     except (Refused, LookupError, AccessDenied) as exc:
-        raise _refused(exc, lang) from exc
+        raise refusal(exc, lang) from exc
     with engine.connect() as conn:
         row = store.read_hazard(conn, hid)
     click.echo(f"{hid} {row['code'] if row else ''}")

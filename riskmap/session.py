@@ -140,3 +140,38 @@ def known_layer(name: str) -> None:
 
 
 
+
+
+def account(action: str) -> tuple[Engine, Any]:
+    """Return the signed-in account's engine and campaign actor once ``action`` is allowed.
+
+    Work of the campaign is done as an account, never as the bare host operator: without ``--user`` the
+    command stops with a clear message.
+    """
+    from campaign.service import Actor
+
+    session = current_session()
+    if session.username is None:
+        raise click.ClickException("须以账号身份办理，请使用 --user / this is done as an account: "
+                                   "use riskmap --user NAME …")
+    engine = engine_for(action=action)
+    assert session.user is not None  # set by signing in
+    return engine, Actor.of(session.user)
+
+
+def field_pairs(values: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Split ``--set field=value`` options, refusing one without ``=``."""
+    out = []
+    for item in values:
+        if "=" not in item:
+            raise click.BadParameter(f"应为 字段=值 / expected field=value: {item!r}", param_hint="--set")
+        name, value = item.split("=", 1)
+        out.append((name.strip(), value))
+    return out
+
+
+def refusal(exc: Exception, lang: str) -> click.ClickException:
+    """Turn a refusal with ``(zh, en)`` reasons into a click error in ``lang`` (zh, en or both)."""
+    reasons = getattr(exc, "reasons", None) or [(str(exc), str(exc))]
+    lines = [zh if lang == "zh" else en if lang == "en" else f"{zh} / {en}" for zh, en in reasons]
+    return click.ClickException("\n".join(lines))

@@ -1,4 +1,4 @@
-"""Tables of the campaign: hazard steps, inspections, attachments, self-reports and 调度表 submissions."""
+"""Tables of the campaign: hazard steps, inspections, attachments, submissions, enterprise change requests."""
 
 from __future__ import annotations
 
@@ -134,4 +134,30 @@ class DispatchSubmission(_Submission, Base):
     __table_args__ = (
         UniqueConstraint("adcode", "period", "revision"),
         CheckConstraint(r"period ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'", name="period_format"),
+    )
+
+
+class EnterpriseChange(Base):
+    """An enterprise's request to change its basic information, and its district's decision (migration 0013).
+
+    ``proposed`` maps field to new value, ``previous`` the same fields as they were when asked; a request
+    is decided once (approved or rejected) and its proposal never changes.
+    """
+
+    __tablename__ = "enterprise_changes"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    credit_code: Mapped[str] = mapped_column(String(18), index=True)
+    adcode: Mapped[str] = mapped_column(ForeignKey("districts.adcode"), index=True)
+    proposed: Mapped[dict[str, Any]]
+    previous: Mapped[dict[str, Any]]
+    reason: Mapped[str]
+    requested_by: Mapped[str]
+    requested_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    state: Mapped[str] = mapped_column(String(10), server_default="pending")
+    decided_by: Mapped[str | None]
+    decided_at: Mapped[dt.datetime | None]
+    decision_note: Mapped[str | None]
+    __table_args__ = (
+        CheckConstraint("state IN ('pending', 'approved', 'rejected')", name="state_values"),
+        CheckConstraint("(state = 'pending') = (decided_at IS NULL)", name="decided_when_not_pending"),
     )

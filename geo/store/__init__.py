@@ -15,7 +15,8 @@ identifiers come only from the models' metadata. One module per concern:
 - :mod:`~geo.store.campaign_records` — attachments, inspections, monthly submissions;
 - :mod:`~geo.store.lookups` — narrow lookups by key or position;
 - :mod:`~geo.store.history` — every version of the risk data, read as of a moment;
-- :mod:`~geo.store.snapshots` — stored period figures.
+- :mod:`~geo.store.snapshots` — stored period figures;
+- :mod:`~geo.store.enterprise_changes` — enterprises' requests to change their basic information.
 
 The public names of every module are re-exported here, so ``from geo import store`` and
 ``store.read_layer(...)`` reach all of them.
@@ -45,6 +46,16 @@ from geo.store.engine import (
     reset_scope,
     scoped,
     set_scope,
+)
+from geo.store.enterprise_changes import (
+    CHANGE_COLUMNS,
+    CHANGEABLE_FIELDS,
+    decide_change,
+    enterprise_fields,
+    insert_change,
+    list_changes,
+    read_change,
+    update_enterprise_fields,
 )
 from geo.store.findings import read_finding, read_findings, save_check_run, set_finding_status
 from geo.store.hazards import (
@@ -93,6 +104,8 @@ from geo.store.users import USER_COLUMNS, find_user, insert_user, list_users, se
 
 __all__ = [
     "AUDIT_COLUMNS",
+    "CHANGEABLE_FIELDS",
+    "CHANGE_COLUMNS",
     "HAZARD_COLUMNS",
     "HISTORY_KEYS",
     "PUBLISHED_RATING_COLUMNS",
@@ -112,15 +125,18 @@ __all__ = [
     "current_scope",
     "data_version",
     "deactivate_rule_override",
+    "decide_change",
     "district_at",
     "district_codes",
     "engine_url",
     "enterprise_district",
     "enterprise_districts",
+    "enterprise_fields",
     "enterprise_of",
     "enterprise_points",
     "find_user",
     "hazard_steps",
+    "insert_change",
     "insert_hazard",
     "insert_inspection",
     "insert_snapshots",
@@ -129,6 +145,7 @@ __all__ = [
     "insert_user",
     "lifecycle_version",
     "link_inspection",
+    "list_changes",
     "list_hazards",
     "list_inspections",
     "list_submissions",
@@ -141,6 +158,7 @@ __all__ = [
     "publish_ratings",
     "read_attachment",
     "read_audit",
+    "read_change",
     "read_districts",
     "read_finding",
     "read_findings",
@@ -168,6 +186,7 @@ __all__ = [
     "steps_frame",
     "table",
     "touch_login",
+    "update_enterprise_fields",
     "update_hazard",
     "upsert_rows",
     "versions_between",
