@@ -150,7 +150,8 @@ def report_items(engine: Engine, actor: Actor, today: dt.date, districts: Sequen
     return out
 
 
-def inbox(engine: Engine, actor: Actor, *, today: dt.date, districts: Sequence[str] = ()) -> Inbox:
+def inbox(engine: Engine, actor: Actor, *, today: dt.date, districts: Sequence[str] = (),
+          hazards: pd.DataFrame | None = None) -> Inbox:
     """Build an account's inbox.
 
     Parameters
@@ -163,12 +164,14 @@ def inbox(engine: Engine, actor: Actor, *, today: dt.date, districts: Sequence[s
         The day judged.
     districts : sequence of str
         Districts expected to send the 调度表 (for city roles).
+    hazards : DataFrame, optional
+        The hazards the session sees (:func:`geo.store.list_hazards`), when the caller has read them already.
 
     Returns
     -------
     Inbox
     """
-    hazards = store.list_hazards(engine)
+    hazards = store.list_hazards(engine) if hazards is None else hazards
     items = hazard_items(hazards, actor.role, today) + report_items(engine, actor, today, districts)
     order = list(BUCKETS)
     items.sort(key=lambda i: (order.index(i.bucket), i.due or dt.date.max, i.code or ""))

@@ -76,11 +76,15 @@ def _options(table: Mapping[str, Label], lang: str) -> list[dict[str, str]]:
 def _filtered(ctx: AppContext, district: Any, severity: Any, source: Any, states: Any, industry: Any,
               flags: Any) -> pd.DataFrame:
     """The hazards the session sees, filtered by the form's values (unknown values simply match nothing)."""
-    life, ref = load_lifecycle(), load_reference()
     frame = store.list_hazards(ctx.engine, adcode=district if isinstance(district, str) else None,
-                                      severity=severity if isinstance(severity, str) else None,
-                                      states=[s for s in states if isinstance(s, str)] if isinstance(states, list)
-                                      else None)
+                               severity=severity if isinstance(severity, str) else None,
+                               states=[s for s in states if isinstance(s, str)] if isinstance(states, list) else None)
+    return _narrowed(frame, source, industry, flags)
+
+
+def _narrowed(frame: pd.DataFrame, source: Any, industry: Any, flags: Any) -> pd.DataFrame:
+    """``frame`` narrowed by source, 行业领域 and flags, with the ``overdue`` column."""
+    life, ref = load_lifecycle(), load_reference()
     if isinstance(source, str) and source:
         frame = frame.loc[frame["source"] == source]
     if isinstance(industry, str) and industry in ref.industries:
@@ -95,6 +99,12 @@ def _filtered(ctx: AppContext, district: Any, severity: Any, source: Any, states
     if "supervised" in flags:
         frame = frame.loc[frame["supervision"].isin(list(life.supervision_levels))]
     return frame
+
+
+def _shown(frame: pd.DataFrame, lang: str) -> tuple[list[dict[str, Any]], dict[str, Any], str]:
+    """The table rows, the map points and the count line of ``frame``."""
+    return (_rows(frame, lang), _points(frame, lang),
+            t("hz_count", lang, n=len(frame), overdue=int(frame["overdue"].sum()) if len(frame) else 0))
 
 
 def _rows(frame: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
@@ -141,11 +151,11 @@ def _legend(lang: str) -> html.Div:
                     className="map-legend hz-legend")
 
 
-def _inbox_panel(ctx: AppContext, lang: str, districts: Mapping[str, str]) -> html.Div:
+def _inbox_panel(ctx: AppContext, lang: str, districts: Mapping[str, str], hazards: pd.DataFrame) -> html.Div:
     actor = _actor()
     if actor is None:
         return html.Div(id=HZ_INBOX)
-    box = inbox(ctx.engine, actor, today=_today(), districts=sorted(districts))
+    box = inbox(ctx.engine, actor, today=_today(), districts=sorted(districts), hazards=hazards)
     cards = []
     for bucket, label in BUCKETS.items():
         items = box.bucket(bucket)
@@ -201,6 +211,9 @@ def layout(ctx: AppContext, lang: str) -> html.Div:
     if role != "enterprise":
         links.append(dcc.Link(t("hz_dispatch", lang), href="/dispatch", className="button", id="hz-dispatch-link"))
     districts = store.district_codes(ctx.engine)
+    # the hazards are read once per page: the inbox and the first table, map and count all come from them
+    hazards = store.list_hazards(ctx.engine)
+    rows, points, count = _shown(_narrowed(hazards, None, None, []), lang)
     filters = html.Div([
         html.Label([t("hz_filter_district", lang),
                     dcc.Dropdown(id=HZ_DISTRICT, labels=dropdown_labels(lang),
@@ -225,19 +238,19 @@ def layout(ctx: AppContext, lang: str) -> html.Div:
                for c in ("code", "description", "enterprise", "severity", "source", "state", "deadline", "overdue",
                          "supervision")]
     table = dash_table.DataTable(  # type: ignore[attr-defined]
-        id=HZ_TABLE, columns=columns, data=[], page_size=15, sort_action="native", filter_action="native",
+        id=HZ_TABLE, columns=columns, data=rows, page_size=15, sort_action="native", filter_action="native",
         filter_options=table_filter_options(lang), markdown_options={"link_target": "_self"},
         style_table={"overflowX": "auto"}, style_cell={"textAlign": "left", "whiteSpace": "normal", "height": "auto",
                                                        "fontFamily": '"RiskMap Sans", "Noto Sans CJK SC", sans-serif'},
         style_data_conditional=[{"if": {"filter_query": "{overdue} != ''"}, "color": OVERDUE_RING}],
     )
-    the_map = campaign_map(ctx, HZ_MAP, [dl.GeoJSON(id=HZ_POINTS, data={"type": "FeatureCollection", "features": []},
+    the_map = campaign_map(ctx, HZ_MAP, [dl.GeoJSON(id=HZ_POINTS, data=points,
                                                      pointToLayer={"variable": "riskmap.pointStyle"})],
                            height="420px")
     panels: list[Any] = [
-        html.H2(t("hz_title", lang)), _inbox_panel(ctx, lang, districts), html.Div(links, className="actions-row"),
-        filters,
-        html.Div(id=HZ_COUNT, className="hint"),
+        html.H2(t("hz_title", lang)), _inbox_panel(ctx, lang, districts, hazards),
+        html.Div(links, className="actions-row"), filters,
+        html.Div(count, id=HZ_COUNT, className="hint"),
         html.Div([html.Div([the_map, _legend(lang)], className="hz-map"), html.Div(table, className="hz-table")],
                  className="hz-body"),
         html.Button(t("hz_download", lang), id=HZ_DOWNLOAD_BUTTON, n_clicks=0), dcc.Download(id=HZ_DOWNLOAD),
@@ -253,14 +266,12 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
     @app.callback(Output(HZ_TABLE, "data"), Output(HZ_POINTS, "data"), Output(HZ_COUNT, "children"),
                   Input(HZ_DISTRICT, "value"), Input(HZ_SEVERITY, "value"), Input(HZ_SOURCE, "value"),
                   Input(HZ_STATE, "value"), Input(HZ_INDUSTRY, "value"), Input(HZ_FLAGS, "value"),
-                  State(ids.LANG, "value"))
+                  State(ids.LANG, "value"), prevent_initial_call=True)
     def show(district: Any, severity: Any, source: Any, states: Any, industry: Any, flags: Any, lang: Any) -> Any:
         lang = page_lang(lang)
         if not can("hazards_page"):
             return [], {"type": "FeatureCollection", "features": []}, DENIED[lang]
-        frame = _filtered(ctx, district, severity, source, states, industry, flags)
-        return (_rows(frame, lang), _points(frame, lang),
-                t("hz_count", lang, n=len(frame), overdue=int(frame["overdue"].sum()) if len(frame) else 0))
+        return _shown(_filtered(ctx, district, severity, source, states, industry, flags), lang)
 
     @app.callback(Output(HZ_DOWNLOAD, "data"), Input(HZ_DOWNLOAD_BUTTON, "n_clicks"),
                   State(HZ_DISTRICT, "value"), State(HZ_SEVERITY, "value"), State(HZ_SOURCE, "value"),
