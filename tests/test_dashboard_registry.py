@@ -74,11 +74,12 @@ def test_header_links_follow_the_table_order_and_the_roles() -> None:
     def hrefs(role: str) -> list[str]:
         return [p.href for p in _nav_pages({"role": role, "username": "x"})]
 
-    assert hrefs("admin") == ["/", "/planner", "/district", "/hazards", "/admin/audit", "/admin/rules"]
-    assert hrefs("planner") == ["/", "/planner", "/district", "/hazards", "/admin/rules"]
-    assert hrefs("viewer") == ["/", "/planner", "/district", "/hazards"]
-    assert hrefs("district_officer") == ["/", "/district", "/hazards", "/inspect"]
-    assert hrefs("city_supervisor") == ["/", "/district", "/hazards", "/inspect"]
+    reports = ["/ranking", "/reports"]  # every role but the enterprise (generate_report)
+    assert hrefs("admin") == ["/", "/planner", "/district", "/hazards", *reports, "/admin/audit", "/admin/rules"]
+    assert hrefs("planner") == ["/", "/planner", "/district", "/hazards", *reports, "/admin/rules"]
+    assert hrefs("viewer") == ["/", "/planner", "/district", "/hazards", *reports]
+    assert hrefs("district_officer") == ["/", "/district", "/hazards", *reports, "/inspect"]
+    assert hrefs("city_supervisor") == ["/", "/district", "/hazards", *reports, "/inspect"]
     assert hrefs("enterprise") == ["/hazards"]
     assert [p.href for p in _open_pages()] == ["/", "/district"]  # before anyone is known
 

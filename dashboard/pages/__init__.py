@@ -7,11 +7,24 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from dashboard.pages import audit, cockpit, dispatch, district, hazard, hazards, inspect, planner, rules
+from dashboard.pages import (
+    audit,
+    cockpit,
+    dispatch,
+    district,
+    hazard,
+    hazards,
+    inspect,
+    planner,
+    ranking,
+    reports,
+    rules,
+)
 from dashboard.routing import Page
 
 #: Page modules, each with ``PAGES`` and ``register(app, ctx)``.
-MODULES: tuple[ModuleType, ...] = (cockpit, planner, district, audit, rules, hazards, hazard, inspect, dispatch)
+MODULES: tuple[ModuleType, ...] = (cockpit, planner, district, audit, rules, hazards, hazard, inspect, dispatch,
+                                   ranking, reports)
 #: Every page, in the order URLs are matched.
 PAGES: tuple[Page, ...] = tuple(page for module in MODULES for page in module.PAGES)
 #: A role's home page when it opens "/" (an enterprise works on its own hazards).

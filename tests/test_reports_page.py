@@ -1,0 +1,162 @@
+"""The reports page (/reports) on the server: the definitions with due dates, generating DOCX and PDF, scope, errors.
+
+Signed in as the leader and as the 安宁 officer on a private copy of the demo (sign-in on, ``riskmap_app``);
+the generated files are decoded from the callback's download and read back with python-docx.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from docx import Document
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+from sqlalchemy import text
+
+from dashboard.pages import reports
+from geo import embedded, store
+from layers.reporting.definitions import due_date, load_reports, period_of
+from layers.snapshots import month_ends, take_snapshot
+from tests.browser import column_texts, console_errors, served_signed_in_copy, sideways_overflow, sign_in, text_at
+from tests.clients import DemoApp, callback_body, log_in, post_callback, route_text
+from tests.test_ranking_page import backdate_history
+
+pytestmark = pytest.mark.postgis
+ANNING, DONGCHUAN = "530181", "530113"
+LAST = month_ends(dt.date.today(), 1)[0]
+PERIOD = f"{LAST:%Y-%m}"
+
+
+@pytest.fixture(scope="module")
+def leader(pg_cluster: embedded.Cluster, demo_db: str) -> Iterator[DemoApp]:
+    from tests.clients import demo_app
+
+    mp = pytest.MonkeyPatch()
+    try:
+        with demo_app(pg_cluster, demo_db, mp, secret="reports-secret", user="leader") as signed_in:
+            backdate_history(signed_in.owner)
+            yield signed_in
+    finally:
+        mp.undo()
+
+
+def _generate(client: Any, app: Any, code: str, scope: str, period: str, fmt: str = "docx",
+              lang: str = "zh") -> dict[str, Any]:
+    key = next(k for k, cb in app.callback_map.items() if "callback" in cb and "rp-download.data" in k)
+    values = {"rp-generate.n_clicks": 1, "rp-report.value": code, "rp-scope.value": scope, "rp-period.value": period,
+              "rp-format.value": fmt, "lang-switch.value": lang}
+    resp = post_callback(client, callback_body(app, key, values, "rp-generate.n_clicks"))
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:500]
+    return dict(json.loads(resp.get_data(as_text=True))["response"])
+
+
+def _message(out: dict[str, Any]) -> str:
+    return json.dumps(out["rp-message"]["children"], ensure_ascii=False)
+
+
+def _file(out: dict[str, Any]) -> tuple[str, bytes]:
+    data = out["rp-download"]["data"]
+    return data["filename"], base64.b64decode(data["content"])
+
+
+def _audited(app: DemoApp) -> list[tuple[str, str, str | None, str]]:
+    with app.owner.connect() as conn:
+        rows = conn.execute(text("SELECT actor, target, adcode, details->>'period' FROM audit_log "
+                                 "WHERE action = 'report' ORDER BY id")).all()
+    return [tuple(r) for r in rows]
+
+
+def test_the_page_lists_every_report_with_the_due_date_of_its_current_period(leader: DemoApp) -> None:
+    page = route_text(leader.client, "/reports")
+    today = dt.date.today()
+    for definition in load_reports().values():
+        assert json.dumps(definition.zh, ensure_ascii=False)[1:-1] in page
+        assert due_date(definition, period_of(definition, today)).isoformat() in page
+    assert "市发区县" in page and "区县报市" in page and "Monthly" not in page
+    key = next(k for k, cb in leader.app.callback_map.items() if "callback" in cb and "rp-period.options" in k)
+    for code, definition in load_reports().items():
+        resp = post_callback(leader.client, callback_body(leader.app, key, {"rp-report.value": code},
+                                                          "rp-report.value"))
+        chosen = json.loads(resp.get_data(as_text=True))["response"]["rp-period"]
+        assert chosen["value"] == period_of(definition, today) and chosen["value"] in chosen["options"]
+    assert reports.periods(load_reports()["bulletin"], dt.date(2026, 1, 5))[:2] == ["2026-01", "2025-12"]
+
+
+def test_the_leader_generates_the_city_bulletin_as_docx_and_pdf(leader: DemoApp) -> None:
+    out = _generate(leader.client, leader.app, "bulletin", "city", PERIOD)
+    name, content = _file(out)
+    assert name.endswith(".docx") and "月度安全风险形势通报" in name
+    doc = Document(io.BytesIO(content))
+    title = f"全市{LAST.year}年{LAST.month}月月度安全风险形势通报"
+    assert any(p.text.replace(" ", "") == title for p in doc.paragraphs), [p.text for p in doc.paragraphs[:8]]
+    names = set(store.district_codes(leader.owner).values())
+    cells = {c.text for table in doc.tables for row in table.rows for c in row.cells}
+    assert len(names & cells) == 14  # the ranking names every district
+    assert "已生成" in _message(out)
+    pdf = _generate(leader.client, leader.app, "bulletin", "city", PERIOD, "pdf")
+    assert _file(pdf)[1].startswith(b"%PDF")
+    assert _audited(leader)[-2:] == [("leader", "bulletin", None, PERIOD)] * 2
+
+
+def test_an_officer_gets_the_own_district_only_and_a_clear_message_without_a_snapshot(leader: DemoApp) -> None:
+    officer = leader.app.server.test_client()
+    log_in(officer, "anning")
+    page = route_text(officer, "/reports")
+    assert "安宁市" in page and "东川区" not in page and "全市" in page  # 全市 only as text, not a scope
+    before = len(_audited(leader))
+    other = _generate(officer, leader.app, "bulletin", DONGCHUAN, PERIOD)
+    assert "rp-download" not in other and "当前账号无此权限" in _message(other)
+    if store.read_snapshots(leader.owner, since=LAST, until=LAST).empty:
+        early = _generate(officer, leader.app, "bulletin", ANNING, PERIOD)
+        assert "rp-download" not in early and "全市尚未保存" in _message(early) and "city has stored" not in \
+            _message(early)
+        take_snapshot(leader.owner, LAST, taken_by="leader")
+    own = _generate(officer, leader.app, "bulletin", ANNING, PERIOD)
+    doc = Document(io.BytesIO(_file(own)[1]))
+    assert any(p.text.startswith("安宁市") and "月度安全风险形势通报" in p.text for p in doc.paragraphs)
+    assert _audited(leader)[before:] == [("anning", "bulletin", ANNING, PERIOD)]
+    bad = _generate(officer, leader.app, "bulletin", ANNING, "2026-13")
+    assert "rp-download" not in bad and "请选择报告" in _message(bad)
+    en = _generate(officer, leader.app, "summary", ANNING, str(LAST.year - 30), lang="en")
+    assert "Choose a report" in _message(en)
+
+
+@pytest.mark.browser
+def test_browser_leader_generates_the_city_bulletin_and_reads_the_downloaded_docx(
+        pg_cluster: embedded.Cluster, demo_db: str, tmp_path: Path, driver: Any, artifacts: Path) -> None:
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    with served_signed_in_copy(pg_cluster, demo_db, tmp_path / "home") as (base, owner):
+        backdate_history(owner)
+        sign_in(driver, base, "leader", reports.PATH)
+        wait = WebDriverWait(driver, 120)
+        wait.until(ec.presence_of_element_located((By.ID, reports.RP_DEFINITIONS)))
+        driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+        assert len(column_texts(driver, reports.RP_DEFINITIONS, "name")) == len(load_reports())
+        bulletin = load_reports()["bulletin"]
+        row = column_texts(driver, reports.RP_DEFINITIONS, "name").index(bulletin.zh)
+        assert column_texts(driver, reports.RP_DEFINITIONS, "due")[row] == due_date(bulletin, PERIOD).isoformat()
+        # the form starts on the city's bulletin of last month
+        wait.until(lambda d: PERIOD in (text_at(d, f"#{reports.RP_PERIOD}") or ""))
+        assert bulletin.zh in (text_at(driver, f"#{reports.RP_REPORT}") or "")
+        assert "全市" in (text_at(driver, f"#{reports.RP_SCOPE}") or "")
+        driver.find_element(By.ID, reports.RP_GENERATE).click()
+        wait.until(ec.presence_of_element_located((By.ID, "rp-done")))
+        done = wait.until(lambda _: list(downloads.glob("*.docx")) or None)
+        doc = Document(str(done[0]))
+        assert any(p.text == f"全市{LAST.year}年{LAST.month}月月度安全风险形势通报" for p in doc.paragraphs)
+        cells = {c.text for table in doc.tables for r in table.rows for c in r.cells}
+        assert len(set(store.district_codes(owner).values()) & cells) == 14
+        assert "English" not in (text_at(driver, "#reports-page") or "")
+        driver.save_screenshot(str(artifacts / "reports.png"))
+        driver.set_window_size(390, 844)
+        wait.until(lambda d: sideways_overflow(d) == 0)
+        assert console_errors(driver) == []
