@@ -11,14 +11,17 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, dash_table, dcc, html
 
 from dashboard import ids
+from dashboard.auth import current_user
 from dashboard.context import AppContext
 from dashboard.i18n import t, table_filter_options
 from dashboard.mapview import EMPTY, bounds_of, district_collection, geojson_layer, legend, to_geojson
+from dashboard.pages import trends
 from dashboard.routing import Page
 from layers.city import CitySnapshot
 from layers.measures import measure_definition
 from layers.palette import FOUR_COLOUR, OVERLAY, RiskLevel
 from layers.rating import explain, explain_text, method_note
+from layers.snapshots import CITY
 
 OVERLAYS = ("enterprises", "tailings_dams", "pipelines", "hcas", "risk_points", "protection_targets", "findings")
 DEFAULT_OVERLAYS = ["enterprises", "tailings_dams", "pipelines", "hcas"]
@@ -218,6 +221,7 @@ def layout(ctx: AppContext, lang: str) -> html.Div:
             html.Div([html.H3(t("source_list", lang), title=measure_definition("risk_sources", lang)),
                       _source_table(snap, lang)], className="list-panel"),
         ], className="bottom-row"),
+        trends.panels("cockpit", _trend_scope(), lang),
         html.P([t("method", lang), ": ", method_note(snap.rubric, lang)], className="method-note"),
     ], className="cockpit")
 
@@ -232,6 +236,14 @@ def _home_view(snap: CitySnapshot, adcode: str | None) -> tuple[list[float], int
         return CITY_CENTER, CITY_ZOOM
     (s, w), (n, e) = bounds_of(target)
     return [(s + n) / 2, (w + e) / 2], 10 if max(n - s, e - w) < 0.6 else 9
+
+
+def _trend_scope() -> str:
+    """The cockpit's trends: the city's, or a district officer's own district."""
+    user = current_user()
+    if user and user.get("role") == "district_officer" and user.get("adcode"):
+        return str(user["adcode"])
+    return CITY
 
 
 def _visible(snap: CitySnapshot, adcode: Any) -> str | None:
@@ -286,6 +298,8 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         snap = ctx.snapshot()
         adcode = _visible(snap, adcode)
         return [_overlay_data(snap, n, adcode, lang) if n in (shown or []) else EMPTY for n in OVERLAYS]
+
+    trends.register(app, ctx, "cockpit")
 
 
 PAGES = (Page("/", layout, nav_key="nav_cockpit", order=10, nav_hidden_for=frozenset({"enterprise"})),)

@@ -19,6 +19,7 @@ from dashboard import ids
 from dashboard.auth import current_user
 from dashboard.context import AppContext
 from dashboard.i18n import t
+from dashboard.pages import trends
 from dashboard.pages.district import export, upload
 from dashboard.pages.district.chooser import (
     _chooser,
@@ -101,6 +102,7 @@ def layout(ctx: AppContext, lang: str, adcode: str | None = None, **params: Any)
                   html.Div(_chooser(snap, adcode, lang), className="district-chooser-box")],
                  className="district-topline"),
         html.Div(_header(ctx, snap, adcode, lang), id=DISTRICT_HEADER, className="district-card district-head"),
+        html.Div(trends.panels("district", adcode, lang), className="district-card district-trends"),
         html.Div(_lists(snap, adcode, lang), id=DISTRICT_LISTS, className="district-card"),
         html.Div([_import_panel(lang), _export_panel(lang)], className="district-row"),
         html.Div(_completeness(snap, adcode, lang), id=DISTRICT_COMPLETENESS, className="district-card"),
@@ -140,6 +142,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
                 _completeness(snap, adcode, lang))
     upload.register(app, ctx)
     export.register(app, ctx)
+    trends.register(app, ctx, "district")
 
 
 def _own_district(params: dict[str, Any]) -> dict[str, Any]:
