@@ -103,7 +103,7 @@ class Client:
         self.keys = {name: next(k for k in app.callback_map if k.startswith(prefix)) for name, prefix in (
             ("rows", f"..{page.RULES_TABLE}.data"), ("select", f"{page.RULES_SELECTED}.data"),
             ("show", f"..{page.RULES_EDITOR}.children"), ("change", f"..{page.RULES_REFRESH}.data"),
-            ("precheck", f"..{planner.P_SITE_LAYER}.data"))}
+            ("precheck", f"..{planner.P_RINGS}.data"))}
 
     def login(self, user: str) -> None:
         self.http.get("/logout")
@@ -297,10 +297,9 @@ def test_a_planner_precheck_uses_the_value_the_admin_saved(client: Client) -> No
     site = _site_near_gas_pipeline(client.owner, 6.5)  # a school 6.5 m from a gas pipeline: 5 m required by the file
 
     def precheck() -> str:
-        out = client.post("precheck", [(planner.P_SITE, "data", {"geometry": shapely.geometry.mapping(site),
-                                                                 "source": "coords"}),
-                                       (planner.P_CHECK, "n_clicks", 1)],
-                          [(planner.P_USE, "value", "school"), (planner.P_POP, "value", 500),
+        out = client.post("precheck", [(planner.P_CHECK, "n_clicks", 1)],
+                          [(planner.P_SITE, "data", {"geometry": shapely.geometry.mapping(site), "source": "coords"}),
+                           (planner.P_USE, "value", "school"), (planner.P_POP, "value", 500),
                            (planner.P_HH, "value", None), (ids.LANG, "value", "zh")], f"{planner.P_CHECK}.n_clicks")
         return json.dumps(out[planner.P_RESULT], ensure_ascii=False)
 
