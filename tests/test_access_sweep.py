@@ -129,6 +129,11 @@ def _hostile(owner: Engine) -> dict[str, Any]:
         "in-to-hazard.n_clicks": 1, "in-map.clickData": {"latlng": {"lat": 26.09, "lng": 103.19}},
         "dp-period.value": month, "dp-unit.value": DONGCHUAN, "dp-download-button.n_clicks": 1,
         "dp-submit.n_clicks": 1,
+        # 晾晒 and reports: the officer forges a snapshot and asks for 东川's bulletin
+        "rk-month.value": (dt.date.today().replace(day=1) - dt.timedelta(days=1)).isoformat(),
+        "rk-criterion.value": "score", "rk-take.n_clicks": 1,
+        "rp-report.value": "bulletin", "rp-scope.value": DONGCHUAN, "rp-period.value": month, "rp-format.value": "docx",
+        "rp-generate.n_clicks": 1,
     }
     return {
         **campaign,
@@ -143,6 +148,9 @@ def _hostile(owner: Engine) -> dict[str, Any]:
         "selected-district.data": DONGCHUAN,
         "map-layers.value": ["enterprises", "tailings_dams", "pipelines", "hcas", "protection_targets",
                              "risk_points", "hidden_hazards", "findings", "hexes"],
+        # trends and changes (cockpit: the whole city, which the officer's scope narrows; district: 东川's)
+        "cockpit-trend-scope.data": "city", "cockpit-changes-since.date": "2000-01-01",
+        "district-trend-scope.data": DONGCHUAN, "district-changes-since.date": "2000-01-01",
         # planner
         "planner-filter-rule.value": None,
         "planner-filter-district.value": DONGCHUAN,
@@ -270,7 +278,7 @@ def test_every_url_rule_is_gated_or_harmless(officer: Officer) -> None:
     forbidden = _forbidden(officer.owner)
     paths = ["/", f"/district/{DONGCHUAN}", "/planner", "/admin/audit", "/_dash-layout", "/_dash-dependencies",
              "/_reload-hash", "/_favicon.ico", "/assets/style.css", "/static/none",
-             "/hazards", "/inspect", "/dispatch", "/hazards/new"]
+             "/hazards", "/inspect", "/dispatch", "/hazards/new", "/ranking", "/reports"]
     rules = {r.rule for r in officer.app.server.url_map.iter_rules()}
     assert rules <= {"/static/<path:filename>", "/assets/<path:filename>", "/_dash-update-component",
                      "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>", "/_dash-layout",
