@@ -53,12 +53,9 @@ def _same(a: float, b: object) -> bool:
 
 def test_the_city_series_is_the_stored_month_ends_and_fills_a_missed_month_from_history(months) -> None:
     engine, seen = months
-    series = trend_series(engine, CITY, dt.date(2027, 4, 5), months=5)
-    # 2026-11-30 is before the demo's history began: a gap even for the city
-    assert [d.isoformat() for d in series.index] == ["2026-11-30", "2026-12-31", "2027-01-31", "2027-02-28",
-                                                     "2027-03-31"]
-    assert list(series["source"]) == [None, "computed", "snapshot", "computed", "snapshot"]
-    assert series.loc[dt.date(2026, 11, 30), list(TREND_MEASURES)].isna().all()
+    series = trend_series(engine, CITY, dt.date(2027, 4, 5), months=4)
+    assert [d.isoformat() for d in series.index] == ["2026-12-31", "2027-01-31", "2027-02-28", "2027-03-31"]
+    assert list(series["source"]) == ["computed", "snapshot", "computed", "snapshot"]
     stored = store.read_snapshots(engine, kind="month_end").set_index(["period_end", "scope"])
     for end in (MONTHS[0], MONTHS[2]):
         row = stored.loc[(end, CITY)]
@@ -68,12 +65,15 @@ def test_the_city_series_is_the_stored_month_ends_and_fills_a_missed_month_from_
     for end in MONTHS:  # stored or recomputed, each month is what was seen at the time
         for code in TREND_MEASURES:
             assert _same(series.loc[end, code], seen[end].loc[CITY, code]), (end, code)
-    # the edits show in the series: a major risk source more each month, two hazards fewer in all
-    assert list(series["major_risks"].iloc[2:].diff().dropna()) == [1.0, 1.0]
+    # the edits show in the series: a major risk source more each month
+    assert list(series["major_risks"].iloc[1:].diff().dropna()) == [1.0, 1.0]
     # without filling, the missed month is a gap
-    plain = trend_series(engine, CITY, dt.date(2027, 4, 5), months=5, fill=False)
-    assert list(plain["source"]) == [None, None, "snapshot", None, "snapshot"]
+    plain = trend_series(engine, CITY, dt.date(2027, 4, 5), months=4, fill=False)
+    assert list(plain["source"]) == [None, "snapshot", None, "snapshot"]
     assert plain.loc[MONTHS[1], list(TREND_MEASURES)].isna().all()
+    # before the history begins there is nothing to recompute: gaps even for the city
+    early = trend_series(engine, CITY, dt.date(2020, 3, 1), months=2)
+    assert list(early["source"]) == [None, None] and early[list(TREND_MEASURES)].isna().all().all()
 
 
 def test_a_district_session_reads_its_stored_rows_and_leaves_missed_months_as_gaps(months) -> None:
@@ -199,15 +199,50 @@ def _open_first_hazard(driver, owner, base: str, panel: str) -> int:
     return hid
 
 
+def _expected(lines: pd.DataFrame) -> str:
+    """What the change list's first line says for ``lines`` (of :func:`layers.changes.changes_between`)."""
+    from layers.changes import CHANGE_KINDS
+
+    if not len(lines):
+        return "此日以来没有变化。"
+    counts = lines["kind"].value_counts()
+    return f"共 {len(lines)} 条变化：" + "、".join(f"{zh} {counts[k]}" for k, (zh, _) in CHANGE_KINDS.items()
+                                                if k in counts)
+
+
+def _wait_changes(driver, panel: str, expected: str) -> None:
+    """Wait until the change list of ``panel`` opens with ``expected`` (it redraws after a new date)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.browser import text_at
+
+    def shown(d) -> str | None:
+        return text_at(d, f"#{panel} .change-summary", None) or text_at(d, f"#{panel} .change-none", None)
+
+    WebDriverWait(driver, 120).until(lambda d: shown(d) == expected, f"{panel}: {shown(driver)!r} != {expected!r}")
+
+
+def _choose_since(driver, prefix: str, day: dt.date) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    box = driver.find_element(By.ID, f"{prefix}-changes-since")
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(day.isoformat(), Keys.ENTER)
+
+
+def _gaps_as_shown(series: pd.DataFrame) -> list[float | None]:
+    return [None if pd.isna(v) else float(v) for v in series["major_risks"]]
+
+
 @pytest.mark.browser
 def test_the_cockpit_shows_the_city_trends_and_a_change_list_whose_lines_open_records(served, driver,
                                                                                        artifacts) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support.ui import WebDriverWait
     from sqlalchemy import text
 
     from dashboard.pages.trends import today
+    from layers.changes import changes_between
     from tests.browser import assert_clean_page, sign_in, text_at
 
     base, owner, ends, stored = served
@@ -217,42 +252,35 @@ def test_the_cockpit_shows_the_city_trends_and_a_change_list_whose_lines_open_re
     assert [tr["colour"] for tr in levels] == ["#E60012", "#FF7F00", "#FFD700", "#0070C0"]  # 四色, no green
     assert levels[0]["x"] == [d.isoformat() for d in ends]
     majors = levels[0]["y"]
-    assert majors[:-2] == [None] * 10  # before the demo's history: gaps
     assert majors[-2:] == [stored[e].loc[CITY, "major_risks"] for e in ends[-2:]]
     assert majors[-1] == majors[-2] + 1
+    # the other months: recomputed from the history where it reaches back, else gaps marked 无快照
+    series = trend_series(owner, CITY, today())
+    assert majors[:-2] == _gaps_as_shown(series)[:-2]
+    gaps = [d.isoformat() for d, s in series["source"].items() if s is None]
+    assert (text_at(driver, "#cockpit-trends .trend-gaps", None) or "") == (
+        f"无快照的月份(留空)：{'、'.join(gaps)}" if gaps else "")
     rate = _wait_traces(driver, "cockpit-trend-rate")[0]["y"][-1]
     assert rate == pytest.approx(stored[ends[-1]].loc[CITY, "rectification_rate"] * 100, abs=0.01)
     overdue = _wait_traces(driver, "cockpit-trend-overdue")[0]["y"][-1]
     assert overdue == stored[ends[-1]].loc[CITY, "overdue_hazards"]
     assert driver.find_elements(By.ID, "cockpit-trend-score") == []  # the city has no 五色 score
-    assert "无快照" in text_at(driver, "#cockpit-trends .trend-gaps") and ends[0].isoformat() in text_at(
-        driver, "#cockpit-trends .trend-gaps")
-    # since the last month end the whole demo appeared (its history began today)
-    summary = _wait_change_summary(driver, "cockpit-changes")
-    with owner.connect() as conn:
-        hazards = conn.execute(text("SELECT count(*) FROM hidden_hazards")).scalar_one()
-    assert summary.startswith("共 ") and "：新增 " in summary
-    assert f"隐患 {hazards}" in text_at(driver, "#cockpit-changes .change-kind-appeared")
+    # the change list: since the last month end by default
+    assert driver.find_element(By.ID, "cockpit-changes-since").get_attribute("value") == ends[-1].isoformat()
+    _wait_changes(driver, "cockpit-changes", _expected(changes_between(owner, ends[-1], today())))
     driver.execute_script("document.querySelector('.trend-row').scrollIntoView()")
     driver.save_screenshot(str(artifacts / "trends-cockpit.png"))
     assert_clean_page(driver)
-    # another "since": nothing changed after the end of today
-    box = driver.find_element(By.ID, "cockpit-changes-since")
-    box.send_keys(Keys.CONTROL, "a")
-    box.send_keys(today().isoformat(), Keys.ENTER)
-    WebDriverWait(driver, 60).until(lambda d: text_at(d, "#cockpit-changes .change-none", None))
-    box.send_keys(Keys.CONTROL, "a")
-    box.send_keys(ends[-1].isoformat(), Keys.ENTER)
-    _wait_change_summary(driver, "cockpit-changes")
+    # nothing changed after the end of today; since long ago, every record appeared
+    _choose_since(driver, "cockpit", today())
+    _wait_changes(driver, "cockpit-changes", "此日以来没有变化。")
+    _choose_since(driver, "cockpit", dt.date(2020, 1, 1))
+    lines = changes_between(owner, dt.date(2020, 1, 1), today())
+    _wait_changes(driver, "cockpit-changes", _expected(lines))
+    with owner.connect() as conn:
+        hazards = conn.execute(text("SELECT count(*) FROM hidden_hazards")).scalar_one()
+    assert set(lines["kind"]) == {"appeared"} and f"隐患 {hazards}" in text_at(driver, "#cockpit-changes")
     _open_first_hazard(driver, owner, base, "cockpit-changes")
-
-
-def _wait_change_summary(driver, panel: str) -> str:
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    from tests.browser import text_at
-
-    return str(WebDriverWait(driver, 120).until(lambda d: text_at(d, f"#{panel} .change-summary", None)))
 
 
 @pytest.mark.browser
@@ -261,6 +289,8 @@ def test_the_district_page_shows_its_own_trends_and_changes_to_its_officer(serve
     from selenium.webdriver.support.ui import WebDriverWait
     from sqlalchemy import text
 
+    from dashboard.pages.trends import today
+    from layers.changes import changes_between
     from tests.browser import assert_clean_page, sideways_overflow, sign_in, text_at
 
     base, owner, ends, stored = served
@@ -270,12 +300,16 @@ def test_the_district_page_shows_its_own_trends_and_changes_to_its_officer(serve
     assert levels[0]["y"][:-2] == [None] * 10  # a district session never recomputes: gaps
     score = _wait_traces(driver, "district-trend-score")[0]["y"]
     assert score[-1] == pytest.approx(stored[ends[-1]].loc[ANNING, "score"], abs=0.01)
-    assert "无快照" in text_at(driver, "#district-trends .trend-gaps")
-    summary = _wait_change_summary(driver, "district-changes")
+    assert text_at(driver, "#district-trends .trend-gaps") == "无快照的月份(留空)：" + "、".join(
+        d.isoformat() for d in ends[:-2])
+    _wait_changes(driver, "district-changes", _expected(changes_between(owner, ends[-1], today(), adcode=ANNING)))
+    _choose_since(driver, "district", dt.date(2020, 1, 1))
+    _wait_changes(driver, "district-changes",
+                  _expected(changes_between(owner, dt.date(2020, 1, 1), today(), adcode=ANNING)))
     with owner.connect() as conn:
         hazards = conn.execute(text("SELECT count(*) FROM hidden_hazards WHERE adcode = :a"), {"a": ANNING}
                                ).scalar_one()
-    assert summary.startswith("共 ") and f"隐患 {hazards}" in text_at(driver, "#district-changes .change-kind-appeared")
+    assert f"隐患 {hazards}" in text_at(driver, "#district-changes .change-kind-appeared")
     # only 安宁's records: every hazard linked is one of its own
     hrefs = driver.execute_script("return Array.from(document.querySelectorAll('#district-changes a.change-link'))"
                                   ".map(a => a.getAttribute('href'));")
