@@ -6,6 +6,7 @@ users' files. See ``data/README.md`` for what is real and what is generated.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from sqlalchemy import Engine
 from geo import store
 from geo.checks.runner import run_checks
 from geo.checks.sources import bundle_from_store
+from geo.constants import LOCAL_ZONE
 from geo.importer import import_file, import_frame
 from geo.rule_admin import effective_ruleset
 
@@ -76,6 +78,12 @@ def load_demo(engine: Engine, *, reset: bool = False, run_checks_after: bool = T
                                       rule_set_version=result.rule_set_version, rules_run=result.rules_run,
                                       scope_adcode=None, actor="demo")
         yield f"check run {run_id}: {len(result.findings)} findings (rule set {result.rule_set_version})"
+    # the demo is written in one go; date its history so that last month's figures, trends and the
+    # change list have a past: records from 13 months ago, each hazard version from its step
+    first = (dt.date.today().replace(day=1) - dt.timedelta(days=380)).replace(day=1)
+    with engine.begin() as conn:
+        dated = store.date_demo_history(conn, dt.datetime.combine(first, dt.time(), tzinfo=LOCAL_ZONE))
+    yield f"history dated from {first}: {dated} versions"
 
 
 #: Demo accounts, one per role (printed by ``riskmap demo``; disable them in a real deployment).

@@ -112,3 +112,27 @@ def test_the_app_reads_only_its_scope_and_can_neither_write_nor_backdate_history
     with scoped(Scope(all_districts=True, actor="leader", role="leader")):
         latest = record_versions(app_engine, "enterprises", "X1").iloc[-1]
     assert latest["changed_by"] == "xishan" and latest["valid_from"].year == dt.date.today().year
+
+
+def test_the_demo_has_a_past_so_last_month_is_not_empty(demo_db) -> None:
+    from layers.snapshots import month_ends, period_figures
+
+    engine = store.make_engine(demo_db)
+    try:
+        last = month_ends(dt.date.today(), 1)[0]
+        then, now = period_figures(engine, last), store.row_counts(engine)
+        assert then.loc["city", "risk_sources"] > 0 and then.loc["city", "hazards_total"] > 0
+        as_of = read_layer_as_of(engine, "enterprises", dt.datetime.now(LOCAL_ZONE) - dt.timedelta(days=200))
+        assert len(as_of) == now["enterprises"]  # the demo's records existed 200 days ago
+        with engine.connect() as conn:  # a hazard's versions follow its steps, in order, without gaps
+            spans = conn.execute(text("""
+                SELECT v.row_key, v.valid_from, v.valid_to,
+                       lead(v.valid_from) OVER (PARTITION BY v.row_key ORDER BY v.id) AS next_from
+                  FROM row_versions v WHERE v.table_name = 'hidden_hazards'""")).all()
+            steps_before_load = conn.execute(text(
+                "SELECT count(*) FROM row_versions WHERE table_name = 'hidden_hazards' AND valid_from < now() - "
+                "interval '1 day'")).scalar_one()
+        assert all(r.valid_to == r.next_from for r in spans if r.next_from is not None)
+        assert steps_before_load > 0
+    finally:
+        engine.dispose()

@@ -72,7 +72,14 @@ from geo.store.hazards import (
     steps_frame,
     update_hazard,
 )
-from geo.store.history import HISTORY_KEYS, VERSION_COLUMNS, read_layer_as_of, record_versions, versions_between
+from geo.store.history import (
+    HISTORY_KEYS,
+    VERSION_COLUMNS,
+    date_demo_history,
+    read_layer_as_of,
+    record_versions,
+    versions_between,
+)
 from geo.store.layers import (
     READ_ONLY_ACTIONS,
     clear_layers,
@@ -124,6 +131,7 @@ __all__ = [
     "clear_layers",
     "current_scope",
     "data_version",
+    "date_demo_history",
     "deactivate_rule_override",
     "decide_change",
     "district_at",

@@ -14,6 +14,7 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Connection, Engine, text
 
+from geo.constants import LOCAL_TIMEZONE
 from geo.store.layers import _read_gdf, table
 
 #: Tables whose every version is kept (the triggers of migration 0010), with the column naming a record.
@@ -128,3 +129,55 @@ def _versions(engine: Engine | Connection, where: str, params: dict[str, Any]) -
     rows = engine.execute(text(f"SELECT {', '.join('v.' + c for c in VERSION_COLUMNS)} FROM row_versions v "
                                f"WHERE {where} ORDER BY v.valid_from, v.id"), params).mappings().all()
     return pd.DataFrame([dict(r) for r in rows], columns=list(VERSION_COLUMNS))
+
+
+def date_demo_history(conn: Connection, since: dt.datetime) -> int:
+    """Give generated demo data a past: its first versions valid from ``since``, hazards from their steps.
+
+    A demo is written in one go, so all its versions would begin today and every view "as of" last
+    month would be empty. This dates them as the demo tells them: each hazard version from the time of
+    the step that made it (an imported hazard's first version from the day it was found), every other
+    record's first version from ``since``. Only the owner may do this (the application role cannot write
+    history), and only the demo loader does it.
+
+    Parameters
+    ----------
+    conn : Connection
+        The owner's connection, in a transaction.
+    since : datetime
+        Timezone-aware start of the demo's data.
+
+    Returns
+    -------
+    int
+        Versions re-dated.
+    """
+    hazards = conn.execute(text("""
+        UPDATE row_versions v
+           SET valid_from = least(CASE WHEN s.action = 'import'
+                                       THEN greatest(h.found_on::timestamp AT TIME ZONE :zone, :since)
+                                       ELSE s.at END, v.valid_from)
+          FROM hidden_hazards h JOIN hazard_steps s ON s.hazard_id = h.id
+         WHERE v.table_name = 'hidden_hazards' AND v.row_key = h.key
+           AND (v.data ->> 'version')::int = s.version""").bindparams(zone=LOCAL_TIMEZONE, since=since)).rowcount
+    # a version without a step of its own (written before its step) begins no later than its successors
+    conn.execute(text("""
+        UPDATE row_versions v SET valid_from = w.earliest
+          FROM (SELECT id, min(valid_from) OVER (PARTITION BY row_key ORDER BY id DESC
+                                                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS earliest
+                  FROM row_versions WHERE table_name = 'hidden_hazards') w
+         WHERE v.id = w.id AND w.earliest < v.valid_from"""))
+    conn.execute(text("""
+        UPDATE row_versions v SET valid_to = n.valid_from
+          FROM row_versions n
+         WHERE v.table_name = 'hidden_hazards' AND n.table_name = v.table_name AND n.row_key = v.row_key
+           AND v.valid_to IS NOT NULL
+           AND n.id = (SELECT min(x.id) FROM row_versions x
+                        WHERE x.table_name = v.table_name AND x.row_key = v.row_key AND x.id > v.id)"""))
+    others = conn.execute(text("""
+        UPDATE row_versions v SET valid_from = :since
+         WHERE v.table_name <> 'hidden_hazards' AND v.valid_from > :since
+           AND NOT EXISTS (SELECT 1 FROM row_versions p
+                            WHERE p.table_name = v.table_name AND p.row_key = v.row_key AND p.id < v.id)"""),
+        {"since": since}).rowcount
+    return int(hazards) + int(others)
