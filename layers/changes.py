@@ -119,5 +119,6 @@ def changes_between(engine: Engine, since: dt.date, until: dt.date | None = None
     out = pd.DataFrame(lines, columns=list(CHANGE_COLUMNS))
     order = {kind: i for i, kind in enumerate(CHANGE_KINDS)}
     layers = {layer: i for i, layer in enumerate(WATCHED)}
-    return out.sort_values(["kind", "layer", "key"], key=lambda s: s.map(order) if s.name == "kind" else (
+    out = out.sort_values(["kind", "layer", "key"], key=lambda s: s.map(order) if s.name == "kind" else (
         s.map(layers) if s.name == "layer" else s), kind="stable").reset_index(drop=True)
+    return out.astype(object).where(out.notna(), None)  # a missing field or value is None, never NaN

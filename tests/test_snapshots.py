@@ -236,3 +236,12 @@ def test_the_city_snapshot_carries_each_industry_and_industries_rank_like_distri
     ranked = rank_districts(industries, None, "overdue_hazards", dict(industries["name"]))
     assert ranked.iloc[0]["value"] == industries["overdue_hazards"].min()
     assert ranked.iloc[-1]["name"] in set(industries["name"])
+
+
+def test_a_line_without_a_field_says_none_not_nan(history) -> None:
+    from layers.changes import changes_between
+
+    engine, _ = history
+    lines = changes_between(engine, dt.date(2026, 12, 31), MONTHS[-1])
+    plain = lines[lines["kind"].isin(["appeared", "removed"])]
+    assert len(plain) and all(v is None for v in plain["field"]) and all(v is None for v in plain["before"])
