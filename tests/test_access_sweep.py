@@ -134,6 +134,11 @@ def _hostile(owner: Engine) -> dict[str, Any]:
         "rk-criterion.value": "score", "rk-take.n_clicks": 1,
         "rp-report.value": "bulletin", "rp-scope.value": DONGCHUAN, "rp-period.value": month, "rp-format.value": "docx",
         "rp-generate.n_clicks": 1,
+        # 企业信息: the officer files a change of a 东川 enterprise's record, decides a request and reads the grades
+        "ei-submit.n_clicks": 1, "ei-f-name.value": "越权测试有限公司", "ei-f-address.value": "东川",
+        "ei-f-principal.value": "越权", "ei-f-phone.value": "0871-00000000", "ei-f-industry.value": "other",
+        "ei-reason.value": "越权修改测试", "ei-approve.n_clicks": 1, "ei-reject.n_clicks": 1, "ei-pick.value": 1,
+        "ei-note.value": "越权测试", "ei-grade.value": ["A", "B", "C", "D"], "ei-district.value": DONGCHUAN,
     }
     return {
         **campaign,
@@ -278,7 +283,8 @@ def test_every_url_rule_is_gated_or_harmless(officer: Officer) -> None:
     forbidden = _forbidden(officer.owner)
     paths = ["/", f"/district/{DONGCHUAN}", "/planner", "/admin/audit", "/_dash-layout", "/_dash-dependencies",
              "/_reload-hash", "/_favicon.ico", "/assets/style.css", "/static/none",
-             "/hazards", "/inspect", "/dispatch", "/hazards/new", "/ranking", "/reports"]
+             "/hazards", "/inspect", "/dispatch", "/hazards/new", "/ranking", "/reports",
+             "/enterprise-info"]
     rules = {r.rule for r in officer.app.server.url_map.iter_rules()}
     assert rules <= {"/static/<path:filename>", "/assets/<path:filename>", "/_dash-update-component",
                      "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>", "/_dash-layout",

@@ -75,12 +75,13 @@ def test_header_links_follow_the_table_order_and_the_roles() -> None:
         return [p.href for p in _nav_pages({"role": role, "username": "x"})]
 
     reports = ["/ranking", "/reports"]  # every role but the enterprise (generate_report)
+    reports += ["/enterprise-info"]  # every role (企业信息: requests, decisions or grades by role)
     assert hrefs("admin") == ["/", "/planner", "/district", "/hazards", *reports, "/admin/audit", "/admin/rules"]
     assert hrefs("planner") == ["/", "/planner", "/district", "/hazards", *reports, "/admin/rules"]
     assert hrefs("viewer") == ["/", "/planner", "/district", "/hazards", *reports]
     assert hrefs("district_officer") == ["/", "/district", "/hazards", *reports, "/inspect"]
     assert hrefs("city_supervisor") == ["/", "/district", "/hazards", *reports, "/inspect"]
-    assert hrefs("enterprise") == ["/hazards"]
+    assert hrefs("enterprise") == ["/hazards", "/enterprise-info"]
     assert [p.href for p in _open_pages()] == ["/", "/district"]  # before anyone is known
 
 

@@ -12,6 +12,7 @@ from dashboard.pages import (
     cockpit,
     dispatch,
     district,
+    enterprise_info,
     hazard,
     hazards,
     inspect,
@@ -24,7 +25,7 @@ from dashboard.routing import Page
 
 #: Page modules, each with ``PAGES`` and ``register(app, ctx)``.
 MODULES: tuple[ModuleType, ...] = (cockpit, planner, district, audit, rules, hazards, hazard, inspect, dispatch,
-                                   ranking, reports)
+                                   ranking, reports, enterprise_info)
 #: Every page, in the order URLs are matched.
 PAGES: tuple[Page, ...] = tuple(page for module in MODULES for page in module.PAGES)
 #: A role's home page when it opens "/" (an enterprise works on its own hazards).
