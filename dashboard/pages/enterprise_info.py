@@ -257,7 +257,7 @@ def grade_rows(ctx: AppContext, grades: Any, district: Any, lang: str) -> list[d
     names, ref = store.district_codes(ctx.engine), load_reference()
     return [{"name": r["name"], "district": names.get(str(r["adcode"]), str(r["adcode"])),
              "sector": ref.industries[r["sector"]].label.get(lang) if r["sector"] in ref.industries
-             else t("dp_other", lang), "grade": r["grade"], "total": f"{float(r['total']):g}",
+             else t("dp_other", lang), "grade": r["grade"], "total": f"{round(float(r['total']), 1):g}",
              "inspections_per_year": f"{float(r['inspections_per_year']):g}", "explanation": r["explanation"]}
             for r in frame.to_dict("records")]
 
