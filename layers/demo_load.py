@@ -84,6 +84,14 @@ def load_demo(engine: Engine, *, reset: bool = False, run_checks_after: bool = T
     with engine.begin() as conn:
         dated = store.date_demo_history(conn, dt.datetime.combine(first, dt.time(), tzinfo=LOCAL_ZONE))
     yield f"history dated from {first}: {dated} versions"
+    # and the month-end figures a scheduler would have stored (trends and 晾晒 read them)
+    from layers.snapshots import month_ends, take_snapshot
+
+    ends = month_ends(dt.date.today(), 12)
+    say(f"月末统计快照 / month-end snapshots {ends[0]} … {ends[-1]} …")
+    for end in ends:
+        take_snapshot(engine, end, kind="month_end", taken_by="demo")
+    yield f"month-end snapshots: {len(ends)} ({ends[0]} … {ends[-1]})"
 
 
 #: Demo accounts, one per role (printed by ``riskmap demo``; disable them in a real deployment).

@@ -92,10 +92,9 @@ def trend_series(engine: Engine, scope: str, until: dt.date, months: int = 12, *
         Indexed by period end (``period_end``); the columns of :data:`TREND_MEASURES` (NaN in a gap) and
         ``source`` (``"snapshot"``, ``"computed"`` or None for a gap).
 
-    Examples
-    --------
-    >>> trend_series(engine, "city", dt.date(2026, 12, 6)).index[-1]  # doctest: +SKIP
-    datetime.date(2026, 11, 30)
+    Notes
+    -----
+    ``trend_series(engine, "city", date(2026, 12, 6))`` ends with the month end 2026-11-30.
     """
     ends = month_ends(until, months)
     stored = _stored(engine, ends[0], ends[-1], str(scope))

@@ -270,7 +270,7 @@ def test_demo_load_runs_the_rules_in_force(engine: Engine, monkeypatch: pytest.M
     _seed_pipe_and_building(engine)
     version = set_rule_value(engine, "PIPE_OCCUPY", "threshold_m", 8, reason=REASON, actor="tester")
     lines = list(demo_load.load_demo(engine))
-    assert lines[-1].endswith(f"(rule set {version})")
+    assert next(line for line in lines if line.startswith("check run")).endswith(f"(rule set {version})")
     assert _occupy(engine) == [("P-T", "B-6M", 6.0, 8.0, version)]
 
 

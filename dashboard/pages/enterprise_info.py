@@ -267,13 +267,13 @@ def layout(ctx: AppContext, lang: str) -> html.Div:
     lang = page_lang(lang)
     user = _user()
     role = user.get("role") if user else None
-    if not can("hazards_page") or user is None:
+    if not can("hazards_page"):
         return html.Div(html.H2(DENIED[lang]), id="access-denied", className="denied")
-    if role == "enterprise":
+    if user is not None and role == "enterprise":
         body = _enterprise_panel(ctx, lang, user)
-    elif role == "district_officer":
+    elif user is not None and role == "district_officer":
         body = _district_panel(ctx, lang)
-    elif role in CITY_WIDE_ROLES:
+    elif user is None or role in CITY_WIDE_ROLES:  # without sign-in (a local, single-user install): the city view
         body = _grades_panel(ctx, lang)
     else:
         return html.Div(html.H2(DENIED[lang]), id="access-denied", className="denied")
@@ -330,7 +330,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
                   Input(EI_DISTRICT, "value"), State(ids.LANG, "value"))
     def grades(grade: Any, district: Any, lang: Any) -> Any:
         lang = page_lang(lang)
-        if _role() not in CITY_WIDE_ROLES or not can("hazards_page"):
+        if not can("hazards_page") or (_user() is not None and _role() not in CITY_WIDE_ROLES):
             return [], DENIED[lang]
         rows = grade_rows(ctx, grade, district, lang)
         return rows, t("ei_count", lang, n=len(rows))
