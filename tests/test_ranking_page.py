@@ -41,10 +41,15 @@ BEFORE = month_ends(dt.date.today(), 2)[0]
 
 
 def backdate_history(owner: Engine, days: int = 90) -> None:
-    """Move the copy's whole history ``days`` back, as if the demo had been loaded then (last month has data)."""
+    """Move the copy's whole history ``days`` back and forget its stored snapshots: an install whose data has a
+    past (last month has figures) but where nobody has saved a month-end snapshot yet."""
     with owner.begin() as conn:
         conn.execute(text("UPDATE row_versions SET valid_from = valid_from - make_interval(days => :d), "
                           "valid_to = valid_to - make_interval(days => :d)"), {"d": days})
+        # the demo stores its month ends; the owner of this test copy lifts the append-only guard to drop them
+        conn.execute(text("ALTER TABLE measure_snapshots DISABLE TRIGGER measure_snapshots_append_only"))
+        conn.execute(text("DELETE FROM measure_snapshots"))
+        conn.execute(text("ALTER TABLE measure_snapshots ENABLE TRIGGER measure_snapshots_append_only"))
 
 
 @pytest.fixture(scope="module")

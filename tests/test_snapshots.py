@@ -110,7 +110,7 @@ def test_snapshots_are_stored_and_a_new_rubric_is_stored_beside_the_old(history)
                                      indicators=tuple(dataclasses.replace(ind, weight=weights[ind.code])
                                                       for ind in old_rubric.indicators))
     take_snapshot(engine, MONTHS[0], taken_by="leader", rubric=new_rubric)
-    both = store.read_snapshots(engine, until=MONTHS[0], kind="month_end")
+    both = store.read_snapshots(engine, since=MONTHS[0], until=MONTHS[0], kind="month_end")
     by_rubric = {v: rows.set_index("scope") for v, rows in both.groupby("rubric_version")}
     assert set(by_rubric) == {old_rubric.version, new_rubric.version}
     assert by_rubric[old_rubric.version].loc[ANNING, "score"] == pytest.approx(seen[MONTHS[0]].loc[ANNING, "score"])
