@@ -8,7 +8,6 @@ query the app runs goes through PostgreSQL's row-level security as that user.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import os
 import secrets
 from contextvars import Token
@@ -17,6 +16,7 @@ from typing import Any
 
 from flask import Flask, Response, g, redirect, request, session
 
+from dashboard.login_form import login_page
 from geo import store
 from identity.accounts import authenticate, scope_for
 
@@ -42,18 +42,6 @@ def secret_key(home: Path) -> str:
     return path.read_text().strip()
 
 
-def _page(error: str = "", next_url: str = "/") -> str:
-    message = f'<p class="error">{html.escape(error)}</p>' if error else ""
-    return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
-<title>登录 · 安全风险一张图</title><link rel="stylesheet" href="/assets/style.css"></head>
-<body class="login-body"><form method="post" action="/login" class="login-box">
-<h1>安全风险一张图</h1><p class="login-sub">RiskMap · 请登录 / Please sign in</p>{message}
-<label>用户名 / User <input name="username" autocomplete="username" required></label>
-<label>密码 / Password <input name="password" type="password" autocomplete="current-password" required></label>
-<input type="hidden" name="next" value="{html.escape(next_url)}">
-<button type="submit" class="btn">登录 / Sign in</button></form></body></html>"""
-
-
 def init_auth(server: Flask, engine: Any, home: Path) -> None:
     """Install the log-in routes and the request gate on the Flask server behind Dash."""
     server.config.update(
@@ -68,11 +56,11 @@ def init_auth(server: Flask, engine: Any, home: Path) -> None:
         if not next_url.startswith("/") or next_url.startswith("//") or "\\" in next_url:
             next_url = "/"  # no open redirects
         if request.method == "GET":
-            return Response(_page(next_url=next_url), mimetype="text/html")
+            return Response(login_page(next_url=next_url), mimetype="text/html")
         with store.scoped(None):
             user = authenticate(engine, request.form.get("username", ""), request.form.get("password", ""))
         if user is None:
-            return Response(_page("用户名或密码错误 / wrong user name or password", next_url), status=401,
+            return Response(login_page("用户名或密码错误 / wrong user name or password", next_url), status=401,
                             mimetype="text/html")
         session.clear()
         session.permanent = True
