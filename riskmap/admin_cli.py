@@ -9,7 +9,7 @@ import click
 from geo import store
 from geo.errors import AccessDenied
 from identity.accounts import ROLES
-from riskmap.session import actor_name, admin_engine, engine_for
+from riskmap.session import actor_name, admin_engine, engine_for, operator_only
 
 
 @click.group()
@@ -133,3 +133,21 @@ def rules_reset(code: str, path: str, reason: str, actor: str) -> None:
     click.echo(f"{code} {path}: {what}; 规则版本 / rule set version: {effective_ruleset(engine).version}")
 
 
+@click.group("audit")
+def audit_group() -> None:
+    """Check the audit log (host operator)."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit log's hash chain: OK with the count and last hash, or the first broken entry."""
+    operator_only("audit verify")
+    report = store.verify_audit_chain(admin_engine())
+    if report.ok:
+        click.echo(f"OK: {report.count} 条记录，链完整 / entries, chain intact; "
+                   f"最后哈希 / last hash {report.last_hash or '-'}")
+        return
+    when = report.broken_at.isoformat() if report.broken_at is not None else "-"
+    click.echo(f"审计日志被改动 / the audit log was altered: 记录 / entry id {report.broken_id} ({when}): "
+               f"{report.reason}; {report.count} 条记录完好 / entries verified before it", err=True)
+    raise SystemExit(1)

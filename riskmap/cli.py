@@ -15,7 +15,7 @@ import click
 
 from geo import store
 from geo.errors import RiskMapError
-from riskmap.admin_cli import rules_group, user
+from riskmap.admin_cli import audit_group, rules_group, user
 from riskmap.data_cli import check_cmd, export_cmd, import_cmd, precheck_cmd
 from riskmap.db_cli import EXIT_STOPPED, db
 from riskmap.enterprise_cli import enterprise
@@ -127,7 +127,7 @@ def run() -> None:
 
 
 for command in (db, import_cmd, check_cmd, precheck_cmd, export_cmd, user, rules_group, hazard, snapshot_cmd,
-                report, enterprise):
+                report, enterprise, audit_group):
     main.add_command(command)
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     UniqueConstraint,
     func,
@@ -65,6 +66,8 @@ class AuditLog(Base):
     target: Mapped[str | None]
     adcode: Mapped[str | None] = mapped_column(String(6), index=True)
     details: Mapped[dict[str, Any]] = mapped_column(server_default="{}")
+    prev_hash: Mapped[bytes | None] = mapped_column(LargeBinary)  # hash chain (migration 0014, store.audit_chain)
+    row_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 
@@ -129,6 +132,7 @@ class User(Timestamps, Base):
     active: Mapped[bool] = mapped_column(Boolean, server_default="true")
     last_login_at: Mapped[dt.datetime | None]
     credit_code: Mapped[str | None] = mapped_column(String(18))  # enterprise accounts: their enterprise
+    must_change_password: Mapped[bool] = mapped_column(Boolean, server_default="false")
     __table_args__ = (
         CheckConstraint(role_check(), name="role_values"),
         CheckConstraint("role <> 'district_officer' OR adcode IS NOT NULL", name="officer_has_district"),

@@ -8,6 +8,7 @@ identifiers come only from the models' metadata. One module per concern:
 - :mod:`~geo.store.layers` — layer and district tables, upserts, import locks, the data version;
 - :mod:`~geo.store.findings` — check runs and their findings;
 - :mod:`~geo.store.audit` — the audit log;
+- :mod:`~geo.store.audit_chain` — verifying the audit log's hash chain;
 - :mod:`~geo.store.users` — user rows (hashing and roles are :mod:`identity`'s);
 - :mod:`~geo.store.rules` — local values of the check rules;
 - :mod:`~geo.store.ratings` — published 五色 ratings;
@@ -25,6 +26,7 @@ The public names of every module are re-exported here, so ``from geo import stor
 from __future__ import annotations
 
 from geo.store.audit import AUDIT_COLUMNS, audit, audit_actions, read_audit
+from geo.store.audit_chain import ChainReport, verify_audit_chain
 from geo.store.campaign_records import (
     SUBMISSION_TABLES,
     add_attachment,
@@ -123,6 +125,7 @@ __all__ = [
     "USER_COLUMNS",
     "VERSION_COLUMNS",
     "WORKFLOW_WRITABLE",
+    "ChainReport",
     "Scope",
     "add_attachment",
     "audit",
@@ -197,5 +200,6 @@ __all__ = [
     "update_enterprise_fields",
     "update_hazard",
     "upsert_rows",
+    "verify_audit_chain",
     "versions_between",
 ]
