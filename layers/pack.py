@@ -23,6 +23,7 @@ from geo.constants import STORAGE_SRID
 from identity.permissions import require_district
 from layers.city import CitySnapshot, city_snapshot
 from layers.export import ExportSpec, export_layers
+from layers.export.hazard_pack import district_hazard_pack
 from layers.four_lists import four_lists, list_titles
 from layers.pack_tables import finding_table, source_table
 
@@ -80,7 +81,8 @@ def export_district(engine: Engine, adcode: str, out_dir: Path, *, formats: tupl
     out_dir : Path
         Output folder.
     formats : tuple of str
-        Any of gpkg, shp, geojson, xlsx, pdf, png.
+        Any of gpkg, shp, geojson, xlsx, pdf, png, hazards (the 隐患台账 with its photos and PDFs under
+        ``attachments/``, as far as the session's scope reaches).
     crs : {"cgcs2000", "gk"}
         CGCS2000 geographic or the area's Gauss-Krüger zone.
     shp_encoding : {"UTF-8", "GBK"}
@@ -112,8 +114,10 @@ def export_district(engine: Engine, adcode: str, out_dir: Path, *, formats: tupl
                       title=f"{name}重大安全风险清单与四色分布图", data_date=snap.as_of.isoformat(),
                       source_note=SOURCE_NOTE)
     districts = snap.bundle["districts"]
+    hazards = (district_hazard_pack(engine, adcode, title=f"{name}隐患台账（截至 {snap.as_of.isoformat()}）",
+                                    today=snap.as_of) if "hazards" in formats else None)
     with engine.begin() as conn:
-        return export_layers(layers, out_dir, spec, stem=f"riskmap_{adcode}", names=STEMS,
+        return export_layers(layers, out_dir, spec, stem=f"riskmap_{adcode}", names=STEMS, hazards=hazards,
                              tables={k: pd.DataFrame(v) for k, v in layers.items() if k != "区县边界"},
                              district_outline=districts[districts["adcode"] == adcode],
                              sources=snap.sources[snap.sources["adcode"] == adcode],

@@ -28,8 +28,11 @@ from __future__ import annotations
 from geo.store.audit import AUDIT_COLUMNS, audit, audit_actions, read_audit
 from geo.store.audit_chain import ChainReport, verify_audit_chain
 from geo.store.campaign_records import (
+    ATTACHMENT_INDEX_COLUMNS,
     SUBMISSION_TABLES,
     add_attachment,
+    attachment_content,
+    hazard_attachments,
     insert_inspection,
     insert_submission,
     link_inspection,
@@ -112,6 +115,7 @@ from geo.store.snapshots import SNAPSHOT_COLUMNS, insert_snapshots, read_snapsho
 from geo.store.users import USER_COLUMNS, find_user, insert_user, list_users, set_user_active, touch_login
 
 __all__ = [
+    "ATTACHMENT_INDEX_COLUMNS",
     "AUDIT_COLUMNS",
     "CHANGEABLE_FIELDS",
     "CHANGE_COLUMNS",
@@ -128,6 +132,7 @@ __all__ = [
     "ChainReport",
     "Scope",
     "add_attachment",
+    "attachment_content",
     "audit",
     "audit_actions",
     "bypasses_row_security",
@@ -146,6 +151,7 @@ __all__ = [
     "enterprise_of",
     "enterprise_points",
     "find_user",
+    "hazard_attachments",
     "hazard_steps",
     "insert_change",
     "insert_hazard",

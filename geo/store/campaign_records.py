@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -35,6 +35,35 @@ def read_attachment(conn: Connection, sha256: str, *, hazard_id: int | None = No
         "WHERE sha256 = :sha AND hazard_id IS NOT DISTINCT FROM :hid AND inspection_id IS NOT DISTINCT FROM :iid "
         "ORDER BY id LIMIT 1"), {"sha": sha256, "hid": hazard_id, "iid": inspection_id}).mappings().first()
     return None if row is None else dict(row)
+
+
+#: Columns of :func:`hazard_attachments` (no content; read each file with :func:`attachment_content`).
+ATTACHMENT_INDEX_COLUMNS = ("id", "hazard_id", "inspection_id", "sha256", "filename", "media_type", "size_bytes",
+                            "uploaded_by", "created_at")
+
+
+@on_connection
+def hazard_attachments(conn: Connection, hazard_ids: Sequence[int]) -> pd.DataFrame:
+    """Return the attachments of these hazards and of the inspections that found them, as the session sees them.
+
+    ``hazard_id`` is the hazard's for an inspection's photo too; ``inspection_id`` is set for those.
+    Ordered by hazard, then upload order. Contents are not read (see :func:`attachment_content`).
+    """
+    rows = conn.execute(text(
+        "SELECT a.id, coalesce(a.hazard_id, i.hazard_id) AS hazard_id, a.inspection_id, a.sha256, a.filename, "
+        "a.media_type, a.size_bytes, a.uploaded_by, a.created_at FROM attachments a "
+        "LEFT JOIN inspections i ON i.id = a.inspection_id "
+        "WHERE coalesce(a.hazard_id, i.hazard_id) = ANY(:ids) ORDER BY 2, a.created_at, a.id"),
+        {"ids": [int(i) for i in hazard_ids]}).mappings().all()
+    return pd.DataFrame(rows, columns=list(ATTACHMENT_INDEX_COLUMNS))
+
+
+@on_connection
+def attachment_content(conn: Connection, attachment_id: int) -> bytes | None:
+    """Return the bytes of one attachment the session may see, or None."""
+    found = conn.execute(text("SELECT content FROM attachments WHERE id = :id"),
+                         {"id": int(attachment_id)}).scalar_one_or_none()
+    return None if found is None else bytes(found)
 
 
 def insert_inspection(conn: Connection, values: Mapping[str, Any], *, lon: float | None, lat: float | None) -> int:

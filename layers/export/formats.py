@@ -15,6 +15,7 @@ from types import MappingProxyType
 import geopandas as gpd
 import pandas as pd
 
+from layers.export.hazard_pack import HazardPack, write_hazard_pack
 from layers.export.prepare import CrsChoice
 from layers.export.sheets import write_xlsx
 from layers.export.vector import SHP_ENCODINGS, ShpEncoding, write_geojson, write_gpkg, write_shapefiles_zip
@@ -41,6 +42,8 @@ class ExportJob:
         Tables for the XLSX; the layers themselves when None.
     district_outline, sources, context : GeoDataFrame, optional
         Inputs of :func:`layers.printmap.print_map`.
+    hazards : HazardPack, optional
+        The hazards and their files, required for "hazards".
     """
 
     layers: Mapping[str, gpd.GeoDataFrame]
@@ -51,6 +54,7 @@ class ExportJob:
     district_outline: gpd.GeoDataFrame | None = None
     sources: gpd.GeoDataFrame | None = None
     context: gpd.GeoDataFrame | None = None
+    hazards: HazardPack | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,12 @@ def _map(job: ExportJob, target: Path) -> list[Path]:
                       data_date=job.spec.data_date, source_note=job.spec.source_note, context=job.context)]
 
 
+def _hazards(job: ExportJob, target: Path) -> list[Path]:
+    if job.hazards is None:
+        raise ValueError("format 'hazards' needs the district's hazards (隐患台账与附件 is part of a district pack)")
+    return write_hazard_pack(job.hazards, target)
+
+
 #: Every export format, in the order they are offered: format code to its :class:`Writer`.
 EXPORT_FORMATS: Mapping[str, Writer] = MappingProxyType({
     "gpkg": Writer(".gpkg", "application/geopackage+sqlite3", "GeoPackage", "GeoPackage", _gpkg),
@@ -118,6 +128,8 @@ EXPORT_FORMATS: Mapping[str, Writer] = MappingProxyType({
                    _xlsx),
     "pdf": Writer("_map.pdf", "application/pdf", "PDF", "PDF", _map),
     "png": Writer("_map.png", "image/png", "PNG", "PNG", _map),
+    "hazards": Writer("_hazards.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                      "隐患台账与附件", "Hazard register with files", _hazards),
 })
 #: The format codes, in order.
 FORMATS: tuple[str, ...] = tuple(EXPORT_FORMATS)

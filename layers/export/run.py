@@ -12,6 +12,7 @@ import pandas as pd
 from layers.export import formats
 from layers.export.audit import record_export
 from layers.export.formats import ExportJob, ExportSpec
+from layers.export.hazard_pack import HazardPack
 from layers.export.prepare import ASCII_STEM, check_layers, output_epsg
 
 if TYPE_CHECKING:
@@ -22,7 +23,8 @@ def export_layers(layers: Mapping[str, gpd.GeoDataFrame], out_dir: Path, spec: E
                   stem: str = "riskmap", names: Mapping[str, str] | None = None,
                   tables: Mapping[str, pd.DataFrame] | None = None,
                   district_outline: gpd.GeoDataFrame | None = None, sources: gpd.GeoDataFrame | None = None,
-                  context: gpd.GeoDataFrame | None = None, conn: Connection | None = None,
+                  context: gpd.GeoDataFrame | None = None, hazards: HazardPack | None = None,
+                  conn: Connection | None = None,
                   actor: str = "system", adcode: str | None = None) -> dict[str, list[Path]]:
     """Write the formats of ``spec`` into ``out_dir`` and, given ``conn``, audit the export.
 
@@ -46,6 +48,8 @@ def export_layers(layers: Mapping[str, gpd.GeoDataFrame], out_dir: Path, spec: E
         Tables for the XLSX; the layers themselves by default.
     district_outline, sources, context : GeoDataFrame, optional
         Inputs of :func:`layers.printmap.print_map`, required for "pdf" and "png".
+    hazards : HazardPack, optional
+        The 隐患台账 and its files, required for "hazards".
     conn : sqlalchemy.Connection, optional
         When given, one ``export`` entry is appended to the audit log (in the caller's
         transaction, :func:`~layers.export.audit.record_export`).
@@ -64,7 +68,8 @@ def export_layers(layers: Mapping[str, gpd.GeoDataFrame], out_dir: Path, spec: E
     check_layers(layers)
     out_dir = Path(out_dir)
     job = ExportJob(layers=layers, spec=spec, epsg=output_epsg(layers, spec.crs), names=names, tables=tables,
-                    district_outline=district_outline, sources=sources, context=context)
+                    district_outline=district_outline, sources=sources, context=context,
+                    hazards=hazards)
     written: dict[str, list[Path]] = {}
     for fmt in spec.formats:
         writer = formats.EXPORT_FORMATS[fmt]
