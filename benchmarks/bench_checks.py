@@ -1,35 +1,63 @@
-"""Time the full check run and the site pre-check on a city-scale synthetic set, against naive baselines.
+"""Benchmark the checks on the rich synthetic city, with baselines that must find the same thing.
 
-Run:  .venv/bin/python -m benchmarks.bench_checks [--buildings 500000] [--repeat 3]
+Run:  .venv/bin/python -m benchmarks.bench_checks [--scale 1] [--repeat 3] [--json artifacts/bench.json]
 
-Naive baseline (same run, same data): GeoPandas buffer of every hazard by its
-distance + a spatial join against all rows, with no candidate pre-filter and no
-reuse of projected frames — the way the checks are often first written. It
-covers the distance rules both implementations share (占压 5 m, declared
-external safety distance, 头顶库 1 km screen). The pre-check baseline computes
-the site's distance to every feature of every layer.
+Every time is the median of ``--repeat`` (≥ 3) runs, each on a cold :class:`Bundle` (no cached
+projections or indexes) unless the row says warm. Rows:
+
+- the full run (all families, in memory, with the DEM) and each family's share;
+- the distance rules (``PIPE_OCCUPY`` buildings, ``ESD_DECLARED``, ``TAIL_OVERHEAD`` radial screen)
+  by RiskMap, by a naive GeoPandas buffer + sjoin, by the best straightforward Shapely 2 query
+  (segments + one STRtree + ``dwithin``), by PostGIS (``ST_DWithin`` on GiST over cut pieces, load
+  timed apart) and by QGIS ``qgis_process`` where installed — each baseline's pairs are asserted equal
+  to RiskMap's findings (:mod:`benchmarks.baselines`; a disagreement raises);
+- the cold site pre-check through the real path (PostGIS window read) against a naive one reading
+  the same store; DB mode (read, check, write findings) and file mode (validate, check, write), by phase;
+- growth: the full run at 1/8, 1/4, 1/2 and 1 of ``--scale``, with the fitted exponent;
+- peak memory (``ru_maxrss``).
+
+The table is printed with baseline/RiskMap ratios and issue #16's targets, and written as JSON
+with ``--json``. ``--scale 0.0625`` finishes in well under a minute.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import os
+import platform
+import resource
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
 
 import geopandas as gpd
-import pandas as pd
 import shapely
 
-from benchmarks.citygen import EPSG, generate_city
+from benchmarks import baselines, endtoend, postgis_floor, qgis
+from benchmarks.citygen import EPSG, generate_city, generate_dem
+from benchmarks.report import TARGETS, Row, fitted_exponent, render, write_json
 from geo.checks.bundle import Bundle
-from geo.checks.ruleset import load_ruleset
-from geo.checks.runner import run_checks
-from geo.checks.site import precheck_site
+from geo.checks.families import FAMILIES
+from geo.checks.ruleset import RuleSet, load_ruleset
+from geo.checks.runner import CheckResult, run_checks
+from geo.checks.tailings import DemGrid
+
+T = TypeVar("T")
+#: Rules the distance rows run through RiskMap: the three distance rules, plus the rules their
+#: families cannot run without (``ESD_IR``, ``TAIL_SAFETY``: RiskMap's time includes them).
+OURS_RULES = ("PIPE_OCCUPY", "ESD_DECLARED", "ESD_IR", "TAIL_OVERHEAD", "TAIL_SAFETY")
+#: Rules with a baseline, by family (the others have no plain-query equivalent: said in the table).
+WITH_BASELINE = {"pipeline": "PIPE_OCCUPY (buildings)", "safety_distance": "ESD_DECLARED",
+                 "tailings": "TAIL_OVERHEAD radial screen"}
 
 
-def _time(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
-    times, out = [], None
+def timed(fn: Callable[[], T], repeat: int) -> tuple[float, T]:
+    """Run ``fn`` ``repeat`` times; return the median seconds and the last result."""
+    times: list[float] = []
+    out: Any = None
     for _ in range(repeat):
         t0 = time.perf_counter()
         out = fn()
@@ -37,80 +65,171 @@ def _time(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
     return statistics.median(times), out
 
 
-def naive_distance_rules(bundle: Bundle) -> int:
-    """Buffer-and-join everything, projecting each layer afresh; return the number of hits."""
-    hits = 0
-    pipes = bundle["pipelines"].to_crs(EPSG)
-    blds = bundle["buildings"].to_crs(EPSG)
-    zone = gpd.GeoDataFrame(geometry=pipes.buffer(5.0), crs=EPSG)
-    hits += len(gpd.sjoin(blds, zone, predicate="intersects"))
-    ents = bundle["enterprises"].to_crs(EPSG)
-    ents = ents[ents["external_distance_m"].notna()]
-    rings = gpd.GeoDataFrame(geometry=ents.buffer(ents["external_distance_m"].to_numpy()), crs=EPSG)
-    hits += len(gpd.sjoin(bundle["protection_targets"].to_crs(EPSG), rings, predicate="intersects"))
-    tails = gpd.GeoDataFrame(geometry=bundle["tailings_dams"].to_crs(EPSG).buffer(1000.0), crs=EPSG)
-    hits += len(gpd.sjoin(blds, tails, predicate="intersects"))
-    hits += len(gpd.sjoin(bundle["protection_targets"].to_crs(EPSG), tails, predicate="intersects"))
-    return hits
+def cold(bundle: Bundle) -> Bundle:
+    """The same frames with no cached projections or spatial indexes."""
+    return Bundle({k: v.copy() for k, v in bundle.frames.items()}, metric_epsg=bundle.metric_epsg)
 
 
-def naive_precheck(bundle: Bundle, site: shapely.Geometry) -> int:
-    """Distance from the site to every feature of every layer, no index."""
-    site_m = gpd.GeoSeries([site], crs=4490).to_crs(EPSG).iloc[0]
-    near = 0
-    for layer in ("pipelines", "enterprises", "tailings_dams", "buildings", "protection_targets"):
-        d = bundle[layer].to_crs(EPSG).distance(site_m)
-        near += int((d < 1000).sum())
-    return near
+def full_run(bundle: Bundle, rules: RuleSet, dem: DemGrid | None, repeat: int) -> tuple[float, CheckResult,
+                                                                                         dict[str, float]]:
+    """Median of full runs on cold bundles; the per-family medians."""
+    per: dict[str, list[float]] = {}
+    result: CheckResult | None = None
+    totals = []
+    for _ in range(repeat):
+        fresh = cold(bundle)
+        t0 = time.perf_counter()
+        result = run_checks(fresh, rules, dem=dem)
+        totals.append(time.perf_counter() - t0)
+        for k, v in result.timings.items():
+            per.setdefault(k, []).append(v)
+    assert result is not None
+    return statistics.median(totals), result, {k: statistics.median(v) for k, v in per.items()}
+
+
+def ours_distance(bundle: Bundle, rules: RuleSet) -> set[baselines.Pair]:
+    """RiskMap's pairs of the distance rules (their families, only the rules they need)."""
+    subset = RuleSet(rules.version, {c: rules[c] for c in OURS_RULES})
+    result = run_checks(cold(bundle), subset, families=["pipeline", "safety_distance", "tailings"])
+    return baselines.ours_pairs(result.findings, baselines.distance_rules(rules))
+
+
+def check_equality(bundle: Bundle, rules: RuleSet, engine: Any) -> dict[str, int]:
+    """Assert naive, best and PostGIS find RiskMap's pairs of every distance rule; return counts per rule.
+
+    ``engine`` is a database with PostGIS (see :func:`benchmarks.postgis_floor.floor_database`).
+    """
+    specs = baselines.distance_rules(rules)
+    ours = ours_distance(bundle, rules)
+    baselines.assert_same("naive", baselines.naive(bundle, specs, EPSG), ours)
+    baselines.assert_same("best", baselines.best(bundle, specs, EPSG), ours)
+    postgis_floor.load(engine, bundle, specs, EPSG)
+    baselines.assert_same("postgis", postgis_floor.query(engine, specs), ours)
+    return baselines.by_rule(ours)
+
+
+def distance_rows(bundle: Bundle, rules: RuleSet, engine: Any, repeat: int) -> list[Row]:
+    """Time the distance rules four ways, asserting equal pairs."""
+    specs = baselines.distance_rules(rules)
+    ours_s, ours = timed(lambda: ours_distance(bundle, rules), repeat)
+    naive_s, naive = timed(lambda: baselines.naive(bundle, specs, EPSG), repeat)
+    baselines.assert_same("naive", naive, ours)
+    best_s, best = timed(lambda: baselines.best(bundle, specs, EPSG), repeat)
+    baselines.assert_same("best", best, ours)
+    load_s, _ = timed(lambda: postgis_floor.load(engine, bundle, specs, EPSG), 1)
+    pg_s, pg = timed(lambda: postgis_floor.query(engine, specs), repeat)
+    baselines.assert_same("postgis", pg, ours)
+    q = qgis.occupy_seconds(bundle, rules, repeat, expected={p for p in ours if p[0] == "PIPE_OCCUPY"})
+    counts = baselines.by_rule(ours)
+    rows = [Row("distance rules: PIPE_OCCUPY + ESD_DECLARED + TAIL_OVERHEAD screen", ours_s, len(ours),
+                naive_s, best_s, pg_s, None, repeat, TARGETS["distance"], best_s / ours_s >= 1.5,
+                f"pairs equal in all baselines {counts}; PostGIS load {load_s:.2f} s apart; RiskMap also "
+                "runs ESD_IR and TAIL_SAFETY and builds full findings")]
+    rows.append(Row("  PIPE_OCCUPY buildings (QGIS: reproject, buffer, extract)", None, counts.get("PIPE_OCCUPY"),
+                    qgis_s=q.seconds, runs=q.runs, note=q.note))
+    return rows
+
+
+def family_rows(result: CheckResult, rules: RuleSet, per: dict[str, float], repeat: int) -> list[Row]:
+    """One row per family: its median share of the full run, what it found, which rules have a baseline."""
+    found = result.findings.groupby("rule_code").size().to_dict() if len(result.findings) else {}
+    rows = []
+    for name in FAMILIES:
+        codes = sorted(c for c in found if rules[c].family == name)
+        n = sum(found[c] for c in codes)
+        base = WITH_BASELINE.get(name)
+        note = (f"baseline: {base}" if base else "no baseline (no plain-query equivalent)") + \
+            f"; found {', '.join(f'{c} {found[c]}' for c in codes) or 'nothing'}"
+        rows.append(Row(f"  family {name}", per.get(name), n, runs=repeat, note=note))
+    return rows
+
+
+def site_near_a_line(bundle: Bundle) -> shapely.Geometry:
+    """A 60 m parcel next to the first pipeline's midpoint (EPSG:4490)."""
+    line = bundle["pipelines"].to_crs(EPSG).geometry.iloc[0]
+    return gpd.GeoSeries([line.interpolate(0.5, normalized=True).buffer(60)], crs=EPSG).to_crs(4490).iloc[0]
+
+
+def maxrss_mb() -> float:
+    """Peak resident memory of this process so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--buildings", type=int, default=500_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    """Run the benchmark (see the module docstring)."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=float, default=1.0, help="1 is the full city (500,000 buildings)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (at least 3)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--json", type=Path, help="also write the table here as JSON")
+    parser.add_argument("--no-growth", action="store_true", help="skip the 1/8…1 growth runs")
+    parser.add_argument("--no-db", action="store_true", help="skip DB mode and the pre-check rows")
     args = parser.parse_args()
+    if args.repeat < 3:
+        parser.error("--repeat must be at least 3: every figure is a median")
     t0 = time.perf_counter()
-    bundle = generate_city(buildings=args.buildings)
-    gen_s = time.perf_counter() - t0
+    bundle = generate_city(seed=args.seed, scale=args.scale)
+    dem = generate_dem(seed=args.seed)
     rules = load_ruleset()
     km = bundle["pipelines"].to_crs(EPSG).length.sum() / 1000
-    print(f"synthetic city: {len(bundle['buildings']):,} buildings, {km:,.0f} km pipelines, "
-          f"{len(bundle['enterprises']):,} enterprises, {len(bundle['protection_targets']):,} protection targets "
-          f"(generated in {gen_s:.1f} s)")
-
-    def full() -> object:
-        fresh = Bundle(dict(bundle.frames), metric_epsg=EPSG)  # no cached projections between repeats
-        return run_checks(fresh, rules)
-
-    full_s, result = _time(full, 1 if args.repeat > 1 else args.repeat)
-    timings = result.timings  # type: ignore[attr-defined]
-    naive_s, naive_hits = _time(lambda: naive_distance_rules(bundle), 1)
-
-    def distance_families() -> object:
-        fresh = Bundle(dict(bundle.frames), metric_epsg=EPSG)
-        return run_checks(fresh, rules, rule_codes=["PIPE_OCCUPY", "ESD_DECLARED", "TAIL_OVERHEAD"])
-
-    ours_subset_s, subset = _time(distance_families, args.repeat)
-    site = gpd.GeoSeries([bundle["pipelines"].to_crs(EPSG).geometry.iloc[0].interpolate(0.5, normalized=True)
-                          .buffer(60)], crs=EPSG).to_crs(4490).iloc[0]
-    warm = Bundle(dict(bundle.frames), metric_epsg=EPSG)
-    for layer in ("buildings", "protection_targets", "pipelines", "enterprises"):
-        warm[layer].sindex  # noqa: B018 - build the spatial indexes once, as a server would
-    pre_s, verdict = _time(lambda: precheck_site(warm, site, "学校"), args.repeat)
-    naive_pre_s, _ = _time(lambda: naive_precheck(bundle, site), args.repeat)
-
-    rows = [
-        ("full check run (all rules)", full_s, None, len(result.findings)),  # type: ignore[attr-defined]
-        ("distance rules: 占压 + declared ESD + 头顶库 screen", ours_subset_s, naive_s,
-         len(subset.findings)),  # type: ignore[attr-defined]
-        ("site pre-check (school, 60 m parcel)", pre_s, naive_pre_s, len(verdict.reasons)),  # type: ignore[attr-defined]
-    ]
-    table = pd.DataFrame(rows, columns=["task", "riskmap_s", "naive_s", "findings"])
-    table["ratio_naive/riskmap"] = table["naive_s"] / table["riskmap_s"]
-    pd.set_option("display.width", 160)
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print("per family (full run): " + ", ".join(f"{k} {v:.2f} s" for k, v in timings.items()))
-    print(f"naive distance-rule hits: {naive_hits}; targets: full run < 60 s, pre-check < 0.2 s")
+    sizes = {k: len(v) for k, v in bundle.frames.items()}
+    print(f"rich synthetic city (scale {args.scale:g}): {sizes['buildings']:,} buildings, {km:,.0f} km pipelines, "
+          f"{sizes['enterprises']:,} enterprises, {sizes['installations']:,} plant parts, {sizes['hcas']:,} declared "
+          f"HCAs, {sizes['protection_targets']:,} targets, {sizes['infrastructure']:,} infrastructure, "
+          f"{sizes['risk_points']:,} risk points, {sizes['hidden_hazards']:,} hidden hazards, DEM "
+          f"{dem.shape[0]}×{dem.shape[1]} ({time.perf_counter() - t0:.1f} s)")
+    print(f"machine: {os.cpu_count()} cores ({platform.processor() or platform.machine()}), load average "
+          f"{os.getloadavg()[0]:.1f}; medians of {args.repeat} runs")
+    rows: list[Row] = []
+    full_s, result, per = full_run(bundle, rules, dem, args.repeat)
+    rows.append(Row("full run, all families, in memory (cold bundle, DEM)", full_s, len(result.findings),
+                    runs=args.repeat, target=TARGETS["full"], met=full_s < 8.0))
+    rows += family_rows(result, rules, per, args.repeat)
+    mem_full = maxrss_mb()
+    with postgis_floor.private_cluster() as cluster:
+        with postgis_floor.floor_database(cluster) as floor:
+            rows += distance_rows(bundle, rules, floor, args.repeat)
+        if not args.no_db:
+            with endtoend.city_store(cluster, bundle) as (engine, load_s):
+                site = site_near_a_line(bundle)
+                pre_s, reasons = timed(lambda: endtoend.precheck_real(engine, site, "学校"), args.repeat)
+                naive_pre_s, _ = timed(lambda: endtoend.precheck_naive(engine, site, EPSG), args.repeat)
+                rows.append(Row("cold site pre-check via PostGIS window (school, 60 m parcel)", pre_s, reasons,
+                                naive_pre_s, runs=args.repeat, target=TARGETS["precheck"], met=pre_s < 0.2,
+                                note="naive: reads every layer from the store, distance to every feature"))
+                db = endtoend.db_mode(engine, lambda fn: timed(fn, args.repeat), dem)
+                rows.append(Row("DB mode end-to-end: read + check + write findings", db.total, db.findings,
+                                runs=args.repeat, target=TARGETS["db"], met=db.total < 30.0,
+                                note=", ".join(f"{k} {v:.2f} s" for k, v in db.seconds.items())
+                                + f"; setup (import the city) {load_s:.1f} s apart", extra=db.seconds))
+    files = endtoend.file_mode(bundle, lambda fn: timed(fn, args.repeat), dem)
+    rows.append(Row("file mode end-to-end: validate + check + write findings file", files.total, files.findings,
+                    runs=args.repeat, note=", ".join(f"{k} {v:.2f} s" for k, v in files.seconds.items()),
+                    extra=files.seconds))
+    growth: dict[str, Any] = {}
+    if not args.no_growth:
+        ns: list[float] = []
+        ts: list[float] = []
+        for frac in (0.125, 0.25, 0.5):
+            part = generate_city(seed=args.seed, scale=args.scale * frac)
+            s, _r, _p = full_run(part, rules, dem, args.repeat)
+            ns.append(len(part["buildings"]))
+            ts.append(s)
+        ns.append(sizes["buildings"])
+        ts.append(full_s)
+        growth = {"buildings": ns, "seconds": ts, "exponent": fitted_exponent(ns, ts)}
+        rows.append(Row("growth of the full run, 1/8 → 1", None, note=f"time ∝ n^{growth['exponent']:.2f} ("
+                        + ", ".join(f"{n:,}: {t:.2f} s" for n, t in zip(ns, ts, strict=True)) + ")"))
+    mem_end = maxrss_mb()
+    print(render(rows))
+    print(f"peak memory (ru_maxrss): {mem_full:,.0f} MB after the full runs, {mem_end:,.0f} MB at the end")
+    if args.json:
+        write_json(args.json, rows, {
+            "scale": args.scale, "repeat": args.repeat, "seed": args.seed, "sizes": sizes, "pipeline_km": km,
+            "cores": os.cpu_count(), "load_average": os.getloadavg()[0], "when": dt.datetime.now(dt.UTC).isoformat(),
+            "peak_rss_mb_full_runs": mem_full, "peak_rss_mb_end": mem_end, "growth": growth,
+            "per_family_s": per})
+        print(f"written: {args.json}")
 
 
 if __name__ == "__main__":

@@ -21,11 +21,14 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from benchmarks.citylayers import add_rich_layers, city_dem
 from geo.checks.bundle import Bundle
+from geo.checks.tailings import DemGrid
 from geo.credit_code import check_character
 
 X0, Y0, SIZE = 530_000.0, 2_732_000.0, 80_000.0
 EPSG = 4543
+BOX = (X0, Y0, X0 + SIZE, Y0 + SIZE)
 DISTRICTS_FILE = Path(__file__).resolve().parents[1] / "data" / "kunming_districts.geojson"
 
 
@@ -92,7 +95,7 @@ def _walk(rng: np.random.Generator, length_m: float, step: float = 500.0) -> np.
 
 
 def generate_city(*, seed: int = 7, buildings: int = 500_000, pipeline_km: float = 2000.0,
-                  enterprises: int = 1000, targets: int = 20_000, scale: float = 1.0) -> Bundle:
+                  enterprises: int = 1000, targets: int = 20_000, scale: float = 1.0, rich: bool = True) -> Bundle:
     """Generate the synthetic city bundle (see module docstring).
 
     Parameters
@@ -103,6 +106,10 @@ def generate_city(*, seed: int = 7, buildings: int = 500_000, pipeline_km: float
         Size of the city at ``scale`` 1.
     scale : float
         Multiplies every count (``0.125`` is the 1/8 city).
+    rich : bool
+        Add the layers that give every check family work (plant parts, declared HCAs, rivers,
+        targets of every type, risk points, hidden hazards: :mod:`benchmarks.citylayers`). The
+        base layers are the same either way for a seed.
 
     Returns
     -------
@@ -145,7 +152,7 @@ def generate_city(*, seed: int = 7, buildings: int = 500_000, pipeline_km: float
     half = rng.uniform(4, 10, buildings)
     boxes = shapely.box(xy[:, 0] - half, xy[:, 1] - half, xy[:, 0] + half, xy[:, 1] + half)
     bld = _frame({
-        "key": [f"B{i:07d}" for i in range(buildings)], "name": None,
+        "key": [f"B{i:07d}" for i in range(buildings)], "code": [f"B{i:07d}" for i in range(buildings)], "name": None,
         "use": rng.choice(["residential", "residential", "public", "commercial", "industrial"], buildings),
         "households": rng.integers(0, 6, buildings), "floors": rng.choice([1, 2, 3, 6, 12], buildings),
         "adcode": bcodes,
@@ -201,9 +208,27 @@ def generate_city(*, seed: int = 7, buildings: int = 500_000, pipeline_km: float
         "kind": kinds, "subkind": ["国道" if k == "road" else None for k in kinds],
         "name": [f"设施{i}" for i in range(len(kinds))], "adcode": infra_codes[keep],
     }, infra_geoms[keep])
-    return Bundle({"districts": districts, "pipelines": pipes, "buildings": bld, "enterprises": ents,
-                   "risk_contours": contours, "protection_targets": pts, "tailings_dams": tails,
-                   "infrastructure": infra}, metric_epsg=EPSG)
+    frames = {"districts": districts, "pipelines": pipes, "buildings": bld, "enterprises": ents,
+              "risk_contours": contours, "protection_targets": pts, "tailings_dams": tails, "infrastructure": infra}
+    if rich:
+        add_rich_layers(frames, seed=seed, scale=scale, epsg=EPSG, box=BOX, locate=place.locate,
+                        points=place.points, to_frame=_frame)
+    return Bundle(frames, metric_epsg=EPSG)
+
+
+def generate_dem(*, seed: int = 7) -> DemGrid:
+    """Return the synthetic elevation grid of the city (50 m cells, EPSG:4543) for the 头顶库 flow path.
+
+    Parameters
+    ----------
+    seed : int
+        Random seed.
+
+    Returns
+    -------
+    DemGrid
+    """
+    return city_dem(BOX, EPSG, seed=seed)
 
 
 def main() -> None:
