@@ -42,6 +42,7 @@ from shapely.geometry import MultiLineString
 from geo.cell_values import column_series
 from geo.checks.bundle import Bundle, district_codes
 from geo.checks.findings import Bilingual, finding
+from geo.checks.line_search import piece_pairs
 from geo.checks.metric_frame import LOCATING_PIECE_VERTICES, to_storage
 from geo.checks.mileage import Chainage, format_mileage_range
 from geo.checks.ruleset import RuleSet
@@ -108,28 +109,37 @@ def _make_line(row: Any, geom: Any, epsg: int | None) -> Line | None:
 
 def _pairs(ln: Line, frame: gpd.GeoDataFrame, dist: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Candidate (feature row, piece) pairs within ``dist`` and their distances, nearest piece first."""
-    if len(frame) == 0 or ln.pieces.size == 0:
-        e = np.zeros(0, dtype=int)
-        return e, e, np.zeros(0)
-    pi, gi = frame.sindex.query(ln.pieces, predicate="dwithin", distance=dist)
-    geoms = np.asarray(frame.geometry.array, dtype=object)
-    d = shapely.distance(geoms[gi], ln.pieces[pi])
-    ok = d <= dist
-    gi, pi, d = gi[ok], pi[ok], d[ok]
-    order = np.lexsort((d, gi))
-    return gi[order], pi[order], d[order]
+    found = piece_pairs([ln.pieces], frame, dist)
+    return found.row, found.piece, found.d
 
 
-def _near(ln: Line, frame: gpd.GeoDataFrame, dist: float) -> pd.DataFrame:
-    """Features within ``dist``: positional row, mileage of their nearest point (from vertex 0), distance."""
-    gi, pi, d = _pairs(ln, frame, dist)
-    first = np.concatenate([[True], gi[1:] != gi[:-1]]) if len(gi) else np.zeros(0, dtype=bool)
-    gi, pi, d = gi[first], pi[first], d[first]
-    if not len(gi):
-        return pd.DataFrame({"row": np.zeros(0, dtype=int), "s": np.zeros(0), "d": np.zeros(0)})
+def _near_all(lines: list[Line], frame: gpd.GeoDataFrame, dist: float) -> list[pd.DataFrame]:
+    """Features within ``dist`` of each line: positional row, mileage of their nearest point, distance.
+
+    One index search for all lines (:func:`geo.checks.line_search.piece_pairs`); each feature is
+    located on its nearest piece of each line, rows in feature order.
+    """
+    line, gi, pi, d, near = piece_pairs([ln.pieces for ln in lines], frame, dist)
+    first = np.ones(len(gi), dtype=bool)
+    first[1:] = (gi[1:] != gi[:-1]) | (line[1:] != line[:-1])
+    line, gi, pi, d, near = line[first], gi[first], pi[first], d[first], near[first]
     geoms = np.asarray(frame.geometry.array, dtype=object)
-    foot = shapely.get_point(shapely.shortest_line(geoms[gi], ln.pieces[pi]), 1)
-    return pd.DataFrame({"row": gi, "s": ln.along(pi, foot), "d": d})
+    piece = np.empty(len(gi), dtype=object)
+    grid = np.zeros(len(gi))
+    bounds = np.searchsorted(line, np.arange(len(lines) + 1))
+    for k, ln in enumerate(lines):
+        a, b = bounds[k], bounds[k + 1]
+        piece[a:b] = ln.pieces[pi[a:b]]
+        grid[a:b] = ln.offsets[pi[a:b]]
+    if len(gi):
+        foot = shapely.get_point(shapely.shortest_line(geoms[gi], near), 1)
+        grid += shapely.line_locate_point(piece, foot)
+    out = []
+    for k, ln in enumerate(lines):
+        a, b = bounds[k], bounds[k + 1]
+        s = np.asarray(ln.chain.along_of_grid(grid[a:b]), dtype=float) if b > a else np.zeros(0)
+        out.append(pd.DataFrame({"row": gi[a:b], "s": s, "d": d[a:b]}))
+    return out
 
 
 def along_extent(ln: Line, frame: gpd.GeoDataFrame, dist: float) -> pd.DataFrame:
@@ -279,23 +289,33 @@ def _pipelines(bundle: Bundle) -> list[Line]:
 
 def located_buildings(ln: Line, frame: gpd.GeoDataFrame, dist: float, min_floors: float) -> pd.DataFrame:
     """Household buildings within ``dist`` of ``ln``: mileage ``s``, distance ``d``, ``hh``, ``hi_hh``, key, name."""
-    near = _near(ln, frame, dist)
-    rows = near["row"].to_numpy()
-    hh = pd.to_numeric(column_series(frame, "households", 0), errors="coerce").fillna(0).to_numpy(float)[rows]
-    floors = pd.to_numeric(column_series(frame, "floors", 0), errors="coerce").fillna(0).to_numpy(float)[rows]
-    out = pd.DataFrame({"s": near["s"].to_numpy(), "d": near["d"].to_numpy(), "hh": hh,
-                        "hi_hh": np.where(floors >= min_floors, hh, 0.0),
-                        "key": column_series(frame, "key").astype(str).to_numpy()[rows],
-                        "name": column_series(frame, "name").to_numpy()[rows]})
-    return out[out["hh"] > 0].reset_index(drop=True)
+    return located_buildings_all([ln], frame, dist, min_floors)[0]
 
 
-def _located_targets(ln: Line, frame: gpd.GeoDataFrame, dist: float) -> pd.DataFrame:
-    near = _near(ln, frame, dist)
-    rows = near["row"].to_numpy()
-    return pd.DataFrame({"s": near["s"].to_numpy(), "d": near["d"].to_numpy(),
-                         "key": column_series(frame, "key").astype(str).to_numpy()[rows],
-                         "name": column_series(frame, "name").to_numpy()[rows]})
+def located_buildings_all(lines: list[Line], frame: gpd.GeoDataFrame, dist: float,
+                          min_floors: float) -> list[pd.DataFrame]:
+    """:func:`located_buildings` of every line, searched in one go."""
+    hh_all = pd.to_numeric(column_series(frame, "households", 0), errors="coerce").fillna(0).to_numpy(float)
+    floors = pd.to_numeric(column_series(frame, "floors", 0), errors="coerce").fillna(0).to_numpy(float)
+    hi_all = np.where(floors >= min_floors, hh_all, 0.0)
+    keys, names = column_series(frame, "key").astype(str).to_numpy(), column_series(frame, "name").to_numpy()
+    out = []
+    for near in _near_all(lines, frame, dist):
+        keep = hh_all[near["row"].to_numpy()] > 0
+        rows = near["row"].to_numpy()[keep]
+        out.append(pd.DataFrame({"s": near["s"].to_numpy()[keep], "d": near["d"].to_numpy()[keep], "hh": hh_all[rows],
+                                 "hi_hh": hi_all[rows], "key": keys[rows], "name": names[rows]}))
+    return out
+
+
+def _located_targets_all(lines: list[Line], frame: gpd.GeoDataFrame, dist: float) -> list[pd.DataFrame]:
+    keys, names = column_series(frame, "key").astype(str).to_numpy(), column_series(frame, "name").to_numpy()
+    out = []
+    for near in _near_all(lines, frame, dist):
+        rows = near["row"].to_numpy()
+        out.append(pd.DataFrame({"s": near["s"].to_numpy(), "d": near["d"].to_numpy(), "key": keys[rows],
+                                 "name": names[rows]}))
+    return out
 
 
 def analyse(bundle: Bundle, rules: RuleSet) -> list[PipeResult]:
@@ -306,12 +326,10 @@ def analyse(bundle: Bundle, rules: RuleSet) -> list[PipeResult]:
     targets = bundle.metric("protection_targets")
     gather_types = list(p.get("gathering_target_types", []))
     gather_frame = targets[column_series(targets, "target_type").isin(gather_types)] if len(targets) else targets
-    out = []
-    for ln in _pipelines(bundle):
-        bld = located_buildings(ln, buildings, corridor, float(p["class_4_min_floors"]))
-        gather = _located_targets(ln, gather_frame, corridor)
-        out.append(_classify(ln, bld, gather, p))
-    return out
+    lines = _pipelines(bundle)
+    blds = located_buildings_all(lines, buildings, corridor, float(p["class_4_min_floors"]))
+    gathers = _located_targets_all(lines, gather_frame, corridor)
+    return [_classify(ln, bld, gather, p) for ln, bld, gather in zip(lines, blds, gathers, strict=True)]
 
 
 def sub_line(ln: Line, s0: float, s1: float) -> MultiLineString:
