@@ -123,6 +123,17 @@ def precheck_real(engine: Engine, site: shapely.Geometry, use: str) -> int:
     return len(verdict.reasons)
 
 
+def precheck_phases(engine: Engine, site: shapely.Geometry, use: str, timer: Timer) -> dict[str, float]:
+    """Median seconds of the pre-check's phases: the window read, the rules in force, the check (cold bundle)."""
+    out: dict[str, float] = {}
+    out["window read"], near = timer(lambda: bundle_near(engine, site))
+    out["rules in force"], rules = timer(lambda: effective_ruleset(engine))
+    out["precheck_site"], _ = timer(lambda: precheck_site(
+        Bundle({k: v.copy() for k, v in near.frames.items()}, metric_epsg=near.metric_epsg), site, use, rules=rules))
+    out["features read"] = float(sum(len(f) for f in near.frames.values()))
+    return out
+
+
 def precheck_naive(engine: Engine, site: shapely.Geometry, epsg: int) -> int:
     """Read every layer from the same store and measure the site's distance to every feature."""
     site_m = gpd.GeoSeries([site], crs=4490).to_crs(epsg).iloc[0]

@@ -54,18 +54,18 @@ def _f(v: float | None, spec: str = ".3f") -> str:
 
 def render(rows: list[Row]) -> str:
     """Return the table as text."""
-    head = (f"{'task':<58}{'ours s':>9}{'naive':>9}{'best':>9}{'PostGIS':>9}{'QGIS':>7}"
+    head = (f"{'task':<66}{'ours s':>9}{'naive':>9}{'best':>9}{'PostGIS':>9}{'QGIS':>7}"
             f"{'n/o':>6}{'b/o':>6}{'p/o':>6}{'q/o':>6}{'found':>8}  target / note")
     lines = [head, "-" * len(head)]
     for row in rows:
         ra = row.ratios()
         met = "" if row.met is None else (" [met]" if row.met else " [NOT met]")
         lines.append(
-            f"{row.task:<58}{_f(row.ours_s):>9}{_f(row.naive_s):>9}{_f(row.best_s):>9}{_f(row.postgis_s):>9}"
+            f"{row.task:<66}{_f(row.ours_s):>9}{_f(row.naive_s):>9}{_f(row.best_s):>9}{_f(row.postgis_s):>9}"
             f"{_f(row.qgis_s, '.1f'):>7}{_f(ra['naive/ours'], '.2f'):>6}{_f(ra['best/ours'], '.2f'):>6}"
             f"{_f(ra['postgis/ours'], '.2f'):>6}{_f(ra['qgis/ours'], '.1f'):>6}"
-            f"{'-' if row.findings is None else row.findings:>8}  {row.target}{met}"
-            + (f"; {row.note}" if row.note else ""))
+            f"{'-' if row.findings is None else row.findings:>8}  "
+            + "; ".join(p for p in (f"{row.target}{met}", row.note) if p))
     return "\n".join(lines)
 
 

@@ -7,15 +7,18 @@ this test session's private cluster) on a small rich city and asserts each finds
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from benchmarks import baselines, postgis_floor
 from benchmarks.bench_checks import check_equality, cold, ours_distance
 from benchmarks.citygen import EPSG, generate_city, generate_dem
 from geo import embedded
-from geo.checks.bundle import Bundle
+from geo.checks.bundle import LAYERS, Bundle
 from geo.checks.ruleset import RuleSet
 from geo.checks.runner import run_checks
+from geo.checks.sources import bundle_from_file, bundle_to_file
 
 
 @pytest.fixture(scope="module")
@@ -42,3 +45,10 @@ def test_every_family_has_work(small_city: Bundle, rules: RuleSet) -> None:
     result = run_checks(cold(small_city), rules, dem=generate_dem())
     families = {rules[c].family for c in result.findings["rule_code"]}
     assert families == {r.family for r in rules.rules.values()}
+
+
+def test_the_city_passes_riskmaps_validation(small_city: Bundle, tmp_path: Path) -> None:
+    read = bundle_from_file(bundle_to_file(small_city, tmp_path / "city.gpkg"))
+    counts = {layer: len(read[layer]) for layer in LAYERS if layer != "districts"}
+    assert counts == {layer: len(small_city[layer]) for layer in LAYERS if layer != "districts"}
+    assert all(counts.values())  # every layer present, risk points and hidden hazards included
