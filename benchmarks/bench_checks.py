@@ -17,8 +17,8 @@ projections or indexes) unless the row says warm. Rows:
 - peak memory (``ru_maxrss``).
 
 The table is printed with baseline/RiskMap ratios and issue #16's targets, and written as JSON
-with ``--json``. ``--scale 0.0625`` finishes in well under a minute; ``--no-db --no-files --no-growth``
-gives the in-memory rows only (the quick measure while working on a family).
+with ``--json``. ``--scale 0.0625`` finishes in well under a minute; ``--rows full,distance`` gives the
+in-memory rows only (the quick measure while working on a family).
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ import datetime as dt
 import os
 import platform
 import resource
+import signal
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -170,6 +172,47 @@ def maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+ROWS = ("full", "distance", "db", "files", "growth")
+
+
+def db_rows(cluster: Any, bundle: Bundle, dem: DemGrid, repeat: int) -> list[Row]:
+    """The cold pre-check and DB mode, on a store holding the city (imported first, timed apart)."""
+    with endtoend.city_store(cluster, bundle) as (engine, load_s):
+        site = site_near_a_line(bundle)
+        pre_s, reasons = timed(lambda: endtoend.precheck_real(engine, site, "学校"), repeat)
+        naive_pre_s, _ = timed(lambda: endtoend.precheck_naive(engine, site, EPSG), repeat)
+        phases = endtoend.precheck_phases(engine, site, "学校", lambda fn: timed(fn, repeat))
+        pre = Row("cold site pre-check via PostGIS window (school, 60 m parcel)", pre_s, reasons, naive_pre_s,
+                  runs=repeat, target=TARGETS["precheck"], met=pre_s < 0.2,
+                  note=", ".join(f"{k} {v:.3f} s" for k, v in phases.items() if k != "features read")
+                  + f" ({phases['features read']:,.0f} features in the window); naive: reads every layer from "
+                  "the store, distance to every feature", extra=phases)
+        db = endtoend.db_mode(engine, lambda fn: timed(fn, repeat), dem)
+        mode = Row("DB mode end-to-end: read + check + write findings", db.total, db.findings, runs=repeat,
+                   target=TARGETS["db"], met=db.total < 30.0,
+                   note=", ".join(f"{k} {v:.2f} s" for k, v in db.seconds.items())
+                   + f"; setup (import the city through the importer) {load_s:.1f} s apart", extra=db.seconds)
+    return [pre, mode]
+
+
+def growth_row(seed: int, scale: float, rules: RuleSet, dem: DemGrid, repeat: int,
+               full: tuple[int, float] | None) -> tuple[Row, dict[str, Any]]:
+    """The full run at 1/8, 1/4, 1/2 (and 1, measured already when ``full`` is given) of ``scale``; the exponent."""
+    ns: list[float] = []
+    ts: list[float] = []
+    for frac in (0.125, 0.25, 0.5) if full else (0.125, 0.25, 0.5, 1.0):
+        part = generate_city(seed=seed, scale=scale * frac)
+        s, _r, _p = full_run(part, rules, dem, repeat)
+        ns.append(len(part["buildings"]))
+        ts.append(s)
+    if full:
+        ns.append(full[0])
+        ts.append(full[1])
+    growth = {"buildings": ns, "seconds": ts, "exponent": fitted_exponent(ns, ts)}
+    return Row("growth of the full run, 1/8 → 1", None, runs=repeat, note=f"time ∝ n^{growth['exponent']:.2f} ("
+               + ", ".join(f"{n:,.0f}: {t:.2f} s" for n, t in zip(ns, ts, strict=True)) + ")"), growth
+
+
 def main() -> None:
     """Run the benchmark (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -177,12 +220,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (at least 3)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path, help="also write the table here as JSON")
-    parser.add_argument("--no-growth", action="store_true", help="skip the 1/8…1 growth runs")
-    parser.add_argument("--no-db", action="store_true", help="skip DB mode and the pre-check rows")
-    parser.add_argument("--no-files", action="store_true", help="skip file mode")
+    parser.add_argument("--rows", default=",".join(ROWS), help="which rows, comma-separated (default: all)")
     args = parser.parse_args()
+    wanted = {r.strip() for r in args.rows.split(",") if r.strip()}
     if args.repeat < 3:
         parser.error("--repeat must be at least 3: every figure is a median")
+    if wanted - set(ROWS):
+        parser.error(f"unknown rows {sorted(wanted - set(ROWS))}; known: {', '.join(ROWS)}")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the private cluster on kill
     t0 = time.perf_counter()
     bundle = generate_city(seed=args.seed, scale=args.scale)
     dem = generate_dem(seed=args.seed)
@@ -195,51 +240,40 @@ def main() -> None:
           f"{sizes['risk_points']:,} risk points, {sizes['hidden_hazards']:,} hidden hazards, DEM "
           f"{dem.shape[0]}×{dem.shape[1]} ({time.perf_counter() - t0:.1f} s)")
     print(f"machine: {os.cpu_count()} cores ({platform.processor() or platform.machine()}), load average "
-          f"{os.getloadavg()[0]:.1f}; medians of {args.repeat} runs")
+          f"{os.getloadavg()[0]:.1f}; medians of {args.repeat} runs", flush=True)
     rows: list[Row] = []
-    full_s, result, per = full_run(bundle, rules, dem, args.repeat)
-    rows.append(Row("full run, all families, in memory (cold bundle, DEM)", full_s, len(result.findings),
-                    runs=args.repeat, target=TARGETS["full"], met=full_s < 8.0))
-    rows += family_rows(result, rules, per, args.repeat)
+
+    def add(new: list[Row]) -> None:
+        rows.extend(new)
+        for row in new:  # as they come, so a long run shows its progress
+            print(f"... {row.task.strip()}: {row.ours_s if row.ours_s is None else round(row.ours_s, 3)} s; "
+                  f"{row.note}", flush=True)
+
+    full: tuple[int, float] | None = None
+    per: dict[str, float] = {}
+    if "full" in wanted:
+        full_s, result, per = full_run(bundle, rules, dem, args.repeat)
+        full = (sizes["buildings"], full_s)
+        add([Row("full run, all families, in memory (cold bundle, DEM)", full_s, len(result.findings),
+                 runs=args.repeat, target=TARGETS["full"], met=full_s < 8.0), *family_rows(result, rules, per,
+                                                                                           args.repeat)])
     mem_full = maxrss_mb()
-    with postgis_floor.private_cluster() as cluster:
-        with postgis_floor.floor_database(cluster) as floor:
-            rows += distance_rows(bundle, rules, floor, args.repeat)
-        if not args.no_db:
-            with endtoend.city_store(cluster, bundle) as (engine, load_s):
-                site = site_near_a_line(bundle)
-                pre_s, reasons = timed(lambda: endtoend.precheck_real(engine, site, "学校"), args.repeat)
-                naive_pre_s, _ = timed(lambda: endtoend.precheck_naive(engine, site, EPSG), args.repeat)
-                phases = endtoend.precheck_phases(engine, site, "学校", lambda fn: timed(fn, args.repeat))
-                rows.append(Row("cold site pre-check via PostGIS window (school, 60 m parcel)", pre_s, reasons,
-                                naive_pre_s, runs=args.repeat, target=TARGETS["precheck"], met=pre_s < 0.2,
-                                note=", ".join(f"{k} {v:.3f} s" for k, v in phases.items() if k != "features read")
-                                + f" ({phases['features read']:,.0f} features in the window); naive: reads every "
-                                "layer from the store, distance to every feature", extra=phases))
-                db = endtoend.db_mode(engine, lambda fn: timed(fn, args.repeat), dem)
-                rows.append(Row("DB mode end-to-end: read + check + write findings", db.total, db.findings,
-                                runs=args.repeat, target=TARGETS["db"], met=db.total < 30.0,
-                                note=", ".join(f"{k} {v:.2f} s" for k, v in db.seconds.items())
-                                + f"; setup (import the city) {load_s:.1f} s apart", extra=db.seconds))
-    if not args.no_files:
+    if wanted & {"distance", "db"}:
+        with postgis_floor.private_cluster() as cluster:
+            if "distance" in wanted:
+                with postgis_floor.floor_database(cluster) as floor:
+                    add(distance_rows(bundle, rules, floor, args.repeat))
+            if "db" in wanted:
+                add(db_rows(cluster, bundle, dem, args.repeat))
+    if "files" in wanted:
         files = endtoend.file_mode(bundle, lambda fn: timed(fn, args.repeat), dem)
-        rows.append(Row("file mode end-to-end: validate + check + write findings file", files.total, files.findings,
-                        runs=args.repeat, note=", ".join(f"{k} {v:.2f} s" for k, v in files.seconds.items()),
-                        extra=files.seconds))
+        add([Row("file mode end-to-end: validate + check + write findings file", files.total, files.findings,
+                 runs=args.repeat, note=", ".join(f"{k} {v:.2f} s" for k, v in files.seconds.items()),
+                 extra=files.seconds)])
     growth: dict[str, Any] = {}
-    if not args.no_growth:
-        ns: list[float] = []
-        ts: list[float] = []
-        for frac in (0.125, 0.25, 0.5):
-            part = generate_city(seed=args.seed, scale=args.scale * frac)
-            s, _r, _p = full_run(part, rules, dem, args.repeat)
-            ns.append(len(part["buildings"]))
-            ts.append(s)
-        ns.append(sizes["buildings"])
-        ts.append(full_s)
-        growth = {"buildings": ns, "seconds": ts, "exponent": fitted_exponent(ns, ts)}
-        rows.append(Row("growth of the full run, 1/8 → 1", None, note=f"time ∝ n^{growth['exponent']:.2f} ("
-                        + ", ".join(f"{n:,}: {t:.2f} s" for n, t in zip(ns, ts, strict=True)) + ")"))
+    if "growth" in wanted:
+        row, growth = growth_row(args.seed, args.scale, rules, dem, args.repeat, full)
+        add([row])
     mem_end = maxrss_mb()
     print(render(rows))
     print(f"peak memory (ru_maxrss): {mem_full:,.0f} MB after the full runs, {mem_end:,.0f} MB at the end")
@@ -248,7 +282,7 @@ def main() -> None:
             "scale": args.scale, "repeat": args.repeat, "seed": args.seed, "sizes": sizes, "pipeline_km": km,
             "cores": os.cpu_count(), "load_average": os.getloadavg()[0], "when": dt.datetime.now(dt.UTC).isoformat(),
             "peak_rss_mb_full_runs": mem_full, "peak_rss_mb_end": mem_end, "growth": growth,
-            "per_family_s": per})
+            "per_family_s": per, "rows_run": sorted(wanted)})
         print(f"written: {args.json}")
 
 
