@@ -106,29 +106,61 @@ def show_cmd(hazard_id: int, lang: str) -> None:
 
 
 @hazard.command("transition")
-@click.argument("hazard_id", type=int)
+@click.argument("hazard_ids", nargs=-1, type=int)
 @click.argument("action")
+@click.option("--from-file", "id_file", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="Hazard ids, one or more per line ('#' starts a comment): a bulk step.")
 @click.option("--set", "values", multiple=True, help="field=value, e.g. --set deadline=2027-03-31 (repeatable).")
 @click.option("--comment")
 @click.option("--attach", "attachments", multiple=True, type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              help="A photo or PDF (repeatable).")
-@click.option("--expected-version", type=int, help="Refuse if the hazard moved on from this version.")
+              help="A photo or PDF (repeatable; one hazard only).")
+@click.option("--expected-version", type=int, help="Refuse if the hazard moved on from this version (one hazard).")
 @LANG
-def transition_cmd(hazard_id: int, action: str, values: tuple[str, ...], comment: str | None,
-                   attachments: tuple[Path, ...], expected_version: int | None, lang: str) -> None:
-    """Take ACTION (verify, start, apply_review, send_back, pass_review, strike_off, extend, supervise, …)."""
+def transition_cmd(hazard_ids: tuple[int, ...], action: str, id_file: Path | None, values: tuple[str, ...],
+                   comment: str | None, attachments: tuple[Path, ...], expected_version: int | None,
+                   lang: str) -> None:
+    """Take ACTION (verify, start, apply_review, send_back, pass_review, strike_off, extend, supervise, …).
+
+    With several HAZARD_IDS or --from-file it is a bulk step: only actions lifecycle.yaml marks bulk-safe for
+    the account's role; each hazard is done or refused on its own (one line each; exit code 1 if any refused).
+    """
+    from campaign.bulk import parse_ids, take_bulk_step
     from campaign.field_values import parse_field_values
     from campaign.lifecycle import Refused, load_lifecycle
     from campaign.service import take_step
 
+    ids = list(hazard_ids)
+    if id_file is not None:
+        try:
+            ids += parse_ids(id_file.read_text(encoding="utf-8-sig"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise click.BadParameter(f"{id_file}: {exc}", param_hint="--from-file") from exc
+    if not ids:
+        raise click.UsageError("须给出隐患编号或 --from-file / give hazard ids or --from-file")
     engine, actor = account("hazards_page")
     try:
         fields = parse_field_values(load_lifecycle(), field_pairs(values))
-        row = take_step(engine, hazard_id, action, actor, values=fields, comment=comment,
-                        uploads=_uploads(attachments), expected_version=expected_version)
+        if len(ids) == 1 and id_file is None:
+            row = take_step(engine, ids[0], action, actor, values=fields, comment=comment,
+                            uploads=_uploads(attachments), expected_version=expected_version)
+            click.echo(f"{row['code']}: {action} → {row['state']} (v{row['version']})")
+            return
+        if attachments or expected_version is not None:
+            raise Refused([("批量操作不能附加附件或指定版本", "a bulk step takes no attachments or expected version")])
+        outcomes = take_bulk_step(engine, ids, action, actor, values=fields, comment=comment)
     except (Refused, LookupError, AccessDenied) as exc:
         raise refusal(exc, lang) from exc
-    click.echo(f"{row['code']}: {action} → {row['state']} (v{row['version']})")
+    for o in outcomes:
+        if o.done:
+            click.echo(f"{o.hazard_id} {o.code}: {action} → {o.state} (v{o.version})")
+        else:
+            text = o.reason("zh") if lang == "zh" else o.reason("en") if lang == "en" else \
+                f"{o.reason('zh')} / {o.reason('en')}"
+            click.echo(f"{o.hazard_id} {o.code or '-'}: 拒绝 refused — {text}")
+    refused = sum(not o.done for o in outcomes)
+    click.echo(f"{len(outcomes) - refused} done, {refused} refused", err=True)
+    if refused:
+        sys.exit(1)
 
 
 @hazard.command("report")

@@ -1,5 +1,10 @@
 """Hidden hazards (隐患排查治理): the inbox, the register with its map, the 台账 download and the enterprise's report.
 
+Rows of the register can be selected (several at once) for a bulk action: a step ``lifecycle.yaml`` marks
+bulk-safe for the account's role (campaign/bulk.py: each hazard done or refused on its own, same checks,
+optimistic locking and audit), or an export of the selected hazards. Downloads are the 台账 with each hazard's
+photos and PDFs in one ZIP (campaign/ledger.py), built in a temporary file; its size is shown before.
+
 Every account sees the hazards PostgreSQL lets it see: an enterprise its own, a district officer their
 district's, city roles all. The services below (``campaign``) do the work; callbacks only check the
 role, parse the form and draw.
@@ -8,7 +13,9 @@ role, parse the form and draw.
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dash
@@ -16,8 +23,9 @@ import dash_leaflet as dl
 import pandas as pd
 from dash import Input, Output, State, dash_table, dcc, html
 
+from campaign.bulk import MAX_BULK, bulk_actions, take_bulk_step
 from campaign.inbox import BUCKETS, inbox
-from campaign.ledger import ledger_frame, ledger_xlsx
+from campaign.ledger import hazard_files, ledger_frame, ledger_pack, pack_size
 from campaign.lifecycle import Label, Refused, load_lifecycle
 from campaign.reference import load_reference
 from campaign.service import Actor
@@ -25,7 +33,7 @@ from campaign.submissions import submit_self_report
 from dashboard import ids
 from dashboard.auth import current_user
 from dashboard.context import AppContext
-from dashboard.i18n import dropdown_labels, t, table_filter_options
+from dashboard.i18n import dropdown_labels, register_text, t, table_filter_options
 from dashboard.pages.campaign_map import campaign_map
 from dashboard.pages.campaign_text import page_lang, refusal
 from dashboard.permissions import DENIED, can
@@ -49,6 +57,14 @@ HZ_MAP = "hz-map"
 HZ_POINTS = "hz-points"
 HZ_DOWNLOAD_BUTTON = "hz-download-button"
 HZ_DOWNLOAD = "hz-download"
+HZ_SIZE = "hz-size"
+HZ_BULK_ACTION = "hz-bulk-action"
+HZ_BULK_APPLY = "hz-bulk-apply"
+HZ_BULK_NOTE = "hz-bulk-note"
+HZ_BULK_RESULT = "hz-bulk-result"
+HZ_BULK_DOWNLOAD = "hz-bulk-download"
+#: The bulk action that exports the selected hazards (the others are lifecycle actions).
+EXPORT_SELECTED = "export"
 SR_MONTH = "sr-month"
 SR_SIGNED = "sr-signed"
 SR_SUBMIT = "sr-submit"
@@ -57,6 +73,28 @@ SR_HISTORY = "sr-history"
 OVERDUE_RING = "#E60012"
 #: Inbox lines shown per bucket before the rest fold away.
 INBOX_SHOWN = 8
+
+TEXT: dict[str, dict[str, str]] = {
+    "hz_download_zip": {"zh": "下载隐患台账(含附件 ZIP)", "en": "Download the register with files (ZIP)"},
+    "hz_size": {"zh": "当前 {n} 条隐患，附件 {files} 个，约 {mb} MB",
+                "en": "{n} hazards, {files} files, about {mb} MB"},
+    "hz_bulk": {"zh": "批量操作", "en": "Bulk action"},
+    "hz_bulk_apply": {"zh": "对所选隐患执行", "en": "Apply to the selected hazards"},
+    "hz_bulk_export": {"zh": "导出所选(台账+附件 ZIP)", "en": "Export the selected (register and files, ZIP)"},
+    "hz_bulk_selected": {"zh": "已选 {n} 条，附件 {files} 个，约 {mb} MB",
+                         "en": "{n} selected, {files} files, about {mb} MB"},
+    "hz_bulk_none": {"zh": "请先在表格中勾选隐患", "en": "Select hazards in the table first"},
+    "hz_bulk_too_many": {"zh": "一次最多 {n} 条", "en": "At most {n} at once"},
+    "hz_bulk_done": {"zh": "{done} 条完成，{refused} 条被拒绝（刷新列表查看最新状态）",
+                     "en": "{done} done, {refused} refused (reload the list to see the new states)"},
+    "hz_bulk_ok": {"zh": "完成", "en": "done"},
+    "hz_bulk_refused": {"zh": "拒绝", "en": "refused"},
+    "hz_bulk_exported": {"zh": "已导出 {n} 条隐患、{files} 个附件", "en": "Exported {n} hazards and {files} files"},
+    "hz_bulk_hint": {"zh": "批量核定只适用于一般隐患；延期、退回、销号等须逐条办理",
+                     "en": "Bulk verification is for general hazards only; extensions, send-backs and strike-offs "
+                           "are taken one by one"},
+}
+register_text(TEXT)
 
 
 
@@ -113,6 +151,7 @@ def _rows(frame: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
     for r in frame.to_dict("records"):
         level = life.supervision_levels.get(str(r.get("supervision")))
         out.append({
+            "id": int(r["id"]), "version": int(r["version"]),
             "code": f"[{r['code']}]({PATH}/{int(r['id'])})", "description": r["description"],
             "enterprise": r.get("enterprise_name") or "",
             "severity": life.severities[r["severity"]].get(lang) if r["severity"] in life.severities else "",
@@ -196,6 +235,58 @@ def _self_report_panel(ctx: AppContext, lang: str) -> html.Div:
     ], className="panel self-report")
 
 
+def _bulk_panel(role: str | None, lang: str) -> html.Div:
+    """Bulk actions on the selected rows: the bulk-safe steps of the account's role, and export."""
+    options = [{"label": label.get(lang), "value": code} for code, label in bulk_actions(role or "")]
+    options.append({"label": t("hz_bulk_export", lang), "value": EXPORT_SELECTED})
+    return html.Div([
+        html.Label([t("hz_bulk", lang), dcc.Dropdown(id=HZ_BULK_ACTION, options=options, value=EXPORT_SELECTED,
+                                                      clearable=False, labels=dropdown_labels(lang))]),
+        html.Button(t("hz_bulk_apply", lang), id=HZ_BULK_APPLY, n_clicks=0, className="button-primary"),
+        html.Span(t("hz_bulk_none", lang), id=HZ_BULK_NOTE, className="hint"),
+        html.P(t("hz_bulk_hint", lang), className="hint"),
+        dcc.Loading(html.Div(id=HZ_BULK_RESULT, role="status"), type="dot"), dcc.Download(id=HZ_BULK_DOWNLOAD),
+    ], className="form-row hz-bulk", id="hz-bulk")
+
+
+def _ids(values: Any) -> list[int]:
+    """The hazard ids among what the browser sent (anything else is dropped; row-level security does the rest)."""
+    if not isinstance(values, list):
+        return []
+    return list(dict.fromkeys(v for v in values if isinstance(v, int) and not isinstance(v, bool)))[:MAX_BULK + 1]
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1048576:.1f}"
+
+
+def _size_note(ctx: AppContext, ids: list[int], key: str, lang: str) -> str:
+    """The number of hazards and files of ``ids`` and their size, read as the session sees them."""
+    frame = pd.DataFrame({"id": ids, "code": [str(i) for i in ids]})
+    manifest, _ = hazard_files(ctx.engine, frame)
+    files, size = pack_size(manifest)
+    return t(key, lang, n=len(ids), files=files, mb=_megabytes(size))
+
+
+def _ledger_download(ctx: AppContext, frame: pd.DataFrame, lang: str, *, target: str) -> tuple[Any, int]:
+    """The 台账 of ``frame`` with its files as a ZIP download (built in a temporary file); audited."""
+    today = _today()
+    manifest, fetch = hazard_files(ctx.engine, frame)
+    title = t("hz_ledger_title", lang, date=today.isoformat())
+    name = f"隐患台账_{today:%Y%m%d}.zip"
+    with tempfile.TemporaryDirectory(prefix="riskmap-ledger-") as folder:
+        path = ledger_pack(ledger_frame(frame, today=today, manifest=manifest), manifest, fetch,
+                           Path(folder) / "ledger.zip", title=title)
+        data = dcc.send_file(str(path), filename=name)
+    files, size = pack_size(manifest)
+    user = current_user()
+    with ctx.engine.begin() as conn:
+        record_export(conn, actor=str(user["username"]) if user else "dashboard", target=target,
+                      adcode=user.get("adcode") if user else None,
+                      details={"rows": len(frame), "format": "zip", "files": files, "bytes": size})
+    return data, files
+
+
 def layout(ctx: AppContext, lang: str) -> html.Div:
     """The register page in ``lang``."""
     lang = page_lang(lang)
@@ -239,6 +330,7 @@ def layout(ctx: AppContext, lang: str) -> html.Div:
                          "supervision")]
     table = dash_table.DataTable(  # type: ignore[attr-defined]
         id=HZ_TABLE, columns=columns, data=rows, page_size=15, sort_action="native", filter_action="native",
+        row_selectable="multi", selected_row_ids=[],
         filter_options=table_filter_options(lang), markdown_options={"link_target": "_self"},
         style_table={"overflowX": "auto"}, style_cell={"textAlign": "left", "whiteSpace": "normal", "height": "auto",
                                                        "fontFamily": '"RiskMap Sans", "Noto Sans CJK SC", sans-serif'},
@@ -253,7 +345,10 @@ def layout(ctx: AppContext, lang: str) -> html.Div:
         html.Div(count, id=HZ_COUNT, className="hint"),
         html.Div([html.Div([the_map, _legend(lang)], className="hz-map"), html.Div(table, className="hz-table")],
                  className="hz-body"),
-        html.Button(t("hz_download", lang), id=HZ_DOWNLOAD_BUTTON, n_clicks=0), dcc.Download(id=HZ_DOWNLOAD),
+        _bulk_panel(role, lang),
+        html.Div([html.Button(t("hz_download_zip", lang), id=HZ_DOWNLOAD_BUTTON, n_clicks=0),
+                  html.Span(id=HZ_SIZE, className="hint")], className="actions-row"),
+        dcc.Download(id=HZ_DOWNLOAD),
     ]
     if actor is not None and role == "enterprise":
         panels.append(_self_report_panel(ctx, lang))
@@ -281,15 +376,55 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
                  lang: Any) -> Any:
         if not n or not can("hazards_page"):
             return dash.no_update
-        today = _today()
         frame = _filtered(ctx, district, severity, source, states, industry, flags)
-        data = ledger_xlsx(ledger_frame(frame, today=today),
-                           title=t("hz_ledger_title", page_lang(lang), date=today.isoformat()))
-        user = current_user()
-        with ctx.engine.begin() as conn:
-            record_export(conn, actor=str(user["username"]) if user else "dashboard", target="hazard_ledger",
-                          adcode=user.get("adcode") if user else None, details={"rows": len(frame), "format": "xlsx"})
-        return dcc.send_bytes(data, f"隐患台账_{today:%Y%m%d}.xlsx")
+        return _ledger_download(ctx, frame, page_lang(lang), target="hazard_ledger")[0]
+
+    @app.callback(Output(HZ_SIZE, "children"), Output(HZ_BULK_NOTE, "children"), Input(HZ_TABLE, "data"),
+                  Input(HZ_TABLE, "selected_row_ids"), State(ids.LANG, "value"))
+    def sizes(rows: Any, selected: Any, lang: Any) -> Any:
+        lang = page_lang(lang)
+        if not can("hazards_page"):
+            return "", ""
+        shown = _ids([r.get("id") for r in rows if isinstance(r, dict)] if isinstance(rows, list) else [])
+        chosen = _ids(selected)
+        return (_size_note(ctx, shown, "hz_size", lang),
+                _size_note(ctx, chosen, "hz_bulk_selected", lang) if chosen else t("hz_bulk_none", lang))
+
+    @app.callback(Output(HZ_BULK_RESULT, "children"), Output(HZ_BULK_DOWNLOAD, "data"),
+                  Input(HZ_BULK_APPLY, "n_clicks"), State(HZ_TABLE, "selected_row_ids"), State(HZ_TABLE, "data"),
+                  State(HZ_BULK_ACTION, "value"), State(ids.LANG, "value"), prevent_initial_call=True)
+    def bulk(n: Any, selected: Any, rows: Any, action: Any, lang: Any) -> Any:
+        lang = page_lang(lang)
+        actor = _actor()
+        if not n or actor is None or not can("hazards_page"):
+            return DENIED[lang], dash.no_update
+        chosen = _ids(selected)
+        if not chosen:
+            return html.P(t("hz_bulk_none", lang), className="error"), dash.no_update
+        if len(chosen) > MAX_BULK:
+            return html.P(t("hz_bulk_too_many", lang, n=MAX_BULK), className="error"), dash.no_update
+        if action == EXPORT_SELECTED:
+            frame = store.list_hazards(ctx.engine)
+            frame = frame.loc[frame["id"].isin(chosen)]
+            data, files = _ledger_download(ctx, frame, lang, target="hazard_ledger_selected")
+            return html.P(t("hz_bulk_exported", lang, n=len(frame), files=files), className="ok"), data
+        seen = {r.get("id"): r.get("version") for r in rows if isinstance(r, dict)} if isinstance(rows, list) else {}
+        versions = {h: v for h, v in seen.items() if h in chosen and isinstance(v, int)}
+        try:
+            outcomes = take_bulk_step(ctx.engine, chosen, str(action), actor, expected_versions=versions)
+        except Refused as exc:
+            return refusal(exc.reasons, lang), dash.no_update
+        life = load_lifecycle()
+        items = []
+        for o in outcomes:
+            state = life.states[o.state].get(lang) if o.state in life.states else o.state
+            text = (f"{t('hz_bulk_ok', lang)} → {state} (v{o.version})" if o.done
+                    else f"{t('hz_bulk_refused', lang)}: {o.reason(lang)}")
+            items.append(html.Li([dcc.Link(o.code or str(o.hazard_id), href=f"{PATH}/{o.hazard_id}"), " ", text],
+                                 className="ok" if o.done else "error", id=f"hz-bulk-{o.hazard_id}"))
+        refused = sum(not o.done for o in outcomes)
+        return html.Div([html.P(t("hz_bulk_done", lang, done=len(outcomes) - refused, refused=refused)),
+                         html.Ul(items)], id="hz-bulk-outcome"), dash.no_update
 
     @app.callback(Output(SR_MESSAGE, "children"), Input(SR_SUBMIT, "n_clicks"), State(SR_MONTH, "value"),
                   State(SR_SIGNED, "value"), State(ids.LANG, "value"), prevent_initial_call=True)
