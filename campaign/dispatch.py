@@ -4,6 +4,10 @@ Every figure is cumulative to the end of the month before the report month (the 
 from the hazards' history, so a table for a past month comes out the same however the hazards moved
 on since: each hazard counts with the state, level and supervision its last step before the cut-off
 gave it.
+
+A street (街道) or town (乡镇) has its own table, sent to its district (workflows.md §5): it counts the
+hazards and spot checks of the enterprises whose ``township`` is that street (:func:`street_dispatch`);
+a hazard without an enterprise, or of an enterprise without a street, is counted only by its district.
 """
 
 from __future__ import annotations
@@ -18,10 +22,12 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import yaml
+from sqlalchemy import Connection, Engine
 
 from campaign.lifecycle import Label
 from campaign.reference import Reference, load_reference
-from geo.constants import LOCAL_TIMEZONE
+from geo import store
+from geo.constants import LOCAL_TIMEZONE, LOCAL_ZONE
 
 DISPATCH_FILE = Path(__file__).with_name("dispatch.yaml")
 
@@ -153,6 +159,7 @@ def dispatch_table(
     period: str,
     definition: DispatchDefinition | None = None,
     reference: Reference | None = None,
+    street: str | None = None,
 ) -> DispatchTable:
     """Compute one unit's 调度表 for report month ``period``.
 
@@ -171,6 +178,9 @@ def dispatch_table(
         Report month ``YYYY-MM``; figures run to the end of the month before.
     definition, reference : optional
         The tables in force; the shipped ones by default.
+    street : str, optional
+        A street (街道/乡镇): only hazards and spot checks whose ``township`` column (the enterprise's
+        street; both frames must carry it) is this street are counted.
 
     Returns
     -------
@@ -179,6 +189,13 @@ def dispatch_table(
     definition = definition or load_dispatch()
     reference = reference or load_reference()
     cutoff = cutoff_of(period)
+    if street is not None:
+        missing = [name for name, frame in (("hazards", hazards), ("spot_checks", spot_checks))
+                   if "township" not in frame.columns]
+        if missing:
+            raise ValueError(f"街道调度表需要 township 列：{missing} / a street's table needs a township column")
+        hazards = hazards.loc[hazards["township"] == street]
+        spot_checks = spot_checks.loc[spot_checks["township"] == street]
     state = as_of(steps, cutoff)
     facts = hazards.set_index("code")[["source"]].join(state, how="inner")
     unknown = sorted(set(facts["source"]) - set(reference.sources))
@@ -209,3 +226,74 @@ def dispatch_table(
     total = int(checks["enterprise"].nunique()) if len(checks) else 0
     return DispatchTable(unit=unit, period=period, cutoff=cutoff, hazards=tuple(counted), spot_checked=total,
                          spot_items=tuple(items))
+
+
+def _street_of(conn: Connection, adcode: str) -> dict[str, str]:
+    """Credit code -> street of the district's enterprises that name one (as the session sees them)."""
+    ents = store.read_layer(conn, "enterprises", adcode)
+    named = ents.loc[ents["credit_code"].notna() & ents["township"].notna() & (ents["township"] != "")]
+    return dict(zip(named["credit_code"].astype(str), named["township"].astype(str), strict=True))
+
+
+def district_streets(engine: Engine | Connection, adcode: str) -> list[str]:
+    """Return the streets (街道/乡镇) named by the district's enterprises, sorted.
+
+    Parameters
+    ----------
+    engine : Engine or Connection
+        A store engine under the caller's scope.
+    adcode : str
+        The district.
+
+    Returns
+    -------
+    list of str
+    """
+    if isinstance(engine, Engine):
+        with engine.connect() as conn:
+            return sorted(set(_street_of(conn, adcode).values()))
+    return sorted(set(_street_of(engine, adcode).values()))
+
+
+def street_dispatch(engine: Engine, *, adcode: str, street: str, unit: str, period: str) -> DispatchTable:
+    """Compute the 调度表 of a street (街道/乡镇) of district ``adcode`` from the store.
+
+    Parameters
+    ----------
+    engine : Engine
+        A store engine under the caller's scope (a district officer sees only their district).
+    adcode : str
+        The street's district.
+    street : str
+        The street, as enterprises name it (``enterprises.township``).
+    unit : str
+        The unit's name for the header (e.g. "安宁市草铺街道").
+    period : str
+        Report month ``YYYY-MM``.
+
+    Returns
+    -------
+    DispatchTable
+
+    Raises
+    ------
+    ValueError
+        When no enterprise of the district (that the session sees) names ``street``.
+    """
+    with engine.connect() as conn:
+        streets = _street_of(conn, adcode)
+        hazards = store.list_hazards(conn, adcode=adcode)
+        steps = store.steps_frame(conn, adcode=adcode)
+        spots = store.list_inspections(conn, adcode=adcode, kind="spot_check")
+    if street not in set(streets.values()):
+        raise ValueError(f"区县 {adcode} 没有企业属于“{street}” / no enterprise of {adcode} is in {street!r}")
+    items = list(load_reference().spot_check_items)
+    spot_rows = pd.DataFrame(
+        [{"enterprise": r["credit_code"], "township": streets.get(str(r["credit_code"])),
+          "checked_on": pd.Timestamp(r["inspected_at"]).tz_convert(LOCAL_ZONE).date(),
+          **{k: bool((r["spot_items"] or {}).get(k)) for k in items}} for r in spots.to_dict("records")],
+        columns=["enterprise", "township", "checked_on", *items])
+    hazards = hazards.assign(source=hazards["source"].fillna("department"),
+                             township=hazards["credit_code"].astype(str).map(streets))
+    return dispatch_table(hazards[["code", "source", "township"]], steps, spot_rows, unit=unit, period=period,
+                          street=street)

@@ -129,6 +129,8 @@ ENTERPRISES = LayerSpec(
               "other": ("其他",),
           }),
         F("address", "详细地址", "Address", aliases=("地址",), example="安宁市草铺街道"),
+        F("township", "乡镇(街道)", "Township", aliases=("街道", "乡镇", "所属街道"), example="草铺街道",
+          note="街道/乡镇调度表按此统计 / the street whose monthly dispatch table counts the enterprise"),
         F("mhs_grade", "重大危险源等级", "Major hazard installation grade", "int", minimum=1, maximum=4,
           source="GB 18218-2018; 原安监总局令第40号 附件1", example="2",
           note="1=一级 … 4=四级；无则留空 / blank when none"),

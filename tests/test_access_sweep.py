@@ -109,6 +109,9 @@ def _hostile(owner: Engine) -> dict[str, Any]:
         "hz-filter-source.value": "department", "hz-filter-state.value": ["verified", "rectifying"],
         "hz-filter-industry.value": "hazchem", "hz-filter-flags.value": ["overdue", "supervised"],
         "hz-download-button.n_clicks": 1, "sr-submit.n_clicks": 1, "sr-month.value": "2026-11",
+        # bulk actions: 东川's hazard selected (and forged into the table) for a bulk 核定 and an export
+        "hz-table.data": [{"id": hazard, "version": version}], "hz-table.selected_row_ids": [hazard, "1; DROP", True],
+        "hz-bulk-action.value": "verify", "hz-bulk-apply.n_clicks": 1,
         "sr-signed.value": "越权", "hd-hazard-id.data": hazard, "hd-version.data": version,
         "hd-action.value": "verify", "hd-submit.n_clicks": 1, "hd-comment.value": "越权测试",
         "hd-files.contents": [photo], "hd-files.filename": ["sweep.jpg"],
@@ -128,6 +131,7 @@ def _hostile(owner: Engine) -> dict[str, Any]:
         "in-saved.data": {"id": inspection, "day": "2026-12-01", "description": "越权", **where},
         "in-to-hazard.n_clicks": 1, "in-map.clickData": {"latlng": {"lat": 26.09, "lng": 103.19}},
         "dp-period.value": month, "dp-unit.value": DONGCHUAN, "dp-download-button.n_clicks": 1,
+        "dp-street.value": "东川演示街道",
         "dp-submit.n_clicks": 1,
         # 晾晒 and reports: the officer forges a snapshot and asks for 东川's bulletin
         "rk-month.value": (dt.date.today().replace(day=1) - dt.timedelta(days=1)).isoformat(),

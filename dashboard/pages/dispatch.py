@@ -2,7 +2,8 @@
 
 A district officer sees and sends their district's table; city roles see any district's, the whole
 city's, and which districts have sent theirs (on time, late, missing). Figures are cumulative to the
-end of the month before the report month and are kept as sent.
+end of the month before the report month and are kept as sent. A district's table can be narrowed to one of
+its streets (街道/乡镇, the ``township`` of its enterprises): the table a street sends to its district.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 import dash
 from dash import Input, Output, State, dash_table, dcc, html
 
-from campaign.dispatch import DispatchTable, load_dispatch
+from campaign.dispatch import DispatchTable, district_streets, load_dispatch, street_dispatch
 from campaign.dispatch_sheet import dispatch_xlsx
 from campaign.lifecycle import Refused
 from campaign.reference import load_reference
@@ -22,7 +23,7 @@ from campaign.submissions import dispatch_due, dispatch_from_store, submission_s
 from dashboard import ids
 from dashboard.auth import current_user
 from dashboard.context import AppContext
-from dashboard.i18n import dropdown_labels, t
+from dashboard.i18n import dropdown_labels, register_text, t
 from dashboard.pages.campaign_text import page_lang, refusal
 from dashboard.permissions import DENIED, can
 from dashboard.routing import Page
@@ -33,6 +34,7 @@ from layers.campaign_measures import CAMPAIGN_MEASURES, campaign_measures
 PATH = "/dispatch"
 DP_PERIOD = "dp-period"
 DP_UNIT = "dp-unit"
+DP_STREET = "dp-street"
 DP_TABLE = "dp-table"
 DP_HEAD = "dp-head"
 DP_DOWNLOAD_BUTTON = "dp-download-button"
@@ -41,7 +43,11 @@ DP_SUBMIT = "dp-submit"
 DP_MESSAGE = "dp-message"
 DP_STATUS = "dp-status"
 CITY = "city"
-
+TEXT: dict[str, dict[str, str]] = {
+    "dp_street": {"zh": "街道/乡镇", "en": "Street / town"},
+    "dp_street_all": {"zh": "（全区县）", "en": "(whole district)"},
+}
+register_text(TEXT)
 
 
 def _months(today: dt.date, n: int = 12) -> list[str]:
@@ -52,7 +58,7 @@ def _months(today: dt.date, n: int = 12) -> list[str]:
     return out
 
 
-def _table(ctx: AppContext, unit: Any, period: Any) -> DispatchTable | None:
+def _table(ctx: AppContext, unit: Any, period: Any, street: Any = None) -> DispatchTable | None:
     names = store.district_codes(ctx.engine)
     if not isinstance(period, str) or period not in _months(dt.datetime.now(LOCAL_ZONE).date(), 24):
         return None
@@ -63,6 +69,10 @@ def _table(ctx: AppContext, unit: Any, period: Any) -> DispatchTable | None:
         return dispatch_from_store(ctx.engine, adcode=None, unit="全市", period=period)
     if not isinstance(unit, str) or unit not in names:
         return None
+    if isinstance(street, str) and street:
+        if street not in district_streets(ctx.engine, unit):
+            return None
+        return street_dispatch(ctx.engine, adcode=unit, street=street, unit=f"{names[unit]}{street}", period=period)
     return dispatch_from_store(ctx.engine, adcode=unit, unit=names[unit], period=period)
 
 
@@ -131,6 +141,9 @@ def layout(ctx: AppContext, lang: str) -> html.Div:
                                      labels=dropdown_labels(lang))]),
             html.Label([t("dp_district", lang), dcc.Dropdown(id=DP_UNIT, options=units, value=units[0]["value"],
                                                               clearable=False, labels=dropdown_labels(lang))]),
+            html.Label([t("dp_street", lang), dcc.Dropdown(id=DP_STREET, options=[], value=None,
+                                                            placeholder=t("dp_street_all", lang),
+                                                            labels=dropdown_labels(lang))]),
         ], className="filters"),
         html.P(id=DP_HEAD, className="hint"),
         dash_table.DataTable(  # type: ignore[attr-defined]
@@ -148,13 +161,24 @@ def layout(ctx: AppContext, lang: str) -> html.Div:
 def register(app: dash.Dash, ctx: AppContext) -> None:
     """Register the page's callbacks on ``app``."""
 
+    @app.callback(Output(DP_STREET, "options"), Output(DP_STREET, "value"), Input(DP_UNIT, "value"))
+    def streets(unit: Any) -> Any:
+        user = current_user()
+        if not can("hazards_page") or (user and user.get("role") == "enterprise"):
+            return [], None
+        if user and user.get("role") == "district_officer":
+            unit = user.get("adcode")
+        if not isinstance(unit, str) or unit not in store.district_codes(ctx.engine):
+            return [], None
+        return [{"label": s, "value": s} for s in district_streets(ctx.engine, unit)], None
+
     @app.callback(Output(DP_TABLE, "data"), Output(DP_HEAD, "children"), Input(DP_PERIOD, "value"),
-                  Input(DP_UNIT, "value"), State(ids.LANG, "value"))
-    def show(period: Any, unit: Any, lang: Any) -> Any:
+                  Input(DP_UNIT, "value"), Input(DP_STREET, "value"), State(ids.LANG, "value"))
+    def show(period: Any, unit: Any, street: Any, lang: Any) -> Any:
         lang = page_lang(lang)
         if not can("hazards_page"):
             return [], DENIED[lang]
-        table = _table(ctx, unit, period)
+        table = _table(ctx, unit, period, street)
         if table is None:
             return [], ""
         return _rows(table, lang), t("dp_cutoff", lang, date=table.cutoff.isoformat(), due=dispatch_due(table.period))
@@ -181,11 +205,11 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
                                      "color": "#E60012"}])
 
     @app.callback(Output(DP_DOWNLOAD, "data"), Input(DP_DOWNLOAD_BUTTON, "n_clicks"), State(DP_PERIOD, "value"),
-                  State(DP_UNIT, "value"), prevent_initial_call=True)
-    def download(n: Any, period: Any, unit: Any) -> Any:
+                  State(DP_UNIT, "value"), State(DP_STREET, "value"), prevent_initial_call=True)
+    def download(n: Any, period: Any, unit: Any, street: Any) -> Any:
         if not n or not can("hazards_page"):
             return dash.no_update
-        table = _table(ctx, unit, period)
+        table = _table(ctx, unit, period, street)
         if table is None:
             return dash.no_update
         return dcc.send_bytes(dispatch_xlsx(table, issued_on=dt.datetime.now(LOCAL_ZONE).date()),

@@ -128,11 +128,12 @@ def add_enterprise(ctx: DemoContext, adcode: str, name: str, industry: str, geom
                    has_explosives: bool = False) -> dict[str, Any]:
     """Add an enterprise record and return it; draws its credit code, address, principal and phone, in that order.
 
-    Keys starting with ``_`` (township, flags, stem) are for the later builders and are not output.
+    Keys starting with ``_`` (township, flags, stem) are for the later builders and are not output; the
+    township (the enterprise's 街道/乡镇, for the street 调度表) is output as ``township`` too.
     """
     rec: dict[str, Any] = {
         "credit_code": ctx.credit_code(adcode), "name": name, "adcode": adcode,
-        "industry": industry, "address": ctx.address(adcode, township),
+        "industry": industry, "address": ctx.address(adcode, township), "township": township,
         "mhs_grade": mhs_grade, "risk_level": risk_level, "external_distance_m": external_distance_m,
         "installation_status": "new" if new else "in_service", "has_explosives": has_explosives,
         "principal": ctx.person(), "phone": ctx.phone(),

@@ -48,6 +48,7 @@ class Enterprise(DistrictRow, Base):
     name: Mapped[str]
     industry: Mapped[str] = mapped_column(String(20))
     address: Mapped[str | None]
+    township: Mapped[str | None]  # 乡镇(街道): the street whose 调度表 counts its hazards
     mhs_grade: Mapped[int | None]  # 重大危险源等级 1..4 (GB 18218), null when none
     risk_level: Mapped[str] = mapped_column(String(20))  # major / large / general / low
     external_distance_m: Mapped[float | None] = mapped_column(Float)
