@@ -185,8 +185,8 @@ def db_rows(cluster: Any, bundle: Bundle, dem: DemGrid, repeat: int) -> list[Row
         pre = Row("cold site pre-check via PostGIS window (school, 60 m parcel)", pre_s, reasons, naive_pre_s,
                   runs=repeat, target=TARGETS["precheck"], met=pre_s < 0.2,
                   note=", ".join(f"{k} {v:.3f} s" for k, v in phases.items() if k != "features read")
-                  + f" ({phases['features read']:,.0f} features in the window); naive: reads every layer from "
-                  "the store, distance to every feature", extra=phases)
+                  + f" ({phases['features read']:,.0f} features in the window); naive: the same window read, then "
+                  "the distance to every feature (no index)", extra=phases)
         db = endtoend.db_mode(engine, lambda fn: timed(fn, repeat), dem)
         mode = Row("DB mode end-to-end: read + check + write findings", db.total, db.findings, runs=repeat,
                    target=TARGETS["db"], met=db.total < 30.0,
