@@ -15,7 +15,8 @@ when they ask for something outside their role or district, before any work is d
 | admin | everything, and accounts, the audit log and changing rule values |
 
 Reports (``generate_report``) are open to every role but the enterprise; a district session builds its
-own district's reports from the city's stored snapshots.
+own district's reports from the city's stored snapshots. A district officer submits its district's reports
+(``submit_report``); only the administrator changes report definitions (``manage_reports``).
 
 Which role may take which step of a hazard's life is the lifecycle table's business
 (``campaign/lifecycle.yaml``); this table says who may open the campaign's pages and forms.
@@ -54,6 +55,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "request_info_change": frozenset({"enterprise"}),
     "decide_info_change": frozenset({"district_officer"}),
     "generate_report": frozenset({"admin", "leader", "viewer", "planner", "district_officer", "city_supervisor"}),
+    "submit_report": frozenset({"district_officer"}),
+    "manage_reports": frozenset({"admin"}),
 }
 ACTION_NAMES = {
     "planner_page": ("规划审查页", "the planner page"), "edit_findings": ("变更违规状态", "changing findings"),
@@ -70,6 +73,8 @@ ACTION_NAMES = {
     "request_info_change": ("申请变更企业基础信息", "asking to change the enterprise's information"),
     "decide_info_change": ("审批企业信息变更", "deciding on enterprise information changes"),
     "generate_report": ("生成报告", "generating reports"),
+    "submit_report": ("报送定期报告", "submitting periodic reports"),
+    "manage_reports": ("修改报告定义", "changing report definitions"),
 }
 
 

@@ -1,8 +1,11 @@
-"""``riskmap snapshot`` and ``riskmap report``: period figures and periodic reports, for schedulers and people.
+"""``riskmap snapshot`` and ``riskmap report``: period figures, periodic reports and their submission.
 
-Both act as the operator or as an account (``--user``) like every command, and both are audited.
-A cron job takes the month-end snapshot on the 1st (``riskmap --user leader snapshot``) and generates
-the city's bulletin when it is due.
+Every command acts as the operator or as an account (``--user``) like the other commands; the work and its
+audit entry are :mod:`layers.reporting.service`'s (and :mod:`layers.reporting.definition_admin`'s), so
+the command line, the 晾晒 page and the reports page are audited alike, once. A cron job takes the
+month-end snapshot on the 1st (``riskmap --user leader snapshot``) and generates the city's bulletin when
+it is due; districts submit their reports with ``riskmap report submit`` and the city follows them with
+``riskmap report status``.
 """
 
 from __future__ import annotations
@@ -13,15 +16,21 @@ from pathlib import Path
 import click
 
 from geo import store
-from layers.reporting.build import build_report
-from layers.reporting.definitions import due_date, load_reports, period_of
-from layers.reporting.docx_writer import write_docx
-from layers.reporting.pdf_writer import write_pdf
-from layers.snapshots import CITY, SNAPSHOT_KINDS, month_ends, take_snapshot
-from riskmap.session import actor_name, engine_for
+from geo.constants import LOCAL_ZONE
+from geo.errors import AccessDenied
+from layers.reporting.definition_admin import definition_rows, reset_definition, set_definition
+from layers.reporting.definitions import EDITABLE_FIELDS, due_date, period_of, reports_in_force
+from layers.reporting.service import WRITERS, Refusal, generate_report, record_snapshot, report_figures, submit_report
+from layers.reporting.status import load_states, submission_status
+from layers.snapshots import CITY, SNAPSHOT_KINDS, month_ends
+from riskmap.session import actor_name, current_session, engine_for
 
-#: Report file formats and their writers.
-REPORT_WRITERS = {"docx": write_docx, "pdf": write_pdf}
+#: Report file formats (the service's writers).
+REPORT_WRITERS = WRITERS
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(LOCAL_ZONE).date()
 
 
 @click.command("snapshot")
@@ -34,15 +43,12 @@ def snapshot_cmd(as_of: str | None, kind: str | None, actor: str) -> None:
     day = dt.date.fromisoformat(as_of) if as_of else month_ends(dt.date.today(), 1)[0]
     kind = kind or ("month_end" if (day + dt.timedelta(days=1)).day == 1 else "on_demand")
     engine = engine_for(action="take_snapshot")
-    who = actor_name(actor)
     try:
-        figures = take_snapshot(engine, day, kind=kind, taken_by=who)
-    except ValueError as exc:
+        figures = record_snapshot(engine, day, kind=kind, user=current_session().user, actor=actor_name(actor),
+                                  via="cli")
+    except (ValueError, AccessDenied) as exc:
         raise click.ClickException(str(exc)) from exc
-    with engine.begin() as conn:
-        store.audit(conn, actor=who, action="snapshot", target=day.isoformat(),
-                    details={"kind": kind, "scopes": len(figures)})
-        names = store.district_codes(conn)
+    names = store.district_codes(engine)
     click.echo(f"{'范围 / scope':<14}{'重大风险源':>8}{'隐患':>6}{'逾期':>6}{'整改率':>8}{'评分':>7}")
     for scope, row in figures.iterrows():
         rate = "—" if row["rectification_rate"] != row["rectification_rate"] else f"{row['rectification_rate']:.0%}"
@@ -54,14 +60,14 @@ def snapshot_cmd(as_of: str | None, kind: str | None, actor: str) -> None:
 
 @click.group("report")
 def report() -> None:
-    """Periodic reports: list them with their due dates, generate one as DOCX and/or PDF."""
+    """Periodic reports: list, generate, submit, follow who has submitted, and change their definitions."""
 
 
 @report.command("list")
 def report_list() -> None:
-    """List the report definitions, the period due next and its due date."""
-    today = dt.date.today()
-    for code, definition in load_reports().items():
+    """List the report definitions in force, the period due next and its due date."""
+    today = _today()
+    for code, definition in reports_in_force(engine_for()).items():
         period = period_of(definition, today)
         click.echo(f"{code:<14}{definition.zh}  {period}  截止 / due {due_date(definition, period)}  "
                    f"({'区县报市' if definition.issuer == 'district' else '市发区县'})")
@@ -85,21 +91,106 @@ def report_generate(code: str, district: str | None, city: bool, period: str | N
     if unknown or not wanted:
         raise click.BadParameter(f"unknown formats {unknown}; known: {', '.join(REPORT_WRITERS)}",
                                  param_hint="--format")
-    definitions = load_reports()
+    engine = engine_for(action="generate_report")
+    definitions = reports_in_force(engine)
     if code not in definitions:
         raise click.BadParameter(f"unknown report {code!r}; known: {', '.join(definitions)}", param_hint="CODE")
-    period = period or period_of(definitions[code], dt.date.today())
-    engine = engine_for(action="generate_report")
+    period = period or period_of(definitions[code], _today())
     scope = CITY if city else str(district)
     try:
-        built = build_report(engine, code, scope=scope, period=period)
-    except ValueError as exc:
+        made = generate_report(engine, code, scope=scope, period=period, formats=wanted,
+                               user=current_session().user, actor=actor_name(actor), via="cli")
+    except (ValueError, AccessDenied) as exc:
         raise click.ClickException(str(exc)) from exc
     out_dir.mkdir(parents=True, exist_ok=True)
-    for fmt in wanted:
+    for fmt, content in made.files.items():
         path = out_dir / f"{code}-{scope}-{period}.{fmt}"
-        REPORT_WRITERS[fmt](built, path)
+        path.write_bytes(content)
         click.echo(str(path))
-    with engine.begin() as conn:
-        store.audit(conn, actor=actor_name(actor), action="report", target=code,
-                    adcode=None if city else scope, details={"period": period, "formats": wanted})
+
+
+@report.command("submit")
+@click.argument("code")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--district", required=True, help="The submitting district (adcode).")
+@click.option("--period", required=True, help="YYYY-MM (monthly reports) or YYYY (yearly ones).")
+@click.option("--note", default=None, help="A remark kept with the submission.")
+@click.option("--actor", default="cli", show_default=True)
+def report_submit(code: str, file: Path, district: str, period: str, note: str | None, actor: str) -> None:
+    """Submit FILE (a generated DOCX or PDF) as the district's report CODE of PERIOD to the city."""
+    engine = engine_for(action="submit_report")
+    try:
+        figures = report_figures(engine, code, adcode=district, period=period)
+    except Refusal as exc:  # e.g. a yearly report before its year's snapshot: the document is what counts
+        click.echo(f"注意 / note: {exc}; 报送时不附数字 / submitted without figures", err=True)
+        figures = {}
+    try:
+        revision = submit_report(engine, code, adcode=district, period=period, filename=file.name,
+                                 content=file.read_bytes(), figures=figures, user=current_session().user,
+                                 actor=actor_name(actor), via="cli", note=note)
+    except (Refusal, AccessDenied) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"已报送 / submitted {code} {district} {period}：第 {revision} 次 / revision {revision}")
+
+
+@report.command("status")
+@click.option("--period", help="YYYY-MM (yearly reports: its year); default: this month.")
+def report_status(period: str | None) -> None:
+    """Show, per district and district report, whether it was submitted on time, late, or not yet."""
+    month = period or f"{_today():%Y-%m}"
+    try:
+        dt.datetime.strptime(month, "%Y-%m")
+    except ValueError:
+        raise click.BadParameter(f"{month!r} is not YYYY-MM", param_hint="--period") from None
+    engine = engine_for(action="generate_report")
+    table = submission_status(engine, month, today=_today())
+    states = load_states()
+    for row in table.to_dict("records"):
+        state = states[row["state"]]
+        days = {"late": f" {row['days']}天 / days", "pending": f" 剩 {row['days']}天 / due in {row['days']} days",
+                "overdue": f" 逾期 {row['days']}天 / {row['days']} days overdue"}.get(row["state"], "")
+        sent = f"  {row['submitted_by']} r{row['revision']}" if row["revision"] is not None else ""
+        click.echo(f"{row['adcode']} {row['district']:<8}{row['kind']:<14}{row['period']:<9}截止 {row['due']}  "
+                   f"{state.zh} / {state.en}{days}{sent}")
+
+
+@report.command("set")
+@click.argument("code")
+@click.argument("field", type=click.Choice(sorted(EDITABLE_FIELDS)))
+@click.argument("value")
+@click.option("--reason", required=True, help="Why (kept with the value and in the audit log).")
+@click.option("--actor", default="cli", show_default=True)
+def report_set(code: str, field: str, value: str, reason: str, actor: str) -> None:
+    """Change FIELD of report CODE (sections: comma-separated codes); the previous value is kept."""
+    engine = engine_for(action="manage_reports")
+    try:
+        definition = set_definition(engine, code, field, value, reason=reason, user=current_session().user,
+                                    actor=actor_name(actor))
+    except Refusal as exc:
+        raise click.ClickException(str(exc)) from exc
+    period = period_of(definition, _today())
+    click.echo(f"{code}.{field} 已修改 / changed; {period} 截止 / due {due_date(definition, period)}")
+
+
+@report.command("reset")
+@click.argument("code")
+@click.argument("field", type=click.Choice(sorted(EDITABLE_FIELDS)))
+@click.option("--reason", required=True, help="Why.")
+@click.option("--actor", default="cli", show_default=True)
+def report_reset(code: str, field: str, reason: str, actor: str) -> None:
+    """Bring back definitions.yaml's value of FIELD of report CODE."""
+    engine = engine_for(action="manage_reports")
+    try:
+        done = reset_definition(engine, code, field, reason=reason, user=current_session().user,
+                                actor=actor_name(actor))
+    except Refusal as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{code}.{field} 已恢复默认 / reset" if done else f"{code}.{field} 本来就是默认值 / was not changed")
+
+
+@report.command("definitions")
+def report_definitions() -> None:
+    """Show every editable field of every report: the file's value, the value in force, who changed it."""
+    for row in definition_rows(engine_for()):
+        changed = f"  ← {row['actor']}: {row['reason']}" if row["actor"] else ""
+        click.echo(f"{row['code']:<14}{row['field']:<14}{row['current']}{changed}")

@@ -73,7 +73,8 @@ def _state(owner: Engine) -> dict[str, Any]:
     """
     with owner.connect() as conn:
         counts = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
-                  for t in (*NAMED_TABLES, "rule_overrides", "users")}
+                  for t in (*NAMED_TABLES, "rule_overrides", "users", "report_submissions",
+                            "report_definition_overrides")}
         findings = conn.execute(text("SELECT id, status FROM check_findings WHERE adcode = :d ORDER BY id"),
                                 {"d": DONGCHUAN}).all()
     return {"counts": counts, "findings": [tuple(r) for r in findings]}
@@ -138,6 +139,11 @@ def _hostile(owner: Engine) -> dict[str, Any]:
         "rk-criterion.value": "score", "rk-take.n_clicks": 1,
         "rp-report.value": "bulletin", "rp-scope.value": DONGCHUAN, "rp-period.value": month, "rp-format.value": "docx",
         "rp-generate.n_clicks": 1,
+        # reports: submit 东川's report, read another month's matrix and a document by id, change a definition
+        "rp-submit.n_clicks": 1, "rp-note.value": "越权报送", "rp-refresh.data": 1, "rp-status-month.value": month,
+        "rp-sent.value": 1, "rp-sent-get.n_clicks": 1, "rp-def-report.value": "four_lists",
+        "rp-def-field.value": "due_day", "rp-def-value.value": "25", "rp-def-reason.value": "越权修改测试",
+        "rp-def-save.n_clicks": 1, "rp-def-reset.n_clicks": 1,
         # 企业信息: the officer files a change of a 东川 enterprise's record, decides a request and reads the grades
         "ei-submit.n_clicks": 1, "ei-f-name.value": "越权测试有限公司", "ei-f-address.value": "东川",
         "ei-f-principal.value": "越权", "ei-f-phone.value": "0871-00000000", "ei-f-industry.value": "other",

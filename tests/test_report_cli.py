@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,58 @@ def test_report_list_and_bad_requests(demo_copy: dict[str, str], tmp_path: Path)
     ent = _run(demo_copy, "ent-530181", "report", "generate", "bulletin", "--district", ANNING, "--out",
                str(tmp_path))
     assert ent.exit_code != 0 and "生成报告" in ent.output
+
+
+def test_submit_status_set_and_reset_round_trip(demo_copy: dict[str, str], tmp_path: Path) -> None:
+    year = str(dt.date.today().year)
+    changed = _run(demo_copy, "admin", "report", "set", "four_lists", "due_day", "25", "--reason", "市安委办通知延期")
+    assert changed.exit_code == 0, changed.output
+    assert f"{year}-06-25" in changed.output
+    refused = _run(demo_copy, "leader", "report", "set", "four_lists", "due_day", "26", "--reason", "越权修改测试")
+    assert refused.exit_code != 0 and "修改报告定义" in refused.output
+    bad = _run(demo_copy, "admin", "report", "set", "four_lists", "due_day", "31", "--reason", "六月三十一日")
+    assert bad.exit_code != 0 and "6 月没有 31 日" in bad.output and "due_day" in bad.output
+    listed = _run(demo_copy, "viewer", "report", "list")
+    assert f"{year}-06-25" in listed.output
+    made = _run(demo_copy, None, "report", "generate", "four_lists", "--district", ANNING, "--period", year,
+                "--out", str(tmp_path))
+    assert made.exit_code == 0, made.output
+    docx = tmp_path / f"four_lists-{ANNING}-{year}.docx"
+    assert any(p.text == f"（报送时限：{year}年6月25日）" for p in Document(str(docx)).paragraphs)
+    sent = _run(demo_copy, "anning", "report", "submit", "four_lists", str(docx), "--district", ANNING,
+                "--period", year, "--note", "第一次报送")
+    assert sent.exit_code == 0 and "revision 1" in sent.output, sent.output
+    again = _run(demo_copy, "anning", "report", "submit", "four_lists", str(docx), "--district", ANNING,
+                 "--period", year)
+    assert again.exit_code == 0 and "revision 2" in again.output
+    other = _run(demo_copy, "anning", "report", "submit", "four_lists", str(docx), "--district", "530112",
+                 "--period", year)
+    assert other.exit_code != 0 and "530112" in other.output
+    engine = store.make_engine(demo_copy["RISKMAP_DATABASE_URL"])
+    try:
+        rows = store.list_report_submissions(engine)
+        assert sorted(rows["revision"]) == [1, 2] and set(rows["adcode"]) == {ANNING}
+        assert set(rows["sha256"]) == {hashlib.sha256(docx.read_bytes()).hexdigest()}
+    finally:
+        engine.dispose()
+    assert [(a, d) for a, d, _ in _audit(demo_copy, "report_submit")] == [("anning", ANNING)] * 2
+    city = _run(demo_copy, "leader", "report", "status", "--period", f"{year}-06")
+    assert city.exit_code == 0, city.output
+    lines = [line for line in city.output.splitlines() if "four_lists" in line]
+    assert len(lines) == 14
+    today = dt.date.today()
+    due = dt.date(int(year), 6, 25)
+    anning = next(line for line in lines if line.startswith(ANNING))
+    state = "迟报" if today > due else "已报送"
+    assert state in anning and "anning r2" in anning and f"截止 {due}" in anning
+    assert all(("逾期未报" if today > due else "未报送") in line for line in lines if not line.startswith(ANNING))
+    own = _run(demo_copy, "anning", "report", "status", "--period", f"{year}-06")
+    assert {line.split()[0] for line in own.output.splitlines() if line.strip()} == {ANNING}
+    reset = _run(demo_copy, "admin", "report", "reset", "four_lists", "due_day", "--reason", "恢复默认时限")
+    assert reset.exit_code == 0 and "reset" in reset.output
+    again_made = _run(demo_copy, None, "report", "generate", "four_lists", "--district", ANNING, "--period", year,
+                      "--out", str(tmp_path / "after"))
+    assert again_made.exit_code == 0
+    after = Document(str(tmp_path / "after" / f"four_lists-{ANNING}-{year}.docx"))
+    assert any(p.text == f"（报送时限：{year}年6月20日）" for p in after.paragraphs)
+    assert [d["new"] for _, _, d in _audit(demo_copy, "report_definition_change")] == [25, 20]

@@ -24,6 +24,7 @@ from sqlalchemy import text
 from dashboard.pages import reports
 from geo import embedded, store
 from layers.reporting.definitions import due_date, load_reports, period_of
+from layers.reporting.status import load_states
 from layers.snapshots import month_ends, take_snapshot
 from tests.browser import column_texts, console_errors, served_signed_in_copy, sideways_overflow, sign_in, text_at
 from tests.clients import DemoApp, callback_body, log_in, post_callback, route_text
@@ -159,4 +160,113 @@ def test_browser_leader_generates_the_city_bulletin_and_reads_the_downloaded_doc
         driver.save_screenshot(str(artifacts / "reports.png"))
         driver.set_window_size(390, 844)
         wait.until(lambda d: sideways_overflow(d) == 0)
+        assert console_errors(driver) == []
+
+
+def _post(client: Any, app: Any, output: str, values: dict[str, Any], trigger: str) -> Any:
+    key = next(k for k, cb in app.callback_map.items() if "callback" in cb and output in k)
+    return post_callback(client, callback_body(app, key, values, trigger))
+
+
+def _response(resp: Any) -> dict[str, Any]:
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:500]
+    return dict(json.loads(resp.get_data(as_text=True))["response"])
+
+
+def _year_end_snapshot(owner: Any) -> str:
+    """The city's figures at this year's end (a district builds its yearly reports from them)."""
+    year = dt.date.today().year
+    if store.read_snapshots(owner, since=dt.date(year, 12, 31), until=dt.date(year, 12, 31)).empty:
+        take_snapshot(owner, dt.date(year, 12, 31), kind="on_demand", taken_by="leader")
+    return str(year)
+
+
+def test_officer_submits_the_city_sees_the_matrix_and_downloads_what_was_sent(leader: DemoApp) -> None:
+    year = _year_end_snapshot(leader.owner)
+    month = f"{dt.date.today():%Y-%m}"
+    officer = leader.app.server.test_client()
+    log_in(officer, "anning")
+    assert "报送" in route_text(officer, "/reports")
+    submit = {"rp-submit.n_clicks": 1, "rp-report.value": "four_lists", "rp-scope.value": ANNING,
+              "rp-period.value": year, "rp-format.value": "docx", "rp-note.value": "按时报送",
+              "lang-switch.value": "zh"}
+    done = _response(_post(officer, leader.app, "rp-submitted.children", submit, "rp-submit.n_clicks"))
+    assert "已报送" in json.dumps(done["rp-submitted"], ensure_ascii=False) and done["rp-refresh"]["data"] == 1
+    other = _response(_post(officer, leader.app, "rp-submitted.children", {**submit, "rp-scope.value": DONGCHUAN},
+                            "rp-submit.n_clicks"))
+    assert "当前账号无此权限" in json.dumps(other, ensure_ascii=False)
+    leader_try = _response(_post(leader.client, leader.app, "rp-submitted.children", submit, "rp-submit.n_clicks"))
+    assert "当前账号无此权限" in json.dumps(leader_try, ensure_ascii=False)
+    sent = store.list_report_submissions(leader.owner, kind="four_lists")
+    assert list(sent["adcode"]) == [ANNING] and list(sent["note"]) == ["按时报送"]
+    assert sent["figures"].iloc[0]["major_risks"] is not None  # the figures the report was built from
+    status = {"rp-status-month.value": month, "rp-refresh.data": 1, "lang-switch.value": "zh"}
+    city = _response(_post(leader.client, leader.app, "rp-matrix.children", status, "rp-status-month.value"))
+    matrix = json.dumps(city["rp-matrix"], ensure_ascii=False)
+    assert matrix.count('"data-adcode"') == 14
+    due = due_date(load_reports()["four_lists"], year)
+    state = "on_time" if dt.date.today() <= due else "late"
+    assert f'"data-state": "{state}"' in matrix and load_states()[state].colour in matrix
+    assert load_states()[state].zh in matrix
+    options = city["rp-sent"]["options"]
+    assert len(options) == 1 and "安宁市" in options[0]["label"]
+    got = _response(_post(leader.client, leader.app, "rp-sent-download.data",
+                          {"rp-sent-get.n_clicks": 1, "rp-sent.value": options[0]["value"]}, "rp-sent-get.n_clicks"))
+    content = base64.b64decode(got["rp-sent-download"]["data"]["content"])
+    assert content == store.read_report_submission(leader.owner, options[0]["value"])["content"]  # type: ignore[index]
+    assert any(p.text.startswith("安宁市") for p in Document(io.BytesIO(content)).paragraphs)
+    own = _response(_post(officer, leader.app, "rp-matrix.children", status, "rp-status-month.value"))
+    assert json.dumps(own["rp-matrix"], ensure_ascii=False).count('"data-adcode"') == 1
+    with leader.owner.connect() as conn:
+        entries = conn.execute(text("SELECT actor, action FROM audit_log WHERE action IN ('report_submit') "
+                                    "ORDER BY id")).all()
+    assert [tuple(e) for e in entries] == [("anning", "report_submit")]
+
+
+def test_the_administrator_changes_a_due_day_on_the_page_and_resets_it(leader: DemoApp) -> None:
+    admin = leader.app.server.test_client()
+    log_in(admin, "admin")
+    assert "修改报告定义" in route_text(admin, "/reports")
+    assert "修改报告定义" not in route_text(leader.client, "/reports")
+    values = {"rp-def-save.n_clicks": 1, "rp-def-report.value": "four_lists", "rp-def-field.value": "due_day",
+              "rp-def-value.value": "31", "rp-def-reason.value": "六月三十一日", "lang-switch.value": "zh"}
+    bad = _response(_post(admin, leader.app, "rp-def-message.children", values, "rp-def-save.n_clicks"))
+    assert "due_day" in json.dumps(bad, ensure_ascii=False) and "6 月没有 31 日" in json.dumps(bad, ensure_ascii=False)
+    assert store.read_definition_overrides(leader.owner, active_only=False) == []
+    ok = _response(_post(admin, leader.app, "rp-def-message.children", {**values, "rp-def-value.value": "25"},
+                         "rp-def-save.n_clicks"))
+    year = dt.date.today().year
+    four = next(r for r in ok["rp-definitions"]["data"] if r["code"] == "four_lists")
+    assert four["due"] == f"{year}-06-25"
+    denied = _response(_post(leader.client, leader.app, "rp-def-message.children", values, "rp-def-save.n_clicks"))
+    assert "当前账号无此权限" in json.dumps(denied, ensure_ascii=False)
+    reset = _response(_post(admin, leader.app, "rp-def-message.children", {**values, "rp-def-reset.n_clicks": 1},
+                            "rp-def-reset.n_clicks"))
+    four = next(r for r in reset["rp-definitions"]["data"] if r["code"] == "four_lists")
+    assert four["due"] == f"{year}-06-20" and "默认" in json.dumps(reset["rp-def-message"], ensure_ascii=False)
+    history = store.read_definition_overrides(leader.owner, active_only=False)
+    assert [(r["value"], r["previous"], r["actor"], r["active"]) for r in history] == [(25, 20, "admin", False)]
+
+
+@pytest.mark.browser
+def test_browser_officer_submits_and_sees_the_own_row_turn(pg_cluster: embedded.Cluster, demo_db: str,
+                                                            tmp_path: Path, driver: Any, artifacts: Path) -> None:
+    from tests.browser import choose_option
+
+    with served_signed_in_copy(pg_cluster, demo_db, tmp_path / "home") as (base, owner):
+        year = _year_end_snapshot(owner)
+        sign_in(driver, base, "anning", reports.PATH)
+        wait = WebDriverWait(driver, 120)
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, f"#{reports.RP_MATRIX} td[data-kind=four_lists]")))
+        cell = f"#{reports.RP_MATRIX} td[data-kind=four_lists]"
+        assert driver.find_element(By.CSS_SELECTOR, cell).get_attribute("data-state") in ("pending", "overdue")
+        assert len(driver.find_elements(By.CSS_SELECTOR, f"#{reports.RP_MATRIX} tr[data-adcode]")) == 1
+        choose_option(driver, reports.RP_REPORT, load_reports()["four_lists"].zh)
+        wait.until(lambda d: year in (text_at(d, f"#{reports.RP_PERIOD}") or ""))
+        driver.find_element(By.ID, reports.RP_SUBMIT).click()
+        wait.until(ec.presence_of_element_located((By.ID, "rp-submit-done")))
+        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, cell).get_attribute("data-state") in ("on_time", "late"))
+        sent = store.list_report_submissions(owner)
+        assert list(sent["adcode"]) == [ANNING] and list(sent["submitted_by"]) == ["anning"]
+        driver.save_screenshot(str(artifacts / "reports-submitted.png"))
         assert console_errors(driver) == []

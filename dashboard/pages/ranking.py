@@ -28,7 +28,8 @@ from geo import store
 from geo.constants import LOCAL_ZONE
 from layers.ranking import CRITERIA, figures_from_snapshots, industry_figures, rank_districts
 from layers.rating import load_rubric
-from layers.snapshots import CITY, month_ends, take_snapshot
+from layers.reporting.service import record_snapshot
+from layers.snapshots import CITY, month_ends
 
 PATH = "/ranking"
 #: Who may open the page: every account that may generate reports (all roles but the enterprise).
@@ -262,15 +263,12 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         if not n or not can("take_snapshot"):
             return dash.no_update, dash.no_update, DENIED[lang], *unchanged
         day = month_ends(_today(), 1)[0]
-        who = actor_name()
         try:
-            figures = take_snapshot(ctx.engine, day, kind="month_end", taken_by=who)
+            figures = record_snapshot(ctx.engine, day, kind="month_end", user=current_user(), actor=actor_name(),
+                                      via="dashboard")
         except ValueError as exc:
             failed = html.P(t("rk_take_failed", lang, error=str(exc)), className="error")
             return dash.no_update, dash.no_update, failed, *unchanged
-        with ctx.engine.begin() as conn:
-            store.audit(conn, actor=who, action="snapshot", target=day.isoformat(),
-                        details={"kind": "month_end", "scopes": len(figures), "via": "dashboard"})
         options = [{"label": _month_label(d, lang), "value": d} for d in stored_months(ctx.engine)]
         done = html.P(t("rk_taken", lang, day=day.isoformat(), n=len(figures)), className="ok", id="rk-done")
         return options, day.isoformat(), done, {"display": "none"}, {"display": "none"}

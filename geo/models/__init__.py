@@ -12,7 +12,8 @@ the source CRS the coordinates arrived in, and the import batch.
 Modules: :mod:`~geo.models.base` (the base, naming convention, shared columns),
 :mod:`~geo.models.layers` (importable layers and :data:`LAYER_MODELS`), :mod:`~geo.models.records`
 (batches, audit, runs and findings, users, rule overrides, ratings), :mod:`~geo.models.campaign`
-(hazard steps, inspections, attachments, submissions) and :mod:`~geo.models.history` (row versions,
+(hazard steps, inspections, attachments, submissions), :mod:`~geo.models.reports` (report submissions and
+definition overrides) and :mod:`~geo.models.history` (row versions,
 measure snapshots). Every model is re-exported here; importing this package registers all tables on
 ``Base.metadata`` (migrations compare against it).
 """
@@ -39,6 +40,7 @@ from geo.models.layers import (
     TailingsDam,
 )
 from geo.models.records import AuditLog, CheckFinding, CheckRun, ImportBatch, PublishedRating, RuleOverride, User
+from geo.models.reports import ReportDefinitionOverride, ReportSubmission
 
 __all__ = [
     "LAYER_MODELS",
@@ -67,6 +69,8 @@ __all__ = [
     "Pipeline",
     "ProtectionTarget",
     "PublishedRating",
+    "ReportDefinitionOverride",
+    "ReportSubmission",
     "RiskContour",
     "RiskPoint",
     "RowVersion",

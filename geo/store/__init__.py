@@ -17,6 +17,7 @@ identifiers come only from the models' metadata. One module per concern:
 - :mod:`~geo.store.lookups` — narrow lookups by key or position;
 - :mod:`~geo.store.history` — every version of the risk data, read as of a moment;
 - :mod:`~geo.store.snapshots` — stored period figures;
+- :mod:`~geo.store.reports` — districts' submitted reports and local values of report definitions;
 - :mod:`~geo.store.enterprise_changes` — enterprises' requests to change their basic information.
 
 The public names of every module are re-exported here, so ``from geo import store`` and
@@ -110,6 +111,16 @@ from geo.store.lookups import (
     point_in_district,
 )
 from geo.store.ratings import PUBLISHED_RATING_COLUMNS, publish_ratings, read_published_ratings
+from geo.store.reports import (
+    DEFINITION_OVERRIDE_COLUMNS,
+    REPORT_SUBMISSION_COLUMNS,
+    insert_report_submission,
+    list_report_submissions,
+    read_definition_overrides,
+    read_report_submission,
+    replace_definition_override,
+    retire_definition_override,
+)
 from geo.store.rules import RULE_OVERRIDE_COLUMNS, deactivate_rule_override, read_rule_overrides, replace_rule_override
 from geo.store.snapshots import SNAPSHOT_COLUMNS, insert_snapshots, read_snapshots
 from geo.store.users import USER_COLUMNS, find_user, insert_user, list_users, set_user_active, touch_login
@@ -119,10 +130,12 @@ __all__ = [
     "AUDIT_COLUMNS",
     "CHANGEABLE_FIELDS",
     "CHANGE_COLUMNS",
+    "DEFINITION_OVERRIDE_COLUMNS",
     "HAZARD_COLUMNS",
     "HISTORY_KEYS",
     "PUBLISHED_RATING_COLUMNS",
     "READ_ONLY_ACTIONS",
+    "REPORT_SUBMISSION_COLUMNS",
     "RULE_OVERRIDE_COLUMNS",
     "SNAPSHOT_COLUMNS",
     "SUBMISSION_TABLES",
@@ -156,6 +169,7 @@ __all__ = [
     "insert_change",
     "insert_hazard",
     "insert_inspection",
+    "insert_report_submission",
     "insert_snapshots",
     "insert_step",
     "insert_submission",
@@ -165,6 +179,7 @@ __all__ = [
     "list_changes",
     "list_hazards",
     "list_inspections",
+    "list_report_submissions",
     "list_submissions",
     "list_users",
     "lock_layer",
@@ -176,6 +191,7 @@ __all__ = [
     "read_attachment",
     "read_audit",
     "read_change",
+    "read_definition_overrides",
     "read_districts",
     "read_finding",
     "read_findings",
@@ -186,13 +202,16 @@ __all__ = [
     "read_layer_near",
     "read_layer_window",
     "read_published_ratings",
+    "read_report_submission",
     "read_rule_overrides",
     "read_snapshots",
     "record_batch",
     "record_import_steps",
     "record_versions",
+    "replace_definition_override",
     "replace_rule_override",
     "reset_scope",
+    "retire_definition_override",
     "row_counts",
     "save_check_run",
     "scoped",

@@ -3,21 +3,37 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine
 
 from geo import store
-from layers.reporting.definitions import load_reports, period_end
+from layers.reporting.definitions import due_date, period_end, reports_in_force
 from layers.reporting.document import Report
 from layers.reporting.sections import SECTIONS, ReportContext, load_figures
 from layers.snapshots import CITY
 
-__all__ = ["CITY_ISSUER", "build_report"]
+__all__ = ["CITY_ISSUER", "build_report", "plain_figures"]
 
 #: The city's issuing office, and a district's (its name is put in front).
 CITY_ISSUER = "昆明市安全生产委员会办公室"
 DISTRICT_ISSUER = "安全生产委员会办公室"
+
+
+def plain_figures(row: Any) -> dict[str, Any]:
+    """Return one scope's figures as JSON values (numbers, text; a missing figure is None)."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+            out[str(key)] = None
+        elif hasattr(value, "item"):
+            item = value.item()
+            out[str(key)] = None if isinstance(item, float) and math.isnan(item) else item
+        else:
+            out[str(key)] = value if isinstance(value, int | float | str | bool) else str(value)
+    return out
 
 
 def _previous_end(period: str, end: dt.date) -> dt.date:
@@ -34,7 +50,7 @@ def build_report(engine: Engine, code: str, *, scope: str, period: str, issued_o
     engine : Engine
         The store, under the caller's scope (a district account builds only its own district's reports).
     code : str
-        A report code of :func:`layers.reporting.definitions.load_reports`.
+        A report code of :func:`layers.reporting.definitions.reports_in_force` (definitions with local values).
     scope : str
         A district code, or :data:`layers.snapshots.CITY`.
     period : str
@@ -51,7 +67,7 @@ def build_report(engine: Engine, code: str, *, scope: str, period: str, issued_o
     ValueError
         Unknown report or section code, a malformed period, or a scope without figures.
     """
-    reports = load_reports()
+    reports = reports_in_force(engine)
     if code not in reports:
         raise ValueError(f"unknown report {code!r}; known: {', '.join(reports)}")
     definition = reports[code]
@@ -76,4 +92,5 @@ def build_report(engine: Engine, code: str, *, scope: str, period: str, issued_o
     return Report(code=code, title=f"{ctx.scope_name}{label}{definition.zh}", scope=scope, scope_name=ctx.scope_name,
                   period=label, period_end=end, issued_on=issued_on or dt.date.today(), issuer=issuer,
                   recipient=definition.recipient_zh, number=f"〔{(issued_on or dt.date.today()).year}〕  号",
-                  data_note=note, sections=[SECTIONS[s](ctx) for s in definition.sections])
+                  data_note=note, sections=[SECTIONS[s](ctx) for s in definition.sections],
+                  due=due_date(definition, period), figures=plain_figures(figures.loc[str(scope)]))

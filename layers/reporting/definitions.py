@@ -8,18 +8,23 @@ last day it covers.
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy import Connection, Engine
 
 from campaign.dispatch import load_dispatch
+from geo import store
 
-__all__ = ["ISSUERS", "PERIODS", "ReportDefinition", "due_date", "load_reports", "period_end", "period_of"]
+__all__ = ["EDITABLE_FIELDS", "ISSUERS", "PERIODS", "ReportDefinition", "apply_overrides", "due_date",
+           "load_reports", "period_end", "period_of", "reports_in_force"]
 
 DEFINITIONS = Path(__file__).with_name("definitions.yaml")
 #: Period kinds and the form of their names.
@@ -83,6 +88,46 @@ def load_reports(path: Path = DEFINITIONS) -> dict[str, ReportDefinition]:
     """
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     return {code: _definition(code, body) for code, body in doc["reports"].items()}
+
+
+#: Fields an administrator may change (name as the CLI and the page call it → attribute of ReportDefinition).
+EDITABLE_FIELDS = {"name": "zh", "name_en": "en", "due_day": "due_day", "due_month": "due_month",
+                   "recipient": "recipient_zh", "recipient_en": "recipient_en", "sections": "sections"}
+
+
+def apply_overrides(reports: dict[str, ReportDefinition],
+                    rows: Iterable[dict[str, Any]]) -> dict[str, ReportDefinition]:
+    """Return the definitions with local values (rows of ``report_definition_overrides``) applied.
+
+    Rows for a report or field no longer defined are left out; a list value (sections) becomes a tuple.
+    """
+    out = dict(reports)
+    for row in rows:
+        code, field = str(row["report_code"]), str(row["field"])
+        if code in out and field in EDITABLE_FIELDS:
+            value = row["value"]
+            changes: dict[str, Any] = {EDITABLE_FIELDS[field]: (
+                tuple(str(v) for v in value) if isinstance(value, list) else value)}
+            out[code] = dataclasses.replace(out[code], **changes)
+    return out
+
+
+def reports_in_force(engine: Engine | Connection) -> dict[str, ReportDefinition]:
+    """Return the report definitions in force: ``definitions.yaml`` with the administrator's local values.
+
+    This is the one reading every view (pages, command line, status, generated documents) uses.
+
+    Parameters
+    ----------
+    engine : Engine or Connection
+        The store (every session may read the local values).
+
+    Returns
+    -------
+    dict of str to ReportDefinition
+        By report code, in file order.
+    """
+    return apply_overrides(load_reports(), store.read_definition_overrides(engine))
 
 
 def _check_period(definition: ReportDefinition, period: str) -> None:

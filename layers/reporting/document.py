@@ -62,3 +62,11 @@ class Report:
     number: str
     data_note: str
     sections: list[Section] = field(default_factory=list)
+    #: The day the report is due (its definition in force), printed under the issue date.
+    due: dt.date | None = None
+    #: The figures of the scope the report was built from (measure code → value), as a submission keeps them.
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    def due_line(self) -> str | None:
+        """Return the due-date line printed under the issue date (None without a due date)."""
+        return None if self.due is None else f"（报送时限：{self.due.year}年{self.due.month}月{self.due.day}日）"

@@ -141,6 +141,8 @@ def write_docx(report: Report, path: Path | None = None) -> bytes:
     date = report.issued_on
     _para(doc, f"{report.issuer}", FONTS["body"], 16, align=WD_ALIGN_PARAGRAPH.RIGHT)
     _para(doc, f"{date.year}年{date.month}月{date.day}日", FONTS["body"], 16, align=WD_ALIGN_PARAGRAPH.RIGHT)
+    if report.due_line():
+        _para(doc, str(report.due_line()), FONTS["body"], 14, align=WD_ALIGN_PARAGRAPH.RIGHT)
     buffer = io.BytesIO()
     doc.save(buffer)
     data = buffer.getvalue()

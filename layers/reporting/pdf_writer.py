@@ -296,10 +296,11 @@ def write_pdf(report: Report, path: Path | None = None) -> bytes:
                 _table(pages, table)
             for figure in part.figures:
                 _figure(pages, figure)
-        pages.ensure(3 * PITCH)
+        pages.ensure(4 * PITCH)
         pages.y += PITCH
         date = report.issued_on
-        for line in (report.issuer, f"{date.year}年{date.month}月{date.day}日"):
+        lines = (report.issuer, f"{date.year}年{date.month}月{date.day}日", report.due_line())
+        for line in (x for x in lines if x):
             pages.text(PAGE_W - RIGHT - 2 * BODY, pages.y + (PITCH - BODY) / 2, line, size=BODY, ha="right")
             pages.y += PITCH
         pages.folios()

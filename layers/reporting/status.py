@@ -1,0 +1,114 @@
+"""Who has submitted which periodic report: district × report kind for a period, on time, late or missing.
+
+Two tables hold the submissions: the 调度表 keeps its own (``dispatch_submissions``, with the figures as
+sent, written by :func:`campaign.submissions.submit_dispatch`); every other district report is a row of
+``report_submissions`` (:func:`layers.reporting.service.submit_report`). :func:`submission_status` reads
+both, so every view shows one matrix. The latest submission counts; it is late when its local day is after
+the due date of the definition in force (:func:`layers.reporting.definitions.due_date`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+from sqlalchemy import Engine
+
+from geo import store
+from geo.constants import LOCAL_ZONE
+from layers.reporting.definitions import ReportDefinition, due_date, reports_in_force
+
+__all__ = ["STATUS_COLUMNS", "StateStyle", "load_states", "period_for", "submission_status"]
+
+STATES_FILE = Path(__file__).with_name("status.yaml")
+STATUS_COLUMNS = ("adcode", "district", "kind", "period", "due", "state", "days", "revision", "submitted_at",
+                  "submitted_by", "submission_id")
+
+
+@dataclass(frozen=True)
+class StateStyle:
+    """How one state reads and looks."""
+
+    zh: str
+    en: str
+    colour: str
+    text: str
+
+    def label(self, lang: str = "zh") -> str:
+        """Return the state's name in ``lang``."""
+        return self.en if lang == "en" else self.zh
+
+
+@cache
+def load_states(path: Path = STATES_FILE) -> dict[str, StateStyle]:
+    """Return the submission states (``on_time``, ``late``, ``pending``, ``overdue``) with labels and colours."""
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {code: StateStyle(zh=str(v["zh"]), en=str(v["en"]), colour=str(v["colour"]), text=str(v["text"]))
+            for code, v in doc["states"].items()}
+
+
+def period_for(definition: ReportDefinition, month: str) -> str:
+    """Return the period of ``definition`` a month (``YYYY-MM``) falls in: the month, or its year."""
+    return month[:4] if definition.period == "year" else month
+
+
+def _latest(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    if not len(frame):
+        return {}
+    frame = frame.sort_values(["submitted_at", "revision"]).groupby("adcode").tail(1)
+    return {str(r["adcode"]): {str(k): v for k, v in r.items()} for r in frame.to_dict("records")}
+
+
+def submission_status(engine: Engine, month: str, *, today: dt.date) -> pd.DataFrame:
+    """Return one row per district the session sees and district-issued report: its state for the period.
+
+    Parameters
+    ----------
+    engine : Engine
+        The store under the caller's scope (a district session sees its own district's row only).
+    month : str
+        ``YYYY-MM``; yearly reports are judged for its year.
+    today : date
+        The day the states are judged on.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`STATUS_COLUMNS`. ``state`` is ``on_time``, ``late`` (``days`` after the due date),
+        ``pending`` (due in ``days``) or ``overdue`` (``days`` past the due date).
+    """
+    reports = {c: d for c, d in reports_in_force(engine).items() if d.issuer == "district"}
+    with engine.connect() as conn:
+        names = store.district_codes(conn)
+        scope = store.current_scope()
+        if scope is not None and not scope.all_districts:
+            names = {k: v for k, v in names.items() if k == scope.adcode}
+        rows = []
+        for code, definition in reports.items():
+            period = period_for(definition, month)
+            due = due_date(definition, period)
+            if code == "dispatch":
+                sent = store.list_submissions(conn, "dispatch", period=period).assign(submission_id=None)
+            else:
+                sent = store.list_report_submissions(conn, kind=code, period=period).rename(
+                    columns={"id": "submission_id"})
+            latest = _latest(sent)
+            for adcode, name in sorted(names.items()):
+                row = latest.get(adcode)
+                if row is not None:
+                    at = pd.Timestamp(row["submitted_at"]).to_pydatetime()
+                    late = (at.astimezone(LOCAL_ZONE).date() - due).days
+                    state, days = ("late", late) if late > 0 else ("on_time", 0)
+                    sid = row["submission_id"]
+                    extra: tuple[Any, ...] = (int(row["revision"]), at, str(row["submitted_by"]),
+                                              None if sid is None or pd.isna(sid) else int(sid))
+                else:
+                    state, days = ("pending", (due - today).days) if today <= due else ("overdue", (today - due).days)
+                    extra = (None, None, None, None)
+                rows.append((adcode, name, code, period, due, state, days, *extra))
+    return pd.DataFrame(rows, columns=list(STATUS_COLUMNS))
