@@ -37,6 +37,7 @@ import shapely
 
 from geo.checks.bundle import Bundle
 from geo.checks.ruleset import FLOAT_NOISE, RuleSet
+from geo.substances import parse_substances
 
 Pair = tuple[str, str, str, str]
 
@@ -188,3 +189,35 @@ def by_rule(pairs: set[Pair]) -> dict[str, int]:
     for p in pairs:
         counts[p[0]] = counts.get(p[0], 0) + 1
     return dict(sorted(counts.items()))
+
+
+def mhs_undeclared(bundle: Bundle, rules: RuleSet) -> set[str]:
+    """Second computation of ``MHS_UNDECLARED``'s subjects: enterprises declaring no grade with a unit at S ≥ 1.
+
+    S = Σ q/Q of each plant part's parsed inventory (:func:`geo.substances.parse_substances`, GB 18218 Q);
+    a part belongs to the enterprise of its credit code in the same district. Only the enterprises are
+    compared: which unit binds depends on R and α, which this does not recompute.
+    """
+    rule = rules["MHS_UNDECLARED"]
+    min_s = float(rule.params.get("min_s", 1.0))
+    ents, parts = bundle["enterprises"], bundle["installations"]
+    if ents.empty or parts.empty:
+        return set()
+    grade = pd.to_numeric(ents["mhs_grade"], errors="coerce")
+    undeclared = ents[grade.isna().to_numpy()]
+    owner = {(str(c), str(a)): str(k) for c, a, k in zip(undeclared["credit_code"], undeclared["adcode"],
+                                                          undeclared["key"], strict=True)}
+    found: set[str] = set()
+    for code, adcode, text in zip(parts["enterprise_credit_code"], parts["adcode"], parts["substances"], strict=True):
+        key = owner.get((str(code), str(adcode)))
+        if key is None or key in found or not isinstance(text, str):
+            continue
+        s = round(parse_substances(text).s, 6)
+        if s >= min_s if rule.inclusive else s > min_s:
+            found.add(key)
+    return found
+
+
+def ours_subjects(findings: pd.DataFrame, code: str) -> set[str]:
+    """Return the subject keys of RiskMap's findings of rule ``code``."""
+    return {str(k) for k in findings.loc[findings["rule_code"] == code, "subject_key"]}

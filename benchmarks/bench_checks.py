@@ -56,7 +56,18 @@ OURS_RULES = {"PIPE_OCCUPY": ("pipeline", ("PIPE_OCCUPY",)),
               "TAIL_OVERHEAD": ("tailings", ("TAIL_OVERHEAD", "TAIL_SAFETY"))}
 #: Rules with a baseline, by family (the others have no plain-query equivalent: said in the table).
 WITH_BASELINE = {"pipeline": "PIPE_OCCUPY (buildings)", "safety_distance": "ESD_DECLARED",
-                 "tailings": "TAIL_OVERHEAD radial screen"}
+                 "tailings": "TAIL_OVERHEAD radial screen",
+                 "mhs": "MHS_UNDECLARED enterprises (second computation of S = Σq/Q)"}
+
+
+def check_second_computations(bundle: Bundle, rules: RuleSet, findings: Any) -> int:
+    """Assert the full run's ``MHS_UNDECLARED`` enterprises equal a second computation; return how many."""
+    ours = baselines.ours_subjects(findings, "MHS_UNDECLARED")
+    theirs = baselines.mhs_undeclared(bundle, rules)
+    if ours != theirs:
+        raise AssertionError(f"MHS_UNDECLARED: only RiskMap {sorted(ours - theirs)[:3]}, only the second "
+                             f"computation {sorted(theirs - ours)[:3]}")
+    return len(ours)
 
 
 def timed(fn: Callable[[], T], repeat: int) -> tuple[float, T]:
@@ -101,7 +112,7 @@ def ours_distance(bundle: Bundle, rules: RuleSet, codes: tuple[str, ...] = tuple
 
 
 def check_equality(bundle: Bundle, rules: RuleSet, engine: Any) -> dict[str, int]:
-    """Assert naive, best and PostGIS find RiskMap's pairs of every distance rule; return counts per rule.
+    """Assert the baselines find RiskMap's pairs (and MHS_UNDECLARED enterprises); return counts per rule.
 
     ``engine`` is a database with PostGIS (see :func:`benchmarks.postgis_floor.floor_database`).
     """
@@ -111,7 +122,10 @@ def check_equality(bundle: Bundle, rules: RuleSet, engine: Any) -> dict[str, int
     baselines.assert_same("best", baselines.best(bundle, specs, EPSG), ours)
     postgis_floor.load(engine, bundle, specs, EPSG)
     baselines.assert_same("postgis", postgis_floor.query(engine, specs), ours)
-    return baselines.by_rule(ours)
+    counts = baselines.by_rule(ours)
+    mhs = run_checks(cold(bundle), rules, families=["mhs"])
+    counts["MHS_UNDECLARED"] = check_second_computations(bundle, rules, mhs.findings)
+    return counts
 
 
 def distance_rows(bundle: Bundle, rules: RuleSet, engine: Any, repeat: int) -> list[Row]:
@@ -254,6 +268,7 @@ def main() -> None:
     if "full" in wanted:
         full_s, result, per = full_run(bundle, rules, dem, args.repeat)
         full = (sizes["buildings"], full_s)
+        check_second_computations(bundle, rules, result.findings)
         add([Row("full run, all families, in memory (cold bundle, DEM)", full_s, len(result.findings),
                  runs=args.repeat, target=TARGETS["full"], met=full_s < 8.0), *family_rows(result, rules, per,
                                                                                            args.repeat)])

@@ -30,7 +30,7 @@ def test_every_baseline_finds_riskmaps_pairs(small_city: Bundle, pg_cluster: emb
     with postgis_floor.floor_database(pg_cluster, "bench_floor") as floor:
         counts = check_equality(small_city, rules, floor)
     # every distance rule has work at this size, so equality is not vacuous
-    assert set(counts) == {"PIPE_OCCUPY", "ESD_DECLARED", "TAIL_OVERHEAD"}
+    assert set(counts) == {"PIPE_OCCUPY", "ESD_DECLARED", "TAIL_OVERHEAD", "MHS_UNDECLARED"}
     assert all(n > 0 for n in counts.values())
 
 
