@@ -74,3 +74,24 @@ def write_json(path: Path, rows: list[Row], meta: dict[str, Any]) -> None:
     data = {"meta": meta, "rows": [{**asdict(r), "ratios": r.ratios()} for r in rows]}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+
+
+def markdown(paths: list[Path]) -> str:
+    """Return the rows of one or more JSON files written by ``--json`` as one Markdown table."""
+    out = ["| task | RiskMap s | naive s | best s | PostGIS s | QGIS s | best/ours | found | target / note |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for path in paths:
+        for row in json.loads(path.read_text(encoding="utf-8"))["rows"]:
+            met = "" if row["met"] is None else (" **met**" if row["met"] else " **not met**")
+            best = row["ratios"]["best/ours"]
+            note = "; ".join(p for p in (f"{row['target']}{met}".strip(), row["note"]) if p)
+            out.append(f"| {row['task'].strip()} | {_f(row['ours_s'], '.2f')} | {_f(row['naive_s'], '.2f')} | "
+                       f"{_f(row['best_s'], '.2f')} | {_f(row['postgis_s'], '.2f')} | {_f(row['qgis_s'], '.1f')} | "
+                       f"{_f(best, '.2f')} | {'-' if row['findings'] is None else row['findings']} | {note} |")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(markdown([Path(p) for p in sys.argv[1:]]))
