@@ -59,11 +59,13 @@ def query_pieces(pieces: np.ndarray, length_m: float) -> tuple[np.ndarray, np.nd
     xy, owner = shapely.get_coordinates(pieces, return_index=True)
     seg_owner = owner[:-1]
     real = seg_owner == owner[1:]                         # segment i joins vertices i and i+1 of one line
+    if not real.any():
+        return np.zeros(0, dtype=object), np.zeros(0, dtype=int)
     seg_len = np.where(real, np.hypot(*np.diff(xy, axis=0).T), 0.0)
-    first_vertex = np.flatnonzero(np.concatenate([[True], owner[1:] != owner[:-1]]))
+    line_start = np.searchsorted(owner, seg_owner, "left")   # first vertex (= first segment) of the line
     cum = np.cumsum(seg_len) - seg_len                   # length before each segment, reset per line below
-    cum -= cum[first_vertex][owner[:-1]]
-    rank = np.arange(len(seg_owner)) - first_vertex[seg_owner]
+    cum -= cum[line_start]
+    rank = np.arange(len(seg_owner)) - line_start
     step = max(float(length_m), _MIN_QUERY_LENGTH_M)
     bin_key = np.floor(cum / step).astype(np.int64) * (1 << 20) + rank // QUERY_PIECE_SEGMENTS
     seg = np.flatnonzero(real)

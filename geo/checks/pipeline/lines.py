@@ -23,7 +23,8 @@ from shapely.geometry.base import BaseGeometry
 from geo.cell_values import text_or_none
 from geo.checks.bundle import Bundle, district_codes, usable_rows
 from geo.checks.findings import Bilingual, finding, findings_frame
-from geo.checks.metric_frame import cut_line, to_storage
+from geo.checks.line_search import query_pieces
+from geo.checks.metric_frame import to_storage
 from geo.checks.mileage import MULTIPART_NOTE, Chainage, format_mileage
 from geo.checks.mileage import line_parts as _parts
 from geo.checks.ruleset import Rule
@@ -172,19 +173,22 @@ def near_pairs(pipes: Sequence[Pipe], frame: gpd.GeoDataFrame, distance: float) 
     """Candidate (pipe index, row index) pairs within ``distance`` (spatial index, never all pairs)."""
     if not pipes or frame.empty:
         return np.empty(0, dtype=int), np.empty(0, dtype=int)
-    # Query with short pieces of each line: a whole 50 km line has a bounding box that holds
-    # most of a city, so the index would hand GEOS nearly every building.
-    pieces: list[BaseGeometry] = []
+    # Query with short pieces of each line (about ``distance`` long): a whole 50 km line, or a
+    # piece of many long segments, has a bounding box that holds most of a city, so the index
+    # would hand GEOS nearly every building.
+    parts: list[BaseGeometry] = []
     owner: list[int] = []
     for i, pipe in enumerate(pipes):
         for part in getattr(pipe.geom, "geoms", [pipe.geom]):
-            for _first, piece in cut_line(shapely.get_coordinates(part)):
-                pieces.append(piece)
-                owner.append(i)
-    q, t = frame.sindex.query(np.asarray(pieces, dtype=object), predicate="dwithin", distance=distance + PAD_M)
+            parts.append(part)
+            owner.append(i)
+    pieces, of_part = query_pieces(np.asarray(parts, dtype=object), distance + PAD_M)
+    if not len(pieces):
+        return np.empty(0, dtype=int), np.empty(0, dtype=int)
+    q, t = frame.sindex.query(pieces, predicate="dwithin", distance=distance + PAD_M)
     if not len(q):
         return q, t
-    pairs = np.unique(np.column_stack([np.asarray(owner)[q], t]), axis=0)
+    pairs = np.unique(np.column_stack([np.asarray(owner)[of_part[q]], t]), axis=0)
     return pairs[:, 0], pairs[:, 1]
 
 
