@@ -79,13 +79,14 @@ def _accounts(engine: Engine, firsts: dict[str, DemoEnterprise]) -> Iterator[str
 
     username, role, name = SUPERVISOR
     if store.find_user(engine, username) is None:
-        add_user(engine, username, f"{username}-demo-2026", role=role, display_name=name, actor="demo")
+        add_user(engine, username, f"{username}-demo-2026", role=role, display_name=name, actor="demo",
+                 demo=True)
     yield f"demo account: {username} / {username}-demo-2026 ({role})"
     for adcode, ent in sorted(firsts.items()):
         username = enterprise_account(adcode)
         if store.find_user(engine, username) is None:
             add_user(engine, username, f"{username}-demo-2026", role="enterprise", credit_code=ent.credit_code,
-                     display_name=f"{ent.name}(演示)", actor="demo")
+                     display_name=f"{ent.name}(演示)", actor="demo", demo=True)
         yield f"demo account: {username} / {username}-demo-2026 (enterprise {ent.name})"
 
 

@@ -1,8 +1,12 @@
 """A private PostgreSQL + PostGIS cluster that RiskMap creates, starts and stops itself.
 
 The cluster lives in ``<home>/pgdata`` and listens only on a Unix socket in
-``<home>/run`` (no TCP port), with ``trust`` authentication for that socket.
-The socket folder is mode 0700, so only its owner (and root) can connect.
+``<home>/run`` (no TCP port). The socket uses ``peer`` authentication with the
+ident map ``riskmap`` (``pg_ident.conf``): the operating-system user running the
+server and root may connect as the superuser ``riskmap`` and as the application
+role ``riskmap_app``; the web server's own system user (``riskmap-web``) only as
+``riskmap_app``; nobody else at all. An older cluster made with ``trust`` is
+converted when it is started (the two files are rewritten and the server reloaded).
 
 PostgreSQL refuses to run as root. When RiskMap runs as root the server
 processes run as an unprivileged system user (``postgres`` by default, which
@@ -24,6 +28,11 @@ from geo.errors import EmbeddedDatabaseError
 SUPERUSER = "riskmap"
 DATABASE = "riskmap"
 PORT = 5432
+#: The database role of the application (row-level security applies to it).
+APP_ROLE = "riskmap_app"
+#: System user the web server runs as when RiskMap is started by root.
+WEB_OS_USER = "riskmap-web"
+IDENT_MAP = "riskmap"
 
 
 @dataclass(frozen=True)
@@ -156,7 +165,7 @@ def initialise(cluster: Cluster) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         _hand_over(cluster, folder)
     cluster.home.chmod(0o755)
-    cluster.socket_dir.chmod(0o700)
+    cluster.socket_dir.chmod(0o711)  # reachable; who may connect as whom is peer authentication's
     _check_reachable(cluster)
     _run(
         cluster,
@@ -164,7 +173,7 @@ def initialise(cluster: Cluster) -> None:
             str(bindir / "initdb"),
             "-D", str(cluster.datadir),
             "-U", SUPERUSER,
-            "--auth-local=trust",
+            "--auth-local=peer",
             "--auth-host=reject",
             "--encoding=UTF8",
             "--locale=C.UTF-8",
@@ -183,6 +192,83 @@ def initialise(cluster: Cluster) -> None:
             "fsync = on\n"
             "max_connections = 50\n"
         )
+
+
+def server_os_user(cluster: Cluster) -> str:
+    """Return the operating-system user that runs the cluster's server."""
+    if cluster.os_user is not None:
+        return cluster.os_user
+    return pwd.getpwuid(os.geteuid()).pw_name
+
+
+def auth_files(cluster: Cluster) -> dict[str, str]:
+    """Return the text of ``pg_hba.conf`` and ``pg_ident.conf`` for the cluster (peer through the map)."""
+    owner = server_os_user(cluster)
+    trusted = [owner] if owner == "root" else [owner, "root"]
+    ident = ["# RiskMap: which operating-system user may connect as which database role (peer authentication)",
+             "# MAPNAME  SYSTEM-USERNAME  PG-USERNAME"]
+    for os_user in trusted:
+        ident += [f"{IDENT_MAP}  {os_user}  {SUPERUSER}", f"{IDENT_MAP}  {os_user}  {APP_ROLE}"]
+    ident.append(f"{IDENT_MAP}  {WEB_OS_USER}  {APP_ROLE}")
+    hba = ["# RiskMap: the Unix socket only, peer authentication through the ident map; no TCP at all",
+           "# TYPE  DATABASE  USER  METHOD",
+           f"local   all       all   peer map={IDENT_MAP}"]
+    return {"pg_hba.conf": "\n".join(hba) + "\n", "pg_ident.conf": "\n".join(ident) + "\n"}
+
+
+def configure_auth(cluster: Cluster) -> bool:
+    """Write the cluster's ``pg_hba.conf`` and ``pg_ident.conf`` when they differ; return whether they changed.
+
+    Idempotent; a running server must then be reloaded (:func:`start` does it).
+
+    Parameters
+    ----------
+    cluster : Cluster
+        An initialised cluster.
+
+    Returns
+    -------
+    bool
+    """
+    changed = False
+    for name, body in auth_files(cluster).items():
+        path = cluster.datadir / name
+        if path.exists() and path.read_text(encoding="utf-8") == body:
+            continue
+        tmp = path.with_suffix(".riskmap-new")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(body)
+        _hand_over(cluster, tmp)
+        tmp.replace(path)  # never half-written
+        changed = True
+    if cluster.socket_dir.exists():
+        cluster.socket_dir.chmod(0o711)
+    return changed
+
+
+def ensure_web_user() -> tuple[int, int]:
+    """Return the uid and gid of :data:`WEB_OS_USER`, creating it (a system user, no home, no shell) as root.
+
+    Raises
+    ------
+    EmbeddedDatabaseError
+        When it does not exist and cannot be created.
+    """
+    try:
+        pw = pwd.getpwnam(WEB_OS_USER)
+        return pw.pw_uid, pw.pw_gid
+    except KeyError:
+        pass
+    if os.geteuid() != 0:
+        raise EmbeddedDatabaseError(f"系统用户 {WEB_OS_USER} 不存在 / system user {WEB_OS_USER} does not exist "
+                                    "(root creates it: useradd --system --no-create-home)")
+    proc = subprocess.run(["useradd", "--system", "--no-create-home", "--user-group", "--home-dir", "/nonexistent",
+                           "--shell", "/usr/sbin/nologin", WEB_OS_USER], capture_output=True, text=True, check=False)
+    if proc.returncode not in (0, 9):  # 9: it appeared meanwhile
+        raise EmbeddedDatabaseError(f"useradd {WEB_OS_USER} failed: {proc.stderr.strip()}")
+    pw = pwd.getpwnam(WEB_OS_USER)
+    return pw.pw_uid, pw.pw_gid
 
 
 def is_running(cluster: Cluster) -> bool:
@@ -209,7 +295,11 @@ def start(cluster: Cluster, *, timeout_s: int = 60) -> None:
         When the server does not come up; the message quotes the server log.
     """
     initialise(cluster)
-    if not is_running(cluster):
+    changed = configure_auth(cluster)
+    if is_running(cluster):
+        if changed:  # an older cluster (trust): peer from now on
+            _run(cluster, [str(find_bindir() / "pg_ctl"), "reload", "-D", str(cluster.datadir)])
+    else:
         stale = cluster.datadir / "postmaster.pid"
         if stale.exists():  # left by a machine restart or a killed server
             stale.unlink()

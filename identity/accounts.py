@@ -9,7 +9,9 @@ from sqlalchemy import Engine
 from geo import store
 from geo.constants import CITY_WIDE_ROLES, ROLES
 from geo.store import Scope
+from identity.password_policy import require_password
 from identity.passwords import MIN_PASSWORD, hash_password, verify_password
+from identity.usernames import check_display_name, check_username
 
 #: Roles whose scope is the whole city (declared in :mod:`geo.constants`; what they may change is decided
 #: by :mod:`identity.permissions`). ``ROLES`` is :data:`geo.constants.ROLES`, re-exported.
@@ -18,8 +20,13 @@ __all__ = ["CITY_WIDE", "ROLES", "add_user", "authenticate", "scope_for"]
 
 
 def add_user(engine: Engine, username: str, password: str, *, role: str, display_name: str | None = None,
-             adcode: str | None = None, credit_code: str | None = None, actor: str = "cli") -> int:
-    """Create a user after checking role, district, enterprise and password length.
+             adcode: str | None = None, credit_code: str | None = None, actor: str = "cli", demo: bool = False,
+             must_change: bool = False) -> int:
+    """Create a user after checking role, district, enterprise, names and the password policy.
+
+    ``demo`` marks a demo account whose password is published (the strength rules of
+    :mod:`identity.password_policy` do not apply; it exists only while the store holds demo data);
+    ``must_change`` makes the account change its password at its first sign-in.
 
     Raises
     ------
@@ -38,6 +45,11 @@ def add_user(engine: Engine, username: str, password: str, *, role: str, display
             raise ValueError(f"企业账号须指定已导入企业的统一社会信用代码 / an enterprise account needs the credit "
                              f"code of an imported enterprise: {credit_code!r}")
         adcode = found
+    if not demo:
+        require_password(password, username=username, display_name=display_name)
+    check_username(username)
+    if display_name is not None:
+        check_display_name(display_name)
     if len(password) < MIN_PASSWORD:
         raise ValueError(f"密码至少 {MIN_PASSWORD} 位 / password must have at least {MIN_PASSWORD} characters")
     if store.find_user(engine, username) is not None:
@@ -45,7 +57,8 @@ def add_user(engine: Engine, username: str, password: str, *, role: str, display
     return store.insert_user(engine, username=username, display_name=display_name or username,
                              password_hash=hash_password(password), role=role,
                              adcode=adcode if role in ("district_officer", "enterprise") else None,
-                             credit_code=credit_code if role == "enterprise" else None, created_by=actor)
+                             credit_code=credit_code if role == "enterprise" else None, created_by=actor,
+                             must_change_password=must_change, demo=demo)
 
 
 def authenticate(engine: Engine, username: str, password: str) -> dict[str, Any] | None:

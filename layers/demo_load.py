@@ -118,5 +118,6 @@ def demo_accounts(engine: Engine) -> Iterator[str]:
     for username, role, adcode, name in DEMO_ACCOUNTS:
         password = f"{username}-demo-2026"
         if store.find_user(engine, username) is None:
-            add_user(engine, username, password, role=role, adcode=adcode, display_name=name, actor="demo")
+            add_user(engine, username, password, role=role, adcode=adcode, display_name=name, actor="demo",
+                     demo=True)
         yield f"demo account: {username} / {password} ({role}{' ' + adcode if adcode else ''})"

@@ -15,7 +15,7 @@ import click
 
 from geo import store
 from geo.errors import RiskMapError
-from riskmap.admin_cli import audit_group, rules_group, user
+from riskmap.admin_cli import audit_group, demo_account_warning, rules_group, user, web_server_user
 from riskmap.data_cli import check_cmd, export_cmd, import_cmd, precheck_cmd
 from riskmap.db_cli import EXIT_STOPPED, db
 from riskmap.enterprise_cli import enterprise
@@ -95,10 +95,15 @@ def serve_cmd(host: str, port: int, workers: int) -> None:
         if build_web_font() is None:
             click.echo("未找到 Noto CJK 字体，浏览器将使用本机字体 / no Noto CJK font: browsers use their own")
     engine = engine_for()
+    warning = demo_account_warning(engine)
     engine.dispose()
+    as_user, root_warning = web_server_user()
+    for text in (warning, root_warning):
+        if text:
+            click.secho(text, fg="red", bold=True, err=True)
     args = [
         sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
-        "--timeout", "120", "--access-logfile", "-", "dashboard.wsgi:server",
+        "--timeout", "120", "--access-logfile", "-", *as_user, "dashboard.wsgi:server",
     ]
     click.echo(f"RiskMap dashboard: http://{host}:{port}/")
     os.execv(sys.executable, args)

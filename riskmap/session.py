@@ -108,10 +108,24 @@ def engine_for(settings: Settings | None = None, action: str | None = None) -> E
     return engine
 
 
-def actor_name(given: str) -> str:
-    """Who the audit log names: the signed-in account, else ``--actor``."""
+def actor_name(given: str | None = None) -> str:
+    """Who the audit log names: the signed-in account, else the operating-system account running the command.
+
+    A typed ``--actor`` (``given``) is never the actor: commands may keep it as a note in the details.
+    Run through sudo, the actor is ``"root (sudo: alice)"`` (SUDO_USER is set by sudo; a root shell can
+    set it too, so it names who sudo said, and the account is always the effective one).
+    """
     session = current_session()
-    return str(session.username) if session.username is not None else given
+    if session.username is not None:
+        return str(session.username)
+    import pwd
+
+    try:
+        name = pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:  # a uid without a passwd entry (containers)
+        name = f"uid {os.geteuid()}"
+    sudo = os.environ.get("SUDO_USER")
+    return (f"{name} (sudo: {sudo})" if sudo and sudo != name else name)[:80]
 
 
 def operator_only(command: str) -> None:

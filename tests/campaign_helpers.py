@@ -43,7 +43,7 @@ def seed_campaign(engine: Engine) -> None:
     with engine.begin() as conn:
         store.upsert_rows(conn, "enterprises", rows, "key")
     for name, role, kw in ACCOUNTS:
-        add_user(engine, name, f"{name}-password-2026", role=role, **kw)
+        add_user(engine, name, "campaign-fixture-2026", role=role, **kw)
 
 
 def signed_in(engine: Engine, username: str) -> tuple[AbstractContextManager[None], Actor]:

@@ -37,7 +37,7 @@ def test_add_and_authenticate(engine) -> None:
     ({"role": "god"}, "unknown role"),
     ({"role": "district_officer"}, "known district"),
     ({"role": "district_officer", "adcode": "530199"}, "known district"),
-    ({"role": "planner", "password": "short"}, "at least 10"),
+    ({"role": "planner", "password": "short"}, "at least 12"),
 ])
 def test_add_user_rejects(engine, kwargs, message) -> None:
     password = kwargs.pop("password", "long enough pw")
@@ -50,9 +50,13 @@ def test_cli_user_commands(engine, monkeypatch) -> None:
 
     monkeypatch.setenv("RISKMAP_DATABASE_URL", engine.url.render_as_string(hide_password=False))
     runner = CliRunner()
-    ok = runner.invoke(main, ["user", "add", "leader1", "--role", "leader", "--password", "leader-pass-1"])
+    argv = runner.invoke(main, ["user", "add", "leader1", "--role", "leader", "--password", "Kv7-mountain-lake"])
+    assert argv.exit_code != 0 and "No such option" in argv.output  # never on the command line
+    ok = runner.invoke(main, ["user", "add", "leader1", "--role", "leader", "--password-stdin"],
+                       input="Kv7-mountain-lake\n")
     assert ok.exit_code == 0, ok.output
-    dup = runner.invoke(main, ["user", "add", "leader1", "--role", "leader", "--password", "leader-pass-1"])
+    dup = runner.invoke(main, ["user", "add", "leader1", "--role", "leader", "--password-stdin"],
+                        input="Kv7-mountain-lake\n")
     assert dup.exit_code != 0 and "exists" in dup.output
     listed = runner.invoke(main, ["user", "list"])
     assert "leader1" in listed.output and "leader" in listed.output and "argon2" not in listed.output

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import pwd
 import re
 from typing import Any
 
@@ -181,7 +183,7 @@ def _url(engine: Engine) -> str:
 def _cli(env: dict[str, str], *args: str, user: str | None = None, password: str | None = None) -> Result:
     full = dict(env)
     if user is not None:
-        full["RISKMAP_PASSWORD"] = password or f"{user}-test-2026"
+        full["RISKMAP_PASSWORD"] = password or "override-fixture-2026"
     argv = (["--user", user] if user else []) + list(args)
     return CliRunner().invoke(main, argv, env=full, catch_exceptions=False)
 
@@ -371,7 +373,7 @@ def test_a_district_session_cannot_change_rules(engine: Engine, app_engine: Engi
 def accounts(engine: Engine) -> dict[str, str]:
     for name, role, adcode in (("admin", "admin", None), ("planner", "planner", None),
                                ("anning", "district_officer", ANNING)):
-        add_user(engine, name, f"{name}-test-2026", role=role, adcode=adcode, actor="test")
+        add_user(engine, name, "override-fixture-2026", role=role, adcode=adcode, actor="test")
     url = _url(engine)
     return {"RISKMAP_DATABASE_URL": url,
             "RISKMAP_APP_DATABASE_URL": app_url(url)}
@@ -420,8 +422,12 @@ def test_cli_rules_list_set_reset(engine: Engine, accounts: dict[str, str]) -> N
     assert f"rule set version: {BASE.version}" in reset.output
     assert [d.get("reset") for _a, _t, d in _rule_changes(engine)] == [None, True]
 
-    # the host operator (no --user) may change rules too, audited under --actor
+    # the host operator (no --user) may change rules too, audited under the OS account; --actor is only a note
     own = _cli(accounts, "rules", "set", "PIPE_OCCUPY", "inclusive", "false", "--reason", REASON, "--actor", "ops")
     assert own.exit_code == 0, own.output
-    assert _rule_changes(engine)[-1][:2] == ("ops", "PIPE_OCCUPY.inclusive")
+    os_account = pwd.getpwuid(os.geteuid()).pw_name
+    assert _rule_changes(engine)[-1][:2] == (os_account, "PIPE_OCCUPY.inclusive")
+    with engine.connect() as conn:
+        note = conn.execute(text("SELECT actor, details FROM audit_log WHERE action = 'operator_note'")).one()
+    assert note[0] == os_account and note[1] == {"given_actor": "ops"}
     assert effective_ruleset(engine)["PIPE_OCCUPY"].inclusive is False

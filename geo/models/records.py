@@ -133,6 +133,7 @@ class User(Timestamps, Base):
     last_login_at: Mapped[dt.datetime | None]
     credit_code: Mapped[str | None] = mapped_column(String(18))  # enterprise accounts: their enterprise
     must_change_password: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    demo: Mapped[bool] = mapped_column(Boolean, server_default="false")  # published password: demo data only
     __table_args__ = (
         CheckConstraint(role_check(), name="role_values"),
         CheckConstraint("role <> 'district_officer' OR adcode IS NOT NULL", name="officer_has_district"),

@@ -9,6 +9,7 @@ identifiers come only from the models' metadata. One module per concern:
 - :mod:`~geo.store.findings` — check runs and their findings;
 - :mod:`~geo.store.audit` — the audit log;
 - :mod:`~geo.store.audit_chain` — verifying the audit log's hash chain;
+- :mod:`~geo.store.account_state` — passwords to change at the next sign-in, the demo's accounts;
 - :mod:`~geo.store.users` — user rows (hashing and roles are :mod:`identity`'s);
 - :mod:`~geo.store.rules` — local values of the check rules;
 - :mod:`~geo.store.ratings` — published 五色 ratings;
@@ -26,6 +27,12 @@ The public names of every module are re-exported here, so ``from geo import stor
 
 from __future__ import annotations
 
+from geo.store.account_state import (
+    enabled_demo_accounts,
+    must_change_password,
+    require_password_change,
+    retire_demo_accounts,
+)
 from geo.store.audit import AUDIT_COLUMNS, audit, audit_actions, read_audit
 from geo.store.audit_chain import ChainReport, verify_audit_chain
 from geo.store.campaign_records import (
@@ -157,6 +164,7 @@ __all__ = [
     "decide_change",
     "district_at",
     "district_codes",
+    "enabled_demo_accounts",
     "engine_url",
     "enterprise_district",
     "enterprise_districts",
@@ -184,6 +192,7 @@ __all__ = [
     "list_users",
     "lock_layer",
     "make_engine",
+    "must_change_password",
     "pipeline_districts",
     "point_in_district",
     "postgis_version",
@@ -210,8 +219,10 @@ __all__ = [
     "record_versions",
     "replace_definition_override",
     "replace_rule_override",
+    "require_password_change",
     "reset_scope",
     "retire_definition_override",
+    "retire_demo_accounts",
     "row_counts",
     "save_check_run",
     "scoped",

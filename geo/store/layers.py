@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from geo.constants import STORAGE_SRID
 from geo.models import LAYER_MODELS, Base, District, ImportBatch
+from geo.store.audit import audit
 from geo.store.engine import on_connection
 
 
@@ -162,11 +163,13 @@ def lock_layer(conn: Connection, layer: str) -> None:
                  {"layer": layer})
 
 
-def clear_layers(engine: Engine) -> None:
-    """Delete every row of every RiskMap table (demo reset); the schema stays."""
-    names = ", ".join(Base.metadata.tables)
+def clear_layers(engine: Engine, *, actor: str = "demo") -> None:
+    """Delete every row of every RiskMap table (demo reset) but the audit log, which records it; the schema stays."""
+    names = ", ".join(t for t in Base.metadata.tables if t != "audit_log")  # append-only (migration 0014)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        audit(conn, actor=actor, action="clear", details={"tables": sorted(t for t in Base.metadata.tables
+                                                                           if t != "audit_log")})
 
 
 #: Audit actions that change no data: they must not invalidate cached views (every log-in would).

@@ -10,7 +10,8 @@
   transactions commit out of order) and moves the head. ``riskmap audit verify`` recomputes the chain
   (geo/store/audit_chain.py). Existing entries are chained here in id order.
 - ``users.must_change_password``: an account created or reset by an administrator changes its password
-  at its next sign-in.
+  at its next sign-in; ``users.demo`` marks the demo's accounts (published passwords), disabled when the
+  demo data is cleared or replaced.
 
 Revision ID: 0014
 Revises: 0013
@@ -35,6 +36,10 @@ CANONICAL = ("jsonb_build_array({r}.id, to_char({r}.at AT TIME ZONE 'UTC', 'YYYY
 
 def upgrade() -> None:
     op.execute("ALTER TABLE users ADD COLUMN must_change_password boolean NOT NULL DEFAULT false")
+    # demo accounts (published passwords) are marked so that they can be disabled when the demo data goes
+    op.execute("ALTER TABLE users ADD COLUMN demo boolean NOT NULL DEFAULT false")
+    op.execute("UPDATE users SET demo = true WHERE username IN (SELECT target FROM audit_log "
+               "WHERE action = 'user_add' AND actor = 'demo')")
     op.execute("ALTER TABLE audit_log ADD COLUMN prev_hash bytea, ADD COLUMN row_hash bytea")
     op.execute("""
     CREATE TABLE audit_chain_head (
@@ -111,4 +116,4 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS audit_row_hash(bytea, audit_log)")
     op.execute("DROP TABLE IF EXISTS audit_chain_head")
     op.execute("ALTER TABLE audit_log DROP COLUMN IF EXISTS prev_hash, DROP COLUMN IF EXISTS row_hash")
-    op.execute("ALTER TABLE users DROP COLUMN IF EXISTS must_change_password")
+    op.execute("ALTER TABLE users DROP COLUMN IF EXISTS must_change_password, DROP COLUMN IF EXISTS demo")
