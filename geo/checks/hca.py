@@ -116,10 +116,25 @@ def _feature_records(ln: Line, frame: gpd.GeoDataFrame, layer: str, dist: float,
     return [_records(ext["s_lo"] - dist, ext["s_hi"] + dist, crit, grade, layer, keys, names, ext["d"], dist)]
 
 
-def _kind(frame: gpd.GeoDataFrame, kinds: list[str], column: str = "kind") -> gpd.GeoDataFrame:
+def _kind_rows(frame: gpd.GeoDataFrame, kinds: list[str], column: str = "kind") -> gpd.GeoDataFrame:
     if not len(frame) or column not in frame.columns:
         return frame.iloc[0:0]
     return frame[frame[column].isin(kinds)]
+
+
+class _Kinds:
+    """Rows of a layer of given kinds, selected once per run (so each subset builds its index once)."""
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple[int, tuple[str, ...], str], gpd.GeoDataFrame] = {}
+        self._keep: list[gpd.GeoDataFrame] = []   # the frames keyed by id stay alive
+
+    def __call__(self, frame: gpd.GeoDataFrame, kinds: list[str], column: str = "kind") -> gpd.GeoDataFrame:
+        key = (id(frame), tuple(kinds), column)
+        if key not in self._memo:
+            self._keep.append(frame)
+            self._memo[key] = _kind_rows(frame, kinds, column)
+        return self._memo[key]
 
 
 def _village_records(res: PipeResult, buildings: gpd.GeoDataFrame, p: dict[str, Any], lp: dict[str, Any],
@@ -192,7 +207,8 @@ def _reasons(ln: Line, oil: bool, rules: RuleSet, r: float) -> dict[str, str]:
             "f": f"三、四级地区以外，两侧各{float(p['flammable_m']):g}m内有加油站等易燃易爆场所"}
 
 
-def _hca_records(res: PipeResult, bundle: Bundle, rules: RuleSet) -> tuple[pd.DataFrame, float | None]:
+def _hca_records(res: PipeResult, bundle: Bundle, rules: RuleSet,
+                 _kind: _Kinds) -> tuple[pd.DataFrame, float | None]:
     ln = res.ln
     oil = ln.medium in OIL_MEDIA
     lp = rules["LOC_CLASS"].params
@@ -262,10 +278,11 @@ def _identify(bundle: Bundle, rules: RuleSet, results: list[PipeResult]) -> gpd.
     lines: list[Any] = []
     corridors: list[Any] = []
     mids: list[Any] = []
+    kinds = _Kinds()
     for res in results:
         ln = res.ln
         oil = ln.medium in OIL_MEDIA
-        df, radius = _hca_records(res, bundle, rules)
+        df, radius = _hca_records(res, bundle, rules, kinds)
         if not len(df):
             continue
         reasons = _reasons(ln, oil, rules, radius or 0.0)
@@ -275,7 +292,7 @@ def _identify(bundle: Bundle, rules: RuleSet, results: list[PipeResult]) -> gpd.
             crits = sorted(set(grp["crit"]))
             by_d = grp.sort_values("d", kind="stable")
             first = by_d.iloc[0]
-            keys = list(dict.fromkeys(by_d["key"]))
+            keys = list(dict.fromkeys(by_d["key"].to_numpy(dtype=object)))
             sub = sub_line(ln, s0, s1)
             rows.append({"pipeline_key": ln.key, "pipeline_name": ln.name, "medium": ln.medium,
                          "grade": int(grp["grade"].max()), "start_m": s0 + ln.start_m,

@@ -158,9 +158,12 @@ def along_extent(ln: Line, frame: gpd.GeoDataFrame, dist: float) -> pd.DataFrame
     pts = np.concatenate([shapely.points(coords), foot])
     pair = np.concatenate([idx, np.arange(len(gi))])
     s = ln.along(pi[pair], pts)
-    df = pd.DataFrame({"row": gi[pair], "s": s, "d": d[pair]})
-    out = df.groupby("row").agg(s_lo=("s", "min"), s_hi=("s", "max"), d=("d", "min")).reset_index()
-    return out
+    rows, dist_of = gi[pair], d[pair]
+    order = np.argsort(rows, kind="stable")
+    rows, s, dist_of = rows[order], s[order], dist_of[order]
+    start = np.flatnonzero(np.concatenate([[True], rows[1:] != rows[:-1]]))
+    return pd.DataFrame({"row": rows[start], "s_lo": np.minimum.reduceat(s, start),
+                         "s_hi": np.maximum.reduceat(s, start), "d": np.minimum.reduceat(dist_of, start)})
 
 
 # ---------------------------------------------------------------------------

@@ -415,9 +415,14 @@ def _radial(ponds: gpd.GeoDataFrame, which: list[int], layer: str, frame: gpd.Ge
     hit = np.array([rule.hit(float(x)) for x in d], dtype=bool)
     pi, ri, d = pi[hit], ri[hit], d[hit]
     lines = to_storage(list(shapely.shortest_line(toes[pi], geoms[ri])), epsg)
+    # attributes of the hit rows, read once (a row lookup per finding costs more than the search)
+    hit_rows = np.unique(ri)
+    recs = dict(zip(hit_rows.tolist(), frame.drop(columns=frame.geometry.name).iloc[hit_rows].to_dict("records"),
+                    strict=True))
+    pond_rows = ponds.drop(columns=ponds.geometry.name).iloc[which].to_dict("records")
     out: list[dict[str, Any]] = []
     for p, r, dist, line in zip(pi, ri, d, lines, strict=True):
-        pond, rec = ponds.iloc[which[int(p)]], frame.iloc[int(r)]
+        pond, rec = pond_rows[int(p)], recs[int(r)]
         out.append(_pond_finding(
             rule, pond, layer, rec, measured_m=float(dist), required_m=limit, verdict="screen",
             geometry=line,
