@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import re
 import shutil
@@ -41,6 +42,7 @@ from layers.export import (
     write_shapefiles_zip,
     write_xlsx,
 )
+from layers.export.hazard_pack import district_hazard_pack
 from layers.palette import FOUR_COLOUR, level_label
 from layers.printmap import build_figure, legend_labels, nice_length, print_map
 
@@ -140,7 +142,7 @@ def png_size(path: Path) -> tuple[int, int]:
 
 
 def test_spec_validates_and_formats_are_fixed() -> None:
-    assert FORMATS == ("gpkg", "shp", "geojson", "xlsx", "pdf", "png")
+    assert FORMATS == ("gpkg", "shp", "geojson", "xlsx", "pdf", "png", "hazards")
     spec = ExportSpec(formats=("gpkg", "pdf"), crs="gk", shp_encoding="GBK", title="t", data_date="d", source_note="s")
     with pytest.raises(AttributeError):
         spec.crs = "cgcs2000"  # type: ignore[misc]
@@ -543,10 +545,15 @@ def test_export_layers_writes_all_formats_and_audits(tmp_path: Path, layers: dic
     outline, _ = anning
     spec = ExportSpec(formats=FORMATS, crs="cgcs2000", shp_encoding="GBK", title="安宁市安全风险",
                       data_date="2025-06-30", source_note="演示")
+    hazards = district_hazard_pack(engine, ANNING, title="安宁市隐患台账", today=dt.date(2025, 6, 30))
     with engine.begin() as conn:
         written = export_layers(layers, tmp_path, spec, names=NAMES, district_outline=outline,
-                                sources=_map_sources(["major", "low"]), conn=conn, actor="tester", adcode=ANNING)
+                                sources=_map_sources(["major", "low"]), hazards=hazards, conn=conn, actor="tester",
+                                adcode=ANNING)
     assert set(written) == set(FORMATS)
+    assert [p.name for p in written["hazards"]] == ["riskmap_hazards.xlsx", "manifest.csv"]  # no hazards, no files
+    with pytest.raises(ValueError, match="format 'hazards' needs"):
+        export_layers(layers, tmp_path / "no", ExportSpec(formats=("hazards",)), names=NAMES)
     assert all(p.exists() for paths in written.values() for p in paths)
     with engine.connect() as conn:
         row = conn.execute(text("SELECT actor, action, target, adcode, details FROM audit_log "

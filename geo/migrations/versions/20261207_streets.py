@@ -19,7 +19,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column('enterprises', sa.Column('township', sa.String(), nullable=True))
+    op.add_column('enterprises', sa.Column('township', sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
