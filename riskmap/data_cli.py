@@ -16,6 +16,7 @@ from layers.export import CRS_CHOICES, EXPORT_FORMATS, SHP_ENCODINGS
 from riskmap.session import actor_name, cli_settings, current_session, engine_for, known_layer
 
 if TYPE_CHECKING:
+    from geo.checks.bundle import Bundle
     from geo.checks.ruleset import RuleSet
 
 
@@ -79,12 +80,19 @@ def effective_rules(engine: Engine) -> RuleSet:
               help="DEM GeoTIFF (projected CRS) for the 头顶库 flow path; without it a radial screen is used.")
 @click.option("--details/--summary-only", default=True, show_default=True,
               help="Print every finding (rule | clause | subject → object | measured / required | verdict).")
+@click.option("--engine", "run_engine", type=click.Choice(["single", "dask"]), default="single", show_default=True,
+              help="single: one process; dask: Gauss-Krüger zone tiles on a Dask cluster (geo.checks.dask_engine).")
+@click.option("--scheduler", help="Address of a running Dask scheduler (tcp://host:8786); default a LocalCluster.")
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Workers of the LocalCluster (--engine dask without --scheduler).")
+@click.option("--tile-km", type=click.FloatRange(min=0.1), default=20.0, show_default=True,
+              help="Tile side in km (--engine dask).")
 @click.option("--lang", type=click.Choice(["zh", "en", "both"]), default="zh", show_default=True,
               help="Language of the input file's validation messages.")
 @click.option("--actor", default=lambda: os.environ.get("USER", "cli"), show_default="$USER")
 def check_cmd(district: str | None, rule_codes: str | None, families: tuple[str, ...], input_path: Path | None,
-              output: Path | None, as_of: str | None, dem_path: Path | None, details: bool, lang: str,
-              actor: str) -> None:
+              output: Path | None, as_of: str | None, dem_path: Path | None, details: bool, run_engine: str,
+              scheduler: str | None, workers: int, tile_km: float, lang: str, actor: str) -> None:
     """Run the setback, pipeline, HCA and tailings checks and print counts per rule and verdict."""
     import datetime as dt
 
@@ -94,6 +102,7 @@ def check_cmd(district: str | None, rule_codes: str | None, families: tuple[str,
 
     codes = [c.strip() for c in rule_codes.split(",")] if rule_codes else None
     when = dt.date.fromisoformat(as_of) if as_of else None
+    bundle: Bundle | None
     if input_path is not None:  # files: the rule file's values (the store's local values are not consulted)
         if current_session().username is not None:
             engine_for(action="run_checks")
@@ -110,15 +119,27 @@ def check_cmd(district: str | None, rule_codes: str | None, families: tuple[str,
     else:
         engine = engine_for(action="run_checks")
         rules = effective_rules(engine)
-        bundle = bundle_from_store(engine, district)
+        # the Dask workers read the operator's store by box queries; a district or an account reads here
+        whole = run_engine == "single" or district is not None or current_session().username is not None
+        bundle = bundle_from_store(engine, district) if whole else None
     try:
         dem = None
         if dem_path is not None:
             from geo.checks.tailings import read_dem
 
             dem = read_dem(dem_path)
-        result = run_checks(bundle, rules, families=families or None, rule_codes=codes, as_of=when, dem=dem,
-                            progress=lambda m: click.echo(m, err=True))
+        if run_engine == "dask":
+            from geo.checks.dask_engine import FrameSource, StoreSource, run_partitioned
+
+            source = (StoreSource(engine.url.render_as_string(hide_password=False)) if bundle is None
+                      and engine is not None else FrameSource(bundle.frames if bundle is not None else {}))
+            result = run_partitioned(source, rules, tile_m=tile_km * 1000.0, families=families or None,
+                                     rule_codes=codes, as_of=when, dem=dem, scheduler=scheduler, workers=workers,
+                                     progress=lambda m: click.echo(m, err=True)).result
+        else:
+            assert bundle is not None
+            result = run_checks(bundle, rules, families=families or None, rule_codes=codes, as_of=when, dem=dem,
+                                progress=lambda m: click.echo(m, err=True))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     if engine is not None:

@@ -7,6 +7,7 @@ identifiers come only from the models' metadata. One module per concern:
 - :mod:`~geo.store.engine` — engines, :class:`Scope` and the scope of each transaction;
 - :mod:`~geo.store.layers` — layer and district tables, upserts, import locks, the data version;
 - :mod:`~geo.store.findings` — check runs and their findings;
+- :mod:`~geo.store.partitions` — extent, reach and features near lines, for the partitioned check engine;
 - :mod:`~geo.store.audit` — the audit log;
 - :mod:`~geo.store.audit_chain` — verifying the audit log's hash chain;
 - :mod:`~geo.store.account_state` — passwords to change at the next sign-in, the demo's accounts;
@@ -117,6 +118,7 @@ from geo.store.lookups import (
     pipeline_districts,
     point_in_district,
 )
+from geo.store.partitions import data_distances, layers_extent, read_layer_near_lines, widest_span_deg
 from geo.store.ratings import PUBLISHED_RATING_COLUMNS, publish_ratings, read_published_ratings
 from geo.store.reports import (
     DEFINITION_OVERRIDE_COLUMNS,
@@ -158,6 +160,7 @@ __all__ = [
     "bypasses_row_security",
     "clear_layers",
     "current_scope",
+    "data_distances",
     "data_version",
     "date_demo_history",
     "deactivate_rule_override",
@@ -182,6 +185,7 @@ __all__ = [
     "insert_step",
     "insert_submission",
     "insert_user",
+    "layers_extent",
     "lifecycle_version",
     "link_inspection",
     "list_changes",
@@ -209,6 +213,7 @@ __all__ = [
     "read_layer",
     "read_layer_as_of",
     "read_layer_near",
+    "read_layer_near_lines",
     "read_layer_window",
     "read_published_ratings",
     "read_report_submission",
@@ -238,4 +243,5 @@ __all__ = [
     "upsert_rows",
     "verify_audit_chain",
     "versions_between",
+    "widest_span_deg",
 ]
