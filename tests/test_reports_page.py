@@ -262,9 +262,11 @@ def test_browser_officer_submits_and_sees_the_own_row_turn(pg_cluster: embedded.
         assert driver.find_element(By.CSS_SELECTOR, cell).get_attribute("data-state") in ("pending", "overdue")
         assert len(driver.find_elements(By.CSS_SELECTOR, f"#{reports.RP_MATRIX} tr[data-adcode]")) == 1
         choose_option(driver, reports.RP_REPORT, load_reports()["four_lists"].zh)
-        wait.until(lambda d: year in (text_at(d, f"#{reports.RP_PERIOD}") or ""))
+        wait.until(lambda d: (text_at(d, f"#{reports.RP_PERIOD}", trim=True) or "").startswith(year)
+                   and f"{year}-" not in (text_at(d, f"#{reports.RP_PERIOD}") or ""))  # the year, not a month
         driver.find_element(By.ID, reports.RP_SUBMIT).click()
-        wait.until(ec.presence_of_element_located((By.ID, "rp-submit-done")))
+        WebDriverWait(driver, 300).until(lambda d: text_at(d, f"#{reports.RP_SUBMITTED}", trim=True))
+        assert driver.find_elements(By.ID, "rp-submit-done"), text_at(driver, f"#{reports.RP_SUBMITTED}")
         wait.until(lambda d: d.find_element(By.CSS_SELECTOR, cell).get_attribute("data-state") in ("on_time", "late"))
         sent = store.list_report_submissions(owner)
         assert list(sent["adcode"]) == [ANNING] and list(sent["submitted_by"]) == ["anning"]
