@@ -171,3 +171,35 @@ def test_the_district_pack_writes_the_ledger_and_files_beside_it(engine, campaig
     ws = openpyxl.load_workbook(written[0])["隐患台账"]
     header = [c.value for c in ws[2]]
     assert sum(int(r[header.index("附件数")]) for r in ws.iter_rows(min_row=3, values_only=True)) == 5
+
+
+def test_the_officers_district_pack_from_the_command_line_holds_the_demo_photos(demo_copy, tmp_path) -> None:
+    from tests.test_cli_as_user import _run
+
+    out = tmp_path / "pack"
+    result = _run(demo_copy, "anning", "export", "--district", ANNING, "--formats", "xlsx,hazards", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    owner = store.make_engine(demo_copy["RISKMAP_DATABASE_URL"])
+    try:
+        with owner.connect() as conn:
+            expected = {(int(h), str(s), str(f)) for h, s, f in conn.execute(text(
+                "SELECT h.id, a.sha256, a.filename FROM attachments a LEFT JOIN inspections i "
+                "ON i.id = a.inspection_id JOIN hidden_hazards h ON h.id = coalesce(a.hazard_id, i.hazard_id) "
+                "WHERE h.adcode = :a"), {"a": ANNING})}
+            n_hazards = conn.execute(text("SELECT count(*) FROM hidden_hazards WHERE adcode = :a"),
+                                     {"a": ANNING}).scalar_one()
+    finally:
+        owner.dispose()
+    assert len(expected) >= 3  # the demo's hazards and inspections of 安宁 have photos
+    files = sorted(p for p in (out / "attachments").rglob("*") if p.is_file() and p.name != "manifest.csv")
+    found = set()
+    for path in files:
+        hid = int(path.parent.name)
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        match = [e for e in expected if e[0] == hid and e[1] == sha and path.name == f"{sha[:12]}-{safe_name(e[2])}"]
+        assert len(match) == 1, path  # its stored bytes, under its own name (one file may be uploaded twice)
+        found.add(match[0])
+    assert found == expected
+    ws = openpyxl.load_workbook(out / f"riskmap_{ANNING}_hazards.xlsx")["隐患台账"]
+    assert ws.max_row - 2 == n_hazards
+    assert (out / f"riskmap_{ANNING}.xlsx").exists()
