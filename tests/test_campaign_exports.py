@@ -203,3 +203,34 @@ def test_the_officers_district_pack_from_the_command_line_holds_the_demo_photos(
     ws = openpyxl.load_workbook(out / f"riskmap_{ANNING}_hazards.xlsx")["隐患台账"]
     assert ws.max_row - 2 == n_hazards
     assert (out / f"riskmap_{ANNING}.xlsx").exists()
+
+
+def test_a_large_pack_is_streamed_to_disk_one_file_at_a_time(tmp_path) -> None:
+    import tracemalloc
+
+    import pandas as pd
+
+    size, n = 2 * 1024 * 1024, 40  # 80 MB of photos
+    blobs = {i: b"\xff\xd8\xff\xe0" + hashlib.sha256(str(i).encode()).digest() * (size // 32) for i in range(n)}
+    hazards = pd.DataFrame({"id": list(range(n)), "code": [f"YH-{i}" for i in range(n)]})
+    index = pd.DataFrame([{"id": i, "hazard_id": i, "inspection_id": None, "sha256": hashlib.sha256(b).hexdigest(),
+                           "filename": f"照片{i}.jpg", "media_type": "image/jpeg", "size_bytes": len(b),
+                           "uploaded_by": "tester", "created_at": dt.datetime(2026, 12, 6, 9, tzinfo=CST)}
+                          for i, b in blobs.items()])
+    from campaign.ledger import attachment_manifest, pack_size
+
+    manifest = attachment_manifest(hazards, index)
+    assert pack_size(manifest) == (n, sum(len(b) for b in blobs.values()))
+    frame = pd.DataFrame({"id": [], "code": []})  # the 台账 itself is not what is measured here
+    tracemalloc.start()
+    try:
+        ledger_pack(ledger_frame(frame, today=dt.date(2026, 12, 6)), manifest, blobs.get, tmp_path / "big.zip",
+                    title="t")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    print(f"pack of {n} × {size >> 20} MB: peak Python memory {peak / 1048576:.1f} MB")
+    assert peak < 3 * size, peak  # about one photo at a time, not the 80 MB pack
+    with zipfile.ZipFile(tmp_path / "big.zip") as zf:
+        assert len([name for name in zf.namelist() if name.endswith(".jpg")]) == n
+        assert zf.read(f"attachments/7/{hashlib.sha256(blobs[7]).hexdigest()[:12]}-照片7.jpg") == blobs[7]
