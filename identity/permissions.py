@@ -147,7 +147,8 @@ def app_database_url(settings: Settings) -> str:
     """URL for the application role, whose access row-level security limits.
 
     ``RISKMAP_APP_DATABASE_URL`` when set; otherwise the store's URL with the user
-    ``riskmap_app`` (the embedded cluster trusts its private socket). An external database
+    ``riskmap_app`` (on the embedded cluster's socket, peer authentication lets the server's system user,
+    root and ``riskmap-web`` connect as it). An external database
     without ``RISKMAP_APP_DATABASE_URL`` falls back to its own URL, where the policies apply
     only if that role is not a superuser or table owner.
 

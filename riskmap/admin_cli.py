@@ -23,7 +23,7 @@ def user() -> None:
 def _new_password(from_stdin: bool) -> str:
     """Read a new password from standard input (scripts) or a hidden prompt typed twice; never from argv."""
     if from_stdin:
-        line = click.get_text_stream("stdin").readline()
+        line = str(sys.stdin.readline())
         password = line[:-1] if line.endswith("\n") else line
         if not password:
             raise click.ClickException("标准输入中没有密码 / no password on standard input")

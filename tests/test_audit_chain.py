@@ -53,7 +53,10 @@ def test_appended_entries_form_a_chain(engine: Engine, app_engine: Engine) -> No
             assert conn.execute(text("SELECT count(*) FROM audit_log WHERE adcode = :a"), {"a": XISHAN}).scalar() == 0
     _append(engine, 1, adcode=XISHAN)
     report = store.verify_audit_chain(engine)
-    assert report.ok and report.count == before.count + 6
+    with engine.connect() as conn:
+        total = conn.execute(text("SELECT count(*) FROM audit_log")).scalar_one()
+        mine = conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'export'")).scalar_one()
+    assert report.ok and report.count == total and mine == 6 and total >= before.count + 6
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT id, prev_hash, row_hash FROM audit_log ORDER BY id")).all()
         head = conn.execute(text("SELECT last_id, last_hash FROM audit_chain_head")).one()

@@ -183,9 +183,33 @@ def test_demo_accounts_are_marked_warned_about_and_retired(demo_copy: dict[str, 
         assert done.exit_code == 0 and "demo account disabled: admin" in done.output
         assert store.enabled_demo_accounts(engine) == [] and demo_account_warning(engine) is None
         retired = [(a, t, d) for a, t, d in _audit(engine, "user_disable") if d.get("demo")]
-        assert sorted(t for _a, t, _d in retired) == enabled and {a for a, _t, _d in retired} == {OS_ACCOUNT}
+        assert sorted(str(t) for _a, t, _d in retired) == enabled and {a for a, _t, _d in retired} == {OS_ACCOUNT}
         again = runner.invoke(main, ["user", "demo-off"], env=demo_copy)
         assert again.exit_code == 0 and "no demo account enabled" in again.output
         assert store.verify_audit_chain(engine).ok
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgis
+def test_an_operator_import_of_real_data_retires_the_demo_accounts(demo_copy: dict[str, str], tmp_path: Path) -> None:
+    import pandas as pd
+
+    from tests.test_import import credit_code
+
+    row = {"企业名称": "安宁真实数据化工有限公司", "统一社会信用代码": credit_code(7), "行政区划代码": "530181",
+           "行业": "危险化学品生产", "风险等级": "较大风险", "经度": 102.47, "纬度": 24.93}
+    path = tmp_path / "企业.csv"
+    pd.DataFrame([row]).to_csv(path, index=False, encoding="utf-8-sig")
+    engine = store.make_engine(demo_copy["RISKMAP_DATABASE_URL"])
+    try:
+        enabled = store.enabled_demo_accounts(engine)
+        assert enabled
+        done = CliRunner().invoke(main, ["import", "enterprises", str(path)], env={**demo_copy, "SUDO_USER": ""})
+        assert done.exit_code == 0, done.output
+        assert "demo account disabled: leader" in done.output
+        assert store.enabled_demo_accounts(engine) == []
+        reasons = {d.get("reason") for _a, _t, d in _audit(engine, "user_disable") if d.get("demo")}
+        assert reasons == {"real data imported: enterprises"}
     finally:
         engine.dispose()
