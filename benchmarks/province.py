@@ -245,8 +245,8 @@ class ProvinceSource:
         pad = LINE_PAD_DEG if layer in _LINE_LAYERS else 0.01
         make = (cell_lines if layer in _LINE_LAYERS else
                 cell_plants if layer in ("enterprises", "risk_contours", "installations") else cell)
-        frames = [make(self.province, c, r)[layer] for c, r in self.province.cells(bbox, pad)]
-        frames = [f for f in frames if len(f)]
+        frames = [make(self.province, c, r).get(layer) for c, r in self.province.cells(bbox, pad)]
+        frames = [f for f in frames if f is not None and len(f)]
         if not frames:
             return gpd.GeoDataFrame({"key": pd.Series(dtype=str)}, geometry=[], crs=STORAGE_SRID)
         return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=STORAGE_SRID)
