@@ -32,7 +32,7 @@ import shapely
 from shapely.geometry import LineString, Point
 from shapely.geometry.base import BaseGeometry
 
-from geo.cell_values import number_or_none, text_or_none
+from geo.cell_values import column_values, number_or_none, text_or_none
 from geo.checks.bundle import Bundle
 from geo.checks.findings import Bilingual, finding, findings_frame
 from geo.checks.metric_frame import to_storage
@@ -188,14 +188,15 @@ def _individual_risk(bundle: Bundle, rule: Rule) -> list[dict[str, Any]]:
         return []
     # Most severe contour per (enterprise, target): highest individual risk at/above the criterion.
     worst: dict[tuple[int, int], tuple[float, float]] = {}
-    for c, t in zip(ci, ti, strict=True):
-        contour = contours.iloc[int(c)]
-        e = ent_by_key.get(str(contour["enterprise_key"]))
-        ir = number_or_none(contour["individual_risk"])
+    # cells read once per layer (a row lookup per pair costs more than the search)
+    c_ent, c_risk = column_values(contours, "enterprise_key"), column_values(contours, "individual_risk")
+    t_class, e_status = column_values(targets, "gb36894_class"), column_values(ents, "installation_status")
+    for c, t in zip(ci.tolist(), ti.tolist(), strict=True):
+        e = ent_by_key.get(str(c_ent[c]))
+        ir = number_or_none(c_risk[c])
         if e is None or ir is None:
             continue  # contour of an enterprise outside the bundle: its status is unknown
-        crit = _criterion(criteria, text_or_none(targets.iloc[int(t)].get("gb36894_class")),
-                          text_or_none(ents.iloc[e].get("installation_status")))
+        crit = _criterion(criteria, text_or_none(t_class[t]), text_or_none(e_status[e]))
         if crit is None or ir < crit * (1 - _IR_RTOL):
             continue
         key = (e, int(t))

@@ -50,6 +50,9 @@ def _targets_with_figures(bundle: Bundle, p: MhsParams) -> tuple[np.ndarray, np.
 def _residential_buildings(bundle: Bundle, p: MhsParams) -> tuple[np.ndarray, np.ndarray]:
     """Geometries and households of the buildings that count (uses in ``p``, households > 0)."""
     frame = usable_rows(bundle.metric("buildings"))
+    if "use" in frame.columns:
+        # a cheap superset first (a present cell reads as str(cell).strip()); the exact reading below
+        frame = frame[frame["use"].astype(str).str.strip().isin(p.building_uses).to_numpy(dtype=bool)]
     geoms, households = [], []
     for geom, use, n in zip(frame.geometry.tolist(), text_column(frame, "use"), number_column(frame, "households"),
                             strict=True):

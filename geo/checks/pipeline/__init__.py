@@ -81,6 +81,7 @@ from geo.checks.pipeline.lines import (
     read_pipes,
     rows_where,
     shown_geometry,
+    stakes_at,
 )
 from geo.checks.ruleset import Rule, RuleSet, below
 
@@ -104,13 +105,15 @@ def _occupy(pipes: Sequence[Pipe], bundle: Bundle, rule: Rule, out: PipeFindings
         hit_rows = np.unique(t[keep])
         attrs = frame.drop(columns=frame.geometry.name).iloc[hit_rows].to_dict("records")
         rows = dict(zip(hit_rows.tolist(), attrs, strict=True))
-        for i, j, raw in zip(q[keep], t[keep], dists[keep], strict=True):
+        qk, tk = q[keep], t[keep]
+        # shortest lines and their stakes for all hits at once (one GEOS call, not one per hit)
+        shortest_all = shapely.shortest_line(pipe_geoms[qk], geoms[tk])
+        stakes = stakes_at(pipes, qk, shapely.get_point(shortest_all, 0))
+        for i, j, raw, shortest, stake in zip(qk, tk, dists[keep], shortest_all, stakes, strict=True):
             pipe, row, geom = pipes[i], rows[int(j)], geoms[j]
             if layer == "infrastructure" and geom.intersects(pipe.geom) and not runs_along(pipe.geom, geom):
                 continue  # a crossing (PIPE_CROSSING), not an encroachment
             d = float(raw)
-            shortest = shapely.shortest_line(pipe.geom, geom)
-            stake = pipe.stake(shapely.get_point(shortest, 0))
             if layer == "buildings":
                 what_zh, what_en = "建(构)筑物", "building"
             else:

@@ -20,7 +20,7 @@ import shapely
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
-from geo.cell_values import text_or_none
+from geo.cell_values import text_column, text_or_none
 from geo.checks.bundle import Bundle, district_codes, usable_rows
 from geo.checks.findings import Bilingual, finding, findings_frame
 from geo.checks.line_search import query_pieces
@@ -192,6 +192,27 @@ def near_pairs(pipes: Sequence[Pipe], frame: gpd.GeoDataFrame, distance: float) 
     return pairs[:, 0], pairs[:, 1]
 
 
+def stakes_at(pipes: Sequence[Pipe], which: np.ndarray, points: np.ndarray) -> list[str]:
+    """Stake numbers (``K12+345``) of ``points`` on pipes ``pipes[which[k]]``: :meth:`Pipe.stake`, vectorised.
+
+    A point on a one-part line is located with one ``line_locate_point`` call per line (what
+    :meth:`geo.checks.mileage.Chainage.locate` does point by point); other lines point by point.
+    """
+    out: list[str] = [""] * len(which)
+    which = np.asarray(which, dtype=int)
+    for i in np.unique(which).tolist():
+        sel = np.flatnonzero(which == i)
+        chain = pipes[i].chain
+        if len(chain.parts) == 1:
+            along = chain.along_of_grid(chain.part_start[0] + shapely.line_locate_point(chain.parts[0], points[sel]))
+            for k, a in zip(sel.tolist(), np.atleast_1d(along).tolist(), strict=True):
+                out[k] = format_mileage(chain.start_m + float(a))
+        else:
+            for k in sel.tolist():
+                out[k] = pipes[i].stake(points[k])
+    return out
+
+
 class PipeFindings:
     """Collects finding records with metric geometries; converts them to storage coordinates at the end."""
 
@@ -199,6 +220,8 @@ class PipeFindings:
         self.bundle = bundle
         self.records: list[dict[str, Any]] = []
         self._districts: gpd.GeoDataFrame | None = None
+        self._shapes = np.zeros(0, dtype=object)
+        self._codes: list[str | None] = []
 
     def add(self, rule: Rule, pipe: Pipe, *, object_type: str, row: Any, verdict: str,
             measured_m: float | None, required_m: float | None, geometry: BaseGeometry,
@@ -212,9 +235,22 @@ class PipeFindings:
             adcode=adcode if adcode is not None else text_or_none(row.get("adcode")), geometry=geometry, detail=detail))
 
     def district_at(self, point_metric: BaseGeometry) -> str | None:
-        """Return the district containing a metric point, else the nearest one (None without districts)."""
+        """Return the district containing a metric point, else the nearest one (None without districts).
+
+        The answer of :func:`geo.checks.bundle.district_codes` (the first district in index order
+        that holds the point), with the district shapes prepared once for the many points asked.
+        """
         if self._districts is None:
             self._districts = usable_rows(self.bundle.metric("districts"))
+            if len(self._districts) and "adcode" in self._districts.columns:
+                self._shapes = np.array(self._districts.geometry.to_numpy(), dtype=object, copy=True)
+                shapely.prepare(self._shapes)
+                self._codes = text_column(self._districts, "adcode")
+        if len(self._districts) and "adcode" in self._districts.columns:
+            cands = self._districts.sindex.query(point_metric)
+            held = cands[shapely.intersects(self._shapes[cands], point_metric)]
+            if len(held):
+                return self._codes[int(held[0])]
         return district_codes([point_metric], self._districts)[0]
 
     def frame(self) -> gpd.GeoDataFrame:
