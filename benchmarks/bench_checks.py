@@ -291,7 +291,8 @@ def main() -> None:
         add([row])
     mem_end = maxrss_mb()
     print(render(rows))
-    print(f"peak memory (ru_maxrss): {mem_full:,.0f} MB after the full runs, {mem_end:,.0f} MB at the end")
+    print(f"peak memory (ru_maxrss): {mem_full:,.0f} MB after generating the city and the full runs (when run), "
+          f"{mem_end:,.0f} MB at the end")
     if args.json:
         write_json(args.json, rows, {
             "scale": args.scale, "repeat": args.repeat, "seed": args.seed, "sizes": sizes, "pipeline_km": km,
