@@ -1,27 +1,30 @@
-"""Sign-in for the dashboard: log-in page, signed session cookies, and the per-request data scope.
+"""Sign-in for the dashboard: log-in page, server-side sessions, and the per-request data scope.
 
-Every request except the log-in page and static files needs a signed-in user. The user's scope
-(the whole city, or one district) is set for the request with :func:`geo.store.scoped`, so every
-query the app runs goes through PostgreSQL's row-level security as that user.
+Signing in, sessions and their timeouts live in the database (:mod:`geo.store.sessions`): the signed
+Flask cookie carries only the session token (and the CSRF token of :mod:`dashboard.web_security`).
+Every request except the log-in page and static files needs a live session, looked up in the database
+each time, so sign-out, a disabled account and a changed password end it at once. The session token is
+set as the request's scope, and PostgreSQL's row-level security scopes every query by it alone.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import secrets
 from contextvars import Token
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, g, redirect, request, session
+from flask import Flask, Response, g, has_request_context, redirect, request, session
 
 from dashboard.login_form import login_page
 from geo import store
+from geo.config import load_settings
 from identity.accounts import authenticate, scope_for
 
 PUBLIC_PREFIXES = ("/login", "/assets/", "/_dash-component-suites/", "/_favicon.ico")
-SESSION_HOURS = 8
+WRONG = "用户名或密码错误 / wrong user name or password"
+LOCKED = "尝试次数过多，账号或地址已暂时锁定，请稍后再试 / too many attempts: locked for a while, try again later"
 
 
 def auth_enabled() -> bool:
@@ -44,10 +47,10 @@ def secret_key(home: Path) -> str:
 
 def init_auth(server: Flask, engine: Any, home: Path) -> None:
     """Install the log-in routes and the request gate on the Flask server behind Dash."""
+    settings = load_settings()
     server.config.update(
         SECRET_KEY=secret_key(home), SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=os.environ.get("RISKMAP_SECURE_COOKIES", "0") == "1",
-        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=SESSION_HOURS),
     )
 
     @server.route("/login", methods=["GET", "POST"])
@@ -58,21 +61,19 @@ def init_auth(server: Flask, engine: Any, home: Path) -> None:
         if request.method == "GET":
             return Response(login_page(next_url=next_url), mimetype="text/html")
         with store.scoped(None):
-            user = authenticate(engine, request.form.get("username", ""), request.form.get("password", ""))
-        if user is None:
-            return Response(login_page("用户名或密码错误 / wrong user name or password", next_url), status=401,
-                            mimetype="text/html")
+            result = authenticate(engine, request.form.get("username", ""), request.form.get("password", ""),
+                                  address=request.remote_addr, via="web", settings=settings)
+        if not result.ok:
+            return Response(login_page(LOCKED if result.outcome == "locked" else WRONG, next_url),
+                            status=429 if result.outcome == "locked" else 401, mimetype="text/html")
         session.clear()
-        session.permanent = True
-        session["user"] = {"id": user["id"], "username": user["username"], "role": user["role"],
-                           "adcode": user["adcode"], "name": user["display_name"],
-                           "credit_code": user.get("credit_code")}
-        with store.scoped(scope_for(user)), engine.begin() as conn:
-            store.audit(conn, actor=user["username"], action="login", adcode=user["adcode"])
+        session[TOKEN_KEY] = result.token
         return redirect(next_url)
 
-    @server.route("/logout")
+    @server.route("/logout", methods=["POST"])
     def logout() -> Any:
+        with store.scoped(None):
+            store.sign_out(engine, session.get(TOKEN_KEY))
         session.clear()
         return redirect("/login")
 
@@ -80,12 +81,16 @@ def init_auth(server: Flask, engine: Any, home: Path) -> None:
     def gate() -> Any:
         if request.path.startswith(PUBLIC_PREFIXES):
             return None
-        user = session.get("user")
-        if not user:
+        token = session.get(TOKEN_KEY)
+        with store.scoped(None):
+            user = store.session_user(engine, token) if token else None
+        if user is None:
+            session.pop(TOKEN_KEY, None)  # ended, expired, disabled or never signed in (the form's CSRF token stays)
             if request.path.startswith("/_dash"):
                 return Response('{"error": "login required"}', status=401, mimetype="application/json")
             return redirect(f"/login?next={request.full_path.rstrip('?')}")
-        g.riskmap_scope_token = store.set_scope(scope_for(user))
+        g.riskmap_user = {**user, "name": user["display_name"]}
+        g.riskmap_scope_token = store.set_scope(scope_for(user, token))
         return None
 
     @server.teardown_request
@@ -95,9 +100,21 @@ def init_auth(server: Flask, engine: Any, home: Path) -> None:
             store.reset_scope(token)
 
 
+#: Key of the session token in the signed cookie (the only account data the cookie carries).
+TOKEN_KEY = "token"
+
+
+def signed_in() -> bool:
+    """Whether the request's cookie names a session (whether it is live is the gate's check)."""
+    return bool(session.get(TOKEN_KEY))
+
+
 def current_user() -> dict[str, Any] | None:
-    """The signed-in user of the current request (None when sign-in is off)."""
-    return session.get("user") if auth_enabled() else None
+    """The signed-in user of the current request, as the gate found it live (None when sign-in is off)."""
+    if not auth_enabled():
+        return None
+    user: dict[str, Any] | None = g.get("riskmap_user") if has_request_context() else None
+    return user
 
 
 def actor_name() -> str:

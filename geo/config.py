@@ -11,6 +11,9 @@
 ``RISKMAP_PG_OS_USER``
     System user that runs the embedded server when RiskMap runs as root.
     Default ``postgres``.
+``RISKMAP_IDLE_MINUTES`` / ``RISKMAP_SESSION_HOURS``
+    Idle and absolute timeouts of a signed-in session (default 30 minutes and 8 hours; the
+    database caps them at 12 and 24 hours).
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ class Settings:
     database_url: str | None
     pg_os_user: str
     district_tolerance_m: float = 200.0
+    idle_minutes: int = 30
+    session_hours: float = 8.0
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -56,4 +61,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         database_url=env.get("RISKMAP_DATABASE_URL") or None,
         pg_os_user=env.get("RISKMAP_PG_OS_USER", "postgres"),
         district_tolerance_m=float(env.get("RISKMAP_DISTRICT_TOLERANCE_M", "200")),
+        idle_minutes=int(env.get("RISKMAP_IDLE_MINUTES", "30")),
+        session_hours=float(env.get("RISKMAP_SESSION_HOURS", "8")),
     )

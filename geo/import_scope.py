@@ -157,6 +157,47 @@ def refuse_foreign_links(raw: RawTable, spec: LayerSpec, result: Validated, ente
     return _with_issues(raw, result, added)
 
 
+def refuse_foreign_enterprises(raw: RawTable, spec: LayerSpec, result: Validated,
+                               enterprise_adcodes: Mapping[str, str], names: Mapping[str, str]) -> Validated:
+    """Refuse, in a district account's import, enterprise rows whose credit code is stored in another district.
+
+    Without this the database refuses the whole file with its raw row-level-security error (#15);
+    here the row is named with its file, row and field.
+
+    Parameters
+    ----------
+    raw : RawTable
+        The rows as read.
+    spec : LayerSpec
+        Target layer; only ``enterprises`` is checked.
+    result : Validated
+        Validation (and scope) result of ``raw``.
+    enterprise_adcodes : mapping
+        District of each stored enterprise among the file's credit codes (:func:`geo.store.enterprise_districts`).
+    names : mapping
+        District names by adcode, for the messages.
+
+    Returns
+    -------
+    Validated
+        ``result``, or a copy in which each such row is rejected.
+    """
+    if spec.name != "enterprises":
+        return result
+    file = raw.path.name
+    field = raw.headers.get("credit_code") or "统一社会信用代码(credit_code)"
+    added: dict[int, Issue] = {}
+    for rec, i in zip(result.records, result.record_rows, strict=True):
+        code = str(rec.get("credit_code") or "")
+        theirs = enterprise_adcodes.get(code) if code else None
+        if theirs is not None and theirs != str(rec.get("adcode") or ""):
+            added[i] = Issue(file, raw.row_labels[i], field,
+                             f"统一社会信用代码“{code}”的企业不属于本区县，只能由其所属区县或市级账号修改",
+                             f"the enterprise with credit code {code} does not belong to your district; only its "
+                             f"district or a city-wide account may change it")
+    return _with_issues(raw, result, added)
+
+
 def _shared_pipeline(file: str, label: str, stored: Sequence[str], names: Mapping[str, str]) -> Issue:
     if len(stored) > 1:
         zh_list = "、".join(_named(c, names) for c in stored)

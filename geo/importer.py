@@ -31,7 +31,7 @@ from geo import store
 from geo.cells import csv_text
 from geo.crs import SourceCRS, parse_source_crs
 from geo.errors import ImportValidationError, ReadError
-from geo.import_scope import refuse_foreign_links, restrict_to_scope
+from geo.import_scope import refuse_foreign_enterprises, refuse_foreign_links, restrict_to_scope
 from geo.layer_detect import file_headers, likely_layer, wrong_layer_message
 from geo.layer_specs import LayerSpec, layer_spec
 from geo.readers import RawTable, read_any
@@ -118,6 +118,10 @@ def check_file(engine: Engine, layer: str, path: Path, *, crs: str | None = None
     if spec.name == "pipelines" and scope is not None and not scope.all_districts:
         stored_pipelines = store.pipeline_districts(engine, [str(r["key"]) for r in result.records])
     result = restrict_to_scope(raw, spec, result, scope, names, stored_pipelines)
+    if spec.name == "enterprises" and scope is not None and not scope.all_districts:
+        stored = store.enterprise_districts(engine, [str(r["credit_code"]) for r in result.records
+                                                     if r.get("credit_code")])
+        result = refuse_foreign_enterprises(raw, spec, result, stored, names)
     if spec.name == "installations":
         linked = store.enterprise_districts(engine, [str(r["enterprise_credit_code"]) for r in result.records
                                                      if r.get("enterprise_credit_code")])

@@ -7,16 +7,17 @@ from typing import Any
 from sqlalchemy import Engine
 
 from geo import store
+from geo.config import Settings
 from geo.constants import CITY_WIDE_ROLES, ROLES
-from geo.store import Scope
+from geo.store import Scope, SignIn
 from identity.password_policy import require_password
-from identity.passwords import MIN_PASSWORD, hash_password, verify_password
+from identity.passwords import MAX_PASSWORD_BYTES, MIN_PASSWORD
 from identity.usernames import check_display_name, check_username
 
 #: Roles whose scope is the whole city (declared in :mod:`geo.constants`; what they may change is decided
 #: by :mod:`identity.permissions`). ``ROLES`` is :data:`geo.constants.ROLES`, re-exported.
 CITY_WIDE = CITY_WIDE_ROLES
-__all__ = ["CITY_WIDE", "ROLES", "add_user", "authenticate", "scope_for"]
+__all__ = ["CITY_WIDE", "ROLES", "SignIn", "add_user", "authenticate", "scope_for"]
 
 
 def add_user(engine: Engine, username: str, password: str, *, role: str, display_name: str | None = None,
@@ -52,32 +53,44 @@ def add_user(engine: Engine, username: str, password: str, *, role: str, display
         check_display_name(display_name)
     if len(password) < MIN_PASSWORD:
         raise ValueError(f"密码至少 {MIN_PASSWORD} 位 / password must have at least {MIN_PASSWORD} characters")
+    if len(password.encode()) > MAX_PASSWORD_BYTES:
+        raise ValueError(f"密码至多 {MAX_PASSWORD_BYTES} 字节 / password must have at most {MAX_PASSWORD_BYTES} bytes")
     if store.find_user(engine, username) is not None:
         raise ValueError(f"用户名已存在 / user {username!r} exists")
     return store.insert_user(engine, username=username, display_name=display_name or username,
-                             password_hash=hash_password(password), role=role,
+                             password=password, role=role,
                              adcode=adcode if role in ("district_officer", "enterprise") else None,
                              credit_code=credit_code if role == "enterprise" else None, created_by=actor,
                              must_change_password=must_change, demo=demo)
 
 
-def authenticate(engine: Engine, username: str, password: str) -> dict[str, Any] | None:
-    """Return the active user whose password matches, else None (and record the log-in)."""
-    user = store.find_user(engine, username)
-    if user is None or not user["active"] or not verify_password(user["password_hash"], password):
-        return None
-    store.touch_login(engine, int(user["id"]))
-    return {k: v for k, v in user.items() if k != "password_hash"}
+def authenticate(engine: Engine, username: str, password: str, *, address: str | None = None, via: str = "web",
+                 settings: Settings | None = None) -> SignIn:
+    """Sign in through the database: the outcome, and the session token and user (no hash) when ok.
+
+    Throttling, lockout, the audit of every attempt and the equal cost of unknown and known names
+    are the database's (``riskmap_sign_in``, migration 0015). No extra delay is added here: after
+    10 failures the account is locked (the settings row), and each attempt costs one bcrypt hash.
+    The timeouts of the session come from ``settings`` (``RISKMAP_IDLE_MINUTES``, ``RISKMAP_SESSION_HOURS``).
+    """
+    idle, hours = (settings.idle_minutes, settings.session_hours) if settings is not None else (30, 8.0)
+    return store.sign_in(engine, username, password, address=address, via=via, idle_minutes=idle,
+                         session_minutes=round(hours * 60))
 
 
-def scope_for(user: dict[str, Any]) -> Scope:
-    """Return the data scope of a user: the whole city, or their district."""
+def scope_for(user: dict[str, Any], token: str | None = None) -> Scope:
+    """Return the data scope of a user (the whole city, or their district) carrying their session token.
+
+    For the application role the database reads the scope from ``token`` only; the other fields
+    scope the owner's own work and Python-side checks.
+    """
     role = str(user["role"])
+    actor = str(user["username"])
     if role in CITY_WIDE:
-        return Scope(all_districts=True, actor=str(user["username"]), role=role)
+        return Scope(all_districts=True, actor=actor, role=role, session_token=token)
     if role == "enterprise":
         code = user.get("credit_code")
         # an enterprise session without its credit code sees nothing rather than its whole district
-        return Scope(all_districts=False, adcode=user.get("adcode") if code else None, actor=str(user["username"]),
-                     role=role, credit_code=code or None)
-    return Scope(all_districts=False, adcode=user.get("adcode"), actor=str(user["username"]), role=role)
+        return Scope(all_districts=False, adcode=user.get("adcode") if code else None, actor=actor,
+                     role=role, credit_code=code or None, session_token=token)
+    return Scope(all_districts=False, adcode=user.get("adcode"), actor=actor, role=role, session_token=token)

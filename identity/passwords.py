@@ -1,26 +1,13 @@
-"""Password hashes (Argon2id) and the password policy."""
+"""The password policy's constants. Hashing and checking are the database's (bcrypt, migration 0015).
+
+Passwords are hashed by PostgreSQL (``crypt(pw, gen_salt('bf', cost))``, :func:`geo.store.set_password`)
+and checked by its sign-in function, so the application never reads a hash. Accounts whose hash was made
+before (Argon2id) cannot sign in until an administrator resets their password with the command line.
+"""
 
 from __future__ import annotations
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-
 #: Fewest characters of a password.
 MIN_PASSWORD = 10
-
-
-def _hasher() -> PasswordHasher:
-    return PasswordHasher()  # argon2id with the library's current recommended parameters
-
-
-def hash_password(password: str) -> str:
-    """Argon2id hash of ``password``."""
-    return _hasher().hash(password)
-
-
-def verify_password(password_hash: str, password: str) -> bool:
-    """Whether ``password`` matches ``password_hash`` (constant-time in the library)."""
-    try:
-        return _hasher().verify(password_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
+#: bcrypt reads at most this many bytes of a password; longer ones are refused rather than cut silently.
+MAX_PASSWORD_BYTES = 72

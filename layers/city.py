@@ -100,12 +100,20 @@ def city_snapshot(engine: Engine, *, as_of: dt.date | None = None) -> CitySnapsh
     key = engine.url.render_as_string(hide_password=True) + f"|{reach}"
     with _LOCK:
         cached = _CACHE.get(key)
-        if cached is not None and cached.version == version and cached.as_of == when:
+        if cached is not None and cached.version == version and cached.as_of == when and not _awaits_rating(cached):
             return cached
     snap = build_snapshot(engine, version=version, as_of=when)
     with _LOCK:
         _CACHE[key] = snap
     return snap
+
+
+def _awaits_rating(snap: CitySnapshot) -> bool:
+    """Whether a district snapshot shows no city rating yet, or one older than its data (rebuilt until fresh)."""
+    scope = store.current_scope()
+    if scope is None or scope.all_districts or not len(snap.indicators):
+        return False
+    return not len(snap.ratings) or bool(snap.ratings.get("rating_stale", pd.Series([False])).any())
 
 
 def build_snapshot(engine: Engine, *, version: int, as_of: dt.date) -> CitySnapshot:
@@ -165,37 +173,31 @@ def publish(engine: Engine, ratings: pd.DataFrame, rubric: Rubric, *, version: i
 
 def _published_view(engine: Engine, own: pd.DataFrame, indicators: pd.DataFrame, rubric: Rubric, *,
                     version: int, as_of: dt.date) -> pd.DataFrame:
-    """Return the district's row of the city's ratings, from ``published_ratings`` (republished when stale).
+    """Return the district's row of the city's ratings, from ``published_ratings``.
 
-    When no rating of the current data version and day is published (no city-wide page was built since
-    the last change), the server computes the city's ratings under a city-wide scope, as the importer's
-    cross-district checks do, and publishes them; the district session then reads its own row only.
-    ``indicators`` (the district's row) gets the city's raw values, so explanations match the leader's.
+    A district session cannot compute the city's ratings (the database scopes it to its district, and
+    it cannot widen its own scope), so it shows the latest rating published by a city-wide session,
+    the owner's demo load or :func:`publish_city`, with its data date. When the data changed since,
+    ``rating_stale`` is True and ``rating_version`` names the data version it was computed at, so the
+    page can say the rating predates the latest changes. ``indicators`` (the district's row) gets the
+    city's raw values, so explanations match the leader's.
     """
     if not len(own):
         return own.assign(n_districts=pd.Series(dtype="int64"))
     adcode = str(own.index[0])
-
-    def fresh() -> pd.DataFrame:
-        found = store.read_published_ratings(engine)
-        # (a newer version is fine too: data may change between reading the version and publishing)
-        current = (found["data_version"] >= version) & (found["as_of"] == as_of) & (
-            found["rubric_version"] == rubric.version)
-        return found[current]
-
-    published = fresh()
-    if adcode not in published.index:
-        with store.scoped(store.Scope(all_districts=True, actor="rating-publish")):
-            city_snapshot(engine, as_of=as_of)
-        published = fresh()
-    if adcode not in published.index:
-        raise RuntimeError(f"no published rating of district {adcode} for data version {version}")
+    published = store.read_published_ratings(engine)
+    if adcode not in published.index:  # none published yet: the page shows no rating, as for a district without data
+        return own.iloc[0:0].assign(n_districts=pd.Series(dtype="int64"))
     row: Any = published.loc[adcode]
     out = own.copy()
     out["score"] = float(row["score"])
     out["rank"] = int(row["rank"])
     out["n_districts"] = int(row["n_districts"])
     out["class_code"] = str(row["class_code"])
+    out["rating_version"] = int(row["data_version"])
+    out["rating_as_of"] = row["as_of"]
+    out["rating_stale"] = bool(int(row["data_version"]) < version or row["as_of"] != as_of
+                               or row["rubric_version"] != rubric.version)
     swatch = FIVE_COLOUR[DistrictClass(str(row["class_code"]))]
     out["class_zh"], out["class_en"], out["colour"] = swatch.zh, swatch.en, swatch.hex
     for code, parts in dict(row["contributions"]).items():
@@ -204,3 +206,23 @@ def _published_view(engine: Engine, own: pd.DataFrame, indicators: pd.DataFrame,
         if code in indicators.columns:
             indicators.loc[adcode, code] = float(parts["raw"])
     return out
+
+
+def publish_city(engine: Engine, *, as_of: dt.date | None = None) -> CitySnapshot:
+    """Compute and publish the city's ratings with the owner's engine (demo load, operator); return the snapshot.
+
+    Parameters
+    ----------
+    engine : Engine
+        The owner's engine (unscoped: it sees every district).
+    as_of : date, optional
+        Rating date (default: today).
+
+    Returns
+    -------
+    CitySnapshot
+        The city-wide snapshot whose ratings were published.
+    """
+    when = as_of or dt.date.today()
+    with store.scoped(None):
+        return build_snapshot(engine, version=store.data_version(engine), as_of=when)

@@ -92,6 +92,11 @@ def load_demo(engine: Engine, *, reset: bool = False, run_checks_after: bool = T
     for end in ends:
         take_snapshot(engine, end, kind="month_end", taken_by="demo")
     yield f"month-end snapshots: {len(ends)} ({ends[0]} … {ends[-1]})"
+    # the city's 五色 ratings, which district sessions read (they cannot compute the city's themselves)
+    from layers.city import publish_city
+
+    snap = publish_city(engine)
+    yield f"city ratings published: {len(snap.ratings)} districts (data version {snap.version})"
 
 
 #: Demo accounts, one per role (printed by ``riskmap demo``; disable them in a real deployment).

@@ -77,16 +77,19 @@ def _sign_in(session: CliSession, settings: Settings) -> Engine:
     password = os.environ.get("RISKMAP_PASSWORD")
     if password is None:
         password = click.prompt(f"{session.username} 的密码 / password", hide_input=True, err=True)
-    user = authenticate(app, str(session.username), password)
-    if user is None:
+    result = authenticate(app, str(session.username), password, via="cli", settings=settings)
+    if result.outcome == "locked":
+        raise click.ClickException("尝试次数过多，账号已暂时锁定，请稍后再试 / too many attempts: the account is "
+                                   "locked for a while, try again later")
+    if not result.ok or result.user is None:
         raise click.ClickException("用户名或密码错误，或账号已停用 / wrong user name or password, or account disabled")
-    scope = scope_for(user)
+    user = result.user
+    scope = scope_for(user, result.token)  # the database scopes every query by this session's token alone
     token = store.set_scope(scope)  # for the rest of this command (one process, one user)
     root = click.get_current_context().find_root()
     root.call_on_close(app.dispose)
     root.call_on_close(lambda: store.reset_scope(token))
-    with app.begin() as conn:
-        store.audit(conn, actor=scope.actor, action="login", adcode=user["adcode"], details={"via": "cli"})
+    root.call_on_close(lambda: store.sign_out(app, result.token))  # the session ends with the command
     session.user, session.app_engine = user, app
     return app
 

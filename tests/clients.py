@@ -9,7 +9,9 @@ a Dash callback request the way the browser (or a forger) would.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,10 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.engine import URL, make_url
 
 from geo import embedded, store
+from geo.constants import CITY_WIDE_ROLES
+from geo.store import Scope
 
 
 def app_url(url: str | URL) -> str:
@@ -29,9 +33,70 @@ def app_url(url: str | URL) -> str:
     return make_url(text).set(username="riskmap_app").render_as_string(hide_password=False)
 
 
+def session_scope(owner: Engine, username: str, *, minutes: int = 480) -> Scope:
+    """The scope of a real session of account ``username``, opened by the owner (``riskmap_issue_session``)."""
+    from identity.accounts import scope_for
+
+    user = store.find_user(owner, username)
+    assert user is not None, username
+    return scope_for(user, store.issue_session(owner, username, via="test", minutes=minutes))
+
+
+def account_scope(owner: Engine, scope: Scope) -> Scope:
+    """``scope`` with the token of a real session of an account that has its role, district and enterprise.
+
+    The application role takes its scope only from a session token, so a test's ``Scope(...)`` becomes
+    a session of a real account: ``scope.actor`` when such an account exists, otherwise a new account of
+    that name (role from ``scope.role``, else ``leader`` city-wide and ``district_officer`` for a district).
+    A scope of no district and no enterprise has no account: it sees nothing, as before.
+    """
+    if scope.session_token is not None:
+        return scope
+    role = scope.role or ("leader" if scope.all_districts else "district_officer" if scope.adcode else None)
+    if role is None or (role == "enterprise" and not scope.credit_code):
+        return scope
+    name = scope.actor if scope.actor not in ("", "system") else f"t-{role}-{scope.adcode or 'city'}"
+    if store.find_user(owner, name) is None:  # a plain row, not audited: tests count audit entries
+        city = role in CITY_WIDE_ROLES
+        with owner.begin() as conn:
+            conn.execute(text("INSERT INTO users (username, display_name, role, adcode, credit_code, password_hash) "
+                              "VALUES (:u, :d, :r, :a, :c, crypt(:p, gen_salt('bf', 4)))"),
+                         {"u": name, "d": name, "r": role, "a": None if city else scope.adcode, "c": scope.credit_code,
+                          "p": secrets.token_hex(16)})
+    token = store.issue_session(owner, name, via="test")
+    return dataclasses.replace(scope, session_token=token)
+
+
+_SESSIONS: dict[tuple[str, Scope], Scope] = {}
+
+
+def session_for(owner: Engine, scope: Scope) -> Scope:
+    """:func:`account_scope` of ``scope``, made once per database (call it before counting rows)."""
+    key = (owner.url.render_as_string(hide_password=True), scope)
+    if key not in _SESSIONS:
+        _SESSIONS[key] = account_scope(owner, scope)
+    return _SESSIONS[key]
+
+
 def app_engine_of(engine: Engine) -> Engine:
-    """An engine of the application role on ``engine``'s database, applying the current scope."""
-    return store.make_engine(app_url(engine.url), scoped=True)
+    """An engine of the application role on ``engine``'s database, applying the current scope.
+
+    A current scope without a session token (a test's ``Scope(...)``) is given one of a real account
+    with that scope (:func:`session_for`): the database scopes the application role by the session
+    token only.
+    """
+    app = store.make_engine(app_url(engine.url), scoped=True)
+
+    def with_session(conn: Connection) -> None:
+        scope = store.current_scope()
+        if scope is None or scope.session_token is not None:
+            return
+        token = session_for(engine, scope).session_token
+        if token is not None:
+            conn.exec_driver_sql("SELECT set_config('riskmap.session', %(t)s, true)", {"t": token})
+
+    event.listen(app, "begin", with_session)
+    return app
 
 
 def demo_password(user: str) -> str:
@@ -39,12 +104,36 @@ def demo_password(user: str) -> str:
     return f"{user}-demo-2026"
 
 
+#: Form field of the sign-in and sign-out forms' CSRF token (dashboard/web_security.py ``CSRF_FIELD``).
+CSRF_FIELD = "csrf_token"
+
+
+def form_token(client: Any) -> str:
+    """The CSRF token of ``client``'s session, as the sign-in and sign-out forms carry it (made if none yet)."""
+    import importlib
+
+    try:
+        key = importlib.import_module("dashboard.web_security")._CSRF_KEY  # where the forms' token is kept
+    except ModuleNotFoundError:  # a tree without the CSRF check
+        return ""
+    with client.session_transaction() as sess:
+        token = sess.get(key) or secrets.token_urlsafe(32)
+        sess[key] = token
+    return str(token)
+
+
 def log_in(client: Any, user: str, password: str | None = None, *, expect: int | None = 302) -> Any:
     """Post the log-in form as ``user`` (a demo password unless given); check the status unless ``expect`` is None."""
-    resp = client.post("/login", data={"username": user, "password": password or demo_password(user), "next": "/"})
+    resp = client.post("/login", data={"username": user, "password": password or demo_password(user), "next": "/",
+                                       CSRF_FIELD: form_token(client)})
     if expect is not None:
         assert resp.status_code == expect, resp.get_data(as_text=True)[:500]
     return resp
+
+
+def log_out(client: Any) -> Any:
+    """Post the sign-out form (with its CSRF token); return the response."""
+    return client.post("/logout", data={CSRF_FIELD: form_token(client)})
 
 
 @dataclass

@@ -1,36 +1,41 @@
-"""Accounts: Argon2 hashes, roles, district officers, authentication and the CLI."""
+"""Accounts: bcrypt hashes made by the database, roles, district officers, authentication and the CLI."""
 
 from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import text
 
 from geo import store
 from identity.accounts import add_user, authenticate, scope_for
-from identity.passwords import hash_password, verify_password
 
 pytestmark = pytest.mark.postgis
 
 
-def test_hash_is_argon2id_and_verifies() -> None:
-    h = hash_password("correct horse battery")
-    assert h.startswith("$argon2id$") and "correct" not in h
-    assert verify_password(h, "correct horse battery")
-    assert not verify_password(h, "wrong password!!")
-    assert not verify_password("not-a-hash", "x")
+def test_hash_is_bcrypt_made_in_the_database(engine) -> None:
+    add_user(engine, "anning", "correct horse battery", role="district_officer", adcode="530181")
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT password_hash FROM users WHERE username = 'anning'")).scalar_one()
+        cost = conn.execute(text("SELECT bcrypt_cost FROM security_settings")).scalar_one()
+        assert conn.execute(text("SELECT crypt('correct horse battery', :h) = :h"), {"h": stored}).scalar_one()
+        assert not conn.execute(text("SELECT crypt('wrong password!!', :h) = :h"), {"h": stored}).scalar_one()
+    assert stored.startswith(f"$2a${cost:02d}$") and "correct" not in stored
 
 
 def test_add_and_authenticate(engine) -> None:
     add_user(engine, "anning", "安宁密码-2026-abc", role="district_officer", adcode="530181",
              display_name="安宁市应急局")
-    user = authenticate(engine, "anning", "安宁密码-2026-abc")
-    assert user is not None and user["adcode"] == "530181" and "password_hash" not in user
-    scope = scope_for(user)
-    assert not scope.all_districts and scope.adcode == "530181"
-    assert authenticate(engine, "anning", "wrong-password") is None
-    assert authenticate(engine, "nobody", "安宁密码-2026-abc") is None
+    result = authenticate(engine, "anning", "安宁密码-2026-abc", via="test")
+    user = result.user
+    assert result.ok and user is not None and user["adcode"] == "530181" and "password_hash" not in user
+    assert result.token is not None and len(result.token) == 64
+    scope = scope_for(user, result.token)
+    assert not scope.all_districts and scope.adcode == "530181" and scope.session_token == result.token
+    assert authenticate(engine, "anning", "wrong-password", via="test").outcome == "failed"
+    assert authenticate(engine, "nobody", "安宁密码-2026-abc", via="test").outcome == "failed"
     assert store.set_user_active(engine, "anning", False, actor="admin")
-    assert authenticate(engine, "anning", "安宁密码-2026-abc") is None  # disabled
+    assert store.session_user(engine, result.token) is None  # disabling ends the session
+    assert authenticate(engine, "anning", "安宁密码-2026-abc", via="test").outcome == "disabled"
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

@@ -7,7 +7,7 @@ from functools import partial
 
 import pytest
 
-from tests.clients import demo_app, log_in
+from tests.clients import demo_app, form_token, log_in, log_out
 from tests.clients import route as _route
 
 pytestmark = pytest.mark.postgis
@@ -51,10 +51,11 @@ def test_wrong_password_and_open_redirect(client) -> None:
     resp = _login(client, "leader", "not-the-password")
     assert resp.status_code == 401 and "用户名或密码错误" in resp.get_data(as_text=True)
     resp = client.post("/login", data={"username": "leader", "password": "leader-demo-2026",
-                                       "next": "//evil.example/"})
+                                       "next": "//evil.example/", "csrf_token": form_token(client)})
     assert resp.status_code == 302 and resp.headers["Location"] == "/"
     resp = client.post("/login", data={"username": "leader", "password": "leader-demo-2026",
-                                       "next": "/\\evil.example/"})  # browsers read /\ as //
+                                       "next": "/\\evil.example/",  # browsers read /\ as //
+                                       "csrf_token": form_token(client)})
     assert resp.status_code == 302 and resp.headers["Location"] == "/"
 
 
@@ -62,7 +63,7 @@ def test_leader_sees_the_city_and_officer_only_their_district(client) -> None:
     assert _login(client, "leader", "leader-demo-2026").status_code == 302
     status, city = _route(client)
     assert status == 200 and "安宁演示" in city and "东川演示" in city
-    client.get("/logout")
+    log_out(client)
     assert client.get("/_dash-layout").status_code == 401
     assert _login(client, "anning", "anning-demo-2026").status_code == 302
     status, mine = _route(client)
@@ -86,7 +87,7 @@ def test_roles_limit_pages(client) -> None:
     assert "当前账号无此权限" in other and "东川演示" not in other
     _, own = _route(client, "/district")
     assert "安宁市" in own and "当前账号无此权限" not in own
-    client.get("/logout")
+    log_out(client)
     assert _login(client, "planner", "planner-demo-2026").status_code == 302
     _, planner = _route(client, "/planner")
     assert "当前账号无此权限" not in planner

@@ -32,6 +32,7 @@ from geo.errors import ImportValidationError
 from geo.importer import ImportReport, check_file, import_file
 from geo.store import Scope, scoped
 from geo.validate import FILE_ROW
+from tests.clients import session_for
 from tests.import_files import credit_code, write_xlsx
 
 pytestmark = pytest.mark.postgis
@@ -92,8 +93,14 @@ def officer_row(i: int, adcode: str = ANNING, point: tuple[float, float] | None 
 
 
 @pytest.fixture
-def app(app_engine: Engine) -> Engine:
-    """An engine connecting as the application role, applying the thread's scope (row-level security)."""
+def app(engine: Engine, app_engine: Engine) -> Engine:
+    """An engine connecting as the application role, applying the thread's scope (row-level security).
+
+    The accounts and sessions of the tests' scopes are made first, so that row counts taken before an
+    import are not changed by them.
+    """
+    for scope in (OFFICER, LEADER):
+        session_for(engine, scope)
     return app_engine
 
 

@@ -23,6 +23,7 @@ from geo.checks.ruleset import load_ruleset
 from geo.errors import ImportValidationError
 from geo.importer import check_file, import_file
 from geo.store import Scope, scoped
+from tests.clients import session_for
 from tests.import_files import credit_code, write_xlsx
 from tests.test_checks_mhs import AMMONIA_30, ENT, enterprise, tank, target, unit
 from tests.test_checks_mhs import bundle as mhs_bundle
@@ -36,8 +37,14 @@ ANNING_ROUTE = [(102.44, 24.91), (102.47, 24.92)]
 
 
 @pytest.fixture
-def app(app_engine: Engine) -> Engine:
-    """An engine connecting as the application role, applying the thread's scope (row-level security)."""
+def app(engine: Engine, app_engine: Engine) -> Engine:
+    """An engine connecting as the application role, applying the thread's scope (row-level security).
+
+    The accounts and sessions of the tests' scopes are made first, so that row counts taken before an
+    import are not changed by them.
+    """
+    for scope in (OFFICER, Scope(all_districts=True, actor="leader")):
+        session_for(engine, scope)
     return app_engine
 
 
@@ -80,6 +87,21 @@ def test_a_part_linked_to_another_districts_enterprise_is_refused(engine, app, e
     assert (report.rows_imported, report.rows_rejected) == (1, 1)
     assert query(engine, "SELECT key, enterprise_credit_code FROM installations") == [
         {"key": "INS-0", "enterprise_credit_code": enterprises[ANNING]}]
+
+
+@pytest.mark.postgis
+def test_an_officer_importing_another_districts_credit_code_gets_a_clear_refusal(engine, app, enterprises,
+                                                                                 tmp_path) -> None:
+    code = enterprises[XISHAN]  # stored in 西山区; the officer's file claims it for 安宁市
+    path = write_xlsx(tmp_path / "企业.xlsx", [officer_row(5), officer_row(6, **{"统一社会信用代码*": code})])
+    before = store.row_counts(engine)
+    with scoped(OFFICER), pytest.raises(ImportValidationError) as info:
+        import_file(app, "enterprises", path, actor="anning")
+    assert store.row_counts(engine) == before
+    errors = [i for i in info.value.issues if i.severity == "error"]
+    assert [(i.file, i.row, i.field) for i in errors] == [("企业.xlsx", "第3行 / row 3", "统一社会信用代码*")]
+    assert errors[0].zh == f"统一社会信用代码“{code}”的企业不属于本区县，只能由其所属区县或市级账号修改"
+    assert "row-level security" not in str(info.value) and "policy" not in str(info.value)
 
 
 @pytest.mark.postgis

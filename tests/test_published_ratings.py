@@ -2,7 +2,9 @@
 
 Row-level security once made an officer's rating a rating of one district against itself (89.6, 第 1/1 名
 against the leader's 85.3, 第 1/14 名). Ratings computed at city scope are published to
-``published_ratings``; a district session reads its own row only.
+``published_ratings``; a district session reads its own row only. A district session cannot widen its
+scope to compute them (#15): it shows the latest published rating, marked stale when the data changed
+since, and none (never a rating against itself) before the first is published.
 """
 
 from __future__ import annotations
@@ -47,15 +49,24 @@ def test_officer_reads_the_leaders_rating_and_no_other_rows(engines: tuple[Engin
     owner, app = engines
     assert not store.bypasses_row_security(app)
     with store.scoped(OFFICER):
-        officer = city_snapshot(app, as_of=AS_OF)  # publishes the city's ratings first (none were published)
+        first = city_snapshot(app, as_of=AS_OF)  # nothing published: no rating, never one against itself
+        assert first.ratings.empty and list(first.indicators.index) == [ANNING]
+        with pytest.raises(exc.DBAPIError, match="row-level security"):  # nor may it widen itself to publish
+            store.publish_ratings(app, [{"adcode": ANNING, "score": 0.0, "class_code": "c5", "rank": 14,
+                                         "n_districts": 14, "contributions": {}}],
+                                  data_version=1, as_of=AS_OF, rubric_version="x")
+    with store.scoped(LEADER):
+        leader = city_snapshot(app, as_of=AS_OF)  # a city-wide session publishes the city's ratings
+        everything = store.read_published_ratings(app)
+    with store.scoped(OFFICER):
+        officer = city_snapshot(app, as_of=AS_OF)
         published = store.read_published_ratings(app)
         enterprises = store.read_layer(app, "enterprises")
         with app.connect() as conn:
             foreign = conn.execute(text("SELECT count(*) FROM enterprises WHERE adcode = :a"),
                                    {"a": DONGCHUAN}).scalar_one()
-    with store.scoped(LEADER):
-        leader = city_snapshot(app, as_of=AS_OF)
-        everything = store.read_published_ratings(app)
+    assert not bool(officer.ratings.loc[ANNING, "rating_stale"])
+    assert int(officer.ratings.loc[ANNING, "rating_version"]) == leader.version
 
     # the officer's rating is the city's: same score, class, rank of 14 and contributions
     mine, theirs = officer.ratings.loc[ANNING], leader.ratings.loc[ANNING]
@@ -93,7 +104,7 @@ def test_only_a_city_wide_session_publishes(engines: tuple[Engine, Engine]) -> N
     assert len(published) == 14 and published[ANNING] > 0  # the officer's forged 0 was refused
 
 
-def test_a_change_republishes(engines: tuple[Engine, Engine]) -> None:
+def test_a_change_marks_the_rating_stale_until_a_city_session_republishes(engines: tuple[Engine, Engine]) -> None:
     owner, app = engines
     with store.scoped(LEADER):
         before = city_snapshot(app, as_of=AS_OF)
@@ -101,11 +112,20 @@ def test_a_change_republishes(engines: tuple[Engine, Engine]) -> None:
                                   & (before.findings["verdict"] == "violation")].iloc[0]["id"])
         store.set_finding_status(app, fid, "closed", actor="leader")
     with store.scoped(OFFICER):
-        after = city_snapshot(app, as_of=AS_OF)  # a new data version: the city's ratings are recomputed
+        stale = city_snapshot(app, as_of=AS_OF)  # a new data version: the published rating predates it
+    assert bool(stale.ratings.loc[ANNING, "rating_stale"]) and stale.version != before.version
+    assert int(stale.ratings.loc[ANNING, "rating_version"]) == before.version
+    with store.scoped(LEADER):
+        city_snapshot(app, as_of=AS_OF)  # the city's ratings are recomputed and published
+    with store.scoped(OFFICER):
+        after = city_snapshot(app, as_of=AS_OF)
     with owner.connect() as conn:
         version = conn.execute(text("SELECT DISTINCT data_version FROM published_ratings")).scalars().all()
     assert version == [store.data_version(owner)] and version[0] != before.version
+    assert not bool(after.ratings.loc[ANNING, "rating_stale"])
+
     def violations(snap: Any) -> float:
         return float(explain(snap.ratings, ANNING, snap.rubric).set_index("code").loc["open_violations", "raw"])
 
     assert violations(after) == violations(before) - 1
+    assert violations(stale) == violations(before)  # the stale rating is the one published, as labelled

@@ -134,6 +134,7 @@ class User(Timestamps, Base):
     credit_code: Mapped[str | None] = mapped_column(String(18))  # enterprise accounts: their enterprise
     must_change_password: Mapped[bool] = mapped_column(Boolean, server_default="false")
     demo: Mapped[bool] = mapped_column(Boolean, server_default="false")  # published password: demo data only
+    password_changed_at: Mapped[dt.datetime | None]  # sessions begun before it are ended (migration 0015)
     __table_args__ = (
         CheckConstraint(role_check(), name="role_values"),
         CheckConstraint("role <> 'district_officer' OR adcode IS NOT NULL", name="officer_has_district"),

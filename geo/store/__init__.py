@@ -11,7 +11,8 @@ identifiers come only from the models' metadata. One module per concern:
 - :mod:`~geo.store.audit` — the audit log;
 - :mod:`~geo.store.audit_chain` — verifying the audit log's hash chain;
 - :mod:`~geo.store.account_state` — passwords to change at the next sign-in, the demo's accounts;
-- :mod:`~geo.store.users` — user rows (hashing and roles are :mod:`identity`'s);
+- :mod:`~geo.store.users` — user rows (roles are :mod:`identity`'s);
+- :mod:`~geo.store.sessions` — sign-in, server-side sessions and password hashes, in the database;
 - :mod:`~geo.store.rules` — local values of the check rules;
 - :mod:`~geo.store.ratings` — published 五色 ratings;
 - :mod:`~geo.store.hazards` — hidden hazards and their steps;
@@ -131,8 +132,18 @@ from geo.store.reports import (
     retire_definition_override,
 )
 from geo.store.rules import RULE_OVERRIDE_COLUMNS, deactivate_rule_override, read_rule_overrides, replace_rule_override
+from geo.store.sessions import (
+    SESSION_USER_COLUMNS,
+    SignIn,
+    end_sessions,
+    issue_session,
+    session_user,
+    set_password,
+    sign_in,
+    sign_out,
+)
 from geo.store.snapshots import SNAPSHOT_COLUMNS, insert_snapshots, read_snapshots
-from geo.store.users import USER_COLUMNS, find_user, insert_user, list_users, set_user_active, touch_login
+from geo.store.users import USER_COLUMNS, find_user, insert_user, list_users, set_user_active
 
 __all__ = [
     "ATTACHMENT_INDEX_COLUMNS",
@@ -146,6 +157,7 @@ __all__ = [
     "READ_ONLY_ACTIONS",
     "REPORT_SUBMISSION_COLUMNS",
     "RULE_OVERRIDE_COLUMNS",
+    "SESSION_USER_COLUMNS",
     "SNAPSHOT_COLUMNS",
     "SUBMISSION_TABLES",
     "USER_COLUMNS",
@@ -153,6 +165,7 @@ __all__ = [
     "WORKFLOW_WRITABLE",
     "ChainReport",
     "Scope",
+    "SignIn",
     "add_attachment",
     "attachment_content",
     "audit",
@@ -168,6 +181,7 @@ __all__ = [
     "district_at",
     "district_codes",
     "enabled_demo_accounts",
+    "end_sessions",
     "engine_url",
     "enterprise_district",
     "enterprise_districts",
@@ -186,6 +200,7 @@ __all__ = [
     "insert_submission",
     "insert_user",
     "layers_extent",
+    "issue_session",
     "lifecycle_version",
     "link_inspection",
     "list_changes",
@@ -231,13 +246,16 @@ __all__ = [
     "row_counts",
     "save_check_run",
     "scoped",
+    "session_user",
     "set_finding_status",
+    "set_password",
     "set_scope",
     "set_user_active",
+    "sign_in",
+    "sign_out",
     "status_differs",
     "steps_frame",
     "table",
-    "touch_login",
     "update_enterprise_fields",
     "update_hazard",
     "upsert_rows",

@@ -63,6 +63,10 @@ class Scope:
     ``role`` and ``credit_code`` identify the account to the database as well: an enterprise
     account (``credit_code`` set) sees only its own enterprise's rows, and workflow steps are
     accepted only under the session's own role and actor name.
+
+    For the application role the database takes the scope **only** from ``session_token`` (a live
+    session of ``user_sessions``, see :mod:`geo.store.sessions`); the other fields are then ignored
+    there and matter only for the owner's own scoped work and for Python-side checks.
     """
 
     all_districts: bool
@@ -70,6 +74,7 @@ class Scope:
     actor: str = "system"
     role: str | None = None
     credit_code: str | None = None
+    session_token: str | None = None
 
 
 _SCOPE: ContextVar[Scope | None] = ContextVar("riskmap_scope", default=None)
@@ -103,10 +108,13 @@ def current_scope() -> Scope | None:
 def _apply_scope(conn: Connection) -> None:
     scope = _SCOPE.get()
     conn.exec_driver_sql(
-        "SELECT set_config('riskmap.scope', %(scope)s, true), set_config('riskmap.adcode', %(adcode)s, true), "
+        "SELECT set_config('riskmap.session', %(session)s, true), "
+        "set_config('riskmap.scope', %(scope)s, true), set_config('riskmap.adcode', %(adcode)s, true), "
         "set_config('riskmap.role', %(role)s, true), set_config('riskmap.actor', %(actor)s, true), "
         "set_config('riskmap.credit_code', %(credit_code)s, true)",
-        {"scope": "all" if scope is not None and scope.all_districts else "",
+        {"session": scope.session_token or "" if scope is not None else "",
+         # 'district' marks a scoped owner transaction; '' (no scope) lets the owner see everything
+         "scope": "" if scope is None else "all" if scope.all_districts else "district",
          "adcode": scope.adcode if scope is not None and scope.adcode else "",
          "role": scope.role or "" if scope is not None else "",
          "actor": scope.actor if scope is not None else "",

@@ -173,7 +173,7 @@ def clear_layers(engine: Engine, *, actor: str = "demo") -> None:
 
 
 #: Audit actions that change no data: they must not invalidate cached views (every log-in would).
-READ_ONLY_ACTIONS = ("login", "precheck", "export", "audit_export")
+READ_ONLY_ACTIONS = ("login", "logout", "login_failed", "login_locked", "precheck", "export", "audit_export")
 
 
 def data_version(engine: Engine) -> int:

@@ -8,18 +8,19 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from geo.constants import STORAGE_SRID
-from geo.store.engine import Scope, on_connection, scoped
+from geo.store.engine import on_connection
 
 
 def _read_city_wide(engine: Engine, sql: str, params: dict[str, Any]) -> list[Any]:
-    """Rows of a narrow lookup read under a city-wide scope.
+    """Rows of a narrow lookup that answers across districts, through a SECURITY DEFINER function.
 
     Only for the importer's cross-district consistency checks, which must see a district code
     stored outside the importing officer's district to refuse a row that would change another
-    district's data. The callers select nothing but keys and district codes, of keys the caller
-    already names. An engine that is not scoped (the database owner) sees everything anyway.
+    district's data. The database functions (``riskmap_enterprise_districts``,
+    ``riskmap_pipeline_districts``) return nothing but the keys asked for and their districts; the
+    application role cannot widen its own scope to read them.
     """
-    with scoped(Scope(all_districts=True, actor="import-check")), engine.connect() as conn:
+    with engine.connect() as conn:
         return list(conn.execute(text(sql), params).all())
 
 
@@ -44,8 +45,8 @@ def enterprise_districts(engine: Engine, credit_codes: Iterable[str]) -> dict[st
     codes = sorted({str(c) for c in credit_codes if c})
     if not codes:
         return {}
-    rows = _read_city_wide(engine, "SELECT credit_code, adcode FROM enterprises WHERE credit_code = ANY(:codes) "
-                                   "ORDER BY id", {"codes": codes})
+    rows = _read_city_wide(engine, "SELECT credit_code, adcode FROM "
+                                   "riskmap_enterprise_districts(CAST(:codes AS text[]))", {"codes": codes})
     return {str(code): str(adcode) for code, adcode in rows}
 
 
@@ -70,7 +71,8 @@ def pipeline_districts(engine: Engine, keys: Iterable[str]) -> dict[str, list[st
     wanted = sorted({str(k) for k in keys if k})
     if not wanted:
         return {}
-    rows = _read_city_wide(engine, "SELECT key, adcodes FROM pipelines WHERE key = ANY(:keys)", {"keys": wanted})
+    rows = _read_city_wide(engine, "SELECT key, adcodes FROM riskmap_pipeline_districts(CAST(:keys AS text[]))",
+                           {"keys": wanted})
     return {str(key): sorted(str(c) for c in adcodes or []) for key, adcodes in rows}
 
 

@@ -86,6 +86,11 @@ def _header(ctx: AppContext, snap: CitySnapshot, adcode: str, lang: str) -> list
             html.Span(t("rank", lang, rank=int(r["rank"]), n=int(r.get("n_districts", len(snap.ratings)))),
                       className="district-rank", id="district-rank"),
         ]
+        if bool(r.get("rating_stale", False)):  # published before the latest changes (a district cannot rate the city)
+            badge.append(html.Span(
+                f"评级为 {r['rating_as_of']} 发布，数据已更新，待全市账号重新发布" if lang == "zh" else
+                f"rating published {r['rating_as_of']}; the data changed since, a city-wide session republishes it",
+                className="district-rating-stale", id="district-rating-stale"))
     src = _listed_points(snap, adcode)
     chips = []
     for level, swatch in FOUR_COLOUR.items():

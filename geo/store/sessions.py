@@ -1,0 +1,204 @@
+"""Sign-in and server-side sessions, held by the database (migration 0015).
+
+The application role cannot read password hashes or sessions: it calls SECURITY DEFINER functions
+(``riskmap_sign_in``, ``riskmap_session_user``, ``riskmap_sign_out``). Its district scope then
+comes only from the session token set per transaction (see :class:`geo.store.engine.Scope`).
+Passwords are hashed in the database (bcrypt through pgcrypto); the owner sets them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+from geo.store.audit import audit
+
+#: Columns of a signed-in user handed back to the caller (never the password hash).
+SESSION_USER_COLUMNS = ("id", "username", "display_name", "role", "adcode", "credit_code", "must_change_password")
+#: Outcomes of a sign-in: the user is told only "wrong user name or password" for ``failed``.
+OUTCOMES = ("ok", "failed", "locked", "disabled")
+_HASH = "crypt(:pw, gen_salt('bf', (SELECT bcrypt_cost FROM security_settings)))"
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """What a sign-in came to: ``outcome`` (one of :data:`OUTCOMES`), the session token and user when ok.
+
+    ``failures`` counts the account's failures in the current window (0 on success).
+    """
+
+    outcome: str
+    token: str | None = None
+    user: dict[str, Any] | None = None
+    failures: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """Whether the user signed in."""
+        return self.outcome == "ok"
+
+
+def sign_in(engine: Engine, username: str, password: str, *, address: str | None, via: str,
+            idle_minutes: int = 30, session_minutes: int = 480) -> SignIn:
+    """Return the outcome of signing in ``username`` with ``password`` (throttled and audited in the database).
+
+    Parameters
+    ----------
+    engine : Engine
+        Any engine (the application role's is meant); no scope is needed.
+    username, password : str
+        As typed.
+    address : str or None
+        The client's address (throttled per address too), None for the command line.
+    via : str
+        ``web``, ``cli`` or ``test``.
+    idle_minutes, session_minutes : int
+        Idle and absolute timeouts of the new session (capped by the database at 12 h and 24 h).
+
+    Returns
+    -------
+    SignIn
+        The outcome; a token and the user (without hash) only when ``ok``.
+    """
+    with engine.begin() as conn:
+        row = conn.execute(text(
+            "SELECT * FROM riskmap_sign_in(:u, :p, :a, :v, :idle, :life)"),
+            {"u": username, "p": password, "a": address, "v": via, "idle": int(idle_minutes),
+             "life": int(session_minutes)}).mappings().one()
+    if row["outcome"] != "ok":
+        return SignIn(str(row["outcome"]), failures=int(row["failures"] or 0))
+    user = {"id": row["user_id"], "username": row["username"], "display_name": row["display_name"],
+            "role": row["role"], "adcode": row["adcode"], "credit_code": row["credit_code"],
+            "must_change_password": bool(row["must_change_password"]), "active": True}
+    return SignIn("ok", token=str(row["token"]), user=user)
+
+
+def session_user(engine: Engine, token: str | None) -> dict[str, Any] | None:
+    """Return the user of the live session ``token``, or None (ended, expired, disabled, password changed).
+
+    Parameters
+    ----------
+    engine : Engine
+        Any engine; the lookup marks the session as seen (at most every 30 s).
+    token : str or None
+        The session token.
+
+    Returns
+    -------
+    dict or None
+        The user (no hash) with ``session_id`` and ``via``.
+    """
+    if not token:
+        return None
+    with engine.begin() as conn:
+        row = conn.execute(text("SELECT * FROM riskmap_session_user(:t)"), {"t": token}).mappings().first()
+    if row is None:
+        return None
+    found = dict(row)
+    found["id"] = found.pop("user_id")
+    found["active"] = True
+    return found
+
+
+def sign_out(engine: Engine, token: str | None) -> bool:
+    """End the session ``token`` (audited as ``logout``); return whether it was live.
+
+    Parameters
+    ----------
+    engine : Engine
+        Any engine.
+    token : str or None
+        The session token.
+
+    Returns
+    -------
+    bool
+        False when there was no such live session.
+    """
+    if not token:
+        return False
+    with engine.begin() as conn:
+        return bool(conn.execute(text("SELECT riskmap_sign_out(:t)"), {"t": token}).scalar())
+
+
+def end_sessions(engine: Engine, username: str, *, reason: str) -> int:
+    """End every live session of ``username`` (the owner's engine); return how many ended.
+
+    Parameters
+    ----------
+    engine : Engine
+        The owner's engine.
+    username : str
+        The account.
+    reason : str
+        Recorded with each ended session.
+
+    Returns
+    -------
+    int
+        Number of sessions ended.
+    """
+    with engine.begin() as conn:
+        return int(conn.execute(text(
+            "UPDATE user_sessions SET ended_at = now(), ended_reason = :r WHERE ended_at IS NULL "
+            "AND user_id = (SELECT id FROM users WHERE username = :u)"), {"u": username, "r": reason}).rowcount)
+
+
+def issue_session(engine: Engine, username: str, *, via: str = "test", minutes: int = 480) -> str:
+    """Return the token of a new session of ``username``, opened by the owner without a password.
+
+    For tests and for owner-side work done as an account; the application role may not call it.
+
+    Parameters
+    ----------
+    engine : Engine
+        The owner's engine.
+    username : str
+        An active account.
+    via : str
+        ``test`` or ``cli``.
+    minutes : int
+        Idle and absolute lifetime.
+
+    Returns
+    -------
+    str
+        The token.
+    """
+    with engine.begin() as conn:
+        return str(conn.execute(text("SELECT riskmap_issue_session(:u, :v, :m)"),
+                                {"u": username, "v": via, "m": int(minutes)}).scalar_one())
+
+
+def set_password(engine: Engine, username: str, password: str, *, actor: str) -> bool:
+    """Set the password of ``username`` (bcrypt in the database) and end their sessions; return whether found.
+
+    Parameters
+    ----------
+    engine : Engine
+        The owner's engine.
+    username : str
+        The account.
+    password : str
+        The new password (policy checked by the caller).
+    actor : str
+        Who changed it, for the audit log.
+
+    Returns
+    -------
+    bool
+        False when there is no such user.
+    """
+    with engine.begin() as conn:
+        row = conn.execute(text(f"UPDATE users SET password_hash = {_HASH}, updated_at = now() "
+                                "WHERE username = :u RETURNING adcode"), {"u": username, "pw": password}).first()
+        if row is not None:
+            audit(conn, actor=actor, action="user_password", target=username, adcode=row[0])
+    return row is not None
+
+
+def password_hash_sql() -> str:
+    """Return the SQL expression that hashes the bound parameter ``:pw`` (bcrypt, the stored cost)."""
+    return _HASH
