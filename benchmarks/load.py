@@ -29,7 +29,7 @@ from sqlalchemy.engine import make_url
 
 from geo import embedded, store
 from geo.config import load_settings
-from tests.browser import route_payload, served_app
+from tests.browser import route_payload, served_app, sign_in_form
 
 ROUTE = route_payload("/")
 DRILL = {"output": "..kpi-strip.children...district-explain.children...level-chart.figure...source-table.data..",
@@ -70,8 +70,8 @@ def _request(opener: urllib.request.OpenerDirector, url: str, body: dict | None 
 
 
 def _sign_in(opener: urllib.request.OpenerDirector, base: str, account: str) -> bool:
-    form = urllib.parse.urlencode({"username": account, "password": f"{account}-demo-2026", "next": "/"}).encode()
     try:
+        form = sign_in_form(opener, base, account)  # the sign-in page first: its form carries the CSRF token
         with opener.open(urllib.request.Request(base + "/login", data=form), timeout=30) as resp:
             resp.read()
             return "/login" not in resp.geturl()

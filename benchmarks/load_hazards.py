@@ -34,7 +34,7 @@ from dashboard.pages import hazard as hazard_page
 from dashboard.pages import hazards as hazards_page
 from geo import store
 from geo.config import load_settings
-from tests.browser import route_payload, served_app
+from tests.browser import route_payload, served_app, sign_in_form
 
 ACCOUNTS = ("anning", "supervisor")
 
@@ -98,9 +98,9 @@ def _step_body(hazard_id: int, version: int, deadline: dt.date) -> dict[str, Any
 
 def _session(base: str, deadline: float, tally: Tally, account: str, work: dict[str, Any]) -> None:
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-    form = urllib.parse.urlencode({"username": account, "password": f"{account}-demo-2026", "next": "/"}).encode()
     t0 = time.perf_counter()
     try:
+        form = sign_in_form(opener, base, account)  # the sign-in page first: its form carries the CSRF token
         with opener.open(urllib.request.Request(base + "/login", data=form), timeout=30) as resp:
             resp.read()
             ok = "/login" not in resp.geturl()

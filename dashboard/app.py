@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import json
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import dash
 from dash import Input, Output, dcc, html
+from flask import Flask, Response, request
 from sqlalchemy import Engine
 
 from dashboard import ids
 from dashboard.auth import auth_enabled, current_user, init_auth
 from dashboard.context import AppContext
 from dashboard.i18n import t
-from dashboard.pages import MODULES, PAGES, ROLE_HOME
+from dashboard.pages import MODULES, PAGES, ROLE_HOME, may_call
 from dashboard.permissions import DENIED, can
-from dashboard.routing import Page, resolve
+from dashboard.routing import CALLBACK_OWNERS, CallbackOwner, Page, register_owned, resolve
+from dashboard.web_security import CSRF_FIELD, csrf_token, install_web_security
 from geo import store
 from geo.config import Settings, load_settings
 from identity.permissions import app_database_url
@@ -46,13 +50,31 @@ def _nav(lang: str, path: str, user: dict[str, Any] | None = None, pages: list[P
         links.append(html.Span([html.Span(str(user.get("name") or user["username"]), className="nav-user-name"),
                                 html.Span(t(f"role_{user['role']}", lang) + where, className="nav-user-role")],
                                className="nav-user", id="nav-user"))
-        links.append(html.A(t("logout", lang), href="/logout", className="nav-logout", id="nav-logout"))
+        # sign-out is a POST with the session's CSRF token, so no link or image elsewhere can sign anyone out
+        # (the submit button itself carries the token as its name and value)
+        links.append(html.Form(html.Button(t("logout", lang), type="submit", name=CSRF_FIELD, value=csrf_token(),
+                                           className="nav-logout", id="nav-logout"),
+                               method="POST", action="/logout", className="nav-logout-form"))
     return links
 
 
 def _denied(lang: str) -> html.Div:
     return html.Div([html.H2(DENIED.get(lang, DENIED["zh"])), dcc.Link(t("nav_cockpit", lang), href="/")],
                     className="denied", id="access-denied")
+
+
+def _guard_callbacks(server: Flask, owners: dict[str, CallbackOwner], endpoint: str) -> None:
+    """Refuse (403) a callback POST whose callback the signed-in user's role may not use (runs after the gate)."""
+
+    @server.before_request
+    def callback_roles() -> Any:
+        if request.method != "POST" or request.path != endpoint:
+            return None
+        body = request.get_json(silent=True)
+        if may_call(owners, body.get("output") if isinstance(body, dict) else None, current_user()):
+            return None
+        message = {"error": f"{DENIED['zh']} / {DENIED['en']}"}
+        return Response(json.dumps(message, ensure_ascii=False), status=403, mimetype="application/json")
 
 
 def render(ctx: AppContext, path: str, lang: str) -> Any:
@@ -89,6 +111,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                     update_title="", suppress_callback_exceptions=True, compress=True)
     # no request body beyond the largest upload (50 MB file, base64 in a JSON callback) is even read
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    # before the sign-in gate: paths are normalised and POSTs checked for their origin before anything else
+    install_web_security(app.server, settings, app.csp_hashes, basemap_url=ctx.basemap_url)
+    owners: dict[str, CallbackOwner] = {}
+    app.server.extensions[CALLBACK_OWNERS] = owners
     app.layout = html.Div([
         dcc.Location(id=ids.URL),
         html.Header([
@@ -101,15 +127,20 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         html.Div(id=ids.CONTENT),
     ], className="page")
 
-    @app.callback(Output(ids.CONTENT, "children"), Output(ids.TITLE, "children"), Output(ids.NAV, "children"),
-                  Output(ids.DEMO_NOTE, "children"), Input(ids.URL, "pathname"), Input(ids.LANG, "value"))
-    def route(path: str | None, lang: str) -> tuple[Any, str, list[Any], str]:
-        path = path or "/"
-        nav = _nav(lang, path, current_user())
-        return render(ctx, path, lang), t("title", lang), nav, t("demo", lang)
+    def shared() -> None:  # the routing callback every page shares: it checks each page itself
+        @app.callback(Output(ids.CONTENT, "children"), Output(ids.TITLE, "children"), Output(ids.NAV, "children"),
+                      Output(ids.DEMO_NOTE, "children"), Input(ids.URL, "pathname"), Input(ids.LANG, "value"))
+        def route(path: str | None, lang: str) -> tuple[Any, str, list[Any], str]:
+            path = path or "/"
+            nav = _nav(lang, path, current_user())
+            return render(ctx, path, lang), t("title", lang), nav, t("demo", lang)
 
+    register_owned(app, shared, owners)
     if secured:
         init_auth(app.server, db, settings.home)
     for module in MODULES:
-        module.register(app, ctx)
+        register_owned(app, partial(module.register, app, ctx), owners, tuple(module.PAGES),
+                       getattr(module, "CALLBACK_ACTIONS", None))
+    # after the gate: a signed-in user may call only the callbacks of pages their role opens
+    _guard_callbacks(app.server, owners, f"{app.config.routes_pathname_prefix}_dash-update-component")
     return app

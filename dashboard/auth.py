@@ -18,6 +18,7 @@ from typing import Any
 from flask import Flask, Response, g, has_request_context, redirect, request, session
 
 from dashboard.login_form import login_page
+from dashboard.web_security import check_csrf, safe_next
 from geo import store
 from geo.config import load_settings
 from identity.accounts import authenticate, scope_for
@@ -55,11 +56,10 @@ def init_auth(server: Flask, engine: Any, home: Path) -> None:
 
     @server.route("/login", methods=["GET", "POST"])
     def login() -> Any:
-        next_url = request.values.get("next", "/")
-        if not next_url.startswith("/") or next_url.startswith("//") or "\\" in next_url:
-            next_url = "/"  # no open redirects
+        next_url = safe_next(request.values.get("next", "/"))
         if request.method == "GET":
             return Response(login_page(next_url=next_url), mimetype="text/html")
+        check_csrf()
         with store.scoped(None):
             result = authenticate(engine, request.form.get("username", ""), request.form.get("password", ""),
                                   address=request.remote_addr, via="web", settings=settings)
@@ -72,6 +72,7 @@ def init_auth(server: Flask, engine: Any, home: Path) -> None:
 
     @server.route("/logout", methods=["POST"])
     def logout() -> Any:
+        check_csrf()
         with store.scoped(None):
             store.sign_out(engine, session.get(TOKEN_KEY))
         session.clear()

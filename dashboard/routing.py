@@ -83,3 +83,62 @@ def resolve(pages: Iterable[Page], path: str) -> tuple[Page, dict[str, Any]] | N
         if params is not None:
             return page, params
     return None
+
+
+#: A callback's stricter check: an action name, or a function of the signed-in user (None: sign-in off).
+Check = str | Callable[[dict[str, Any] | None], bool]
+#: Key of the callback owners in ``server.extensions`` (see :func:`register_owned`).
+CALLBACK_OWNERS = "riskmap_callback_owners"
+
+
+@dataclass(frozen=True)
+class CallbackOwner:
+    """Who may call one server callback.
+
+    Attributes
+    ----------
+    pages : tuple of Page
+        The pages of the module that registered it: a user who may open none of them is refused.
+        Empty for callbacks every page shares (routing, language).
+    action : str or callable, optional
+        A stricter check the module declared for this callback (``CALLBACK_ACTIONS``): an action of
+        :data:`identity.permissions.PERMISSIONS`, or ``check(user)`` for a condition no action names.
+    """
+
+    pages: tuple[Page, ...] = ()
+    action: Check | None = None
+
+
+def output_ids(key: str) -> list[str]:
+    """The component ids a callback writes, from its ``callback_map`` key (``..a.children...b.data..``)."""
+    specs = key.strip(".").split("...") if key.startswith("..") else [key]
+    return [spec.rsplit(".", 1)[0] for spec in specs]
+
+
+def register_owned(app: Any, register: Callable[[], None], owners: dict[str, CallbackOwner],
+                   pages: tuple[Page, ...] = (), actions: dict[str, Check] | None = None) -> None:
+    """Run ``register()`` and record every server callback it added to ``app`` as owned by ``pages``.
+
+    Parameters
+    ----------
+    app : dash.Dash
+        The app whose ``callback_map`` grows.
+    register : callable
+        Registers callbacks (a page module's ``register(app, ctx)`` bound to its arguments).
+    owners : dict
+        Callback key → :class:`CallbackOwner`; filled in place.
+    pages : tuple of Page
+        The module's pages (empty: shared by every page).
+    actions : dict, optional
+        Output component id → stricter check, for callbacks that need more than opening a page.
+    """
+    before = set(app.callback_map)
+    register()
+    for key in set(app.callback_map) - before:
+        if "callback" not in app.callback_map[key]:
+            continue  # clientside: runs in the browser, never posted to the server
+        stricter = {check if isinstance(check, str) else id(check): check
+                    for out, check in (actions or {}).items() if out in output_ids(key)}
+        if len(stricter) > 1:
+            raise ValueError(f"callback {key} writes outputs with different checks")
+        owners[key] = CallbackOwner(pages, next(iter(stricter.values()), None))

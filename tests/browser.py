@@ -93,6 +93,20 @@ def served_signed_in_copy(cluster: Any, demo_db: str, home: Path) -> Iterator[tu
         embedded.drop_database(cluster, name)
 
 
+def sign_in_form(opener: urllib.request.OpenerDirector, base: str, account: str, password: str | None = None) -> bytes:
+    """The body of a sign-in POST for a demo ``account``, with the CSRF token the sign-in page gives ``opener``.
+
+    ``opener`` must keep cookies (the token lives in the session): load benchmarks sign in through it.
+    """
+    import re
+    from urllib.parse import urlencode
+
+    with opener.open(base + "/login", timeout=30) as resp:
+        found = re.search(r'name="csrf_token" value="([^"]+)"', resp.read().decode("utf-8", errors="replace"))
+    return urlencode({"username": account, "password": password or f"{account}-demo-2026", "next": "/",
+                      "csrf_token": found.group(1) if found else ""}).encode()
+
+
 def sign_in(driver: webdriver.Chrome, base: str, user: str, path: str = "/", password: str | None = None) -> None:
     """Fill in the log-in form as a demo ``user`` (password ``<user>-demo-2026`` unless given)."""
     from selenium.webdriver.common.by import By

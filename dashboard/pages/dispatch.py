@@ -234,4 +234,11 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         return html.P(t("dp_submitted", lang, rev=revision), className="ok", id="dp-done")
 
 
-PAGES = (Page(PATH, layout),)  # every role opens it; the page itself says what the account may do
+def _not_enterprise(_params: dict[str, Any]) -> bool:
+    """An enterprise has no 调度表 to see or send (its callbacks refuse it too: dashboard/pages/__init__.py)."""
+    user = current_user()
+    return not (user and user.get("role") == "enterprise")
+
+
+# every other role opens it; the page itself says what the account may do
+PAGES = (Page(PATH, layout, allow=_not_enterprise),)

@@ -337,3 +337,12 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
 
 
 PAGES = (Page(PATH, layout, nav_key="nav_enterprise_info", order=47, action="hazards_page"),)
+
+
+def _city_wide(user: dict[str, Any] | None) -> bool:
+    """Whether ``user`` gets the city's grade list (as the layout decides; None: sign-in off)."""
+    return user is None or user.get("role") in CITY_WIDE_ROLES
+
+
+#: Each part of the page belongs to one kind of account (dashboard/pages/__init__.py: stricter than the page).
+CALLBACK_ACTIONS = {EI_MESSAGE: "request_info_change", EI_DECIDE_MESSAGE: "decide_info_change", EI_GRADES: _city_wide}

@@ -383,3 +383,6 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
 
 PAGES = (Page(f"{PATH}/new", new_layout, action="report_hazard"),
          Page(f"{PATH}/<int:hazard_id>", detail_layout, action="hazards_page"))
+#: The report form's callbacks (and the attachment list of the forms that take files: reporters and the roles
+#: that work on hazards) need the report action, not only the register's (dashboard/pages/__init__.py).
+CALLBACK_ACTIONS = {NEW_POSITION: "report_hazard", NEW_MESSAGE: "report_hazard", HD_FILES_NAMES: "report_hazard"}

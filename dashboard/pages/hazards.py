@@ -443,3 +443,5 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
 
 
 PAGES = (Page(PATH, layout, nav_key="nav_hazards", order=40, action="hazards_page"),)
+#: The monthly self-report is the enterprise's alone (dashboard/pages/__init__.py: stricter than the page).
+CALLBACK_ACTIONS = {SR_MESSAGE: "self_report"}
