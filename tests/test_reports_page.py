@@ -259,7 +259,8 @@ def test_browser_officer_submits_and_sees_the_own_row_turn(pg_cluster: embedded.
         wait = WebDriverWait(driver, 120)
         wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, f"#{reports.RP_MATRIX} td[data-kind=four_lists]")))
         cell = f"#{reports.RP_MATRIX} td[data-kind=four_lists]"
-        assert driver.find_element(By.CSS_SELECTOR, cell).get_attribute("data-state") in ("pending", "overdue")
+        state = "const e = document.querySelector(arguments[0]); return e ? e.getAttribute('data-state') : null;"
+        assert driver.execute_script(state, cell) in ("pending", "overdue")  # read in one go: callbacks re-render
         assert len(driver.find_elements(By.CSS_SELECTOR, f"#{reports.RP_MATRIX} tr[data-adcode]")) == 1
         choose_option(driver, reports.RP_REPORT, load_reports()["four_lists"].zh)
         wait.until(lambda d: (text_at(d, f"#{reports.RP_PERIOD}", trim=True) or "").startswith(year)
@@ -267,7 +268,7 @@ def test_browser_officer_submits_and_sees_the_own_row_turn(pg_cluster: embedded.
         driver.find_element(By.ID, reports.RP_SUBMIT).click()
         WebDriverWait(driver, 300).until(lambda d: text_at(d, f"#{reports.RP_SUBMITTED}", trim=True))
         assert driver.find_elements(By.ID, "rp-submit-done"), text_at(driver, f"#{reports.RP_SUBMITTED}")
-        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, cell).get_attribute("data-state") in ("on_time", "late"))
+        wait.until(lambda d: d.execute_script(state, cell) in ("on_time", "late"))
         sent = store.list_report_submissions(owner)
         assert list(sent["adcode"]) == [ANNING] and list(sent["submitted_by"]) == ["anning"]
         driver.save_screenshot(str(artifacts / "reports-submitted.png"))

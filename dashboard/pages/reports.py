@@ -285,8 +285,9 @@ def layout(ctx: AppContext, lang: str) -> html.Div:
         dcc.Download(id=RP_DOWNLOAD),
         dcc.Store(id=RP_REFRESH, data=0),
         html.H3(t("rp_status_title", lang)),
-        html.Label([t("rp_status_month", lang), dcc.Dropdown(
+        html.Div(html.Label([t("rp_status_month", lang), dcc.Dropdown(
             id=RP_STATUS_MONTH, options=months, value=month, clearable=False, labels=dropdown_labels(lang))]),
+            className="rp-form filters"),
         html.Div(status_matrix(ctx, month, lang), id=RP_MATRIX),
         html.Div([html.Label([t("rp_sent", lang), dcc.Dropdown(
             id=RP_SENT, options=_sent_options(ctx, month, lang), value=None, labels=dropdown_labels(lang))]),
