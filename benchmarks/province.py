@@ -252,8 +252,9 @@ class ProvinceSource:
         return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=STORAGE_SRID)
 
     def extent(self) -> tuple[float, float, float, float]:
-        """Extent of the cells."""
-        return self.province.extent
+        """Extent of the data: the cells grown by the farthest a line or a village runs out of its cell."""
+        w, s, e, n = self.province.extent
+        return (w - LINE_PAD_DEG, s - LINE_PAD_DEG, e + LINE_PAD_DEG, n + LINE_PAD_DEG)
 
     def reach(self, rules: RuleSet) -> tuple[float, float]:
         """Largest declared distance or gas impact radius, and the widest feature (by construction)."""
