@@ -25,6 +25,8 @@ from benchmarks.citylayers import add_rich_layers, city_dem
 from geo.checks.bundle import Bundle
 from geo.checks.tailings import DemGrid
 from geo.credit_code import check_character
+from geo.crs import geodesic_length
+from geo.rules import protection_target_class, tailings_design_grade
 
 X0, Y0, SIZE = 530_000.0, 2_732_000.0, 80_000.0
 EPSG = 4543
@@ -213,7 +215,24 @@ def generate_city(*, seed: int = 7, buildings: int = 500_000, pipeline_km: float
     if rich:
         add_rich_layers(frames, seed=seed, scale=scale, epsg=EPSG, box=BOX, locate=place.locate,
                         points=place.points, to_frame=_frame)
-    return Bundle(frames, metric_epsg=EPSG)
+    return Bundle(_as_validated(frames), metric_epsg=EPSG)
+
+
+def _as_validated(frames: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
+    """Derive the columns validation derives (GB 36894 class, tailings grade, HCA grade, pipeline length).
+
+    So the in-memory city is what file mode and the store read back, and every mode finds the same.
+    """
+    pts = frames["protection_targets"]
+    pts["gb36894_class"] = [protection_target_class(t, h, p) for t, h, p in
+                            zip(pts["target_type"], pts["households"], pts["population"], strict=True)]
+    tails = frames["tailings_dams"]
+    tails["design_grade"] = [tailings_design_grade(v, h) for v, h in
+                             zip(tails["total_storage_10k_m3"], tails["dam_height_m"], strict=True)]
+    if "hcas" in frames and len(frames["hcas"]):
+        frames["hcas"]["grade"] = frames["hcas"]["grade"].astype(int)
+    frames["pipelines"]["length_m"] = [geodesic_length(g) for g in frames["pipelines"].geometry]
+    return frames
 
 
 def generate_dem(*, seed: int = 7) -> DemGrid:

@@ -52,3 +52,9 @@ def test_the_city_passes_riskmaps_validation(small_city: Bundle, tmp_path: Path)
     counts = {layer: len(read[layer]) for layer in LAYERS if layer != "districts"}
     assert counts == {layer: len(small_city[layer]) for layer in LAYERS if layer != "districts"}
     assert all(counts.values())  # every layer present, risk points and hidden hazards included
+    # the in-memory city is what validation reads back: both modes find the same
+    dem = generate_dem()
+    found = [run_checks(b, dem=dem).findings for b in (cold(small_city), read)]
+    keys = [set(zip(f["rule_code"], f["subject_key"], f["object_type"].fillna(""), f["object_key"].fillna(""),
+                    strict=True)) for f in found]
+    assert keys[0] == keys[1] and len(keys[0]) > 100
