@@ -201,8 +201,9 @@ def cell(province: Province, col: int, row: int) -> dict[str, gpd.GeoDataFrame]:
         centres.append((cx, cy, size))
     vx = np.concatenate([np.full(s, cx) + rng.normal(0, 120, s) * dx for cx, _, s in centres])[:n_village]
     vy = np.concatenate([np.full(s, cy) + rng.normal(0, 120, s) * dy for _, cy, s in centres])[:n_village]
-    bx = np.concatenate([vx, x0 + rng.uniform(0, CELL_DEG, n - n_village)])
-    by = np.concatenate([vy, y0 + rng.uniform(0, CELL_DEG, n - n_village)])
+    # every building stays within 0.005° of its cell, so a window needs only the cells it meets (pad 0.01°)
+    bx = np.clip(np.concatenate([vx, x0 + rng.uniform(0, CELL_DEG, n - n_village)]), x0 - 0.005, x0 + CELL_DEG + 0.005)
+    by = np.clip(np.concatenate([vy, y0 + rng.uniform(0, CELL_DEG, n - n_village)]), y0 - 0.005, y0 + CELL_DEG + 0.005)
     half = rng.uniform(4, 10, n)
     out["buildings"] = _frame({
         "key": [f"B{tag}{i:05d}" for i in range(n)], "name": None,
