@@ -34,6 +34,7 @@ from shapely.geometry import MultiPolygon
 from geo.cell_values import column_series
 from geo.checks.bundle import Bundle, district_codes
 from geo.checks.findings import Bilingual, finding, findings_frame
+from geo.checks.hca_reasons import criterion_reasons
 from geo.checks.location_class import (
     CLASS_LABELS,
     EPS,
@@ -185,28 +186,6 @@ def _subtract(df: pd.DataFrame, cuts: list[tuple[float, float]]) -> pd.DataFrame
     return pd.DataFrame(pieces, columns=list(_REC_COLUMNS))
 
 
-def _reasons(ln: Line, oil: bool, rules: RuleSet, r: float) -> dict[str, str]:
-    lp = rules["LOC_CLASS"].params
-    if oil:
-        p = rules["HCA_OIL"].params
-        c, near = f"{float(p['corridor_m']):g}", f"{float(p['near_m']):g}"
-        roads = "、".join(p.get("road_subkinds", []))
-        return {"a": f"两侧各{c}m内四层及以上楼房集中(四级地区)",
-                "b": f"2km单元两侧各{c}m内户数≥{float(lp['class_3_min_households']):g}(三级地区)",
-                "c": f"两侧各{c}m内有{float(p['village_min_households']):g}户以上的村庄、乡镇",
-                "d": f"两侧各{near}m内有{roads}、铁路或易燃易爆场所",
-                "e": f"两侧各{c}m内有自然保护区等",
-                "f": f"两侧各{c}m内有水源、河流、大中型水库"}
-    p = rules["HCA_GAS"].params
-    big = f"D>{float(p['large_d_mm']):g}mm且MAOP>{float(p['large_p_mpa']):g}MPa"
-    small = f"D<{float(p['small_d_mm']):g}mm且MAOP<{float(p['small_p_mpa']):g}MPa"
-    return {"a": "管道经过四级地区", "b": "管道经过三级地区",
-            "c": f"{big}，潜在影响半径{r:.0f}m内有特定场所",
-            "d": f"{small}，潜在影响半径{r:.0f}m内有特定场所",
-            "e": f"其他管道两侧各{float(p['other_m']):g}m内有特定场所",
-            "f": f"三、四级地区以外，两侧各{float(p['flammable_m']):g}m内有加油站等易燃易爆场所"}
-
-
 def _hca_records(res: PipeResult, bundle: Bundle, rules: RuleSet,
                  _kind: _Kinds) -> tuple[pd.DataFrame, float | None]:
     ln = res.ln
@@ -285,7 +264,7 @@ def _identify(bundle: Bundle, rules: RuleSet, results: list[PipeResult]) -> gpd.
         df, radius = _hca_records(res, bundle, rules, kinds)
         if not len(df):
             continue
-        reasons = _reasons(ln, oil, rules, radius or 0.0)
+        reasons = criterion_reasons(oil, rules, radius or 0.0)
         buf = float(rules["HCA_OIL" if oil else "HCA_GAS"].params.get("corridor_m", 200.0))
         for grp in _merge(df):
             s0, s1 = float(grp["s_lo"].min()), float(grp["s_hi"].max())
