@@ -35,7 +35,7 @@ def test_every_baseline_finds_riskmaps_pairs(small_city: Bundle, pg_cluster: emb
 
 
 def test_a_wrong_pair_is_caught(small_city: Bundle, rules: RuleSet) -> None:
-    ours = ours_distance(small_city, rules)
+    ours = ours_distance(cold(small_city), rules)
     best = baselines.best(small_city, baselines.distance_rules(rules), EPSG)
     with pytest.raises(AssertionError, match="1 pairs only RiskMap found"):
         baselines.assert_same("best", best - {next(iter(best))}, ours)
