@@ -102,8 +102,10 @@ def test_every_policy_is_forced_and_runs_once_per_query(engine: Engine, app_engi
     assert loose == [] and per_row == []
     _seed(engine)
     with scoped(session_scope(engine, "anning")), app_engine.connect() as conn:
-        plan = "\n".join(conn.execute(text("EXPLAIN SELECT * FROM buildings")).scalars())
-    assert "InitPlan" in plan and "riskmap_scope_all" in plan
+        plan = list(conn.execute(text("EXPLAIN (VERBOSE) SELECT * FROM buildings")).scalars())
+    filters = [line for line in plan if "Filter:" in line]
+    assert any("InitPlan" in line for line in plan) and any("riskmap_scope_all()" in line for line in plan)
+    assert filters and not any("riskmap_" in line for line in filters)  # the row filter reads the InitPlans
 
 
 def test_the_owners_scoped_work_is_scoped_and_unscoped_sees_all(engine: Engine) -> None:
@@ -273,3 +275,33 @@ def test_a_cli_user_signs_in_through_the_database_and_its_session_ends_with_the_
     finally:
         owner.dispose()
     assert [tuple(s) for s in sessions] == [("cli", "sign_out")] and failed == ["cli"]
+
+
+def test_an_argon2_hash_from_before_0015_never_signs_in(engine: Engine, app_engine: Engine) -> None:
+    _seed(engine)
+    with engine.begin() as conn:  # an account hashed by the Python code of before (Argon2id)
+        conn.execute(text("UPDATE users SET password_hash = :h WHERE username = 'anning'"),
+                     {"h": "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA"})
+    assert authenticate(app_engine, "anning", PASSWORD, via="test").outcome == "failed"
+    assert store.set_password(engine, "anning", NEW_PASSWORD, actor="admin")  # reset by an administrator
+    assert authenticate(app_engine, "anning", NEW_PASSWORD, via="test").ok
+
+
+def test_a_later_table_is_held_to_the_same_rule_at_upgrade(engine: Engine) -> None:
+    from geo import schema
+
+    with engine.begin() as conn:
+        assert schema.secure_scope_policies(conn) == []  # every table already holds after the upgrade
+        conn.execute(text("ALTER TABLE parks NO FORCE ROW LEVEL SECURITY"))
+        conn.execute(text("DROP POLICY owner_unscoped ON parks"))
+        conn.execute(text("ALTER POLICY district_scope ON parks TO riskmap_app "
+                          "USING (riskmap_scope_all() OR adcode = riskmap_adcode())"))
+    schema.upgrade(engine)  # as a later migration made it: brought in line
+    with engine.connect() as conn:
+        forced = conn.execute(text("SELECT relforcerowsecurity FROM pg_class WHERE relname = 'parks'")).scalar()
+        roles, qual = conn.execute(text("SELECT roles::text[], qual FROM pg_policies "
+                                        "WHERE tablename = 'parks' AND policyname = 'district_scope'")).one()
+        owner = conn.execute(text("SELECT count(*) FROM pg_policies WHERE tablename = 'parks' "
+                                  "AND policyname = 'owner_unscoped'")).scalar()
+    assert forced and list(roles) == ["public"] and owner == 1
+    assert "SELECT riskmap_scope_all()" in qual and "SELECT riskmap_adcode()" in qual

@@ -207,6 +207,7 @@ def _sign_in_functions() -> None:
       cfg security_settings;
       u users;
       matches boolean;
+      legacy boolean;
       last_ok timestamptz;
       last_fail timestamptz;
       n_account integer := 0;
@@ -220,9 +221,12 @@ def _sign_in_functions() -> None:
       END IF;
       SELECT * INTO cfg FROM security_settings;
       SELECT * INTO u FROM users WHERE users.username = p_username;
-      -- one crypt() whatever the name: unknown names cost what known ones do
-      matches := crypt(coalesce(p_password, ''), coalesce(u.password_hash, cfg.dummy_hash))
-                 = coalesce(u.password_hash, cfg.dummy_hash) AND u.id IS NOT NULL;
+      -- one crypt() whatever the name: unknown names cost what known ones do. A hash that is not bcrypt
+      -- (Argon2, made before this revision) never matches: such accounts are reset with the command line.
+      legacy := u.id IS NOT NULL AND u.password_hash NOT LIKE '$2_$%';
+      matches := coalesce(crypt(coalesce(p_password, ''), CASE WHEN u.id IS NULL OR legacy THEN cfg.dummy_hash
+                                                               ELSE u.password_hash END)
+                          = u.password_hash AND NOT legacy, false);
       -- the account: failures since its last success, the latest failure's run within the window
       SELECT max(a.at) INTO last_ok FROM sign_in_attempts a WHERE a.username = p_username AND a.ok;
       SELECT max(a.at) INTO last_fail FROM sign_in_attempts a
