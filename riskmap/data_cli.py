@@ -52,10 +52,10 @@ def import_cmd(layer: str, path: Path, crs: str | None, skip_invalid: bool, reje
     for note in report.notes:
         click.echo(note)
     click.echo(report.summary(lang))
-
     if current_session().username is None:  # the host operator loads real data: the demo's accounts go
         for name in store.retire_demo_accounts(engine, actor=actor_name(), reason=f"real data imported: {layer}"):
             click.echo(f"已停用演示账号 / demo account disabled: {name}")
+
 
 def effective_rules(engine: Engine) -> RuleSet:
     """Return the rule set in force in the store, warning about local values that could not be applied."""
