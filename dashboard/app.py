@@ -13,10 +13,11 @@ from flask import Flask, Response, request
 from sqlalchemy import Engine
 
 from dashboard import ids
-from dashboard.auth import auth_enabled, current_user, init_auth
+from dashboard.auth import PASSWORD_PATH, auth_enabled, current_user, init_auth
 from dashboard.context import AppContext
 from dashboard.i18n import t
 from dashboard.pages import MODULES, PAGES, ROLE_HOME, may_call
+from dashboard.password_page import install_password_page
 from dashboard.permissions import DENIED, can
 from dashboard.routing import CALLBACK_OWNERS, CallbackOwner, Page, register_owned, resolve
 from dashboard.web_security import CSRF_FIELD, csrf_token, install_web_security
@@ -50,6 +51,8 @@ def _nav(lang: str, path: str, user: dict[str, Any] | None = None, pages: list[P
         links.append(html.Span([html.Span(str(user.get("name") or user["username"]), className="nav-user-name"),
                                 html.Span(t(f"role_{user['role']}", lang) + where, className="nav-user-role")],
                                className="nav-user", id="nav-user"))
+        links.append(html.A(t("change_password", lang), href=PASSWORD_PATH, className="nav-link nav-password",
+                            id="nav-password"))
         # sign-out is a POST with the session's CSRF token, so no link or image elsewhere can sign anyone out
         # (the submit button itself carries the token as its name and value)
         links.append(html.Form(html.Button(t("logout", lang), type="submit", name=CSRF_FIELD, value=csrf_token(),
@@ -138,6 +141,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     register_owned(app, shared, owners)
     if secured:
         init_auth(app.server, db, settings.home)
+        install_password_page(app.server, db)
     for module in MODULES:
         register_owned(app, partial(module.register, app, ctx), owners, tuple(module.PAGES),
                        getattr(module, "CALLBACK_ACTIONS", None))

@@ -23,6 +23,8 @@ from geo import store
 from geo.config import load_settings
 from identity.accounts import authenticate, scope_for
 
+#: Where an account changes its own password (dashboard/password_page.py).
+PASSWORD_PATH = "/password"
 PUBLIC_PREFIXES = ("/login", "/assets/", "/_dash-component-suites/", "/_favicon.ico")
 WRONG = "用户名或密码错误 / wrong user name or password"
 LOCKED = "尝试次数过多，账号或地址已暂时锁定，请稍后再试 / too many attempts: locked for a while, try again later"
@@ -92,6 +94,11 @@ def init_auth(server: Flask, engine: Any, home: Path) -> None:
             return redirect(f"/login?next={request.full_path.rstrip('?')}")
         g.riskmap_user = {**user, "name": user["display_name"]}
         g.riskmap_scope_token = store.set_scope(scope_for(user, token))
+        if user.get("must_change_password") and request.path not in (PASSWORD_PATH, "/logout"):
+            # a created or reset account sets its own password before anything else
+            if request.path.startswith("/_dash"):
+                return Response('{"error": "password change required"}', status=403, mimetype="application/json")
+            return redirect(PASSWORD_PATH)
         return None
 
     @server.teardown_request

@@ -135,6 +135,7 @@ from geo.store.rules import RULE_OVERRIDE_COLUMNS, deactivate_rule_override, rea
 from geo.store.sessions import (
     SESSION_USER_COLUMNS,
     SignIn,
+    change_own_password,
     end_sessions,
     issue_session,
     session_user,
@@ -171,6 +172,7 @@ __all__ = [
     "audit",
     "audit_actions",
     "bypasses_row_security",
+    "change_own_password",
     "clear_layers",
     "current_scope",
     "data_distances",

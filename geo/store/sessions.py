@@ -123,6 +123,34 @@ def sign_out(engine: Engine, token: str | None) -> bool:
         return bool(conn.execute(text("SELECT riskmap_sign_out(:t)"), {"t": token}).scalar())
 
 
+def change_own_password(engine: Engine, token: str, current: str, new: str, *, address: str | None) -> str:
+    """Change the password of the account of session ``token``, proving its current password.
+
+    Runs ``riskmap_change_password`` (migration 0018): a wrong current password counts as a failed
+    sign-in and is audited; a right one stores the new bcrypt hash, clears ``must_change_password``
+    and ends every session of the account, this one included. The policy is the caller's to check.
+
+    Parameters
+    ----------
+    engine : Engine
+        Any engine (the application role may call it).
+    token : str
+        The live session's token: it names the account, so no other account can be changed.
+    current, new : str
+        The current and the new password.
+    address : str or None
+        The client's address, for the audit log and throttling.
+
+    Returns
+    -------
+    str
+        ``"ok"``, ``"wrong"`` (current password), ``"locked"`` (too many failures) or ``"no_session"``.
+    """
+    with engine.begin() as conn:
+        return str(conn.execute(text("SELECT riskmap_change_password(:t, :c, :n, :a)"),
+                                {"t": token, "c": current, "n": new, "a": address}).scalar_one())
+
+
 def end_sessions(engine: Engine, username: str, *, reason: str) -> int:
     """End every live session of ``username`` (the owner's engine); return how many ended.
 
