@@ -51,7 +51,7 @@ def _nav(lang: str, path: str, user: dict[str, Any] | None = None, pages: list[P
         links.append(html.Span([html.Span(str(user.get("name") or user["username"]), className="nav-user-name"),
                                 html.Span(t(f"role_{user['role']}", lang) + where, className="nav-user-role")],
                                className="nav-user", id="nav-user"))
-        links.append(html.A(t("change_password", lang), href=PASSWORD_PATH, className="nav-link nav-password",
+        links.append(html.A(t("change_password", lang), href=PASSWORD_PATH, className="nav-password",
                             id="nav-password"))
         # sign-out is a POST with the session's CSRF token, so no link or image elsewhere can sign anyone out
         # (the submit button itself carries the token as its name and value)

@@ -83,7 +83,7 @@ def optional_fields(layer: str) -> list[str]:
     Examples
     --------
     >>> optional_fields("enterprises")
-    ['address', 'external_distance_m', 'installation_status', 'has_explosives', 'principal', 'phone']
+    ['address', 'township', 'external_distance_m', 'installation_status', 'has_explosives', 'principal', 'phone']
     >>> optional_fields("risk_contours")
     []
     """
@@ -223,9 +223,10 @@ def completeness(bundle: Bundle, adcode: str, *, as_of: dt.date, stale_days: int
     >>> out = completeness(Bundle({"enterprises": ents}), "530181", as_of=dt.date(2026, 11, 24))
     >>> row = out.set_index("layer").loc["enterprises"]
     >>> int(row["rows"]), int(row["values"]), int(row["missing"]), int(row["stale"])
-    (2, 12, 10, 1)
-    >>> row["missing_by_field"]  # columns absent from the frame are missing on every row
-    {'address': 2, 'installation_status': 2, 'has_explosives': 2, 'phone': 2, 'external_distance_m': 1, 'principal': 1}
+    (2, 14, 12, 1)
+    >>> row["missing_by_field"] == {'address': 2, 'township': 2, 'installation_status': 2, 'has_explosives': 2,
+    ...                             'phone': 2, 'external_distance_m': 1, 'principal': 1}  # absent: all missing
+    True
     >>> str(row["last_update"])
     '2026-11-01 00:00:00'
     """

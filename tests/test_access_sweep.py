@@ -308,7 +308,8 @@ def test_every_url_rule_is_gated_or_harmless(officer: Officer) -> None:
     assert rules <= {"/static/<path:filename>", "/assets/<path:filename>", "/_dash-update-component",
                      "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>", "/_dash-layout",
                      "/_dash-dependencies", "/_reload-hash", "/_favicon.ico", "/", "/<path:path>", "/login",
-                     "/logout", "/attachments/<int:hazard_id>/<sha>", "/password"}, "a new URL rule needs a case in this test"
+                     "/logout", "/attachments/<int:hazard_id>/<sha>", "/password"}, \
+        "a new URL rule needs a case in this test"
     with officer.owner.connect() as conn:  # a photo of a 东川 hazard, asked for by its own hazard and by a mine
         hid, sha = conn.execute(text("SELECT hazard_id, sha256 FROM attachments WHERE adcode = :d AND hazard_id "
                                      "IS NOT NULL LIMIT 1"), {"d": DONGCHUAN}).one()

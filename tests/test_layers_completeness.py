@@ -65,12 +65,14 @@ def test_exact_counts_on_a_tiny_bundle() -> None:
 
     ent = out.loc["enterprises"]
     assert "mhs_grade" not in optional_fields("enterprises") and "lon" not in optional_fields("enterprises")
-    assert (ent["rows"], ent["fields"], ent["values"], ent["missing"]) == (3, 6, 18, 4)
-    assert ent["missing_by_field"] == {"address": 1, "external_distance_m": 1, "principal": 1, "phone": 1}
+    # 7 optional fields (address, township, …, phone); township is given in no row
+    assert (ent["rows"], ent["fields"], ent["values"], ent["missing"]) == (3, 7, 21, 7)
+    assert ent["missing_by_field"] == {"address": 1, "township": 3, "external_distance_m": 1, "principal": 1,
+                                       "phone": 1}
     assert ent["stale"] == 1
     assert pd.isna(ent["review_overdue"])
     assert ent["last_update"] == pd.Timestamp("2026-11-20 09:00")
-    assert ent["completeness_score"] == pytest.approx(14 / 18)
+    assert ent["completeness_score"] == pytest.approx(14 / 21)
 
     rp = out.loc["risk_points"]
     n_fields = len(optional_fields("risk_points"))
@@ -102,7 +104,8 @@ def test_thresholds_and_other_district() -> None:
     relaxed = completeness(bundle, "530181", as_of=AS_OF, stale_days=365, review_days=400).set_index("layer")
     assert relaxed.loc["enterprises", "stale"] == 0 and relaxed.loc["risk_points", "review_overdue"] == 1
     other = completeness(bundle, "530102", as_of=AS_OF).set_index("layer")
-    assert other.loc["enterprises", "rows"] == 1 and other.loc["enterprises", "missing_by_field"] == {"principal": 1}
+    assert other.loc["enterprises", "rows"] == 1 and other.loc["enterprises", "missing_by_field"] == {"principal": 1,
+                                                                                                 "township": 1}
     assert other.loc["enterprises", "stale"] == 1
     with pytest.raises(ValueError, match="unknown district"):
         completeness(bundle, "530199", as_of=AS_OF)

@@ -126,4 +126,7 @@ def findings_frame(records: Iterable[Mapping[str, Any]]) -> gpd.GeoDataFrame:
     if not rows:
         return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in COLUMNS}, geometry=[], crs=STORAGE_SRID)
     df = pd.DataFrame(rows)
+    # a detail is a Bilingual (a str subclass): kept as objects, or pandas' string dtype would store
+    # plain strings and lose the halves that views read
+    df["detail"] = pd.Series([row.get("detail") for row in rows], index=df.index, dtype=object)
     return gpd.GeoDataFrame(df[list(COLUMNS)], geometry=df["geometry"].tolist(), crs=STORAGE_SRID)

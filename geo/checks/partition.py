@@ -402,7 +402,7 @@ def degrees_for(reach_m: float, max_abs_lat: float) -> float:
     Examples
     --------
     >>> round(degrees_for(1000.0, 25.0), 5)
-    0.00992
+    0.00999
     """
     per_deg = 111_320.0 * math.cos(math.radians(min(max_abs_lat + 1.0, 89.0)))  # a degree of longitude, shortest
     return reach_m / min(per_deg, 110_570.0)
