@@ -6,8 +6,9 @@ on since: each hazard counts with the state, level and supervision its last step
 gave it.
 
 A street (街道) or town (乡镇) has its own table, sent to its district (workflows.md §5): it counts the
-hazards and spot checks of the enterprises whose ``township`` is that street (:func:`street_dispatch`);
-a hazard without an enterprise, or of an enterprise without a street, is counted only by its district.
+hazards and spot checks of the enterprises whose ``township`` is that street
+(``campaign.submissions.dispatch_from_store(..., street=...)``); a hazard without an enterprise, or of
+an enterprise without a street, is counted only by its district.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from sqlalchemy import Connection, Engine
 from campaign.lifecycle import Label
 from campaign.reference import Reference, load_reference
 from geo import store
-from geo.constants import LOCAL_TIMEZONE, LOCAL_ZONE
+from geo.constants import LOCAL_TIMEZONE
 
 DISPATCH_FILE = Path(__file__).with_name("dispatch.yaml")
 
@@ -228,7 +229,7 @@ def dispatch_table(
                          spot_items=tuple(items))
 
 
-def _street_of(conn: Connection, adcode: str) -> dict[str, str]:
+def enterprise_streets(conn: Connection, adcode: str) -> dict[str, str]:
     """Credit code -> street of the district's enterprises that name one (as the session sees them)."""
     ents = store.read_layer(conn, "enterprises", adcode)
     named = ents.loc[ents["credit_code"].notna() & ents["township"].notna() & (ents["township"] != "")]
@@ -251,49 +252,5 @@ def district_streets(engine: Engine | Connection, adcode: str) -> list[str]:
     """
     if isinstance(engine, Engine):
         with engine.connect() as conn:
-            return sorted(set(_street_of(conn, adcode).values()))
-    return sorted(set(_street_of(engine, adcode).values()))
-
-
-def street_dispatch(engine: Engine, *, adcode: str, street: str, unit: str, period: str) -> DispatchTable:
-    """Compute the 调度表 of a street (街道/乡镇) of district ``adcode`` from the store.
-
-    Parameters
-    ----------
-    engine : Engine
-        A store engine under the caller's scope (a district officer sees only their district).
-    adcode : str
-        The street's district.
-    street : str
-        The street, as enterprises name it (``enterprises.township``).
-    unit : str
-        The unit's name for the header (e.g. "安宁市草铺街道").
-    period : str
-        Report month ``YYYY-MM``.
-
-    Returns
-    -------
-    DispatchTable
-
-    Raises
-    ------
-    ValueError
-        When no enterprise of the district (that the session sees) names ``street``.
-    """
-    with engine.connect() as conn:
-        streets = _street_of(conn, adcode)
-        hazards = store.list_hazards(conn, adcode=adcode)
-        steps = store.steps_frame(conn, adcode=adcode)
-        spots = store.list_inspections(conn, adcode=adcode, kind="spot_check")
-    if street not in set(streets.values()):
-        raise ValueError(f"区县 {adcode} 没有企业属于“{street}” / no enterprise of {adcode} is in {street!r}")
-    items = list(load_reference().spot_check_items)
-    spot_rows = pd.DataFrame(
-        [{"enterprise": r["credit_code"], "township": streets.get(str(r["credit_code"])),
-          "checked_on": pd.Timestamp(r["inspected_at"]).tz_convert(LOCAL_ZONE).date(),
-          **{k: bool((r["spot_items"] or {}).get(k)) for k in items}} for r in spots.to_dict("records")],
-        columns=["enterprise", "township", "checked_on", *items])
-    hazards = hazards.assign(source=hazards["source"].fillna("department"),
-                             township=hazards["credit_code"].astype(str).map(streets))
-    return dispatch_table(hazards[["code", "source", "township"]], steps, spot_rows, unit=unit, period=period,
-                          street=street)
+            return sorted(set(enterprise_streets(conn, adcode).values()))
+    return sorted(set(enterprise_streets(engine, adcode).values()))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import Engine
 
-from campaign.dispatch import DispatchTable, as_of, dispatch_table, load_dispatch
+from campaign.dispatch import DispatchTable, as_of, dispatch_table, enterprise_streets, load_dispatch
 from campaign.lifecycle import Refused
 from campaign.reference import load_reference
 from campaign.service import Actor
@@ -63,8 +63,9 @@ def self_report_due(period: str) -> dt.date:
     return _day_of(_next_month(_month(period)), SELF_REPORT_DUE_DAY)
 
 
-def dispatch_from_store(engine: Engine, *, adcode: str | None, unit: str, period: str) -> DispatchTable:
-    """Compute the 调度表 of a district (or, with ``adcode`` None, of every district the session sees).
+def dispatch_from_store(engine: Engine, *, adcode: str | None, unit: str, period: str,
+                        street: str | None = None) -> DispatchTable:
+    """Compute the 调度表 of a district, of one of its streets, or (``adcode`` None) of every district the session sees.
 
     Parameters
     ----------
@@ -76,22 +77,36 @@ def dispatch_from_store(engine: Engine, *, adcode: str | None, unit: str, period
         The unit's name for the header.
     period : str
         Report month ``YYYY-MM``.
+    street : str, optional
+        A street (街道/乡镇) of district ``adcode``, as its enterprises name it (``enterprises.township``):
+        only the hazards and spot checks of those enterprises count.
 
     Returns
     -------
     DispatchTable
+
+    Raises
+    ------
+    ValueError
+        For a street that no enterprise of the district (that the session sees) names.
     """
     with engine.connect() as conn:
+        streets = enterprise_streets(conn, adcode) if street is not None and adcode is not None else {}
         hazards = store.list_hazards(conn, adcode=adcode)
         steps = store.steps_frame(conn, adcode=adcode)
         spots = store.list_inspections(conn, adcode=adcode, kind="spot_check")
+    if street is not None and street not in set(streets.values()):
+        raise ValueError(f"区县 {adcode} 没有企业属于“{street}” / no enterprise of {adcode} is in {street!r}")
     items = list(load_reference().spot_check_items)
     spot_rows = pd.DataFrame(
-        [{"enterprise": r["credit_code"], "checked_on": _local_day(r["inspected_at"]),
+        [{"enterprise": r["credit_code"], "township": streets.get(str(r["credit_code"])),
+          "checked_on": _local_day(r["inspected_at"]),
           **{k: bool((r["spot_items"] or {}).get(k)) for k in items}} for r in spots.to_dict("records")],
-        columns=["enterprise", "checked_on", *items])
-    hazards = hazards.assign(source=hazards["source"].fillna("department"))
-    return dispatch_table(hazards[["code", "source"]], steps, spot_rows, unit=unit, period=period)
+        columns=["enterprise", "township", "checked_on", *items])
+    hazards = hazards.assign(source=hazards["source"].fillna("department"),
+                             township=hazards["credit_code"].astype(str).map(streets))
+    return dispatch_table(hazards[["code", "source", "township"]], steps, spot_rows, unit=unit, period=period,
+                          street=street)
 
 
 def _local_day(at: dt.datetime) -> dt.date:

@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 from sqlalchemy import Engine, text
 
-from campaign.dispatch import district_streets, load_dispatch, street_dispatch
+from campaign.dispatch import district_streets, load_dispatch
 from campaign.dispatch_sheet import dispatch_xlsx
 from campaign.reference import load_reference
 from campaign.submissions import dispatch_from_store
@@ -106,7 +106,7 @@ def test_the_street_table_equals_the_rows_counted_by_hand(demo_db: str, which: i
     owner = store.make_engine(demo_db)
     adcode, street = _busiest_street(owner)
     period = _periods()[which]
-    table = street_dispatch(owner, adcode=adcode, street=street, unit=f"演示{street}", period=period)
+    table = dispatch_from_store(owner, adcode=adcode, street=street, unit=f"演示{street}", period=period)
     expected = _by_hand(owner, adcode, street, period)
     assert table.figures() == expected
     if which == 0:
@@ -130,7 +130,7 @@ def test_the_streets_add_up_to_at_most_the_district(demo_db: str) -> None:
     district = dispatch_from_store(owner, adcode=adcode, unit="x", period=period).figures()
     total = dict.fromkeys(PART1, 0)
     for street in district_streets(owner, adcode):
-        figures = street_dispatch(owner, adcode=adcode, street=street, unit=street, period=period).figures()
+        figures = dispatch_from_store(owner, adcode=adcode, street=street, unit=street, period=period).figures()
         for k in PART1:
             total[k] += figures[k]
     with owner.connect() as conn:  # hazards without an enterprise belong to no street
@@ -141,7 +141,7 @@ def test_the_streets_add_up_to_at_most_the_district(demo_db: str) -> None:
     if loose == 0:
         assert total == {k: district[k] for k in PART1}
     with pytest.raises(ValueError, match="没有企业属于"):
-        street_dispatch(owner, adcode=adcode, street="不存在街道", unit="x", period=period)
+        dispatch_from_store(owner, adcode=adcode, street="不存在街道", unit="x", period=period)
 
 
 def test_the_page_offers_the_officers_streets_and_never_another_districts(pg_cluster, demo_db, monkeypatch) -> None:
@@ -159,7 +159,7 @@ def test_the_page_offers_the_officers_streets_and_never_another_districts(pg_clu
                   f"{page.DP_STREET}.value": own[0], "lang-switch.value": "zh"}
         body = post_callback(app.client, callback_body(app.app, show, values, f"{page.DP_STREET}.value")).get_json()
         rows = body["response"][page.DP_TABLE]["data"]
-        expected = street_dispatch(app.owner, adcode="530181", street=own[0], unit="x", period=period).figures()
+        expected = dispatch_from_store(app.owner, adcode="530181", street=own[0], unit="x", period=period).figures()
         assert [r["value"] for r in rows[:6]] == [expected[c] for c in PART1]
         values[f"{page.DP_STREET}.value"] = other
         body = post_callback(app.client, callback_body(app.app, show, values, f"{page.DP_STREET}.value")).get_json()

@@ -14,7 +14,7 @@ from typing import Any
 import dash
 from dash import Input, Output, State, dash_table, dcc, html
 
-from campaign.dispatch import DispatchTable, district_streets, load_dispatch, street_dispatch
+from campaign.dispatch import DispatchTable, district_streets, load_dispatch
 from campaign.dispatch_sheet import dispatch_xlsx
 from campaign.lifecycle import Refused
 from campaign.reference import load_reference
@@ -72,7 +72,7 @@ def _table(ctx: AppContext, unit: Any, period: Any, street: Any = None) -> Dispa
     if isinstance(street, str) and street:
         if street not in district_streets(ctx.engine, unit):
             return None
-        return street_dispatch(ctx.engine, adcode=unit, street=street, unit=f"{names[unit]}{street}", period=period)
+        return dispatch_from_store(ctx.engine, adcode=unit, street=street, unit=f"{names[unit]}{street}", period=period)
     return dispatch_from_store(ctx.engine, adcode=unit, unit=names[unit], period=period)
 
 
