@@ -99,6 +99,32 @@ def user_disable(username: str) -> None:
     click.echo(f"disabled {username}")
 
 
+@user.command("second-factor-reset")
+@click.argument("username")
+def user_second_factor_reset(username: str) -> None:
+    """Remove the second factor of USERNAME (a lost phone), audited: the account enrols again."""
+    engine = admin_engine()
+    if store.find_user(engine, username) is None:
+        raise click.ClickException(f"没有用户 / no user {username!r}")
+    if not store.reset_second_factor(engine, username, actor=actor_name()):
+        raise click.ClickException(f"{username} 没有第二因素 / {username!r} has no second factor")
+    click.echo(f"已清除 {username} 的第二因素，须重新绑定 / second factor of {username} removed; it enrols again")
+
+
+@user.command("second-factor-roles")
+@click.argument("roles", nargs=-1)
+@click.option("--none", "optional", is_flag=True, help="Make the second factor optional for every role.")
+def user_second_factor_roles(roles: tuple[str, ...], optional: bool) -> None:
+    """Show, or set, the roles that must have a second factor (e.g. `admin city_supervisor`), audited."""
+    engine = admin_engine()
+    unknown = sorted(set(roles) - set(ROLES))
+    if unknown:
+        raise click.ClickException(f"未知角色 / unknown role {', '.join(unknown)}; roles: {', '.join(ROLES)}")
+    if roles or optional:
+        store.set_second_factor_roles(engine, list(roles), actor=actor_name())
+    now = store.second_factor_roles(engine)
+    click.echo(f"须第二因素的角色 / roles that must have a second factor: {', '.join(now) or '无 / none'}")
+
 
 @user.command("demo-off")
 def user_demo_off() -> None:

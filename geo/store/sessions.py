@@ -26,13 +26,21 @@ _HASH = "crypt(:pw, gen_salt('bf', (SELECT bcrypt_cost FROM security_settings)))
 class SignIn:
     """What a sign-in came to: ``outcome`` (one of :data:`OUTCOMES`), the session token and user when ok.
 
-    ``failures`` counts the account's failures in the current window (0 on success).
+    ``failures`` counts the account's failures in the current window (0 on success). ``second_factor``
+    is set when the password was right but the session is pending (migration 0019): ``second_factor``
+    (the account gives a code next) or ``enrol`` (its role requires a second factor it has not set).
     """
 
     outcome: str
     token: str | None = None
     user: dict[str, Any] | None = None
     failures: int = 0
+    second_factor: str | None = None
+
+    @property
+    def pending(self) -> bool:
+        """Whether the session still owes a second factor (``second_factor``: a code; ``enrol``: enrolment)."""
+        return self.ok and self.second_factor is not None
 
     @property
     def ok(self) -> bool:
@@ -72,7 +80,7 @@ def sign_in(engine: Engine, username: str, password: str, *, address: str | None
     user = {"id": row["user_id"], "username": row["username"], "display_name": row["display_name"],
             "role": row["role"], "adcode": row["adcode"], "credit_code": row["credit_code"],
             "must_change_password": bool(row["must_change_password"]), "active": True}
-    return SignIn("ok", token=str(row["token"]), user=user)
+    return SignIn("ok", token=str(row["token"]), user=user, second_factor=row["second_factor"])
 
 
 def session_user(engine: Engine, token: str | None) -> dict[str, Any] | None:
@@ -230,3 +238,150 @@ def set_password(engine: Engine, username: str, password: str, *, actor: str) ->
 def password_hash_sql() -> str:
     """Return the SQL expression that hashes the bound parameter ``:pw`` (bcrypt, the stored cost)."""
     return _HASH
+
+
+@dataclass(frozen=True)
+class CodeOutcome:
+    """What a second-factor code came to: ``outcome`` and, when a pending session became full, its new token."""
+
+    outcome: str
+    token: str | None = None
+
+
+def session_state(engine: Engine, token: str | None) -> dict[str, Any] | None:
+    """Return what the second-factor pages need of the live session ``token``, pending or not, or None.
+
+    Parameters
+    ----------
+    engine : Engine
+        Any engine (the application role's is meant).
+    token : str or None
+        The session token.
+
+    Returns
+    -------
+    dict or None
+        ``username``, ``display_name``, ``role``, ``pending`` (None, ``second_factor`` or ``enrol``),
+        ``has_second_factor`` and ``second_factor_required``; None when the session is not live.
+    """
+    if not token:
+        return None
+    with engine.begin() as conn:
+        row = conn.execute(text("SELECT * FROM riskmap_session_state(:t)"), {"t": token}).mappings().first()
+    return dict(row) if row else None
+
+
+def verify_second_factor(engine: Engine, token: str, code: str, *, address: str | None) -> CodeOutcome:
+    """Return the outcome of the code ``code`` given for the pending session ``token`` (checked in SQL).
+
+    Runs ``riskmap_verify_second_factor`` (migration 0019): TOTP of RFC 6238 with one step either side,
+    a code accepted once; a wrong code counts as a failed sign-in (the same lockout) and is audited
+    ``second_factor_failed``; a right one makes the session full under a new token.
+
+    Parameters
+    ----------
+    engine : Engine
+        Any engine (the application role may call it).
+    token : str
+        The pending session's token.
+    code : str
+        The six digits typed.
+    address : str or None
+        The client's address.
+
+    Returns
+    -------
+    CodeOutcome
+        ``ok`` with the new token, ``wrong``, ``locked`` or ``no_session``.
+    """
+    with engine.begin() as conn:
+        row = conn.execute(text("SELECT * FROM riskmap_verify_second_factor(:t, :c, :a)"),
+                           {"t": token, "c": code.strip(), "a": address}).one()
+    return CodeOutcome(str(row[0]), row[1])
+
+
+def enrol_second_factor(engine: Engine, token: str, secret: str, code: str, *, address: str | None) -> CodeOutcome:
+    """Store ``secret`` as the second factor of the account of session ``token`` once ``code`` proves it.
+
+    Runs ``riskmap_enrol_second_factor`` (migration 0019): nothing is stored unless ``code`` is right for
+    ``secret`` now; a session sent to enrolment by the policy then becomes full under a new token.
+
+    Parameters
+    ----------
+    engine : Engine
+        Any engine (the application role may call it).
+    token : str
+        A live session, or one pending enrolment.
+    secret : str
+        Base32 secret of at least 128 bits (``pyotp.random_base32()`` gives 160).
+    code : str
+        The code the authenticator shows for it.
+    address : str or None
+        The client's address.
+
+    Returns
+    -------
+    CodeOutcome
+        ``ok`` (with a new token when the session was pending), ``wrong`` or ``no_session``.
+    """
+    with engine.begin() as conn:
+        row = conn.execute(text("SELECT * FROM riskmap_enrol_second_factor(:t, :s, :c, :a)"),
+                           {"t": token, "s": secret, "c": code.strip(), "a": address}).one()
+    return CodeOutcome(str(row[0]), row[1])
+
+
+def reset_second_factor(engine: Engine, username: str, *, actor: str) -> bool:
+    """Remove the second factor of ``username`` (the owner's engine), audited; return whether there was one.
+
+    Sessions still waiting for a code end; the account enrols again (when its role requires it, right
+    after its next password).
+
+    Parameters
+    ----------
+    engine : Engine
+        The owner's engine.
+    username : str
+        The account.
+    actor : str
+        Who reset it, for the audit log.
+
+    Returns
+    -------
+    bool
+        False when the account had no second factor (nothing is audited then).
+    """
+    with engine.begin() as conn:
+        row = conn.execute(text(
+            "DELETE FROM user_second_factors f USING users u WHERE f.user_id = u.id AND u.username = :u "
+            "RETURNING u.id, u.adcode"), {"u": username}).first()
+        if row is None:
+            return False
+        conn.execute(text("UPDATE user_sessions SET ended_at = now(), ended_reason = 'second_factor_reset' "
+                          "WHERE user_id = :id AND ended_at IS NULL AND pending IS NOT NULL"), {"id": row[0]})
+        audit(conn, actor=actor, action="second_factor_reset", target=username, adcode=row[1])
+    return True
+
+
+def second_factor_roles(engine: Engine) -> list[str]:
+    """Return the roles that must have a second factor (the settings row; empty: optional for all)."""
+    with engine.connect() as conn:
+        return list(conn.execute(text("SELECT second_factor_roles FROM security_settings")).scalar_one())
+
+
+def set_second_factor_roles(engine: Engine, roles: list[str], *, actor: str) -> None:
+    """Require a second factor of ``roles`` (the owner's engine; roles checked by the caller), audited.
+
+    Parameters
+    ----------
+    engine : Engine
+        The owner's engine.
+    roles : list of str
+        The roles; an empty list makes it optional for all.
+    actor : str
+        Who changed the policy, for the audit log.
+    """
+    with engine.begin() as conn:
+        before = list(conn.execute(text("SELECT second_factor_roles FROM security_settings FOR UPDATE")).scalar_one())
+        conn.execute(text("UPDATE security_settings SET second_factor_roles = :r"), {"r": sorted(set(roles))})
+        audit(conn, actor=actor, action="second_factor_policy", target="second_factor_roles",
+              details={"before": before, "after": sorted(set(roles))})

@@ -1,0 +1,227 @@
+"""Optional TOTP second factor (#15, migration 0019): checked in SQL, pending sessions, one lockout rule.
+
+The proof that the SQL is RFC 6238 is that it gives pyotp's codes over many secrets and moments.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import pyotp
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
+
+from geo import store
+from identity.accounts import add_user, authenticate
+
+pytestmark = pytest.mark.postgis
+PASSWORD = "Tq7#vLm2-xPz9!rW"
+ENROL, VERIFY = "/second-factor", "/second-factor/verify"
+
+
+def _step(engine: Engine, secret: str, code: str, at: float, after: int = -1) -> int | None:
+    with engine.connect() as conn:
+        found = conn.execute(text("SELECT riskmap_totp_step(:s, :c, :a, :t)"),
+                             {"s": secret, "c": code, "a": after, "t": datetime.fromtimestamp(at, UTC)}).scalar()
+    return None if found is None else int(found)
+
+
+def _audits(owner: Engine, action: str, actor: str) -> int:
+    with owner.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM audit_log WHERE action = :a AND actor = :u"),
+                                {"a": action, "u": actor}).scalar_one())
+
+
+def _enrol(engine: Engine, username: str, password: str = PASSWORD) -> str:
+    """Enrol ``username`` through the database as the account itself; return its secret."""
+    result = authenticate(engine, username, password, via="test")
+    assert result.ok and result.token and not result.pending
+    secret = pyotp.random_base32()
+    enrolled = store.enrol_second_factor(engine, result.token, secret, pyotp.TOTP(secret).now(), address=None)
+    assert enrolled.outcome == "ok"
+    store.sign_out(engine, result.token)
+    return secret
+
+
+def _state(engine: Engine, token: str | None) -> dict[str, Any]:
+    found = store.session_state(engine, token)
+    assert found is not None
+    return found
+
+
+def _user(engine: Engine, token: str | None) -> dict[str, Any]:
+    found = store.session_user(engine, token)
+    assert found is not None
+    return found
+
+
+def _next(secret: str) -> str:
+    """The code of the coming time step: fresh after an enrolment or a sign-in that used the current one."""
+    return pyotp.TOTP(secret).at(time.time() + 30)
+
+
+def test_sql_totp_gives_pyotp_codes_over_many_secrets_and_moments(engine: Engine) -> None:
+    rng = random.Random(20261208)
+    pairs = []
+    for i in range(60):
+        secret = pyotp.random_base32(length=rng.choice((32, 40, 45, 52, 64)))
+        for _ in range(5):
+            at = rng.uniform(0, 4_102_444_800)  # 1970 … 2100
+            pairs.append((secret, at, pyotp.TOTP(secret).at(at)))
+        pairs.append((secret, 59.0 + i * 30, pyotp.TOTP(secret).at(59.0 + i * 30)))
+    with engine.connect() as conn:
+        sql = [conn.execute(text("SELECT riskmap_hotp(riskmap_base32_decode(:s), floor(:t / 30)::bigint)"),
+                            {"s": s, "t": at}).scalar_one() for s, at, _code in pairs]
+    assert sql == [code for _s, _at, code in pairs]
+    # the RFC 6238 appendix B vector (SHA-1 key "12345678901234567890", T = 59 s → 94287082, 6 digits 287082)
+    rfc = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+    assert pyotp.TOTP(rfc).at(59) == "287082"
+    assert _step(engine, rfc, "287082", 59) == 1
+
+
+def test_one_step_either_side_is_accepted_two_are_refused_and_a_code_counts_once(engine: Engine) -> None:
+    rng = random.Random(15)
+    for _ in range(25):
+        secret = pyotp.random_base32()
+        totp = pyotp.TOTP(secret)
+        at = rng.uniform(1.6e9, 2.0e9)
+        now = int(at // 30)
+        for d in (-1, 0, 1):
+            assert _step(engine, secret, totp.at(at + 30 * d), at) == now + d
+        for d in (-2, 2):
+            code = totp.at(at + 30 * d)
+            if all(code != totp.at(at + 30 * k) for k in (-1, 0, 1)):  # a chance collision is no refusal
+                assert _step(engine, secret, code, at) is None
+        assert _step(engine, secret, totp.at(at), at, after=now) is None  # replay of the accepted step
+        assert _step(engine, secret, totp.at(at + 30), at, after=now) == now + 1
+    assert _step(engine, pyotp.random_base32(), "12345", 1.7e9) is None
+    assert _step(engine, pyotp.random_base32(), "abcdef", 1.7e9) is None
+
+
+def test_the_app_role_cannot_read_the_secret_or_call_the_helpers(engine: Engine, app_engine: Engine) -> None:
+    add_user(engine, "anna", PASSWORD, role="leader")
+    _enrol(app_engine, "anna")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM user_second_factors")).scalar_one() == 1
+    for sql in ("SELECT * FROM user_second_factors", "SELECT riskmap_base32_decode('GEZDGNBV')",
+                "SELECT riskmap_totp_step('GEZDGNBV', '123456', 0, now())",
+                "SELECT * FROM riskmap_account_locked('anna', NULL)",
+                "UPDATE security_settings SET second_factor_roles = '{}'"):
+        with pytest.raises(DBAPIError, match="permission denied"), app_engine.begin() as conn:
+            conn.execute(text(sql))
+
+
+def test_enrolment_stores_nothing_until_a_right_code(engine: Engine, app_engine: Engine) -> None:
+    add_user(engine, "anna", PASSWORD, role="leader")
+    signed = authenticate(app_engine, "anna", PASSWORD, via="test")
+    assert signed.token is not None
+    secret = pyotp.random_base32()
+    wrong = f"{(int(pyotp.TOTP(secret).now()) + 500_000) % 1_000_000:06d}"
+    assert store.enrol_second_factor(app_engine, signed.token, secret, wrong, address=None).outcome == "wrong"
+    with pytest.raises(DBAPIError, match="128 bits"):
+        store.enrol_second_factor(app_engine, signed.token, "GEZDGNBV", "123456", address=None)
+    assert store.enrol_second_factor(app_engine, "not-a-token", secret, pyotp.TOTP(secret).now(),
+                                     address=None).outcome == "no_session"
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM user_second_factors")).scalar_one() == 0
+    assert not _state(app_engine, signed.token)["has_second_factor"]
+    assert _audits(engine, "second_factor_enrol_failed", "anna") == 1
+    done = store.enrol_second_factor(app_engine, signed.token, secret, pyotp.TOTP(secret).now(), address=None)
+    assert done.outcome == "ok" and done.token is None  # a full session stays as it is
+    assert _state(app_engine, signed.token)["has_second_factor"]
+    assert _audits(engine, "second_factor_enrolled", "anna") == 1
+
+
+def test_a_pending_session_is_no_session_until_a_right_code(engine: Engine, app_engine: Engine) -> None:
+    add_user(engine, "anna", PASSWORD, role="leader")
+    secret = _enrol(app_engine, "anna")
+    pending = authenticate(app_engine, "anna", PASSWORD, via="test")
+    assert pending.ok and pending.pending and pending.second_factor == "second_factor" and pending.token
+    assert store.session_user(app_engine, pending.token) is None  # no user, and so no scope
+    with store.scoped(store.Scope(all_districts=True, session_token=pending.token)), app_engine.connect() as conn:
+        assert conn.execute(text("SELECT riskmap_scope_all(), riskmap_role()")).one() == (False, None)
+    assert _state(app_engine, pending.token)["pending"] == "second_factor"
+    # the current code enrolled the factor: given again it is a replay
+    assert store.verify_second_factor(app_engine, pending.token, pyotp.TOTP(secret).now(),
+                                      address="10.0.0.9").outcome == "wrong"
+    code = _next(secret)
+    done = store.verify_second_factor(app_engine, pending.token, code, address="10.0.0.9")
+    assert done.outcome == "ok" and done.token and done.token != pending.token
+    assert store.session_user(app_engine, pending.token) is None  # the token known before the code is dead
+    assert _user(app_engine, done.token)["username"] == "anna"
+    # the same code again (a replay) is refused, and counted as a wrong one
+    again = authenticate(app_engine, "anna", PASSWORD, via="test")
+    assert again.token is not None
+    assert store.verify_second_factor(app_engine, again.token, code, address=None).outcome == "wrong"
+    with engine.connect() as conn:
+        replayed = conn.execute(text("SELECT details->>'replayed' FROM audit_log WHERE action = "
+                                     "'second_factor_failed' AND actor = 'anna' ORDER BY id")).scalars().all()
+    assert replayed == ["true", "true"]
+
+
+def test_wrong_codes_lock_like_passwords_in_every_path(engine: Engine, app_engine: Engine) -> None:
+    add_user(engine, "anna", PASSWORD, role="leader")
+    secret = _enrol(app_engine, "anna")
+    with engine.connect() as conn:
+        limit = int(conn.execute(text("SELECT account_failures FROM security_settings")).scalar_one())
+    pending = authenticate(app_engine, "anna", PASSWORD, via="test", address="10.1.1.1")
+    assert pending.token is not None
+    right = int(_next(secret))
+    for i in range(limit):
+        wrong = f"{(right + 1000 + i) % 1_000_000:06d}"
+        assert store.verify_second_factor(app_engine, pending.token, wrong, address="10.1.1.1").outcome == "wrong"
+    # the next is refused even with the right code; so are the password and a password change
+    assert store.verify_second_factor(app_engine, pending.token, _next(secret), address="10.1.1.1").outcome == "locked"
+    assert authenticate(app_engine, "anna", PASSWORD, via="test").outcome == "locked"
+    assert _audits(engine, "second_factor_failed", "anna") == limit
+    token = store.issue_session(engine, "anna")
+    assert store.change_own_password(app_engine, token, PASSWORD, "Zr5&cVb1-gMf6^tD", address=None) == "locked"
+    with engine.connect() as conn:  # the one rule: the three paths ask the same function
+        bodies = conn.execute(text(
+            "SELECT proname, prosrc FROM pg_proc WHERE proname IN "
+            "('riskmap_sign_in', 'riskmap_change_password', 'riskmap_verify_second_factor')")).all()
+    assert len(bodies) == 3 and all("riskmap_account_locked(" in src for _n, src in bodies)
+    assert not any("account_failures" in src for _n, src in bodies)
+
+
+def test_second_factor_reset_is_audited_and_the_account_enrols_again(engine: Engine, app_engine: Engine) -> None:
+    from click.testing import CliRunner
+
+    from riskmap.cli import main
+
+    add_user(engine, "anna", PASSWORD, role="admin")
+    _enrol(app_engine, "anna")
+    pending = authenticate(app_engine, "anna", PASSWORD, via="test")
+    env = {"RISKMAP_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
+    out = CliRunner().invoke(main, ["user", "second-factor-reset", "anna"], env=env)
+    assert out.exit_code == 0, out.output
+    assert _audits(engine, "second_factor_reset", "anna") == 0  # the actor is the operator, the target anna
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT actor, target FROM audit_log WHERE action = 'second_factor_reset'")).one()
+        assert conn.execute(text("SELECT count(*) FROM user_second_factors")).scalar_one() == 0
+    assert row.target == "anna" and row.actor
+    assert store.session_state(app_engine, str(pending.token)) is None  # the session waiting for a code ended
+    again = CliRunner().invoke(main, ["user", "second-factor-reset", "anna"], env=env)
+    assert again.exit_code != 0 and "anna" in again.output
+    assert not authenticate(app_engine, "anna", PASSWORD, via="test").pending
+
+
+def test_required_for_a_role_sends_accounts_without_one_to_enrolment(engine: Engine, app_engine: Engine) -> None:
+    add_user(engine, "anna", PASSWORD, role="admin")
+    add_user(engine, "vera", "Hb4@wQe8-kNs3%yJ", role="viewer")
+    store.set_second_factor_roles(engine, ["admin", "city_supervisor"], actor="test")
+    assert store.second_factor_roles(engine) == ["admin", "city_supervisor"]
+    assert not authenticate(app_engine, "vera", "Hb4@wQe8-kNs3%yJ", via="test").pending
+    sent = authenticate(app_engine, "anna", PASSWORD, via="test")
+    assert sent.second_factor == "enrol" and sent.token
+    assert store.session_user(app_engine, sent.token) is None
+    assert store.verify_second_factor(app_engine, sent.token, "123456", address=None).outcome == "no_session"
+    secret = pyotp.random_base32()
+    done = store.enrol_second_factor(app_engine, sent.token, secret, pyotp.TOTP(secret).now(), address=None)
+    assert done.outcome == "ok" and done.token
+    assert _user(app_engine, done.token)["username"] == "anna"
+    assert authenticate(app_engine, "anna", PASSWORD, via="test").second_factor == "second_factor"
