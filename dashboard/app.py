@@ -13,13 +13,14 @@ from flask import Flask, Response, request
 from sqlalchemy import Engine
 
 from dashboard import ids
-from dashboard.auth import PASSWORD_PATH, auth_enabled, current_user, init_auth
+from dashboard.auth import PASSWORD_PATH, SECOND_FACTOR_PATH, auth_enabled, current_user, init_auth
 from dashboard.context import AppContext
 from dashboard.i18n import t
 from dashboard.pages import MODULES, PAGES, ROLE_HOME, may_call
 from dashboard.password_page import install_password_page
 from dashboard.permissions import DENIED, can
 from dashboard.routing import CALLBACK_OWNERS, CallbackOwner, Page, register_owned, resolve
+from dashboard.second_factor import install_second_factor_pages
 from dashboard.web_security import CSRF_FIELD, csrf_token, install_web_security
 from geo import store
 from geo.config import Settings, load_settings
@@ -53,6 +54,8 @@ def _nav(lang: str, path: str, user: dict[str, Any] | None = None, pages: list[P
                                className="nav-user", id="nav-user"))
         links.append(html.A(t("change_password", lang), href=PASSWORD_PATH, className="nav-password",
                             id="nav-password"))
+        links.append(html.A(t("second_factor", lang), href=SECOND_FACTOR_PATH, className="nav-password",
+                            id="nav-second-factor"))
         # sign-out is a POST with the session's CSRF token, so no link or image elsewhere can sign anyone out
         # (the submit button itself carries the token as its name and value)
         links.append(html.Form(html.Button(t("logout", lang), type="submit", name=CSRF_FIELD, value=csrf_token(),
@@ -142,6 +145,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     if secured:
         init_auth(app.server, db, settings.home)
         install_password_page(app.server, db)
+        install_second_factor_pages(app.server, db)
     for module in MODULES:
         register_owned(app, partial(module.register, app, ctx), owners, tuple(module.PAGES),
                        getattr(module, "CALLBACK_ACTIONS", None))

@@ -14,6 +14,7 @@ import secrets
 from contextvars import Token
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from flask import Flask, Response, g, has_request_context, redirect, request, session
 
@@ -25,6 +26,11 @@ from identity.accounts import authenticate, scope_for
 
 #: Where an account changes its own password (dashboard/password_page.py).
 PASSWORD_PATH = "/password"
+#: Where an account sets up its second factor, and where it gives a code after its password
+#: (dashboard/second_factor.py): the only pages a pending session reaches, besides sign-out.
+SECOND_FACTOR_PATH = "/second-factor"
+VERIFY_PATH = "/second-factor/verify"
+PENDING_PATHS = (SECOND_FACTOR_PATH, VERIFY_PATH, "/logout")
 PUBLIC_PREFIXES = ("/login", "/assets/", "/_dash-component-suites/", "/_favicon.ico")
 WRONG = "用户名或密码错误 / wrong user name or password"
 LOCKED = "尝试次数过多，账号或地址已暂时锁定，请稍后再试 / too many attempts: locked for a while, try again later"
@@ -70,6 +76,10 @@ def init_auth(server: Flask, engine: Any, home: Path) -> None:
                             status=429 if result.outcome == "locked" else 401, mimetype="text/html")
         session.clear()
         session[TOKEN_KEY] = result.token
+        if result.second_factor == "second_factor":  # the password was right: a code next
+            return redirect(f"{VERIFY_PATH}?next={quote(next_url)}")
+        if result.second_factor == "enrol":  # the role requires a second factor the account has not set
+            return redirect(SECOND_FACTOR_PATH)
         return redirect(next_url)
 
     @server.route("/logout", methods=["POST"])
@@ -87,6 +97,15 @@ def init_auth(server: Flask, engine: Any, home: Path) -> None:
         token = session.get(TOKEN_KEY)
         with store.scoped(None):
             user = store.session_user(engine, token) if token else None
+        if user is None and token:
+            with store.scoped(None):
+                pending = (store.session_state(engine, token) or {}).get("pending")
+            if pending is not None:  # a right password still owing a code or an enrolment: only those forms
+                if request.path in PENDING_PATHS:
+                    return None
+                if request.path.startswith("/_dash"):
+                    return Response('{"error": "second factor required"}', status=401, mimetype="application/json")
+                return redirect(VERIFY_PATH if pending == "second_factor" else SECOND_FACTOR_PATH)
         if user is None:
             session.pop(TOKEN_KEY, None)  # ended, expired, disabled or never signed in (the form's CSRF token stays)
             if request.path.startswith("/_dash"):

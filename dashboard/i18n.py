@@ -17,6 +17,7 @@ TEXT: dict[str, dict[str, str]] = {
     "nav_district": {"zh": "区县工作台", "en": "District"},
     "logout": {"zh": "退出", "en": "Sign out"},
     "change_password": {"zh": "修改密码", "en": "Password"},
+    "second_factor": {"zh": "双因素认证", "en": "Two-factor"},
     "role_leader": {"zh": "领导", "en": "Leader"},
     "role_admin": {"zh": "管理员", "en": "Administrator"},
     "role_planner": {"zh": "规划审查", "en": "Planner"},

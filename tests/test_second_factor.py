@@ -6,8 +6,11 @@ The proof that the SQL is RFC 6238 is that it gives pyotp's codes over many secr
 from __future__ import annotations
 
 import random
+import re
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pyotp
@@ -15,8 +18,9 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from geo import store
+from geo import embedded, store
 from identity.accounts import add_user, authenticate
+from tests.clients import CSRF_FIELD, DemoApp, callback_body, demo_app, form_token, log_in, log_out, post_callback
 
 pytestmark = pytest.mark.postgis
 PASSWORD = "Tq7#vLm2-xPz9!rW"
@@ -225,3 +229,91 @@ def test_required_for_a_role_sends_accounts_without_one_to_enrolment(engine: Eng
     assert done.outcome == "ok" and done.token
     assert _user(app_engine, done.token)["username"] == "anna"
     assert authenticate(app_engine, "anna", PASSWORD, via="test").second_factor == "second_factor"
+
+
+@pytest.fixture
+def demo(pg_cluster: embedded.Cluster, demo_db: str, monkeypatch: pytest.MonkeyPatch,
+         tmp_path: Path) -> Iterator[DemoApp]:
+    with demo_app(pg_cluster, demo_db, monkeypatch, home=tmp_path) as found:
+        yield found
+
+
+def _secret_on(page: str) -> str:
+    found = re.search(r'<code id="second-factor-secret">([A-Z2-7 ]+)</code>', page)
+    assert found is not None, page[:500]
+    return found.group(1).replace(" ", "")
+
+
+def _post_code(client: Any, path: str, code: str) -> Any:
+    return client.post(path, data={"code": code, "next": "/", CSRF_FIELD: form_token(client)})
+
+
+def _factors(owner: Engine) -> int:
+    with owner.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM user_second_factors")).scalar_one())
+
+
+def test_a_pending_session_opens_nothing_but_the_code_form(demo: DemoApp) -> None:
+    client = demo.client
+    log_in(client, "leader")
+    page = client.get(ENROL).get_data(as_text=True)
+    assert 'id="second-factor-qr"' in page and "data:image/svg+xml" in page and "双因素认证" in page
+    secret = _secret_on(page)
+    assert _secret_on(client.get(ENROL).get_data(as_text=True)) == secret  # the same until it is stored
+    wrong = f"{(int(pyotp.TOTP(secret).now()) + 500_000) % 1_000_000:06d}"
+    assert _post_code(client, ENROL, wrong).status_code == 400
+    assert _factors(demo.owner) == 0  # nothing stored until a right code
+    assert client.post(ENROL, data={"code": pyotp.TOTP(secret).now()}).status_code == 400  # no CSRF token
+    done = _post_code(client, ENROL, pyotp.TOTP(secret).now())
+    assert done.status_code == 200 and "已启用" in done.get_data(as_text=True) and _factors(demo.owner) == 1
+    log_out(client)
+
+    signed = log_in(client, "leader")
+    assert signed.headers["Location"].startswith(VERIFY)
+    for path in ("/", "/planner", "/password", ENROL, "/export/findings.csv"):
+        refused = client.get(path)
+        assert refused.status_code == 302 and refused.headers["Location"].endswith(VERIFY), path
+    assert client.get("/_dash-layout").status_code == 401
+    assert client.get("/_dash-dependencies").status_code == 401
+    body = callback_body(demo.app, next(iter(demo.app.callback_map)), {}, "url.pathname")
+    assert post_callback(client, body).status_code == 401
+    form = client.get(VERIFY)
+    assert form.status_code == 200 and 'name="code"' in form.get_data(as_text=True)
+    assert _post_code(client, VERIFY, wrong).status_code == 401
+    assert _audits(demo.owner, "second_factor_failed", "leader") == 1
+    ok = _post_code(client, VERIFY, _next(secret))
+    assert ok.status_code == 302 and ok.headers["Location"] == "/"
+    assert client.get("/").status_code == 200 and client.get("/_dash-layout").status_code == 200
+    assert client.get(VERIFY).status_code == 302  # nothing owed any more
+
+
+def test_wrong_codes_on_the_form_lock_the_account(demo: DemoApp) -> None:
+    client = demo.client
+    secret = _enrol(demo.owner, "leader", "leader-demo-2026")
+    with demo.owner.connect() as conn:
+        limit = int(conn.execute(text("SELECT account_failures FROM security_settings")).scalar_one())
+    log_in(client, "leader")
+    right = int(_next(secret))
+    for i in range(limit):
+        assert _post_code(client, VERIFY, f"{(right + 7 + i) % 1_000_000:06d}").status_code == 401
+    locked = _post_code(client, VERIFY, _next(secret))
+    assert locked.status_code == 429 and "锁定" in locked.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+
+
+def test_a_role_that_requires_it_is_sent_to_enrolment(demo: DemoApp) -> None:
+    store.set_second_factor_roles(demo.owner, ["admin"], actor="test")
+    client = demo.client
+    sent = log_in(client, "admin")
+    assert sent.headers["Location"] == ENROL
+    assert client.get("/").headers["Location"] == ENROL
+    assert client.get("/_dash-layout").status_code == 401
+    page = client.get(ENROL).get_data(as_text=True)
+    assert "须启用双因素认证" in page
+    assert client.get(VERIFY).headers["Location"] == ENROL
+    done = _post_code(client, ENROL, pyotp.TOTP(_secret_on(page)).now())
+    assert done.status_code == 200
+    assert client.get("/").status_code == 200
+    other = demo.app.server.test_client()
+    log_in(other, "leader")  # a role the policy leaves alone
+    assert other.get("/").status_code == 200
