@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -141,8 +142,72 @@ def _near(base: Bundle, window_of: Callable[[str], shapely.Geometry]) -> dict[st
         if layer == "districts" or not len(frame):
             frames[layer] = frame
             continue
-        frames[layer] = frame.iloc[sorted(frame.sindex.query(window_of(layer), predicate="intersects"))]
+        window = window_of(layer)
+        shapely.prepare(window)
+        frames[layer] = frame[shapely.intersects(np.asarray(frame.geometry.values, dtype=object), window)]
     return frames
+
+
+#: Parameters of the HCA family's rules that say how far from a pipeline's centreline it looks
+#: (the others, ``window_m``, ``step_m`` and ``extend_m``, run along the line).
+_HCA_LATERAL = {"LOC_CLASS": ("corridor_m",), "HCA_OIL": ("corridor_m", "near_m"),
+                "HCA_GAS": ("corridor_m", "other_m", "flammable_m")}
+_HCA_ALONG = ("window_m", "step_m", "extend_m")
+#: Added to that lateral reach when choosing what may matter to the HCA family near a site (m):
+#: a polygon buffered in metres and sent in lon/lat differs from the exact one by far less.
+NEAR_MARGIN_M = 100.0
+
+
+def hca_lateral_m(rules: RuleSet, pipes: gpd.GeoDataFrame) -> float | None:
+    """Return how far from a pipeline the HCA family looks (m), or None when a rule has a distance not known here.
+
+    The largest lateral distance of the HCA family's rules (corridor, near, other and flammable
+    distances) and the gas impact radius (GB 32167 式(1)) of every line of ``pipes``; a building or
+    target farther than that from every pipeline changes no location class and triggers no HCA.
+
+    Parameters
+    ----------
+    rules : RuleSet
+        The rules of the pre-check.
+    pipes : GeoDataFrame
+        Pipelines (``outside_diameter_mm``, ``maop_mpa``).
+
+    Returns
+    -------
+    float or None
+        Metres; None when a rule of the family has a distance parameter this function does not know
+        (then nothing may be left out).
+    """
+    reach = 0.0
+    for rule in rules.rules.values():
+        if rule.family != "hca":
+            continue
+        lateral = _HCA_LATERAL.get(rule.code, ())
+        for key in rule.params:
+            if str(key).endswith("_m") and key not in lateral and key not in _HCA_ALONG:
+                return None
+        reach = max([reach, *(float(rule.params[k]) for k in lateral if k in rule.params)])
+    gas = rules.rules.get("HCA_GAS")
+    if gas is not None and len(pipes) and {"outside_diameter_mm", "maop_mpa"} <= set(pipes.columns):
+        d = pd.to_numeric(pipes["outside_diameter_mm"], errors="coerce").to_numpy(dtype=float)
+        p = pd.to_numeric(pipes["maop_mpa"], errors="coerce").to_numpy(dtype=float)
+        radius = float(gas.params.get("radius_coeff", 0.0)) * d * np.sqrt(np.clip(p, 0.0, None))
+        reach = max(reach, float(np.nan_to_num(radius, nan=np.inf).max(initial=0.0)))
+    return reach if np.isfinite(reach) else None
+
+
+def _near_pipelines(bundle: Bundle, site: shapely.Geometry, rules: RuleSet) -> Bundle:
+    """Return ``bundle`` with only the pipelines the site may make an HCA on (each line is analysed alone)."""
+    pipes = bundle["pipelines"]
+    lateral = hca_lateral_m(rules, pipes)
+    if lateral is None or not len(pipes):
+        return bundle
+    site_m = to_metric(site, bundle.metric_epsg)
+    near = shapely.dwithin(np.asarray(bundle.metric("pipelines").geometry.values, dtype=object), site_m,
+                           lateral + NEAR_MARGIN_M)
+    frames = dict(bundle.frames)
+    frames["pipelines"] = pipes[near]
+    return Bundle(frames, metric_epsg=bundle.metric_epsg)
 
 
 def _precheck_hazard(base: Bundle, site: shapely.Geometry, code: str, rules: RuleSet, *,
@@ -180,7 +245,10 @@ def _precheck_hazard(base: Bundle, site: shapely.Geometry, code: str, rules: Rul
 
 def _append(frame: gpd.GeoDataFrame, row: dict[str, Any], geom: shapely.Geometry) -> gpd.GeoDataFrame:
     extra = gpd.GeoDataFrame([row], geometry=[geom], crs=STORAGE_SRID)
-    if not len(frame):
+    if not len(frame):  # the layer's other columns stay, empty, as beside rows read
+        for col in frame.columns:
+            if col not in extra.columns:
+                extra[col] = float("nan")
         return extra
     return gpd.GeoDataFrame(pd.concat([frame, extra], ignore_index=True), crs=STORAGE_SRID)
 
@@ -315,7 +383,8 @@ def precheck_site(
         alone.frames[layer] = frame[frame["key"] == SITE_KEY]
     alone.frames["infrastructure"] = bundle["infrastructure"].iloc[0:0]  # crossings etc. are not about the site
     result = run_checks(alone, rules, families=precheck_families("site"), as_of=as_of)
-    hca = run_checks(bundle, rules, families=precheck_families("neighbours"), as_of=as_of)
+    hca = run_checks(_near_pipelines(bundle, site, rules), rules, families=precheck_families("neighbours"),
+                     as_of=as_of)
     result.hca_segments = hca.hca_segments
     f = result.findings
     register_only = {"LOC_CLASS", "HCA_UNDECLARED", "HCA_REVIEW", "HCA_OIL", "HCA_GAS"}

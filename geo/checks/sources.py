@@ -12,11 +12,15 @@ from sqlalchemy import Engine
 
 from geo import store
 from geo.checks.bundle import LAYERS, Bundle
+from geo.checks.metric_frame import to_metric, to_storage
+from geo.checks.ruleset import RuleSet
+from geo.checks.site import CONTEXT_M, NEAR_MARGIN_M, REACH_M, hca_lateral_m
 from geo.constants import STORAGE_SRID
 from geo.crs import gk_zone_epsg
 from geo.errors import ImportValidationError, ReadError
 from geo.layer_specs import layer_spec
 from geo.readers import read_any
+from geo.rule_admin import effective_ruleset
 from geo.validate import Issue, validate
 
 
@@ -54,8 +58,17 @@ def _declared_only(frames: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoData
     return frames
 
 
-def bundle_near(engine: Engine, geom: shapely.Geometry, reach_m: float = 5000.0) -> Bundle:
-    """Read only the features within about ``reach_m`` of ``geom`` (for a fast site pre-check).
+def bundle_near(engine: Engine, geom: shapely.Geometry, reach_m: float = REACH_M, *,
+                rules: RuleSet | None = None) -> Bundle:
+    """Read what a site pre-check at ``geom`` can reach from the store, and nothing more.
+
+    Hazards, pipelines, infrastructure and the other layers: the rows meeting the box around
+    ``geom`` of ``reach_m``. Buildings and protection targets only join the pre-check through the
+    neighbours' run of the HCA family (the site's own distance rules see the site alone): the
+    rows within :data:`~geo.checks.site.CONTEXT_M` of the site (what
+    :func:`~geo.checks.site.precheck_site` keeps) that lie within the HCA rules' lateral reach
+    (corridor, near and other distances, the gas impact radius of each line; plus
+    :data:`~geo.checks.site.NEAR_MARGIN_M`) of a pipeline read; none when no pipeline is near.
 
     Parameters
     ----------
@@ -65,16 +78,44 @@ def bundle_near(engine: Engine, geom: shapely.Geometry, reach_m: float = 5000.0)
         Site geometry in EPSG:4490.
     reach_m : float
         Radius of the window; whole pipelines meeting it are read.
+    rules : RuleSet, optional
+        The rules the pre-check runs (default: the rules in force in the store).
 
     Returns
     -------
     Bundle
     """
     epsg = gk_zone_epsg(geom.centroid.x)
-    window = gpd.GeoSeries([geom], crs=STORAGE_SRID).to_crs(epsg).buffer(reach_m).to_crs(STORAGE_SRID)
-    bbox = tuple(float(v) for v in window.total_bounds)
-    frames = {layer: store.read_layer_window(engine, layer, bbox) for layer in LAYERS}  # type: ignore[arg-type]
+    site_m = to_metric(geom, epsg)
+    window = to_storage([site_m.buffer(reach_m)], epsg)[0]
+    bbox = tuple(float(v) for v in window.bounds)
+    rules = rules or effective_ruleset(engine)
+    with engine.connect() as conn:
+        frames = {layer: store.read_layer_window(conn, layer, bbox)  # type: ignore[arg-type]
+                  for layer in LAYERS if layer not in _CONTEXT_LAYERS}
+        near = _context_window(site_m, frames["pipelines"], epsg, hca_lateral_m(rules, frames["pipelines"]))
+        box = tuple(float(v) for v in (near.bounds if not near.is_empty else geom.bounds))
+        for layer in _CONTEXT_LAYERS:
+            frames[layer] = store.read_layer_window(conn, layer, box, within=near)  # type: ignore[arg-type]
     return Bundle(_declared_only(frames), metric_epsg=epsg)
+
+
+_CONTEXT_LAYERS = ("protection_targets", "buildings")
+
+
+def _context_window(site_m: shapely.Geometry, pipes: gpd.GeoDataFrame, epsg: int,
+                    lateral: float | None) -> shapely.Geometry:
+    """Return the part of the site's context circle within ``lateral`` (+ margin) of a pipeline, in EPSG:4490."""
+    circle = site_m.buffer(CONTEXT_M)
+    if lateral is None:
+        return to_storage([circle], epsg)[0]
+    if not len(pipes):
+        return shapely.Polygon()
+    reach = lateral + NEAR_MARGIN_M
+    lines = shapely.intersection(pipes.geometry.to_crs(epsg).values, site_m.buffer(CONTEXT_M + reach))
+    corridor = shapely.union_all(shapely.buffer(lines[~shapely.is_empty(lines)], reach))
+    near = shapely.intersection(circle, corridor)
+    return shapely.Polygon() if near.is_empty else to_storage([near], epsg)[0]
 
 
 def bundle_from_file(path: Path, *, tolerance_m: float = 200.0) -> Bundle:

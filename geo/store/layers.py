@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import geopandas as gpd
+import shapely
 from geoalchemy2.shape import from_shape
 from sqlalchemy import Connection, Engine, Table, func, select, text
 from sqlalchemy.dialects.postgresql import insert
@@ -105,15 +106,36 @@ def read_layer_near(engine: Engine, layer: str, adcode: str, distance_m: float) 
     return _read_gdf(engine, sql, {"adcode": adcode, "dist": distance_m})
 
 
-def read_layer_window(engine: Engine | Connection, layer: str,
-                      bbox: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
-    """Read rows of ``layer`` whose geometry meets a lon/lat box (EPSG:4490), using the GiST index."""
+def read_layer_window(engine: Engine | Connection, layer: str, bbox: tuple[float, float, float, float], *,
+                      within: shapely.Geometry | None = None) -> gpd.GeoDataFrame:
+    """Read rows of ``layer`` whose geometry meets a lon/lat box (EPSG:4490), using the GiST index.
+
+    Parameters
+    ----------
+    engine : Engine or Connection
+        Database to read.
+    layer : str
+        Importable layer name, or ``"districts"``.
+    bbox : tuple of float
+        ``(min lon, min lat, max lon, max lat)`` in EPSG:4490.
+    within : shapely.Geometry, optional
+        A shape in EPSG:4490 (inside ``bbox``) the rows must also meet (exactly, ``ST_Intersects``).
+
+    Returns
+    -------
+    GeoDataFrame
+        All columns of the table, geometry as ``geometry``.
+    """
     tbl = table(layer) if layer != "districts" else Base.metadata.tables["districts"]
     cols = ", ".join(f'"{c.name}"' for c in tbl.columns)
+    x0, y0, x1, y1 = bbox
+    params: dict[str, Any] = {"x0": x0, "y0": y0, "x1": x1, "y1": y1}
     sql = (f"SELECT {cols} FROM {tbl.name} "
            f"WHERE geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, {STORAGE_SRID})")
-    x0, y0, x1, y1 = bbox
-    return _read_gdf(engine, sql, {"x0": x0, "y0": y0, "x1": x1, "y1": y1})
+    if within is not None:
+        sql += f" AND ST_Intersects(geom, ST_GeomFromWKB(:within, {STORAGE_SRID}))"
+        params["within"] = shapely.to_wkb(within)
+    return _read_gdf(engine, sql, params)
 
 
 def upsert_rows(conn: Connection, layer: str, records: Iterable[dict[str, Any]], key: str) -> int:
