@@ -65,8 +65,9 @@ class Scope:
     accepted only under the session's own role and actor name.
 
     For the application role the database takes the scope **only** from ``session_token`` (a live
-    session of ``user_sessions``, see :mod:`geo.store.sessions`); the other fields are then ignored
-    there and matter only for the owner's own scoped work and for Python-side checks.
+    session of ``user_sessions``, see :mod:`geo.store.sessions`): its transactions are given only the
+    token and ``actor`` (which names row versions); the other fields are set only on the owner's
+    connections, for its own scoped work, and serve Python-side checks.
     """
 
     all_districts: bool
@@ -105,8 +106,26 @@ def current_scope() -> Scope | None:
     return _SCOPE.get()
 
 
+#: Whether a connection's login role is the owner's (asked once per database connection): only the owner's
+#: scoped work reads riskmap.scope/adcode/role/credit_code; another role's scope comes from its session alone.
+_TRUSTS_SETTINGS = (
+    "SELECT coalesce(pg_catalog.pg_has_role(session_user, (SELECT c.relowner FROM pg_catalog.pg_class c "
+    "WHERE c.oid = pg_catalog.to_regclass('public.users')), 'MEMBER'), true)")
+
+
 def _apply_scope(conn: Connection) -> None:
     scope = _SCOPE.get()
+    info = conn.connection.info
+    if "riskmap_owner" not in info:
+        info["riskmap_owner"] = bool(conn.exec_driver_sql(_TRUSTS_SETTINGS).scalar())
+    if not info["riskmap_owner"]:
+        # The application role: the scope functions read only riskmap.session (migration 0015); riskmap.actor
+        # still names who made each row version (riskmap_keep_versions reads the setting itself).
+        conn.exec_driver_sql(
+            "SELECT set_config('riskmap.session', %(session)s, true), set_config('riskmap.actor', %(actor)s, true)",
+            {"session": scope.session_token or "" if scope is not None else "",
+             "actor": scope.actor if scope is not None else ""})
+        return
     conn.exec_driver_sql(
         "SELECT set_config('riskmap.session', %(session)s, true), "
         "set_config('riskmap.scope', %(scope)s, true), set_config('riskmap.adcode', %(adcode)s, true), "
