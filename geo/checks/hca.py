@@ -34,13 +34,13 @@ from shapely.geometry import MultiPolygon
 from geo.cell_values import column_series
 from geo.checks.bundle import Bundle, district_codes
 from geo.checks.findings import Bilingual, finding, findings_frame
+from geo.checks.hca_features import REC_COLUMNS, Extents, Kinds, feature_records, records
 from geo.checks.hca_reasons import criterion_reasons
 from geo.checks.location_class import (
     CLASS_LABELS,
     EPS,
     Line,
     PipeResult,
-    along_extent,
     analyse,
     located_buildings,
     location_classes,
@@ -65,7 +65,6 @@ _ROMAN = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ"}
 _HCA_COLUMNS = ("pipeline_key", "pipeline_name", "medium", "grade", "start_m", "end_m", "criterion",
                 "trigger_keys", "reason", "adcode", "potential_impact_radius_m", "nearest_trigger_m",
                 "required_m", "first_trigger_type", "first_trigger_key", "first_trigger_name")
-_REC_COLUMNS = ("s_lo", "s_hi", "crit", "grade", "layer", "key", "name", "d", "req")
 
 
 # ---------------------------------------------------------------------------
@@ -75,15 +74,6 @@ _REC_COLUMNS = ("s_lo", "s_hi", "crit", "grade", "layer", "key", "name", "d", "r
 def _impact_radius(ln: Line, p: dict[str, Any]) -> float:
     """GB 32167-2015 式(1): r = coeff · d · √p."""
     return float(p["radius_coeff"]) * ln.d_mm * float(np.sqrt(ln.p_mpa))
-
-
-def _records(s_lo: Any, s_hi: Any, crit: str, grade: int, layer: str, keys: Any, names: Any, d: Any,
-             req: float) -> pd.DataFrame:
-    n = len(np.atleast_1d(s_lo))
-    return pd.DataFrame({"s_lo": np.asarray(s_lo, float), "s_hi": np.asarray(s_hi, float), "crit": crit,
-                         "grade": int(grade), "layer": layer, "key": np.asarray(keys, dtype=object).astype(str),
-                         "name": np.asarray(names, dtype=object), "d": np.asarray(d, float),
-                         "req": np.full(n, float(req))})
 
 
 def _class_records(res: PipeResult, grades: dict[str, int], corridor: float) -> list[pd.DataFrame]:
@@ -98,44 +88,9 @@ def _class_records(res: PipeResult, grades: dict[str, int], corridor: float) -> 
         if not len(inside):
             continue
         n = len(inside)
-        out.append(_records(np.full(n, s0), np.full(n, s1), crit, grades[crit], "buildings",
+        out.append(records(np.full(n, s0), np.full(n, s1), crit, grades[crit], "buildings",
                             inside["key"], inside["name"], inside["d"], corridor))
     return out
-
-
-def _feature_records(ln: Line, frame: gpd.GeoDataFrame, layer: str, dist: float, crit: str,
-                     grade: int) -> list[pd.DataFrame]:
-    """Features within ``dist``: their along-line range ± ``dist``."""
-    if not len(frame):
-        return []
-    ext = along_extent(ln, frame, dist)
-    if not len(ext):
-        return []
-    rows = ext["row"].to_numpy()
-    keys = column_series(frame, "key").astype(str).to_numpy()[rows]
-    names = column_series(frame, "name").to_numpy()[rows]
-    return [_records(ext["s_lo"] - dist, ext["s_hi"] + dist, crit, grade, layer, keys, names, ext["d"], dist)]
-
-
-def _kind_rows(frame: gpd.GeoDataFrame, kinds: list[str], column: str = "kind") -> gpd.GeoDataFrame:
-    if not len(frame) or column not in frame.columns:
-        return frame.iloc[0:0]
-    return frame[frame[column].isin(kinds)]
-
-
-class _Kinds:
-    """Rows of a layer of given kinds, selected once per run (so each subset builds its index once)."""
-
-    def __init__(self) -> None:
-        self._memo: dict[tuple[int, tuple[str, ...], str], gpd.GeoDataFrame] = {}
-        self._keep: list[gpd.GeoDataFrame] = []   # the frames keyed by id stay alive
-
-    def __call__(self, frame: gpd.GeoDataFrame, kinds: list[str], column: str = "kind") -> gpd.GeoDataFrame:
-        key = (id(frame), tuple(kinds), column)
-        if key not in self._memo:
-            self._keep.append(frame)
-            self._memo[key] = _kind_rows(frame, kinds, column)
-        return self._memo[key]
 
 
 def _village_records(res: PipeResult, buildings: gpd.GeoDataFrame, p: dict[str, Any], lp: dict[str, Any],
@@ -159,7 +114,7 @@ def _village_records(res: PipeResult, buildings: gpd.GeoDataFrame, p: dict[str, 
     member = np.zeros(len(s), dtype=bool)
     member[order] = np.cumsum(diff[:-1]) > 0
     sel = bld[member]
-    return [_records(sel["s"] - corridor, sel["s"] + corridor, "c", grade, "buildings", sel["key"], sel["name"],
+    return [records(sel["s"] - corridor, sel["s"] + corridor, "c", grade, "buildings", sel["key"], sel["name"],
                      sel["d"], corridor)]
 
 
@@ -183,11 +138,11 @@ def _subtract(df: pd.DataFrame, cuts: list[tuple[float, float]]) -> pd.DataFrame
                     nxt.append((b, hi))
             segs = nxt
         pieces.extend({**rec, "s_lo": lo, "s_hi": hi} for lo, hi in segs if hi - lo > EPS)
-    return pd.DataFrame(pieces, columns=list(_REC_COLUMNS))
+    return pd.DataFrame(pieces, columns=list(REC_COLUMNS))
 
 
-def _hca_records(res: PipeResult, bundle: Bundle, rules: RuleSet,
-                 _kind: _Kinds) -> tuple[pd.DataFrame, float | None]:
+def _hca_records(res: PipeResult, bundle: Bundle, rules: RuleSet, _kind: Kinds,
+                 cohort: Extents | None = None) -> tuple[pd.DataFrame, float | None]:
     ln = res.ln
     oil = ln.medium in OIL_MEDIA
     lp = rules["LOC_CLASS"].params
@@ -203,17 +158,18 @@ def _hca_records(res: PipeResult, bundle: Bundle, rules: RuleSet,
         recs += _village_records(res, bundle.metric("buildings"), p, lp, g["c"])
         roads = _kind(infra, ["road"])
         roads = _kind(roads, list(p.get("road_subkinds", [])), "subkind")
-        recs += _feature_records(ln, roads, "infrastructure", near, "d", g["d"])
+        recs += feature_records(ln, roads, "infrastructure", near, "d", g["d"], _kind, cohort)
         if p.get("railway", False):
-            recs += _feature_records(ln, _kind(infra, ["railway"]), "infrastructure", near, "d", g["d"])
-        recs += _feature_records(ln, _kind(infra, list(p.get("flammable_kinds", []))), "infrastructure", near,
-                                 "d", g["d"])
-        recs += _feature_records(ln, _kind(ents, list(p.get("flammable_industries", [])), "industry"),
-                                 "enterprises", near, "d", g["d"])
-        recs += _feature_records(ln, _kind(infra, list(p.get("nature_kinds", []))), "infrastructure", corridor,
-                                 "e", g["e"])
-        recs += _feature_records(ln, _kind(infra, list(p.get("water_kinds", []))), "infrastructure", corridor,
-                                 "f", g["f"])
+            recs += feature_records(ln, _kind(infra, ["railway"]), "infrastructure", near, "d", g["d"], _kind,
+                                     cohort)
+        recs += feature_records(ln, _kind(infra, list(p.get("flammable_kinds", []))), "infrastructure", near,
+                                 "d", g["d"], _kind, cohort)
+        recs += feature_records(ln, _kind(ents, list(p.get("flammable_industries", [])), "industry"),
+                                 "enterprises", near, "d", g["d"], _kind, cohort)
+        recs += feature_records(ln, _kind(infra, list(p.get("nature_kinds", []))), "infrastructure", corridor,
+                                 "e", g["e"], _kind, cohort)
+        recs += feature_records(ln, _kind(infra, list(p.get("water_kinds", []))), "infrastructure", corridor,
+                                 "f", g["f"], _kind, cohort)
     else:
         p = rules["HCA_GAS"].params
         g = {k: int(v) for k, v in p["grades"].items()}
@@ -221,27 +177,34 @@ def _hca_records(res: PipeResult, bundle: Bundle, rules: RuleSet,
         recs += _class_records(res, g, float(lp["corridor_m"]))
         special = _kind(targets, list(p.get("special_site_types", [])), "target_type")
         if ln.d_mm > float(p["large_d_mm"]) and ln.p_mpa > float(p["large_p_mpa"]):
-            recs += _feature_records(ln, special, "protection_targets", radius, "c", g["c"])
+            recs += feature_records(ln, special, "protection_targets", radius, "c", g["c"], _kind)
         elif ln.d_mm < float(p["small_d_mm"]) and ln.p_mpa < float(p["small_p_mpa"]):
-            recs += _feature_records(ln, special, "protection_targets", radius, "d", g["d"])
+            recs += feature_records(ln, special, "protection_targets", radius, "d", g["d"], _kind)
         else:
-            recs += _feature_records(ln, special, "protection_targets", float(p["other_m"]), "e", g["e"])
+            recs += feature_records(ln, special, "protection_targets", float(p["other_m"]), "e", g["e"], _kind)
         fm = float(p["flammable_m"])
-        flam = _feature_records(ln, _kind(infra, list(p.get("flammable_kinds", []))), "infrastructure", fm, "f",
-                                g["f"])
-        flam += _feature_records(ln, _kind(ents, list(p.get("flammable_industries", [])), "industry"),
-                                 "enterprises", fm, "f", g["f"])
+        flam = feature_records(ln, _kind(infra, list(p.get("flammable_kinds", []))), "infrastructure", fm, "f",
+                                g["f"], _kind, cohort)
+        flam += feature_records(ln, _kind(ents, list(p.get("flammable_industries", [])), "industry"),
+                                 "enterprises", fm, "f", g["f"], _kind, cohort)
         if flam:
             i0, i1, val = runs(res.rank)
             cuts = [(float(res.edges[a]), float(res.edges[b])) for a, b, v in zip(i0, i1, val, strict=True) if v >= 3]
             recs += [_subtract(pd.concat(flam, ignore_index=True), cuts)]
     recs = [r for r in recs if len(r)]
     if not recs:
-        return pd.DataFrame(columns=list(_REC_COLUMNS)), radius
+        return pd.DataFrame(columns=list(REC_COLUMNS)), radius
     df = pd.concat(recs, ignore_index=True)
-    df["s_lo"] = df["s_lo"].clip(0.0, ln.length)
-    df["s_hi"] = df["s_hi"].clip(0.0, ln.length)
+    df["s_lo"] = _clip(df["s_lo"].to_numpy(float), ln.length)
+    df["s_hi"] = _clip(df["s_hi"].to_numpy(float), ln.length)
     return df, radius
+
+
+def _clip(x: np.ndarray, length: float) -> np.ndarray:
+    """``Series.clip(0, length)`` on an array: NaN stays, each bound replaces only values beyond it."""
+    nan = np.isnan(x)
+    x = np.where(nan | (x >= 0.0), x, 0.0)
+    return np.where(nan | (x <= length), x, length)
 
 
 def _merge(df: pd.DataFrame) -> list[pd.DataFrame]:
@@ -257,18 +220,20 @@ def _identify(bundle: Bundle, rules: RuleSet, results: list[PipeResult]) -> gpd.
     lines: list[Any] = []
     corridors: list[Any] = []
     mids: list[Any] = []
-    kinds = _Kinds()
+    kinds = Kinds()
+    cohorts = {oil: Extents([res.ln for res in results if (res.ln.medium in OIL_MEDIA) == oil])
+               for oil in (True, False)}
     for res in results:
         ln = res.ln
         oil = ln.medium in OIL_MEDIA
-        df, radius = _hca_records(res, bundle, rules, kinds)
+        df, radius = _hca_records(res, bundle, rules, kinds, cohorts[oil])
         if not len(df):
             continue
         reasons = criterion_reasons(oil, rules, radius or 0.0)
         buf = float(rules["HCA_OIL" if oil else "HCA_GAS"].params.get("corridor_m", 200.0))
         for grp in _merge(df):
             s0, s1 = float(grp["s_lo"].min()), float(grp["s_hi"].max())
-            crits = sorted(set(grp["crit"]))
+            crits = sorted(set(grp["crit"].unique()))
             by_d = grp.sort_values("d", kind="stable")
             first = by_d.iloc[0]
             keys = list(dict.fromkeys(by_d["key"].to_numpy(dtype=object)))

@@ -48,8 +48,9 @@ from geo.checks.mileage import Chainage, format_mileage_range
 from geo.checks.ruleset import RuleSet
 from geo.constants import STORAGE_SRID
 
-__all__ = ["CLASS_LABELS", "EPS", "Line", "PipeResult", "along_extent", "analyse", "located_buildings",
-           "location_classes", "location_findings", "run_table", "runs", "sub_line", "window_counts", "windows"]
+__all__ = ["CLASS_LABELS", "EPS", "Line", "PipeResult", "along_extent", "along_extent_all", "analyse",
+           "located_buildings", "location_classes", "location_findings", "run_table", "runs", "sub_line",
+           "window_counts", "windows"]
 
 #: Location-class labels by rank (0 = 一级一类 … 4 = 四级).
 CLASS_LABELS = ("1-1", "1-2", "2", "3", "4")
@@ -145,6 +146,20 @@ def _near_all(lines: list[Line], frame: gpd.GeoDataFrame, dist: float) -> list[p
 def along_extent(ln: Line, frame: gpd.GeoDataFrame, dist: float) -> pd.DataFrame:
     """Features within ``dist``: positional row, along-line range of their part within ``dist``, distance."""
     gi, pi, d = _pairs(ln, frame, dist)
+    return _extent(ln, frame, dist, gi, pi, d)
+
+
+def along_extent_all(lines: list[Line], frame: gpd.GeoDataFrame, dist: float) -> list[pd.DataFrame]:
+    """Return :func:`along_extent` of every line, the index searched once for all of them."""
+    found = piece_pairs([ln.pieces for ln in lines], frame, dist)
+    bounds = np.searchsorted(found.line, np.arange(len(lines) + 1))
+    return [_extent(ln, frame, dist, found.row[a:b], found.piece[a:b], found.d[a:b])
+            for ln, a, b in zip(lines, bounds[:-1], bounds[1:], strict=True)]
+
+
+def _extent(ln: Line, frame: gpd.GeoDataFrame, dist: float, gi: np.ndarray, pi: np.ndarray,
+            d: np.ndarray) -> pd.DataFrame:
+    """Return the along-line ranges of :func:`along_extent` from one line's (row, piece, distance) pairs."""
     if not len(gi):
         return pd.DataFrame({"row": np.zeros(0, dtype=int), "s_lo": np.zeros(0), "s_hi": np.zeros(0),
                              "d": np.zeros(0)})

@@ -68,7 +68,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.cell_values import text_or_none
 from geo.checks.bundle import Bundle, usable_rows
 from geo.checks.mileage import format_mileage
-from geo.checks.pipeline.crossings import check_crossings, check_parallel, runs_along
+from geo.checks.pipeline.crossings import LaidOn, check_crossings, check_parallel
 from geo.checks.pipeline.lines import (
     OCCUPY_INFRASTRUCTURE_KINDS,
     PAD_M,
@@ -77,6 +77,7 @@ from geo.checks.pipeline.lines import (
     PipeFindings,
     field_label,
     near_pairs,
+    near_pieces,
     pipeline_mileage,
     read_pipes,
     rows_where,
@@ -89,29 +90,27 @@ __all__ = ["OCCUPY_INFRASTRUCTURE_KINDS", "STATION_OF_LINE_M", "check_pipelines"
            "pipeline_mileage"]
 
 
-def _occupy(pipes: Sequence[Pipe], bundle: Bundle, rule: Rule, out: PipeFindings) -> None:
+def _occupy(pipes: Sequence[Pipe], bundle: Bundle, rule: Rule, out: PipeFindings, laid: LaidOn) -> None:
     threshold = float(rule.threshold_m or 0.0)
     kinds = rule.params.get("infrastructure_kinds", OCCUPY_INFRASTRUCTURE_KINDS)
     layers = (("buildings", usable_rows(bundle.metric("buildings"))),
               ("infrastructure", rows_where(usable_rows(bundle.metric("infrastructure")), "kind", kinds)))
-    pipe_geoms = np.asarray([p.geom for p in pipes], dtype=object)
     for layer, frame in layers:
-        q, t = near_pairs(pipes, frame, threshold)
-        if not len(q):
+        near = near_pieces(pipes, frame, threshold)   # exact distances of every pair, one index search
+        keep = np.asarray([rule.hit(float(v), threshold) for v in near.d], dtype=bool)
+        if not keep.any():
             continue
         geoms = np.asarray(frame.geometry.array, dtype=object)
-        dists = shapely.distance(pipe_geoms[q], geoms[t])  # vectorised; only hits are visited below
-        keep = np.asarray([rule.hit(float(v), threshold) for v in dists], dtype=bool)
-        hit_rows = np.unique(t[keep])
+        qk, tk, dists = near.pipe[keep], near.row[keep], near.d[keep]
+        hit_rows = np.unique(tk)
         attrs = frame.drop(columns=frame.geometry.name).iloc[hit_rows].to_dict("records")
         rows = dict(zip(hit_rows.tolist(), attrs, strict=True))
-        qk, tk = q[keep], t[keep]
         # shortest lines and their stakes for all hits at once (one GEOS call, not one per hit)
-        shortest_all = shapely.shortest_line(pipe_geoms[qk], geoms[tk])
+        shortest_all = shapely.shortest_line(near.near[keep], geoms[tk])
         stakes = stakes_at(pipes, qk, shapely.get_point(shortest_all, 0))
-        for i, j, raw, shortest, stake in zip(qk, tk, dists[keep], shortest_all, stakes, strict=True):
+        for i, j, raw, shortest, stake in zip(qk, tk, dists, shortest_all, stakes, strict=True):
             pipe, row, geom = pipes[i], rows[int(j)], geoms[j]
-            if layer == "infrastructure" and geom.intersects(pipe.geom) and not runs_along(pipe.geom, geom):
+            if layer == "infrastructure" and geom.intersects(pipe.geom) and not laid.runs_along(pipe.geom, geom):
                 continue  # a crossing (PIPE_CROSSING), not an encroachment
             d = float(raw)
             if layer == "buildings":
@@ -249,8 +248,9 @@ def check_pipelines(bundle: Bundle, rules: RuleSet) -> gpd.GeoDataFrame:
     if not pipes:
         return out.frame()
     snap = STATION_OF_LINE_M
+    laid = LaidOn()   # overlaps of lines with the pipelines, shared by PIPE_OCCUPY and PIPE_CROSSING
     if "PIPE_OCCUPY" in rules.rules:
-        _occupy(pipes, bundle, rules["PIPE_OCCUPY"], out)
+        _occupy(pipes, bundle, rules["PIPE_OCCUPY"], out, laid)
     if "PIPE_SPACING" in rules.rules:
         _spacing(pipes, bundle, rules["PIPE_SPACING"], out)
     if "PIPE_PERMIT_50" in rules.rules or "PIPE_PERMIT_200" in rules.rules:
@@ -269,5 +269,5 @@ def check_pipelines(bundle: Bundle, rules: RuleSet) -> gpd.GeoDataFrame:
     if "PIPE_PARALLEL" in rules.rules or "PIPE_CROSSING" in rules.rules:
         shared = check_parallel(pipes, rules.rules.get("PIPE_PARALLEL"), out)
         if "PIPE_CROSSING" in rules.rules:
-            check_crossings(pipes, bundle, rules["PIPE_CROSSING"], out, shared)
+            check_crossings(pipes, bundle, rules["PIPE_CROSSING"], out, shared, laid)
     return out.frame()

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry import MultiLineString, Point
 from shapely.geometry.base import BaseGeometry
@@ -19,7 +20,16 @@ from geo.checks.bundle import Bundle, usable_rows
 from geo.checks.findings import Bilingual
 from geo.checks.mileage import MULTIPART_NOTE, format_mileage, format_mileage_range
 from geo.checks.mileage import line_parts as _parts
-from geo.checks.pipeline.lines import Pipe, PipeFindings, acute_angle, direction_at, field_label, near_pairs, rows_where
+from geo.checks.pipeline.lines import (
+    Pipe,
+    PipeFindings,
+    SegmentMemo,
+    acute_angle,
+    direction_at,
+    field_label,
+    near_pairs,
+    rows_where,
+)
 from geo.checks.ruleset import Rule
 
 #: Intersection points this close (m) to a pipeline end are tie-ins, not crossings.
@@ -34,7 +44,8 @@ _LAID_ON_M = 0.01
 _LAID_MIN_M = 1.0
 
 
-def _crossings_with(pipe: Pipe, other: BaseGeometry) -> list[tuple[Point, float | None, str]]:
+def _crossings_with(pipe: Pipe, other: BaseGeometry,
+                    memo: SegmentMemo | None = None) -> list[tuple[Point, float | None, str]]:
     """Crossing points of a pipeline with a line or polygon: (point, acute angle or None, extra detail)."""
     events: list[tuple[Point, float | None, str]] = []
     if other.geom_type in ("Polygon", "MultiPolygon"):
@@ -55,7 +66,7 @@ def _crossings_with(pipe: Pipe, other: BaseGeometry) -> list[tuple[Point, float 
             extra = f"穿越段 里程 {format_mileage_range(lo, hi)}，长 {hi - lo:.1f} m"
             events.append((mid, min(angles) if angles else None, extra))
         return events
-    return [(p, acute_angle(direction_at(pipe.geom, p), direction_at(other, p)), "")
+    return [(p, acute_angle(direction_at(pipe.geom, p, memo), direction_at(other, p, memo)), "")
             for p in _cross_points(pipe.geom, other)]
 
 
@@ -71,16 +82,16 @@ def _cross_points(line: BaseGeometry, other: BaseGeometry) -> list[Point]:
     return seen
 
 
-def _side(line: BaseGeometry, at: Point, q: Point) -> int:
+def _side(line: BaseGeometry, at: Point, q: Point, memo: SegmentMemo | None = None) -> int:
     """Side (+1 left, −1 right, 0 on it) of ``q`` with respect to ``line`` near its point ``at``."""
     if line.distance(q) < 1e-6:
         return 0
-    u = direction_at(line, at)
+    u = direction_at(line, at, memo)
     cross = float(u[0] * (q.y - at.y) - u[1] * (q.x - at.x))
     return 1 if cross > 0 else -1
 
 
-def _proper(a: BaseGeometry, b: BaseGeometry, p: Point, step_m: float = 0.5) -> bool:
+def _proper(a: BaseGeometry, b: BaseGeometry, p: Point, step_m: float = 0.5, memo: SegmentMemo | None = None) -> bool:
     """Tell whether ``b`` passes from one side of ``a`` to the other at ``p`` (not a touch, not an overlap)."""
     merged = _parts(shapely.line_merge(MultiLineString(_parts(b))) if len(_parts(b)) > 1 else b)
     part = min(merged, key=lambda g: g.distance(p))
@@ -88,7 +99,7 @@ def _proper(a: BaseGeometry, b: BaseGeometry, p: Point, step_m: float = 0.5) -> 
     if t - step_m < 0 or t + step_m > part.length:
         return False  # b ends here: a tie-in or a touch
     before, after = part.interpolate(t - step_m), part.interpolate(t + step_m)
-    return _side(a, p, before) * _side(a, p, after) < 0
+    return _side(a, p, before, memo) * _side(a, p, after, memo) < 0
 
 
 @dataclass(frozen=True)
@@ -164,21 +175,43 @@ def check_parallel(pipes: Sequence[Pipe], rule: Rule | None,
     return found
 
 
-def _laid_on(line: BaseGeometry, other: BaseGeometry) -> list[BaseGeometry]:
-    """Stretches (≥ :data:`_LAID_MIN_M`) of the pipeline on which a line ``other`` lies (an overlap).
+class LaidOn:
+    """Stretches of a pipeline on which a line lies (an overlap), memoised per (pipeline, line).
 
-    "On" is within :data:`_LAID_ON_M`, so the float noise of reprojection does not turn a shared
-    stretch into a row of crossing points.
+    ``PIPE_OCCUPY`` and ``PIPE_CROSSING`` ask about the same pairs; each pair is measured once
+    and each line buffered once. Geometries are held so that their ids stay theirs.
     """
-    if other.geom_type not in ("LineString", "MultiLineString"):
-        return []
-    pieces = _parts(shapely.intersection(line, other.buffer(_LAID_ON_M, quad_segs=2)))
-    return [p for p in pieces if p.length >= _LAID_MIN_M]
 
+    def __init__(self) -> None:
+        self._memo: dict[tuple[int, int], tuple[BaseGeometry, BaseGeometry, list[BaseGeometry]]] = {}
+        self._buffers: dict[int, tuple[BaseGeometry, BaseGeometry]] = {}
 
-def runs_along(line: BaseGeometry, other: BaseGeometry) -> bool:
-    """Tell whether a line ``other`` lies on the pipeline along a stretch (an overlap), not only crossing it."""
-    return bool(_laid_on(line, other))
+    def _buffer(self, other: BaseGeometry) -> BaseGeometry:
+        held = self._buffers.get(id(other))
+        if held is None or held[0] is not other:
+            held = (other, other.buffer(_LAID_ON_M, quad_segs=2))
+            self._buffers[id(other)] = held
+        return held[1]
+
+    def __call__(self, line: BaseGeometry, other: BaseGeometry) -> list[BaseGeometry]:
+        """Return the stretches (≥ :data:`_LAID_MIN_M`) of ``line`` on which the line ``other`` lies.
+
+        "On" is within :data:`_LAID_ON_M`, so the float noise of reprojection does not turn a
+        shared stretch into a row of crossing points.
+        """
+        if other.geom_type not in ("LineString", "MultiLineString"):
+            return []
+        key = (id(line), id(other))
+        held = self._memo.get(key)
+        if held is None or held[0] is not line or held[1] is not other:
+            pieces = _parts(shapely.intersection(line, self._buffer(other)))
+            held = (line, other, [p for p in pieces if p.length >= _LAID_MIN_M])
+            self._memo[key] = held
+        return held[2]
+
+    def runs_along(self, line: BaseGeometry, other: BaseGeometry) -> bool:
+        """Tell whether a line ``other`` lies on the pipeline along a stretch (an overlap), not only crossing it."""
+        return bool(self(line, other))
 
 
 def _free_ends(geom: BaseGeometry) -> list[Point]:
@@ -194,8 +227,10 @@ def _tie_in(point: Point, a: Pipe, b: Pipe) -> bool:
 
 
 def check_crossings(pipes: Sequence[Pipe], bundle: Bundle, rule: Rule, out: PipeFindings,
-                    shared: dict[tuple[str, str], list[_Stretch]]) -> None:
+                    shared: dict[tuple[str, str], list[_Stretch]], laid: LaidOn | None = None) -> None:
     """``PIPE_CROSSING``: crossings with infrastructure and between pipelines, outside ``shared`` stretches."""
+    laid_on = laid or LaidOn()
+    memo = SegmentMemo()
     min_angle = float(rule.params.get("min_angle_deg", 0.0))
     infra = rows_where(usable_rows(bundle.metric("infrastructure")), "kind", rule.params.get("kinds", []))
 
@@ -227,25 +262,31 @@ def check_crossings(pipes: Sequence[Pipe], bundle: Bundle, rule: Rule, out: Pipe
                     detail=Bilingual("，".join(parts_zh), ", ".join(parts_en)), suffix="" if n == 1 else f"#{n}")
 
     q, t = near_pairs(pipes, infra, 0.0)
-    for i, j in zip(q, t, strict=True):
-        pipe, row = pipes[i], infra.iloc[j]
-        if not pipe.geom.intersects(row.geometry):
-            continue
+    geoms = np.asarray(infra.geometry.array, dtype=object)
+    pipe_geoms = np.asarray([p.geom for p in pipes], dtype=object)
+    crossed = shapely.intersects(pipe_geoms[q], geoms[t]) if len(q) else np.zeros(0, dtype=bool)
+    q, t = q[crossed], t[crossed]
+    hit_rows = np.unique(t)
+    attrs = infra.drop(columns=infra.geometry.name).iloc[hit_rows].to_dict("records")
+    rows = dict(zip(hit_rows.tolist(), attrs, strict=True))
+    for i, j in zip(q.tolist(), t.tolist(), strict=True):
+        pipe, row, geom = pipes[i], rows[j], geoms[j]
         kind = text_or_none(row.get("kind"))
         own = text_or_none(row.get("adcode"))
-        laid = _laid_on(pipe.geom, row.geometry)  # a road on the pipe is PIPE_OCCUPY, not a 0° crossing
-        events = [e for e in _crossings_with(pipe, row.geometry)
-                  if not any(e[0].distance(piece) < _LAID_ON_M for piece in laid)]
+        on = laid_on(pipe.geom, geom)  # a road on the pipe is PIPE_OCCUPY, not a 0° crossing
+        events = [e for e in _crossings_with(pipe, geom, memo)
+                  if not any(e[0].distance(piece) < _LAID_ON_M for piece in on)]
         emit(pipe, row, "infrastructure", events,
              field_label("infrastructure", "kind", kind), str(kind),
              lambda p, own=own: out.district_at(p) or own)
-    for a_i, a in enumerate(pipes):
-        for b in pipes[a_i + 1:]:
-            if not a.geom.intersects(b.geom):
-                continue
-            laid = [st.piece for st in shared.get((a.key, b.key), [])]
-            events = [e for e in _crossings_with(a, b.geom)
-                      if not _tie_in(e[0], a, b) and _proper(a.geom, b.geom, e[0])
-                      and not any(e[0].distance(piece) < 1e-6 for piece in laid)]
-            emit(a, {"key": b.key, "name": b.name}, "pipelines", events, "管道", "pipeline",
-                 out.district_at, other=b)
+    if len(pipes) < 2:
+        return
+    left, right = shapely.STRtree(pipe_geoms).query(pipe_geoms, predicate="intersects")
+    for a_i, b_i in sorted({(int(x), int(y)) for x, y in zip(left, right, strict=True) if x < y}):
+        a, b = pipes[a_i], pipes[b_i]
+        on = [st.piece for st in shared.get((a.key, b.key), [])]
+        events = [e for e in _crossings_with(a, b.geom, memo)
+                  if not _tie_in(e[0], a, b) and _proper(a.geom, b.geom, e[0], memo=memo)
+                  and not any(e[0].distance(piece) < 1e-6 for piece in on)]
+        emit(a, {"key": b.key, "name": b.name}, "pipelines", events, "管道", "pipeline",
+             out.district_at, other=b)

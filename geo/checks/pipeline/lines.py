@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -79,22 +79,62 @@ def pipeline_mileage(line_metric: BaseGeometry, point_metric: BaseGeometry, star
     return Chainage.of(line_metric, epsg, start_mileage_m).mileage(point_metric)
 
 
-def direction_at(line: BaseGeometry, point: Point) -> np.ndarray:
+class _Segments:
+    """A part's non-degenerate segments: starts, vectors, squared lengths and unit directions."""
+
+    __slots__ = ("a", "seg", "sq", "unit")
+
+    def __init__(self, part: BaseGeometry) -> None:
+        xy = np.asarray(part.coords, dtype=float)[:, :2]
+        seg = np.diff(xy, axis=0)
+        length = np.hypot(seg[:, 0], seg[:, 1])
+        keep = length > 0
+        self.a, self.seg, length = xy[:-1][keep], seg[keep], length[keep]
+        self.sq = length**2
+        self.unit = self.seg / length[:, None]
+
+
+class SegmentMemo:
+    """The parts and segments of lines asked about repeatedly (a pipeline at each of its crossings).
+
+    Geometries are held so that their ids stay theirs.
+    """
+
+    def __init__(self) -> None:
+        self._parts: dict[int, tuple[BaseGeometry, list[BaseGeometry]]] = {}
+        self._segs: dict[int, tuple[BaseGeometry, _Segments]] = {}
+
+    def parts(self, line: BaseGeometry) -> list[BaseGeometry]:
+        """Return the parts of ``line`` (:func:`geo.checks.mileage.line_parts`)."""
+        held = self._parts.get(id(line))
+        if held is None or held[0] is not line:
+            held = (line, _parts(line))
+            self._parts[id(line)] = held
+        return held[1]
+
+    def segments(self, part: BaseGeometry) -> _Segments:
+        """Return the non-degenerate segments of a part."""
+        held = self._segs.get(id(part))
+        if held is None or held[0] is not part:
+            held = (part, _Segments(part))
+            self._segs[id(part)] = held
+        return held[1]
+
+
+def direction_at(line: BaseGeometry, point: Point, memo: SegmentMemo | None = None) -> np.ndarray:
     """Return the unit direction of the segment of ``line`` at (or nearest to) ``point``.
 
     At an interior vertex both adjacent segments qualify; their unit vectors are averaged.
+    ``memo`` keeps the parts and segments of lines asked about again.
     """
-    parts = _parts(line)
+    memo = memo or SegmentMemo()
+    parts = memo.parts(line)
     part = min(parts, key=lambda g: g.distance(point))
-    xy = np.asarray(part.coords, dtype=float)[:, :2]
-    seg = np.diff(xy, axis=0)
-    length = np.hypot(seg[:, 0], seg[:, 1])
-    keep = length > 0
-    a, seg, length = xy[:-1][keep], seg[keep], length[keep]
+    sg = memo.segments(part)
+    a, seg, unit = sg.a, sg.seg, sg.unit
     p = np.array([point.x, point.y])
-    t = np.clip(np.einsum("ij,ij->i", p - a, seg) / length**2, 0.0, 1.0)
+    t = np.clip(np.einsum("ij,ij->i", p - a, seg) / sg.sq, 0.0, 1.0)
     dist = np.hypot(*(a + seg * t[:, None] - p).T)
-    unit = seg / length[:, None]
     near = unit[dist <= dist.min() + 1e-6]
     vec = near.sum(axis=0)
     norm = float(np.hypot(*vec))
@@ -192,6 +232,77 @@ def near_pairs(pipes: Sequence[Pipe], frame: gpd.GeoDataFrame, distance: float) 
     return pairs[:, 0], pairs[:, 1]
 
 
+class NearPieces(NamedTuple):
+    """Rows within a distance of pipelines, one entry per (pipeline, row) (see :func:`near_pieces`)."""
+
+    pipe: np.ndarray    # index of the pipeline
+    row: np.ndarray     # positional row of the feature
+    d: np.ndarray       # distance from the feature to the pipeline
+    near: np.ndarray    # the query piece alone holding the nearest point (d > 0), else the pipeline
+
+
+def near_pieces(pipes: Sequence[Pipe], frame: gpd.GeoDataFrame, distance: float) -> NearPieces:
+    """Return the rows within ``distance`` (+ :data:`PAD_M`) of each pipeline, with their exact distances.
+
+    The index is asked once, with the bounding boxes of short query pieces
+    (:func:`~geo.checks.line_search.query_pieces`) grown by the distance; each candidate is
+    measured against its query piece, and a row's distance to a pipeline is the least over the
+    pipeline's pieces — the very segment distances GEOS takes the least of for the whole line, so
+    the value is bit for bit ``pipe.geom.distance(geometry)``, with no second search and no
+    measurement against the whole line.
+
+    Parameters
+    ----------
+    pipes : sequence of Pipe
+        The pipelines (metric CRS of ``frame``).
+    frame : GeoDataFrame
+        The features; rows are positional.
+    distance : float
+        Search distance (m); rows within ``distance + PAD_M`` (inclusive) are returned.
+
+    Returns
+    -------
+    NearPieces
+        Sorted by pipeline and row. ``near`` is where to take the shortest line from: the one
+        query piece that alone reaches the least distance when it is positive (GEOS finds the same
+        nearest points on it as on the whole line), the whole pipeline otherwise.
+    """
+    empty = np.zeros(0, dtype=int)
+    none = NearPieces(empty, empty, np.zeros(0), np.zeros(0, dtype=object))
+    if not pipes or frame.empty:
+        return none
+    parts: list[BaseGeometry] = []
+    owner: list[int] = []
+    for i, pipe in enumerate(pipes):
+        for part in getattr(pipe.geom, "geoms", [pipe.geom]):
+            parts.append(part)
+            owner.append(i)
+    reach = distance + PAD_M
+    pieces, of_part = query_pieces(np.asarray(parts, dtype=object), reach)
+    if not len(pieces):
+        return none
+    x0, y0, x1, y1 = shapely.bounds(pieces).T
+    qi, gi = frame.sindex.query(shapely.box(x0 - reach, y0 - reach, x1 + reach, y1 + reach))
+    geoms = np.asarray(frame.geometry.array, dtype=object)
+    d = shapely.distance(pieces[qi], geoms[gi])
+    ok = d <= reach
+    qi, gi, d = qi[ok], gi[ok], d[ok]
+    pi = np.asarray(owner, dtype=int)[of_part[qi]]
+    order = np.lexsort((qi, d, gi, pi))
+    qi, gi, d, pi = qi[order], gi[order], d[order], pi[order]
+    head = np.ones(len(gi), dtype=bool)
+    head[1:] = (gi[1:] != gi[:-1]) | (pi[1:] != pi[:-1])
+    start = np.flatnonzero(head)
+    tie = np.zeros(len(start), dtype=bool)   # a second piece at the same least distance: the whole line decides
+    nxt = start + 1
+    has = nxt < len(gi)
+    tie[has] = ~head[nxt[has]] & (d[nxt[has]] == d[start[has]])
+    qi, gi, d, pi = qi[start], gi[start], d[start], pi[start]
+    whole = np.asarray([p.geom for p in pipes], dtype=object)
+    near = np.where(tie | (d <= 0), whole[pi], pieces[qi])
+    return NearPieces(pi, gi, d, near)
+
+
 def stakes_at(pipes: Sequence[Pipe], which: np.ndarray, points: np.ndarray) -> list[str]:
     """Stake numbers (``K12+345``) of ``points`` on pipes ``pipes[which[k]]``: :meth:`Pipe.stake`, vectorised.
 
@@ -222,6 +333,7 @@ class PipeFindings:
         self._districts: gpd.GeoDataFrame | None = None
         self._shapes = np.zeros(0, dtype=object)
         self._codes: list[str | None] = []
+        self._index: Any = None
 
     def add(self, rule: Rule, pipe: Pipe, *, object_type: str, row: Any, verdict: str,
             measured_m: float | None, required_m: float | None, geometry: BaseGeometry,
@@ -246,8 +358,9 @@ class PipeFindings:
                 self._shapes = np.array(self._districts.geometry.to_numpy(), dtype=object, copy=True)
                 shapely.prepare(self._shapes)
                 self._codes = text_column(self._districts, "adcode")
+                self._index = self._districts.sindex
         if len(self._districts) and "adcode" in self._districts.columns:
-            cands = self._districts.sindex.query(point_metric)
+            cands = self._index.query(point_metric)
             held = cands[shapely.intersects(self._shapes[cands], point_metric)]
             if len(held):
                 return self._codes[int(held[0])]
