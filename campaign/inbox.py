@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from campaign.lifecycle import Label, load_lifecycle
 from campaign.service import Actor
-from campaign.submissions import dispatch_due, self_report_due, submission_states
+from campaign.submissions import self_report_due, submission_states
 from geo import store
 
 #: Hazards whose deadline falls within this many days count as due soon.
@@ -135,7 +135,7 @@ def report_items(engine: Engine, actor: Actor, today: dt.date, districts: Sequen
         period = today.strftime("%Y-%m")
         state = submission_states(engine, "dispatch", period=period, owners=[actor.adcode], today=today)[0]
         if state.state in ("missing", "not_due"):
-            due = dispatch_due(period)
+            due = state.due  # the due day in force (campaign.submissions.dispatch_due_day)
             out.append(InboxItem("reports_missing", Label(f"{period} 调度表（{due} 前报送）",
                                                           f"Dispatch table for {period} (due {due})"), due=due))
     elif actor.role in ("city_supervisor", "leader", "admin"):

@@ -1,6 +1,8 @@
 """Periodic submissions: the enterprise's monthly self-report and the district's monthly 调度表, with who is late.
 
 Both are kept as sent, never overwritten: a second submission for the same month is a new revision.
+It corrects the content; on time or late is judged on when the FIRST one arrived (:func:`timeliness`, the
+one rule the 调度表 page, the inbox and the reports' status matrix all use; decisions.md 2026-12-06).
 Rhythm (workflows.md §3): enterprises report month M before the 5th of month M+1 (signed by the legal
 representative); districts send the 调度表 of report month M (figures to the end of M-1) by the 30th of M.
 """
@@ -12,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from campaign.dispatch import DispatchTable, as_of, dispatch_table, enterprise_streets, load_dispatch
 from campaign.lifecycle import Refused
@@ -41,15 +43,81 @@ def _next_month(month: dt.date) -> dt.date:
     return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
-def dispatch_due(period: str) -> dt.date:
-    """Return the last day to send the 调度表 of report month ``period``.
+#: The 调度表 is the report definition ``dispatch`` (layers/reporting/definitions.yaml), whose due day an
+#: administrator may change (``report_definition_overrides``); its default is ``dispatch.yaml``'s.
+DISPATCH_REPORT = "dispatch"
+
+
+def dispatch_due_day(engine: Engine | Connection) -> int:
+    """Return the 调度表's due day in force: the administrator's local value, else ``dispatch.yaml``'s.
+
+    The same reading :func:`layers.reporting.definitions.reports_in_force` applies to the definition
+    ``dispatch``, so the reports pages, /dispatch and the inbox name one due day.
+
+    Parameters
+    ----------
+    engine : Engine or Connection
+        The store (every session may read the local values).
+
+    Returns
+    -------
+    int
+    """
+    if isinstance(engine, Engine):
+        with engine.connect() as conn:
+            return dispatch_due_day(conn)
+    local = [r["value"] for r in store.read_definition_overrides(engine)
+             if r["report_code"] == DISPATCH_REPORT and r["field"] == "due_day"]
+    return int(local[-1]) if local else load_dispatch().due_day
+
+
+def dispatch_due(period: str, due_day: int) -> dt.date:
+    """Return the last day to send the 调度表 of report month ``period`` (``due_day``: :func:`dispatch_due_day`).
 
     Examples
     --------
-    >>> dispatch_due("2026-12"), dispatch_due("2027-02")
+    >>> dispatch_due("2026-12", 30), dispatch_due("2027-02", 30)
     (datetime.date(2026, 12, 30), datetime.date(2027, 2, 28))
     """
-    return _day_of(_month(period), load_dispatch().due_day)
+    return _day_of(_month(period), due_day)
+
+
+def timeliness(first_sent: dt.datetime | None, due: dt.date, today: dt.date) -> tuple[str, int]:
+    """Judge one submission: the one rule of on time and late for every periodic submission.
+
+    A resubmission corrects the content but does not move the arrival: lateness is judged on the local
+    day the first revision arrived.
+
+    Parameters
+    ----------
+    first_sent : datetime or None
+        When the first revision arrived (timezone-aware); None when nothing was sent.
+    due : date
+        The last day to send it.
+    today : date
+        The day judged on (for what is not sent).
+
+    Returns
+    -------
+    (str, int)
+        ``("on_time", 0)``, ``("late", days after due)``, ``("pending", days left)`` or
+        ``("overdue", days past due)`` (the states of layers/reporting/status.yaml).
+
+    Examples
+    --------
+    >>> from geo.constants import LOCAL_ZONE
+    >>> due = dt.date(2026, 6, 20)
+    >>> timeliness(dt.datetime(2026, 6, 20, 23, 0, tzinfo=LOCAL_ZONE), due, dt.date(2026, 7, 1))
+    ('on_time', 0)
+    >>> timeliness(dt.datetime(2026, 6, 22, 9, 0, tzinfo=LOCAL_ZONE), due, dt.date(2026, 7, 1))
+    ('late', 2)
+    >>> timeliness(None, due, dt.date(2026, 6, 12)), timeliness(None, due, dt.date(2026, 6, 30))
+    (('pending', 8), ('overdue', 10))
+    """
+    if first_sent is not None:
+        late = (_local_day(first_sent) - due).days
+        return ("late", late) if late > 0 else ("on_time", 0)
+    return ("pending", (due - today).days) if today <= due else ("overdue", (today - due).days)
 
 
 def self_report_due(period: str) -> dt.date:
@@ -202,6 +270,10 @@ def submit_self_report(engine: Engine, actor: Actor, *, period: str, signed_by: 
     return revision, figures
 
 
+#: The inbox's and /dispatch's names of the two unsent states of :func:`timeliness`.
+_CAMPAIGN_STATES = {"pending": "not_due", "overdue": "missing"}
+
+
 @dataclass(frozen=True)
 class SubmissionState:
     """Whether one district (or enterprise) has sent its submission for a month, and when it was due."""
@@ -210,6 +282,7 @@ class SubmissionState:
     due: dt.date
     submitted_at: dt.datetime | None
     state: str  # on_time / late / missing / not_due
+    days: int = 0  # late: days after due; missing: days past due; not_due: days left
 
     @property
     def label(self) -> tuple[str, str]:
@@ -238,19 +311,17 @@ def submission_states(engine: Engine, kind: str, *, period: str, owners: list[st
     Returns
     -------
     list of SubmissionState
-        In the order of ``owners``; the first submission counts for timeliness.
+        In the order of ``owners``; the first submission counts for timeliness (:func:`timeliness`).
     """
-    due = dispatch_due(period) if kind == "dispatch" else self_report_due(period)
+    due = dispatch_due(period, dispatch_due_day(engine)) if kind == "dispatch" else self_report_due(period)
     subs = store.list_submissions(engine, kind, period=period)
     key = "adcode" if kind == "dispatch" else "credit_code"
     first = subs.sort_values("submitted_at").groupby(key)["submitted_at"].first() if len(subs) else pd.Series()
     out = []
     for owner in owners:
         sent = first.get(owner)
-        if sent is not None and not pd.isna(sent):
-            state = "on_time" if _local_day(sent) <= due else "late"
-        else:
-            state = "missing" if today > due else "not_due"
-        out.append(SubmissionState(owner=owner, due=due, submitted_at=sent if sent is not None else None,
-                                   state=state))
+        sent = None if sent is None or pd.isna(sent) else pd.Timestamp(sent).to_pydatetime()
+        state, days = timeliness(sent, due, today)
+        out.append(SubmissionState(owner=owner, due=due, submitted_at=sent,
+                                   state=_CAMPAIGN_STATES.get(state, state), days=days))
     return out

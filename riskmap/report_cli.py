@@ -19,7 +19,7 @@ from geo import store
 from geo.constants import LOCAL_ZONE
 from geo.errors import AccessDenied
 from layers.reporting.definition_admin import definition_rows, reset_definition, set_definition
-from layers.reporting.definitions import EDITABLE_FIELDS, due_date, period_of, reports_in_force
+from layers.reporting.definitions import EDITABLE_FIELDS, check_period, data_date, due_date, period_of, reports_in_force
 from layers.reporting.service import WRITERS, Refusal, generate_report, record_snapshot, report_figures, submit_report
 from layers.reporting.status import load_states, submission_status
 from layers.snapshots import CITY, SNAPSHOT_KINDS, month_ends
@@ -65,11 +65,12 @@ def report() -> None:
 
 @report.command("list")
 def report_list() -> None:
-    """List the report definitions in force, the period due next and its due date."""
+    """List the report definitions in force, the period due next, its data date and its due date."""
     today = _today()
     for code, definition in reports_in_force(engine_for()).items():
         period = period_of(definition, today)
-        click.echo(f"{code:<14}{definition.zh}  {period}  截止 / due {due_date(definition, period)}  "
+        click.echo(f"{code:<14}{definition.zh}  {period}  数据截至 / as of {data_date(definition, period)}  "
+                   f"截止 / due {due_date(definition, period)}  "
                    f"({'区县报市' if definition.issuer == 'district' else '市发区县'})")
 
 
@@ -77,7 +78,8 @@ def report_list() -> None:
 @click.argument("code")
 @click.option("--district", help="District code (adcode).")
 @click.option("--city", is_flag=True, help="The whole city.")
-@click.option("--period", help="YYYY-MM or YYYY; default: the period the report is normally about today.")
+@click.option("--period", help="YYYY-MM (monthly reports) or YYYY (yearly ones); default: the period the report "
+                               "is normally about today.")
 @click.option("--format", "formats", default="docx", show_default=True, help="Comma-separated: docx, pdf.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True)
 @click.option("--actor", default="cli", show_default=True)
@@ -95,17 +97,28 @@ def report_generate(code: str, district: str | None, city: bool, period: str | N
     definitions = reports_in_force(engine)
     if code not in definitions:
         raise click.BadParameter(f"unknown report {code!r}; known: {', '.join(definitions)}", param_hint="CODE")
-    period = period or period_of(definitions[code], _today())
+    definition = definitions[code]
+    period = period or period_of(definition, _today())
+    try:
+        check_period(definition, period)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--period") from None
     scope = CITY if city else str(district)
+    as_of = data_date(definition, period)
+    click.echo(f"生成 / generating {code} {scope} {period}：数据截至 / data as of {as_of}，"
+               f"截止 / due {due_date(definition, period)} …", err=True)
     try:
         made = generate_report(engine, code, scope=scope, period=period, formats=wanted,
                                user=current_session().user, actor=actor_name(actor), via="cli")
     except (ValueError, AccessDenied) as exc:
         raise click.ClickException(str(exc)) from exc
+    click.echo(f"已生成 / built《{made.report.title}》：{len(made.report.sections)} 节 / sections; "
+               f"{made.report.data_note}", err=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     for fmt, content in made.files.items():
         path = out_dir / f"{code}-{scope}-{period}.{fmt}"
         path.write_bytes(content)
+        click.echo(f"写入 / wrote {fmt} ({len(content):,} bytes)", err=True)
         click.echo(str(path))
 
 
@@ -143,6 +156,7 @@ def report_status(period: str | None) -> None:
     except ValueError:
         raise click.BadParameter(f"{month!r} is not YYYY-MM", param_hint="--period") from None
     engine = engine_for(action="generate_report")
+    click.echo(f"报送情况 / submissions for {month}（年报按 {month[:4]} 年 / yearly reports: {month[:4]}）…", err=True)
     table = submission_status(engine, month, today=_today())
     states = load_states()
     for row in table.to_dict("records"):
@@ -150,8 +164,10 @@ def report_status(period: str | None) -> None:
         days = {"late": f" {row['days']}天 / days", "pending": f" 剩 {row['days']}天 / due in {row['days']} days",
                 "overdue": f" 逾期 {row['days']}天 / {row['days']} days overdue"}.get(row["state"], "")
         sent = f"  {row['submitted_by']} r{row['revision']}" if row["revision"] is not None else ""
-        click.echo(f"{row['adcode']} {row['district']:<8}{row['kind']:<14}{row['period']:<9}截止 {row['due']}  "
-                   f"{state.zh} / {state.en}{days}{sent}")
+        click.echo(f"{row['adcode']} {row['district']:<8}{row['kind']:<14}{row['period']:<9}"
+                   f"数据截至 {row['data_date']}  截止 {row['due']}  {state.zh} / {state.en}{days}{sent}")
+    click.echo(f"{table['adcode'].nunique()} 个区县 / districts × {table['kind'].nunique()} 种报告 / reports; "
+               "迟报按首次报送时间判定 / lateness is judged on the first submission", err=True)
 
 
 @report.command("set")

@@ -63,7 +63,7 @@ def test_report_list_and_bad_requests(demo_copy: dict[str, str], tmp_path: Path)
     assert fmt.exit_code == 2 and "odt" in fmt.output
     period = _run(demo_copy, "leader", "report", "generate", "summary", "--city", "--period", "2026-13",
                   "--out", str(tmp_path))
-    assert period.exit_code == 1 and "is not YYYY" in period.output
+    assert period.exit_code == 2 and "is not YYYY" in period.output and "--period" in period.output
     ent = _run(demo_copy, "ent-530181", "report", "generate", "bulletin", "--district", ANNING, "--out",
                str(tmp_path))
     assert ent.exit_code != 0 and "生成报告" in ent.output
@@ -113,7 +113,7 @@ def test_submit_status_set_and_reset_round_trip(demo_copy: dict[str, str], tmp_p
     assert state in anning and "anning r2" in anning and f"截止 {due}" in anning
     assert all(("逾期未报" if today > due else "未报送") in line for line in lines if not line.startswith(ANNING))
     own = _run(demo_copy, "anning", "report", "status", "--period", f"{year}-06")
-    assert {line.split()[0] for line in own.output.splitlines() if line.strip()} == {ANNING}
+    assert {line.split()[0] for line in own.stdout.splitlines() if line.strip()} == {ANNING}  # progress: stderr
     reset = _run(demo_copy, "admin", "report", "reset", "four_lists", "due_day", "--reason", "恢复默认时限")
     assert reset.exit_code == 0 and "reset" in reset.output
     again_made = _run(demo_copy, None, "report", "generate", "four_lists", "--district", ANNING, "--period", year,

@@ -41,7 +41,7 @@ def _audits(engine: Engine) -> list[dict[str, Any]]:
     ("four_lists", "due_day", "twenty", "应为整数", "must be a whole number"),
     ("four_lists", "sections", " , ", "至少需要一个章节", "needs at least one section"),
     ("four_lists", "colour", "red", "没有可修改的字段", "has no editable field"),
-    ("dispatch", "due_day", "25", "campaign/dispatch.yaml", "campaign/dispatch.yaml"),
+    ("dispatch", "due_month", "12", "月报没有截止月份", "a monthly report has no due month"),
 ])
 def test_invalid_values_are_refused_naming_the_field_and_nothing_is_written(
         engine: Engine, code: str, field: str, value: str, zh: str, en: str) -> None:

@@ -72,10 +72,13 @@ def test_on_time_late_resubmitted_and_missing(engine: Engine) -> None:
     assert (missing["state"], missing["days"], missing["due"]) == ("overdue", 10, due)
     early = _cell(submission_status(engine, "2026-06", today=dt.date(2026, 6, 12)), DONGCHUAN, "four_lists")
     assert (early["state"], early["days"]) == ("pending", 8)
-    # a resubmission is a new row; the latest counts (now 2 days late), the first stays as sent
+    # a resubmission is a new row that corrects the document: the latest revision is shown, but lateness is
+    # judged on when the first arrived (on time), and the first stays as sent
     assert _submit(engine, ANNING, "anning", "2026-06-22", content=PDF + b"v2") == 2
     again = _cell(submission_status(engine, "2026-06", today=dt.date(2026, 6, 30)), ANNING, "four_lists")
-    assert (again["state"], again["days"], again["revision"]) == ("late", 2, 2)
+    assert (again["state"], again["days"], again["revision"]) == ("on_time", 0, 2)
+    assert again["first_submitted_at"] == _at("2026-06-20", 23) and again["submitted_at"] == _at("2026-06-22")
+    assert again["data_date"] == dt.date(2026, 5, 31)
     sent = store.list_report_submissions(engine, kind="four_lists", adcode=ANNING)
     assert sorted(sent["revision"]) == [1, 2]
     first = store.read_report_submission(engine, int(sent.loc[sent["revision"] == 1, "id"].iloc[0]))

@@ -23,7 +23,7 @@ from sqlalchemy import text
 
 from dashboard.pages import reports
 from geo import embedded, store
-from layers.reporting.definitions import due_date, load_reports, period_of
+from layers.reporting.definitions import data_date, due_date, load_reports, period_of
 from layers.reporting.status import load_states
 from layers.snapshots import month_ends, take_snapshot
 from tests.browser import column_texts, console_errors, served_signed_in_copy, sideways_overflow, sign_in, text_at
@@ -174,11 +174,12 @@ def _response(resp: Any) -> dict[str, Any]:
 
 
 def _year_end_snapshot(owner: Any) -> str:
-    """The city's figures at this year's end (a district builds its yearly reports from them)."""
-    year = dt.date.today().year
-    if store.read_snapshots(owner, since=dt.date(year, 12, 31), until=dt.date(year, 12, 31)).empty:
-        take_snapshot(owner, dt.date(year, 12, 31), kind="on_demand", taken_by="leader")
-    return str(year)
+    """The city's figures at the data date of this year's 4张清单 (a district builds its yearly report from them)."""
+    year = str(dt.date.today().year)
+    day = data_date(load_reports()["four_lists"], year)  # the month end before it is due, not 31 December
+    if store.read_snapshots(owner, since=day, until=day).empty:
+        take_snapshot(owner, day, kind="on_demand", taken_by="leader")
+    return year
 
 
 def test_officer_submits_the_city_sees_the_matrix_and_downloads_what_was_sent(leader: DemoApp) -> None:

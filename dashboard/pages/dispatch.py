@@ -19,7 +19,7 @@ from campaign.dispatch_sheet import dispatch_xlsx
 from campaign.lifecycle import Refused
 from campaign.reference import load_reference
 from campaign.service import Actor
-from campaign.submissions import dispatch_due, dispatch_from_store, submission_states, submit_dispatch
+from campaign.submissions import dispatch_due, dispatch_due_day, dispatch_from_store, submission_states, submit_dispatch
 from dashboard import ids
 from dashboard.auth import current_user
 from dashboard.context import AppContext
@@ -181,7 +181,8 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         table = _table(ctx, unit, period, street)
         if table is None:
             return [], ""
-        return _rows(table, lang), t("dp_cutoff", lang, date=table.cutoff.isoformat(), due=dispatch_due(table.period))
+        due = dispatch_due(table.period, dispatch_due_day(ctx.engine))  # the administrator's due day reaches here
+        return _rows(table, lang), t("dp_cutoff", lang, date=table.cutoff.isoformat(), due=due)
 
     @app.callback(Output(DP_STATUS, "children"), Input(DP_PERIOD, "value"), State(ids.LANG, "value"))
     def status(period: Any, lang: Any) -> Any:

@@ -27,7 +27,14 @@ from geo import store
 from geo.constants import LOCAL_ZONE
 from layers.reporting import definition_admin
 from layers.reporting.definition_admin import reset_definition, set_definition
-from layers.reporting.definitions import EDITABLE_FIELDS, ReportDefinition, due_date, period_of, reports_in_force
+from layers.reporting.definitions import (
+    EDITABLE_FIELDS,
+    ReportDefinition,
+    data_date,
+    due_date,
+    period_of,
+    reports_in_force,
+)
 from layers.reporting.service import MEDIA_TYPES, WRITERS, Refusal, generate_report, submit_report
 from layers.reporting.status import load_states, submission_status
 from layers.snapshots import CITY
@@ -74,6 +81,7 @@ TEXT: dict[str, dict[str, str]] = {
     "rp_recipient": {"zh": "报送对象", "en": "Recipient"},
     "rp_current": {"zh": "本期", "en": "Current period"},
     "rp_due": {"zh": "截止日期", "en": "Due"},
+    "rp_data_date": {"zh": "数据截至", "en": "Data as of"},
     "rp_generate_title": {"zh": "生成报告", "en": "Generate a report"},
     "rp_report": {"zh": "报告", "en": "Report"},
     "rp_scope": {"zh": "范围", "en": "Scope"},
@@ -132,14 +140,15 @@ def periods(definition: ReportDefinition, today: dt.date, count: int = 24) -> li
 
 
 def definition_rows(lang: str, today: dt.date, reports: dict[str, ReportDefinition]) -> list[dict[str, str]]:
-    """One row per report definition: name, period kind, direction, recipient, current period and its due date."""
+    """One row per report definition: name, period kind, direction, recipient, current period, data date, due date."""
     rows = []
     for code, d in reports.items():
         period = period_of(d, today)
         rows.append({"code": code, "name": d.title(lang), "period_kind": t(f"rp_{d.period}", lang),
                      "issuer": t(f"rp_issuer_{d.issuer}", lang),
                      "recipient": d.recipient_zh if lang == "zh" else d.recipient_en,
-                     "current": period, "due": due_date(d, period).isoformat()})
+                     "current": period, "data_date": data_date(d, period).isoformat(),
+                     "due": due_date(d, period).isoformat()})
     return rows
 
 
@@ -154,14 +163,18 @@ def status_matrix(ctx: AppContext, month: str, lang: str) -> html.Div:
     table = submission_status(ctx.engine, month, today=_today())
     reports = reports_in_force(ctx.engine)
     kinds = list(dict.fromkeys(table["kind"]))
-    head = html.Tr([html.Th(t("rp_district", lang)), *(html.Th(reports[k].title(lang)) for k in kinds)])
+    as_of = dict(zip(table["kind"], table["data_date"], strict=True))
+    head = html.Tr([html.Th(t("rp_district", lang)), *(
+        html.Th([reports[k].title(lang), html.Br(), html.Small(f"{t('rp_data_date', lang)} {as_of[k]}")],
+                **{"data-kind": k, "data-date": str(as_of[k])}) for k in kinds)])
     body = []
     for adcode, rows in table.groupby("adcode", sort=True):
         cells = []
         for row in rows.set_index("kind").reindex(kinds).reset_index().to_dict("records"):
             style = load_states()[row["state"]]
             cells.append(html.Td(_cell_text(row, lang), style={"background": style.colour, "color": style.text},
-                                 title=f"{row['period']} · {t('rp_due', lang)} {row['due']}",
+                                 title=f"{row['period']} · {t('rp_data_date', lang)} {row['data_date']} · "
+                                       f"{t('rp_due', lang)} {row['due']}",
                                  **{"data-state": row["state"], "data-kind": row["kind"]}))
         attrs: dict[str, Any] = {"data-adcode": str(adcode)}
         body.append(html.Tr([html.Th(str(rows["district"].iloc[0])), *cells], **attrs))
@@ -253,7 +266,7 @@ def layout(ctx: AppContext, lang: str) -> html.Div:
     if own is None and any(d.issuer == "city" for d in reports.values()):
         first = next(c for c, d in reports.items() if d.issuer == "city")
     columns = [{"name": t(f"rp_{c}", lang), "id": c} for c in ("name", "period_kind", "issuer", "recipient",
-                                                                "current", "due")]
+                                                                "current", "data_date", "due")]
     month = f"{today:%Y-%m}"
     months = _months(today)
     submit = ([html.Label([t("rp_note", lang), dcc.Input(id=RP_NOTE, type="text", value="")]),

@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from geo import store
-from layers.reporting.definitions import due_date, period_end, reports_in_force
+from layers.reporting.definitions import data_date, due_date, period_end, reports_in_force
 from layers.reporting.document import Report
 from layers.reporting.sections import SECTIONS, ReportContext, load_figures
 from layers.snapshots import CITY
@@ -71,8 +71,10 @@ def build_report(engine: Engine, code: str, *, scope: str, period: str, issued_o
     if code not in reports:
         raise ValueError(f"unknown report {code!r}; known: {', '.join(reports)}")
     definition = reports[code]
-    end = period_end(definition, period)
-    previous_end = _previous_end(period, end)
+    # the figures are as of the data date (a yearly report due mid-year: the month end before it is due);
+    # the change is counted from the end of the previous period (the year so far, or the month)
+    end = data_date(definition, period)
+    previous_end = _previous_end(period, period_end(definition, period))
     figures, note = load_figures(engine, end)
     if scope not in figures.index:
         raise ValueError(f"no figures for {scope!r} at {end}: not a district of the city, or not in your scope")

@@ -4,7 +4,8 @@
 sections here instead of editing the file. Each change is a row of ``report_definition_overrides`` with
 who, when, why and the value it replaced (rows are never overwritten; a reset takes the local value out of
 force), audited as ``report_definition_change``. :func:`layers.reporting.definitions.reports_in_force`
-applies the values in force, so every view and document follows them.
+applies the values in force, so every view and document follows them; the 调度表's due day (report
+``dispatch``) is read the same way by :func:`campaign.submissions.dispatch_due_day` for /dispatch and the inbox.
 """
 
 from __future__ import annotations
@@ -76,9 +77,6 @@ def validate_value(definition: ReportDefinition, field: str, raw: object) -> Any
     if field not in EDITABLE_FIELDS:
         raise Refusal(f"报告 {code} 没有可修改的字段 {field!r}（可改：{', '.join(EDITABLE_FIELDS)}）",
                       f"report {code} has no editable field {field!r}; editable: {', '.join(EDITABLE_FIELDS)}")
-    if code == "dispatch" and field in ("due_day", "due_month"):
-        raise _refuse(code, field, "调度表的截止日随表定义在 campaign/dispatch.yaml，不在此修改",
-                      "the dispatch table's due day is declared with the table (campaign/dispatch.yaml)")
     if field in ("name", "name_en", "recipient", "recipient_en"):
         text = str(raw).strip() if raw is not None else ""
         if not text:

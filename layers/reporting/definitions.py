@@ -1,8 +1,9 @@
 """Report definitions as data: name, period, due day, issuer, recipient and sections of each submission.
 
 Read from ``definitions.yaml`` beside this module. A period is named ``YYYY-MM`` (monthly reports) or
-``YYYY`` (yearly ones); :func:`due_date` says when a period's report is due and :func:`period_end` the
-last day it covers.
+``YYYY`` (yearly ones); :func:`due_date` says when a period's report is due, :func:`period_end` the
+last day it covers and :func:`data_date` the day its figures are as of (数据截至): the period's end, or for a
+yearly report due mid-year the last month end before the due date (``as_of`` in ``definitions.yaml``).
 """
 
 from __future__ import annotations
@@ -23,14 +24,16 @@ from sqlalchemy import Connection, Engine
 from campaign.dispatch import load_dispatch
 from geo import store
 
-__all__ = ["EDITABLE_FIELDS", "ISSUERS", "PERIODS", "ReportDefinition", "apply_overrides", "due_date",
-           "load_reports", "period_end", "period_of", "reports_in_force"]
+__all__ = ["AS_OF", "EDITABLE_FIELDS", "ISSUERS", "PERIODS", "ReportDefinition", "apply_overrides", "check_period",
+           "data_date", "due_date", "load_reports", "period_end", "period_of", "reports_in_force"]
 
 DEFINITIONS = Path(__file__).with_name("definitions.yaml")
 #: Period kinds and the form of their names.
 PERIODS = {"month": re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$"), "year": re.compile(r"^[0-9]{4}$")}
 #: Who issues a report: each district (to the city) or the city (to the districts).
 ISSUERS = ("district", "city")
+#: What a period's figures are as of: the period's last day, or the last month end before the due date.
+AS_OF = ("period_end", "month_end_before_due")
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class ReportDefinition:
     recipient_zh: str
     recipient_en: str
     sections: tuple[str, ...]
+    as_of: str = "period_end"
 
     def title(self, lang: str = "zh") -> str:
         """Return the report's name in ``lang``."""
@@ -60,7 +64,11 @@ def _definition(code: str, doc: dict[str, Any]) -> ReportDefinition:
         raise ValueError(f"definitions.yaml: report {code}: period must be one of {sorted(PERIODS)}")
     if str(doc["issuer"]) not in ISSUERS:
         raise ValueError(f"definitions.yaml: report {code}: issuer must be one of {ISSUERS}")
-    # the 调度表's due day is declared once, with the table itself (campaign/dispatch.yaml)
+    as_of = str(doc.get("as_of", "period_end"))
+    if as_of not in AS_OF:
+        raise ValueError(f"definitions.yaml: report {code}: as_of must be one of {AS_OF}, not {as_of!r}")
+    # the 调度表's default due day is declared once, with the table itself (campaign/dispatch.yaml); an
+    # administrator's local value (report_definition_overrides) applies to it as to every other report
     due = {"day": load_dispatch().due_day} if doc["due"] == "campaign" else dict(doc["due"])
     if period == "year" and "month" not in due:
         raise ValueError(f"definitions.yaml: report {code}: a yearly report's due needs a month")
@@ -69,7 +77,7 @@ def _definition(code: str, doc: dict[str, Any]) -> ReportDefinition:
         due_month=int(due["month"]) if "month" in due else None, due_day=int(due["day"]),
         due_offset_months=int(doc.get("due_offset_months", 0)), issuer=str(doc["issuer"]),
         recipient_zh=str(doc["recipient"]["zh"]), recipient_en=str(doc["recipient"]["en"]),
-        sections=tuple(str(s) for s in doc["sections"]))
+        sections=tuple(str(s) for s in doc["sections"]), as_of=as_of)
 
 
 @cache
@@ -130,10 +138,29 @@ def reports_in_force(engine: Engine | Connection) -> dict[str, ReportDefinition]
     return apply_overrides(load_reports(), store.read_definition_overrides(engine))
 
 
-def _check_period(definition: ReportDefinition, period: str) -> None:
+def check_period(definition: ReportDefinition, period: str) -> None:
+    """Refuse a period not named as the report's periods are (``YYYY-MM`` monthly, ``YYYY`` yearly).
+
+    Raises
+    ------
+    ValueError
+        Bilingual (``中文 / English``), naming the report, the period given and the form expected.
+
+    Examples
+    --------
+    >>> try:
+    ...     check_period(load_reports()["summary"], "2026-05")
+    ... except ValueError as exc:
+    ...     print(str(exc).split(" / ")[1])
+    period '2026-05' is not YYYY: summary is yearly (e.g. 2026)
+    """
     if not PERIODS[definition.period].match(period):
-        form = "YYYY-MM" if definition.period == "month" else "YYYY"
-        raise ValueError(f"{definition.code}: period {period!r} is not {form}")
+        kind, form, example = (("月报", "YYYY-MM", "2026-05") if definition.period == "month"
+                               else ("年报", "YYYY", "2026"))
+        raise ValueError(f"《{definition.zh}》是{kind}，期间应为 {form}（如 {example}），不是 {period!r} / "
+                         f"period {period!r} is not {form}: {definition.code} is {definition.period}ly "
+                         f"(e.g. {example})")
+
 
 
 def period_end(definition: ReportDefinition, period: str) -> dt.date:
@@ -145,7 +172,7 @@ def period_end(definition: ReportDefinition, period: str) -> dt.date:
     >>> period_end(reports["bulletin"], "2026-02"), period_end(reports["summary"], "2026")
     (datetime.date(2026, 2, 28), datetime.date(2026, 12, 31))
     """
-    _check_period(definition, period)
+    check_period(definition, period)
     if definition.period == "year":
         return dt.date(int(period), 12, 31)
     year, month = (int(p) for p in period.split("-"))
@@ -163,7 +190,7 @@ def due_date(definition: ReportDefinition, period: str) -> dt.date:
     >>> due_date(reports["four_lists"], "2026")
     datetime.date(2026, 6, 20)
     """
-    _check_period(definition, period)
+    check_period(definition, period)
     if definition.period == "year":
         year, month = int(period), int(definition.due_month or 12)
     else:
@@ -171,6 +198,25 @@ def due_date(definition: ReportDefinition, period: str) -> dt.date:
     month += definition.due_offset_months
     year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
     return dt.date(year, month, min(definition.due_day, calendar.monthrange(year, month)[1]))
+
+
+def data_date(definition: ReportDefinition, period: str) -> dt.date:
+    """Return the day a period's figures are as of (数据截至), as the definition's ``as_of`` says.
+
+    ``period_end``: the period's last day. ``month_end_before_due``: the last month end before the due
+    date, so a yearly report due mid-year states figures that exist when it is due.
+
+    Examples
+    --------
+    >>> reports = load_reports()
+    >>> [data_date(reports[c], "2026") for c in ("four_lists", "stage_report", "summary")]
+    [datetime.date(2026, 5, 31), datetime.date(2026, 7, 31), datetime.date(2026, 11, 30)]
+    >>> data_date(reports["bulletin"], "2026-11")
+    datetime.date(2026, 11, 30)
+    """
+    if definition.as_of == "month_end_before_due":
+        return due_date(definition, period).replace(day=1) - dt.timedelta(days=1)
+    return period_end(definition, period)
 
 
 def period_of(definition: ReportDefinition, day: dt.date) -> str:

@@ -54,6 +54,8 @@ class Report:
     scope: str
     scope_name: str
     period: str
+    #: The day the figures are as of (数据截至, :func:`layers.reporting.definitions.data_date`): the period's
+    #: end, or for a yearly report due mid-year the last month end before its due date.
     period_end: dt.date
     issued_on: dt.date
     issuer: str

@@ -44,7 +44,7 @@ def load_figures(engine: Engine, period_end: dt.date) -> tuple[pd.DataFrame, str
     engine : Engine
         The store.
     period_end : date
-        Last day of the period.
+        The day the figures are as of (the report's data date).
 
     Returns
     -------

@@ -20,7 +20,7 @@ from geo import store
 from geo.errors import AccessDenied
 from identity.permissions import require
 from layers.reporting.build import build_report, plain_figures
-from layers.reporting.definitions import PERIODS, period_end, reports_in_force
+from layers.reporting.definitions import check_period, data_date, reports_in_force
 from layers.reporting.document import Report
 from layers.reporting.docx_writer import write_docx
 from layers.reporting.pdf_writer import write_pdf
@@ -166,9 +166,10 @@ def _check_submission(engine: Engine, code: str, *, adcode: str, period: str, us
     if code == "dispatch":
         raise Refusal("调度表经隐患排查页或 riskmap campaign 命令报送（随表保存当时数字）",
                       "the dispatch table is sent from the campaign pages or `riskmap campaign` (figures as sent)")
-    if not PERIODS[definition.period].match(period):
-        form = "YYYY-MM" if definition.period == "month" else "YYYY"
-        raise Refusal(f"期间 {period!r} 应为 {form}", f"period {period!r} is not {form}")
+    try:
+        check_period(definition, period)
+    except ValueError as exc:
+        raise Refusal.of(str(exc)) from None
     fmt = PurePath(filename).suffix.lower().lstrip(".")
     if fmt not in _MAGIC or not content.startswith(_MAGIC[fmt]):
         raise Refusal(f"文件 {filename} 不是 DOCX 或 PDF 报告", f"file {filename} is not a DOCX or PDF report")
@@ -179,7 +180,7 @@ def _check_submission(engine: Engine, code: str, *, adcode: str, period: str, us
 
 
 def report_figures(engine: Engine, code: str, *, adcode: str, period: str) -> dict[str, Any]:
-    """Return the figures a district's report of ``period`` is built from (the stored snapshot of its end).
+    """Return the figures a district's report of ``period`` is built from (those of its data date).
 
     Raises
     ------
@@ -190,7 +191,7 @@ def report_figures(engine: Engine, code: str, *, adcode: str, period: str) -> di
     if code not in reports:
         raise Refusal(f"报告种类 {code!r} 不存在", f"unknown report kind {code!r}")
     try:
-        figures, _ = load_figures(engine, period_end(reports[code], period))
+        figures, _ = load_figures(engine, data_date(reports[code], period))
     except ValueError as exc:
         raise Refusal.of(str(exc)) from None
     if adcode not in figures.index:
@@ -203,8 +204,9 @@ def submit_report(engine: Engine, code: str, *, adcode: str, period: str, filena
                   note: str | None = None, at: dt.datetime | None = None) -> int:
     """Record a district's report of one period as sent to the city, and audit it (``report_submit``).
 
-    Append-only: a resubmission is a new revision and the latest counts (see
-    :mod:`layers.reporting.status` for on time and late).
+    Append-only: a resubmission is a new revision that corrects the document; on time or late is judged
+    on when the first one arrived (:func:`campaign.submissions.timeliness`, shown by
+    :mod:`layers.reporting.status`).
 
     Parameters
     ----------

@@ -3,8 +3,10 @@
 Two tables hold the submissions: the 调度表 keeps its own (``dispatch_submissions``, with the figures as
 sent, written by :func:`campaign.submissions.submit_dispatch`); every other district report is a row of
 ``report_submissions`` (:func:`layers.reporting.service.submit_report`). :func:`submission_status` reads
-both, so every view shows one matrix. The latest submission counts; it is late when its local day is after
-the due date of the definition in force (:func:`layers.reporting.definitions.due_date`).
+both, so every view shows one matrix. On time or late is judged on when the FIRST revision arrived against
+the due date of the definition in force (:func:`layers.reporting.definitions.due_date`), by the one rule
+:func:`campaign.submissions.timeliness` that /dispatch and the inbox use too: a resubmission corrects the
+document (its revision, time and sender are shown) but does not make an on-time report late.
 """
 
 from __future__ import annotations
@@ -19,15 +21,15 @@ import pandas as pd
 import yaml
 from sqlalchemy import Engine
 
+from campaign.submissions import timeliness
 from geo import store
-from geo.constants import LOCAL_ZONE
-from layers.reporting.definitions import ReportDefinition, due_date, reports_in_force
+from layers.reporting.definitions import ReportDefinition, data_date, due_date, reports_in_force
 
 __all__ = ["STATUS_COLUMNS", "StateStyle", "load_states", "period_for", "submission_status"]
 
 STATES_FILE = Path(__file__).with_name("status.yaml")
-STATUS_COLUMNS = ("adcode", "district", "kind", "period", "due", "state", "days", "revision", "submitted_at",
-                  "submitted_by", "submission_id")
+STATUS_COLUMNS = ("adcode", "district", "kind", "period", "data_date", "due", "state", "days", "first_submitted_at",
+                  "revision", "submitted_at", "submitted_by", "submission_id")
 
 
 @dataclass(frozen=True)
@@ -57,11 +59,15 @@ def period_for(definition: ReportDefinition, month: str) -> str:
     return month[:4] if definition.period == "year" else month
 
 
-def _latest(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
+def _first_and_latest(frame: pd.DataFrame) -> dict[str, tuple[dt.datetime, dict[str, Any]]]:
+    """By district: when its first revision arrived, and its latest revision."""
     if not len(frame):
         return {}
-    frame = frame.sort_values(["submitted_at", "revision"]).groupby("adcode").tail(1)
-    return {str(r["adcode"]): {str(k): v for k, v in r.items()} for r in frame.to_dict("records")}
+    frame = frame.sort_values(["submitted_at", "revision"])
+    first = frame.groupby("adcode")["submitted_at"].first()
+    latest = frame.groupby("adcode").tail(1)
+    return {str(r["adcode"]): (pd.Timestamp(first[r["adcode"]]).to_pydatetime(), {str(k): v for k, v in r.items()})
+            for r in latest.to_dict("records")}
 
 
 def submission_status(engine: Engine, month: str, *, today: dt.date) -> pd.DataFrame:
@@ -80,7 +86,9 @@ def submission_status(engine: Engine, month: str, *, today: dt.date) -> pd.DataF
     -------
     DataFrame
         Columns :data:`STATUS_COLUMNS`. ``state`` is ``on_time``, ``late`` (``days`` after the due date),
-        ``pending`` (due in ``days``) or ``overdue`` (``days`` past the due date).
+        ``pending`` (due in ``days``) or ``overdue`` (``days`` past the due date), judged on
+        ``first_submitted_at``; ``revision``, ``submitted_at`` and ``submitted_by`` are the latest
+        revision's; ``data_date`` is the day the period's figures are as of (数据截至).
     """
     reports = {c: d for c, d in reports_in_force(engine).items() if d.issuer == "district"}
     with engine.connect() as conn:
@@ -91,24 +99,20 @@ def submission_status(engine: Engine, month: str, *, today: dt.date) -> pd.DataF
         rows = []
         for code, definition in reports.items():
             period = period_for(definition, month)
-            due = due_date(definition, period)
+            due, as_of = due_date(definition, period), data_date(definition, period)
             if code == "dispatch":
                 sent = store.list_submissions(conn, "dispatch", period=period).assign(submission_id=None)
             else:
                 sent = store.list_report_submissions(conn, kind=code, period=period).rename(
                     columns={"id": "submission_id"})
-            latest = _latest(sent)
+            sent_by = _first_and_latest(sent)
             for adcode, name in sorted(names.items()):
-                row = latest.get(adcode)
+                first, row = sent_by.get(adcode, (None, None))
+                state, days = timeliness(first, due, today)
+                extra: tuple[Any, ...] = (None, None, None, None)
                 if row is not None:
-                    at = pd.Timestamp(row["submitted_at"]).to_pydatetime()
-                    late = (at.astimezone(LOCAL_ZONE).date() - due).days
-                    state, days = ("late", late) if late > 0 else ("on_time", 0)
                     sid = row["submission_id"]
-                    extra: tuple[Any, ...] = (int(row["revision"]), at, str(row["submitted_by"]),
-                                              None if sid is None or pd.isna(sid) else int(sid))
-                else:
-                    state, days = ("pending", (due - today).days) if today <= due else ("overdue", (today - due).days)
-                    extra = (None, None, None, None)
-                rows.append((adcode, name, code, period, due, state, days, *extra))
+                    extra = (int(row["revision"]), pd.Timestamp(row["submitted_at"]).to_pydatetime(),
+                             str(row["submitted_by"]), None if sid is None or pd.isna(sid) else int(sid))
+                rows.append((adcode, name, code, period, as_of, due, state, days, first, *extra))
     return pd.DataFrame(rows, columns=list(STATUS_COLUMNS))
