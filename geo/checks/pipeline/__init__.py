@@ -144,15 +144,21 @@ def _spacing(pipes: Sequence[Pipe], bundle: Bundle, rule: Rule, out: PipeFinding
         if reach is None:
             continue
         q, t = near_pairs(pipes, frame, reach)
-        for i, j in zip(q, t, strict=True):
-            pipe, row = pipes[i], frame.iloc[j]
+        if not len(q):
+            continue
+        geoms = np.asarray(frame.geometry.array, dtype=object)
+        hit_rows = np.unique(t)
+        rows = dict(zip(hit_rows.tolist(), frame.drop(columns=frame.geometry.name).iloc[hit_rows].to_dict("records"),
+                        strict=True))
+        for i, j in zip(q.tolist(), t.tolist(), strict=True):
+            pipe, row, geom = pipes[i], rows[j], geoms[j]
             limit = need[pipe.key]
             if limit is None:
                 continue
-            d = float(pipe.geom.distance(row.geometry))
+            d = float(pipe.geom.distance(geom))
             if not rule.hit(d, float(limit)):
                 continue
-            shortest = shapely.shortest_line(pipe.geom, row.geometry)
+            shortest = shapely.shortest_line(pipe.geom, geom)
             stake = pipe.stake(shapely.get_point(shortest, 0))
             code = text_or_none(row.get(type_col))
             what_zh = field_label(layer, type_col, code)
@@ -185,16 +191,22 @@ def _permit(pipes: Sequence[Pipe], rule: Rule, frame: gpd.GeoDataFrame, layer: s
     q, t = near_pairs(pipes, frame, threshold)
     hits.update(dict.fromkeys(zip(q.tolist(), t.tolist(), strict=True)))
     if not frame.empty:
-        tree = shapely.STRtree(frame.geometry.values)
         for i, pipe in enumerate(pipes):
             near = stations.get(pipe.key)
             if near is not None:
-                for j in tree.query(near, predicate="dwithin", distance=station_m + PAD_M).tolist():
+                for j in frame.sindex.query(near, predicate="dwithin", distance=station_m + PAD_M).tolist():
                     hits[(i, j)] = None
-    for i, j in sorted(hits):
-        pipe, row = pipes[i], frame.iloc[j]
-        geom = row.geometry
-        d_line = float(pipe.geom.distance(geom))
+    if not hits:
+        return
+    pairs = np.asarray(sorted(hits), dtype=int)
+    geoms = np.asarray(frame.geometry.array, dtype=object)
+    pipe_geoms = np.asarray([p.geom for p in pipes], dtype=object)
+    d_lines = shapely.distance(pipe_geoms[pairs[:, 0]], geoms[pairs[:, 1]])   # one call, only the pairs
+    hit_rows = np.unique(pairs[:, 1])
+    rows = dict(zip(hit_rows.tolist(), frame.drop(columns=frame.geometry.name).iloc[hit_rows].to_dict("records"),
+                    strict=True))
+    for i, j, d_line in zip(pairs[:, 0].tolist(), pairs[:, 1].tolist(), d_lines.tolist(), strict=True):
+        pipe, row, geom = pipes[i], rows[j], geoms[j]
         in_band = rule.hit(d_line, threshold) and (inner_m is None or not below(d_line, inner_m, inclusive=True))
         if in_band and skip_crossing and geom.intersects(pipe.geom):
             in_band = False
