@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import pandas as pd
@@ -26,6 +27,10 @@ from layers.measures import counted_sources, district_measures, is_open_finding
 from layers.palette import FIVE_COLOUR, DistrictClass
 from layers.rating import Rubric, district_indicators, load_rubric, rate_districts
 from layers.sources import district_summary
+
+T = TypeVar("T")
+#: Most results one snapshot keeps in :meth:`CitySnapshot.derived` (keys come partly from requests).
+DERIVED_LIMIT = 256
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,38 @@ class CitySnapshot:
     measures: pd.DataFrame
     #: The check rules in force (the file's with a city's local values), for lists that compute figures.
     rules: RuleSet | None = None
+    #: What pages derived from this snapshot (see :meth:`derived`); it goes with the snapshot.
+    _derived: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def derived(self, key: Hashable, build: Callable[[], T]) -> T:
+        """Return ``build()``, computed once per snapshot and ``key`` (page fragments, figures, payloads).
+
+        A snapshot belongs to one store, one data scope and one data version (:func:`city_snapshot`), so
+        what is derived from it can neither outlive a data change nor reach another scope's session:
+        a new version gets a new snapshot with nothing derived yet. ``key`` must name everything else
+        the result depends on (page, language, district, day …); the result must not be changed by
+        its users. At most :data:`DERIVED_LIMIT` results are kept; beyond that they are built anew.
+
+        Parameters
+        ----------
+        key : Hashable
+            What the result depends on besides the snapshot.
+        build : callable
+            Computes the result from this snapshot.
+
+        Returns
+        -------
+        object
+            The result of ``build`` (the one kept, when there is one).
+        """
+        with _LOCK:
+            if key in self._derived:
+                return self._derived[key]
+        value = build()
+        with _LOCK:
+            if len(self._derived) < DERIVED_LIMIT:
+                value = self._derived.setdefault(key, value)
+        return value
 
     def kpis(self, adcode: str | None = None) -> dict[str, Any]:
         """Headline figures for the city or one district.
@@ -95,8 +132,10 @@ def city_snapshot(engine: Engine, *, as_of: dt.date | None = None) -> CitySnapsh
     when = as_of or dt.date.today()
     version = store.data_version(engine)
     scope = store.current_scope()
-    # one snapshot per data scope (not per user: accounts with the same scope share it)
-    reach = "all" if scope is not None and scope.all_districts else (scope.adcode if scope else None)
+    # one snapshot per data scope (not per user: accounts with the same scope share it); an enterprise
+    # account reads only its enterprise's rows, so its scope is the district and the enterprise
+    reach = ("all" if scope.all_districts else scope.adcode if not scope.credit_code
+             else f"{scope.adcode}/{scope.credit_code}") if scope is not None else None
     key = engine.url.render_as_string(hide_password=True) + f"|{reach}"
     with _LOCK:
         cached = _CACHE.get(key)

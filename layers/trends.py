@@ -27,7 +27,7 @@ TREND_MEASURES = ("major_risks", "significant_risks", "general_risks", "low_risk
 #: Where a point comes from: a stored snapshot, recomputed from the history, or nothing (a gap).
 SOURCES = ("snapshot", "computed", None)
 
-_COMPUTED: dict[tuple[str, int, dt.date], pd.DataFrame] = {}
+_COMPUTED: dict[tuple[str, str, int, dt.date], pd.DataFrame] = {}
 _LOCK = threading.Lock()
 
 
@@ -52,9 +52,16 @@ def _stored(engine: Engine, first: dt.date, last: dt.date, scope: str) -> dict[d
     return out
 
 
+def _reach() -> str:
+    """Return the session's data scope for cache keys: every district, a district (and enterprise), or none."""
+    scope = store.current_scope()
+    return "none" if scope is None else "all" if scope.all_districts else f"{scope.adcode}/{scope.credit_code}"
+
+
 def _computed(engine: Engine, day: dt.date) -> pd.DataFrame | None:
-    """:func:`period_figures` of ``day`` (cached per data version), or None before the history begins."""
-    key = (engine.url.render_as_string(hide_password=True), store.data_version(engine), day)
+    """:func:`period_figures` of ``day`` (cached per data scope and version), or None before the history begins."""
+    # the figures are read under the session's row-level scope: never hand one scope's figures to another
+    key = (engine.url.render_as_string(hide_password=True), _reach(), store.data_version(engine), day)
     with _LOCK:
         if key in _COMPUTED:
             return _COMPUTED[key]
@@ -62,7 +69,7 @@ def _computed(engine: Engine, day: dt.date) -> pd.DataFrame | None:
         return None
     figures = period_figures(engine, day)
     with _LOCK:
-        for stale in [k for k in _COMPUTED if k[0] == key[0] and k[1] != key[1]]:
+        for stale in [k for k in _COMPUTED if k[:2] == key[:2] and k[2] != key[2]]:
             del _COMPUTED[stale]  # figures of an older data version
         _COMPUTED[key] = figures
     return figures

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from functools import partial
 from typing import Any
 
 import dash
@@ -34,6 +36,25 @@ LEGEND = "cockpit-legend"
 OVERLAY_KEYS = {"pipelines": "pipeline", "protection_targets": "protection_target", "findings": "finding"}
 
 
+#: Decimals of the map coordinates sent to browsers (1e-5° ≈ 1 m; outlines are simplified to ≈ 30 m for display).
+DISPLAY_DECIMALS = 5
+
+
+def _rounded(collection: dict[str, Any]) -> dict[str, Any]:
+    """``collection`` with its coordinates rounded to :data:`DISPLAY_DECIMALS` (half the bytes; display only)."""
+    def rnd(c: Any) -> Any:
+        return round(c, DISPLAY_DECIMALS) if isinstance(c, float) else [rnd(x) for x in c]
+
+    return {**collection, "features": [
+        {**f, "geometry": {**f["geometry"], "coordinates": rnd(f["geometry"]["coordinates"])}}
+        if f.get("geometry") and "coordinates" in f["geometry"] else f for f in collection["features"]]}
+
+
+def _plain(fig: go.Figure) -> dict[str, Any]:
+    """``fig`` as plain JSON data: a kept figure is then sent without plotly copying and checking it again."""
+    return dict(json.loads(fig.to_json()))
+
+
 def _legend(mode: str, shown: list[str] | None, lang: str) -> html.Div:
     """Legend of what the map shows: 四色 for source markers and 四色 fills, 五色 fills, other layers."""
     shown = list(shown or [])
@@ -58,6 +79,12 @@ def _kpis(snap: CitySnapshot, adcode: str | None, lang: str) -> list[html.Div]:
 
 
 def _overlay_data(snap: CitySnapshot, layer: str, adcode: str | None, lang: str) -> dict[str, Any]:
+    """The GeoJSON of overlay ``layer`` (of ``adcode``, or all the account sees), coordinates rounded for display."""
+    data = _overlay_features(snap, layer, adcode, lang)
+    return data if data is EMPTY else _rounded(data)
+
+
+def _overlay_features(snap: CitySnapshot, layer: str, adcode: str | None, lang: str) -> dict[str, Any]:
     label = "level_zh" if lang == "zh" else "risk_level"
     if layer in SOURCE_TYPE:
         src = snap.sources[snap.sources["source_type"] == SOURCE_TYPE[layer]]
@@ -178,16 +205,27 @@ def _explain_panel(snap: CitySnapshot, adcode: str | None, lang: str) -> list[An
                   html.Span(f"{t('score', lang)} {r['score']:.1f}", className="sel-score")], className="sel-head"),
         html.H4(t("why", lang)),
         html.P(explain_text(snap.ratings, adcode, snap.rubric, lang=lang), id="explain-text"),
-        dcc.Graph(figure=fig, config={"displayModeBar": False}),
+        dcc.Graph(figure=_plain(fig), config={"displayModeBar": False}),
     ]
 
 
+def _lang(lang: Any) -> str:
+    """``lang`` when the interface has it, else Chinese (so a forged language cannot grow the caches)."""
+    return lang if lang in ("zh", "en") else "zh"
+
+
 def layout(ctx: AppContext, lang: str) -> html.Div:
-    """The cockpit page."""
+    """The cockpit page, built once per snapshot (scope and data version), language, trend scope and day."""
     snap = ctx.snapshot()
+    lang, scope = _lang(lang), _trend_scope()
+    return snap.derived(("cockpit", lang, scope, trends.today(), ctx.basemap_url),
+                        lambda: _layout(ctx, snap, lang, scope))
+
+
+def _layout(ctx: AppContext, snap: CitySnapshot, lang: str, trend_scope: str) -> html.Div:
     if not len(snap.bundle["districts"]):
         return html.Div(html.P(t("empty", lang), className="empty"))
-    districts = district_collection(snap.bundle["districts"], snap.summary, snap.ratings, lang)
+    districts = _rounded(district_collection(snap.bundle["districts"], snap.summary, snap.ratings, lang))
     overlays = [geojson_layer(f"{ids.OVERLAY_PREFIX}{name}",
                               _overlay_data(snap, name, None, lang) if name in DEFAULT_OVERLAYS else EMPTY,
                               kind="line" if name in ("pipelines", "hcas") else "point")
@@ -216,12 +254,13 @@ def layout(ctx: AppContext, lang: str) -> html.Div:
             ], className="side-panel"),
         ], className="main-row"),
         html.Div([
-            html.Div(dcc.Graph(id=ids.CHART, figure=_chart(snap, None, lang), config={"displayModeBar": False}),
+            html.Div(dcc.Graph(id=ids.CHART, figure=_plain(_chart(snap, None, lang)),
+                               config={"displayModeBar": False}),
                      className="chart-panel"),
             html.Div([html.H3(t("source_list", lang), title=measure_definition("risk_sources", lang)),
                       _source_table(snap, lang)], className="list-panel"),
         ], className="bottom-row"),
-        trends.panels("cockpit", _trend_scope(), lang),
+        trends.panels("cockpit", trend_scope, lang),
         html.P([t("method", lang), ": ", method_note(snap.rubric, lang)], className="method-note"),
     ], className="cockpit")
 
@@ -281,11 +320,12 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
 
     @app.callback(Output(ids.KPI, "children"), Output(ids.EXPLAIN, "children"), Output(ids.CHART, "figure"),
                   Output(ids.SOURCE_TABLE, "data"), Input(ids.SELECTED, "data"), State(ids.LANG, "value"))
-    def drill(adcode: str | None, lang: str) -> tuple[Any, Any, go.Figure, list[dict[str, Any]]]:
+    def drill(adcode: str | None, lang: str) -> tuple[Any, Any, dict[str, Any], list[dict[str, Any]]]:
         snap = ctx.snapshot()
-        adcode = _visible(snap, adcode)
-        return (_kpis(snap, adcode, lang), _explain_panel(snap, adcode, lang), _chart(snap, adcode, lang),
-                _source_rows(snap, adcode, lang))
+        adcode, lang = _visible(snap, adcode), _lang(lang)
+        return snap.derived(("cockpit-drill", adcode, lang), lambda: (
+            _kpis(snap, adcode, lang), _explain_panel(snap, adcode, lang), _plain(_chart(snap, adcode, lang)),
+            _source_rows(snap, adcode, lang)))
 
     @app.callback(Output(LEGEND, "children"), Input(ids.MODE, "value"), Input(ids.LAYERS, "value"),
                   State(ids.LANG, "value"), prevent_initial_call=True)
@@ -296,8 +336,9 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
                   Input(ids.LAYERS, "value"), Input(ids.SELECTED, "data"), State(ids.LANG, "value"))
     def overlays(shown: list[str], adcode: str | None, lang: str) -> list[dict[str, Any]]:
         snap = ctx.snapshot()
-        adcode = _visible(snap, adcode)
-        return [_overlay_data(snap, n, adcode, lang) if n in (shown or []) else EMPTY for n in OVERLAYS]
+        adcode, lang = _visible(snap, adcode), _lang(lang)
+        return [snap.derived(("cockpit-overlay", n, adcode, lang), partial(_overlay_data, snap, n, adcode, lang))
+                if n in (shown or []) else EMPTY for n in OVERLAYS]
 
     trends.register(app, ctx, "cockpit")
 

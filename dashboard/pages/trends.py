@@ -10,6 +10,7 @@ its district only on the district page). No SQL here.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import dash
@@ -155,7 +156,8 @@ def _trend_charts(prefix: str, series: pd.DataFrame, scope: str, lang: str) -> l
     graphs = []
     for key, title, traces, measure, percent in charts:
         fig = _figure(title, xs, traces, gaps, t("tr_no_snapshot", lang), percent=percent)
-        graphs.append(html.Div(dcc.Graph(id=f"{prefix}-trend-{key}", figure=fig, config={"displayModeBar": False},
+        graphs.append(html.Div(dcc.Graph(id=f"{prefix}-trend-{key}", figure=json.loads(fig.to_json()),  # kept: plain
+                                         config={"displayModeBar": False},
                                          className=f"trend-graph trend-{key}"),
                                title=measure_definition(measure, lang) if measure else None, className="trend-cell"))
     notes = [html.P(t("tr_source", lang), className="hint")]
@@ -259,7 +261,12 @@ def _since(value: Any) -> dt.date | None:
 
 
 def register(app: dash.Dash, ctx: Any, prefix: str) -> None:
-    """The callbacks of the panels of ``prefix`` (they call layers/; no SQL)."""
+    """The callbacks of the panels of ``prefix`` (they call layers/; no SQL).
+
+    What they draw is kept on the session's :class:`layers.city.CitySnapshot` (``derived``), which belongs
+    to one data scope and one data version: a later request of the same scope, day and language is
+    answered without recomputing, and a data change starts afresh.
+    """
     i = _ids(prefix)
 
     @app.callback(Output(i["trends"], "children"), Input(i["scope"], "data"), State(ids.LANG, "value"))
@@ -268,7 +275,12 @@ def register(app: dash.Dash, ctx: Any, prefix: str) -> None:
         allowed = _scope_allowed(scope)
         if allowed is None:
             return [html.P(DENIED.get(lang, DENIED["zh"]), className="district-error")]
-        return _trend_charts(prefix, trend_series(ctx.engine, allowed, today()), allowed, lang)
+        # kept on the session's snapshot (its data scope and version; a stored month-end snapshot is audited,
+        # so it moves the version too): each scope's charts are drawn once per day and data version
+        day = today()
+        return ctx.snapshot().derived(
+            ("trends", prefix, allowed, day, lang),
+            lambda: _trend_charts(prefix, trend_series(ctx.engine, allowed, day), allowed, lang))
 
     @app.callback(Output(i["changes"], "children"), Input(i["since"], "date"), State(i["scope"], "data"),
                   State(ids.LANG, "value"))
@@ -280,6 +292,9 @@ def register(app: dash.Dash, ctx: Any, prefix: str) -> None:
         day = _since(since)
         if day is None:
             return [html.P(t("ch_bad_date", lang), className="district-error")]
-        lines = changes_between(ctx.engine, day, today(), adcode=None if allowed == CITY else allowed)
-        return _change_list(lines, lang)
+        until = today()
+        return ctx.snapshot().derived(
+            ("changes", allowed, day, until, lang),
+            lambda: _change_list(changes_between(ctx.engine, day, until, adcode=None if allowed == CITY else allowed),
+                                 lang))
 
