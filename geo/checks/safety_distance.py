@@ -32,7 +32,7 @@ import shapely
 from shapely.geometry import LineString, Point
 from shapely.geometry.base import BaseGeometry
 
-from geo.cell_values import column_values, number_or_none, text_or_none
+from geo.cell_values import column_values, number_or_none, text_column, text_or_none
 from geo.checks.bundle import Bundle
 from geo.checks.findings import Bilingual, finding, findings_frame
 from geo.checks.metric_frame import to_storage
@@ -120,14 +120,16 @@ def _declared(bundle: Bundle, rule: Rule) -> list[dict[str, Any]]:
     hit = np.array([rule.hit(float(x), float(lim)) for x, lim in zip(d, dist_arr[ei], strict=True)], dtype=bool)
     ei, ti, d = ei[hit], ti[hit], d[hit]
     lines = to_storage(list(shapely.shortest_line(ent_geoms[ei], tgt_geoms[ti])), bundle.metric_epsg)
+    # cells read once per layer (a row lookup per finding costs more than the search)
+    e_key, e_name = column_values(ents, "key"), text_column(ents, "name")
+    t_key, t_name, t_code = column_values(targets, "key"), text_column(targets, "name"), text_column(targets, "adcode")
     out: list[dict[str, Any]] = []
-    for e, t, dist, line in zip(ei, ti, d, lines, strict=True):
-        ent, tgt = ents.iloc[int(e)], targets.iloc[int(t)]
-        ext = float(dist_arr[int(e)])
+    for e, t, dist, line in zip(ei.tolist(), ti.tolist(), d, lines, strict=True):
+        ext = float(dist_arr[e])
         out.append(finding(
-            rule, subject_type="enterprises", subject_key=str(ent["key"]), subject_name=text_or_none(ent.get("name")),
-            object_type="protection_targets", object_key=str(tgt["key"]), object_name=text_or_none(tgt.get("name")),
-            measured_m=float(dist), required_m=ext, verdict="violation", adcode=text_or_none(tgt.get("adcode")),
+            rule, subject_type="enterprises", subject_key=str(e_key[e]), subject_name=e_name[e],
+            object_type="protection_targets", object_key=str(t_key[t]), object_name=t_name[t],
+            measured_m=float(dist), required_m=ext, verdict="violation", adcode=t_code[t],
             geometry=line,
             detail=Bilingual(f"防护目标距企业{dist:.1f}米，小于企业申报的外部安全防护距离{ext:g}米",
                              f"target {dist:.1f} m from the enterprise, inside its declared external safety"
@@ -212,26 +214,29 @@ def _individual_risk(bundle: Bundle, rule: Rule) -> list[dict[str, Any]]:
     dists = shapely.distance(ent_geoms, tgt_geoms)
     storage_lines = to_storage(lines, bundle.metric_epsg)
     ent_contours = contours.groupby(contours["enterprise_key"].astype(str)).indices
+    risk_all = pd.to_numeric(contours["individual_risk"], errors="coerce").to_numpy(dtype=float)
+    contour_geoms = contours.geometry.to_numpy()
+    ent_all, tgt_all = ents.geometry.to_numpy(), targets.geometry.to_numpy()
+    e_key, e_name = column_values(ents, "key"), text_column(ents, "name")
+    t_key, t_name, t_code = column_values(targets, "key"), text_column(targets, "name"), text_column(targets, "adcode")
     out: list[dict[str, Any]] = []
     for (e, t), line, dist, shown in zip(keys, lines, dists, storage_lines, strict=True):
         ir, crit = worst[(e, t)]
-        ent, tgt = ents.iloc[e], targets.iloc[t]
         # The criterion contour: the outermost (lowest-risk) contour still at/above the criterion.
-        own = contours.iloc[ent_contours[str(ent["key"])]]
-        risk = pd.to_numeric(own["individual_risk"], errors="coerce")
-        eligible = own[(risk >= crit * (1 - _IR_RTOL)).to_numpy()]
-        binding = eligible.iloc[int(np.argmin(pd.to_numeric(eligible["individual_risk"]).to_numpy()))]
-        origin = ent.geometry
+        own = ent_contours[str(e_key[e])]
+        eligible = own[risk_all[own] >= crit * (1 - _IR_RTOL)]
+        binding = contour_geoms[eligible[int(np.argmin(risk_all[eligible]))]]
+        origin = ent_all[e]
         towards = Point(line.coords[-1])
         if towards.equals(origin):
-            towards = tgt.geometry.centroid
-        reach = round(_reach_along_ray(origin, towards, binding.geometry), _DECIMALS)
-        cls = str(tgt.get("gb36894_class"))
-        status = str(ent.get("installation_status"))
+            towards = tgt_all[t].centroid
+        reach = round(_reach_along_ray(origin, towards, binding), _DECIMALS)
+        cls = str(t_class[t])
+        status = str(e_status[e])
         out.append(finding(
-            rule, subject_type="enterprises", subject_key=str(ent["key"]), subject_name=text_or_none(ent.get("name")),
-            object_type="protection_targets", object_key=str(tgt["key"]), object_name=text_or_none(tgt.get("name")),
-            measured_m=float(dist), required_m=reach, verdict="violation", adcode=text_or_none(tgt.get("adcode")),
+            rule, subject_type="enterprises", subject_key=str(e_key[e]), subject_name=e_name[e],
+            object_type="protection_targets", object_key=str(t_key[t]), object_name=t_name[t],
+            measured_m=float(dist), required_m=reach, verdict="violation", adcode=t_code[t],
             geometry=shown,
             detail=Bilingual(f"个人风险{_sci(ir)}/年 ≥ 基准{_sci(crit)}/年（{labels.get(cls, cls)}，"
                              f"{_STATUS_ZH.get(status, status)}）；基准等值线沿该方向距企业{reach:.1f}米",

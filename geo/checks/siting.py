@@ -97,15 +97,31 @@ def _with_parts(enterprises: gpd.GeoDataFrame, parts: gpd.GeoDataFrame) -> gpd.G
     if not len(enterprises) or not len(parts) or "credit_code" not in enterprises or \
             "enterprise_credit_code" not in parts:
         return enterprises
+    # parts grouped once by (credit code, district), in order (a mask over all parts per enterprise
+    # costs a full scan each); missing cells match nothing, as in a comparison
+    p_code = parts["enterprise_credit_code"].tolist()
+    p_adcode = parts["adcode"].tolist() if "adcode" in parts else None
+    p_geoms = parts.geometry.to_numpy()
+    groups: dict[tuple[Any, Any], list[int]] = {}
+    for i, code in enumerate(p_code):
+        adcode = None if p_adcode is None else p_adcode[i]
+        if pd.isna(code) or (p_adcode is not None and pd.isna(adcode)):
+            continue
+        groups.setdefault((code, adcode), []).append(i)
     out = enterprises.copy()
-    for idx, ent in enterprises.iterrows():
-        code = ent.get("credit_code")
+    e_geoms = enterprises.geometry.to_numpy()
+    e_adcode = enterprises["adcode"].tolist() if "adcode" in enterprises else [None] * len(enterprises)
+    e_code = enterprises["credit_code"].tolist()
+    for pos, idx in enumerate(enterprises.index):
+        code = e_code[pos]
         if not code:
             continue
-        mine = parts[(parts["enterprise_credit_code"] == code)
-                     & (parts.get("adcode", ent.get("adcode")) == ent.get("adcode"))]
-        if len(mine):
-            out.at[idx, out.geometry.name] = shapely.union_all([ent.geometry, *mine.geometry.values])
+        adcode = e_adcode[pos]
+        if p_adcode is not None and pd.isna(adcode):
+            continue
+        mine = groups.get((code, None if p_adcode is None else adcode), [])
+        if mine:
+            out.at[idx, out.geometry.name] = shapely.union_all([e_geoms[pos], *p_geoms[mine]])
     return out
 
 

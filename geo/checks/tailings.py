@@ -30,7 +30,9 @@ so that a feature exactly on the threshold stays on it after the EPSG:4490 round
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +40,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from pyproj import CRS, Transformer
-from shapely.geometry import LineString, Point
+from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import substring
 
@@ -450,17 +452,29 @@ def _along_path(ponds: gpd.GeoDataFrame, paths: dict[int, LineString], layer: st
     zi, ri = zi[mask[ri]], ri[mask[ri]]
     out: list[dict[str, Any]] = []
     shown: list[BaseGeometry] = []
-    for z, r in zip(zi, ri, strict=True):
-        i = order[int(z)]
-        path, rec = paths[i], frame.iloc[int(r)]
-        hop = shapely.shortest_line(path, rec.geometry)
-        on_path = Point(hop.coords[0])
-        along = float(path.project(on_path))
+    if len(zi) == 0:
+        return out
+    # every pair's hop and distance along the path at once; attributes read once per hit row
+    pair_paths = lines[zi]
+    hops = shapely.shortest_line(pair_paths, frame.geometry.to_numpy()[ri])
+    alongs = shapely.line_locate_point(pair_paths, shapely.get_point(hops, 0))
+    hit_rows = np.unique(ri)
+    recs = dict(zip(hit_rows.tolist(), frame.drop(columns=frame.geometry.name).iloc[hit_rows].to_dict("records"),
+                    strict=True))
+    pond_rows = ponds.drop(columns=ponds.geometry.name).iloc[order].to_dict("records")
+    walks: dict[int, tuple[list[tuple[float, ...]], list[float]]] = {}
+    ends = shapely.line_interpolate_point(pair_paths, alongs)
+    shown_xy: list[np.ndarray] = []
+    for z, r, hop, along_m, end in zip(zi.tolist(), ri.tolist(), hops, alongs.tolist(), ends, strict=True):
+        path, rec = lines[z], recs[r]
+        along = float(along_m)
         if not rule.hit(along):
             continue
-        stretch = shapely.get_coordinates(substring(path, 0.0, along))
-        shown.append(LineString([*map(tuple, stretch), hop.coords[0], hop.coords[-1]]))
-        pond = ponds.iloc[i]
+        if z not in walks:
+            walks[z] = _walk(path)
+        stretch = _stretch(path, *walks[z], along, end)
+        shown_xy.append(np.vstack([stretch, shapely.get_coordinates(hop)[[0, -1]]]))
+        pond = pond_rows[z]
         out.append(_pond_finding(
             rule, pond, layer, rec, measured_m=along, required_m=limit, verdict="violation",
             geometry=None,
@@ -468,6 +482,36 @@ def _along_path(ponds: gpd.GeoDataFrame, paths: dict[int, LineString], layer: st
                              f"on the D8 downstream flow path {along:.1f} m from the starter-dam toe "
                              f"(within {width:g} m of the path, ≤ {limit:g} m): overhead tailings pond"),
         ))
+    if shown_xy:
+        sizes = [len(xy) for xy in shown_xy]
+        shown = list(shapely.linestrings(np.concatenate(shown_xy), indices=np.repeat(np.arange(len(sizes)), sizes)))
     for rec_out, geom in zip(out, to_storage(shown, epsg), strict=True):
         rec_out["geometry"] = geom
     return out
+
+
+def _walk(path: LineString) -> tuple[list[tuple[float, ...]], list[float]]:
+    """Vertices of ``path`` (the first as interpolated at 0) and the distance along it at each but the last.
+
+    The distances are summed exactly as :func:`shapely.ops.substring` sums them.
+    """
+    coords = list(path.coords)
+    coords[0] = tuple(shapely.get_coordinates(path.interpolate(0.0))[0])  # substring starts at this point
+    walked, current = [], 0.0
+    for p1, p2 in pairwise(coords):
+        walked.append(current)
+        current += ((p2[0] - p1[0]) ** 2 + (p2[1] - p1[1]) ** 2) ** 0.5
+    return coords, walked
+
+
+def _stretch(path: LineString, coords: list[tuple[float, ...]], walked: list[float], along: float,
+             end: BaseGeometry) -> np.ndarray:
+    """Vertices of ``substring(path, 0, along)`` (``end`` is the point at ``along``), without rebuilding the walk.
+
+    ``walked[k]`` is the distance at vertex ``k`` for every vertex but the last, in the sums of
+    :func:`shapely.ops.substring`, so the vertices kept are exactly the ones it keeps.
+    """
+    if along <= 0 or path.length <= 0 or not walked:  # substring gives a point: its own reading
+        return shapely.get_coordinates(substring(path, 0.0, along))
+    first, last = bisect_right(walked, 0.0), bisect_left(walked, along)
+    return np.asarray([coords[0], *coords[first:max(first, last)], shapely.get_coordinates(end)[0]], dtype=float)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -48,18 +49,31 @@ def _targets_with_figures(bundle: Bundle, p: MhsParams) -> tuple[np.ndarray, np.
 
 
 def _residential_buildings(bundle: Bundle, p: MhsParams) -> tuple[np.ndarray, np.ndarray]:
-    """Geometries and households of the buildings that count (uses in ``p``, households > 0)."""
-    frame = usable_rows(bundle.metric("buildings"))
-    if "use" in frame.columns:
-        # a cheap superset first (a present cell reads as str(cell).strip()); the exact reading below
-        frame = frame[frame["use"].astype(str).str.strip().isin(p.building_uses).to_numpy(dtype=bool)]
-    geoms, households = [], []
-    for geom, use, n in zip(frame.geometry.tolist(), text_column(frame, "use"), number_column(frame, "households"),
-                            strict=True):
-        if use in p.building_uses and n is not None and n > 0:
-            geoms.append(geom)
-            households.append(n)
-    return np.asarray(geoms, dtype=object), np.asarray(households, dtype=float)
+    """Geometries and households of the buildings that count (uses in ``p``, households > 0).
+
+    Read column-wise (a city has hundreds of thousands of buildings): a use counts as
+    :func:`~geo.cell_values.text_or_none` reads it, households as :func:`~geo.cell_values.number_or_none`.
+    """
+    frame = bundle.metric("buildings")
+    if frame.empty or "use" not in frame.columns:
+        return np.asarray([], dtype=object), np.asarray([], dtype=float)
+    geoms = frame.geometry.to_numpy()
+    use = frame["use"]
+    stripped = use.astype(str).str.strip()
+    keep = (~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) & use.notna().to_numpy(dtype=bool)
+            & (stripped != "").to_numpy(dtype=bool) & stripped.isin(p.building_uses).to_numpy(dtype=bool))
+    rows = np.flatnonzero(keep)
+    if "households" not in frame.columns:
+        return np.asarray([], dtype=object), np.asarray([], dtype=float)
+    cells = frame["households"].iloc[rows]
+    if pd.api.types.is_numeric_dtype(cells.dtype) and not pd.api.types.is_bool_dtype(cells.dtype):
+        numbers = cells.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        numbers = np.asarray([np.nan if n is None else n for n in number_column(cells.to_frame(), "households")],
+                             dtype=float)
+    with np.errstate(invalid="ignore"):
+        counted = np.isfinite(numbers) & (numbers > 0)
+    return geoms[rows[counted]], numbers[counted]
 
 
 def _within(zones: np.ndarray, geoms: np.ndarray, p: MhsParams) -> tuple[np.ndarray, np.ndarray]:
