@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import geopandas as gpd
-from geoalchemy2.shape import from_shape
-from sqlalchemy import Connection, Engine, func, text
-from sqlalchemy.dialects.postgresql import insert
+import shapely
+from sqlalchemy import Connection, Engine, text
 
 from geo.constants import FINDING_STATUSES, STORAGE_CRS, STORAGE_SRID
 from geo.models import Base
@@ -31,7 +29,9 @@ def save_check_run(
     A finding is identified by (rule, subject, object). Found again, it keeps its id,
     first-found time and remediation status (a ``resolved`` or ``closed`` one reopens);
     a finding of a rule that ran in this scope but was not found again is marked
-    ``resolved``, never deleted. Everything happens in one transaction.
+    ``resolved``, never deleted. Everything happens in one transaction, and the findings are
+    written set-based: copied into a staging table and merged by one statement, so the history
+    triggers run once per run (30,000 findings in seconds).
 
     Parameters
     ----------
@@ -56,33 +56,12 @@ def save_check_run(
         The run id.
     """
     runs = Base.metadata.tables["check_runs"]
-    found = Base.metadata.tables["check_findings"]
     with engine.begin() as conn:
         run_id = int(conn.execute(
             runs.insert().returning(runs.c.id),
             {"rule_set_version": rule_set_version, "scope_adcode": scope_adcode, "actor": actor},
         ).scalar_one())
-        rows = []
-        for rec in findings.to_dict("records"):
-            geom = rec.pop("geometry")
-            rec = {k: (None if isinstance(v, float) and v != v else v) for k, v in rec.items()}
-            rec.update(run_id=run_id, rule_set_version=rule_set_version,
-                       geom=None if geom is None else from_shape(geom, srid=STORAGE_SRID))
-            rows.append(rec)
-        if rows:
-            stmt = insert(found)
-            keep = ("id", "created_at", "first_found_at", "status", "resolved_at")
-            update: dict[str, Any] = {c.name: stmt.excluded[c.name] for c in found.columns if c.name not in keep}
-            update["last_found_at"] = func.now()
-            update["updated_at"] = func.now()
-            update["resolved_at"] = None
-            update["status"] = text(
-                "CASE WHEN check_findings.status IN ('resolved', 'closed') THEN 'open' "
-                "ELSE check_findings.status END"
-            )
-            stmt = stmt.on_conflict_do_update(constraint="uq_check_findings_identity", set_=update)
-            for start in range(0, len(rows), 2000):
-                conn.execute(stmt, rows[start : start + 2000])
+        stored = _upsert_findings(conn, findings, run_id, rule_set_version)
         resolved = conn.execute(
             text(
                 "UPDATE check_findings SET status = 'resolved', resolved_at = now(), updated_at = now() "
@@ -95,9 +74,57 @@ def save_check_run(
             _replace_identified_hcas(conn, hca_segments, run_id, scope_adcode)
         conn.execute(text("UPDATE check_runs SET finished_at = now() WHERE id = :id"), {"id": run_id})
         audit(conn, actor=actor, action="check_run", target="check_findings", adcode=scope_adcode,
-              details={"run": run_id, "rule_set_version": rule_set_version, "findings": len(rows),
+              details={"run": run_id, "rule_set_version": rule_set_version, "findings": stored,
                        "resolved": resolved, "rules": list(rules_run)})
     return run_id
+
+
+#: Columns a finding found again keeps: its identity, when it was first found and its remediation state
+#: (``status`` is reopened only from ``resolved``/``closed``; ``resolved_at`` is cleared).
+_KEPT = ("id", "created_at", "first_found_at", "status", "resolved_at")
+_IDENTITY = ("rule_code", "subject_type", "subject_key", "object_type", "object_key")
+_STAGE = "riskmap_run_findings"
+
+
+def _upsert_findings(conn: Connection, findings: gpd.GeoDataFrame, run_id: int, rule_set_version: str) -> int:
+    """Upsert a run's findings in one statement; return how many rows were written.
+
+    The rows are copied (``COPY``) into a temporary table and merged with one ``INSERT … ON CONFLICT``,
+    so the history triggers fire once for the run, not once per finding. New findings get their ids in
+    the frame's order; a key given twice keeps its last row, as when each row was upserted in turn.
+    """
+    found = Base.metadata.tables["check_findings"]
+    given = [c for c in findings.columns if c != findings.geometry.name]
+    unknown = [c for c in given if c not in found.columns or c in ("id", "run_id", "rule_set_version", "geom")]
+    if unknown:
+        raise ValueError(f"findings: unknown columns {unknown} (check_findings has {list(found.columns.keys())})")
+    if not len(findings):
+        return 0
+    cols = [*given, "run_id", "rule_set_version", "geom"]
+    values = findings[given].astype(object)
+    values = values.where(values.notna(), None)
+    geoms = findings.geometry.to_numpy()
+    hex_wkb = shapely.to_wkb(shapely.set_srid(geoms, STORAGE_SRID), hex=True, include_srid=True)
+    names = ", ".join(f'"{c}"' for c in cols)
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cur:
+        cur.execute(f"CREATE TEMP TABLE {_STAGE} ON COMMIT DROP AS SELECT {names} FROM check_findings WITH NO DATA")
+        cur.execute(f"ALTER TABLE {_STAGE} ADD COLUMN ord integer")
+        with cur.copy(f"COPY {_STAGE} ({names}, ord) FROM STDIN") as copy:
+            for i, (row, geom) in enumerate(zip(values.itertuples(index=False, name=None), hex_wkb, strict=True)):
+                copy.write_row((*row, run_id, rule_set_version, geom, i))
+    update = {c.name: f'EXCLUDED."{c.name}"' for c in found.columns if c.name not in _KEPT}
+    update.update(last_found_at="now()", updated_at="now()", resolved_at="NULL", status=(
+        "CASE WHEN check_findings.status IN ('resolved', 'closed') THEN 'open' ELSE check_findings.status END"))
+    key = ", ".join(_IDENTITY)
+    conn.execute(text(
+        f"INSERT INTO check_findings ({names}) SELECT {names} FROM ("
+        f"SELECT DISTINCT ON ({key}) * FROM {_STAGE} ORDER BY {key}, ord DESC) last ORDER BY ord "
+        "ON CONFLICT ON CONSTRAINT uq_check_findings_identity DO UPDATE SET "
+        + ", ".join(f'"{c}" = {v}' for c, v in update.items())))
+    conn.execute(text(f"DROP TABLE {_STAGE}"))
+    return len(findings)
 
 
 def _replace_identified_hcas(conn: Connection, segments: gpd.GeoDataFrame, run_id: int,

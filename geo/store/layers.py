@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import shapely
 from geoalchemy2.shape import from_shape
+from psycopg.abc import Buffer
+from psycopg.adapt import Loader
+from psycopg.pq import Format
 from sqlalchemy import Connection, Engine, Table, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 
@@ -91,8 +97,64 @@ def read_layer(engine: Engine | Connection, layer: str, adcode: str | None = Non
 
 @on_connection
 def _read_gdf(conn: Connection, sql: str, params: dict[str, Any]) -> gpd.GeoDataFrame:
-    gdf = gpd.read_postgis(text(sql), conn, geom_col="geom", params=params)
-    return gdf.rename_geometry("geometry").set_crs(STORAGE_SRID, allow_override=True)
+    """Run ``sql`` (with a ``geom`` column) and return its rows as a GeoDataFrame in EPSG:4490.
+
+    The same frame as ``geopandas.read_postgis`` (columns, dtypes, values), built faster: rows come
+    over psycopg's binary protocol straight from the cursor (geometry as EWKB bytes), are decoded in
+    one vectorised ``shapely.from_wkb`` call, and the other columns go through the same pandas
+    conversion as ``pandas.read_sql`` (time stamps with a time zone in UTC).
+    """
+    stmt = text(sql).compile(dialect=conn.dialect)
+    if not conn.in_transaction():
+        conn.begin()  # as a first execute would: the engine's begin hook applies the session's scope
+    raw = conn.connection.driver_connection
+    with raw.cursor(binary=True) as cur:  # type: ignore[union-attr]
+        cur.adapters.register_loader("timestamptz", _MicrosLoader)
+        cur.execute(str(stmt), stmt.construct_params(params))
+        names = [d.name for d in cur.description or ()]
+        types = [d.type_code for d in cur.description or ()]
+        unknown = [i for i, oid in enumerate(types) if cur.adapters.types.get(oid) is None]
+        rows = cur.fetchall()
+    at = names.index("geom")
+    if unknown != [at]:  # other columns of types psycopg does not know: as text, in their PostGIS text form
+        geometry = _geometry_oid(conn)
+        if any(types[i] != geometry for i in unknown):
+            return gpd.read_postgis(text(sql), conn, geom_col="geom", params=params).rename_geometry(
+                "geometry").set_crs(STORAGE_SRID, allow_override=True)
+        hexed = [i for i in unknown if i != at]
+        rows = [tuple(v.hex().upper() if i in hexed and v is not None else v for i, v in enumerate(r))
+                for r in rows]
+    geoms = shapely.from_wkb(np.fromiter((r[at] for r in rows), dtype=object, count=len(rows)))
+    frame = pd.DataFrame.from_records(rows, columns=names, coerce_float=True)
+    for name, oid in zip(names, types, strict=True):
+        if oid == _TIMESTAMPTZ and frame[name].notna().any():
+            frame[name] = pd.to_datetime(frame[name], unit="us", origin=_PG_EPOCH, utc=True).astype(_UTC_US)
+    frame["geom"] = geoms
+    gdf = gpd.GeoDataFrame(frame, geometry="geom", crs=STORAGE_SRID)
+    return gdf.rename_geometry("geometry")
+
+
+_TIMESTAMPTZ = 1184  # type oid of timestamptz
+_PG_EPOCH = pd.Timestamp("2000-01-01")
+_UTC_US = pd.DatetimeTZDtype(unit="us", tz="UTC")
+_MICROS = struct.Struct("!q")
+
+
+class _MicrosLoader(Loader):
+    """Load a binary ``timestamptz`` as its microseconds since 2000-01-01 UTC (made a column in one go)."""
+
+    format = Format.BINARY
+
+    def load(self, data: Buffer) -> int:
+        return int(_MICROS.unpack(data)[0])
+
+
+def _geometry_oid(conn: Connection) -> int:
+    """Return the type oid of PostGIS ``geometry`` (remembered per database connection)."""
+    info = conn.connection.info
+    if "riskmap_geometry_oid" not in info:
+        info["riskmap_geometry_oid"] = int(conn.exec_driver_sql("SELECT 'geometry'::regtype::oid").scalar_one())
+    return int(info["riskmap_geometry_oid"])
 
 
 def read_layer_near(engine: Engine, layer: str, adcode: str, distance_m: float) -> gpd.GeoDataFrame:
