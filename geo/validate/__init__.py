@@ -32,7 +32,7 @@ from geo.validate.geometry import (
 )
 from geo.validate.issues import FILE_LEVEL_ROWS, FILE_ROW, GEOMETRY_FIELD, HEADER_ROW, Issue, RowIssues, Validated
 from geo.validate.records import HCA_CORRIDOR_M, check_duplicates, derive_columns, record_key
-from geo.validate.values import FIELD_CHECKS, check_text, convert_value, field_header, is_blank, text_limits
+from geo.validate.values import check_column, field_header, text_limits
 
 __all__ = [
     "CHINA_BOUNDS", "FILE_LEVEL_ROWS", "FILE_ROW", "GEOMETRY_FIELD", "HCA_CORRIDOR_M", "HEADER_ROW", "Issue",
@@ -92,29 +92,21 @@ def validate(
         file_issues.append(Issue(file, HEADER_ROW, str(col), "无法识别的列，已忽略",
                                  "unrecognised column, ignored", "warning"))
 
-    records: list[dict[str, Any]] = [{} for _ in range(n)]
-    values = raw.frame.to_dict(orient="records")
+    names = [fs.name for fs in spec.fields if fs.name not in ("lon", "lat")]
     limits = text_limits(spec)
-    for i, src in enumerate(values):
-        for fs in spec.fields:
-            if fs.name in ("lon", "lat"):
-                continue
-            value = src.get(fs.name)
-            if is_blank(value):
-                if fs.required:
-                    rows[i].error(field_header(fs), "必填项为空", "required value is empty")
-                records[i][fs.name] = None
-                continue
-            records[i][fs.name] = convert_value(value, fs, rows[i])
-            if fs.type == "str" and records[i][fs.name] is not None:
-                check_text(records[i][fs.name], fs, spec, rows[i])
-            text, limit = records[i][fs.name], limits.get(fs.name)
-            if limit is not None and isinstance(text, str) and len(text) > limit:
-                rows[i].error(field_header(fs), f"文本过长：{len(text)} 个字符，最多 {limit} 个",
-                              f"text too long: {len(text)} characters, at most {limit}")
-            content_check = FIELD_CHECKS.get((spec.name, fs.name))
-            if content_check is not None and records[i][fs.name] is not None:
-                content_check(records[i][fs.name], fs, rows[i])
+    cells: list[list[Any]] = []
+    for fs in spec.fields:  # column by column; a row's issues still come in the order of its fields
+        if fs.name in ("lon", "lat"):
+            continue
+        values, problems = check_column(raw.frame[fs.name].tolist() if fs.name in columns else [None] * n,
+                                        fs, spec, limits.get(fs.name))
+        cells.append(values)
+        for i, found in problems.items():
+            row = rows[i]
+            row.issues.extend(Issue(row.file, row.label, fld, zh, en, sev)  # type: ignore[arg-type]
+                              for sev, fld, zh, en in found)
+    records: list[dict[str, Any]] = ([dict(zip(names, values, strict=True)) for values in zip(*cells, strict=True)]
+                                     if cells else [{} for _ in range(n)])
 
     geoms = check_geometries(raw, spec, rows)
     stored = np.empty(n, dtype=object)
@@ -126,8 +118,8 @@ def validate(
 
     valid, valid_rows, rejected = [], [], {}
     for i in range(n):
-        if rows[i].ok:
-            rec = {k: v for k, v in records[i].items() if k not in ("lon", "lat")}
+        if not rows[i].issues or rows[i].ok:
+            rec = records[i]  # (no lon/lat: they are not among the names)
             rec["geom"] = stored[i]
             derive_columns(rec, spec, stored[i], districts)
             valid.append(rec)

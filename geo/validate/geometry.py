@@ -185,33 +185,60 @@ def check_geometries(raw: RawTable, spec: LayerSpec, rows: list[RowIssues]) -> l
     list of shapely.Geometry or None
         The usable geometry of each row (still in the file's CRS), None where refused.
     """
-    out: list[shapely.Geometry | None] = []
-    for i, geom in enumerate(raw.geometry):
-        problem = geometry_problem(geom, spec)
+    geoms = np.empty(len(raw.geometry), dtype=object)
+    geoms[:] = list(raw.geometry)
+    usable = _acceptable(geoms, spec)
+    for i in np.flatnonzero(~usable):
+        problem = geometry_problem(geoms[i], spec)
         if problem:
             rows[i].error(GEOMETRY_FIELD, *problem)
-            out.append(None)
+            geoms[i] = None
+        else:  # pragma: no cover - _acceptable refuses exactly what geometry_problem does
+            usable[i] = True
+    at = np.flatnonzero(usable)
+    good = geoms[at]
+    flat = shapely.has_z(good)
+    good[flat] = shapely.force_2d(good[flat])  # KML and survey files carry altitudes; storage is 2D
+    single = {"polygon": (shapely.GeometryType.POLYGON, shapely.multipolygons),
+              "line": (shapely.GeometryType.LINESTRING, shapely.multilinestrings)}.get(spec.geometry)
+    if single is not None:
+        one = shapely.get_type_id(good) == single[0]
+        if one.any():
+            good[one] = single[1](good[one], indices=np.arange(int(one.sum())))
+    geoms[at] = good
+    for j in np.flatnonzero(~shapely.is_valid(good)):
+        i, geom = at[j], good[j]
+        fixed, reason = repair_geometry(geom)
+        if fixed is None:
+            rows[i].error(GEOMETRY_FIELD, f"几何无效且无法无歧义地修复：{reason}",
+                          f"invalid geometry with no unambiguous repair: {reason}")
+            geoms[i] = None
             continue
-        if shapely.has_z(geom):
-            geom = shapely.force_2d(geom)  # KML and survey files carry altitudes; storage is 2D
-        if spec.geometry == "polygon" and geom.geom_type == "Polygon":
-            geom = shapely.MultiPolygon([geom])
-        if spec.geometry == "line" and geom.geom_type == "LineString":
-            geom = shapely.MultiLineString([geom])
-        if not geom.is_valid:
-            fixed, reason = repair_geometry(geom)
-            if fixed is None:
-                rows[i].error(GEOMETRY_FIELD, f"几何无效且无法无歧义地修复：{reason}",
-                              f"invalid geometry with no unambiguous repair: {reason}")
-                out.append(None)
-                continue
-            if spec.geometry == "polygon" and fixed.geom_type == "Polygon":
-                fixed = shapely.MultiPolygon([fixed])
-            rows[i].warn(GEOMETRY_FIELD, f"几何无效({reason})，已自动修复(结果唯一)",
-                         f"invalid geometry ({reason}) repaired; the repair is unambiguous")
-            geom = fixed
-        out.append(geom)
-    return out
+        if spec.geometry == "polygon" and fixed.geom_type == "Polygon":
+            fixed = shapely.MultiPolygon([fixed])
+        rows[i].warn(GEOMETRY_FIELD, f"几何无效({reason})，已自动修复(结果唯一)",
+                     f"invalid geometry ({reason}) repaired; the repair is unambiguous")
+        geoms[i] = fixed
+    return list(geoms)
+
+
+def _acceptable(geoms: np.ndarray, spec: LayerSpec) -> np.ndarray:
+    """Return which rows :func:`geometry_problem` accepts, computed for all rows at once."""
+    ok = np.fromiter((isinstance(g, shapely.Geometry) for g in geoms), dtype=bool, count=len(geoms))
+    at = np.flatnonzero(ok)
+    cand = geoms[at]
+    allowed = spec.geometry_types or _GEOM_TYPES[spec.geometry]
+    ids = [int(getattr(shapely.GeometryType, _TYPE_IDS[t])) for t in allowed]
+    fine = ~shapely.is_empty(cand) & np.isin(shapely.get_type_id(cand), ids)
+    coords, index = shapely.get_coordinates(cand, return_index=True)
+    fine[np.unique(index[~np.isfinite(coords).all(axis=1)])] = False
+    ok[at] = fine
+    return ok
+
+
+_TYPE_IDS = {"Point": "POINT", "MultiPoint": "MULTIPOINT", "LineString": "LINESTRING",
+             "MultiLineString": "MULTILINESTRING", "Polygon": "POLYGON", "MultiPolygon": "MULTIPOLYGON",
+             "GeometryCollection": "GEOMETRYCOLLECTION", "LinearRing": "LINEARRING"}
 
 
 def check_location(stored: np.ndarray, records: list[dict[str, Any]], rows: list[RowIssues], spec: LayerSpec,
@@ -236,32 +263,43 @@ def check_location(stored: np.ndarray, records: list[dict[str, Any]], rows: list
     minx, miny, maxx, maxy = CHINA_BOUNDS
     known = set(districts["adcode"]) if len(districts) else set()
     by_code = districts.set_index("adcode").geometry if len(districts) else None
-    for i, geom in enumerate(stored):
-        if geom is None:
-            continue
-        bx0, by0, bx1, by1 = geom.bounds
-        if bx0 < minx or bx1 > maxx or by0 < miny or by1 > maxy:
-            rows[i].error(GEOMETRY_FIELD, f"位置({bx0:.5f}, {by0:.5f})不在中国境内",
-                          f"location ({bx0:.5f}, {by0:.5f}) is outside China")
-            continue
+    at = np.flatnonzero(np.fromiter((g is not None for g in stored), dtype=bool, count=len(stored)))
+    bounds = shapely.bounds(np.asarray(stored[at], dtype=object)).reshape(-1, 4)
+    outside = ((bounds[:, 0] < minx) | (bounds[:, 2] > maxx) | (bounds[:, 1] < miny) | (bounds[:, 3] > maxy))
+    for i, (bx0, by0, _bx1, _by1) in zip(at[outside], bounds[outside], strict=True):
+        rows[i].error(GEOMETRY_FIELD, f"位置({bx0:.5f}, {by0:.5f})不在中国境内",
+                      f"location ({bx0:.5f}, {by0:.5f}) is outside China")
+    if spec.name == "districts" or "adcode" not in {f.name for f in spec.fields}:
+        return
+    by_row: dict[str, list[int]] = {}
+    for i in at[~outside]:
         code = records[i].get("adcode")
-        if spec.name == "districts" or not code or "adcode" not in {f.name for f in spec.fields}:
+        if not code:
             continue
         if code not in known:
             rows[i].error("行政区划代码(adcode)", f"行政区划代码 {code} 不存在(请先导入行政区划)",
                           f"district {code} does not exist (import districts first)")
             continue
+        by_row.setdefault(code, []).append(int(i))
+    for code, idx in by_row.items():
         assert by_code is not None
         boundary = by_code[code]
-        if geom.intersects(boundary):
-            continue
-        epsg = gk_zone_epsg(geom.centroid.x)
-        pair = gpd.GeoSeries([geom, boundary], crs=STORAGE_SRID).to_crs(epsg)
-        dist = float(pair.iloc[0].distance(pair.iloc[1]))
-        if dist > tolerance_m:
-            name = districts.loc[districts["adcode"] == code, "name"].iloc[0]
-            rows[i].error(GEOMETRY_FIELD, f"位于所填区县 {name}({code}) 之外 {dist:.0f} 米(容差 {tolerance_m:g} 米)",
-                          f"lies {dist:.0f} m outside its stated district {code} (tolerance {tolerance_m:g} m)")
-        else:
-            rows[i].warn(GEOMETRY_FIELD, f"位于区县边界外 {dist:.0f} 米，在容差内",
-                         f"{dist:.0f} m outside the district boundary, within tolerance")
+        shapely.prepare(boundary)
+        meets = shapely.intersects(np.asarray(stored[idx], dtype=object), boundary)
+        for i in np.asarray(idx)[~meets]:
+            _outside_district(stored[i], boundary, code, rows[i], districts, tolerance_m)
+
+
+def _outside_district(geom: shapely.Geometry, boundary: shapely.Geometry, code: str, row: RowIssues,
+                      districts: gpd.GeoDataFrame, tolerance_m: float) -> None:
+    """Report a feature that does not meet its district: an error beyond ``tolerance_m``, else a warning."""
+    epsg = gk_zone_epsg(geom.centroid.x)
+    pair = gpd.GeoSeries([geom, boundary], crs=STORAGE_SRID).to_crs(epsg)
+    dist = float(pair.iloc[0].distance(pair.iloc[1]))
+    if dist > tolerance_m:
+        name = districts.loc[districts["adcode"] == code, "name"].iloc[0]
+        row.error(GEOMETRY_FIELD, f"位于所填区县 {name}({code}) 之外 {dist:.0f} 米(容差 {tolerance_m:g} 米)",
+                  f"lies {dist:.0f} m outside its stated district {code} (tolerance {tolerance_m:g} m)")
+    else:
+        row.warn(GEOMETRY_FIELD, f"位于区县边界外 {dist:.0f} 米，在容差内",
+                 f"{dist:.0f} m outside the district boundary, within tolerance")

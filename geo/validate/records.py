@@ -20,6 +20,9 @@ HCA_CORRIDOR_M = 200.0
 
 def record_key(spec: LayerSpec, record: dict[str, Any]) -> str | None:
     """Natural key of a record (None when a key field is missing)."""
+    if len(spec.key_fields) == 1:  # the usual case, without the list and the join
+        part = record.get(spec.key_fields[0])
+        return None if part is None else f"{part:g}" if isinstance(part, float) else str(part)
     parts = [record.get(f) for f in spec.key_fields]
     if any(p is None for p in parts):
         return None

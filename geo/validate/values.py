@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import String
 
-from geo.cells import starts_like_formula
+from geo.cells import FORMULA_PREFIXES, starts_like_formula
 from geo.credit_code import credit_code_problem
 from geo.layer_specs import FieldSpec, LayerSpec
 from geo.models import LAYER_MODELS
@@ -178,6 +178,8 @@ _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _ZERO_WIDTH = re.compile("[\u200b-\u200d\ufeff]")
 #: C0 and C1 control characters, CR, LF and tab included.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+#: Any character :func:`check_text` looks for (the three classes above).
+_SUSPECT = re.compile("[\u202a-\u202e\u2066-\u2069\u200b-\u200d\ufeff\x00-\x1f\x7f-\x9f]")
 
 
 def is_identifier(spec: LayerSpec, fs: FieldSpec) -> bool:
@@ -259,3 +261,94 @@ def text_limits(spec: LayerSpec) -> dict[str, int]:
         if fs.type == "str" and column is not None and isinstance(column.type, String) and column.type.length:
             limits[fs.name] = int(column.type.length)
     return limits
+
+
+#: Types whose equal values always give the same outcome (shared between the cells of a column).
+_SHARED = (str, int, bool)
+#: One problem of a cell before it is given its row: severity, field label, Chinese, English.
+CellIssue = tuple[str, str, str, str]
+
+
+def check_cell(value: object, fs: FieldSpec, spec: LayerSpec, limit: int | None) -> tuple[Any, list[CellIssue]]:
+    """Convert one cell and check it (blank, type, text, length, content); return the value and its problems.
+
+    The outcome depends on the value and the field only, so equal cells of a column share it.
+
+    Parameters
+    ----------
+    value : object
+        The cell as read.
+    fs : FieldSpec
+        Its field.
+    spec : LayerSpec
+        The layer.
+    limit : int or None
+        Maximum text length of the field (:func:`text_limits`).
+
+    Returns
+    -------
+    value : Any
+        The typed value, or None when blank or refused.
+    problems : list of CellIssue
+        In the order they are reported.
+    """
+    row = RowIssues("", "")
+    converted: Any = None
+    if is_blank(value):
+        if fs.required:
+            row.error(field_header(fs), "必填项为空", "required value is empty")
+    else:
+        converted = convert_value(value, fs, row)
+        if fs.type == "str" and converted is not None and (converted.startswith(FORMULA_PREFIXES)
+                                                           or _SUSPECT.search(converted)):
+            check_text(converted, fs, spec, row)  # (text with none of these raises nothing there)
+        if limit is not None and isinstance(converted, str) and len(converted) > limit:
+            row.error(field_header(fs), f"文本过长：{len(converted)} 个字符，最多 {limit} 个",
+                      f"text too long: {len(converted)} characters, at most {limit}")
+        content_check = FIELD_CHECKS.get((spec.name, fs.name))
+        if content_check is not None and converted is not None:
+            content_check(converted, fs, row)
+    return converted, [(i.severity, i.field, i.zh, i.en) for i in row.issues]
+
+
+def check_column(values: list[Any], fs: FieldSpec, spec: LayerSpec, limit: int | None,
+                 ) -> tuple[list[Any], dict[int, list[CellIssue]]]:
+    """Run :func:`check_cell` over a column, once per distinct value.
+
+    Parameters
+    ----------
+    values : list
+        The column's cells, in row order.
+    fs : FieldSpec
+        Its field.
+    spec : LayerSpec
+        The layer.
+    limit : int or None
+        Maximum text length of the field.
+
+    Returns
+    -------
+    values : list
+        The typed values, in row order.
+    problems : dict of int to list of CellIssue
+        The problems of the rows that have any, by row position.
+    """
+    out: list[Any] = [None] * len(values)
+    problems: dict[int, list[CellIssue]] = {}
+    blank = check_cell(None, fs, spec, limit)
+    memo: dict[tuple[type, Any], tuple[Any, list[CellIssue]]] = {}
+    for i, value in enumerate(values):
+        if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
+            found = blank
+        elif type(value) in _SHARED or (type(value) is float and value != 0.0):  # not -0.0 with 0.0
+            key = (type(value), value)
+            hit = memo.get(key)
+            if hit is None:
+                hit = memo[key] = check_cell(value, fs, spec, limit)
+            found = hit
+        else:  # time stamps (equal instants in other zones have other dates) and the rest: on their own
+            found = check_cell(value, fs, spec, limit)
+        out[i] = found[0]
+        if found[1]:
+            problems[i] = found[1]
+    return out, problems
