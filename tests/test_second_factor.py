@@ -220,8 +220,19 @@ def test_second_factor_reset_is_audited_and_the_account_enrols_again(engine: Eng
 def test_required_for_a_role_sends_accounts_without_one_to_enrolment(engine: Engine, app_engine: Engine) -> None:
     add_user(engine, "anna", PASSWORD, role="admin")
     add_user(engine, "vera", "Hb4@wQe8-kNs3%yJ", role="viewer")
-    store.set_second_factor_roles(engine, ["admin", "city_supervisor"], actor="test")
+    from click.testing import CliRunner
+
+    from riskmap.cli import main
+
+    env = {"RISKMAP_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
+    bad = CliRunner().invoke(main, ["user", "second-factor-roles", "admin", "boss"], env=env)
+    assert bad.exit_code != 0 and "boss" in bad.output and store.second_factor_roles(engine) == []
+    out = CliRunner().invoke(main, ["user", "second-factor-roles", "city_supervisor", "admin"], env=env)
+    assert out.exit_code == 0 and "admin, city_supervisor" in out.output, out.output
     assert store.second_factor_roles(engine) == ["admin", "city_supervisor"]
+    with engine.connect() as conn:
+        policy = conn.execute(text("SELECT details FROM audit_log WHERE action = 'second_factor_policy'")).one()[0]
+    assert policy == {"before": [], "after": ["admin", "city_supervisor"]}
     assert not authenticate(app_engine, "vera", "Hb4@wQe8-kNs3%yJ", via="test").pending
     sent = authenticate(app_engine, "anna", PASSWORD, via="test")
     assert sent.second_factor == "enrol" and sent.token
@@ -243,7 +254,7 @@ def test_the_app_role_is_given_only_its_session_and_actor(engine: Engine, app_en
                         session_token=token)
     with store.scoped(scope), app_engine.connect() as conn:
         assert tuple(conn.execute(text(sql)).one()) == (token, "anna", "", "", "", "")
-    owner = store.make_engine(engine.url, scoped=True)
+    owner = store.make_engine(engine.url.render_as_string(hide_password=False), scoped=True)
     try:
         with store.scoped(scope), owner.connect() as conn:  # the owner's scoped work still reads them
             assert tuple(conn.execute(text(sql)).one()) == (token, "anna", "district", "530181",
