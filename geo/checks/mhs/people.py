@@ -7,6 +7,7 @@ persons per household) and residential buildings (households × persons per hous
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,8 +15,8 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.cell_values import number_column, text_column
-from geo.checks.bundle import Bundle, usable_rows
+from geo.cell_values import number_column
+from geo.checks.bundle import Bundle
 from geo.checks.mhs.params import SLACK, MhsParams, whole_people
 from geo.checks.ruleset import below
 
@@ -32,48 +33,51 @@ class People:
     targets: int
 
 
+def _numbers(frame: pd.DataFrame, name: str, rows: np.ndarray) -> np.ndarray:
+    """Cells ``rows`` of column ``name`` read as :func:`~geo.cell_values.number_or_none` does, NaN for ``None``."""
+    if name not in frame.columns:
+        return np.full(len(rows), np.nan)
+    cells = frame[name].iloc[rows]
+    if pd.api.types.is_numeric_dtype(cells.dtype) and not pd.api.types.is_bool_dtype(cells.dtype):
+        numbers = cells.to_numpy(dtype=float, na_value=np.nan)
+        return np.where(np.isfinite(numbers), numbers, np.nan)
+    return np.asarray([np.nan if n is None else n for n in number_column(cells.to_frame(), name)], dtype=float)
+
+
+def _rows_of_kind(frame: pd.DataFrame, column: str, kinds: Collection[str]) -> np.ndarray:
+    """Positions of the rows with a usable geometry whose ``column``, read as text, is one of ``kinds``."""
+    if frame.empty or column not in frame.columns:
+        return np.empty(0, dtype=int)
+    geoms = frame.geometry.to_numpy()
+    cells = frame[column]
+    stripped = cells.astype(str).str.strip()
+    keep = (~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) & cells.notna().to_numpy(dtype=bool)
+            & (stripped != "").to_numpy(dtype=bool) & stripped.isin(list(kinds)).to_numpy(dtype=bool))
+    return np.flatnonzero(keep)
+
+
 def _targets_with_figures(bundle: Bundle, p: MhsParams) -> tuple[np.ndarray, np.ndarray]:
-    """Geometries and people of the protection targets that count (types in ``p``, a figure > 0)."""
-    frame = usable_rows(bundle.metric("protection_targets"))
-    geoms, figures = [], []
-    for geom, ttype, pop, hh in zip(
-            frame.geometry.tolist(), text_column(frame, "target_type"), number_column(frame, "population"),
-            number_column(frame, "households"), strict=True):
-        if ttype not in p.target_types:
-            continue
-        figure = pop if pop is not None else (hh * p.persons_per_household if hh is not None else None)
-        if figure is not None and figure > 0:
-            geoms.append(geom)
-            figures.append(figure)
-    return np.asarray(geoms, dtype=object), np.asarray(figures, dtype=float)
+    """Geometries and people of the protection targets that count (types in ``p``, a figure > 0).
+
+    The figure is the population, else households × persons per household.
+    """
+    frame = bundle.metric("protection_targets")
+    rows = _rows_of_kind(frame, "target_type", p.target_types)
+    population, households = _numbers(frame, "population", rows), _numbers(frame, "households", rows)
+    figures = np.where(np.isnan(population), households * p.persons_per_household, population)
+    with np.errstate(invalid="ignore"):
+        counted = figures > 0
+    return frame.geometry.to_numpy()[rows[counted]], figures[counted]
 
 
 def _residential_buildings(bundle: Bundle, p: MhsParams) -> tuple[np.ndarray, np.ndarray]:
-    """Geometries and households of the buildings that count (uses in ``p``, households > 0).
-
-    Read column-wise (a city has hundreds of thousands of buildings): a use counts as
-    :func:`~geo.cell_values.text_or_none` reads it, households as :func:`~geo.cell_values.number_or_none`.
-    """
+    """Geometries and households of the buildings that count (uses in ``p``, households > 0)."""
     frame = bundle.metric("buildings")
-    if frame.empty or "use" not in frame.columns:
-        return np.asarray([], dtype=object), np.asarray([], dtype=float)
-    geoms = frame.geometry.to_numpy()
-    use = frame["use"]
-    stripped = use.astype(str).str.strip()
-    keep = (~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) & use.notna().to_numpy(dtype=bool)
-            & (stripped != "").to_numpy(dtype=bool) & stripped.isin(p.building_uses).to_numpy(dtype=bool))
-    rows = np.flatnonzero(keep)
-    if "households" not in frame.columns:
-        return np.asarray([], dtype=object), np.asarray([], dtype=float)
-    cells = frame["households"].iloc[rows]
-    if pd.api.types.is_numeric_dtype(cells.dtype) and not pd.api.types.is_bool_dtype(cells.dtype):
-        numbers = cells.to_numpy(dtype=float, na_value=np.nan)
-    else:
-        numbers = np.asarray([np.nan if n is None else n for n in number_column(cells.to_frame(), "households")],
-                             dtype=float)
+    rows = _rows_of_kind(frame, "use", p.building_uses)
+    households = _numbers(frame, "households", rows)
     with np.errstate(invalid="ignore"):
-        counted = np.isfinite(numbers) & (numbers > 0)
-    return geoms[rows[counted]], numbers[counted]
+        counted = households > 0
+    return frame.geometry.to_numpy()[rows[counted]], households[counted]
 
 
 def _within(zones: np.ndarray, geoms: np.ndarray, p: MhsParams) -> tuple[np.ndarray, np.ndarray]:
