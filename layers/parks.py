@@ -15,7 +15,8 @@ means for a district.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -24,11 +25,12 @@ import shapely
 
 from geo.checks.bundle import Bundle
 from geo.layer_specs import PARKS
-from layers.measures import LEVEL_MEASURES, grouped_measures
+from layers.measures import LEVEL_MEASURES, MEASURES, grouped_measures
 from layers.palette import level_label
 from layers.sources import LEVEL_ORDER
 
-__all__ = ["PARK_COLUMNS", "contained", "park_measures", "park_sources"]
+__all__ = ["PARK_COLUMNS", "PARK_LIST_COLUMNS", "contained", "park_enterprises", "park_measures", "park_sources",
+           "write_park_list"]
 
 #: Columns of :func:`park_measures` before the count measures of :func:`layers.measures.grouped_measures`.
 PARK_COLUMNS: tuple[str, ...] = ("name", "adcode", "park_type", "park_type_zh", "level", "level_zh",
@@ -183,3 +185,116 @@ def park_measures(bundle_or_frames: Bundle | Mapping[str, gpd.GeoDataFrame], sou
         rows.append({**head, **figures})
         columns = [*PARK_COLUMNS, *counts.columns]
     return pd.DataFrame(rows, index=pd.Index([str(c) for c in parks["code"]], name="code"), columns=columns)
+
+
+#: Columns of the park's enterprise list (:func:`write_park_list`): column → (Chinese, English) heading.
+PARK_LIST_COLUMNS: dict[str, tuple[str, str]] = {
+    "name": ("企业名称", "Enterprise"), "credit_code": ("统一社会信用代码", "Credit code"),
+    "adcode": ("行政区划代码", "District code"), "risk_level": ("风险等级", "Risk level"),
+    "grade": ("分级", "Grade"), "total": ("分数", "Points"),
+    "inspections_per_year": ("年检查次数", "Inspections a year"), "explanation": ("分级说明", "Why this grade"),
+}
+
+
+def park_enterprises(parks: gpd.GeoDataFrame, enterprises: gpd.GeoDataFrame, grades: pd.DataFrame,
+                     code: str | None = None, grade_codes: Iterable[str] | None = None) -> gpd.GeoDataFrame:
+    """Return graded enterprises with their location, filtered by park and by grade.
+
+    Parameters
+    ----------
+    parks : GeoDataFrame
+        The ``parks`` layer (``code`` and geometry, EPSG:4490).
+    enterprises : GeoDataFrame
+        The ``enterprises`` layer (``key`` and geometry, EPSG:4490).
+    grades : DataFrame
+        :func:`layers.grading.grade_enterprises` (``key`` per enterprise, worst first).
+    code : str, optional
+        Keep the enterprises this park contains (:func:`contained`); None keeps every enterprise.
+    grade_codes : iterable of str, optional
+        Keep these grades (``A`` … ``D``); None or empty keeps every grade.
+
+    Returns
+    -------
+    GeoDataFrame
+        The rows of ``grades`` kept, in their order, with the enterprise's geometry (EPSG:4490).
+
+    Raises
+    ------
+    ValueError
+        When ``code`` is not a park of ``parks``.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point, box
+    >>> parks = gpd.GeoDataFrame({"code": ["P1"]}, geometry=[box(0, 0, 1, 1)], crs=4490)
+    >>> ents = gpd.GeoDataFrame({"key": ["e1", "e2"]}, geometry=[Point(0.5, 0.5), Point(2, 2)], crs=4490)
+    >>> grades = pd.DataFrame({"key": ["e2", "e1"], "grade": ["D", "B"]})
+    >>> park_enterprises(parks, ents, grades, "P1")["key"].tolist()
+    ['e1']
+    >>> park_enterprises(parks, ents, grades, grade_codes=["D"])["key"].tolist()
+    ['e2']
+    """
+    where = pd.DataFrame({"key": enterprises["key"].astype(str).to_numpy(), "geometry": enterprises.geometry.array})
+    located = grades.assign(key=grades["key"].astype(str)).merge(where.drop_duplicates("key"), on="key", how="left")
+    out = gpd.GeoDataFrame(located, geometry="geometry", crs=4490)
+    wanted = [g for g in (grade_codes or []) if isinstance(g, str)]
+    if wanted:
+        out = out[out["grade"].isin(wanted)]
+    if code is not None:
+        park = parks[parks["code"].astype(str) == code]
+        if not len(park):
+            raise ValueError(f"no park with code {code!r}")
+        out = out[contained(park, out)[code].to_numpy()]
+    return out.reset_index(drop=True)
+
+
+def write_park_list(park: Mapping[str, object], members: pd.DataFrame, target: Path, lang: str = "zh") -> Path:
+    """Write one park's measures and its enterprise list to an XLSX workbook (一园一策清单).
+
+    Parameters
+    ----------
+    park : mapping
+        A row of :func:`park_measures` (with ``code``): the first sheet lists its name, type, level and
+        every count measure, labelled as :data:`layers.measures.MEASURES` names them.
+    members : DataFrame
+        :func:`park_enterprises` of the park: the second sheet, one row per enterprise
+        (:data:`PARK_LIST_COLUMNS`).
+    target : Path
+        The ``.xlsx`` file to write (its folder must exist).
+    lang : str
+        ``zh`` (default) or ``en`` headings.
+
+    Returns
+    -------
+    Path
+        ``target``.
+    """
+    from openpyxl import Workbook
+
+    zh = lang == "zh"
+    book = Workbook()
+    facts = book.active
+    facts.title = "园区" if zh else "Park"
+    head = [("园区编码", "Code", park.get("code")), ("园区名称", "Name", park.get("name")),
+            ("行政区划代码", "District code", park.get("adcode")),
+            ("园区类型", "Type", park.get("park_type_zh") if zh else park.get("park_type")),
+            ("园区级别", "Level", park.get("level_zh") if zh else park.get("level")),
+            ("企业数", "Enterprises", park.get("enterprises")),
+            ("最高风险等级", "Highest risk level", park.get("highest_level_zh") if zh else park.get("highest_level"))]
+    facts.append(["项目" if zh else "Item", "数值" if zh else "Value"])
+    for label_zh, label_en, value in head:
+        facts.append([label_zh if zh else label_en, None if value is None else value])
+    for code, measure in MEASURES.items():
+        if code in park:
+            facts.append([measure.label(lang), park[code]])
+    sheet = book.create_sheet("企业清单" if zh else "Enterprises")
+    columns = [c for c in PARK_LIST_COLUMNS if c in members.columns]
+    sheet.append([PARK_LIST_COLUMNS[c][0 if zh else 1] for c in columns])
+    for row in members[columns].to_dict("records"):
+        if isinstance(row.get("risk_level"), str) and row["risk_level"] in LEVEL_ORDER:
+            row["risk_level"] = level_label(row["risk_level"], lang)
+        sheet.append([None if isinstance(v, float) and np.isnan(v) else v for v in row.values()])
+    for ws in (facts, sheet):
+        ws.freeze_panes = "A2"
+    book.save(target)
+    return target

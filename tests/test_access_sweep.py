@@ -23,6 +23,7 @@ from sqlalchemy import Engine, text
 
 from geo import embedded
 from geo.credit_code import check_character
+from layers.rating import load_rubric
 from tests.clients import DemoApp as Officer
 from tests.clients import callback_body, demo_app, post_callback
 
@@ -35,6 +36,7 @@ IDENTIFYING = {
     "infrastructure": ("name", "key"), "buildings": ("name", "key"), "hcas": ("key",),
     "risk_points": ("code", "name", "entity_name", "address", "principal", "principal_phone", "grid_officer"),
     "hidden_hazards": ("code", "description", "enterprise_name"), "check_findings": ("subject_name",),
+    "parks": ("name", "code", "managing_body"),
 }
 NAMED_TABLES = (*IDENTIFYING, "risk_contours")
 
@@ -149,6 +151,11 @@ def _hostile(owner: Engine) -> dict[str, Any]:
         "ei-f-principal.value": "越权", "ei-f-phone.value": "0871-00000000", "ei-f-industry.value": "other",
         "ei-reason.value": "越权修改测试", "ei-approve.n_clicks": 1, "ei-reject.n_clicks": 1, "ei-pick.value": 1,
         "ei-note.value": "越权测试", "ei-grade.value": ["A", "B", "C", "D"], "ei-district.value": DONGCHUAN,
+        # parks: another district's park (西山's: 东川 has none), its list exported; the cockpit's what-if of 东川
+        "pk-park.value": "PK-530112-01", "pk-grade.value": ["A", "B", "C", "D"], "pk-export.n_clicks": 1,
+        "wi-district.value": DONGCHUAN, "wi-close.n_clicks": 1, "wi-close-n.value": 1, "wi-reset.n_clicks": 1,
+        "wi-hex-on.value": ["on"], "wi-hex-size.value": 1000,
+        **{f"wi-ind-{code}.value": 0 for code in load_rubric().codes},
     }
     return {
         **campaign,
@@ -303,7 +310,7 @@ def test_every_url_rule_is_gated_or_harmless(officer: Officer) -> None:
     paths = ["/", f"/district/{DONGCHUAN}", "/planner", "/admin/audit", "/_dash-layout", "/_dash-dependencies",
              "/_reload-hash", "/_favicon.ico", "/assets/style.css", "/static/none",
              "/hazards", "/inspect", "/dispatch", "/hazards/new", "/ranking", "/reports",
-             "/enterprise-info", "/password"]
+             "/enterprise-info", "/password", "/parks"]
     rules = {r.rule for r in officer.app.server.url_map.iter_rules()}
     assert rules <= {"/static/<path:filename>", "/assets/<path:filename>", "/_dash-update-component",
                      "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>", "/_dash-layout",

@@ -74,7 +74,7 @@ def test_header_links_follow_the_table_order_and_the_roles() -> None:
     def hrefs(role: str) -> list[str]:
         return [p.href for p in _nav_pages({"role": role, "username": "x"})]
 
-    reports = ["/ranking", "/reports"]  # every role but the enterprise (generate_report)
+    reports = ["/ranking", "/reports", "/parks"]  # every role but the enterprise (generate_report)
     reports += ["/enterprise-info"]  # every role (企业信息: requests, decisions or grades by role)
     assert hrefs("admin") == ["/", "/planner", "/district", "/hazards", *reports, "/admin/audit", "/admin/rules"]
     assert hrefs("planner") == ["/", "/planner", "/district", "/hazards", *reports, "/admin/rules"]

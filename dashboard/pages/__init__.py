@@ -22,6 +22,7 @@ from dashboard.pages import (
     hazard,
     hazards,
     inspect,
+    parks,
     planner,
     ranking,
     reports,
@@ -32,7 +33,7 @@ from dashboard.routing import CallbackOwner, Page
 
 #: Page modules, each with ``PAGES`` and ``register(app, ctx)``.
 MODULES: tuple[ModuleType, ...] = (cockpit, planner, district, audit, rules, hazards, hazard, inspect, dispatch,
-                                   ranking, reports, enterprise_info)
+                                   ranking, reports, enterprise_info, parks)
 #: Every page, in the order URLs are matched.
 PAGES: tuple[Page, ...] = tuple(page for module in MODULES for page in module.PAGES)
 #: A role's home page when it opens "/" (an enterprise works on its own hazards).

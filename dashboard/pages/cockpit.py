@@ -17,7 +17,7 @@ from dashboard.auth import current_user
 from dashboard.context import AppContext
 from dashboard.i18n import t, table_filter_options
 from dashboard.mapview import EMPTY, bounds_of, district_collection, geojson_layer, legend, to_geojson
-from dashboard.pages import trends
+from dashboard.pages import cockpit_whatif, trends
 from dashboard.routing import Page
 from layers.city import CitySnapshot
 from layers.measures import measure_definition
@@ -261,6 +261,7 @@ def _layout(ctx: AppContext, snap: CitySnapshot, lang: str, trend_scope: str) ->
                       _source_table(snap, lang)], className="list-panel"),
         ], className="bottom-row"),
         trends.panels("cockpit", trend_scope, lang),
+        cockpit_whatif.panel(snap, lang),
         html.P([t("method", lang), ": ", method_note(snap.rubric, lang)], className="method-note"),
     ], className="cockpit")
 
@@ -341,6 +342,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
                 if n in (shown or []) else EMPTY for n in OVERLAYS]
 
     trends.register(app, ctx, "cockpit")
+    cockpit_whatif.register(app, ctx)
 
 
 PAGES = (Page("/", layout, nav_key="nav_cockpit", order=10, nav_hidden_for=frozenset({"enterprise"})),)
