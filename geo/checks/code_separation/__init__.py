@@ -155,8 +155,11 @@ def _code_50160(bundle: Bundle, rule: Rule, parts: Parts) -> list[Hit]:
         rows = set(objs.rows)
         widest = float(objs.factor.max()) if len(objs) else 1.0
         offset = float(objs.offset.max()) if len(objs) else 0.0
-        reach = np.array([max((_cell(rule, r, _column_of(rule, parts.part_type[int(i)])) or 0.0) for r in rows)
-                          * factors[int(i)][0] * widest + offset for i in subjects])
+        # the largest table value a part may need depends only on its column: looked up once per column
+        columns_of = {t: _column_of(rule, t) for t in {parts.part_type[int(i)] for i in subjects}}
+        largest_of = {c: max((_cell(rule, r, c) or 0.0) for r in rows) for c in set(columns_of.values())}
+        reach = np.array([largest_of[columns_of[parts.part_type[int(i)]]] * factors[int(i)][0] * widest + offset
+                          for i in subjects])
 
         def required(s: int, o: int, objs: Objects = objs) -> tuple[float | None, tuple[Note, ...]]:
             value = _cell(rule, objs.rows[o], _column_of(rule, parts.part_type[s]))
