@@ -333,15 +333,17 @@ def check_column(values: list[Any], fs: FieldSpec, spec: LayerSpec, limit: int |
     problems : dict of int to list of CellIssue
         The problems of the rows that have any, by row position.
     """
+    if fs.type == "str" and (spec.name, fs.name) not in FIELD_CHECKS:
+        return _text_column(values, fs, spec, limit)
     out: list[Any] = [None] * len(values)
     problems: dict[int, list[CellIssue]] = {}
     blank = check_cell(None, fs, spec, limit)
-    memo: dict[tuple[type, Any], tuple[Any, list[CellIssue]]] = {}
+    memo: dict[tuple[type, Any, float], tuple[Any, list[CellIssue]]] = {}
     for i, value in enumerate(values):
         if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
             found = blank
-        elif type(value) in _SHARED or (type(value) is float and value != 0.0):  # not -0.0 with 0.0
-            key = (type(value), value)
+        elif type(value) in _SHARED or type(value) is float:
+            key = (type(value), value, math.copysign(1.0, value) if type(value) is float else 0)  # -0.0 apart
             hit = memo.get(key)
             if hit is None:
                 hit = memo[key] = check_cell(value, fs, spec, limit)
@@ -351,4 +353,22 @@ def check_column(values: list[Any], fs: FieldSpec, spec: LayerSpec, limit: int |
         out[i] = found[0]
         if found[1]:
             problems[i] = found[1]
+    return out, problems
+
+
+def _text_column(values: list[Any], fs: FieldSpec, spec: LayerSpec, limit: int | None,
+                 ) -> tuple[list[Any], dict[int, list[CellIssue]]]:
+    """:func:`check_column` of a text field: plain text that needs no check is kept stripped, the rest checked."""
+    out: list[Any] = [None] * len(values)
+    problems: dict[int, list[CellIssue]] = {}
+    for i, value in enumerate(values):
+        if type(value) is str:
+            text = value.strip()
+            if text and (limit is None or len(text) <= limit) and not text.startswith(FORMULA_PREFIXES) \
+                    and not _SUSPECT.search(text):
+                out[i] = text  # what check_cell gives such text, with no problem
+                continue
+        out[i], found = check_cell(value, fs, spec, limit)
+        if found:
+            problems[i] = found
     return out, problems
