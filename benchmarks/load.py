@@ -1,6 +1,6 @@
 """Load and fault test: concurrent sessions against the served app on localhost, optionally restarting PostgreSQL.
 
-Run:  .venv/bin/python -m benchmarks.load [--sessions 20] [--seconds 30] [--restart-db]
+Run:  .venv/bin/python -m benchmarks.load [--sessions 20] [--seconds 30] [--warm-up 0] [--restart-db]
 
 Each session signs in as one of the demo accounts (leader, planner, viewer, admin, and the
 安宁 district officer; sign-in can be turned off with --no-auth) and then repeats what a browser
@@ -93,7 +93,7 @@ class Tally:
 
     latencies: dict[str, list[float]] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
-    #: Latencies of each kind of request over the whole run.
+    #: Latencies of each kind of request over the run after the warm-up.
     kinds: dict[str, list[float]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -101,7 +101,7 @@ class Tally:
         with self.lock:
             self.latencies.setdefault(phase, []).append(seconds)
             self.errors[phase] = self.errors.get(phase, 0) + (0 if ok else 1)
-            if kind is not None:
+            if kind is not None and phase != "warm-up":
                 self.kinds.setdefault(kind, []).append(seconds)
 
 
@@ -157,6 +157,8 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--restart-db", action="store_true", help="stop the embedded PostgreSQL mid-run")
+    parser.add_argument("--warm-up", type=float, default=0.0, metavar="SECONDS",
+                        help="run this long first and report it apart (phase warm-up: sign-in storm, caches filled)")
     parser.add_argument("--auth", action=argparse.BooleanOptionalAction, default=True,
                         help="sign in as demo accounts (default) or run with sign-in off")
     args = parser.parse_args()
@@ -166,15 +168,18 @@ def main() -> None:
     if args.auth:
         env["RISKMAP_APP_DATABASE_URL"] = make_url(url).set(username="riskmap_app").render_as_string(
             hide_password=False)
-    tally, phase = Tally(), ["before"]
+    tally, phase = Tally(), ["warm-up" if args.warm_up > 0 else "before"]
     load_before = " ".join(f"{v:.2f}" for v in os.getloadavg())
     with served_app(url, workers=2, auth=args.auth, extra_env=env) as base:
-        deadline = time.monotonic() + args.seconds
+        deadline = time.monotonic() + args.warm_up + args.seconds
         threads = [threading.Thread(target=_session, daemon=True, args=(
             base, deadline, tally, phase, ACCOUNTS[i % len(ACCOUNTS)] if args.auth else None))
             for i in range(args.sessions)]
         for th in threads:
             th.start()
+        if args.warm_up > 0:
+            time.sleep(args.warm_up)
+            phase[0] = "before"
         if args.restart_db:
             if settings.database_url:
                 raise SystemExit("--restart-db needs the embedded database (RISKMAP_DATABASE_URL is set)")
@@ -193,7 +198,7 @@ def main() -> None:
     print(f"{'phase':<16}{'requests':>10}{'errors':>8}{'p50 ms':>9}{'p95 ms':>9}")
     for name, values in tally.latencies.items():
         print(f"{name:<16}{len(values):>10}{tally.errors[name]:>8}{_quantiles(values)}")
-    print(f"{'request':<16}{'requests':>10}{'':>8}{'p50 ms':>9}{'p95 ms':>9}")
+    print(f"{'request':<16}{'requests':>10}{'':>8}{'p50 ms':>9}{'p95 ms':>9}   (after the warm-up)")
     for name, values in tally.kinds.items():
         print(f"{name:<16}{len(values):>10}{'':>8}{_quantiles(values)}")
     if args.restart_db and tally.errors.get("after restart", 0):

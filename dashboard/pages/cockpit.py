@@ -226,8 +226,9 @@ def _layout(ctx: AppContext, snap: CitySnapshot, lang: str, trend_scope: str) ->
     if not len(snap.bundle["districts"]):
         return html.Div(html.P(t("empty", lang), className="empty"))
     districts = _rounded(district_collection(snap.bundle["districts"], snap.summary, snap.ratings, lang))
-    overlays = [geojson_layer(f"{ids.OVERLAY_PREFIX}{name}",
-                              _overlay_data(snap, name, None, lang) if name in DEFAULT_OVERLAYS else EMPTY,
+    # the overlays' data comes with their callback, which fires as soon as the page is shown: sending it here
+    # as well doubled the page's largest payload after the outlines
+    overlays = [geojson_layer(f"{ids.OVERLAY_PREFIX}{name}", EMPTY,
                               kind="line" if name in ("pipelines", "hcas") else "point")
                 for name in OVERLAYS]
     base = [dl.TileLayer(url=ctx.basemap_url)] if ctx.basemap_url else []
