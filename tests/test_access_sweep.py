@@ -310,12 +310,13 @@ def test_every_url_rule_is_gated_or_harmless(officer: Officer) -> None:
     paths = ["/", f"/district/{DONGCHUAN}", "/planner", "/admin/audit", "/_dash-layout", "/_dash-dependencies",
              "/_reload-hash", "/_favicon.ico", "/assets/style.css", "/static/none",
              "/hazards", "/inspect", "/dispatch", "/hazards/new", "/ranking", "/reports",
-             "/enterprise-info", "/password", "/parks"]
+             "/enterprise-info", "/password", "/parks", "/second-factor", "/second-factor/verify"]
     rules = {r.rule for r in officer.app.server.url_map.iter_rules()}
     assert rules <= {"/static/<path:filename>", "/assets/<path:filename>", "/_dash-update-component",
                      "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>", "/_dash-layout",
                      "/_dash-dependencies", "/_reload-hash", "/_favicon.ico", "/", "/<path:path>", "/login",
-                     "/logout", "/attachments/<int:hazard_id>/<sha>", "/password"}, \
+                     "/logout", "/attachments/<int:hazard_id>/<sha>", "/password", "/second-factor",
+                     "/second-factor/verify"}, \
         "a new URL rule needs a case in this test"
     with officer.owner.connect() as conn:  # a photo of a 东川 hazard, asked for by its own hazard and by a mine
         hid, sha = conn.execute(text("SELECT hazard_id, sha256 FROM attachments WHERE adcode = :d AND hazard_id "
