@@ -83,15 +83,39 @@ def _sign_in(session: CliSession, settings: Settings) -> Engine:
                                    "locked for a while, try again later")
     if not result.ok or result.user is None:
         raise click.ClickException("用户名或密码错误，或账号已停用 / wrong user name or password, or account disabled")
-    user = result.user
-    scope = scope_for(user, result.token)  # the database scopes every query by this session's token alone
+    user, session_token = result.user, _second_factor(app, session, result)
+    scope = scope_for(user, session_token)  # the database scopes every query by this session's token alone
     token = store.set_scope(scope)  # for the rest of this command (one process, one user)
     root = click.get_current_context().find_root()
     root.call_on_close(app.dispose)
     root.call_on_close(lambda: store.reset_scope(token))
-    root.call_on_close(lambda: store.sign_out(app, result.token))  # the session ends with the command
+    root.call_on_close(lambda: store.sign_out(app, session_token))  # the session ends with the command
     session.user, session.app_engine = user, app
     return app
+
+
+def _second_factor(app: Engine, session: CliSession, result: Any) -> str:
+    """Return the session token once the account's second factor is given (prompt or RISKMAP_TOTP_CODE).
+
+    An account whose role requires a second factor it has not set enrols on the web page first.
+    """
+    if result.second_factor is None:
+        return str(result.token)
+    if result.second_factor == "enrol":
+        store.sign_out(app, result.token)
+        raise click.ClickException("此账号须先在网页 /second-factor 设置双因素认证 / this account must first set up "
+                                   "its second factor on the web page /second-factor")
+    code = os.environ.get("RISKMAP_TOTP_CODE")
+    if code is None:
+        code = click.prompt(f"{session.username} 的动态验证码 / one-time code", hide_input=False, err=True)
+    outcome = store.verify_second_factor(app, str(result.token), str(code), address=None)
+    if outcome.outcome == "locked":
+        raise click.ClickException("尝试次数过多，账号已暂时锁定，请稍后再试 / too many attempts: the account is "
+                                   "locked for a while, try again later")
+    if outcome.outcome != "ok" or outcome.token is None:
+        store.sign_out(app, result.token)
+        raise click.ClickException("动态验证码错误 / wrong one-time code")
+    return outcome.token
 
 
 def engine_for(settings: Settings | None = None, action: str | None = None) -> Engine:

@@ -392,3 +392,30 @@ def test_enrol_in_the_browser_then_sign_in_with_password_and_code(secured: tuple
     slow.until(ec.presence_of_element_located((By.ID, "nav-user")))
     assert_clean_page(driver)
     assert _audits(owner, "login", "leader") == 2 and _audits(owner, "second_factor_enrolled", "leader") == 1
+
+
+def test_the_command_line_asks_an_enrolled_account_for_its_code(demo_copy: dict[str, str]) -> None:
+    from click.testing import CliRunner
+
+    from riskmap.cli import main
+
+    owner = store.make_engine(demo_copy["RISKMAP_DATABASE_URL"])
+    app = store.make_engine(demo_copy["RISKMAP_APP_DATABASE_URL"], scoped=True)
+    try:
+        add_user(owner, "anna", PASSWORD, role="admin")
+        secret = _enrol(app, "anna")
+        env = {**demo_copy, "RISKMAP_PASSWORD": PASSWORD}
+        wrong = CliRunner().invoke(main, ["--user", "anna", "report", "list"],
+                                   env={**env, "RISKMAP_TOTP_CODE": "000000"})
+        assert wrong.exit_code != 0 and "wrong one-time code" in wrong.output
+        right = CliRunner().invoke(main, ["--user", "anna", "report", "list"],
+                                   env={**env, "RISKMAP_TOTP_CODE": _next(secret)})
+        assert right.exit_code == 0, right.output
+        assert _audits(owner, "second_factor_failed", "anna") >= 1
+        with owner.connect() as conn:  # both command-line sessions ended with their commands
+            live = conn.execute(text("SELECT count(*) FROM user_sessions s JOIN users u ON u.id = s.user_id "
+                                     "WHERE u.username = 'anna' AND s.ended_at IS NULL")).scalar_one()
+        assert live == 0
+    finally:
+        owner.dispose()
+        app.dispose()

@@ -305,3 +305,19 @@ def test_a_later_table_is_held_to_the_same_rule_at_upgrade(engine: Engine) -> No
                                   "AND policyname = 'owner_unscoped'")).scalar()
     assert forced and list(roles) == ["public"] and owner == 1
     assert "SELECT riskmap_scope_all()" in qual and "SELECT riskmap_adcode()" in qual
+
+
+def test_the_app_cannot_forge_who_changed_a_row(engine: Engine, app_engine: Engine) -> None:
+    _seed(engine)
+    row = {"key": "PT-1", "adcode": ANNING, "name": "学校", "target_type": "school", "gb36894_class": "high_density",
+           "population": 500, "households": None, "floor_area_m2": None, "beds": None, "seats": None,
+           "geom": shapely.Point(102.4, 24.9), "source_crs": "EPSG:4490", "batch_id": None}
+    with engine.begin() as conn:
+        store.upsert_rows(conn, "protection_targets", [row], "key")
+    with scoped(session_scope(engine, "anning")), app_engine.begin() as conn:
+        conn.execute(text("SELECT set_config('riskmap.actor', 'leader1', true)"))  # a forged name
+        assert conn.execute(text("UPDATE protection_targets SET population = 600 WHERE key = 'PT-1'")).rowcount == 1
+    with engine.connect() as conn:
+        who = conn.execute(text("SELECT changed_by FROM row_versions WHERE table_name = 'protection_targets' "
+                                "AND row_key = 'PT-1' AND valid_to IS NULL")).scalar_one()
+    assert who == "anning"

@@ -80,7 +80,7 @@ DECLARE
     key_col text := TG_ARGV[0];
     ignored text[] := TG_ARGV[1:];
     at timestamptz := now();
-    who text := coalesce(nullif(current_setting('riskmap.actor', true), ''), session_user);
+    who text := coalesce(riskmap_actor(), session_user);  -- the live session's account for the app role
     whole text := riskmap_row_json_sql(TG_RELID, '{{}}');
     changed text;
 BEGIN
