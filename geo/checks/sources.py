@@ -69,6 +69,7 @@ def bundle_near(engine: Engine, geom: shapely.Geometry, reach_m: float = REACH_M
     :func:`~geo.checks.site.precheck_site` keeps) that lie within the HCA rules' lateral reach
     (corridor, near and other distances, the gas impact radius of each line; plus
     :data:`~geo.checks.site.NEAR_MARGIN_M`) of a pipeline read; none when no pipeline is near.
+    Risk points and hidden hazards (registers no check family reads) are not read.
 
     Parameters
     ----------
@@ -92,7 +93,7 @@ def bundle_near(engine: Engine, geom: shapely.Geometry, reach_m: float = REACH_M
     rules = rules or effective_ruleset(engine)
     with engine.connect() as conn:
         frames = {layer: store.read_layer_window(conn, layer, bbox)  # type: ignore[arg-type]
-                  for layer in LAYERS if layer not in _CONTEXT_LAYERS}
+                  for layer in LAYERS if layer not in _CONTEXT_LAYERS and layer not in _REGISTERS}
         near = _context_window(site_m, frames["pipelines"], epsg, hca_lateral_m(rules, frames["pipelines"]))
         box = tuple(float(v) for v in (near.bounds if not near.is_empty else geom.bounds))
         for layer in _CONTEXT_LAYERS:
@@ -101,6 +102,8 @@ def bundle_near(engine: Engine, geom: shapely.Geometry, reach_m: float = REACH_M
 
 
 _CONTEXT_LAYERS = ("protection_targets", "buildings")
+#: Layers of the campaign's registers that no check family reads (they stay empty in the pre-check's bundle).
+_REGISTERS = ("risk_points", "hidden_hazards")
 
 
 def _context_window(site_m: shapely.Geometry, pipes: gpd.GeoDataFrame, epsg: int,
