@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 import shapely
 from sqlalchemy import Engine
@@ -163,8 +165,9 @@ def bundle_from_file(path: Path, *, tolerance_m: float = 200.0) -> Bundle:
             errors += [replace(i, file=f"{path.name}:{layer}") for i in result.errors]
             counts.append(f"{layer}({spec.zh}) {len(result.errors)}")
             continue
-        recs = [dict(r) for r in result.records]
-        gdf = gpd.GeoDataFrame(recs, geometry=[r.pop("geom") for r in recs], crs=STORAGE_SRID)
+        rows = pd.DataFrame(result.records)  # (the records are not changed: no copy of each)
+        geoms: Any = rows.pop("geom").to_numpy(dtype=object) if "geom" in rows.columns else []
+        gdf = gpd.GeoDataFrame(rows, geometry=geoms, crs=STORAGE_SRID)
         if layer == "districts":
             gdf = gdf.rename(columns={}).copy()
             gdf["key"] = gdf["adcode"]

@@ -114,14 +114,15 @@ def validate(
     if ok_geom:
         stored[ok_geom] = to_storage(np.asarray([geoms[i] for i in ok_geom], dtype=object), crs)
     check_location(stored, records, rows, spec, districts, tolerance_m)
-    check_duplicates(records, rows, spec)
+    keys = [record_key(spec, rec) for rec in records]
+    check_duplicates(records, rows, spec, keys)
 
     valid, valid_rows, rejected = [], [], {}
     for i in range(n):
         if not rows[i].issues or rows[i].ok:
             rec = records[i]  # (no lon/lat: they are not among the names)
             rec["geom"] = stored[i]
-            derive_columns(rec, spec, stored[i], districts)
+            derive_columns(rec, spec, stored[i], districts, keys[i])
             valid.append(rec)
             valid_rows.append(i)
         else:

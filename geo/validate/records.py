@@ -29,7 +29,8 @@ def record_key(spec: LayerSpec, record: dict[str, Any]) -> str | None:
     return ":".join(f"{p:g}" if isinstance(p, float) else str(p) for p in parts)
 
 
-def check_duplicates(records: list[dict[str, Any]], rows: list[RowIssues], spec: LayerSpec) -> None:
+def check_duplicates(records: list[dict[str, Any]], rows: list[RowIssues], spec: LayerSpec,
+                     keys: list[str | None] | None = None) -> None:
     """Refuse every row whose natural key repeats an earlier row's.
 
     Parameters
@@ -40,11 +41,13 @@ def check_duplicates(records: list[dict[str, Any]], rows: list[RowIssues], spec:
         One per row; the repeats receive an error naming the first row.
     spec : LayerSpec
         The layer, for its key fields.
+    keys : list of str or None, optional
+        Each record's :func:`record_key`, when already known.
     """
     seen: dict[str, int] = {}
     names = "+".join(spec.field(f).zh for f in spec.key_fields)
     for i, rec in enumerate(records):
-        key = record_key(spec, rec)
+        key = record_key(spec, rec) if keys is None else keys[i]
         if key is None:
             continue
         if key in seen:
@@ -54,13 +57,14 @@ def check_duplicates(records: list[dict[str, Any]], rows: list[RowIssues], spec:
             seen[key] = i
 
 
-def derive_columns(rec: dict[str, Any], spec: LayerSpec, geom: shapely.Geometry, districts: gpd.GeoDataFrame) -> None:
-    """Fill derived columns: key, GB 36894 class, tailings grade, pipeline districts and length."""
+def derive_columns(rec: dict[str, Any], spec: LayerSpec, geom: shapely.Geometry, districts: gpd.GeoDataFrame,
+                   key: str | None = None) -> None:
+    """Fill derived columns: key, GB 36894 class, tailings grade, pipeline districts and length (``key``: if known)."""
     if spec.name == "districts" and rec.get("level") is None:
         code = str(rec["adcode"])
         rec["level"] = "province" if code.endswith("0000") else "city" if code.endswith("00") else "county"
     if spec.name != "districts":
-        key = record_key(spec, rec)
+        key = key if key is not None else record_key(spec, rec)
         rec["key"] = key if key else hashlib.sha1(shapely.to_wkb(geom)).hexdigest()
     if spec.name == "protection_targets":
         rec["gb36894_class"] = protection_target_class(rec["target_type"], rec.get("households"),
