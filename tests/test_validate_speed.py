@@ -7,6 +7,7 @@ many kinds, some bad values repeated on several rows, so a shared outcome must r
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -39,8 +40,8 @@ def building_rows() -> tuple[list[dict[str, object]], list[shapely.Geometry | No
     geoms: list[shapely.Geometry | None] = []
     want: dict[int, set[tuple[str, str]]] = {}
     for i in range(300):  # valid rows, uses and values repeated
-        rows.append({"code": f"B{i:04d}", "adcode": ADCODE, "name": f"楼{i}", "use": ["residential", "住宅", "商业"][i % 3],
-                     "households": i % 7, "floors": 1 + i % 5})
+        rows.append({"code": f"B{i:04d}", "adcode": ADCODE, "name": f"楼{i}",
+                     "use": ["residential", "住宅", "商业"][i % 3], "households": i % 7, "floors": 1 + i % 5})
         geoms.append(square(102.41 + (i % 20) * 0.003, 24.91 + (i // 20) * 0.003))
 
     def bad(row: dict[str, object], geom: shapely.Geometry | None, *problems: tuple[str, str]) -> None:
@@ -73,7 +74,8 @@ def building_rows() -> tuple[list[dict[str, object]], list[shapely.Geometry | No
     return rows, geoms, want
 
 
-def write_layer(path: Path, layer: str, rows: list[dict[str, object]], geoms: list[shapely.Geometry | None]) -> Path:
+def write_layer(path: Path, layer: str, rows: Sequence[Mapping[str, object]], geoms: list[shapely.Geometry | None],
+                ) -> Path:
     frame = gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(geoms, crs=STORAGE_SRID))
     for col in frame.columns:
         if col != "geometry":
@@ -152,7 +154,7 @@ def test_bad_rows_of_an_enterprises_file(tmp_path: Path) -> None:
         52: {("外部安全防护距离(external_distance_m)", "error")},
         53: {("风险等级(risk_level)", "error"), ("行业(industry)", "error")},
     }
-    assert [r for r in result.records if r["credit_code"] == credit_code(101)][0]["external_distance_m"] == 2000.0
+    assert next(r for r in result.records if r["credit_code"] == credit_code(101))["external_distance_m"] == 2000.0
     assert result.records[0]["has_explosives"] is False
 
 
