@@ -433,7 +433,8 @@ def test_planner_sees_the_table_without_edit_controls(secured, driver) -> None:
     wait.until(lambda d: _column(d, "code"))
     links = driver.execute_script(
         f"return Array.from(document.querySelectorAll('#{ids.NAV} a.nav-link')).map(a => a.getAttribute('href'))")
-    assert links == ["/", "/planner", "/district", "/hazards", "/ranking", "/reports", "/enterprise-info", page.PATH]
+    assert links == ["/", "/planner", "/district", "/hazards", "/ranking", "/reports", "/parks", "/enterprise-info",
+                     page.PATH]
     _click_row(driver, SPACING, CROWDED)
     wait.until(ec.text_to_be_present_in_element((By.ID, page.RULES_EDITOR), "只有管理员可以修改"))
     assert driver.find_elements(By.ID, page.RULES_SAVE) == [] and driver.find_elements(By.ID, page.RULES_VALUE) == []

@@ -136,3 +136,27 @@ def test_the_demo_has_a_past_so_last_month_is_not_empty(demo_db) -> None:
         assert steps_before_load > 0
     finally:
         engine.dispose()
+
+
+def test_a_transaction_that_began_earlier_but_writes_later_keeps_the_versions_in_order(engine) -> None:
+    """now() is when a transaction began: one that waited for another must not end a version before it began."""
+    row = {"key": "PT-order", "adcode": "530181", "name": "学校", "target_type": "school",
+           "gb36894_class": "high_density", "population": 500, "households": None, "floor_area_m2": None,
+           "beds": None, "seats": None, "geom": shapely.Point(102.4, 24.9), "source_crs": "EPSG:4490",
+           "batch_id": None}
+    with engine.begin() as conn:
+        store.upsert_rows(conn, "protection_targets", [row], "key")
+    with engine.connect() as early:
+        early.begin()
+        began = early.execute(text("SELECT now()")).scalar_one()  # this transaction's clock stops here
+        with engine.begin() as later:  # another one versions the row after that moment and commits
+            later.execute(text("UPDATE protection_targets SET population = 600 WHERE key = 'PT-order'"))
+        early.execute(text("UPDATE protection_targets SET population = 700 WHERE key = 'PT-order'"))
+        early.commit()
+    with engine.connect() as conn:
+        spans = conn.execute(text("SELECT data ->> 'population', valid_from, valid_to FROM row_versions "
+                                  "WHERE table_name = 'protection_targets' AND row_key = 'PT-order' "
+                                  "ORDER BY valid_from, id")).all()
+    assert [s[0] for s in spans] == ["500", "600", "700"]
+    assert spans[1][1] > began and spans[1][2] == spans[2][1] and spans[2][2] is None
+    assert all(s[2] is None or s[2] >= s[1] for s in spans)

@@ -42,7 +42,8 @@ def test_district_officer_sees_only_their_district(secured: tuple[str, Any], dri
     wait.until(ec.presence_of_element_located((By.ID, "nav-user")))
     assert "安宁市应急管理局" in _text(driver, "#nav-user") and ANNING in _text(driver, "#nav-user")
     # no planner page, no audit log
-    assert _nav_links(driver) == ["/", "/district", "/hazards", "/ranking", "/reports", "/enterprise-info", "/inspect"]
+    assert _nav_links(driver) == ["/", "/district", "/hazards", "/ranking", "/reports", "/parks", "/enterprise-info",
+                                  "/inspect"]
     rows = driver.find_elements(By.CSS_SELECTOR, f"#{ids.DISTRICT_TABLE} td[data-dash-column='name']")
     assert [r.text for r in rows] == ["安宁市"]
     sources = _text(driver, f"#{ids.SOURCE_TABLE}")
@@ -74,7 +75,8 @@ def test_leader_sees_the_city_and_the_planner_link(secured: tuple[str, Any], dri
     wait = WebDriverWait(driver, 30)
     wait.until(ec.text_to_be_present_in_element((By.ID, ids.DISTRICT_TABLE), "东川区"))
     wait.until(ec.presence_of_element_located((By.ID, "nav-user")))
-    assert _nav_links(driver) == ["/", "/planner", "/district", "/hazards", "/ranking", "/reports", "/enterprise-info"]
+    assert _nav_links(driver) == ["/", "/planner", "/district", "/hazards", "/ranking", "/reports", "/parks",
+                                  "/enterprise-info"]
     assert len(driver.find_elements(By.CSS_SELECTOR, f"#{ids.DISTRICT_TABLE} td[data-dash-column='name']")) >= 10
     assert "领导" in _text(driver, "#nav-user")
     _clean(driver)

@@ -86,6 +86,13 @@ DECLARE
 BEGIN
     IF session_user <> 'riskmap_app' AND nullif(current_setting('riskmap.valid_from', true), '') IS NOT NULL THEN
         at := current_setting('riskmap.valid_from')::timestamptz;
+    ELSIF TG_OP <> 'INSERT' THEN
+        -- now() is when this transaction began: one that waited (e.g. on the import lock) for another which
+        -- versioned the same rows later must not end those versions before they began
+        EXECUTE format($q$SELECT greatest($3, max(v.valid_from)) FROM row_versions v
+                          JOIN (SELECT to_jsonb(x.%I) #>> '{{}}' AS k FROM old_rows x) o ON v.row_key = o.k
+                          WHERE v.table_name = $1 AND v.valid_to IS NULL$q$, key_col)
+        INTO at USING TG_TABLE_NAME, key_col, at;
     END IF;
     IF TG_OP = 'INSERT' THEN
         EXECUTE format($q$INSERT INTO row_versions ({_COLUMNS}) SELECT {_VALUES}, 'insert'
