@@ -13,6 +13,8 @@ import pandas as pd
 import shapely
 
 from geo.cell_values import text_column
+from geo.checks.line_search import query_pieces
+from geo.checks.metric_frame import METRES_PER_DEGREE_MAX, degree_reach
 from geo.constants import STORAGE_SRID
 from geo.crs import gk_zone_epsg
 
@@ -37,11 +39,19 @@ class Bundle:
     at most about 3×10⁻⁴ too long (6 cm at 200 m), below the accuracy of the surveyed features and
     on the side of reporting. Mileage and along-line lengths, which add up over kilometres, are
     geodesic (:mod:`geo.checks.mileage`).
+
+    A rule that reaches only a few rows of a large layer (buildings within 5 m of the pipelines)
+    asks :meth:`near` which rows can be within reach (an index filter in storage degrees) and
+    projects only those with :meth:`metric_rows`; :meth:`metric` projects the whole layer. Both
+    share one per-row cache, so no row is projected twice, and give the same coordinates as
+    ``to_crs``. The caches belong to this bundle: a new ``Bundle`` of copied frames starts cold.
     """
 
     frames: dict[str, gpd.GeoDataFrame]
     metric_epsg: int | None = None
     _metric: dict[str, gpd.GeoDataFrame] = field(default_factory=dict, repr=False)
+    _rows: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+    _longest: dict[str, float] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for name in LAYERS:
@@ -68,10 +78,108 @@ class Bundle:
         return self.frames[layer]
 
     def metric(self, layer: str) -> gpd.GeoDataFrame:
-        """Layer ``layer`` projected to the metric Gauss-Krüger zone (cached)."""
+        """Return layer ``layer`` projected to the metric Gauss-Krüger zone (cached; rows projected once)."""
         if layer not in self._metric:
-            self._metric[layer] = self.frames[layer].to_crs(self.metric_epsg)
+            frame = self.frames[layer]
+            if layer in self._rows:   # some rows are projected already: project the others only
+                geoms = self._projected(layer, np.arange(len(frame)))
+                self._metric[layer] = _framed(frame.copy(), geoms, self.metric_epsg)
+            else:
+                self._metric[layer] = frame.to_crs(self.metric_epsg)
+            self._rows.pop(layer, None)
         return self._metric[layer]
+
+    def metric_rows(self, layer: str, positions: np.ndarray | Sequence[int]) -> gpd.GeoDataFrame:
+        """Return rows ``positions`` of layer ``layer`` projected to the metric zone, each row projected once.
+
+        Parameters
+        ----------
+        layer : str
+            The layer.
+        positions : array-like of int
+            Row positions in ``bundle[layer]`` (as :meth:`near` returns them), in the order wanted.
+
+        Returns
+        -------
+        GeoDataFrame
+            ``bundle.metric(layer).iloc[positions]``: the same index, columns and coordinates,
+            without projecting the other rows.
+        """
+        pos = np.asarray(positions, dtype=np.intp)
+        if layer in self._metric:
+            return self._metric[layer].iloc[pos]
+        return _framed(self.frames[layer].iloc[pos], self._projected(layer, pos), self.metric_epsg)
+
+    def near(self, layer: str, around: Sequence[Any] | np.ndarray, reach_m: float) -> np.ndarray:
+        """Return the positions of the rows of ``layer`` that can lie within ``reach_m`` metres of ``around``.
+
+        An index filter in the storage CRS (a superset; nothing is measured in degrees): a row
+        whose distance to any geometry of ``around``, both projected into the metric zone, is at
+        most ``reach_m`` is always among them (:func:`geo.checks.metric_frame.degree_reach` gives
+        the degree distance that guarantees it, with the latitude of ``around`` and the longest
+        segment on either side). Every distance a rule compares is then measured in metres on
+        :meth:`metric_rows`. The layer's spatial index (``bundle[layer].sindex``) is built once.
+
+        Parameters
+        ----------
+        layer : str
+            The layer whose rows are wanted.
+        around : sequence of shapely geometry
+            Geometries in EPSG:4490 (lines are searched by short pieces); missing and empty ones are ignored.
+        reach_m : float
+            The farthest distance (m) the caller will compare, padding included.
+
+        Returns
+        -------
+        numpy.ndarray of int
+            Sorted row positions in ``bundle[layer]``; rows without geometry are never returned.
+        """
+        frame = self.frames[layer]
+        geoms = np.asarray(around, dtype=object).ravel()
+        if len(geoms):
+            geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+        if not len(frame) or not len(geoms):
+            return np.zeros(0, dtype=np.intp)
+        parts = shapely.get_parts(geoms)
+        linear = np.isin(shapely.get_type_id(parts), (1, 2))
+        lat_max = float(np.abs(shapely.bounds(geoms)[:, 1::2]).max())
+        guess = degree_reach(reach_m, lat_max, self._longest_m(layer))
+        pieces, _src = query_pieces(parts[linear], guess, min_length=25.0 / METRES_PER_DEGREE_MAX)
+        queries = np.concatenate([pieces, parts[~linear]])
+        bx0, by0, bx1, by1 = shapely.bounds(queries).T
+        longest = max(self._longest_m(layer), float(np.hypot(bx1 - bx0, by1 - by0).max()) * METRES_PER_DEGREE_MAX)
+        reach_deg = degree_reach(reach_m, lat_max, longest)
+        _q, rows = frame.sindex.query(queries, predicate="dwithin", distance=reach_deg)
+        return np.unique(rows)
+
+    def _longest_m(self, layer: str) -> float:
+        """Upper bound (m) of the longest segment of the layer's rows (the widest bounding box)."""
+        if layer not in self._longest:
+            frame = self.frames[layer]
+            x0, y0, x1, y1 = shapely.bounds(np.asarray(frame.geometry.array, dtype=object)).T
+            diag = np.hypot(x1 - x0, y1 - y0)
+            diag = diag[np.isfinite(diag)]
+            self._longest[layer] = float(diag.max()) * METRES_PER_DEGREE_MAX if len(diag) else 0.0
+        return self._longest[layer]
+
+    def _projected(self, layer: str, pos: np.ndarray) -> np.ndarray:
+        """Metric geometries of rows ``pos``, projecting those not projected before."""
+        frame = self.frames[layer]
+        if layer not in self._rows:
+            self._rows[layer] = (np.zeros(len(frame), dtype=bool), np.full(len(frame), None, dtype=object))
+        done, geoms = self._rows[layer]
+        todo = np.unique(pos[~done[pos]])
+        if len(todo):
+            geoms[todo] = np.asarray(frame.geometry.array[todo].to_crs(self.metric_epsg), dtype=object)
+            done[todo] = True
+        return geoms[pos]
+
+
+def _framed(rows: gpd.GeoDataFrame, geoms: np.ndarray, epsg: int | None) -> gpd.GeoDataFrame:
+    """``rows`` with their geometry column replaced by ``geoms`` in ``epsg`` (what ``to_crs`` returns)."""
+    rows.geometry = gpd.GeoSeries(gpd.array.GeometryArray(geoms, crs=epsg), index=rows.index,
+                                  name=rows.geometry.name)
+    return rows
 
 
 def usable_rows(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

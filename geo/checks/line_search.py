@@ -29,7 +29,8 @@ QUERY_PIECE_SEGMENTS = 16
 _MIN_QUERY_LENGTH_M = 25.0
 
 
-def query_pieces(pieces: np.ndarray, length_m: float) -> tuple[np.ndarray, np.ndarray]:
+def query_pieces(pieces: np.ndarray, length_m: float,
+                 min_length: float = _MIN_QUERY_LENGTH_M) -> tuple[np.ndarray, np.ndarray]:
     """Cut lines into consecutive query pieces of at most about ``length_m`` (and 16 segments).
 
     A segment is never cut: a piece holds whole segments, so together the query pieces of a line
@@ -41,6 +42,8 @@ def query_pieces(pieces: np.ndarray, length_m: float) -> tuple[np.ndarray, np.nd
         The lines (usually locating pieces).
     length_m : float
         Target length of a query piece; a single longer segment is a piece of its own.
+    min_length : float, default 25 m
+        Shortest target length (in the units of the coordinates: pass degrees for storage lines).
 
     Returns
     -------
@@ -66,7 +69,7 @@ def query_pieces(pieces: np.ndarray, length_m: float) -> tuple[np.ndarray, np.nd
     cum = np.cumsum(seg_len) - seg_len                   # length before each segment, reset per line below
     cum -= cum[line_start]
     rank = np.arange(len(seg_owner)) - line_start
-    step = max(float(length_m), _MIN_QUERY_LENGTH_M)
+    step = max(float(length_m), float(min_length))
     bin_key = np.floor(cum / step).astype(np.int64) * (1 << 20) + rank // QUERY_PIECE_SEGMENTS
     seg = np.flatnonzero(real)
     new = np.ones(len(seg), dtype=bool)

@@ -4,11 +4,14 @@ Check families measure in the CGCS2000 Gauss-Krüger zone of their bundle
 (``bundle.metric_epsg``) and hand back findings in the storage reference system
 (:data:`geo.constants.STORAGE_SRID`). :func:`to_storage` is that one way back;
 :func:`to_metric` the way in for a single shape. :func:`cut_line` cuts long lines into short
-pieces before they query a spatial index.
+pieces before they query a spatial index. :func:`degree_reach` turns a reach in metres into a
+distance in degrees that is safe for *filtering* storage geometries by index before projecting them
+(never for measuring: every distance a rule compares is metres in the zone).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,7 +22,8 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.constants import STORAGE_SRID
 
-__all__ = ["LOCATING_PIECE_VERTICES", "PIECE_VERTICES", "cut_line", "to_metric", "to_storage"]
+__all__ = ["LOCATING_PIECE_VERTICES", "METRES_PER_DEGREE_MAX", "PIECE_VERTICES", "cut_line", "degree_reach",
+           "to_metric", "to_storage"]
 
 #: Most vertices (segments) per piece of a cut line. The bounding box of a whole 50 km pipeline
 #: holds most of a city, so querying the building index with it hands GEOS nearly every building;
@@ -34,6 +38,73 @@ PIECE_VERTICES = 16
 #: cut (on a 100,000-building city, 16-vertex pieces change 14 of 816 HCA findings). 64 is the
 #: cut these findings have always been made with; change it only with a decision to re-grade.
 LOCATING_PIECE_VERTICES = 64
+
+#: Semi-major axis (m) and first eccentricity squared of the CGCS2000 ellipsoid.
+_A_M = 6378137.0
+_E2 = 0.00669438002290
+#: Least scale factor of a metric zone anywhere in it: a Gauss-Krüger zone has 1 on its central
+#: meridian and more away from it; 0.999 leaves room for a UTM-like 0.9996.
+_MIN_SCALE = 0.999
+#: More metres than one degree of longitude or latitude spans anywhere in a zone (111.7 km at most on
+#: the ellipsoid, times a scale factor below 1.03): turns a length in degrees into an upper bound in metres.
+METRES_PER_DEGREE_MAX = 115_000.0
+#: Relative slack of :func:`degree_reach` (the zone's projection is not affine over the reach).
+_SLACK = 0.01
+#: Absolute slack (m) of :func:`degree_reach`.
+_SLACK_M = 1.0
+
+
+def degree_reach(reach_m: float, lat_max: float, longest_m: float = 0.0) -> float:
+    """Return a distance in degrees within which every pair of features ``reach_m`` apart in the zone lies.
+
+    Two storage (EPSG:4490) geometries whose projections into a metric zone are at most
+    ``reach_m`` metres apart are at most this many degrees apart in the plane of their longitudes
+    and latitudes — what a storage-CRS spatial index measures with ``dwithin``. It serves **only to
+    filter** which rows to project; rules still measure every distance in metres in the zone.
+
+    The bound: the zone is conformal with scale at least :data:`_MIN_SCALE`, so a degree of
+    longitude spans at least ``a·cos(lat)·π/180`` and a degree of latitude at least
+    ``a(1-e²)·π/180`` metres; the projection is not affine, which over the reach costs less than
+    ``κ·reach²`` with ``κ = (2·tan(lat) + 0.5)/a`` (the measured curvature of degree-straight lines in
+    a zone is below ``(1.15·tan(lat) + 0.2)/a`` for latitudes 0–60° and 6° from the meridian); and a
+    segment drawn straight in the zone departs from the projected degree-straight segment by at most
+    ``κ·L²/8`` for a segment ``L`` metres long (on either side: ``longest_m``, the longest segment of
+    either geometry). On top: 1 % and 1 m.
+
+    Parameters
+    ----------
+    reach_m : float
+        The farthest distance (m, in the zone) a rule will compare.
+    lat_max : float
+        The largest absolute latitude (degrees) of the geometries searched around (below 80°).
+    longest_m : float, default 0
+        An upper bound (m) of the longest segment of the geometries on either side.
+
+    Returns
+    -------
+    float
+        Degrees.
+
+    Examples
+    --------
+    >>> round(degree_reach(5.0, 25.0), 7)    # 6.05 m at ≥ 100.8 km per degree of longitude
+    6e-05
+    >>> degree_reach(200.0, 29.0) > 200.0 / (111_320 * math.cos(math.radians(29.0)))
+    True
+    """
+    if not 0 <= abs(lat_max) < 80:
+        raise ValueError(f"latitude {lat_max}° is outside the range the degree filter is made for (|lat| < 80°)")
+    reach = max(float(reach_m), 0.0)
+    out = 0.0
+    lat = abs(float(lat_max))
+    for _ in range(2):   # the second time at the latitude grown by the reach itself
+        phi = math.radians(min(lat, 80.0))
+        kappa = (2.0 * math.tan(phi) + 0.5) / _A_M
+        grown = reach * (1.0 + _SLACK + kappa * reach) + _SLACK_M + kappa * float(longest_m) ** 2 / 4.0
+        per_degree = _MIN_SCALE * _A_M * min(math.cos(phi), 1.0 - _E2) * math.pi / 180.0
+        out = grown / per_degree
+        lat = abs(float(lat_max)) + out
+    return out
 
 
 def to_storage(geoms: Sequence[Any], epsg: int | None) -> list[Any]:

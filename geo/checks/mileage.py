@@ -30,7 +30,7 @@ accuracy of the surveyed footprints they are measured between, and always on the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -173,9 +173,9 @@ class Chainage:
         """Geodesic length of the pipe (m), gaps excluded."""
         return float(self.geo_cum[-1])
 
-    @property
+    @cached_property
     def multipart(self) -> bool:
-        """Whether the line has parts that do not touch (the mileage then skips gaps)."""
+        """Whether the line has parts that do not touch (the mileage then skips gaps); worked out once."""
         return any(Point(a.coords[-1]).distance(Point(b.coords[0])) > _TOUCH_M
                    for a, b in zip(self.parts, self.parts[1:], strict=False))
 

@@ -80,7 +80,9 @@ from geo.checks.pipeline.lines import (
     near_pieces,
     pipeline_mileage,
     read_pipes,
+    row_records,
     rows_where,
+    shown_geometries,
     shown_geometry,
     stakes_at,
 )
@@ -93,7 +95,9 @@ __all__ = ["OCCUPY_INFRASTRUCTURE_KINDS", "STATION_OF_LINE_M", "check_pipelines"
 def _occupy(pipes: Sequence[Pipe], bundle: Bundle, rule: Rule, out: PipeFindings, laid: LaidOn) -> None:
     threshold = float(rule.threshold_m or 0.0)
     kinds = rule.params.get("infrastructure_kinds", OCCUPY_INFRASTRUCTURE_KINDS)
-    layers = (("buildings", usable_rows(bundle.metric("buildings"))),
+    # only the buildings the index finds near the lines are projected (a superset of those within reach)
+    near_lines = bundle.near("buildings", bundle["pipelines"].geometry.array, threshold + PAD_M)
+    layers = (("buildings", usable_rows(bundle.metric_rows("buildings", near_lines))),
               ("infrastructure", rows_where(usable_rows(bundle.metric("infrastructure")), "kind", kinds)))
     for layer, frame in layers:
         near = near_pieces(pipes, frame, threshold)   # exact distances of every pair, one index search
@@ -102,14 +106,13 @@ def _occupy(pipes: Sequence[Pipe], bundle: Bundle, rule: Rule, out: PipeFindings
             continue
         geoms = np.asarray(frame.geometry.array, dtype=object)
         qk, tk, dists = near.pipe[keep], near.row[keep], near.d[keep]
-        hit_rows = np.unique(tk)
-        attrs = frame.drop(columns=frame.geometry.name).iloc[hit_rows].to_dict("records")
-        rows = dict(zip(hit_rows.tolist(), attrs, strict=True))
+        rows = row_records(frame, tk, ("key", "name", "adcode", "kind"))
         # shortest lines and their stakes for all hits at once (one GEOS call, not one per hit)
         shortest_all = shapely.shortest_line(near.near[keep], geoms[tk])
         stakes = stakes_at(pipes, qk, shapely.get_point(shortest_all, 0))
-        for i, j, raw, shortest, stake in zip(qk, tk, dists, shortest_all, stakes, strict=True):
-            pipe, row, geom = pipes[i], rows[int(j)], geoms[j]
+        shown = shown_geometries(shortest_all)
+        for i, j, raw, shown_j, stake in zip(qk.tolist(), tk.tolist(), dists.tolist(), shown, stakes, strict=True):
+            pipe, row, geom = pipes[i], rows[j], geoms[j]
             if layer == "infrastructure" and geom.intersects(pipe.geom) and not laid.runs_along(pipe.geom, geom):
                 continue  # a crossing (PIPE_CROSSING), not an encroachment
             d = float(raw)
@@ -120,7 +123,7 @@ def _occupy(pipes: Sequence[Pipe], bundle: Bundle, rule: Rule, out: PipeFindings
                 what_en = str(row.get("kind"))
             where = "压占管道中心线" if d == 0 else f"距管道中心线 {d:.2f} m"
             out.add(rule, pipe, object_type=layer, row=row, verdict="violation", measured_m=d,
-                    required_m=threshold, geometry=shown_geometry(shortest),
+                    required_m=threshold, geometry=shown_j,
                     detail=pipe.noted(f"{what_zh}{where}(两侧各 {threshold:g} m 内)，里程 {stake}",
                                       f"{what_en} {d:.2f} m from the centreline (within {threshold:g} m), "
                                       f"chainage {stake}"))

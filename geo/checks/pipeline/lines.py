@@ -155,6 +155,26 @@ def shown_geometry(shortest: BaseGeometry) -> BaseGeometry:
     return shortest
 
 
+def shown_geometries(shortest: np.ndarray) -> np.ndarray:
+    """Return :func:`shown_geometry` of each shortest line (one GEOS call for the zero-length ones)."""
+    out = np.asarray(shortest, dtype=object).copy()
+    zero = shapely.length(out) == 0
+    if zero.any():
+        out[zero] = shapely.get_point(out[zero], 0)
+    return out
+
+
+def row_records(frame: gpd.GeoDataFrame, positions: np.ndarray, columns: Sequence[str]) -> dict[int, dict[str, Any]]:
+    """Return the values of ``columns`` (those ``frame`` has) of the rows at ``positions``, by position.
+
+    What ``frame.iloc[positions].to_dict("records")`` gives for those columns, without reading the others.
+    """
+    hit = np.unique(np.asarray(positions, dtype=int))
+    cols = [c for c in columns if c in frame.columns]
+    records = frame.iloc[hit][cols].to_dict("records") if cols else [{} for _ in hit]
+    return dict(zip(hit.tolist(), records, strict=True))
+
+
 @dataclass(frozen=True)
 class Pipe:
     """One pipeline in metres: key, name, medium, geometry and its chainage."""
