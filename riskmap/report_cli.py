@@ -19,7 +19,16 @@ from geo import store
 from geo.constants import LOCAL_ZONE
 from geo.errors import AccessDenied
 from layers.reporting.definition_admin import definition_rows, reset_definition, set_definition
-from layers.reporting.definitions import EDITABLE_FIELDS, check_period, data_date, due_date, period_of, reports_in_force
+from layers.reporting.definitions import (
+    EDITABLE_FIELDS,
+    check_period,
+    check_ready,
+    data_date,
+    due_date,
+    period_of,
+    ready_on,
+    reports_in_force,
+)
 from layers.reporting.service import WRITERS, Refusal, generate_report, record_snapshot, report_figures, submit_report
 from layers.reporting.status import load_states, submission_status
 from layers.snapshots import CITY, SNAPSHOT_KINDS, month_ends
@@ -69,9 +78,11 @@ def report_list() -> None:
     today = _today()
     for code, definition in reports_in_force(engine_for()).items():
         period = period_of(definition, today)
+        first = ready_on(definition, period)
+        early = f"  未到期，{first} 起可生成 / not yet due, from {first}" if today < first else ""
         click.echo(f"{code:<14}{definition.zh}  {period}  数据截至 / as of {data_date(definition, period)}  "
                    f"截止 / due {due_date(definition, period)}  "
-                   f"({'区县报市' if definition.issuer == 'district' else '市发区县'})")
+                   f"({'区县报市' if definition.issuer == 'district' else '市发区县'}){early}")
 
 
 @report.command("generate")
@@ -103,13 +114,18 @@ def report_generate(code: str, district: str | None, city: bool, period: str | N
         check_period(definition, period)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--period") from None
+    today = _today()
+    try:
+        check_ready(definition, period, today)  # the service refuses it too; say so before any work
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
     scope = CITY if city else str(district)
     as_of = data_date(definition, period)
     click.echo(f"生成 / generating {code} {scope} {period}：数据截至 / data as of {as_of}，"
                f"截止 / due {due_date(definition, period)} …", err=True)
     try:
         made = generate_report(engine, code, scope=scope, period=period, formats=wanted,
-                               user=current_session().user, actor=actor_name(actor), via="cli")
+                               user=current_session().user, actor=actor_name(actor), via="cli", issued_on=today)
     except (ValueError, AccessDenied) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"已生成 / built《{made.report.title}》：{len(made.report.sections)} 节 / sections; "
@@ -132,6 +148,12 @@ def report_generate(code: str, district: str | None, city: bool, period: str | N
 def report_submit(code: str, file: Path, district: str, period: str, note: str | None, actor: str) -> None:
     """Submit FILE (a generated DOCX or PDF) as the district's report CODE of PERIOD to the city."""
     engine = engine_for(action="submit_report")
+    definition = reports_in_force(engine).get(code)
+    if definition is not None:  # an unknown kind is the service's refusal
+        try:
+            check_ready(definition, period, _today())
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
     try:
         figures = report_figures(engine, code, adcode=district, period=period)
     except Refusal as exc:  # e.g. a yearly report before its year's snapshot: the document is what counts
@@ -161,7 +183,9 @@ def report_status(period: str | None) -> None:
     states = load_states()
     for row in table.to_dict("records"):
         state = states[row["state"]]
-        days = {"late": f" {row['days']}天 / days", "pending": f" 剩 {row['days']}天 / due in {row['days']} days",
+        days = {"late": f" {row['days']}天 / days",
+                "not_due": f" {row['days']}天后可生成 / can be made in {row['days']} days",
+                "pending": f" 剩 {row['days']}天 / due in {row['days']} days",
                 "overdue": f" 逾期 {row['days']}天 / {row['days']} days overdue"}.get(row["state"], "")
         sent = f"  {row['submitted_by']} r{row['revision']}" if row["revision"] is not None else ""
         click.echo(f"{row['adcode']} {row['district']:<8}{row['kind']:<14}{row['period']:<9}"

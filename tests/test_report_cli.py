@@ -11,17 +11,22 @@ from docx import Document
 
 from geo import store
 from layers.reporting.definitions import due_date, load_reports, period_of
+from layers.snapshots import month_ends
 from tests.test_cli_as_user import _audit, _run
+from tests.test_ranking_page import backdate_history
 
 pytestmark = pytest.mark.postgis
 ANNING = "530181"
-#: The current month: the demo's history begins the day it is loaded, so past months are empty.
-PERIOD = f"{dt.date.today():%Y-%m}"
+#: Last month: this month's bulletin is as of its last day, which has not passed (no report of a future date).
+PERIOD = f"{month_ends(dt.date.today(), 1)[0]:%Y-%m}"
 
 
 def test_leader_snapshots_then_an_officer_reports_on_the_own_district_only(demo_copy: dict[str, str],
                                                                            tmp_path: Path) -> None:
-    end = (dt.date.today().replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    end = month_ends(dt.date.today(), 1)[0]
+    owner = store.make_engine(demo_copy["RISKMAP_DATABASE_URL"])
+    backdate_history(owner)  # the demo's history begins the day it is loaded: give last month its data
+    owner.dispose()
     refused = _run(demo_copy, "anning", "snapshot", "--as-of", end.isoformat())
     assert refused.exit_code != 0 and "保存统计快照" in refused.output
     early = _run(demo_copy, "anning", "report", "generate", "bulletin", "--district", ANNING, "--period", PERIOD,

@@ -92,7 +92,7 @@ def test_on_time_late_resubmitted_and_missing(engine: Engine) -> None:
     assert [(a, d, e["revision"]) for a, d, e in entries] == [("anning", ANNING, 1), ("xishan", XISHAN, 1),
                                                                ("anning", ANNING, 2)]
     assert entries[-1][2]["sha256"] == hashlib.sha256(PDF + b"v2").hexdigest()
-    assert set(load_states()) == {"on_time", "late", "pending", "overdue"}
+    assert set(load_states()) == {"on_time", "late", "not_due", "pending", "overdue"}
     assert all(s.colour.lower() not in ("#00ff00", "#008000", "green") for s in load_states().values())
 
 

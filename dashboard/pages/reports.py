@@ -30,6 +30,7 @@ from layers.reporting.definition_admin import reset_definition, set_definition
 from layers.reporting.definitions import (
     EDITABLE_FIELDS,
     ReportDefinition,
+    check_ready,
     data_date,
     due_date,
     period_of,
@@ -49,6 +50,7 @@ RP_FORMAT = "rp-format"
 RP_GENERATE = "rp-generate"
 RP_DOWNLOAD = "rp-download"
 RP_MESSAGE = "rp-message"
+RP_READY = "rp-ready"
 RP_NOTE = "rp-note"
 RP_SUBMIT = "rp-submit"
 RP_SUBMITTED = "rp-submitted"
@@ -102,6 +104,7 @@ TEXT: dict[str, dict[str, str]] = {
     "rp_district": {"zh": "区县", "en": "District"},
     "rp_days_late": {"zh": "{label} {days}天", "en": "{label} {days} days"},
     "rp_days_left": {"zh": "{label}（{days}天后截止）", "en": "{label} (due in {days} days)"},
+    "rp_days_ready": {"zh": "{label}（{days}天后可生成）", "en": "{label} (can be made in {days} days)"},
     "rp_days_over": {"zh": "{label} {days}天", "en": "{label} {days} days"},
     "rp_sent": {"zh": "已报送文件", "en": "Submitted documents"},
     "rp_sent_get": {"zh": "下载所选", "en": "Download"},
@@ -154,7 +157,8 @@ def definition_rows(lang: str, today: dt.date, reports: dict[str, ReportDefiniti
 
 def _cell_text(row: Any, lang: str) -> str:
     label = load_states()[row["state"]].label(lang)
-    key = {"late": "rp_days_late", "pending": "rp_days_left", "overdue": "rp_days_over"}.get(row["state"])
+    key = {"late": "rp_days_late", "not_due": "rp_days_ready", "pending": "rp_days_left",
+           "overdue": "rp_days_over"}.get(row["state"])
     return t(key, lang, label=label, days=row["days"]) if key else label
 
 
@@ -292,6 +296,7 @@ def layout(ctx: AppContext, lang: str) -> html.Div:
             html.Button(t("rp_generate", lang), id=RP_GENERATE, n_clicks=0, className="button-primary"),
             *submit,
         ], className="rp-form filters"),
+        html.P(id=RP_READY, className="hint error", role="status"),
         html.P(t("rp_hint", lang), className="hint"),
         dcc.Loading(html.Div(id=RP_MESSAGE, role="status")),
         html.Div(id=RP_SUBMITTED, role="status"),
@@ -318,6 +323,18 @@ def _valid_request(ctx: AppContext, code: Any, scope: Any, period: Any, fmt: Any
             and isinstance(period, str) and period in periods(reports[code], _today()))
 
 
+def not_ready(ctx: AppContext, code: Any, period: Any, lang: str) -> str:
+    """Why the chosen report and period cannot be made today (its data date has not passed), or ``""``."""
+    reports = reports_in_force(ctx.engine)
+    if not can(ACTION) or not isinstance(code, str) or code not in reports or not isinstance(period, str):
+        return ""
+    try:
+        check_ready(reports[code], period, _today())
+    except ValueError as exc:
+        return _error_text(str(exc), lang)
+    return ""
+
+
 def register(app: dash.Dash, ctx: AppContext) -> None:
     """Register the page's callbacks on ``app``."""
 
@@ -328,6 +345,19 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             return [], None
         today = _today()
         return periods(reports[code], today), period_of(reports[code], today)
+
+    @app.callback(Output(RP_GENERATE, "disabled"), Output(RP_GENERATE, "title"), Output(RP_READY, "children"),
+                  Input(RP_REPORT, "value"), Input(RP_PERIOD, "value"), State(ids.LANG, "value"))
+    def ready(code: Any, period: Any, lang: Any) -> Any:
+        # a period whose data date has not passed cannot be generated or submitted: the button says why
+        reason = not_ready(ctx, code, period, page_lang(lang))
+        return bool(reason), reason, reason
+
+    @app.callback(Output(RP_SUBMIT, "disabled"), Output(RP_SUBMIT, "title"), Input(RP_REPORT, "value"),
+                  Input(RP_PERIOD, "value"), State(ids.LANG, "value"))
+    def ready_to_submit(code: Any, period: Any, lang: Any) -> Any:
+        reason = not_ready(ctx, code, period, page_lang(lang))
+        return bool(reason), reason
 
     @app.callback(Output(RP_DOWNLOAD, "data"), Output(RP_MESSAGE, "children"), Input(RP_GENERATE, "n_clicks"),
                   State(RP_REPORT, "value"), State(RP_SCOPE, "value"), State(RP_PERIOD, "value"),

@@ -25,7 +25,8 @@ from campaign.dispatch import load_dispatch
 from geo import store
 
 __all__ = ["AS_OF", "EDITABLE_FIELDS", "ISSUERS", "PERIODS", "ReportDefinition", "apply_overrides", "check_period",
-           "data_date", "due_date", "load_reports", "period_end", "period_of", "reports_in_force"]
+           "check_ready", "data_date", "due_date", "load_reports", "not_yet_due", "period_end", "period_of",
+           "ready_on", "reports_in_force"]
 
 DEFINITIONS = Path(__file__).with_name("definitions.yaml")
 #: Period kinds and the form of their names.
@@ -217,6 +218,71 @@ def data_date(definition: ReportDefinition, period: str) -> dt.date:
     if definition.as_of == "month_end_before_due":
         return due_date(definition, period).replace(day=1) - dt.timedelta(days=1)
     return period_end(definition, period)
+
+
+def ready_on(definition: ReportDefinition, period: str) -> dt.date:
+    """Return the first day a period's report can be made: the day after its data date.
+
+    Figures are as of the END of the data date (:func:`layers.snapshots.period_moment`), so until that day
+    is over they would be today's figures labelled with a later date.
+
+    Examples
+    --------
+    >>> reports = load_reports()
+    >>> ready_on(reports["summary"], "2026"), ready_on(reports["bulletin"], "2026-12")
+    (datetime.date(2026, 12, 1), datetime.date(2027, 1, 1))
+    """
+    return data_date(definition, period) + dt.timedelta(days=1)
+
+
+def check_ready(definition: ReportDefinition, period: str, today: dt.date) -> None:
+    """Refuse a period whose data date has not passed on ``today``: the one rule of "not yet" for every view.
+
+    Generating (:func:`layers.reporting.service.generate_report`) and submitting
+    (:func:`layers.reporting.service.submit_report`) call it; the reports page disables its buttons with
+    its message and the status matrix shows :func:`not_yet_due` periods as 未到期.
+
+    Raises
+    ------
+    ValueError
+        Bilingual (``中文 / English``), naming the report, the period, its data date and the first day it
+        can be made.
+
+    Examples
+    --------
+    >>> summary = load_reports()["summary"]
+    >>> check_ready(summary, "2026", dt.date(2026, 12, 6))  # as of 2026-11-30: ready
+    >>> try:
+    ...     check_ready(summary, "2027", dt.date(2026, 12, 6))
+    ... except ValueError as exc:
+    ...     print(str(exc).split(" / ")[1].split(": ")[1])
+    its figures are as of 2027-11-30, which has not passed (today is 2026-12-06); it can be made from 2027-12-01
+    """
+    first = ready_on(definition, period)
+    if today < first:
+        as_of = first - dt.timedelta(days=1)
+        raise ValueError(f"《{definition.zh}》{period} 尚未到期：数据截至 {as_of}，该日尚未过去（今天是 {today}），"
+                         f"{first} 起才能生成或报送 / {definition.code} {period} is not yet due: its figures are as "
+                         f"of {as_of}, which has not passed (today is {today}); it can be made from {first}")
+
+
+def not_yet_due(definition: ReportDefinition, period: str, today: dt.date) -> bool:
+    """Return whether a period's report cannot be made yet on ``today`` while it is not due before it can be.
+
+    The 调度表, due before its month ends, is sent with its figures as they stand (the campaign pages), so
+    it is never "not yet due": it is pending until its due date.
+
+    Examples
+    --------
+    >>> reports = load_reports()
+    >>> not_yet_due(reports["summary"], "2027", dt.date(2026, 12, 6)), not_yet_due(reports["summary"], "2026",
+    ...                                                                           dt.date(2026, 12, 6))
+    (True, False)
+    >>> not_yet_due(reports["dispatch"], "2026-12", dt.date(2026, 12, 6))
+    False
+    """
+    first = ready_on(definition, period)
+    return today < first <= due_date(definition, period)
 
 
 def period_of(definition: ReportDefinition, day: dt.date) -> str:

@@ -17,10 +17,11 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from geo import store
+from geo.constants import LOCAL_ZONE
 from geo.errors import AccessDenied
 from identity.permissions import require
 from layers.reporting.build import build_report, plain_figures
-from layers.reporting.definitions import check_period, data_date, reports_in_force
+from layers.reporting.definitions import check_period, check_ready, data_date, reports_in_force
 from layers.reporting.document import Report
 from layers.reporting.docx_writer import write_docx
 from layers.reporting.pdf_writer import write_pdf
@@ -120,7 +121,8 @@ def generate_report(engine: Engine, code: str, *, scope: str, period: str, forma
     user, actor, via
         As for :func:`record_snapshot`.
     issued_on : date, optional
-        The date printed on the report.
+        The date printed on the report (default: today). It is also the day judged on: a report cannot be
+        made before its data date has passed (:func:`layers.reporting.definitions.check_ready`).
 
     Returns
     -------
@@ -131,12 +133,17 @@ def generate_report(engine: Engine, code: str, *, scope: str, period: str, forma
     AccessDenied
         When the account may not generate reports.
     ValueError
-        Unknown report or format, bad period, no figures for the scope.
+        Unknown report or format, bad period, a period not yet due (its data date has not passed), no
+        figures for the scope.
     """
     require(user, "generate_report")
     unknown = [f for f in formats if f not in WRITERS]
     if unknown or not formats:
         raise ValueError(f"unknown formats {unknown}; known: {', '.join(WRITERS)}")
+    issued_on = issued_on or _local_today()
+    reports = reports_in_force(engine)
+    if code in reports:  # an unknown code is build_report's refusal
+        check_ready(reports[code], period, issued_on)
     built = build_report(engine, code, scope=scope, period=period, issued_on=issued_on)
     files = {fmt: WRITERS[fmt](built) for fmt in formats}
     with engine.begin() as conn:
@@ -145,8 +152,12 @@ def generate_report(engine: Engine, code: str, *, scope: str, period: str, forma
     return GeneratedReport(built, files)
 
 
+def _local_today() -> dt.date:
+    return dt.datetime.now(LOCAL_ZONE).date()
+
+
 def _check_submission(engine: Engine, code: str, *, adcode: str, period: str, user: dict[str, Any] | None,
-                      filename: str, content: bytes) -> str:
+                      filename: str, content: bytes, today: dt.date) -> str:
     """Refuse a submission that is not the district's own, of a district report, as a DOCX or PDF; return the format."""
     try:
         require(user, "submit_report")
@@ -168,6 +179,7 @@ def _check_submission(engine: Engine, code: str, *, adcode: str, period: str, us
                       "the dispatch table is sent from the campaign pages or `riskmap campaign` (figures as sent)")
     try:
         check_period(definition, period)
+        check_ready(definition, period, today)
     except ValueError as exc:
         raise Refusal.of(str(exc)) from None
     fmt = PurePath(filename).suffix.lower().lstrip(".")
@@ -235,10 +247,12 @@ def submit_report(engine: Engine, code: str, *, adcode: str, period: str, filena
     Raises
     ------
     Refusal
-        Not allowed, another district's, unknown kind, city-issued or the 调度表, bad period, not a DOCX/PDF.
+        Not allowed, another district's, unknown kind, city-issued or the 调度表, bad period, a period not yet
+        due on the day it is sent (its data date has not passed), not a DOCX/PDF.
     """
+    today = at.astimezone(LOCAL_ZONE).date() if at is not None else _local_today()
     fmt = _check_submission(engine, code, adcode=adcode, period=period, user=user, filename=filename,
-                            content=content)
+                            content=content, today=today)
     who = _username(user, actor)
     sha = hashlib.sha256(content).hexdigest()
     with engine.begin() as conn:

@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 
 from campaign.submissions import timeliness
 from geo import store
-from layers.reporting.definitions import ReportDefinition, data_date, due_date, reports_in_force
+from layers.reporting.definitions import ReportDefinition, data_date, due_date, not_yet_due, ready_on, reports_in_force
 
 __all__ = ["STATUS_COLUMNS", "StateStyle", "load_states", "period_for", "submission_status"]
 
@@ -48,7 +48,7 @@ class StateStyle:
 
 @cache
 def load_states(path: Path = STATES_FILE) -> dict[str, StateStyle]:
-    """Return the submission states (``on_time``, ``late``, ``pending``, ``overdue``) with labels and colours."""
+    """Return the submission states (``on_time``, ``late``, ``not_due``, ``pending``, ``overdue``) of status.yaml."""
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     return {code: StateStyle(zh=str(v["zh"]), en=str(v["en"]), colour=str(v["colour"]), text=str(v["text"]))
             for code, v in doc["states"].items()}
@@ -86,7 +86,9 @@ def submission_status(engine: Engine, month: str, *, today: dt.date) -> pd.DataF
     -------
     DataFrame
         Columns :data:`STATUS_COLUMNS`. ``state`` is ``on_time``, ``late`` (``days`` after the due date),
-        ``pending`` (due in ``days``) or ``overdue`` (``days`` past the due date), judged on
+        ``not_due`` (its data date has not passed: it can be made in ``days``,
+        :func:`layers.reporting.definitions.not_yet_due`), ``pending`` (due in ``days``) or ``overdue``
+        (``days`` past the due date), judged on
         ``first_submitted_at``; ``revision``, ``submitted_at`` and ``submitted_by`` are the latest
         revision's; ``data_date`` is the day the period's figures are as of (数据截至).
     """
@@ -100,6 +102,7 @@ def submission_status(engine: Engine, month: str, *, today: dt.date) -> pd.DataF
         for code, definition in reports.items():
             period = period_for(definition, month)
             due, as_of = due_date(definition, period), data_date(definition, period)
+            early = not_yet_due(definition, period, today)
             if code == "dispatch":
                 sent = store.list_submissions(conn, "dispatch", period=period).assign(submission_id=None)
             else:
@@ -109,6 +112,8 @@ def submission_status(engine: Engine, month: str, *, today: dt.date) -> pd.DataF
             for adcode, name in sorted(names.items()):
                 first, row = sent_by.get(adcode, (None, None))
                 state, days = timeliness(first, due, today)
+                if first is None and early:
+                    state, days = "not_due", (ready_on(definition, period) - today).days
                 extra: tuple[Any, ...] = (None, None, None, None)
                 if row is not None:
                     sid = row["submission_id"]
