@@ -6,9 +6,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+from shapely.geometry.base import BaseGeometry
 
-from geo.checks.ruleset import Rule
+from geo.checks.ruleset import FLOAT_NOISE, Rule
 from geo.constants import STORAGE_SRID
 
 
@@ -130,3 +132,139 @@ def findings_frame(records: Iterable[Mapping[str, Any]]) -> gpd.GeoDataFrame:
     # plain strings and lose the halves that views read
     df["detail"] = pd.Series([row.get("detail") for row in rows], index=df.index, dtype=object)
     return gpd.GeoDataFrame(df[list(COLUMNS)], geometry=df["geometry"].tolist(), crs=STORAGE_SRID)
+
+
+def hits(rule: Rule, distances: np.ndarray, limits: np.ndarray | float) -> np.ndarray:
+    """Return :meth:`Rule.hit` of every distance against its limit, all at once.
+
+    The same comparison as :func:`geo.checks.ruleset.below` (unrounded, :data:`FLOAT_NOISE`-aware), on
+    arrays: which measured pairs become findings.
+
+    Parameters
+    ----------
+    rule : Rule
+        Gives ``inclusive``.
+    distances : numpy.ndarray
+        Measured distances (m).
+    limits : numpy.ndarray or float
+        The limit of each distance, or one for all.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+
+    Examples
+    --------
+    >>> from geo.checks.ruleset import Rule
+    >>> r = Rule("X", "f", "", "", "", "confirmed", "2010-10-01", threshold_m=5.0, inclusive=True)
+    >>> hits(r, np.array([4.8, 5.0, 5.0000005, 5.0004]), 5.0).tolist()
+    [True, True, True, False]
+    """
+    if rule.inclusive:
+        return np.asarray(distances <= limits + FLOAT_NOISE, dtype=bool)
+    return np.asarray(distances < limits - FLOAT_NOISE, dtype=bool)
+
+
+def _cells(name: str, value: Any, count: int) -> list[Any]:
+    """One value per finding: a single value repeated, or the sequence ``value`` (of ``count`` items) as a list."""
+    if value is None or isinstance(value, str | int | float | BaseGeometry):
+        return [value] * count
+    cells = value.tolist() if isinstance(value, np.ndarray) else list(value)
+    if len(cells) != count:
+        raise ValueError(f"finding column {name!r} has {len(cells)} values for {count} findings")
+    return cells
+
+
+def finding_columns(rule: Rule, count: int, *, subject_type: Any, subject_key: Any, subject_name: Any,
+                    object_type: Any, object_key: Any, object_name: Any, measured_m: Any, required_m: Any,
+                    verdict: str, adcode: Any, geometry: Any, detail: Any = "") -> dict[str, list[Any]]:
+    """Return ``count`` findings of ``rule`` as columns, each cell as :func:`finding` makes it.
+
+    The way to build many findings at once: no record per finding, the columns of the frame
+    directly (:func:`findings_from_columns` makes the frame).
+
+    Parameters
+    ----------
+    rule : Rule
+        The rule found broken; its code and clause fill their columns.
+    count : int
+        Number of findings.
+    subject_type, subject_key, subject_name, object_type, object_key, object_name : object
+        As for :func:`finding`, and so are the next parameters: each either one value for every
+        finding (text, a number, None or a geometry) or a sequence (list, array) of ``count``
+        values, one per finding. Keys become text.
+    measured_m, required_m, adcode, geometry, detail : object
+        ``measured_m`` is rounded to centimetres and ``required_m`` made a float, as :func:`finding` does.
+    verdict : str
+        One of :data:`VERDICTS`, for every finding.
+
+    Returns
+    -------
+    dict of str to list
+        The columns of :data:`COLUMNS` and ``geometry``, ``count`` cells each.
+
+    Raises
+    ------
+    ValueError
+        For an unknown verdict or a sequence whose length is not ``count``.
+
+    Examples
+    --------
+    >>> from geo.checks.ruleset import load_ruleset
+    >>> cols = finding_columns(load_ruleset()["ESD_DECLARED"], 2, subject_type="enterprises",
+    ...                        subject_key=["E1", "E2"], subject_name=None, object_type="protection_targets",
+    ...                        object_key=[7, 8], object_name=["学校", None], measured_m=[12.345, 3.0],
+    ...                        required_m=100, verdict="violation", adcode="530181", geometry=None)
+    >>> cols["object_key"], cols["measured_m"], cols["required_m"]
+    (['7', '8'], [12.35, 3.0], [100.0, 100.0])
+    """
+    if verdict not in VERDICTS:
+        raise ValueError(f"unknown verdict {verdict!r}")
+    measured = _cells("measured_m", measured_m, count)
+    required = _cells("required_m", required_m, count)
+    return {
+        "rule_code": [rule.code] * count, "clause": [rule.clause] * count,
+        "subject_type": _cells("subject_type", subject_type, count),
+        "subject_key": [str(k) for k in _cells("subject_key", subject_key, count)],
+        "subject_name": _cells("subject_name", subject_name, count),
+        "object_type": _cells("object_type", object_type, count),
+        "object_key": [str(k) for k in _cells("object_key", object_key, count)],
+        "object_name": _cells("object_name", object_name, count),
+        "measured_m": [None if v is None else round(float(v), 2) for v in measured],
+        "required_m": [None if v is None else float(v) for v in required],
+        "verdict": [verdict] * count, "adcode": _cells("adcode", adcode, count),
+        "detail": _cells("detail", detail, count), "geometry": _cells("geometry", geometry, count),
+    }
+
+
+def records_columns(records: Iterable[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """Return finding records (of :func:`finding`) as columns, for :func:`findings_from_columns`."""
+    rows = list(records)
+    return {c: [row.get(c) for row in rows] for c in (*COLUMNS, "geometry")}
+
+
+def findings_from_columns(parts: Iterable[Mapping[str, list[Any]]]) -> gpd.GeoDataFrame:
+    """Make a findings GeoDataFrame (EPSG:4490) from columns of findings, in order.
+
+    The frame equals :func:`findings_frame` of the same findings as records (the same values and
+    column types: ``tests/test_cell_values_vectorised.py`` compares them), without a record per finding.
+
+    Parameters
+    ----------
+    parts : iterable of dict
+        Columns as :func:`finding_columns` or :func:`records_columns` return them; empty parts are
+        skipped.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per finding, parts one after the other; an empty frame for no findings.
+    """
+    chunks = [part for part in parts if len(part["rule_code"])]
+    if not chunks:
+        return findings_frame([])
+    cols = {c: [v for part in chunks for v in part[c]] if len(chunks) > 1 else list(chunks[0][c])
+            for c in (*COLUMNS, "geometry")}
+    df = pd.DataFrame({c: cols[c] for c in COLUMNS})
+    df["detail"] = pd.Series(cols["detail"], index=df.index, dtype=object)  # Bilingual kept (findings_frame)
+    return gpd.GeoDataFrame(df, geometry=cols["geometry"], crs=STORAGE_SRID)

@@ -44,9 +44,9 @@ from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import substring
 
-from geo.cell_values import number_or_none, text_or_none
+from geo.cell_values import column_values, number_or_none, text_column
 from geo.checks.bundle import Bundle
-from geo.checks.findings import Bilingual, finding, findings_frame
+from geo.checks.findings import Bilingual, finding_columns, findings_from_columns, hits
 from geo.checks.metric_frame import to_storage
 from geo.checks.ruleset import Rule, RuleSet
 from geo.errors import ConfigError
@@ -300,8 +300,12 @@ def check_tailings(bundle: Bundle, rules: RuleSet, *, dem: DemGrid | None = None
     >>> len(check_tailings(Bundle({}), load_ruleset()))
     0
     """
-    records = [*_safety(bundle, rules["TAIL_SAFETY"]), *_overhead(bundle, rules["TAIL_OVERHEAD"], dem)]
-    return findings_frame(records)
+    found = []
+    if "TAIL_SAFETY" in rules.rules:
+        found += _safety(bundle, rules["TAIL_SAFETY"])
+    if "TAIL_OVERHEAD" in rules.rules:
+        found += _overhead(bundle, rules["TAIL_OVERHEAD"], dem)
+    return findings_from_columns(found)
 
 
 def _grade(value: Any) -> int | None:
@@ -310,74 +314,96 @@ def _grade(value: Any) -> int | None:
     return None if number is None else int(number)
 
 
-def _pond_finding(rule: Rule, pond: Any, object_type: str, obj: Any, **rest: Any) -> dict[str, Any]:
-    """Build a finding of ``rule`` about tailings pond ``pond`` (subject) and ``obj``, a row of ``object_type``."""
-    return finding(rule, subject_type="tailings_dams", subject_key=str(pond["key"]),
-                   subject_name=text_or_none(pond.get("name")), object_type=object_type, object_key=str(obj["key"]),
-                   object_name=text_or_none(obj.get("name")), adcode=text_or_none(obj.get("adcode")), **rest)
+def _pond_columns(rule: Rule, ponds: gpd.GeoDataFrame, pond_pos: np.ndarray, object_type: str,
+                  objects: gpd.GeoDataFrame, object_pos: np.ndarray, **rest: Any) -> dict[str, list[Any]]:
+    """Return findings of ``rule`` about ponds (rows ``pond_pos`` of ``ponds``) and rows ``object_pos`` of ``objects``.
+
+    Cells are read once per column (:func:`geo.cell_values.text_column`), for the rows found only.
+    """
+    return finding_columns(
+        rule, len(pond_pos), subject_type="tailings_dams", subject_key=column_values(ponds, "key", pond_pos),
+        subject_name=text_column(ponds, "name", pond_pos), object_type=object_type,
+        object_key=column_values(objects, "key", object_pos), object_name=text_column(objects, "name", object_pos),
+        adcode=text_column(objects, "adcode", object_pos), **rest)
 
 
-def _safety(bundle: Bundle, rule: Rule) -> list[dict[str, Any]]:
+def _safety(bundle: Bundle, rule: Rule) -> list[dict[str, list[Any]]]:
     """``TAIL_SAFETY``: ponds rated 危库/险库/病库."""
     ponds = bundle["tailings_dams"]
     if ponds.empty or "safety_degree" not in ponds.columns:
         return []
     degrees = {str(d) for d in rule.params.get("degrees", [])}
     labels = _degree_labels()
-    out: list[dict[str, Any]] = []
-    for _, pond in ponds.iterrows():
-        degree = text_or_none(pond["safety_degree"])
-        if degree not in degrees:
-            continue
-        grade = _grade(pond.get("design_grade"))
-        zh = labels.get(degree, degree)
-        out.append(_pond_finding(
-            rule, pond, "tailings_dams", pond, measured_m=None, required_m=None, verdict="violation",
-            geometry=pond.geometry,
-            detail=Bilingual(f"安全度为{zh}，设计等别{grade_label(grade)}",
-                             f"pond rated {degree} (AQ 2006-2005 §8),"
-                             f" design grade {grade if grade is not None else 'unknown'}"),
-        ))
-    return out
+    rated = text_column(ponds, "safety_degree")
+    pos = np.array([i for i, degree in enumerate(rated) if degree in degrees], dtype=np.intp)
+    details = []
+    for degree, cell in zip([rated[i] for i in pos], column_values(ponds, "design_grade", pos), strict=True):
+        grade = _grade(cell)
+        details.append(Bilingual(f"安全度为{labels.get(str(degree), degree)}，设计等别{grade_label(grade)}",
+                                 f"pond rated {degree} (AQ 2006-2005 §8),"
+                                 f" design grade {grade if grade is not None else 'unknown'}"))
+    return [_pond_columns(rule, ponds, pos, "tailings_dams", ponds, pos, measured_m=None, required_m=None,
+                          verdict="violation", geometry=ponds.geometry.to_numpy()[pos], detail=details)]
 
 
-def _receptors(bundle: Bundle, params: dict[str, Any]) -> list[tuple[str, gpd.GeoDataFrame, np.ndarray]]:
-    """Receptor layers (metric, whole, so their cached spatial index is reused) with a keep-mask.
+@dataclass(frozen=True)
+class _Receptors:
+    """The receptors of one layer: rows ``metric`` (projected) where ``keep``; ``rows`` their positions in ``frame``."""
 
-    The mask selects protection targets of ``receptor_target_classes`` and buildings of
-    ``receptor_building_uses``.
+    layer: str
+    frame: gpd.GeoDataFrame
+    rows: np.ndarray
+    metric: gpd.GeoDataFrame
+    keep: np.ndarray
+
+
+def _receptors(bundle: Bundle, params: dict[str, Any], toes: np.ndarray, reach_m: float) -> list[_Receptors]:
+    """Return the receptors: targets of ``receptor_target_classes``, buildings of ``receptor_building_uses``.
+
+    Protection targets are few and the other families measure them too, so they are projected whole
+    (the bundle's cache and its spatial index are shared). Of the buildings, only the rows that can be
+    within ``reach_m`` of a toe (``toes`` in EPSG:4490) are projected (:meth:`Bundle.near`).
     """
-    out: list[tuple[str, gpd.GeoDataFrame, np.ndarray]] = []
-    for layer, column, listed in (("protection_targets", "gb36894_class", "receptor_target_classes"),
-                                  ("buildings", "use", "receptor_building_uses")):
+    out: list[_Receptors] = []
+    for layer, column, listed, whole in (("protection_targets", "gb36894_class", "receptor_target_classes", True),
+                                         ("buildings", "use", "receptor_building_uses", False)):
         wanted = {str(v) for v in params.get(listed, [])}
-        frame = bundle.metric(layer)
+        frame = bundle[layer]
         if not wanted or frame.empty or column not in frame.columns:
             continue
-        mask = frame[column].isin(wanted).to_numpy(dtype=bool)
-        if mask.any():
-            out.append((layer, frame, mask))
+        rows = np.arange(len(frame)) if whole else bundle.near(layer, toes, reach_m)
+        keep = frame[column].take(rows).isin(wanted).to_numpy(dtype=bool)
+        if keep.any():
+            metric = bundle.metric(layer) if whole else bundle.metric_rows(layer, rows)
+            out.append(_Receptors(layer, frame, rows, metric, keep))
     return out
 
 
-def _overhead(bundle: Bundle, rule: Rule, dem: DemGrid | None) -> list[dict[str, Any]]:
+def _overhead(bundle: Bundle, rule: Rule, dem: DemGrid | None) -> list[dict[str, list[Any]]]:
     """``TAIL_OVERHEAD``: radial screen, or receptors along the buffered D8 flow path."""
     ponds = bundle.metric("tailings_dams")
     if ponds.empty or rule.threshold_m is None:
         return []
-    ponds = ponds[ponds.geometry.notna().to_numpy() & ~ponds.geometry.is_empty.to_numpy()]
-    receptors = _receptors(bundle, rule.params)
-    if ponds.empty or not receptors:
+    ok = ponds.geometry.notna().to_numpy() & ~ponds.geometry.is_empty.to_numpy()
+    ponds = ponds[ok]
+    if ponds.empty:
         return []
     epsg = int(bundle.metric_epsg or 0)
+    limit = float(rule.threshold_m)
     paths: dict[int, LineString] = {}
     if dem is not None:
-        paths = _paths(ponds, dem, epsg, float(rule.threshold_m))
+        paths = _paths(ponds, dem, epsg, limit)
     radial = [i for i in range(len(ponds)) if i not in paths]
-    out: list[dict[str, Any]] = []
-    for layer, frame, mask in receptors:
-        out.extend(_radial(ponds, radial, layer, frame, mask, rule, epsg))
-        out.extend(_along_path(ponds, paths, layer, frame, mask, rule, epsg))
+    # a flow path is at most ``limit`` long (in the DEM's CRS) and its zone ``flow_width_m`` wide
+    width = max(float(rule.params.get("flow_width_m", 0.0)), 0.0)
+    reach = (limit + width) * 1.01 + 1.0 if paths else limit + _SLACK
+    receptors = _receptors(bundle, rule.params, bundle["tailings_dams"].geometry.to_numpy()[ok], reach)
+    out: list[dict[str, list[Any]]] = []
+    for rec in receptors:
+        if radial:
+            out.append(_radial(ponds, radial, rec, rule, epsg))
+        if paths:
+            out.append(_along_path(ponds, paths, rec, rule, epsg))
     return out
 
 
@@ -400,46 +426,31 @@ def _paths(ponds: gpd.GeoDataFrame, dem: DemGrid, epsg: int, max_length_m: float
     return found
 
 
-def _radial(ponds: gpd.GeoDataFrame, which: list[int], layer: str, frame: gpd.GeoDataFrame, mask: np.ndarray,
-            rule: Rule, epsg: int) -> list[dict[str, Any]]:
+def _radial(ponds: gpd.GeoDataFrame, which: list[int], rec: _Receptors, rule: Rule,
+            epsg: int) -> dict[str, list[Any]]:
     """Radial pre-screen: receptors within ``threshold_m`` of the toe (verdict ``screen``)."""
-    if not which:
-        return []
     limit = float(rule.threshold_m or 0.0)
     toes = ponds.geometry.to_numpy()[which]
     # the slack keeps a receptor exactly at the limit (before rounding) among the candidates
-    pi, ri = frame.sindex.query(toes, predicate="dwithin", distance=limit + _SLACK)
-    pi, ri = pi[mask[ri]], ri[mask[ri]]
-    if len(pi) == 0:
-        return []
-    geoms = frame.geometry.to_numpy()
+    pi, ri = rec.metric.sindex.query(toes, predicate="dwithin", distance=limit + _SLACK, sort=True)
+    pi, ri = pi[rec.keep[ri]], ri[rec.keep[ri]]
+    geoms = rec.metric.geometry.to_numpy()
     d = shapely.distance(toes[pi], geoms[ri])  # unrounded: round only for display
-    hit = np.array([rule.hit(float(x)) for x in d], dtype=bool)
+    hit = hits(rule, d, limit)
     pi, ri, d = pi[hit], ri[hit], d[hit]
     lines = to_storage(list(shapely.shortest_line(toes[pi], geoms[ri])), epsg)
-    # attributes of the hit rows, read once (a row lookup per finding costs more than the search)
-    hit_rows = np.unique(ri)
-    recs = dict(zip(hit_rows.tolist(), frame.drop(columns=frame.geometry.name).iloc[hit_rows].to_dict("records"),
-                    strict=True))
-    pond_rows = ponds.drop(columns=ponds.geometry.name).iloc[which].to_dict("records")
-    out: list[dict[str, Any]] = []
-    for p, r, dist, line in zip(pi, ri, d, lines, strict=True):
-        pond, rec = pond_rows[int(p)], recs[int(r)]
-        out.append(_pond_finding(
-            rule, pond, layer, rec, measured_m=float(dist), required_m=limit, verdict="screen",
-            geometry=line,
-            detail=Bilingual(f"距初期坝坡脚直线{dist:.1f}米（≤{limit:g}米），径向初筛，非流经路径判定，需按下游流经路径核实",
-                             f"{dist:.1f} m straight from the starter-dam toe (≤ {limit:g} m): radial pre-screen,"
-                             " not a flow-path finding; confirm along the downstream flow path"),
-        ))
-    return out
+    details = [Bilingual(f"距初期坝坡脚直线{dist:.1f}米（≤{limit:g}米），径向初筛，非流经路径判定，"
+                         "需按下游流经路径核实",
+                         f"{dist:.1f} m straight from the starter-dam toe (≤ {limit:g} m): radial pre-screen,"
+                         " not a flow-path finding; confirm along the downstream flow path")
+               for dist in d.tolist()]
+    return _pond_columns(rule, ponds, np.asarray(which, dtype=np.intp)[pi], rec.layer, rec.frame, rec.rows[ri],
+                         measured_m=d, required_m=limit, verdict="screen", geometry=lines, detail=details)
 
 
-def _along_path(ponds: gpd.GeoDataFrame, paths: dict[int, LineString], layer: str, frame: gpd.GeoDataFrame,
-                mask: np.ndarray, rule: Rule, epsg: int) -> list[dict[str, Any]]:
+def _along_path(ponds: gpd.GeoDataFrame, paths: dict[int, LineString], rec: _Receptors, rule: Rule,
+                epsg: int) -> dict[str, list[Any]]:
     """Receptors touching the flow path buffered by ``params.flow_width_m`` (verdict ``violation``)."""
-    if not paths:
-        return []
     limit = float(rule.threshold_m or 0.0)
     width = float(rule.params.get("flow_width_m", 0.0))
     order = sorted(paths)
@@ -448,46 +459,35 @@ def _along_path(ponds: gpd.GeoDataFrame, paths: dict[int, LineString], layer: st
     # zero length (toe in a pit) is buffered as a disc instead.
     zones = np.where(shapely.length(lines) > 0, shapely.buffer(lines, width, cap_style="flat"),
                      shapely.buffer(shapely.get_point(lines, 0), width))
-    zi, ri = frame.sindex.query(zones, predicate="intersects")
-    zi, ri = zi[mask[ri]], ri[mask[ri]]
-    out: list[dict[str, Any]] = []
-    shown: list[BaseGeometry] = []
-    if len(zi) == 0:
-        return out
-    # every pair's hop and distance along the path at once; attributes read once per hit row
+    zi, ri = rec.metric.sindex.query(zones, predicate="intersects", sort=True)
+    zi, ri = zi[rec.keep[ri]], ri[rec.keep[ri]]
+    # every pair's hop and distance along the path at once
     pair_paths = lines[zi]
-    hops = shapely.shortest_line(pair_paths, frame.geometry.to_numpy()[ri])
+    hops = shapely.shortest_line(pair_paths, rec.metric.geometry.to_numpy()[ri])
     alongs = shapely.line_locate_point(pair_paths, shapely.get_point(hops, 0))
-    hit_rows = np.unique(ri)
-    recs = dict(zip(hit_rows.tolist(), frame.drop(columns=frame.geometry.name).iloc[hit_rows].to_dict("records"),
-                    strict=True))
-    pond_rows = ponds.drop(columns=ponds.geometry.name).iloc[order].to_dict("records")
+    hit = hits(rule, alongs, limit)
+    zi, ri, hops, alongs = zi[hit], ri[hit], hops[hit], alongs[hit]
+    ends = shapely.line_interpolate_point(lines[zi], alongs)
     walks: dict[int, tuple[list[tuple[float, ...]], list[float]]] = {}
-    ends = shapely.line_interpolate_point(pair_paths, alongs)
     shown_xy: list[np.ndarray] = []
-    for z, r, hop, along_m, end in zip(zi.tolist(), ri.tolist(), hops, alongs.tolist(), ends, strict=True):
-        path, rec = lines[z], recs[r]
-        along = float(along_m)
-        if not rule.hit(along):
-            continue
+    details = []
+    for z, hop, along, end in zip(zi.tolist(), hops, alongs.tolist(), ends, strict=True):
+        path = lines[z]
         if z not in walks:
             walks[z] = _walk(path)
         stretch = _stretch(path, *walks[z], along, end)
         shown_xy.append(np.vstack([stretch, shapely.get_coordinates(hop)[[0, -1]]]))
-        pond = pond_rows[z]
-        out.append(_pond_finding(
-            rule, pond, layer, rec, measured_m=along, required_m=limit, verdict="violation",
-            geometry=None,
-            detail=Bilingual(f"位于初期坝坡脚下游D8流经路径{along:.1f}米处（路径两侧各{width:g}米范围内，≤{limit:g}米），属头顶库",
-                             f"on the D8 downstream flow path {along:.1f} m from the starter-dam toe "
-                             f"(within {width:g} m of the path, ≤ {limit:g} m): overhead tailings pond"),
-        ))
+        details.append(Bilingual(
+            f"位于初期坝坡脚下游D8流经路径{along:.1f}米处（路径两侧各{width:g}米范围内，≤{limit:g}米），属头顶库",
+            f"on the D8 downstream flow path {along:.1f} m from the starter-dam toe "
+            f"(within {width:g} m of the path, ≤ {limit:g} m): overhead tailings pond"))
+    shown: list[BaseGeometry] = []
     if shown_xy:
         sizes = [len(xy) for xy in shown_xy]
         shown = list(shapely.linestrings(np.concatenate(shown_xy), indices=np.repeat(np.arange(len(sizes)), sizes)))
-    for rec_out, geom in zip(out, to_storage(shown, epsg), strict=True):
-        rec_out["geometry"] = geom
-    return out
+    return _pond_columns(rule, ponds, np.asarray(order, dtype=np.intp)[zi], rec.layer, rec.frame, rec.rows[ri],
+                         measured_m=alongs, required_m=limit, verdict="violation",
+                         geometry=to_storage(shown, epsg), detail=details)
 
 
 def _walk(path: LineString) -> tuple[list[tuple[float, ...]], list[float]]:
