@@ -17,7 +17,7 @@ import math
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,13 +36,14 @@ from geo.crs import gk_zone_epsg
 from geo.layer_specs import PT_TYPES
 from geo.rule_admin import effective_ruleset
 from geo.rules import load_table
+from layers.palette import FOUR_COLOUR, RiskLevel
 from layers.site_file import read_site_file
 
 __all__ = [
-    "BLOCKING_VERDICTS", "DEFAULT_STATUSES", "SETTABLE_STATUSES", "STATUS_LABELS", "VERDICT_LABELS",
-    "PrecheckResult", "SiteFacts", "bilingual", "class_label", "read_site_file", "reason_table", "recent_precheck",
-    "register_table", "run_precheck", "site_facts", "status_label", "use_label", "use_options", "verdict_label",
-    "zone_rings",
+    "BLOCKING_VERDICTS", "DEFAULT_STATUSES", "MAP_SOURCE_TYPES", "SETTABLE_STATUSES", "STATUS_LABELS",
+    "VERDICT_LABELS", "PrecheckResult", "SiteFacts", "bilingual", "class_label", "map_sources", "read_site_file",
+    "reason_table", "recent_precheck", "register_table", "run_precheck", "site_facts", "status_label", "use_label",
+    "use_options", "verdict_label", "zone_rings",
 ]
 
 #: Remediation statuses, in the order offered, with (Chinese, English) labels.
@@ -166,6 +167,40 @@ def class_label(cls: str, lang: str = "zh") -> str:
     """
     classes = load_table("protection_target_classes")["classes"]
     return str(classes[cls][lang if lang in ("zh", "en") else "zh"]) if cls in classes else cls
+
+
+#: Risk sources the planner map draws (points of enterprises and tailings ponds; HCAs and risk points are not).
+MAP_SOURCE_TYPES = ("enterprise", "tailings_dam")
+
+
+def map_sources(sources: gpd.GeoDataFrame, levels: Iterable[str] | None = None) -> gpd.GeoDataFrame:
+    """Return the risk sources the planner map draws, of the 四色 levels chosen.
+
+    Parameters
+    ----------
+    sources : GeoDataFrame
+        Risk sources as :func:`layers.sources.risk_sources` gives them (``source_type``, ``risk_level``).
+    levels : iterable of str, optional
+        Codes of :data:`layers.palette.FOUR_COLOUR` (``major``, ``significant``, ``general``, ``low``);
+        None: all four. An empty choice shows none.
+
+    Returns
+    -------
+    GeoDataFrame
+        The enterprises and tailings ponds (:data:`MAP_SOURCE_TYPES`) of those levels, in the order given.
+
+    Raises
+    ------
+    ValueError
+        A code that is not a 四色 level.
+    """
+    chosen = {str(level) for level in (FOUR_COLOUR if levels is None else levels)}
+    unknown = sorted(chosen - {level.value for level in RiskLevel})
+    if unknown:
+        raise ValueError(f"不是四色等级：{unknown} / not 四色 levels: {unknown}; known: "
+                         f"{', '.join(level.value for level in RiskLevel)}")
+    kept = sources["source_type"].isin(MAP_SOURCE_TYPES) & sources["risk_level"].isin(chosen)
+    return sources[kept]
 
 
 def _metres(value: Any) -> float | None:

@@ -176,6 +176,7 @@ def _hostile(owner: Engine) -> dict[str, Any]:
         # planner
         "planner-filter-rule.value": None,
         "planner-filter-district.value": DONGCHUAN,
+        "planner-filter-level.value": ["major", "low; DROP TABLE", 1],
         "planner-filter-status.value": ["open", "confirmed", "rectifying", "resolved", "dismissed"],
         "planner-refresh.data": 1,
         "planner-register.active_cell": {"row": 0, "column": 0, "column_id": "id"},

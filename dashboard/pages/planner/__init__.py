@@ -16,11 +16,12 @@ from typing import Any
 
 import dash
 import dash_leaflet as dl
-from dash import dcc, html
+from dash import Input, Output, State, dcc, html
 
+from dashboard import ids
 from dashboard.context import AppContext
 from dashboard.i18n import t
-from dashboard.mapview import DISTRICT_STYLE, EMPTY, geojson_layer, legend, to_geojson
+from dashboard.mapview import DISTRICT_STYLE, EMPTY, geojson_layer, legend, legend_item, to_geojson
 from dashboard.pages.planner import findings, precheck
 from dashboard.pages.planner.page_ids import *  # noqa: F403  (the page's component ids, for callbacks and tests)
 from dashboard.pages.planner.page_ids import (
@@ -29,6 +30,7 @@ from dashboard.pages.planner.page_ids import (
     P_FINDINGS,
     P_HAZARDS,
     P_LAST,
+    P_LEVEL,
     P_PIPELINES,
     P_REASONS,
     P_REFRESH,
@@ -49,7 +51,8 @@ from dashboard.pages.planner.style import (
 )
 from dashboard.routing import Page
 from geo.rule_admin import effective_ruleset
-from layers.palette import OVERLAY
+from layers.palette import FOUR_COLOUR, OVERLAY
+from layers.planning import map_sources
 
 
 def _district_outlines(ctx: AppContext) -> dict[str, Any]:
@@ -57,12 +60,27 @@ def _district_outlines(ctx: AppContext) -> dict[str, Any]:
     return to_geojson(districts, {"adcode": "adcode", "name": "name", "tooltip": "name"}, simplify=0.0003)
 
 
-def _hazards(ctx: AppContext, lang: str) -> dict[str, Any]:
-    src = ctx.snapshot().sources
-    src = src[src["source_type"].isin(["enterprise", "tailings_dam"])]
+def _hazards(ctx: AppContext, lang: str, levels: list[str] | None = None) -> dict[str, Any]:
+    src = map_sources(ctx.snapshot().sources, levels)
     label = "level_zh" if lang == "zh" else "risk_level"
-    return to_geojson(src, {"colour": "colour", "radius": lambda r: 5,
+    return to_geojson(src, {"colour": "colour", "radius": lambda r: 5, "level": "risk_level",
                             "tooltip": lambda r: f"{r['name']} · {r[label]}"})
+
+
+def _chosen_levels(value: Any) -> list[str]:
+    """The 四色 level codes of a filter value (anything else a forged request sends is dropped)."""
+    return [v for v in value if isinstance(v, str) and v in FOUR_COLOUR] if isinstance(value, list) else []
+
+
+def _level_filter(lang: str) -> html.Div:
+    """Which 四色 levels of risk sources the map draws; the choice is kept for the browser session."""
+    return html.Div([
+        html.Span(t("f_level", lang), className="planner-filter-label"),
+        dcc.Checklist(id=P_LEVEL, value=[level.value for level in FOUR_COLOUR], inline=True,
+                      persistence=True, persistence_type="session",
+                      options=[{"label": legend_item(swatch, lang), "value": level.value}
+                               for level, swatch in FOUR_COLOUR.items()]),
+    ], className="planner-status-filter planner-level-filter")
 
 
 def _targets(ctx: AppContext) -> dict[str, Any]:
@@ -99,7 +117,7 @@ def layout(ctx: AppContext, lang: str, **params: Any) -> html.Div:
         dl.GeoJSON(id=P_DISTRICTS, data=_district_outlines(ctx), style=DISTRICT_STYLE, hideout={"mode": "four"}),
         geojson_layer(P_PIPELINES, _pipelines(ctx), kind="line"),
         geojson_layer(P_TARGETS, _targets(ctx), kind="point"),
-        geojson_layer(P_HAZARDS, _hazards(ctx, lang), kind="point"),
+        geojson_layer(P_HAZARDS, EMPTY, kind="point"),  # drawn by the level filter's callback
         dl.GeoJSON(id=P_FINDINGS, data=EMPTY, pointToLayer=FINDING_POINT, style={"variable": "riskmap.lineStyle"}),
         geojson_layer(P_RINGS, EMPTY, kind="point"),
         geojson_layer(P_REASONS, EMPTY, kind="point"),
@@ -117,7 +135,7 @@ def layout(ctx: AppContext, lang: str, **params: Any) -> html.Div:
         html.Div([html.H2(t("nav_planner", lang)), html.P(t("intro", lang), className="hint")],
                  className="planner-head"),
         html.Div([
-            html.Div([the_map, _legend(lang)], className="map-panel"),
+            html.Div([the_map, _level_filter(lang), _legend(lang)], className="map-panel"),
             html.Div(dcc.Tabs(id=P_TABS, value="precheck", className="planner-tabs", children=[
                 dcc.Tab(label=t("tab_precheck", lang), value="precheck", children=precheck.panel(lang)),
                 dcc.Tab(label=t("tab_finding", lang), value="finding", children=findings.finding_panel(ctx, lang)),
@@ -128,7 +146,12 @@ def layout(ctx: AppContext, lang: str, **params: Any) -> html.Div:
 
 
 def register(app: dash.Dash, ctx: AppContext) -> None:
-    """Planner callbacks: the register's and the pre-check's."""
+    """Planner callbacks: the map's level filter, the register's and the pre-check's."""
+
+    @app.callback(Output(P_HAZARDS, "data"), Input(P_LEVEL, "value"), State(ids.LANG, "value"))
+    def sources_by_level(levels: Any, lang: Any) -> dict[str, Any]:
+        return _hazards(ctx, lang if lang in ("zh", "en") else "zh", _chosen_levels(levels))
+
     findings.register(app, ctx)
     precheck.register(app, ctx)
 

@@ -18,6 +18,7 @@ TEXT: dict[str, dict[str, str]] = {
     "f_rule": {"zh": "全部规则", "en": "All rules"},
     "f_district": {"zh": "全部区县", "en": "All districts"},
     "f_status": {"zh": "整改状态", "en": "Status"},
+    "f_level": {"zh": "风险源四色等级", "en": "Risk sources by level"},
     "c_rule_code": {"zh": "规则", "en": "Rule"},
     "c_rule": {"zh": "规则名称", "en": "Rule name"},
     "c_clause": {"zh": "条款", "en": "Clause"},
