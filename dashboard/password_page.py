@@ -1,4 +1,4 @@
-"""Changing one's own password (/password): a plain form like the sign-in page, outside Dash.
+"""Changing one's own password (/password): a plain form outside Dash, in the shell of dashboard/form_shell.py.
 
 An account created by an administrator, or whose password an administrator reset, must change it here
 before anything else (the sign-in gate sends it here). The policy (identity/password_policy.py) is checked
@@ -8,14 +8,14 @@ hash and ends every session of the account (migration 0018), so the user signs i
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from flask import Flask, Response, request, session
 
 from dashboard.auth import PASSWORD_PATH, TOKEN_KEY, current_user
+from dashboard.form_shell import errors_html, form_box, form_page
 from dashboard.login_form import login_page
-from dashboard.web_security import CSRF_FIELD, check_csrf, csrf_token
+from dashboard.web_security import check_csrf
 from geo import store
 from identity.password_policy import PasswordRejected, require_password
 
@@ -38,25 +38,19 @@ def _text(key: str) -> str:
 
 def password_form(errors: list[str], *, required: bool) -> str:
     """HTML of the change-password form, listing ``errors`` above it."""
-    items = "".join(f"<li>{html.escape(e)}</li>" for e in errors)
-    message = f'<ul class="error">{items}</ul>' if errors else ""
-    why = ('<p class="login-sub">首次登录或密码已被重置，请先设置新密码 / set a new password before you go on</p>'
+    why = ('\n<p class="login-sub">首次登录或密码已被重置，请先设置新密码 / set a new password before you go on</p>'
            if required else "")
     fields = "\n".join(
         f'<label>{label} <input name="{name}" type="password" autocomplete="{auto}"{extra} required></label>'
         for label, name, auto, extra in (("当前密码 / Current password", "current", "current-password", ""),
                                          ("新密码 / New password", "new", "new-password", ' minlength="12"'),
                                          ("再次输入 / Repeat", "repeat", "new-password", ' minlength="12"')))
-    return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>修改密码 · 安全风险一张图</title><link rel="stylesheet" href="/assets/style.css"></head>
-<body class="login-body"><form method="post" action="{PATH}" class="login-box" id="password-form">
-<h1>修改密码</h1><p class="login-sub">RiskMap · Change password</p>{why}{message}
+    body = f"""{why}{errors_html(errors)}
 {fields}
 <p class="login-sub">至少 12 位，不能是常见密码或包含用户名 / at least 12 characters, not a common one,
-not your name</p>
-<input type="hidden" name="{CSRF_FIELD}" value="{html.escape(csrf_token())}">
-<button type="submit" class="btn">保存 / Save</button></form></body></html>"""
+not your name</p>"""
+    return form_page("修改密码", form_box(PATH, form_id="password-form", heading="修改密码",
+                                          subtitle="RiskMap · Change password", fields=body, button="保存 / Save"))
 
 
 def install_password_page(server: Flask, engine: Any) -> None:

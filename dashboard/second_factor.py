@@ -1,8 +1,8 @@
 """The second factor (TOTP, RFC 6238): enrolment at /second-factor and the code after the password.
 
-Plain forms like the sign-in page, outside Dash. Enrolment: the page makes a secret (pyotp), shows it as
-a QR code (segno, an inline SVG data URI: no script, no CDN) and as text, and asks for one code; the
-database stores the secret only when that code is right (migration 0019), where the application role
+Plain forms outside Dash, in the shell of dashboard/form_shell.py. Enrolment: the page makes a secret
+(pyotp), shows it as a QR code (segno, an inline SVG data URI: no script, no CDN) and as text, and asks
+for one code; the database stores the secret only when that code is right (migration 0019), where the application role
 cannot read it. Sign-in of an account with a second factor: the password opens a *pending* session that
 the gate (dashboard/auth.py) lets reach only these forms; a right code (checked in SQL, accepted once)
 turns it into a full session under a new token. Wrong codes count as failed sign-ins.
@@ -21,7 +21,8 @@ import segno
 from flask import Flask, Response, redirect, request, session
 
 from dashboard.auth import SECOND_FACTOR_PATH, TOKEN_KEY, VERIFY_PATH
-from dashboard.web_security import CSRF_FIELD, check_csrf, csrf_token, safe_next
+from dashboard.form_shell import SITE, errors_html, form_box, form_page, hidden_field
+from dashboard.web_security import check_csrf, safe_next
 from geo import store
 
 #: Issuer shown by authenticator apps.
@@ -44,21 +45,9 @@ def _text(key: str) -> str:
     return f"{zh} / {en}"
 
 
-def _page(title: str, body: str) -> str:
-    return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)} · 安全风险一张图</title><link rel="stylesheet" href="/assets/style.css"></head>
-<body class="login-body">{body}</body></html>"""
-
-
-def _errors(errors: list[str]) -> str:
-    return f'<p class="error">{"<br>".join(html.escape(e) for e in errors)}</p>' if errors else ""
-
-
 def _code_field() -> str:
     return ('<label>验证码 / Code <input name="code" inputmode="numeric" autocomplete="one-time-code" '
-            'pattern="[0-9]{6}" maxlength="6" required autofocus></label>'
-            f'<input type="hidden" name="{CSRF_FIELD}" value="{html.escape(csrf_token())}">')
+            'pattern="[0-9]{6}" maxlength="6" required autofocus></label>')
 
 
 def enrol_form(username: str, secret: str, errors: list[str], notes: list[str]) -> str:
@@ -67,29 +56,30 @@ def enrol_form(username: str, secret: str, errors: list[str], notes: list[str]) 
     qr = segno.make(uri, error="m").svg_data_uri(scale=4, border=2)
     grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
     note = "".join(f'<p class="login-sub">{html.escape(n)}</p>' for n in notes)
-    return _page("双因素认证", f"""<form method="post" action="{SECOND_FACTOR_PATH}" class="login-box"
-id="second-factor-form">
-<h1>双因素认证</h1><p class="login-sub">RiskMap · Second factor (TOTP)</p>{note}{_errors(errors)}
+    fields = f"""{note}{errors_html(errors)}
 <p class="login-sub">用验证器应用（如 Microsoft Authenticator、FreeOTP）扫描二维码，或手动输入密钥 /
 scan the QR code with an authenticator app, or type the secret</p>
 <img src="{qr}" alt="二维码 / QR code" id="second-factor-qr" class="second-factor-qr">
 <p>密钥 / Secret: <code id="second-factor-secret">{html.escape(grouped)}</code></p>
-{_code_field()}
-<button type="submit" class="btn">启用 / Enable</button>
-<p class="login-sub"><a href="/">返回 / back</a></p></form>""")
+{_code_field()}"""
+    return form_page("双因素认证", form_box(
+        SECOND_FACTOR_PATH, form_id="second-factor-form", heading="双因素认证",
+        subtitle="RiskMap · Second factor (TOTP)", fields=fields, button="启用 / Enable",
+        after='\n<p class="login-sub"><a href="/">返回 / back</a></p>'))
 
 
 def code_form(errors: list[str], next_url: str) -> str:
     """HTML of the code form asked after a right password."""
-    return _page("验证码", f"""<form method="post" action="{VERIFY_PATH}" class="login-box" id="second-factor-verify">
-<h1>安全风险一张图</h1><p class="login-sub">请输入验证器中的验证码 / enter the code of your authenticator</p>
-{_errors(errors)}{_code_field()}
-<input type="hidden" name="next" value="{html.escape(next_url)}">
-<button type="submit" class="btn">验证 / Verify</button></form>""")
+    fields = f"""{errors_html(errors)}
+{_code_field()}
+{hidden_field("next", next_url)}"""
+    return form_page("验证码", form_box(VERIFY_PATH, form_id="second-factor-verify", heading=SITE,
+                                        subtitle="请输入验证器中的验证码 / enter the code of your authenticator",
+                                        fields=fields, button="验证 / Verify"))
 
 
 def _done(message: str) -> str:
-    return _page("双因素认证", f"""<div class="login-box" id="second-factor-done"><h1>双因素认证</h1>
+    return form_page("双因素认证", f"""<div class="login-box" id="second-factor-done"><h1>双因素认证</h1>
 <p class="login-sub">{html.escape(message)}</p><a class="btn" href="/">继续 / Continue</a></div>""")
 
 
