@@ -135,9 +135,10 @@ def _declared(bundle: Bundle, rule: Rule) -> list[dict[str, list[Any]]]:
     ei, ti, d = ei[hit], ti[hit], d[hit]
     lines = to_storage(list(shapely.shortest_line(ent_geoms[ei], tgt_geoms[ti])), bundle.metric_epsg)
     ext = dist_arr[ei]
-    details = [Bilingual(f"防护目标距企业{dist:.1f}米，小于企业申报的外部安全防护距离{lim:g}米",
-                         f"target {dist:.1f} m from the enterprise, inside its declared external safety"
-                         f" distance of {lim:g} m") for dist, lim in zip(d.tolist(), ext.tolist(), strict=True)]
+    details = [Bilingual(f"防护目标距企业{dist}米，小于企业申报的外部安全防护距离{lim}米",
+                         f"target {dist} m from the enterprise, inside its declared external safety"
+                         f" distance of {lim} m")
+               for dist, lim in zip([f"{x:.1f}" for x in d.tolist()], [f"{x:g}" for x in ext.tolist()], strict=True)]
     return [_target_columns(rule, ents, ei, targets, ti, measured_m=d, required_m=ext, geometry=lines,
                             detail=details)]
 

@@ -439,11 +439,11 @@ def _radial(ponds: gpd.GeoDataFrame, which: list[int], rec: _Receptors, rule: Ru
     hit = hits(rule, d, limit)
     pi, ri, d = pi[hit], ri[hit], d[hit]
     lines = to_storage(list(shapely.shortest_line(toes[pi], geoms[ri])), epsg)
-    details = [Bilingual(f"距初期坝坡脚直线{dist:.1f}米（≤{limit:g}米），径向初筛，非流经路径判定，"
-                         "需按下游流经路径核实",
-                         f"{dist:.1f} m straight from the starter-dam toe (≤ {limit:g} m): radial pre-screen,"
+    lim = f"{limit:g}"  # each number formatted once: the texts are most of the cost of a finding
+    details = [Bilingual(f"距初期坝坡脚直线{dist}米（≤{lim}米），径向初筛，非流经路径判定，需按下游流经路径核实",
+                         f"{dist} m straight from the starter-dam toe (≤ {lim} m): radial pre-screen,"
                          " not a flow-path finding; confirm along the downstream flow path")
-               for dist in d.tolist()]
+               for dist in [f"{x:.1f}" for x in d.tolist()]]
     return _pond_columns(rule, ponds, np.asarray(which, dtype=np.intp)[pi], rec.layer, rec.frame, rec.rows[ri],
                          measured_m=d, required_m=limit, verdict="screen", geometry=lines, detail=details)
 
