@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,8 +55,9 @@ class Phases:
 
 
 @contextmanager
-def city_store(cluster: embedded.Cluster, bundle: Bundle, name: str = "city") -> Iterator[tuple[Engine, float]]:
-    """A migrated store on ``cluster`` with the districts and every layer of ``bundle``; yield it and the load time."""
+def city_store(cluster: embedded.Cluster, bundle: Bundle, name: str = "city",
+               layers: Sequence[str] = LAYERS) -> Iterator[tuple[Engine, float]]:
+    """A migrated store on ``cluster`` with the districts and ``layers`` of ``bundle``; yield it and the load time."""
     embedded.drop_database(cluster, name)
     embedded.create_database(cluster, name)
     engine = store.make_engine(cluster.url(name))
@@ -64,7 +65,7 @@ def city_store(cluster: embedded.Cluster, bundle: Bundle, name: str = "city") ->
         t0 = time.perf_counter()
         schema.upgrade(engine)
         import_file(engine, "districts", DISTRICTS_FILE, actor="benchmark")
-        for layer in LAYERS:
+        for layer in layers:
             frame = bundle[layer]
             if layer != "districts" and len(frame):
                 try:
@@ -132,6 +133,11 @@ def precheck_phases(engine: Engine, site: shapely.Geometry, use: str, timer: Tim
         Bundle({k: v.copy() for k, v in near.frames.items()}, metric_epsg=near.metric_epsg), site, use, rules=rules))
     out["features read"] = float(sum(len(f) for f in near.frames.values()))
     return out
+
+
+#: The layers the pre-check reads (``bundle_near`` leaves out the registers no check family reads):
+#: ``--rows precheck`` imports only these, which is quicker than the whole city.
+PRECHECK_LAYERS = tuple(layer for layer in LAYERS if layer not in ("risk_points", "hidden_hazards"))
 
 
 def precheck_naive(engine: Engine, site: shapely.Geometry, epsg: int) -> int:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Callable
 
 import click
 import pytest
@@ -56,6 +58,16 @@ def test_site_precheck_runs_the_families_the_table_marks(monkeypatch: pytest.Mon
         return real(bundle, rules, families=families, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(site, "run_checks", spy)
+    for name in precheck_families("neighbours"):  # these give the pre-check their identified segments only
+        family = FAMILIES[name]
+        assert family.segments is not None
+
+        def segments(bundle: Bundle, rules: object, name: str = name,
+                     real: Callable[..., object] = family.segments) -> object:
+            asked.append([name])
+            return real(bundle, rules)
+
+        monkeypatch.setitem(FAMILIES, name, dataclasses.replace(family, segments=segments))
     from shapely.geometry import Point
 
     base = Bundle({}, metric_epsg=4543)

@@ -123,3 +123,34 @@ def test_a_site_far_from_every_pipeline_reads_no_buildings(demo: Engine) -> None
     for use in ("学校", "hospital", "尾矿库"):
         assert_same(precheck_site(narrow_bundle, site, use, rules=rules),
                     precheck_site(wide_bundle(demo, site), site, use, rules=rules))
+
+
+def test_leaving_out_rules_and_far_features_changes_no_verdict(demo: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The site run leaves out the rules that judge existing features only, and the plant parts and
+    pipelines beyond every code separation and pipeline distance: sites beside plant parts and a gas
+    line get the same verdict as with every rule of the site families run on every feature read."""
+    from geo.checks import site as site_module
+    from geo.checks.families import FAMILIES
+    from geo.checks.ruleset import RuleSet
+
+    rules = effective_ruleset(demo)
+    parts = store.read_layer(demo, "installations").to_crs(EPSG)
+    assert len(parts), "the demo has plant parts"
+    sites = [beside(gas_line(demo), d, at=0.3) for d in (3.0, 20.0)]
+    for i in range(0, len(parts), max(1, len(parts) // 4)):
+        for d in (30.0, 80.0, 160.0):
+            centre = parts.geometry.iloc[i].centroid
+            sites.append(gpd.GeoSeries([shapely.Point(centre.x + d, centre.y).buffer(10.0)], crs=EPSG)
+                         .to_crs(4490).iloc[0])
+    narrowed = {(k, use): precheck_site(bundle_near(demo, s, rules=rules), s, use, rules=rules, households=80)
+                for k, s in enumerate(sites) for use in ("学校", "residential", "commercial")}
+    every = RuleSet(rules.version, {c: r for c, r in rules.rules.items() if FAMILIES[r.family].precheck == "site"})
+    monkeypatch.setattr(site_module, "site_ruleset", lambda _rules: every)
+    monkeypatch.setattr(site_module, "site_reach_m", lambda _rules: 1e7)
+    monkeypatch.setattr(site_module, "_largest_m", lambda _rules: 1e7)
+    seen: set[str] = set()
+    for (k, use), verdict in narrowed.items():
+        s = sites[k]
+        assert_same(verdict, precheck_site(bundle_near(demo, s, rules=rules), s, use, rules=rules, households=80))
+        seen.update(verdict.reasons["rule_code"])
+    assert {"PIPE_OCCUPY"} <= seen and any(c.startswith("CODE_") for c in seen), seen

@@ -17,7 +17,7 @@ import geopandas as gpd
 
 from geo.checks.bundle import Bundle
 from geo.checks.code_separation import check_code_separations
-from geo.checks.hca import hca_family
+from geo.checks.hca import hca_family, identify_hcas
 from geo.checks.mhs import check_mhs
 from geo.checks.pipeline import check_pipelines
 from geo.checks.ruleset import RuleSet
@@ -25,7 +25,7 @@ from geo.checks.safety_distance import check_safety_distances
 from geo.checks.siting import check_siting
 from geo.checks.tailings import DemGrid, check_tailings
 
-__all__ = ["FAMILIES", "Family", "FamilyRun", "family_names", "precheck_families"]
+__all__ = ["FAMILIES", "Family", "FamilyRun", "family_names", "precheck_families", "site_ruleset"]
 
 #: What running a family gives: its findings and, for ``hca``, the identified HCA segments.
 FamilyRun = tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]
@@ -44,6 +44,13 @@ class Family:
     en: str
     run: Callable[[Bundle, RuleSet, dt.date, DemGrid | None], FamilyRun]
     precheck: Precheck = None
+    #: For a ``"site"`` family: its rules whose findings can be about a new protection target or
+    #: building (the others judge existing features against each other, so the pre-check leaves them
+    #: out); None: all of them.
+    site_rules: tuple[str, ...] | None = None
+    #: For a ``"neighbours"`` family: what the pre-check runs, which gives only the identified segments
+    #: (its findings judge existing features, never the site: none are made).
+    segments: Callable[[Bundle, RuleSet], gpd.GeoDataFrame] | None = None
 
 
 def _safety_distance(bundle: Bundle, rules: RuleSet, _as_of: dt.date, _dem: DemGrid | None) -> FamilyRun:
@@ -77,9 +84,10 @@ def _mhs(bundle: Bundle, rules: RuleSet, _as_of: dt.date, _dem: DemGrid | None) 
 #: Every check family, in the order a run takes them.
 FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family("safety_distance", "外部安全距离", "External safety distance", _safety_distance, "site"),
-    Family("code_separation", "规范防火间距", "Code fire separations", _code_separation, "site"),
-    Family("pipeline", "油气管道", "Pipelines", _pipeline, "site"),
-    Family("hca", "地区等级与高后果区", "Location class and HCAs", _hca, "neighbours"),
+    Family("code_separation", "规范防火间距", "Code fire separations", _code_separation, "site",
+           ("CODE_50160", "CODE_50016_WAREHOUSE", "CODE_50016_FACTORY")),
+    Family("pipeline", "油气管道", "Pipelines", _pipeline, "site", ("PIPE_OCCUPY", "PIPE_SPACING")),
+    Family("hca", "地区等级与高后果区", "Location class and HCAs", _hca, "neighbours", segments=identify_hcas),
     Family("tailings", "尾矿库", "Tailings ponds", _tailings, "site"),
     Family("siting", "选址禁限", "Siting bans", _siting),
     Family("mhs", "重大危险源", "Major hazard installations", _mhs),
@@ -119,3 +127,32 @@ def precheck_families(precheck: Precheck) -> list[str]:
     ['hca']
     """
     return [name for name, family in FAMILIES.items() if family.precheck == precheck]
+
+
+def site_ruleset(rules: RuleSet) -> RuleSet:
+    """Return the rules of the ``"site"`` families that can be about a new site (see :class:`Family`).
+
+    Parameters
+    ----------
+    rules : RuleSet
+        The rules of the pre-check.
+
+    Returns
+    -------
+    RuleSet
+        The same version, with the rules of the families the pre-check runs with only the site
+        exposed, less those a family lists as judging existing features only.
+
+    Examples
+    --------
+    >>> from geo.checks.ruleset import load_ruleset
+    >>> sorted(c for c in site_ruleset(load_ruleset()).rules if c.startswith("PIPE_"))
+    ['PIPE_OCCUPY', 'PIPE_SPACING']
+    """
+    kept = {}
+    for code, rule in rules.rules.items():
+        family = FAMILIES.get(rule.family)
+        if family is not None and family.precheck == "site" and (family.site_rules is None
+                                                                   or code in family.site_rules):
+            kept[code] = rule
+    return RuleSet(rules.version, kept)

@@ -20,11 +20,12 @@ import pandas as pd
 import shapely
 
 from geo.checks.bundle import LAYERS, Bundle
-from geo.checks.families import precheck_families
+from geo.checks.code_separation import site_reach_m
+from geo.checks.families import FAMILIES, precheck_families, site_ruleset
 from geo.checks.findings import Bilingual, finding, findings_frame
 from geo.checks.metric_frame import to_metric, to_storage
 from geo.checks.mileage import format_mileage_range
-from geo.checks.ruleset import RuleSet, load_ruleset
+from geo.checks.ruleset import Rule, RuleSet, load_ruleset
 from geo.checks.runner import run_checks
 from geo.constants import STORAGE_SRID
 from geo.layer_specs import PT_TYPES
@@ -144,7 +145,8 @@ def _near(base: Bundle, window_of: Callable[[str], shapely.Geometry]) -> dict[st
             continue
         window = window_of(layer)
         shapely.prepare(window)
-        frames[layer] = frame[shapely.intersects(np.asarray(frame.geometry.values, dtype=object), window)]
+        meets = shapely.intersects(np.asarray(frame.geometry.values, dtype=object), window)
+        frames[layer] = frame if meets.all() else frame[meets]  # a window read has cut most layers already
     return frames
 
 
@@ -196,18 +198,40 @@ def hca_lateral_m(rules: RuleSet, pipes: gpd.GeoDataFrame) -> float | None:
     return reach if np.isfinite(reach) else None
 
 
-def _near_pipelines(bundle: Bundle, site: shapely.Geometry, rules: RuleSet) -> Bundle:
-    """Return ``bundle`` with only the pipelines the site may make an HCA on (each line is analysed alone)."""
+def _near_pipelines(bundle: Bundle, site_m: shapely.Geometry, rules: RuleSet) -> Bundle:
+    """Return ``bundle`` with only the pipelines the site (``site_m``, metric) may make an HCA on (each line alone)."""
     pipes = bundle["pipelines"]
     lateral = hca_lateral_m(rules, pipes)
     if lateral is None or not len(pipes):
         return bundle
-    site_m = to_metric(site, bundle.metric_epsg)
     near = shapely.dwithin(np.asarray(bundle.metric("pipelines").geometry.values, dtype=object), site_m,
                            lateral + NEAR_MARGIN_M)
     frames = dict(bundle.frames)
     frames["pipelines"] = pipes[near]
     return Bundle(frames, metric_epsg=bundle.metric_epsg)
+
+
+def _largest_m(rules: list[Rule]) -> float:
+    """Return the largest distance of ``rules``: thresholds and every number under a parameter named ``*_m``."""
+    def numbers(node: Any) -> list[float]:
+        if isinstance(node, dict):
+            return [v for item in node.values() for v in numbers(item)]
+        return [float(node)] if isinstance(node, int | float) and not isinstance(node, bool) else []
+
+    found = [float(r.threshold_m) for r in rules if r.threshold_m is not None]
+    found += [v for r in rules for k, node in r.params.items() if str(k).endswith("_m") for v in numbers(node)]
+    return max(found, default=0.0)
+
+
+def _near_site(bundle: Bundle, layer: str, site_m: shapely.Geometry, reach_m: float) -> gpd.GeoDataFrame:
+    """Return the rows of ``layer`` within ``reach_m`` (+ :data:`NEAR_MARGIN_M`) of ``site_m`` (metric), in metres."""
+    frame = bundle[layer]
+    if not len(frame):
+        return frame
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    near = shapely.dwithin(np.asarray(bundle.metric(layer).geometry.values, dtype=object), site_m,
+                           reach_m + NEAR_MARGIN_M) & ~shapely.is_missing(geoms)
+    return frame[near]
 
 
 def _precheck_hazard(base: Bundle, site: shapely.Geometry, code: str, rules: RuleSet, *,
@@ -244,13 +268,17 @@ def _precheck_hazard(base: Bundle, site: shapely.Geometry, code: str, rules: Rul
 
 
 def _append(frame: gpd.GeoDataFrame, row: dict[str, Any], geom: shapely.Geometry) -> gpd.GeoDataFrame:
-    extra = gpd.GeoDataFrame([row], geometry=[geom], crs=STORAGE_SRID)
     if not len(frame):  # the layer's other columns stay, empty, as beside rows read
+        extra = gpd.GeoDataFrame([row], geometry=[geom], crs=STORAGE_SRID)
         for col in frame.columns:
             if col not in extra.columns:
                 extra[col] = float("nan")
         return extra
-    return gpd.GeoDataFrame(pd.concat([frame, extra], ignore_index=True), crs=STORAGE_SRID)
+    name = frame.geometry.name  # (concatenated as plain frames: the same columns and dtypes, made faster)
+    extra = pd.DataFrame([row])
+    extra[name] = [geom]
+    return gpd.GeoDataFrame(pd.concat([pd.DataFrame(frame), extra], ignore_index=True), geometry=name,
+                            crs=STORAGE_SRID)
 
 
 def _district_of(districts: gpd.GeoDataFrame, geom: shapely.Geometry) -> str | None:
@@ -382,10 +410,19 @@ def precheck_site(
         frame = bundle[layer]
         alone.frames[layer] = frame[frame["key"] == SITE_KEY]
     alone.frames["infrastructure"] = bundle["infrastructure"].iloc[0:0]  # crossings etc. are not about the site
-    result = run_checks(alone, rules, families=precheck_families("site"), as_of=as_of)
-    hca = run_checks(_near_pipelines(bundle, site, rules), rules, families=precheck_families("neighbours"),
-                     as_of=as_of)
-    result.hca_segments = hca.hca_segments
+    # plant parts farther from the site than any code separation owe it nothing (parts are compared
+    # with the site alone, never with each other, as the rules that judge existing features are left out)
+    site_rules = site_ruleset(rules)
+    site_m = to_metric(site, bundle.metric_epsg)
+    alone.frames["installations"] = _near_site(bundle, "installations", site_m, site_reach_m(site_rules))
+    # likewise the pipelines farther from the site than the pipeline rules look (each line is whole)
+    alone.frames["pipelines"] = _near_site(bundle, "pipelines", site_m, _largest_m(site_rules.family("pipeline")))
+    result = run_checks(alone, site_rules, families=precheck_families("site"), as_of=as_of)
+    neighbours = _near_pipelines(bundle, site_m, rules)
+    for name in precheck_families("neighbours"):  # only the segments the site helps make are reasons
+        segments = FAMILIES[name].segments
+        if segments is not None:
+            result.hca_segments = segments(neighbours, rules)
     f = result.findings
     register_only = {"LOC_CLASS", "HCA_UNDECLARED", "HCA_REVIEW", "HCA_OIL", "HCA_GAS"}
     involved = f[((f["object_key"] == SITE_KEY) | (f["subject_key"] == SITE_KEY))

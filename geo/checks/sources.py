@@ -71,7 +71,8 @@ def bundle_near(engine: Engine, geom: shapely.Geometry, reach_m: float = REACH_M
     :func:`~geo.checks.site.precheck_site` keeps) that lie within the HCA rules' lateral reach
     (corridor, near and other distances, the gas impact radius of each line; plus
     :data:`~geo.checks.site.NEAR_MARGIN_M`) of a pipeline read; none when no pipeline is near.
-    Risk points and hidden hazards (registers no check family reads) are not read.
+    Risk points and hidden hazards (registers no check family reads) are not read, nor the columns
+    of :data:`_UNREAD`.
 
     Parameters
     ----------
@@ -94,16 +95,20 @@ def bundle_near(engine: Engine, geom: shapely.Geometry, reach_m: float = REACH_M
     bbox = tuple(float(v) for v in window.bounds)
     rules = rules or effective_ruleset(engine)
     with engine.connect() as conn:
-        frames = {layer: store.read_layer_window(conn, layer, bbox)  # type: ignore[arg-type]
+        frames = {layer: store.read_layer_window(conn, layer, bbox, leave_out=_UNREAD)  # type: ignore[arg-type]
                   for layer in LAYERS if layer not in _CONTEXT_LAYERS and layer not in _REGISTERS}
         near = _context_window(site_m, frames["pipelines"], epsg, hca_lateral_m(rules, frames["pipelines"]))
         box = tuple(float(v) for v in (near.bounds if not near.is_empty else geom.bounds))
         for layer in _CONTEXT_LAYERS:
-            frames[layer] = store.read_layer_window(conn, layer, box, within=near)  # type: ignore[arg-type]
+            frames[layer] = store.read_layer_window(conn, layer, box, within=near,  # type: ignore[arg-type]
+                                                    leave_out=_UNREAD)
     return Bundle(_declared_only(frames), metric_epsg=epsg)
 
 
 _CONTEXT_LAYERS = ("protection_targets", "buildings")
+#: Columns of the stored layers that no check family reads (row bookkeeping, and the corridor of a
+#: declared HCA): the pre-check's window read leaves them out.
+_UNREAD = ("id", "source_crs", "batch_id", "created_at", "updated_at", "corridor")
 #: Layers of the campaign's registers that no check family reads (they stay empty in the pre-check's bundle).
 _REGISTERS = ("risk_points", "hidden_hazards")
 

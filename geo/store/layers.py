@@ -125,13 +125,13 @@ def _read_gdf(conn: Connection, sql: str, params: dict[str, Any]) -> gpd.GeoData
         rows = [tuple(v.hex().upper() if i in hexed and v is not None else v for i, v in enumerate(r))
                 for r in rows]
     geoms = shapely.from_wkb(np.fromiter((r[at] for r in rows), dtype=object, count=len(rows)))
+    names[at] = "geometry"  # named as it is returned from the start (renaming afterwards copies the frame)
     frame = pd.DataFrame.from_records(rows, columns=names, coerce_float=True)
     for name, oid in zip(names, types, strict=True):
         if oid == _TIMESTAMPTZ and frame[name].notna().any():
             frame[name] = pd.to_datetime(frame[name], unit="us", origin=_PG_EPOCH, utc=True).astype(_UTC_US)
-    frame["geom"] = geoms
-    gdf = gpd.GeoDataFrame(frame, geometry="geom", crs=STORAGE_SRID)
-    return gdf.rename_geometry("geometry")
+    frame["geometry"] = geoms
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=STORAGE_SRID)
 
 
 _TIMESTAMPTZ = 1184  # type oid of timestamptz
@@ -169,7 +169,8 @@ def read_layer_near(engine: Engine, layer: str, adcode: str, distance_m: float) 
 
 
 def read_layer_window(engine: Engine | Connection, layer: str, bbox: tuple[float, float, float, float], *,
-                      within: shapely.Geometry | None = None) -> gpd.GeoDataFrame:
+                      within: shapely.Geometry | None = None,
+                      leave_out: Iterable[str] = ()) -> gpd.GeoDataFrame:
     """Read rows of ``layer`` whose geometry meets a lon/lat box (EPSG:4490), using the GiST index.
 
     Parameters
@@ -182,14 +183,17 @@ def read_layer_window(engine: Engine | Connection, layer: str, bbox: tuple[float
         ``(min lon, min lat, max lon, max lat)`` in EPSG:4490.
     within : shapely.Geometry, optional
         A shape in EPSG:4490 (inside ``bbox``) the rows must also meet (exactly, ``ST_Intersects``).
+    leave_out : iterable of str
+        Columns not to read (the geometry is always read).
 
     Returns
     -------
     GeoDataFrame
-        All columns of the table, geometry as ``geometry``.
+        The columns of the table (less ``leave_out``), geometry as ``geometry``.
     """
     tbl = table(layer) if layer != "districts" else Base.metadata.tables["districts"]
-    cols = ", ".join(f'"{c.name}"' for c in tbl.columns)
+    skip = set(leave_out) - {"geom"}
+    cols = ", ".join(f'"{c.name}"' for c in tbl.columns if c.name not in skip)
     x0, y0, x1, y1 = bbox
     params: dict[str, Any] = {"x0": x0, "y0": y0, "x1": x1, "y1": y1}
     sql = (f"SELECT {cols} FROM {tbl.name} "

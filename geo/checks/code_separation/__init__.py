@@ -74,13 +74,16 @@ from geo.checks.code_separation.objects import (
     joined_detail,
     largest,
     part_label,
+    reach_50160,
     rows_near,
+    site_reach_m,
+    warehouse_window,
 )
 from geo.checks.findings import finding, findings_frame
 from geo.checks.metric_frame import to_storage
 from geo.checks.ruleset import Rule, RuleSet
 
-__all__ = ["check_code_separations", "part_requirements"]
+__all__ = ["check_code_separations", "part_requirements", "site_reach_m"]
 
 def _cell(rule: Rule, row: str, column: str | None) -> float | None:
     """Return the table value of ``row`` and ``column`` (None for "—" and for tower-height cells)."""
@@ -111,8 +114,7 @@ def _code_50160_objects(bundle: Bundle, rule: Rule, parts: Parts) -> list[Object
     residential_types = set(p.get("residential_target_types", []))
     plant_types = set(p.get("plant_target_types", []))
     above = number_or_none(p.get("above_ground_pipeline_factor")) or 1.0
-    class_c = number_or_none(p.get("class_c_factor")) or 1.0
-    reach = largest(p.get("required_m", {})) * max(1.0, above, class_c) + largest(p.get("road_half_width_m", {}))
+    reach = reach_50160(rule)
     targets = rows_near(bundle, "protection_targets", parts, reach)
     t_rows = [("residential" if t in residential_types else "neighbour_plant" if t in plant_types else None)
               for t in text_column(targets, "target_type")]
@@ -252,8 +254,7 @@ def _code_50016_warehouse(bundle: Bundle, rule: Rule, code_50160: Rule, parts: P
                        ("substation_kinds", "substation")):
         for kind in p.get(param, []):
             infra_table[str(kind)] = {ANY: row}
-    window = (max(largest(p.get("required_m", {})), number_or_none(p.get("small_pair_m")) or 0.0)
-              + largest(code_50160.params.get("road_half_width_m", {})))
+    window = warehouse_window(rule, code_50160)
     objects = [*gb50016_class(bundle, p, parts, window),
                infrastructure_objects(rows_near(bundle, "infrastructure", parts, window), code_50160,
                                       infra_table, labels),
@@ -457,7 +458,8 @@ def check_code_separations(bundle: Bundle, rules: RuleSet) -> gpd.GeoDataFrame:
         ``infrastructure``, ``pipelines`` and the installations of other enterprises; ``enterprises``
         gives declared distances and names.
     rules : RuleSet
-        Supplies ``CODE_50160``, ``CODE_50016_WAREHOUSE``, ``CODE_50016_FACTORY`` and ``ESD_BELOW_CODE``.
+        Supplies ``CODE_50160``, ``CODE_50016_WAREHOUSE``, ``CODE_50016_FACTORY`` and (when present: the
+        site pre-check leaves it out) ``ESD_BELOW_CODE``.
 
     Returns
     -------
@@ -481,6 +483,6 @@ def check_code_separations(bundle: Bundle, rules: RuleSet) -> gpd.GeoDataFrame:
         *_findings(bundle, warehouse, parts, _code_50016_warehouse(bundle, warehouse, code_50160, parts)),
         *_findings(bundle, rules["CODE_50016_FACTORY"], parts,
                    _code_50016_factory(bundle, rules["CODE_50016_FACTORY"], warehouse, parts)),
-        *_below_code(bundle, rules["ESD_BELOW_CODE"], rules, parts),
+        *(_below_code(bundle, rules["ESD_BELOW_CODE"], rules, parts) if "ESD_BELOW_CODE" in rules.rules else []),
     ]
     return findings_frame(records)

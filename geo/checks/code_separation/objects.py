@@ -22,7 +22,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.cell_values import number_column, number_or_none, text_column, text_or_none
 from geo.checks.bundle import Bundle, usable_rows
 from geo.checks.findings import Bilingual
-from geo.checks.ruleset import Rule
+from geo.checks.ruleset import Rule, RuleSet
 from geo.layer_specs import PART_TYPES
 
 #: Distances are compared after rounding to this many decimals of a metre (1 mm).
@@ -48,6 +48,53 @@ def largest(node: Any) -> float:
     if isinstance(node, Mapping):
         return max((largest(v) for v in node.values()), default=0.0)
     return number_or_none(node) or 0.0
+
+
+def reach_50160(rule: Rule) -> float:
+    """Farthest a part can be from an object of ``CODE_50160`` and still owe it a separation (m)."""
+    p = rule.params
+    above = number_or_none(p.get("above_ground_pipeline_factor")) or 1.0
+    class_c = number_or_none(p.get("class_c_factor")) or 1.0
+    return largest(p.get("required_m", {})) * max(1.0, above, class_c) + largest(p.get("road_half_width_m", {}))
+
+
+def warehouse_window(rule: Rule, code_50160: Rule) -> float:
+    """Farthest a class A warehouse can be from an object of ``CODE_50016_WAREHOUSE`` and owe it a separation (m)."""
+    p = rule.params
+    return (max(largest(p.get("required_m", {})), number_or_none(p.get("small_pair_m")) or 0.0)
+            + largest(code_50160.params.get("road_half_width_m", {})))
+
+
+def site_reach_m(rules: RuleSet) -> float:
+    """Return how far from a plant part a protection target or building can be and still be too close (m).
+
+    The largest reach of the code separations in ``rules`` (``CODE_50160``, ``CODE_50016_WAREHOUSE``,
+    ``CODE_50016_FACTORY``): a part farther than that from a new site owes the site no separation.
+
+    Parameters
+    ----------
+    rules : RuleSet
+        The rules of the run.
+
+    Returns
+    -------
+    float
+        Metres (0 when none of these rules is in ``rules``).
+
+    Examples
+    --------
+    >>> from geo.checks.ruleset import load_ruleset
+    >>> site_reach_m(load_ruleset()) >= 150.0
+    True
+    """
+    reach = 0.0
+    if "CODE_50160" in rules.rules:
+        reach = reach_50160(rules["CODE_50160"])
+        if "CODE_50016_WAREHOUSE" in rules.rules:
+            reach = max(reach, warehouse_window(rules["CODE_50016_WAREHOUSE"], rules["CODE_50160"]))
+    if "CODE_50016_FACTORY" in rules.rules:
+        reach = max(reach, largest(rules["CODE_50016_FACTORY"].params.get("required_m", {})))
+    return reach
 
 
 def rows_near(bundle: Bundle, layer: str, parts: Parts, reach: float) -> gpd.GeoDataFrame:
