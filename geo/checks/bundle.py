@@ -21,6 +21,8 @@ from geo.crs import gk_zone_epsg
 #: Widest longitude span measured in one Gauss-Krüger zone without a warning (scale error at 4.5° from
 #: the central meridian is about 0.3 % in Yunnan, i.e. 1.5 cm at a 5 m threshold).
 MAX_SPAN_DEG = 9.0
+#: Length (m) of the pieces lines are cut into to search a storage index (:meth:`Bundle.near`).
+_QUERY_PIECE_M = 100.0
 #: Layers a check may read. Missing layers are empty frames.
 LAYERS = ("districts", "enterprises", "risk_contours", "protection_targets", "buildings", "pipelines",
           "hcas", "tailings_dams", "infrastructure", "installations", "risk_points", "hidden_hazards")
@@ -143,12 +145,13 @@ class Bundle:
         parts = shapely.get_parts(geoms)
         linear = np.isin(shapely.get_type_id(parts), (1, 2))
         lat_max = float(np.abs(shapely.bounds(geoms)[:, 1::2]).max())
-        guess = degree_reach(reach_m, lat_max, self._longest_m(layer))
-        pieces, _src = query_pieces(parts[linear], guess, min_length=25.0 / METRES_PER_DEGREE_MAX)
-        queries = np.concatenate([pieces, parts[~linear]])
-        bx0, by0, bx1, by1 = shapely.bounds(queries).T
-        longest = max(self._longest_m(layer), float(np.hypot(bx1 - bx0, by1 - by0).max()) * METRES_PER_DEGREE_MAX)
+        longest = max(self._longest_m(layer), _longest_segment_deg(parts) * METRES_PER_DEGREE_MAX)
         reach_deg = degree_reach(reach_m, lat_max, longest)
+        # lines are searched by pieces about 100 m long (whole segments are often longer, and the box of a
+        # long diagonal segment holds many rows); extra vertices on a straight segment do not move it
+        step = max(8.0 * reach_deg, _QUERY_PIECE_M / METRES_PER_DEGREE_MAX)
+        pieces, _src = query_pieces(shapely.segmentize(parts[linear], step), step, min_length=step)
+        queries = np.concatenate([pieces, parts[~linear]])
         _q, rows = frame.sindex.query(queries, predicate="dwithin", distance=reach_deg)
         return np.unique(rows)
 
@@ -173,6 +176,19 @@ class Bundle:
             geoms[todo] = np.asarray(frame.geometry.array[todo].to_crs(self.metric_epsg), dtype=object)
             done[todo] = True
         return geoms[pos]
+
+
+def _longest_segment_deg(geoms: np.ndarray) -> float:
+    """Return the length (degrees) of the longest segment of lines and polygon rings (0 for points)."""
+    rings = shapely.get_rings(geoms[np.isin(shapely.get_type_id(geoms), (3, 6))])
+    lines = np.concatenate([geoms[np.isin(shapely.get_type_id(geoms), (1, 2))], rings])
+    if not len(lines):
+        return 0.0
+    xy, owner = shapely.get_coordinates(lines, return_index=True)
+    same = owner[1:] == owner[:-1]
+    if not same.any():
+        return 0.0
+    return float(np.hypot(*np.diff(xy, axis=0)[same].T).max())
 
 
 def _framed(rows: gpd.GeoDataFrame, geoms: np.ndarray, epsg: int | None) -> gpd.GeoDataFrame:

@@ -65,8 +65,9 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.cell_values import text_or_none
+from geo.cell_values import column_values, text_column, text_or_none
 from geo.checks.bundle import Bundle, usable_rows
+from geo.checks.findings import finding_columns, hits
 from geo.checks.mileage import format_mileage
 from geo.checks.pipeline.crossings import LaidOn, check_crossings, check_parallel
 from geo.checks.pipeline.lines import (
@@ -80,7 +81,6 @@ from geo.checks.pipeline.lines import (
     near_pieces,
     pipeline_mileage,
     read_pipes,
-    row_records,
     rows_where,
     shown_geometries,
     shown_geometry,
@@ -101,32 +101,38 @@ def _occupy(pipes: Sequence[Pipe], bundle: Bundle, rule: Rule, out: PipeFindings
               ("infrastructure", rows_where(usable_rows(bundle.metric("infrastructure")), "kind", kinds)))
     for layer, frame in layers:
         near = near_pieces(pipes, frame, threshold)   # exact distances of every pair, one index search
-        keep = np.asarray([rule.hit(float(v), threshold) for v in near.d], dtype=bool)
+        keep = hits(rule, near.d, threshold)
         if not keep.any():
             continue
         geoms = np.asarray(frame.geometry.array, dtype=object)
-        qk, tk, dists = near.pipe[keep], near.row[keep], near.d[keep]
-        rows = row_records(frame, tk, ("key", "name", "adcode", "kind"))
+        qk, tk, dists, source = near.pipe[keep], near.row[keep], near.d[keep], near.near[keep]
+        if layer == "infrastructure":   # a feature crossing the line is a crossing (PIPE_CROSSING), not this
+            lines = [pipes[i].geom for i in qk.tolist()]
+            on = np.asarray([not (g.intersects(p) and not laid.runs_along(p, g))
+                             for p, g in zip(lines, geoms[tk], strict=True)], dtype=bool)
+            qk, tk, dists, source = qk[on], tk[on], dists[on], source[on]
+            if not len(tk):
+                continue
         # shortest lines and their stakes for all hits at once (one GEOS call, not one per hit)
-        shortest_all = shapely.shortest_line(near.near[keep], geoms[tk])
+        shortest_all = shapely.shortest_line(source, geoms[tk])
         stakes = stakes_at(pipes, qk, shapely.get_point(shortest_all, 0))
-        shown = shown_geometries(shortest_all)
-        for i, j, raw, shown_j, stake in zip(qk.tolist(), tk.tolist(), dists.tolist(), shown, stakes, strict=True):
-            pipe, row, geom = pipes[i], rows[j], geoms[j]
-            if layer == "infrastructure" and geom.intersects(pipe.geom) and not laid.runs_along(pipe.geom, geom):
-                continue  # a crossing (PIPE_CROSSING), not an encroachment
-            d = float(raw)
-            if layer == "buildings":
-                what_zh, what_en = "建(构)筑物", "building"
-            else:
-                what_zh = field_label("infrastructure", "kind", text_or_none(row.get("kind")))
-                what_en = str(row.get("kind"))
+        if layer == "buildings":
+            what_zh, what_en = ["建(构)筑物"] * len(tk), ["building"] * len(tk)
+        else:
+            what_zh = [field_label("infrastructure", "kind", k) for k in text_column(frame, "kind", tk)]
+            what_en = [str(k) for k in column_values(frame, "kind", tk)]
+        details = []
+        for i, d, stake, zh, en in zip(qk.tolist(), dists.tolist(), stakes, what_zh, what_en, strict=True):
             where = "压占管道中心线" if d == 0 else f"距管道中心线 {d:.2f} m"
-            out.add(rule, pipe, object_type=layer, row=row, verdict="violation", measured_m=d,
-                    required_m=threshold, geometry=shown_j,
-                    detail=pipe.noted(f"{what_zh}{where}(两侧各 {threshold:g} m 内)，里程 {stake}",
-                                      f"{what_en} {d:.2f} m from the centreline (within {threshold:g} m), "
-                                      f"chainage {stake}"))
+            details.append(pipes[i].noted(f"{zh}{where}(两侧各 {threshold:g} m 内)，里程 {stake}",
+                                          f"{en} {d:.2f} m from the centreline (within {threshold:g} m), "
+                                          f"chainage {stake}"))
+        out.add_columns(finding_columns(
+            rule, len(tk), subject_type="pipelines", subject_key=[pipes[i].key for i in qk.tolist()],
+            subject_name=[pipes[i].name for i in qk.tolist()], object_type=layer,
+            object_key=[k or "" for k in text_column(frame, "key", tk)], object_name=text_column(frame, "name", tk),
+            measured_m=dists, required_m=threshold, verdict="violation", adcode=text_column(frame, "adcode", tk),
+            geometry=shown_geometries(shortest_all), detail=details))
 
 
 def _spacing(pipes: Sequence[Pipe], bundle: Bundle, rule: Rule, out: PipeFindings) -> None:

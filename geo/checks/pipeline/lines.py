@@ -22,7 +22,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.cell_values import text_column, text_or_none
 from geo.checks.bundle import Bundle, district_codes, usable_rows
-from geo.checks.findings import Bilingual, finding, findings_frame
+from geo.checks.findings import Bilingual, finding, findings_frame, findings_from_columns, records_columns
 from geo.checks.line_search import query_pieces
 from geo.checks.metric_frame import to_storage
 from geo.checks.mileage import MULTIPART_NOTE, Chainage, format_mileage
@@ -162,17 +162,6 @@ def shown_geometries(shortest: np.ndarray) -> np.ndarray:
     if zero.any():
         out[zero] = shapely.get_point(out[zero], 0)
     return out
-
-
-def row_records(frame: gpd.GeoDataFrame, positions: np.ndarray, columns: Sequence[str]) -> dict[int, dict[str, Any]]:
-    """Return the values of ``columns`` (those ``frame`` has) of the rows at ``positions``, by position.
-
-    What ``frame.iloc[positions].to_dict("records")`` gives for those columns, without reading the others.
-    """
-    hit = np.unique(np.asarray(positions, dtype=int))
-    cols = [c for c in columns if c in frame.columns]
-    records = frame.iloc[hit][cols].to_dict("records") if cols else [{} for _ in hit]
-    return dict(zip(hit.tolist(), records, strict=True))
 
 
 @dataclass(frozen=True)
@@ -319,8 +308,29 @@ def near_pieces(pipes: Sequence[Pipe], frame: gpd.GeoDataFrame, distance: float)
     tie[has] = ~head[nxt[has]] & (d[nxt[has]] == d[start[has]])
     qi, gi, d, pi = qi[start], gi[start], d[start], pi[start]
     whole = np.asarray([p.geom for p in pipes], dtype=object)
-    near = np.where(tie | (d <= 0), whole[pi], pieces[qi])
+    use_whole = tie | (d <= 0)
+    # At 0 m the first piece (in line order) touching the row also serves, as long as neither the line's
+    # nor the piece's first vertex lies in the row: GEOS then finds the same first touching segment pair
+    # on it as on the whole one-part line (see _first_touch_serves).
+    zero = np.flatnonzero((d <= 0) & (np.bincount(np.asarray(owner, dtype=int), minlength=len(pipes)) == 1)[pi])
+    if len(zero):
+        geoms = np.asarray(frame.geometry.array, dtype=object)
+        use_whole[zero[_first_touch_serves(whole[pi[zero]], pieces[qi[zero]], geoms[gi[zero]])]] = False
+    near = np.where(use_whole, whole[pi], pieces[qi])
     return NearPieces(pi, gi, d, near)
+
+
+def _first_touch_serves(lines: np.ndarray, pieces: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Whether the nearest points of a one-part line and a row at 0 m are those of the line's first touching piece.
+
+    GEOS (``DistanceOp``) first asks whether the first vertex of each line lies in the row (inside or
+    on its boundary) and returns it when it does; otherwise it walks the segments in line order and
+    stops at the first pair at 0 m. The first piece that touches the row holds that pair, and the
+    segments before it in the piece are the line's own, so the walk ends at the same pair — unless
+    either first vertex lies in the row, which is then answered differently.
+    """
+    line_start = shapely.get_point(shapely.get_geometry(lines, 0), 0)   # a one-part MultiLineString's part
+    return ~(shapely.intersects(line_start, rows) | shapely.intersects(shapely.get_point(pieces, 0), rows))
 
 
 def stakes_at(pipes: Sequence[Pipe], which: np.ndarray, points: np.ndarray) -> list[str]:
@@ -349,7 +359,8 @@ class PipeFindings:
 
     def __init__(self, bundle: Bundle) -> None:
         self.bundle = bundle
-        self.records: list[dict[str, Any]] = []
+        self.records: list[dict[str, Any]] = []        # findings added one by one since the last block
+        self._blocks: list[dict[str, list[Any]]] = []  # findings as columns, in the order they came
         self._districts: gpd.GeoDataFrame | None = None
         self._shapes = np.zeros(0, dtype=object)
         self._codes: list[str | None] = []
@@ -386,11 +397,23 @@ class PipeFindings:
                 return self._codes[int(held[0])]
         return district_codes([point_metric], self._districts)[0]
 
+    def add_columns(self, columns: dict[str, list[Any]]) -> None:
+        """Record findings given as columns (:func:`geo.checks.findings.finding_columns`, geometry in metres)."""
+        self._flush()
+        self._blocks.append(columns)
+
+    def _flush(self) -> None:
+        if self.records:
+            self._blocks.append(records_columns(self.records))
+            self.records = []
+
     def frame(self) -> gpd.GeoDataFrame:
         """Return the findings so far as a findings frame in storage coordinates."""
-        if not self.records:
+        self._flush()
+        blocks = [b for b in self._blocks if len(b["rule_code"])]
+        if not blocks:
             return findings_frame([])
-        shown = to_storage([r["geometry"] for r in self.records], self.bundle.metric_epsg)
-        for rec, geom in zip(self.records, shown, strict=True):
-            rec["geometry"] = geom
-        return findings_frame(self.records)
+        shown = to_storage([g for b in blocks for g in b["geometry"]], self.bundle.metric_epsg)
+        ends = np.cumsum([len(b["geometry"]) for b in blocks]).tolist()
+        return findings_from_columns({**b, "geometry": shown[end - len(b["geometry"]):end]}
+                                     for b, end in zip(blocks, ends, strict=True))
