@@ -14,6 +14,7 @@ from layers.reporting.definitions import due_date, load_reports, period_of
 from layers.snapshots import month_ends
 from tests.test_cli_as_user import _audit, _run
 from tests.test_ranking_page import backdate_history
+from tests.test_report_future import ready_year
 
 pytestmark = pytest.mark.postgis
 ANNING = "530181"
@@ -75,16 +76,17 @@ def test_report_list_and_bad_requests(demo_copy: dict[str, str], tmp_path: Path)
 
 
 def test_submit_status_set_and_reset_round_trip(demo_copy: dict[str, str], tmp_path: Path) -> None:
-    year = str(dt.date.today().year)
+    year = ready_year("four_lists")  # this year's once its data date (05-31) has passed, else last year's
+    current = period_of(load_reports()["four_lists"], dt.date.today())  # what `report set` and `list` show
     changed = _run(demo_copy, "admin", "report", "set", "four_lists", "due_day", "25", "--reason", "市安委办通知延期")
     assert changed.exit_code == 0, changed.output
-    assert f"{year}-06-25" in changed.output
+    assert f"{current}-06-25" in changed.output
     refused = _run(demo_copy, "leader", "report", "set", "four_lists", "due_day", "26", "--reason", "越权修改测试")
     assert refused.exit_code != 0 and "修改报告定义" in refused.output
     bad = _run(demo_copy, "admin", "report", "set", "four_lists", "due_day", "31", "--reason", "六月三十一日")
     assert bad.exit_code != 0 and "6 月没有 31 日" in bad.output and "due_day" in bad.output
     listed = _run(demo_copy, "viewer", "report", "list")
-    assert f"{year}-06-25" in listed.output
+    assert f"{current}-06-25" in listed.output
     made = _run(demo_copy, None, "report", "generate", "four_lists", "--district", ANNING, "--period", year,
                 "--out", str(tmp_path))
     assert made.exit_code == 0, made.output

@@ -36,6 +36,12 @@ TODAY = dt.date(YEAR, 12, 6)  # the fixed "today": the 2027 summary (as of 2027-
 YEARLY = ("four_lists", "stage_report", "summary")
 
 
+def ready_year(code: str, today: dt.date | None = None) -> str:
+    """The newest year whose report ``code`` can be made on ``today`` (default: the clock's): this one or the last."""
+    today = today or dt.date.today()
+    return str(today.year if ready_on(load_reports()[code], str(today.year)) <= today else today.year - 1)
+
+
 def _at(day: dt.date, hour: int = 10) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), tzinfo=LOCAL_ZONE)
 
@@ -50,6 +56,7 @@ def test_the_rule_names_the_data_date_and_the_first_day() -> None:
     check_ready(summary, "2026", dt.date(2026, 12, 6))  # as of 2026-11-30: ready
     with pytest.raises(ValueError, match="2027-11-30") as refused:
         check_ready(summary, "2027", dt.date(2026, 12, 6))
+    assert [ready_year("four_lists", day) for day in (dt.date(2027, 5, 31), dt.date(2027, 6, 1))] == ["2026", "2027"]
     message = str(refused.value)
     assert "尚未到期" in message and "2027-12-01" in message and "not yet due" in message
     with pytest.raises(ValueError, match="2026-12-31"):

@@ -29,6 +29,7 @@ from layers.snapshots import month_ends, take_snapshot
 from tests.browser import column_texts, console_errors, served_signed_in_copy, sideways_overflow, sign_in, text_at
 from tests.clients import DemoApp, callback_body, log_in, post_callback, route_text
 from tests.test_ranking_page import backdate_history
+from tests.test_report_future import ready_year
 
 pytestmark = pytest.mark.postgis
 ANNING, DONGCHUAN = "530181", "530113"
@@ -174,8 +175,9 @@ def _response(resp: Any) -> dict[str, Any]:
 
 
 def _year_end_snapshot(owner: Any) -> str:
-    """The city's figures at the data date of this year's 4张清单 (a district builds its yearly report from them)."""
-    year = str(dt.date.today().year)
+    """The city's figures at the data date of the newest 4张清单 that can be made (a district builds its yearly
+    report from them): this year's once its data date has passed, else last year's."""
+    year = ready_year("four_lists")
     day = data_date(load_reports()["four_lists"], year)  # the month end before it is due, not 31 December
     if store.read_snapshots(owner, since=day, until=day).empty:
         take_snapshot(owner, day, kind="on_demand", taken_by="leader")
@@ -184,7 +186,7 @@ def _year_end_snapshot(owner: Any) -> str:
 
 def test_officer_submits_the_city_sees_the_matrix_and_downloads_what_was_sent(leader: DemoApp) -> None:
     year = _year_end_snapshot(leader.owner)
-    month = f"{dt.date.today():%Y-%m}"
+    month = f"{year}-06"  # the matrix of the month its 4张清单 is due in
     officer = leader.app.server.test_client()
     log_in(officer, "anning")
     assert "报送" in route_text(officer, "/reports")
@@ -261,11 +263,14 @@ def test_browser_officer_submits_and_sees_the_own_row_turn(pg_cluster: embedded.
         wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, f"#{reports.RP_MATRIX} td[data-kind=four_lists]")))
         cell = f"#{reports.RP_MATRIX} td[data-kind=four_lists]"
         state = "const e = document.querySelector(arguments[0]); return e ? e.getAttribute('data-state') : null;"
-        assert driver.execute_script(state, cell) in ("pending", "overdue")  # read in one go: callbacks re-render
+        choose_option(driver, reports.RP_STATUS_MONTH, f"{year}-06")  # the month the year's 4张清单 is due in
+        wait.until(lambda d: d.execute_script(state, cell) in ("pending", "overdue"))  # read in one go
         assert len(driver.find_elements(By.CSS_SELECTOR, f"#{reports.RP_MATRIX} tr[data-adcode]")) == 1
         choose_option(driver, reports.RP_REPORT, load_reports()["four_lists"].zh)
+        wait.until(lambda d: f"{year}-" not in (text_at(d, f"#{reports.RP_PERIOD}") or ""))  # a year, not a month
+        choose_option(driver, reports.RP_PERIOD, year)
         wait.until(lambda d: (text_at(d, f"#{reports.RP_PERIOD}", trim=True) or "").startswith(year)
-                   and f"{year}-" not in (text_at(d, f"#{reports.RP_PERIOD}") or ""))  # the year, not a month
+                   and d.find_element(By.ID, reports.RP_SUBMIT).is_enabled())
         driver.find_element(By.ID, reports.RP_SUBMIT).click()
         WebDriverWait(driver, 300).until(lambda d: text_at(d, f"#{reports.RP_SUBMITTED}", trim=True))
         assert driver.find_elements(By.ID, "rp-submit-done"), text_at(driver, f"#{reports.RP_SUBMITTED}")
