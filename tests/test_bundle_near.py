@@ -22,7 +22,7 @@ import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
 from pandas.testing import assert_frame_equal
-from shapely.geometry import LineString, Point, Polygon, box
+from shapely.geometry import LineString, MultiLineString, Point, Polygon, box
 
 from geo.checks.bundle import Bundle
 from geo.checks.metric_frame import degree_reach
@@ -228,3 +228,46 @@ def test_pipe_occupy_projects_only_buildings_near_the_lines_and_finds_the_same(p
     assert (found["object_type"] == "buildings").sum() > 20
     assert_frame_equal(found.drop(columns="geometry"), expected.drop(columns="geometry"))
     assert shapely.equals_exact(found.geometry.array, expected.geometry.array, tolerance=0).all()
+
+
+def _roads(rng: np.random.Generator, lines: list[Any], dist: float) -> list[Any]:
+    """Line rows about the pipelines: walks crossing them, laid along them at ``dist``, multi-part, one-segment."""
+    from tests.test_checks_equivalence import _walk
+    out: list[Any] = []
+    for geom in lines:
+        xy = shapely.get_coordinates(geom)
+        for _ in range(25):
+            k = int(rng.integers(len(xy)))
+            out.append(LineString(_walk(rng, (float(xy[k][0]) - 300.0, float(xy[k][1])), 12, rng.uniform(20, 150))))
+        k = int(rng.integers(max(len(xy) - 3, 1)))   # laid along the line at exactly ``dist`` (a parallel offset)
+        along = LineString(xy[k:k + 3]).offset_curve(dist)
+        if not along.is_empty:
+            out.append(along)
+        a = _walk(rng, (float(xy[0][0]), float(xy[0][1]) + dist), 6, 80.0)
+        out.append(MultiLineString([LineString(a), LineString(a[-1] + _walk(rng, (500.0, 0.0), 6, 80.0))]))
+        out.append(LineString([xy[k], xy[k] + (dist, 2 * dist)]))   # one segment from a vertex of the line
+    return out
+
+
+@pytest.mark.parametrize("dist", [0.0, 5.0, 50.0])
+def test_near_pieces_measure_line_rows_as_whole_lines(dist: float) -> None:
+    """Roads are measured by their pieces: the same distances, pairs and shortest lines as whole."""
+    from geo.checks.pipeline.lines import PAD_M, near_pieces
+    from tests.test_checks_equivalence import STRAIGHT, _lines, _lines_of
+    from tests.test_checks_line_memo import _pipes
+    rng = np.random.default_rng(SEED + int(dist))
+    geoms = _lines(rng)
+    rows = [*_roads(rng, geoms, dist), LineString([(0, 0), (1, 1)]), box(0, 0, 1, 1)]   # far away, any type
+    frame = gpd.GeoDataFrame({"key": [f"R{i}" for i in range(len(rows))]}, geometry=rows, crs=4543)
+    pipes = _pipes(_lines_of([*geoms, STRAIGHT]))
+    got = near_pieces(pipes, frame, dist)
+    whole = np.asarray([p.geom for p in pipes], dtype=object)
+    lines = np.asarray(frame.geometry.array, dtype=object)
+    i, j = (a.ravel() for a in np.meshgrid(np.arange(len(pipes)), np.arange(len(frame)), indexing="ij"))
+    within = shapely.distance(whole[i], lines[j]) <= dist + PAD_M
+    assert within.sum() > 40 and (shapely.distance(whole[got.pipe], lines[got.row]) == 0).sum() > 10
+    assert np.array_equal(got.pipe, i[within]) and np.array_equal(got.row, j[within])
+    assert np.array_equal(got.d, shapely.distance(whole[got.pipe], lines[got.row]))     # bit for bit
+    mine = shapely.shortest_line(got.near, lines[got.row])
+    theirs = shapely.shortest_line(whole[got.pipe], lines[got.row])
+    assert np.array_equal(shapely.get_coordinates(mine), shapely.get_coordinates(theirs))

@@ -290,12 +290,7 @@ def near_pieces(pipes: Sequence[Pipe], frame: gpd.GeoDataFrame, distance: float)
     pieces, of_part = query_pieces(np.asarray(parts, dtype=object), reach)
     if not len(pieces):
         return none
-    x0, y0, x1, y1 = shapely.bounds(pieces).T
-    qi, gi = frame.sindex.query(shapely.box(x0 - reach, y0 - reach, x1 + reach, y1 + reach))
-    geoms = np.asarray(frame.geometry.array, dtype=object)
-    d = shapely.distance(pieces[qi], geoms[gi])
-    ok = d <= reach
-    qi, gi, d = qi[ok], gi[ok], d[ok]
+    qi, gi, d = _measured(pieces, frame, reach)
     pi = np.asarray(owner, dtype=int)[of_part[qi]]
     order = np.lexsort((qi, d, gi, pi))
     qi, gi, d, pi = qi[order], gi[order], d[order], pi[order]
@@ -331,6 +326,37 @@ def _first_touch_serves(lines: np.ndarray, pieces: np.ndarray, rows: np.ndarray)
     """
     line_start = shapely.get_point(shapely.get_geometry(lines, 0), 0)   # a one-part MultiLineString's part
     return ~(shapely.intersects(line_start, rows) | shapely.intersects(shapely.get_point(pieces, 0), rows))
+
+
+def _measured(pieces: np.ndarray, frame: gpd.GeoDataFrame, reach: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return every (piece, row) within ``reach`` and its distance, bit for bit ``shapely.distance(piece, row)``.
+
+    A line row (a road, kilometres long) is measured by its own short pieces: the distance of two
+    lines is the least of their segment distances, so the least over the row's pieces is the same
+    number, while each measure and each index box stays local. Other rows are measured whole.
+    """
+    geoms = np.asarray(frame.geometry.array, dtype=object)
+    x0, y0, x1, y1 = shapely.bounds(pieces).T
+    boxes = shapely.box(x0 - reach, y0 - reach, x1 + reach, y1 + reach)
+    linear = np.isin(shapely.get_type_id(geoms), (1, 2))
+    if not linear.any():
+        qi, gi = frame.sindex.query(boxes)
+        d = shapely.distance(pieces[qi], geoms[gi])
+    else:
+        parts, part_row = shapely.get_parts(geoms[linear], return_index=True)
+        row_pieces, of_part = query_pieces(parts, reach)
+        targets = np.concatenate([row_pieces, geoms[~linear]])
+        row_of = np.concatenate([np.flatnonzero(linear)[part_row[of_part]], np.flatnonzero(~linear)])
+        qi, ti = shapely.STRtree(targets).query(boxes)
+        gi = row_of[ti]
+        d = shapely.distance(pieces[qi], targets[ti])
+        order = np.lexsort((d, gi, qi))            # the least over a row's pieces, per (piece, row)
+        qi, gi, d = qi[order], gi[order], d[order]
+        first = np.ones(len(qi), dtype=bool)
+        first[1:] = (qi[1:] != qi[:-1]) | (gi[1:] != gi[:-1])
+        qi, gi, d = qi[first], gi[first], d[first]
+    ok = d <= reach
+    return qi[ok], gi[ok], d[ok]
 
 
 def stakes_at(pipes: Sequence[Pipe], which: np.ndarray, points: np.ndarray) -> list[str]:
