@@ -357,12 +357,13 @@ class _Receptors:
     keep: np.ndarray
 
 
-def _receptors(bundle: Bundle, params: dict[str, Any], toes: np.ndarray, reach_m: float) -> list[_Receptors]:
+def _receptors(bundle: Bundle, params: dict[str, Any], searches: list[tuple[np.ndarray, float]]) -> list[_Receptors]:
     """Return the receptors: targets of ``receptor_target_classes``, buildings of ``receptor_building_uses``.
 
     Protection targets are few and the other families measure them too, so they are projected whole
     (the bundle's cache and its spatial index are shared). Of the buildings, only the rows that can be
-    within ``reach_m`` of a toe (``toes`` in EPSG:4490) are projected (:meth:`Bundle.near`).
+    within reach of a toe are projected (:meth:`Bundle.near`): ``searches`` holds toes (EPSG:4490)
+    with the farthest distance (m) measured from them.
     """
     out: list[_Receptors] = []
     for layer, column, listed, whole in (("protection_targets", "gb36894_class", "receptor_target_classes", True),
@@ -371,7 +372,8 @@ def _receptors(bundle: Bundle, params: dict[str, Any], toes: np.ndarray, reach_m
         frame = bundle[layer]
         if not wanted or frame.empty or column not in frame.columns:
             continue
-        rows = np.arange(len(frame)) if whole else bundle.near(layer, toes, reach_m)
+        rows = np.arange(len(frame)) if whole else np.unique(np.concatenate(
+            [bundle.near(layer, toes, reach) for toes, reach in searches if len(toes)]))
         keep = frame[column].take(rows).isin(wanted).to_numpy(dtype=bool)
         if keep.any():
             metric = bundle.metric(layer) if whole else bundle.metric_rows(layer, rows)
@@ -394,10 +396,14 @@ def _overhead(bundle: Bundle, rule: Rule, dem: DemGrid | None) -> list[dict[str,
     if dem is not None:
         paths = _paths(ponds, dem, epsg, limit)
     radial = [i for i in range(len(ponds)) if i not in paths]
-    # a flow path is at most ``limit`` long (in the DEM's CRS) and its zone ``flow_width_m`` wide
-    width = max(float(rule.params.get("flow_width_m", 0.0)), 0.0)
-    reach = (limit + width) * 1.01 + 1.0 if paths else limit + _SLACK
-    receptors = _receptors(bundle, rule.params, bundle["tailings_dams"].geometry.to_numpy()[ok], reach)
+    toes = bundle["tailings_dams"].geometry.to_numpy()[ok]
+    searches = [(toes[radial], limit + _SLACK)]
+    if paths:  # a zone reaches no farther from its toe than the path's farthest vertex, plus its width
+        toe_xy = shapely.get_coordinates(ponds.geometry.to_numpy())
+        farthest = max(float(np.hypot(*(shapely.get_coordinates(p) - toe_xy[i]).T).max()) for i, p in paths.items())
+        width = max(float(rule.params.get("flow_width_m", 0.0)), 0.0)
+        searches.append((toes[sorted(paths)], farthest + width + 1.0))
+    receptors = _receptors(bundle, rule.params, searches)
     out: list[dict[str, list[Any]]] = []
     for rec in receptors:
         if radial:
