@@ -130,7 +130,8 @@ def to_storage(geoms: Sequence[Any], epsg: int | None) -> list[Any]:
     """
     if len(geoms) == 0:
         return []
-    return list(gpd.GeoSeries(list(geoms), crs=epsg).to_crs(STORAGE_SRID))
+    projected = gpd.GeoSeries(list(geoms), crs=epsg).to_crs(STORAGE_SRID)
+    return np.asarray(projected.array, dtype=object).tolist()   # not element by element through pandas
 
 
 def to_metric(geom: BaseGeometry, epsg: int | None) -> BaseGeometry:
