@@ -138,6 +138,8 @@ def test_near_of_nothing_and_rows_without_geometry() -> None:
     assert bundle.near("buildings", [Point(102.0, 25.0)], 5.0).tolist() == [2]
     assert bundle.near("buildings", [Point(102.0, 25.0)], 12.0).tolist() == [2, 3]
     assert bundle.near("pipelines", [Point(102.0, 25.0)], 5.0).tolist() == []   # an empty layer
+    metres = Bundle({"buildings": layer.to_crs(4543)}, metric_epsg=4543)   # not storage coordinates: no filter
+    assert metres.near("buildings", [Point(0.0, 0.0)], 5.0).tolist() == [2, 3]
 
 
 @pytest.fixture

@@ -120,7 +120,8 @@ class Bundle:
         most ``reach_m`` is always among them (:func:`geo.checks.metric_frame.degree_reach` gives
         the degree distance that guarantees it, with the latitude of ``around`` and the longest
         segment on either side). Every distance a rule compares is then measured in metres on
-        :meth:`metric_rows`. The layer's spatial index (``bundle[layer].sindex``) is built once.
+        :meth:`metric_rows`. The layer's spatial index (``bundle[layer].sindex``) is built once. A
+        layer not in longitudes and latitudes (a frame built outside the store) is not filtered.
 
         Parameters
         ----------
@@ -142,6 +143,9 @@ class Bundle:
             geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
         if not len(frame) or not len(geoms):
             return np.zeros(0, dtype=np.intp)
+        if frame.crs is None or not frame.crs.is_geographic:   # not stored coordinates: no filter, every row
+            every = np.asarray(frame.geometry.array, dtype=object)
+            return np.flatnonzero(~(shapely.is_missing(every) | shapely.is_empty(every)))
         parts = shapely.get_parts(geoms)
         linear = np.isin(shapely.get_type_id(parts), (1, 2))
         lat_max = float(np.abs(shapely.bounds(geoms)[:, 1::2]).max())
