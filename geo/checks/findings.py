@@ -239,7 +239,19 @@ def finding_columns(rule: Rule, count: int, *, subject_type: Any, subject_key: A
 
 
 def records_columns(records: Iterable[Mapping[str, Any]]) -> dict[str, list[Any]]:
-    """Return finding records (of :func:`finding`) as columns, for :func:`findings_from_columns`."""
+    """Return finding records (of :func:`finding`) as columns, for :func:`findings_from_columns`.
+
+    Parameters
+    ----------
+    records : iterable of dict
+        Findings as :func:`finding` makes them.
+
+    Returns
+    -------
+    dict of str to list
+        The columns of :data:`COLUMNS` and ``geometry``, one cell per record (``None`` where a record
+        lacks the key).
+    """
     rows = list(records)
     return {c: [row.get(c) for row in rows] for c in (*COLUMNS, "geometry")}
 
