@@ -109,6 +109,7 @@ from geo.store.layers import (
     row_counts,
     table,
     upsert_rows,
+    upsert_rows_each,
 )
 from geo.store.lookups import (
     district_at,
@@ -274,6 +275,7 @@ __all__ = [
     "update_enterprise_fields",
     "update_hazard",
     "upsert_rows",
+    "upsert_rows_each",
     "verify_audit_chain",
     "verify_second_factor",
     "versions_between",

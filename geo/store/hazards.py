@@ -131,12 +131,20 @@ def record_import_steps(conn: Connection, *, actor: str, role: str | None, batch
     int
         How many histories were started.
     """
-    ids = conn.execute(text("SELECT id, state, severity, coalesce(supervision, 'none') <> 'none' AS sup "
-                            "FROM hidden_hazards WHERE version = 0 ORDER BY id FOR UPDATE")).all()
-    for hid, state, severity, sup in ids:
-        insert_step(conn, hazard_id=int(hid), version=1, action="import", from_state=None, to_state=str(state),
-                    severity=str(severity), supervised=bool(sup), role=role, actor=actor, batch_id=batch_id)
-        conn.execute(text("UPDATE hidden_hazards SET version = 1 WHERE id = :id"), {"id": hid})
+    ids = [int(i) for i in conn.execute(text(
+        "SELECT id FROM hidden_hazards WHERE version = 0 ORDER BY id FOR UPDATE")).scalars()]
+    if not ids:
+        return 0
+    # The steps of :func:`insert_step` (one per hazard, in id order) and the move to version 1, each as one
+    # statement: the history trigger runs once for all of them, not once per hazard.
+    conn.execute(text(
+        "INSERT INTO hazard_steps (hazard_id, adcode, version, action, from_state, to_state, severity, supervised, "
+        "role, actor, at, comment, changes, attachments, batch_id) "
+        "SELECT id, '', 1, 'import', NULL, state, severity, coalesce(supervision, 'none') <> 'none', "
+        "CAST(:role AS text), CAST(:actor AS text), now(), NULL, CAST('{}' AS jsonb), CAST(ARRAY[] AS text[]), "
+        "CAST(:batch_id AS bigint) FROM hidden_hazards WHERE id = ANY(:ids) ORDER BY id"),
+        {"role": role, "actor": actor, "batch_id": batch_id, "ids": ids})
+    conn.execute(text("UPDATE hidden_hazards SET version = 1 WHERE id = ANY(:ids)"), {"ids": ids})
     return len(ids)
 
 

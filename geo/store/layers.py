@@ -9,13 +9,16 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import psycopg
 import shapely
+from geoalchemy2 import Geometry
 from geoalchemy2.shape import from_shape
 from psycopg.abc import Buffer
 from psycopg.adapt import Loader
 from psycopg.pq import Format
 from sqlalchemy import Connection, Engine, Table, func, select, text
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
 
 from geo.constants import STORAGE_SRID
 from geo.models import LAYER_MODELS, Base, District, ImportBatch
@@ -205,9 +208,99 @@ def read_layer_window(engine: Engine | Connection, layer: str, bbox: tuple[float
 
 
 def upsert_rows(conn: Connection, layer: str, records: Iterable[dict[str, Any]], key: str) -> int:
-    """Insert rows, updating those whose ``key`` already exists; return the count.
+    """Insert rows, updating those whose ``key`` already exists, in one statement; return the count.
 
-    Geometry values may be Shapely objects (EPSG:4490); they are bound as WKB.
+    The rows are copied (``COPY``) into a temporary table and merged with one ``INSERT … ON CONFLICT``,
+    so the statement-level history trigger (migration 0020) runs once for the whole set, not once per
+    row. What is stored is what :func:`upsert_rows_each` (one statement per row) stores: the same rows,
+    ids in the order given, the same ``row_versions`` and ``updated_at``; a key given twice keeps its
+    last row (there its history has one version fewer). Every row must have the same fields.
+
+    Parameters
+    ----------
+    conn : Connection
+        An open transaction (nothing is committed here).
+    layer : str
+        Importable layer name.
+    records : iterable of dict
+        Rows by column name; geometry values are Shapely objects in EPSG:4490 (or None).
+    key : str
+        The unique column the rows are matched on.
+
+    Returns
+    -------
+    int
+        How many rows were given.
+
+    Raises
+    ------
+    ValueError
+        A field is not a column of the layer, or the rows differ in their fields.
+    sqlalchemy.exc.DBAPIError
+        The database refused a row (nothing of the set is written; the transaction is aborted).
+    """
+    tbl = table(layer)
+    rows = list(records)
+    if not rows:
+        return 0
+    cols = list(rows[0])
+    unknown = [c for c in cols if c not in tbl.columns]
+    if unknown or key not in cols:
+        raise ValueError(f"{layer}: unknown columns {unknown} or no key {key!r} (table has "
+                         f"{list(tbl.columns.keys())})")
+    if any(r.keys() != rows[0].keys() for r in rows):
+        raise ValueError(f"{layer}: every row must have the same fields ({cols})")
+    values = [[r[c] for r in rows] for c in cols]
+    for i, c in enumerate(cols):
+        if isinstance(tbl.columns[c].type, Geometry):
+            geoms = np.array(values[i], dtype=object)
+            given = np.array([g is not None for g in geoms], dtype=bool)
+            geoms[given] = shapely.to_wkb(shapely.set_srid(geoms[given], STORAGE_SRID), hex=True, include_srid=True)
+            values[i] = list(geoms)
+    names = ", ".join(f'"{c}"' for c in cols)
+    _stage_rows(conn, tbl.name, cols, values)
+    update = [f'"{c}" = EXCLUDED."{c}"' for c in cols if c not in (key, "id", "created_at")]
+    if "updated_at" in tbl.columns:
+        update.append("updated_at = now()")
+    conn.execute(text(
+        f"INSERT INTO {tbl.name} ({names}) SELECT {names} FROM ("
+        f'SELECT DISTINCT ON ("{key}") * FROM {_STAGE} ORDER BY "{key}", riskmap_ord DESC) last '
+        f'ORDER BY riskmap_ord ON CONFLICT ("{key}") DO UPDATE SET ' + ", ".join(update)))
+    conn.execute(text(f"DROP TABLE {_STAGE}"))
+    return len(rows)
+
+
+_STAGE = "riskmap_import_rows"
+
+
+def _stage_rows(conn: Connection, name: str, cols: list[str], values: list[list[Any]]) -> None:
+    """Copy column-wise ``values`` into a temporary table of the columns' base types (no lengths, no checks).
+
+    The table's own types, lengths and constraints then apply in the merge, where a refusal is a
+    ``DBAPIError`` naming the constraint, as when the rows were inserted one by one.
+    """
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    quoted = ", ".join(f'"{c}"' for c in cols)
+    with raw.cursor() as cur:
+        cur.execute("SELECT attname, format_type(atttypid, NULL) FROM pg_attribute "
+                    "WHERE attrelid = CAST(%s AS regclass) AND attname = ANY(%s)", (name, cols))
+        types = dict(cur.fetchall())
+        columns = ", ".join(f'"{c}" {types[c]}' for c in cols)
+        cur.execute(f"CREATE TEMP TABLE {_STAGE} ({columns}, riskmap_ord integer) ON COMMIT DROP")
+        try:
+            with cur.copy(f"COPY {_STAGE} ({quoted}, riskmap_ord) FROM STDIN") as copy:
+                for i, row in enumerate(zip(*values, strict=True)):
+                    copy.write_row((*row, i))
+        except psycopg.DataError as exc:  # a value the column's type refuses: as the merge would refuse it
+            raise DBAPIError(f"COPY {_STAGE}", None, exc) from exc
+
+
+def upsert_rows_each(conn: Connection, layer: str, records: Iterable[dict[str, Any]], key: str) -> int:
+    """Insert rows, updating those whose ``key`` already exists, one statement per row; return the count.
+
+    The reference :func:`upsert_rows` is tested against (the same rows, history and audit). Geometry
+    values may be Shapely objects (EPSG:4490); they are bound as WKB.
     """
     tbl = table(layer)
     rows = [_bind_geometry(tbl, r) for r in records]
