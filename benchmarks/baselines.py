@@ -167,10 +167,12 @@ def ours_pairs(findings: pd.DataFrame, rules: Iterable[DistanceRule]) -> set[Pai
     for rule in rules:
         layers = [t.layer for t in rule.objects]
         f = findings[(findings["rule_code"] == rule.code) & findings["object_type"].isin(layers)]
-        pairs = list(zip(f["rule_code"], f["subject_key"], f["object_type"], f["object_key"], strict=True))
-        if len(set(pairs)) != len(pairs):
-            raise AssertionError(f"{rule.code}: RiskMap reports {len(pairs) - len(set(pairs))} pairs twice")
-        out |= {tuple(str(v) for v in p) for p in pairs}  # type: ignore[misc]
+        cols = [f[c].astype(str).tolist() for c in ("rule_code", "subject_key", "object_type", "object_key")]
+        pairs = list(zip(*cols, strict=True))
+        unique = set(pairs)
+        if len(unique) != len(pairs):
+            raise AssertionError(f"{rule.code}: RiskMap reports {len(pairs) - len(unique)} pairs twice")
+        out |= unique
     return out
 
 
