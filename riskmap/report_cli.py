@@ -25,6 +25,7 @@ from layers.reporting.definitions import (
     check_ready,
     data_date,
     due_date,
+    latest_ready,
     period_of,
     ready_on,
     reports_in_force,
@@ -89,8 +90,8 @@ def report_list() -> None:
 @click.argument("code")
 @click.option("--district", help="District code (adcode).")
 @click.option("--city", is_flag=True, help="The whole city.")
-@click.option("--period", help="YYYY-MM (monthly reports) or YYYY (yearly ones); default: the period the report "
-                               "is normally about today.")
+@click.option("--period", help="YYYY-MM (monthly reports) or YYYY (yearly ones); default: the newest period "
+                               "whose data date has passed.")
 @click.option("--format", "formats", default="docx", show_default=True, help="Comma-separated: docx, pdf.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True)
 @click.option("--actor", default="cli", show_default=True)
@@ -109,7 +110,7 @@ def report_generate(code: str, district: str | None, city: bool, period: str | N
     if code not in definitions:
         raise click.BadParameter(f"unknown report {code!r}; known: {', '.join(definitions)}", param_hint="CODE")
     definition = definitions[code]
-    period = period or period_of(definition, _today())
+    period = period or latest_ready(definition, _today())
     try:
         check_period(definition, period)
     except ValueError as exc:

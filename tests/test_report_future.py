@@ -22,7 +22,15 @@ from sqlalchemy import Engine, text
 from dashboard.pages import reports as page
 from geo import embedded, store
 from geo.constants import LOCAL_ZONE
-from layers.reporting.definitions import check_ready, data_date, load_reports, not_yet_due, period_of, ready_on
+from layers.reporting.definitions import (
+    check_ready,
+    data_date,
+    latest_ready,
+    load_reports,
+    not_yet_due,
+    period_of,
+    ready_on,
+)
 from layers.reporting.service import Refusal, generate_report, submit_report
 from layers.reporting.status import load_states, submission_status
 from layers.snapshots import CITY, month_ends
@@ -40,6 +48,19 @@ def ready_year(code: str, today: dt.date | None = None) -> str:
     """The newest year whose report ``code`` can be made on ``today`` (default: the clock's): this one or the last."""
     today = today or dt.date.today()
     return str(today.year if ready_on(load_reports()[code], str(today.year)) <= today else today.year - 1)
+
+
+def test_the_default_period_is_the_newest_that_can_be_made() -> None:
+    reports = load_reports()
+    days = [dt.date(2026, 1, 1) + dt.timedelta(days=i) for i in range(0, 731, 3)]
+    for code, definition in reports.items():
+        for day in days:
+            period = latest_ready(definition, day)
+            assert ready_on(definition, period) <= day, (code, day, period)  # it can be made
+            if period != period_of(definition, day):  # stepped back only when the usual one cannot be made yet
+                assert day < ready_on(definition, period_of(definition, day)), (code, day)
+    assert [latest_ready(reports["four_lists"], d) for d in (dt.date(2027, 5, 31), dt.date(2027, 6, 1))] == \
+        ["2026", "2027"]
 
 
 def _at(day: dt.date, hour: int = 10) -> dt.datetime:

@@ -33,6 +33,7 @@ from layers.reporting.definitions import (
     check_ready,
     data_date,
     due_date,
+    latest_ready,
     period_of,
     reports_in_force,
 )
@@ -344,7 +345,7 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
         if not can(ACTION) or not isinstance(code, str) or code not in reports:
             return [], None
         today = _today()
-        return periods(reports[code], today), period_of(reports[code], today)
+        return periods(reports[code], today), latest_ready(reports[code], today)
 
     @app.callback(Output(RP_GENERATE, "disabled"), Output(RP_GENERATE, "title"), Output(RP_READY, "children"),
                   Input(RP_REPORT, "value"), Input(RP_PERIOD, "value"), State(ids.LANG, "value"))

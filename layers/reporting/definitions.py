@@ -24,9 +24,25 @@ from sqlalchemy import Connection, Engine
 from campaign.dispatch import load_dispatch
 from geo import store
 
-__all__ = ["AS_OF", "EDITABLE_FIELDS", "ISSUERS", "PERIODS", "ReportDefinition", "apply_overrides", "check_period",
-           "check_ready", "data_date", "due_date", "load_reports", "not_yet_due", "period_end", "period_of",
-           "ready_on", "reports_in_force"]
+__all__ = [
+    "AS_OF",
+    "EDITABLE_FIELDS",
+    "ISSUERS",
+    "PERIODS",
+    "ReportDefinition",
+    "apply_overrides",
+    "check_period",
+    "check_ready",
+    "data_date",
+    "due_date",
+    "latest_ready",
+    "load_reports",
+    "not_yet_due",
+    "period_end",
+    "period_of",
+    "ready_on",
+    "reports_in_force",
+]
 
 DEFINITIONS = Path(__file__).with_name("definitions.yaml")
 #: Period kinds and the form of their names.
@@ -298,3 +314,26 @@ def period_of(definition: ReportDefinition, day: dt.date) -> str:
         return str(day.year)
     last = day.replace(day=1) - dt.timedelta(days=1)
     return f"{last.year:04d}-{last.month:02d}"
+
+
+def latest_ready(definition: ReportDefinition, day: dt.date) -> str:
+    """Name the newest period whose report can be made on ``day``: the default when none is asked for.
+
+    That is :func:`period_of` unless its data date has not passed yet (a yearly report as of a month end
+    later in the year), then the period before it.
+
+    Examples
+    --------
+    >>> reports = load_reports()
+    >>> latest_ready(reports["summary"], dt.date(2026, 12, 6)), latest_ready(reports["summary"], dt.date(2026, 3, 1))
+    ('2026', '2025')
+    >>> latest_ready(reports["bulletin"], dt.date(2026, 12, 6))
+    '2026-11'
+    """
+    period = period_of(definition, day)
+    if day >= ready_on(definition, period):
+        return period
+    if definition.period == "year":
+        return str(int(period) - 1)
+    year, month = (int(v) for v in period.split("-"))
+    return f"{year - (month == 1):04d}-{(month - 2) % 12 + 1:02d}"
