@@ -20,6 +20,7 @@ from riskmap.data_cli import check_cmd, export_cmd, import_cmd, precheck_cmd
 from riskmap.db_cli import EXIT_STOPPED, db
 from riskmap.enterprise_cli import enterprise
 from riskmap.hazard_cli import hazard
+from riskmap.parquet_cli import data_group
 from riskmap.report_cli import report, snapshot_cmd
 from riskmap.session import CliSession, engine_for, known_layer, operator_only
 
@@ -132,7 +133,7 @@ def run() -> None:
 
 
 for command in (db, import_cmd, check_cmd, precheck_cmd, export_cmd, user, rules_group, hazard, snapshot_cmd,
-                report, enterprise, audit_group):
+                report, enterprise, audit_group, data_group):
     main.add_command(command)
 
 if __name__ == "__main__":

@@ -72,8 +72,9 @@ def effective_rules(engine: Engine) -> RuleSet:
 @click.option("--rules", "rule_codes", help="Comma-separated rule codes, e.g. PIPE_OCCUPY,ESD_DECLARED.")
 @click.option("--family", "families", multiple=True, type=click.Choice(family_names()),
               help="Check family to run (repeatable; default all).")
-@click.option("--input", "input_path", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              help="Run on a GeoPackage of layers (named as in the data dictionary) instead of the database.")
+@click.option("--input", "input_path", type=click.Path(path_type=Path, exists=True),
+              help="Run on a GeoPackage of layers (named as in the data dictionary), or a directory of GeoParquet "
+                   "(DIR/<layer>/*.parquet, read per tile with --engine dask), instead of the database.")
 @click.option("--output", type=click.Path(path_type=Path), help="Write findings (and identified HCAs) here.")
 @click.option("--as-of", help="Reference date for date rules (YYYY-MM-DD; default today).")
 @click.option("--dem", "dem_path", type=click.Path(path_type=Path, exists=True, dir_okay=False),
@@ -103,11 +104,17 @@ def check_cmd(district: str | None, rule_codes: str | None, families: tuple[str,
     codes = [c.strip() for c in rule_codes.split(",")] if rule_codes else None
     when = dt.date.fromisoformat(as_of) if as_of else None
     bundle: Bundle | None
+    parquet = input_path is not None and input_path.is_dir()
     if input_path is not None:  # files: the rule file's values (the store's local values are not consulted)
         if current_session().username is not None:
             engine_for(action="run_checks")
         try:
-            bundle = bundle_from_file(input_path)
+            if parquet:  # the Dask workers validate and read the files themselves; one process reads them here
+                from geo.checks.parquet_source import read_parquet_dir
+
+                bundle = None if run_engine == "dask" else read_parquet_dir(input_path)
+            else:
+                bundle = bundle_from_file(input_path)
         except ImportValidationError as exc:  # every issue with its layer, row and field
             for issue in exc.issues:
                 click.echo(issue.text(lang), err=True)
@@ -130,8 +137,10 @@ def check_cmd(district: str | None, rule_codes: str | None, families: tuple[str,
             dem = read_dem(dem_path)
         if run_engine == "dask":
             from geo.checks.dask_engine import FrameSource, StoreSource, run_partitioned
+            from geo.checks.parquet_source import ParquetSource
 
-            source = (StoreSource(engine.url.render_as_string(hide_password=False)) if bundle is None
+            source = (ParquetSource(str(input_path.resolve())) if parquet and input_path is not None
+                      else StoreSource(engine.url.render_as_string(hide_password=False)) if bundle is None
                       and engine is not None else FrameSource(bundle.frames if bundle is not None else {}))
             result = run_partitioned(source, rules, tile_m=tile_km * 1000.0, families=families or None,
                                      rule_codes=codes, as_of=when, dem=dem, scheduler=scheduler, workers=workers,
@@ -140,6 +149,10 @@ def check_cmd(district: str | None, rule_codes: str | None, families: tuple[str,
             assert bundle is not None
             result = run_checks(bundle, rules, families=families or None, rule_codes=codes, as_of=when, dem=dem,
                                 progress=lambda m: click.echo(m, err=True))
+    except ImportValidationError as exc:  # GeoParquet validated on the workers: every issue, nothing written
+        for issue in exc.issues:
+            click.echo(issue.text(lang), err=True)
+        raise click.ClickException(str(exc)) from exc
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     if engine is not None:

@@ -57,7 +57,8 @@ def _straddling_buildings(frames: dict[str, gpd.GeoDataFrame], tile_m: float) ->
     line 0.5 m east of the edge gets a building 4 m away across the edge, so the shortest line of the
     PIPE_OCCUPY finding starts in one tile and ends in the next.
     """
-    rows, geoms = [], []
+    rows: list[dict[str, object]] = []
+    geoms: list[shapely.Geometry] = []
     template = frames["buildings"].iloc[0]
     for pipe in frames["pipelines"].itertuples():
         epsg = gk_zone_epsg(shapely.point_on_surface(pipe.geometry).x)

@@ -7,7 +7,10 @@ cluster given by its scheduler address, reads each tile's inputs from a :class:`
 :func:`geo.checks.runner.run_checks` on the tile's :class:`~geo.checks.bundle.Bundle` and keeps the
 findings the tile owns. Sources: :class:`FrameSource` (layers in memory, e.g. a GeoPackage read in
 file mode; sent to every worker once), :class:`StoreSource` (PostGIS, bounding-box queries from each
-worker) or any object with the same methods (``benchmarks/province.py`` generates its data per tile).
+worker), :class:`~geo.checks.parquet_source.ParquetSource` (GeoParquet files on shared storage, validated
+file by file on the workers, then read per tile with bounding-box filters) or any object with the same
+methods (``benchmarks/province.py`` generates its data per tile). A source with a ``prepare(client, rules,
+say)`` method is prepared once the cluster is up and replaced by what it returns.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from geo.checks.bundle import Bundle
+from geo.checks.parquet_source import ParquetSource
 from geo.checks.partition import (
     GLOBAL_LAYERS,
     LINE_FAMILY,
@@ -367,23 +371,27 @@ def run_partitioned(
     wanted = _families(rules, families, rule_codes)
     say = progress or (lambda _m: None)
     when = as_of or dt.date.today()
-    extent = source.extent()
-    if extent is None:
-        return DaskRun(_merge([], rules, wanted, rule_codes))
-    data_reach, span = source.reach(rules)
-    halo = halo_m(rules, wanted, data_reach=data_reach, span=span)
-    tiles = plan_tiles(extent, tile_m)
-    say(f"{len(tiles)} partitions of {tile_m / 1000:g} km, halo {halo:.0f} m")
     cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
                                                   dashboard_address=":0")
     client = Client(scheduler) if scheduler else Client(cluster)
+    done: list[TileResult] = []
+    halo = 0.0
     try:
-        src = client.scatter(source, broadcast=True) if isinstance(source, FrameSource) else source
+        prepare = getattr(source, "prepare", None)
+        if prepare is not None:  # e.g. GeoParquet: validate every file on the workers first
+            source = prepare(client, rules, say)
+        extent = source.extent()
+        if extent is None:
+            return DaskRun(_merge([], rules, wanted, rule_codes))
+        data_reach, span = source.reach(rules)
+        halo = halo_m(rules, wanted, data_reach=data_reach, span=span)
+        tiles = plan_tiles(extent, tile_m)
+        say(f"{len(tiles)} partitions of {tile_m / 1000:g} km, halo {halo:.0f} m")
+        src = client.scatter(source, broadcast=True) if isinstance(source, FrameSource | ParquetSource) else source
         glob = client.scatter({layer: source.whole(layer) for layer in GLOBAL_LAYERS}, broadcast=True)
         token = uuid.uuid4().hex[:8]
         futures = [client.submit(run_tile, tile, src, glob, rules, wanted, halo, when, dem,
                                  key=f"riskmap-tile-{tile.name}-{token}") for tile in tiles]
-        done: list[TileResult] = []
         for future in as_completed(futures):
             res = future.result()
             done.append(res)
