@@ -42,7 +42,6 @@ from geo.checks.location_class import (
     Line,
     PipeResult,
     analyse,
-    buildings_near_pipelines,
     located_buildings,
     location_classes,
     location_findings,
@@ -94,14 +93,13 @@ def _class_records(res: PipeResult, grades: dict[str, int], corridor: float) -> 
     return out
 
 
-def _village_records(res: PipeResult, bundle: Bundle, p: dict[str, Any], lp: dict[str, Any],
+def _village_records(res: PipeResult, buildings: gpd.GeoDataFrame, p: dict[str, Any], lp: dict[str, Any],
                      grade: int) -> list[pd.DataFrame]:
     """Oil row c: household buildings of any window with ≥ village_min_households in the corridor."""
     ln, corridor = res.ln, float(p["corridor_m"])
     # the location classes located the same buildings when the corridors agree (the rules' default)
     bld = (res.bld if corridor == float(lp["corridor_m"])
-           else located_buildings(ln, buildings_near_pipelines(bundle, corridor), corridor,
-                                  float(lp["class_4_min_floors"])))
+           else located_buildings(ln, buildings, corridor, float(lp["class_4_min_floors"])))
     if not len(bld):
         return []
     starts, ends = windows(ln.length, float(lp["window_m"]), float(lp["step_m"]))
@@ -157,7 +155,7 @@ def _hca_records(res: PipeResult, bundle: Bundle, rules: RuleSet, _kind: Kinds,
         g = {k: int(v) for k, v in p["grades"].items()}
         corridor, near = float(p["corridor_m"]), float(p["near_m"])
         recs += _class_records(res, g, float(lp["corridor_m"]))
-        recs += _village_records(res, bundle, p, lp, g["c"])
+        recs += _village_records(res, bundle.metric("buildings"), p, lp, g["c"])
         roads = _kind(infra, ["road"])
         roads = _kind(roads, list(p.get("road_subkinds", [])), "subkind")
         recs += feature_records(ln, roads, "infrastructure", near, "d", g["d"], _kind, cohort)

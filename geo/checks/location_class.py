@@ -336,19 +336,11 @@ def _located_targets_all(lines: list[Line], frame: gpd.GeoDataFrame, dist: float
     return out
 
 
-def buildings_near_pipelines(bundle: Bundle, reach_m: float) -> gpd.GeoDataFrame:
-    """Return the buildings that can lie within ``reach_m`` of a pipeline, in metres (the others unprojected).
-
-    A superset (:meth:`Bundle.near`) in the order of the layer; every distance is measured after.
-    """
-    return bundle.metric_rows("buildings", bundle.near("buildings", bundle["pipelines"].geometry.array, reach_m))
-
-
 def analyse(bundle: Bundle, rules: RuleSet) -> list[PipeResult]:
     """Location classes of every pipeline (cells of ``step_m``)."""
     p = rules["LOC_CLASS"].params
     corridor = float(p["corridor_m"])
-    buildings = buildings_near_pipelines(bundle, corridor)
+    buildings = bundle.metric("buildings")
     targets = bundle.metric("protection_targets")
     gather_types = list(p.get("gathering_target_types", []))
     gather_frame = targets[column_series(targets, "target_type").isin(gather_types)] if len(targets) else targets

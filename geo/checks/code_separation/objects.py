@@ -22,7 +22,6 @@ from shapely.geometry.base import BaseGeometry
 from geo.cell_values import number_column, number_or_none, text_column, text_or_none
 from geo.checks.bundle import Bundle, usable_rows
 from geo.checks.findings import Bilingual
-from geo.checks.metric_frame import to_storage
 from geo.checks.ruleset import Rule, RuleSet
 from geo.layer_specs import PART_TYPES
 
@@ -101,14 +100,9 @@ def site_reach_m(rules: RuleSet) -> float:
 def rows_near(bundle: Bundle, layer: str, parts: Parts, reach: float) -> gpd.GeoDataFrame:
     """Return the rows of ``layer`` (metric, usable geometry) within ``reach`` metres of any part.
 
-    Buildings (a city of them) are projected only where they can be within reach
-    (:meth:`Bundle.near`); the other layers use the layer's own spatial index, shared with the other families.
+    The layer's own spatial index (shared with the other families) keeps a city of buildings local.
     """
-    if layer == "buildings" and len(parts.keys) and reach > 0:
-        around = to_storage(list(parts.geoms), bundle.metric_epsg)
-        frame = bundle.metric_rows(layer, bundle.near(layer, around, reach + SLACK))
-    else:
-        frame = bundle.metric(layer)
+    frame = bundle.metric(layer)
     if frame.empty or not len(parts.keys) or reach <= 0:
         return usable_rows(frame.iloc[0:0])
     _, idx = frame.sindex.query(parts.geoms, predicate="dwithin", distance=reach + SLACK)

@@ -17,7 +17,6 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.cell_values import number_column
 from geo.checks.bundle import Bundle
-from geo.checks.metric_frame import to_storage
 from geo.checks.mhs.params import SLACK, MhsParams, whole_people
 from geo.checks.ruleset import below
 
@@ -71,14 +70,9 @@ def _targets_with_figures(bundle: Bundle, p: MhsParams) -> tuple[np.ndarray, np.
     return frame.geometry.to_numpy()[rows[counted]], figures[counted]
 
 
-def _residential_buildings(bundle: Bundle, p: MhsParams, zones: list[BaseGeometry]) -> tuple[np.ndarray, np.ndarray]:
-    """Geometries and households of the buildings that count (uses in ``p``, households > 0).
-
-    Only buildings that can lie within the radius of a zone are projected (:meth:`Bundle.near`); the
-    others can count for no plant.
-    """
-    around = to_storage(list(zones), bundle.metric_epsg) if zones else []
-    frame = bundle.metric_rows("buildings", bundle.near("buildings", around, p.radius_m + SLACK))
+def _residential_buildings(bundle: Bundle, p: MhsParams) -> tuple[np.ndarray, np.ndarray]:
+    """Geometries and households of the buildings that count (uses in ``p``, households > 0)."""
+    frame = bundle.metric("buildings")
     rows = _rows_of_kind(frame, "use", p.building_uses)
     households = _numbers(frame, "households", rows)
     with np.errstate(invalid="ignore"):
@@ -100,7 +94,7 @@ def _within(zones: np.ndarray, geoms: np.ndarray, p: MhsParams) -> tuple[np.ndar
 def people_near(bundle: Bundle, zones: list[BaseGeometry], p: MhsParams) -> list[People]:
     """People within the radius of each plant boundary in ``zones`` (metric geometries)."""
     t_geoms, t_figures = _targets_with_figures(bundle, p)
-    b_geoms, b_households = _residential_buildings(bundle, p, zones)
+    b_geoms, b_households = _residential_buildings(bundle, p)
     covered: dict[int, set[int]] = {}
     if len(t_geoms) and len(b_geoms):
         bi, ti = shapely.STRtree(t_geoms).query(b_geoms, predicate="intersects")
