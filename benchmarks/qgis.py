@@ -10,6 +10,7 @@ building within a few millimetres of 5 m could be missed: the comparison says so
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import subprocess
@@ -34,13 +35,27 @@ class QgisResult:
     note: str
 
 
-def _run(*args: str) -> None:
-    subprocess.run(["qgis_process", "run", *args], check=True, capture_output=True, text=True, timeout=3600)
+def _program() -> str | None:
+    """The ``qgis_process`` to call, or None where QGIS is not installed.
+
+    Debian's ``/usr/bin/qgis_process`` is a shell wrapper that adds ``--noversioncheck`` from
+    ``/etc/default/qgis``, an option ``qgis_process`` 3.22 refuses ("Command --noversioncheck not known!"):
+    the program it wraps, ``qgis_process.bin``, is called directly where it exists.
+    """
+    return shutil.which("qgis_process.bin") or shutil.which("qgis_process")
+
+
+def _run(program: str, *args: str) -> None:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}  # no screen: Qt's offscreen platform
+    done = subprocess.run([program, "run", *args], capture_output=True, text=True, timeout=3600, env=env)
+    if done.returncode:
+        raise RuntimeError(f"qgis_process {args[0]} failed ({done.returncode}): {done.stderr.strip()[-400:]}")
 
 
 def occupy_seconds(bundle: Bundle, rules: RuleSet, repeat: int, expected: set[tuple[str, str, str, str]]) -> QgisResult:
     """Time QGIS on PIPE_OCCUPY (buildings), checking its count against RiskMap's pairs."""
-    if shutil.which("qgis_process") is None:
+    program = _program()
+    if program is None:
         return QgisResult(None, 0, "QGIS skipped: not installed (qgis_process not on PATH)")
     d = float(rules["PIPE_OCCUPY"].threshold_m or 0.0)
     times = []
@@ -53,12 +68,12 @@ def occupy_seconds(bundle: Bundle, rules: RuleSet, repeat: int, expected: set[tu
             t0 = time.perf_counter()
             pipes, blds, buf = (Path(tmp) / f"{n}{i}.gpkg" for n in ("p", "b", "z"))
             crs = f"EPSG:{EPSG}"
-            _run("native:reprojectlayer", f"--INPUT={src}|layername=pipelines", f"--TARGET_CRS={crs}",
+            _run(program, "native:reprojectlayer", f"--INPUT={src}|layername=pipelines", f"--TARGET_CRS={crs}",
                  f"--OUTPUT={pipes}")
-            _run("native:reprojectlayer", f"--INPUT={src}|layername=buildings", f"--TARGET_CRS={crs}",
+            _run(program, "native:reprojectlayer", f"--INPUT={src}|layername=buildings", f"--TARGET_CRS={crs}",
                  f"--OUTPUT={blds}")
-            _run("native:buffer", f"--INPUT={pipes}", f"--DISTANCE={d}", "--SEGMENTS=8", f"--OUTPUT={buf}")
-            _run("native:extractbylocation", f"--INPUT={blds}", "--PREDICATE=0", f"--INTERSECT={buf}",
+            _run(program, "native:buffer", f"--INPUT={pipes}", f"--DISTANCE={d}", "--SEGMENTS=8", f"--OUTPUT={buf}")
+            _run(program, "native:extractbylocation", f"--INPUT={blds}", "--PREDICATE=0", f"--INTERSECT={buf}",
                  f"--OUTPUT={out}")
             times.append(time.perf_counter() - t0)
         found = len(pyogrio.read_dataframe(out, read_geometry=False))

@@ -188,7 +188,9 @@ def test_located_features_match_the_per_line_search(synthetic: Any, dist: float)
     for got, want in zip(fast, ref, strict=True):
         assert np.array_equal(got["row"].to_numpy(), want["row"].to_numpy())
         assert np.array_equal(got["d"].to_numpy(), want["d"].to_numpy())   # bit for bit
-        assert np.array_equal(got["s"].to_numpy(), want["s"].to_numpy())
+        # the mileage is located on the short piece holding the nearest point, then the lengths before
+        # it added: the same point, the sum taken in another order (a nanometre, far below the 0.1 m shown)
+        assert np.abs(got["s"].to_numpy() - want["s"].to_numpy()).max(initial=0.0) < 1e-6
 
 
 def test_edge_cases_are_found_or_left_exactly_as_before(synthetic: Any) -> None:

@@ -27,6 +27,9 @@ QUERY_PIECE_SEGMENTS = 16
 #: Shortest length (m) a query piece is allowed to reach before it is cut (keeps pieces of
 #: densely digitised lines from becoming one per segment for small search distances).
 _MIN_QUERY_LENGTH_M = 25.0
+#: Two query pieces of one piece within this distance (m) of each other's least distance to a feature are a
+#: tie: the line may pass the nearest point twice (runs over itself), and the first pass is the one located.
+_TIE_M = 1e-6
 
 
 def query_pieces(pieces: np.ndarray, length_m: float,
@@ -57,13 +60,20 @@ def query_pieces(pieces: np.ndarray, length_m: float,
     >>> [p.bounds[::2] for p in q], src.tolist()
     ([(0.0, 30.0), (30.0, 60.0), (60.0, 90.0), (90.0, 100.0)], [0, 0, 0, 0])
     """
+    lines, owner, _at = _cut(pieces, length_m, min_length)
+    return lines, owner
+
+
+def _cut(pieces: np.ndarray, length_m: float,
+         min_length: float = _MIN_QUERY_LENGTH_M) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`query_pieces`, and where each query piece starts along the line it was cut from."""
     if not len(pieces):
-        return np.zeros(0, dtype=object), np.zeros(0, dtype=int)
+        return np.zeros(0, dtype=object), np.zeros(0, dtype=int), np.zeros(0)
     xy, owner = shapely.get_coordinates(pieces, return_index=True)
     seg_owner = owner[:-1]
     real = seg_owner == owner[1:]                         # segment i joins vertices i and i+1 of one line
     if not real.any():
-        return np.zeros(0, dtype=object), np.zeros(0, dtype=int)
+        return np.zeros(0, dtype=object), np.zeros(0, dtype=int), np.zeros(0)
     seg_len = np.where(real, np.hypot(*np.diff(xy, axis=0).T), 0.0)
     line_start = np.searchsorted(owner, seg_owner, "left")   # first vertex (= first segment) of the line
     cum = np.cumsum(seg_len) - seg_len                   # length before each segment, reset per line below
@@ -81,7 +91,7 @@ def query_pieces(pieces: np.ndarray, length_m: float,
     counts = ends - starts + 1
     idx = np.repeat(starts - np.cumsum(np.concatenate([[0], counts[:-1]])), counts) + np.arange(counts.sum())
     lines = shapely.linestrings(xy[idx], indices=np.repeat(np.arange(len(starts)), counts))
-    return np.asarray(lines, dtype=object), seg_owner[starts]
+    return np.asarray(lines, dtype=object), seg_owner[starts], cum[starts]
 
 
 class PiecePairs(NamedTuple):
@@ -92,6 +102,7 @@ class PiecePairs(NamedTuple):
     piece: np.ndarray   # index of the piece among the line's pieces
     d: np.ndarray       # distance from the feature to the piece
     near: np.ndarray    # the short piece alone holding the nearest point (d > 0), else the piece itself
+    near_at: np.ndarray  # where ``near`` starts along the piece (0 where it is the piece itself)
 
 
 def piece_pairs(pieces: Sequence[np.ndarray], frame: gpd.GeoDataFrame, dist: float) -> PiecePairs:
@@ -117,17 +128,21 @@ def piece_pairs(pieces: Sequence[np.ndarray], frame: gpd.GeoDataFrame, dist: flo
         One entry per (line, feature, piece) within ``dist``, sorted by line, row, distance and
         piece — so the first entry of a (line, row) is the nearest piece, the lowest-numbered one
         on a tie. ``near`` is the geometry to take the feature's nearest point on: the one query
-        piece that alone reaches the least distance when that distance is positive (the nearest
-        point found on it is the one GEOS finds on the whole piece), the whole piece otherwise.
+        piece that alone reaches the least distance when that distance is positive, no other one
+        within a micrometre of it (the nearest point found on it is the one GEOS finds on the whole
+        piece, and the line passes it once), the whole piece otherwise.
+        ``near_at`` is where ``near`` starts along the piece, so that a point of ``near`` lies
+        ``near_at + line_locate_point(near, point)`` along the piece (to a nanometre: the lengths
+        before it are summed in another order).
     """
     empty = np.zeros(0, dtype=int)
     counts = np.array([len(p) for p in pieces], dtype=int)
     if len(frame) == 0 or not counts.sum():
-        return PiecePairs(empty, empty, empty, np.zeros(0), np.zeros(0, dtype=object))
+        return PiecePairs(empty, empty, empty, np.zeros(0), np.zeros(0, dtype=object), np.zeros(0))
     flat = np.concatenate([np.asarray(p, dtype=object) for p in pieces if len(p)])
     first = np.concatenate([[0], np.cumsum(counts)[:-1]])
     line_of = np.repeat(np.arange(len(pieces)), counts)
-    queries, coarse = query_pieces(flat, dist)
+    queries, coarse, starts_at = _cut(flat, dist)
     x0, y0, x1, y1 = shapely.bounds(queries).T
     qi, gi = frame.sindex.query(shapely.box(x0 - dist, y0 - dist, x1 + dist, y1 + dist))
     geoms = np.asarray(frame.geometry.array, dtype=object)
@@ -140,14 +155,17 @@ def piece_pairs(pieces: Sequence[np.ndarray], frame: gpd.GeoDataFrame, dist: flo
     head = np.ones(len(gi), dtype=bool)
     head[1:] = (gi[1:] != gi[:-1]) | (cg[1:] != cg[:-1])
     start = np.flatnonzero(head)
-    # a second query piece at the same least distance: the whole piece decides the nearest point
+    # a second query piece at (or within a micrometre of) the least distance: the whole piece decides the
+    # nearest point and where it lies — where a line runs over itself, the first pass, as GEOS locates it
     tie = np.zeros(len(start), dtype=bool)
     nxt = start + 1
     has = nxt < len(gi)
-    tie[has] = ~head[nxt[has]] & (d[nxt[has]] == d[start[has]])
+    tie[has] = ~head[nxt[has]] & (d[nxt[has]] <= d[start[has]] + _TIE_M)
     qi, gi, d, cg = qi[start], gi[start], d[start], cg[start]
-    near = np.where(tie | (d <= 0), flat[cg], queries[qi])
+    whole = tie | (d <= 0)
+    near = np.where(whole, flat[cg], queries[qi])
+    near_at = np.where(whole, 0.0, starts_at[qi])
     line = line_of[cg]
     piece = cg - first[line]
     order = np.lexsort((piece, d, gi, line))
-    return PiecePairs(line[order], gi[order], piece[order], d[order], near[order])
+    return PiecePairs(line[order], gi[order], piece[order], d[order], near[order], near_at[order])

@@ -120,21 +120,19 @@ def _near_all(lines: list[Line], frame: gpd.GeoDataFrame, dist: float) -> list[p
     One index search for all lines (:func:`geo.checks.line_search.piece_pairs`); each feature is
     located on its nearest piece of each line, rows in feature order.
     """
-    line, gi, pi, d, near = piece_pairs([ln.pieces for ln in lines], frame, dist)
+    line, gi, pi, d, near, near_at = piece_pairs([ln.pieces for ln in lines], frame, dist)
     first = np.ones(len(gi), dtype=bool)
     first[1:] = (gi[1:] != gi[:-1]) | (line[1:] != line[:-1])
-    line, gi, pi, d, near = line[first], gi[first], pi[first], d[first], near[first]
+    line, gi, pi, d, near, near_at = line[first], gi[first], pi[first], d[first], near[first], near_at[first]
     geoms = np.asarray(frame.geometry.array, dtype=object)
-    piece = np.empty(len(gi), dtype=object)
     grid = np.zeros(len(gi))
     bounds = np.searchsorted(line, np.arange(len(lines) + 1))
     for k, ln in enumerate(lines):
         a, b = bounds[k], bounds[k + 1]
-        piece[a:b] = ln.pieces[pi[a:b]]
         grid[a:b] = ln.offsets[pi[a:b]]
-    if len(gi):
+    if len(gi):  # located on the short piece holding the nearest point, a tenth of the work of the whole piece
         foot = shapely.get_point(shapely.shortest_line(geoms[gi], near), 1)
-        grid += shapely.line_locate_point(piece, foot)
+        grid += near_at + shapely.line_locate_point(near, foot)
     out = []
     for k, ln in enumerate(lines):
         a, b = bounds[k], bounds[k + 1]
