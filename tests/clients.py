@@ -3,8 +3,9 @@
 With sign-in on, the dashboard connects as ``riskmap_app`` (row-level security applies) while tests
 check the database as its owner. :func:`demo_app` makes a private copy of the demo database (its
 accounts sign in with ``<user>-demo-2026``), builds the app on it and hands back the Flask test
-client; :func:`log_in` posts the log-in form; :func:`callback_body` and :func:`post_callback` send
-a Dash callback request the way the browser (or a forger) would.
+client (:func:`demo_app_fixture` makes a module-scoped fixture of it); :func:`log_in` posts the log-in
+form; :func:`callback_body` and :func:`post_callback` send a Dash callback request the way the browser
+(or a forger) would.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,6 +175,26 @@ def demo_app(cluster: embedded.Cluster, demo_db: str, monkeypatch: pytest.Monkey
         engine.dispose()
         owner.dispose()
         embedded.drop_database(cluster, name)
+
+
+def demo_app_fixture(*, secret: str, user: str | None = None,
+                     prepare: Callable[[Engine], object] | None = None) -> Any:
+    """A module-scoped fixture of :func:`demo_app`: assign it to the fixture's name in a test module.
+
+    ``leader = demo_app_fixture(secret="reports-secret", user="leader")`` gives the module's tests one
+    app over one private copy of the demo, the client signed in as ``user`` (signed out without one);
+    ``prepare(owner)`` runs once on the copy before the first test. The environment it sets is undone
+    and the copy dropped after the module's last test.
+    """
+
+    @pytest.fixture(scope="module")
+    def signed_in_demo(pg_cluster: embedded.Cluster, demo_db: str) -> Iterator[DemoApp]:
+        with pytest.MonkeyPatch.context() as mp, demo_app(pg_cluster, demo_db, mp, secret=secret, user=user) as found:
+            if prepare is not None:
+                prepare(found.owner)
+            yield found
+
+    return signed_in_demo
 
 
 def _prop(spec: str) -> dict[str, str]:

@@ -14,18 +14,16 @@ import base64
 import datetime as dt
 import io
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import dash
 import pytest
 from sqlalchemy import Engine, text
 
-from geo import embedded
 from geo.credit_code import check_character
 from layers.rating import load_rubric
 from tests.clients import DemoApp as Officer
-from tests.clients import callback_body, demo_app, post_callback
+from tests.clients import callback_body, demo_app_fixture, post_callback
 
 pytestmark = pytest.mark.postgis
 ANNING, DONGCHUAN = "530181", "530113"
@@ -41,15 +39,8 @@ IDENTIFYING = {
 NAMED_TABLES = (*IDENTIFYING, "risk_contours")
 
 
-@pytest.fixture(scope="module")
-def officer(pg_cluster: embedded.Cluster, demo_db: str) -> Iterator[Officer]:
-    """A Flask test client signed in as the 安宁 officer, with the app and an owner engine."""
-    mp = pytest.MonkeyPatch()
-    try:
-        with demo_app(pg_cluster, demo_db, mp, secret="sweep-secret", user="anning") as signed_in:
-            yield signed_in
-    finally:
-        mp.undo()
+#: A Flask test client signed in as the 安宁 officer, with the app and an owner engine.
+officer = demo_app_fixture(secret="sweep-secret", user="anning")
 
 
 def _forbidden(owner: Engine) -> set[str]:

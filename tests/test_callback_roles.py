@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import dash
@@ -25,10 +24,9 @@ from campaign.demo import SUPERVISOR, enterprise_account
 from dashboard import ids
 from dashboard.pages import PAGES
 from dashboard.routing import CALLBACK_OWNERS, output_ids
-from geo import embedded
 from geo.constants import ROLES
 from identity.permissions import PERMISSIONS
-from tests.clients import DemoApp, callback_body, demo_app, log_in, log_out, post_callback, route
+from tests.clients import DemoApp, callback_body, demo_app_fixture, log_in, log_out, post_callback, route
 
 pytestmark = pytest.mark.postgis
 ANNING = "530181"
@@ -39,14 +37,7 @@ ACCOUNTS = {"leader": "leader", "admin": "admin", "planner": "planner", "distric
 SHELL = {ids.URL, ids.LANG, ids.CONTENT, ids.TITLE, ids.NAV, ids.DEMO_NOTE}
 
 
-@pytest.fixture(scope="module")
-def demo(pg_cluster: embedded.Cluster, demo_db: str) -> Iterator[DemoApp]:
-    mp = pytest.MonkeyPatch()
-    try:
-        with demo_app(pg_cluster, demo_db, mp, secret="roles-secret") as signed_out:
-            yield signed_out
-    finally:
-        mp.undo()
+demo = demo_app_fixture(secret="roles-secret")
 
 
 def _server_callbacks(app: dash.Dash) -> dict[str, dict[str, Any]]:

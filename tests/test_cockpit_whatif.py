@@ -9,7 +9,6 @@ be stored, and the hexagons must count every risk source once. One browser test 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,20 +27,13 @@ from geo.constants import STORAGE_SRID
 from layers.city import CitySnapshot, publish_city
 from layers.rating import close_hazard, what_if
 from tests.browser import choose_option, console_errors, served_signed_in_copy, sideways_overflow, sign_in
-from tests.clients import DemoApp, callback_body, demo_app, log_in, post_callback, route_text
+from tests.clients import DemoApp, callback_body, demo_app_fixture, log_in, post_callback, route_text
 
 pytestmark = pytest.mark.postgis
 XISHAN, ANNING, DONGCHUAN = "530112", "530181", "530113"
 
 
-@pytest.fixture(scope="module")
-def demo(pg_cluster: embedded.Cluster, demo_db: str) -> Iterator[DemoApp]:
-    mp = pytest.MonkeyPatch()
-    try:
-        with demo_app(pg_cluster, demo_db, mp, secret="whatif-secret") as found:
-            yield found
-    finally:
-        mp.undo()
+demo = demo_app_fixture(secret="whatif-secret")
 
 
 @pytest.fixture(scope="module")

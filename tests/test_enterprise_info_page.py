@@ -8,7 +8,6 @@ on a phone-sized window.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,21 +21,14 @@ from sqlalchemy import Engine, text
 from dashboard.pages import enterprise_info as page
 from geo import embedded
 from tests.browser import console_errors, served_signed_in_copy, sideways_overflow, sign_in, ui_text
-from tests.clients import DemoApp, callback_body, demo_app, log_in, post_callback, route_text
+from tests.clients import DemoApp, callback_body, demo_app_fixture, log_in, post_callback, route_text
 
 pytestmark = pytest.mark.postgis
 ENTERPRISE, OFFICER = "ent-530181", "anning"
 NEW_PHONE = "0871-68881234"
 
 
-@pytest.fixture(scope="module")
-def demo(pg_cluster: embedded.Cluster, demo_db: str) -> Iterator[DemoApp]:
-    mp = pytest.MonkeyPatch()
-    try:
-        with demo_app(pg_cluster, demo_db, mp, secret="enterprise-info-secret") as found:
-            yield found
-    finally:
-        mp.undo()
+demo = demo_app_fixture(secret="enterprise-info-secret")
 
 
 def _client(demo: DemoApp, user: str) -> Any:

@@ -12,7 +12,6 @@ import base64
 import datetime as dt
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,21 +30,14 @@ from layers.city import publish_city
 from layers.grading import grade_enterprises, load_grading_rubric
 from layers.parks import contained, park_measures, park_sources
 from tests.browser import choose_option, column_texts, console_errors, served_signed_in_copy, sideways_overflow, sign_in
-from tests.clients import DemoApp, callback_body, demo_app, log_in, post_callback, route_text
+from tests.clients import DemoApp, callback_body, demo_app_fixture, log_in, post_callback, route_text
 
 pytestmark = pytest.mark.postgis
 ANNING_PARK, XISHAN_PARK, GUANDU_PARK = "PK-530181-01", "PK-530112-01", "PK-530111-01"
 NAMES = {ANNING_PARK: "安宁工业园区(演示)", XISHAN_PARK: "西山演示磷化工业园区", GUANDU_PARK: "官渡演示物流园区"}
 
 
-@pytest.fixture(scope="module")
-def demo(pg_cluster: embedded.Cluster, demo_db: str) -> Iterator[DemoApp]:
-    mp = pytest.MonkeyPatch()
-    try:
-        with demo_app(pg_cluster, demo_db, mp, secret="parks-secret") as found:
-            yield found
-    finally:
-        mp.undo()
+demo = demo_app_fixture(secret="parks-secret")
 
 
 @pytest.fixture(scope="module")

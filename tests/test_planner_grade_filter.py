@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import geopandas as gpd
@@ -19,13 +18,13 @@ import shapely
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from geo import embedded, store
+from geo import store
 from geo.constants import STORAGE_SRID
 from layers.city import city_snapshot
 from layers.palette import FOUR_COLOUR, RiskLevel
 from layers.planning import MAP_SOURCE_TYPES, map_sources
 from tests.browser import assert_clean_page, served_app
-from tests.clients import DemoApp, callback_body, post_callback
+from tests.clients import DemoApp, callback_body, demo_app_fixture, post_callback
 
 pytestmark = pytest.mark.postgis
 P_LEVEL, P_HAZARDS = "planner-filter-level", "planner-hazards"
@@ -52,16 +51,7 @@ def test_map_sources_keeps_the_points_of_the_chosen_levels() -> None:
         map_sources(frame, ["major", "purple"])
 
 
-@pytest.fixture(scope="module")
-def planner(pg_cluster: embedded.Cluster, demo_db: str) -> Iterator[DemoApp]:
-    from tests.clients import demo_app
-
-    mp = pytest.MonkeyPatch()
-    try:
-        with demo_app(pg_cluster, demo_db, mp, secret="planner-level-secret", user="planner") as signed_in:
-            yield signed_in
-    finally:
-        mp.undo()
+planner = demo_app_fixture(secret="planner-level-secret", user="planner")
 
 
 def _drawn(app: DemoApp, levels: Any) -> list[dict[str, Any]]:

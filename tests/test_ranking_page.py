@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,7 @@ from tests.browser import (
     text_at,
     ui_text,
 )
-from tests.clients import DemoApp, callback_body, log_in, post_callback, route_text
+from tests.clients import DemoApp, callback_body, demo_app_fixture, log_in, post_callback, route_text
 
 pytestmark = pytest.mark.postgis
 ANNING = "530181"
@@ -52,17 +51,7 @@ def backdate_history(owner: Engine, days: int = 90) -> None:
         conn.execute(text("ALTER TABLE measure_snapshots ENABLE TRIGGER measure_snapshots_append_only"))
 
 
-@pytest.fixture(scope="module")
-def leader(pg_cluster: embedded.Cluster, demo_db: str) -> Iterator[DemoApp]:
-    from tests.clients import demo_app
-
-    mp = pytest.MonkeyPatch()
-    try:
-        with demo_app(pg_cluster, demo_db, mp, secret="ranking-secret", user="leader") as signed_in:
-            backdate_history(signed_in.owner)
-            yield signed_in
-    finally:
-        mp.undo()
+leader = demo_app_fixture(secret="ranking-secret", user="leader", prepare=backdate_history)
 
 
 def _call(client: Any, app: Any, output_prefix: str, values: dict[str, Any], trigger: str) -> Any:

@@ -35,7 +35,7 @@ from layers.reporting.definitions import data_date, due_date, load_reports, repo
 from layers.reporting.service import generate_report, report_figures, submit_report
 from layers.reporting.status import submission_status
 from layers.snapshots import CITY, period_figures
-from tests.clients import DemoApp, callback_body, post_callback
+from tests.clients import DemoApp, callback_body, demo_app_fixture, post_callback
 from tests.test_cli_as_user import _run
 
 pytestmark = pytest.mark.postgis
@@ -178,16 +178,7 @@ def _matrix_states(app: DemoApp, month: str) -> dict[str, str]:
     return out
 
 
-@pytest.fixture(scope="module")
-def leader(pg_cluster: embedded.Cluster, demo_db: str) -> Iterator[DemoApp]:
-    from tests.clients import demo_app
-
-    mp = pytest.MonkeyPatch()
-    try:
-        with demo_app(pg_cluster, demo_db, mp, secret="periods-secret", user="leader") as signed_in:
-            yield signed_in
-    finally:
-        mp.undo()
+leader = demo_app_fixture(secret="periods-secret", user="leader")
 
 
 def test_sent_on_time_and_corrected_late_is_on_time_on_both_pages_and_the_due_day_is_one(leader: DemoApp) -> None:

@@ -10,7 +10,6 @@ import base64
 import datetime as dt
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ from layers.reporting.definitions import data_date, due_date, load_reports, peri
 from layers.reporting.status import load_states
 from layers.snapshots import month_ends, take_snapshot
 from tests.browser import column_texts, console_errors, served_signed_in_copy, sideways_overflow, sign_in, text_at
-from tests.clients import DemoApp, callback_body, log_in, post_callback, route_text
+from tests.clients import DemoApp, callback_body, demo_app_fixture, log_in, post_callback, route_text
 from tests.test_ranking_page import backdate_history
 from tests.test_report_future import ready_year
 
@@ -37,17 +36,7 @@ LAST = month_ends(dt.date.today(), 1)[0]
 PERIOD = f"{LAST:%Y-%m}"
 
 
-@pytest.fixture(scope="module")
-def leader(pg_cluster: embedded.Cluster, demo_db: str) -> Iterator[DemoApp]:
-    from tests.clients import demo_app
-
-    mp = pytest.MonkeyPatch()
-    try:
-        with demo_app(pg_cluster, demo_db, mp, secret="reports-secret", user="leader") as signed_in:
-            backdate_history(signed_in.owner)
-            yield signed_in
-    finally:
-        mp.undo()
+leader = demo_app_fixture(secret="reports-secret", user="leader", prepare=backdate_history)
 
 
 def _generate(client: Any, app: Any, code: str, scope: str, period: str, fmt: str = "docx",
