@@ -2,7 +2,8 @@
 
 Two copies of the migrated store import the same generated Kunming demo layers, one through the bulk
 path (``store.upsert_rows``, the importer's) and one through the reference that writes one statement per
-row (``store.upsert_rows_each``, and the hazards' import steps one hazard at a time, as before). Then both
+row (``_upsert_rows_each`` below, the importer's write before the bulk path, and the hazards' import steps one
+hazard at a time, as before). Then both
 import changed rows of every layer again (updates, with history). The layers, their ``row_versions``, the
 hazards' steps and the audit rows must be the same in both (ids included; times compared by their pattern,
 since the two imports ran at different moments). Then a file whose last row is invalid, and one whose last
@@ -20,9 +21,12 @@ from typing import Any
 
 import geopandas as gpd
 import pytest
-from sqlalchemy import Connection, Engine, text
+from geoalchemy2.shape import from_shape
+from sqlalchemy import Connection, Engine, func, text
+from sqlalchemy.dialects.postgresql import insert
 
 from geo import embedded, store
+from geo.constants import STORAGE_SRID
 from geo.demo import generate_demo
 from geo.errors import ImportValidationError
 from geo.importer import import_frame
@@ -48,6 +52,26 @@ def pair(pg_cluster: embedded.Cluster, template_db: str) -> Iterator[tuple[Engin
         for eng, name in zip(engines, names, strict=True):
             eng.dispose()
             embedded.drop_database(pg_cluster, name)
+
+
+def _upsert_rows_each(conn: Connection, layer: str, records: Any, key: str) -> int:
+    """The layers' import write as it was before the bulk path: one ``INSERT … ON CONFLICT`` per row.
+
+    Geometry values (Shapely, EPSG:4490) are bound as WKB; rows whose ``key`` exists are updated.
+    """
+    tbl = store.table(layer)
+    rows = [{c: from_shape(v, srid=STORAGE_SRID) if c in ("geom", "corridor") and v is not None else v
+             for c, v in r.items()} for r in records]
+    if not rows:
+        return 0
+    stmt = insert(tbl)
+    update = {c: stmt.excluded[c] for c in rows[0] if c not in (key, "id", "created_at")}
+    if "updated_at" in tbl.columns:
+        update["updated_at"] = func.now()
+    stmt = stmt.on_conflict_do_update(index_elements=[key], set_=update)
+    for start in range(0, len(rows), 2000):
+        conn.execute(stmt, rows[start : start + 2000])
+    return len(rows)
 
 
 def _import_steps_each(conn: Connection, *, actor: str, role: str | None, batch_id: int | None) -> int:
@@ -122,7 +146,7 @@ def test_bulk_import_stores_what_row_by_row_stored(pair: tuple[Engine, Engine],
     _import_all(bulk, layers)
     _import_all(bulk, changed)
     with monkeypatch.context() as patch:
-        patch.setattr(store, "upsert_rows", store.upsert_rows_each)
+        patch.setattr(store, "upsert_rows", _upsert_rows_each)
         patch.setattr(store, "record_import_steps", _import_steps_each)
         _import_all(each, layers)
         _import_all(each, changed)

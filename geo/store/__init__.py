@@ -109,7 +109,6 @@ from geo.store.layers import (
     row_counts,
     table,
     upsert_rows,
-    upsert_rows_each,
 )
 from geo.store.lookups import (
     district_at,
@@ -275,7 +274,6 @@ __all__ = [
     "update_enterprise_fields",
     "update_hazard",
     "upsert_rows",
-    "upsert_rows_each",
     "verify_audit_chain",
     "verify_second_factor",
     "versions_between",

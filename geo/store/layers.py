@@ -12,12 +12,10 @@ import pandas as pd
 import psycopg
 import shapely
 from geoalchemy2 import Geometry
-from geoalchemy2.shape import from_shape
 from psycopg.abc import Buffer
 from psycopg.adapt import Loader
 from psycopg.pq import Format
 from sqlalchemy import Connection, Engine, Table, func, select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 
 from geo.constants import STORAGE_SRID
@@ -212,9 +210,10 @@ def upsert_rows(conn: Connection, layer: str, records: Iterable[dict[str, Any]],
 
     The rows are copied (``COPY``) into a temporary table and merged with one ``INSERT … ON CONFLICT``,
     so the statement-level history trigger (migration 0020) runs once for the whole set, not once per
-    row. What is stored is what :func:`upsert_rows_each` (one statement per row) stores: the same rows,
-    ids in the order given, the same ``row_versions`` and ``updated_at``; a key given twice keeps its
-    last row (there its history has one version fewer). Every row must have the same fields.
+    row. What is stored is what one statement per row stored (``tests/test_import_bulk.py`` keeps that
+    write as its reference): the same rows, ids in the order given, the same ``row_versions`` and
+    ``updated_at``; a key given twice keeps its last row (there its history has one version fewer).
+    Every row must have the same fields.
 
     Parameters
     ----------
@@ -294,36 +293,6 @@ def _stage_rows(conn: Connection, name: str, cols: list[str], values: list[list[
                     copy.write_row((*row, i))
         except psycopg.DataError as exc:  # a value the column's type refuses: as the merge would refuse it
             raise DBAPIError(f"COPY {_STAGE}", None, exc) from exc
-
-
-def upsert_rows_each(conn: Connection, layer: str, records: Iterable[dict[str, Any]], key: str) -> int:
-    """Insert rows, updating those whose ``key`` already exists, one statement per row; return the count.
-
-    The reference :func:`upsert_rows` is tested against (the same rows, history and audit). Geometry
-    values may be Shapely objects (EPSG:4490); they are bound as WKB.
-    """
-    tbl = table(layer)
-    rows = [_bind_geometry(tbl, r) for r in records]
-    if not rows:
-        return 0
-    stmt = insert(tbl)
-    update_cols: dict[str, Any] = {
-        c: stmt.excluded[c] for c in rows[0] if c not in (key, "id", "created_at")
-    }
-    if "updated_at" in tbl.columns:
-        update_cols["updated_at"] = func.now()
-    stmt = stmt.on_conflict_do_update(index_elements=[key], set_=update_cols)
-    for start in range(0, len(rows), 2000):
-        conn.execute(stmt, rows[start : start + 2000])
-    return len(rows)
-
-
-def _bind_geometry(tbl: Table, record: dict[str, Any]) -> dict[str, Any]:
-    out = dict(record)
-    for col in ("geom", "corridor"):
-        if col in out and out[col] is not None and col in tbl.columns:
-            out[col] = from_shape(out[col], srid=STORAGE_SRID)
-    return out
 
 
 def record_batch(conn: Connection, **values: Any) -> int:
