@@ -18,14 +18,19 @@ the file (``buildings/cell_03_04.parquet``), the row (``要素 12 / feature 12``
 number) and the field — once, before any tile is checked: one task per file on the workers
 (:meth:`ParquetSource.prepare`), so the client receives only the issues, each file's extent and keys
 (natural keys repeated in two files are refused like repeats in one) and the distances the data sets.
-Any error stops the run before a tile runs; nothing is written. Tiles then convert the rows they read
-with the same function (the rows are known to pass), so a feature is read and checked exactly as an
-import would store it. The small layers every tile needs whole (districts, declared HCAs, enterprises)
-are validated on the client.
+Any error stops the run before a tile runs; nothing is written. The same task checks whether the file's
+typed read (:mod:`geo.checks.parquet_rows`: types as written, the derived columns computed) gives
+exactly the validated frame. Tiles read such files that way — a worker keeps the typed frames of the
+files its tiles met (:data:`~geo.checks.parquet_rows.CACHE_ROWS` rows at most) and takes each box
+from them with a spatial index; a larger file is read by row groups and ``bbox`` — and convert the
+rows of any other file with the validation's own function, so a feature is read and checked exactly
+as an import would store it. The small layers every tile needs whole (districts, declared HCAs,
+enterprises) are validated on the client.
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -41,7 +46,17 @@ import pyarrow.parquet as pq
 import shapely
 
 from geo.checks.bundle import LAYERS, Bundle
-from geo.checks.partition import GLOBAL_LAYERS, LINE_LAYERS, M_PER_DEG, TILED_LAYERS, data_reach_m, degrees_for
+from geo.checks.parquet_rows import CACHE_ROWS, check_typed, kept_frame, read_window, stamp_of, validated_dtypes
+from geo.checks.partition import (
+    GLOBAL_LAYERS,
+    LINE_LAYERS,
+    M_PER_DEG,
+    TILED_LAYERS,
+    data_reach_m,
+    degrees_for,
+    near_rows,
+    window_rows,
+)
 from geo.checks.ruleset import RuleSet
 from geo.constants import STORAGE_SRID
 from geo.crs import crs_to_source
@@ -95,6 +110,16 @@ def _read(path: Path, bbox: Box | None = None, covering: bool = False) -> gpd.Ge
         raise ReadError(f"{path}: 坐标系须为 CGCS2000 经纬度 (EPSG:4490) / the CRS must be CGCS2000 lon/lat "
                         f"(EPSG:4490), found {frame.crs.name if frame.crs is not None else 'none'}")
     return frame
+
+
+def no_rows() -> gpd.GeoDataFrame:
+    """Return the frame of a window no file meets (a ``key`` column, no rows; a new copy each time)."""
+    return _no_rows().copy()
+
+
+@functools.cache
+def _no_rows() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"key": pd.Series(dtype=str)}, geometry=[], crs=STORAGE_SRID)
 
 
 def convert(frame: gpd.GeoDataFrame, layer: str, name: str, districts: gpd.GeoDataFrame, *, first_row: int = 0,
@@ -156,6 +181,21 @@ class FileSummary:
     data_reach_m: float
     span_deg: float
     plant_boxes: pd.DataFrame | None = None
+    typed: bool = False
+    stamp: tuple[int, int] = (0, 0)
+    dtypes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """A validated file as tiles read it: its name under the root, extent, and how to read it."""
+
+    name: str
+    bounds: Box
+    covering: bool
+    typed: bool = False
+    stamp: tuple[int, int] = (0, 0)
+    dtypes: dict[str, str] = field(default_factory=dict, hash=False)
 
 
 def _span_deg(frame: gpd.GeoDataFrame) -> float:
@@ -187,9 +227,11 @@ def summarise_file(root: str, layer: str, name: str, districts: gpd.GeoDataFrame
     FileSummary
     """
     path = Path(root) / name
+    stamp = stamp_of(path)
     raw = _read(path)
     frame, issues = convert(raw, layer, name, districts, tolerance_m=tolerance_m)
     errors = [i for i in issues if i.severity == "error"]
+    typed = not errors and check_typed(path, layer, frame, districts, stamp)
     spec = layer_spec(layer)
     keys = [record_key(spec, rec) for rec in frame.drop(columns="geometry").to_dict("records")] if len(frame) else []
     bounds = tuple(float(v) for v in frame.total_bounds) if len(frame) else None
@@ -201,7 +243,7 @@ def summarise_file(root: str, layer: str, name: str, districts: gpd.GeoDataFrame
     span = 0.0 if layer in LINE_LAYERS else _span_deg(frame)
     return FileSummary(layer, name, len(raw), bounds if bounds and np.isfinite(bounds).all() else None,  # type: ignore[arg-type]
                        _covering(path), errors, pa.array([k for k in keys if k is not None], type=pa.string()),
-                       data_reach_m({layer: frame}, rules), span, boxes)
+                       data_reach_m({layer: frame}, rules), span, boxes, typed, stamp, validated_dtypes(frame))
 
 
 def duplicate_issues(layer: str, summaries: Sequence[FileSummary]) -> list[Issue]:
@@ -237,10 +279,11 @@ class ParquetSource:
 
     root: str
     tolerance_m: float = 200.0
-    files: dict[str, list[tuple[str, Box, bool]]] = field(default_factory=dict)
+    files: dict[str, list[FileEntry]] = field(default_factory=dict)
     globals_: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     reach_: tuple[float, float] = (0.0, 0.0)
     rows: dict[str, int] = field(default_factory=dict)
+    cache_rows: int = CACHE_ROWS
 
     def _whole(self, layer: str, paths: Sequence[Path], districts: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame,
                                                                                               list[Issue]]:
@@ -288,10 +331,11 @@ class ParquetSource:
             raise ImportValidationError(
                 f"{self.root}: 发现 {len(errors)} 处错误({listed})，未运行检查 / {len(errors)} errors "
                 f"({', '.join(f'{f} {n}' for f, n in counts.items())}); no check was run", errors)
-        index: dict[str, list[tuple[str, Box, bool]]] = {}
+        index: dict[str, list[FileEntry]] = {}
         for s in summaries:
             if s.bounds is not None:
-                index.setdefault(s.layer, []).append((s.name, s.bounds, s.covering))
+                index.setdefault(s.layer, []).append(FileEntry(s.name, s.bounds, s.covering, s.typed, s.stamp,
+                                                               s.dtypes))
         boxes = [s.plant_boxes for s in summaries if s.plant_boxes is not None and len(s.plant_boxes)]
         span = max([s.span_deg for s in summaries] + [0.0])
         if boxes:
@@ -299,11 +343,12 @@ class ParquetSource:
             span = max(span, float(np.hypot(g["x1"] - g["x0"], g["y1"] - g["y0"]).max()))
         reach = max([s.data_reach_m for s in summaries] + [data_reach_m(whole, rules)])
         rows = {layer: sum(s.rows for s in summaries if s.layer == layer) for layer in index}
-        return ParquetSource(self.root, self.tolerance_m, index, whole, (reach, span * M_PER_DEG), rows)
+        return ParquetSource(self.root, self.tolerance_m, index, whole, (reach, span * M_PER_DEG), rows,
+                             self.cache_rows)
 
     def extent(self) -> Box | None:
         """Lon/lat extent of the tiled layers' files."""
-        bounds = [b for layer in TILED_LAYERS for _n, b, _c in self.files.get(layer, [])]
+        bounds = [f.bounds for layer in TILED_LAYERS for f in self.files.get(layer, [])]
         if not bounds:
             return None
         return (min(b[0] for b in bounds), min(b[1] for b in bounds), max(b[2] for b in bounds),
@@ -323,10 +368,19 @@ class ParquetSource:
         """Rows of ``layer`` meeting a lon/lat box: only the files, and row groups, whose boxes meet it."""
         parts = []
         x0, y0, x1, y1 = bbox
-        for name, b, covering in self.files.get(layer, []):
+        for entry in self.files.get(layer, []):
+            name, b = entry.name, entry.bounds
             if b[0] > x1 or b[2] < x0 or b[1] > y1 or b[3] < y0:
                 continue
-            raw = _read(Path(self.root) / name, bbox, covering)
+            if entry.typed:  # validated, and its typed read gives the validated frame exactly
+                path, districts = Path(self.root) / name, self.whole("districts")
+                kept = kept_frame(path, layer, districts, entry.stamp, entry.dtypes, self.cache_rows)
+                typed = (window_rows(kept, bbox) if kept is not None
+                         else read_window(path, layer, bbox, districts, entry.stamp, entry.dtypes))
+                if len(typed):
+                    parts.append(typed)
+                continue
+            raw = _read(Path(self.root) / name, bbox, entry.covering)
             if len(raw):
                 raw = raw[raw.intersects(shapely.box(*bbox))]
             if len(raw):
@@ -336,16 +390,16 @@ class ParquetSource:
                     raise ImportValidationError(f"{name}: 文件在校验后被修改 / changed after validation", errors)
                 parts.append(frame)
         if not parts:
-            return gpd.GeoDataFrame({"key": pd.Series(dtype=str)}, geometry=[], crs=STORAGE_SRID)
+            return no_rows()
+        if len(parts) == 1:
+            return parts[0].reset_index(drop=True)
         return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=STORAGE_SRID)
 
     def near(self, layer: str, lines: Sequence[Any], reach_m: float) -> gpd.GeoDataFrame:
         """Rows of ``layer`` within ``reach_m`` of any of ``lines`` (from the box around them)."""
-        from geo.checks.partition import near_rows
-
         geoms = np.asarray(lines, dtype=object)
         if not len(geoms):
-            return gpd.GeoDataFrame({"key": pd.Series(dtype=str)}, geometry=[], crs=STORAGE_SRID)
+            return no_rows()
         b = shapely.bounds(geoms)
         grow = degrees_for(reach_m, float(np.abs(b[:, [1, 3]]).max()))
         box = (b[:, 0].min() - grow, b[:, 1].min() - grow, b[:, 2].max() + grow, b[:, 3].max() + grow)
