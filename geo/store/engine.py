@@ -66,8 +66,8 @@ class Scope:
 
     For the application role the database takes the scope **only** from ``session_token`` (a live
     session of ``user_sessions``, see :mod:`geo.store.sessions`): its transactions are given only the
-    token and ``actor`` (which names row versions); the other fields are set only on the owner's
-    connections, for its own scoped work, and serve Python-side checks.
+    token, and the session's account names the row versions they make; the other fields are set only
+    on the owner's connections, for its own scoped work, and serve Python-side checks.
     """
 
     all_districts: bool
@@ -119,12 +119,10 @@ def _apply_scope(conn: Connection) -> None:
     if "riskmap_owner" not in info:
         info["riskmap_owner"] = bool(conn.exec_driver_sql(_TRUSTS_SETTINGS).scalar())
     if not info["riskmap_owner"]:
-        # The application role: the scope functions read only riskmap.session (migration 0015); riskmap.actor
-        # still names who made each row version (riskmap_keep_versions reads the setting itself).
-        conn.exec_driver_sql(
-            "SELECT set_config('riskmap.session', %(session)s, true), set_config('riskmap.actor', %(actor)s, true)",
-            {"session": scope.session_token or "" if scope is not None else "",
-             "actor": scope.actor if scope is not None else ""})
+        # The application role: the scope functions (riskmap_actor too, which names who made each row
+        # version) read only the account of the live session named by riskmap.session (migration 0015)
+        conn.exec_driver_sql("SELECT set_config('riskmap.session', %(session)s, true)",
+                             {"session": scope.session_token or "" if scope is not None else ""})
         return
     conn.exec_driver_sql(
         "SELECT set_config('riskmap.session', %(session)s, true), "
