@@ -88,12 +88,15 @@ def effective_rules(engine: Engine) -> RuleSet:
               help="Workers of the LocalCluster (--engine dask without --scheduler).")
 @click.option("--tile-km", type=click.FloatRange(min=0.1), default=20.0, show_default=True,
               help="Tile side in km (--engine dask).")
+@click.option("--threads", type=click.IntRange(min=1), default=None, show_default="the cores, at most 4",
+              help="Families run side by side in this many threads (--engine single); 1 runs them in turn.")
 @click.option("--lang", type=click.Choice(["zh", "en", "both"]), default="zh", show_default=True,
               help="Language of the input file's validation messages.")
 @click.option("--actor", default=lambda: os.environ.get("USER", "cli"), show_default="$USER")
 def check_cmd(district: str | None, rule_codes: str | None, families: tuple[str, ...], input_path: Path | None,
               output: Path | None, as_of: str | None, dem_path: Path | None, details: bool, run_engine: str,
-              scheduler: str | None, workers: int, tile_km: float, lang: str, actor: str) -> None:
+              scheduler: str | None, workers: int, tile_km: float, threads: int | None, lang: str,
+              actor: str) -> None:
     """Run the setback, pipeline, HCA and tailings checks and print counts per rule and verdict."""
     import datetime as dt
 
@@ -148,7 +151,7 @@ def check_cmd(district: str | None, rule_codes: str | None, families: tuple[str,
         else:
             assert bundle is not None
             result = run_checks(bundle, rules, families=families or None, rule_codes=codes, as_of=when, dem=dem,
-                                progress=lambda m: click.echo(m, err=True))
+                                progress=lambda m: click.echo(m, err=True), threads=threads)
     except ImportValidationError as exc:  # GeoParquet validated on the workers: every issue, nothing written
         for issue in exc.issues:
             click.echo(issue.text(lang), err=True)

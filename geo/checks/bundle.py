@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -47,6 +48,10 @@ class Bundle:
     projects only those with :meth:`metric_rows`; :meth:`metric` projects the whole layer. Both
     share one per-row cache, so no row is projected twice, and give the same coordinates as
     ``to_crs``. The caches belong to this bundle: a new ``Bundle`` of copied frames starts cold.
+
+    Families may run in parallel threads on one bundle (:func:`geo.checks.runner.run_checks`): each
+    layer's caches are filled under that layer's lock, so a layer is projected once and a thread
+    asking for another layer is not held up. Families never change the frames they are given.
     """
 
     frames: dict[str, gpd.GeoDataFrame]
@@ -54,6 +59,8 @@ class Bundle:
     _metric: dict[str, gpd.GeoDataFrame] = field(default_factory=dict, repr=False)
     _rows: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
     _longest: dict[str, float] = field(default_factory=dict, repr=False)
+    _locks: dict[str, threading.RLock] = field(default_factory=dict, repr=False, compare=False)
+    _locks_guard: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in LAYERS:
@@ -75,21 +82,39 @@ class Bundle:
                 "lose accuracy: run the checks area by area", RuntimeWarning, stacklevel=3)
         return gk_zone_epsg((minx + maxx) / 2)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the frames and caches, not the locks (a copy in another process has its own)."""
+        state = dict(self.__dict__)
+        state.pop("_locks"), state.pop("_locks_guard")
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _locks={}, _locks_guard=threading.Lock())
+
+    def _lock(self, layer: str) -> threading.RLock:
+        """Return the lock of ``layer``'s caches (made on first use)."""
+        with self._locks_guard:
+            return self._locks.setdefault(layer, threading.RLock())
+
     def __getitem__(self, layer: str) -> gpd.GeoDataFrame:
         """Layer ``layer`` in EPSG:4490."""
         return self.frames[layer]
 
     def metric(self, layer: str) -> gpd.GeoDataFrame:
         """Return layer ``layer`` projected to the metric Gauss-Krüger zone (cached; rows projected once)."""
-        if layer not in self._metric:
-            frame = self.frames[layer]
-            if layer in self._rows:   # some rows are projected already: project the others only
-                geoms = self._projected(layer, np.arange(len(frame)))
-                self._metric[layer] = _framed(frame.copy(), geoms, self.metric_epsg)
-            else:
-                self._metric[layer] = frame.to_crs(self.metric_epsg)
-            self._rows.pop(layer, None)
-        return self._metric[layer]
+        done = self._metric.get(layer)
+        if done is not None:
+            return done
+        with self._lock(layer):
+            if layer not in self._metric:
+                frame = self.frames[layer]
+                if layer in self._rows:   # some rows are projected already: project the others only
+                    geoms = self._projected(layer, np.arange(len(frame)))
+                    self._metric[layer] = _framed(frame.copy(), geoms, self.metric_epsg)
+                else:
+                    self._metric[layer] = frame.to_crs(self.metric_epsg)
+                self._rows.pop(layer, None)
+            return self._metric[layer]
 
     def metric_rows(self, layer: str, positions: np.ndarray | Sequence[int]) -> gpd.GeoDataFrame:
         """Return rows ``positions`` of layer ``layer`` projected to the metric zone, each row projected once.
@@ -108,9 +133,10 @@ class Bundle:
             without projecting the other rows.
         """
         pos = np.asarray(positions, dtype=np.intp)
-        if layer in self._metric:
-            return self._metric[layer].iloc[pos]
-        return _framed(self.frames[layer].iloc[pos], self._projected(layer, pos), self.metric_epsg)
+        with self._lock(layer):
+            if layer in self._metric:
+                return self._metric[layer].iloc[pos]
+            return _framed(self.frames[layer].iloc[pos], self._projected(layer, pos), self.metric_epsg)
 
     def near(self, layer: str, around: Sequence[Any] | np.ndarray, reach_m: float) -> np.ndarray:
         """Return the positions of the rows of ``layer`` that can lie within ``reach_m`` metres of ``around``.
@@ -156,11 +182,17 @@ class Bundle:
         step = max(8.0 * reach_deg, _QUERY_PIECE_M / METRES_PER_DEGREE_MAX)
         pieces, _src = query_pieces(shapely.segmentize(parts[linear], step), step, min_length=step)
         queries = np.concatenate([pieces, parts[~linear]])
-        _q, rows = frame.sindex.query(queries, predicate="dwithin", distance=reach_deg)
+        with self._lock(layer):
+            index = frame.sindex   # built once, not by two threads at a time
+        _q, rows = index.query(queries, predicate="dwithin", distance=reach_deg)
         return np.unique(rows)
 
     def _longest_m(self, layer: str) -> float:
         """Upper bound (m) of the longest segment of the layer's rows (the widest bounding box)."""
+        with self._lock(layer):
+            return self._longest_m_locked(layer)
+
+    def _longest_m_locked(self, layer: str) -> float:
         if layer not in self._longest:
             frame = self.frames[layer]
             x0, y0, x1, y1 = shapely.bounds(np.asarray(frame.geometry.array, dtype=object)).T
@@ -170,7 +202,7 @@ class Bundle:
         return self._longest[layer]
 
     def _projected(self, layer: str, pos: np.ndarray) -> np.ndarray:
-        """Metric geometries of rows ``pos``, projecting those not projected before."""
+        """Metric geometries of rows ``pos``, projecting those not projected before (the layer's lock held)."""
         frame = self.frames[layer]
         if layer not in self._rows:
             self._rows[layer] = (np.zeros(len(frame), dtype=bool), np.full(len(frame), None, dtype=object))

@@ -255,7 +255,8 @@ def run_tile(tile: Tile, source: Source, globals_: Mapping[str, gpd.GeoDataFrame
     tiled = [f for f in families if f != LINE_FAMILY]
     if tiled and read:
         bundle = Bundle({**frames, **{k: v.copy() for k, v in globals_.items()}}, metric_epsg=tile.epsg)
-        found = run_checks(bundle, rules, families=tiled, as_of=as_of, dem=dem).findings
+        # one thread per task: the cluster runs tasks side by side already
+        found = run_checks(bundle, rules, families=tiled, as_of=as_of, dem=dem, threads=1).findings
         parts.append(_keep(found, bundle.frames, tile))
     km = 0.0
     if LINE_FAMILY in families and len(frames["pipelines"]):
@@ -268,7 +269,7 @@ def run_tile(tile: Tile, source: Source, globals_: Mapping[str, gpd.GeoDataFrame
             read += sum(len(f) for f in near.values())
             bundle = Bundle({**near, "pipelines": own, **{k: v.copy() for k, v in globals_.items()}},
                             metric_epsg=tile.epsg)
-            res = run_checks(bundle, rules, families=[LINE_FAMILY], as_of=as_of, dem=dem)
+            res = run_checks(bundle, rules, families=[LINE_FAMILY], as_of=as_of, dem=dem, threads=1)
             # declared HCAs are global: their review findings follow their pipeline's owner, like the rest
             mine = set(own["key"].astype(str))
             parts.append(res.findings[res.findings["subject_key"].astype(str).isin(mine)])

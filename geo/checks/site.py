@@ -417,7 +417,8 @@ def precheck_site(
     alone.frames["installations"] = _near_site(bundle, "installations", site_m, site_reach_m(site_rules))
     # likewise the pipelines farther from the site than the pipeline rules look (each line is whole)
     alone.frames["pipelines"] = _near_site(bundle, "pipelines", site_m, _largest_m(site_rules.family("pipeline")))
-    result = run_checks(alone, site_rules, families=precheck_families("site"), as_of=as_of)
+    # one thread: a site's window is small, and threads would cost more than they save
+    result = run_checks(alone, site_rules, families=precheck_families("site"), as_of=as_of, threads=1)
     neighbours = _near_pipelines(bundle, site_m, rules)
     for name in precheck_families("neighbours"):  # only the segments the site helps make are reasons
         segments = FAMILIES[name].segments
