@@ -286,14 +286,22 @@ def typed_frame(attrs: pd.DataFrame, geoms: np.ndarray, layer: str, districts: g
             if blank.any():
                 frame[name] = frame[name].where(~blank, default)
         frame["key"] = _keys(frame, spec, geoms)
-    if dtypes:
-        for col, dtype in dtypes.items():
-            if col in frame.columns and str(frame[col].dtype) != dtype:
-                frame[col] = frame[col].astype(dtype)  # type: ignore[call-overload]
-    out = gpd.GeoDataFrame(frame, geometry=gpd.array.from_shapely(geoms, crs=_storage_crs()))
+    out = gpd.GeoDataFrame(as_validated(frame, dtypes), geometry=gpd.array.from_shapely(geoms, crs=_storage_crs()))
     if layer == "districts" and len(out):
         out["key"] = out["adcode"]
     return out
+
+
+def as_validated(frame: pd.DataFrame, dtypes: dict[str, str] | None) -> pd.DataFrame:
+    """Return ``frame`` with its columns cast to the validated file's dtypes where they differ.
+
+    Some rows of a file can hold only blanks in a column that has values elsewhere in the file; the
+    frame of those rows then has the dtype of the whole file's column, as a tile of in-memory data would.
+    """
+    for col, dtype in (dtypes or {}).items():
+        if col in frame.columns and str(frame[col].dtype) != dtype:
+            frame[col] = frame[col].astype(dtype)  # type: ignore[call-overload]
+    return frame
 
 
 def _derived(rec: dict[Any, Any], spec: LayerSpec, geom: Any, districts: gpd.GeoDataFrame) -> dict[str, Any]:

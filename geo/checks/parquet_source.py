@@ -46,7 +46,15 @@ import pyarrow.parquet as pq
 import shapely
 
 from geo.checks.bundle import LAYERS, Bundle
-from geo.checks.parquet_rows import CACHE_ROWS, check_typed, kept_frame, read_window, stamp_of, validated_dtypes
+from geo.checks.parquet_rows import (
+    CACHE_ROWS,
+    as_validated,
+    check_typed,
+    kept_frame,
+    read_window,
+    stamp_of,
+    validated_dtypes,
+)
 from geo.checks.partition import (
     GLOBAL_LAYERS,
     LINE_LAYERS,
@@ -388,7 +396,7 @@ class ParquetSource:
                 errors = [i for i in issues if i.severity == "error"]
                 if errors:  # the file changed since it was validated
                     raise ImportValidationError(f"{name}: 文件在校验后被修改 / changed after validation", errors)
-                parts.append(frame)
+                parts.append(as_validated(frame, entry.dtypes))
         if not parts:
             return no_rows()
         if len(parts) == 1:
