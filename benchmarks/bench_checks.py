@@ -46,7 +46,7 @@ from benchmarks.report import TARGETS, Row, fitted_exponent, render, write_json
 from geo.checks.bundle import Bundle
 from geo.checks.families import FAMILIES
 from geo.checks.ruleset import RuleSet, load_ruleset
-from geo.checks.runner import CheckResult, run_checks
+from geo.checks.runner import CheckResult, default_threads, run_checks
 from geo.checks.tailings import DemGrid
 
 T = TypeVar("T")
@@ -87,21 +87,44 @@ def cold(bundle: Bundle) -> Bundle:
     return Bundle({k: v.copy() for k, v in bundle.frames.items()}, metric_epsg=bundle.metric_epsg)
 
 
-def full_run(bundle: Bundle, rules: RuleSet, dem: DemGrid | None, repeat: int) -> tuple[float, CheckResult,
-                                                                                         dict[str, float]]:
-    """Median of full runs on cold bundles; the per-family medians."""
+def full_run(bundle: Bundle, rules: RuleSet, dem: DemGrid | None, repeat: int,
+             threads: int | None = None) -> tuple[float, CheckResult, dict[str, float]]:
+    """Median of full runs on cold bundles; the per-family medians (``threads``: see ``run_checks``)."""
+    medians, result, per = full_runs(bundle, rules, dem, repeat, (threads,))
+    return medians[0], result, per
+
+
+def full_runs(bundle: Bundle, rules: RuleSet, dem: DemGrid | None, repeat: int,
+              threads: tuple[int | None, ...]) -> tuple[list[float], CheckResult, dict[str, float]]:
+    """Full runs with each thread count of ``threads``, interleaved run by run (so a busy moment of the
+    machine hits each alike); the medians, the result and per-family medians of the first; results equal."""
     per: dict[str, list[float]] = {}
-    result: CheckResult | None = None
-    totals = []
+    first: CheckResult | None = None
+    totals: list[list[float]] = [[] for _ in threads]
     for _ in range(repeat):
-        fresh = cold(bundle)
-        t0 = time.perf_counter()
-        result = run_checks(fresh, rules, dem=dem)
-        totals.append(time.perf_counter() - t0)
-        for k, v in result.timings.items():
-            per.setdefault(k, []).append(v)
-    assert result is not None
-    return statistics.median(totals), result, {k: statistics.median(v) for k, v in per.items()}
+        for k, n in enumerate(threads):
+            fresh = cold(bundle)
+            t0 = time.perf_counter()
+            result = run_checks(fresh, rules, dem=dem, threads=n)
+            totals[k].append(time.perf_counter() - t0)
+            if k == 0:
+                first = result
+                for name, v in result.timings.items():
+                    per.setdefault(name, []).append(v)
+            elif first is not None and not _same_findings(first, result):
+                raise AssertionError(f"the full run with {n} threads finds other findings than with {threads[0]}")
+    assert first is not None
+    return [statistics.median(t) for t in totals], first, {k: statistics.median(v) for k, v in per.items()}
+
+
+def _same_findings(a: CheckResult, b: CheckResult) -> bool:
+    """Whether two runs' findings are equal, row for row (geometry by WKB)."""
+    fa, fb = a.findings, b.findings
+    if len(fa) != len(fb) or list(fa.columns) != list(fb.columns):
+        return False
+    plain = [c for c in fa.columns if c != "geometry"]
+    left, right = fa[plain].astype(str), fb[plain].astype(str)
+    return bool(left.equals(right)) and bool((fa.geometry.to_wkb() == fb.geometry.to_wkb()).all())
 
 
 def ours_distance(bundle: Bundle, rules: RuleSet, codes: tuple[str, ...] = tuple(OURS_RULES)) -> set[baselines.Pair]:
@@ -301,12 +324,17 @@ def main() -> None:
     full: tuple[int, float] | None = None
     per: dict[str, float] = {}
     if "full" in wanted:
-        full_s, result, per = full_run(bundle, rules, dem, args.repeat)
+        threads = default_threads()
+        (full_s, one_s), result, per = full_runs(bundle, rules, dem, args.repeat, (threads, 1))
         full = (sizes["buildings"], full_s)
         check_second_computations(bundle, rules, result.findings)
-        add([Row("full run, all families, in memory (cold bundle, DEM)", full_s, len(result.findings),
-                 runs=args.repeat, target=TARGETS["full"], met=full_s < 8.0), *family_rows(result, rules, per,
-                                                                                           args.repeat)])
+        add([Row(f"full run, all families, in memory (cold bundle, DEM), {threads} threads", full_s,
+                 len(result.findings), runs=args.repeat, target=TARGETS["full"], met=full_s < 8.0,
+                 note="families side by side (run_checks' default: the cores); family rows are each "
+                      "family's own wall time, overlapping"),
+             Row("full run, one thread (families in turn)", one_s, len(result.findings), runs=args.repeat,
+                 note="interleaved with the row above, run by run; findings asserted equal"),
+             *family_rows(result, rules, per, args.repeat)])
     mem_full = maxrss_mb()
     if wanted & {"distance", "db", "precheck"}:
         with postgis_floor.private_cluster() as cluster:
