@@ -11,15 +11,27 @@ road, 40 protection targets, 3 hazardous-chemical enterprises with risk contours
 a tailings pond in every fourth cell. At the full extent (35 × 32 cells): 5.04 million buildings and
 22,400 km of pipelines.
 
-``python -m benchmarks.province OUT_DIR [--cells W H]`` writes the cells as partitioned GeoParquet
-(``OUT_DIR/<layer>/cell_<col>_<row>.parquet``), one file per cell and layer, for a cluster that reads
-shared storage instead of generating.
+Counties are squares of 0.75° (3 × 3 cells) on a grid fixed to the province's south-west corner (12 × 11
+over the whole extent, like Yunnan's 129); the counties at the edge of a piece reach out to cover what its
+lines and villages run beyond it, so the counties partition everything generated. Every feature carries
+the code of the county its centre (a line: its first vertex) lies in, pipelines the codes of the counties
+they cross, and the columns an import derives (GB 36894 class, tailings design grade, geodesic length) are
+derived the same way: the generated layers are what validation makes of them, and the province written as
+GeoParquet passes the import's rules ("inside its district" included) and reads back as generated.
+
+``python -m benchmarks.province OUT_DIR [--cells W H] [--west LON --south LAT] [--density D]`` writes the
+province (or a piece) in the layout ``riskmap check --engine dask --input OUT_DIR`` reads, with the data
+dictionary's field names: ``OUT_DIR/<layer>/cell_<col>_<row>.parquet``, one file per cell and layer, the
+counties and enterprises one file each, generated cell by cell (never the whole province in memory).
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import shutil
+import sys
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -30,13 +42,18 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.checks.parquet_source import dictionary_form
 from geo.checks.partition import near_rows, window_rows
 from geo.checks.ruleset import RuleSet
 from geo.constants import STORAGE_SRID
+from geo.credit_code import check_character
+from geo.crs import geodesic_length
+from geo.rules import protection_target_class, tailings_design_grade
 
 #: Yunnan's extent (lon/lat), the generation cell (degrees) and the largest overhang of a cell's lines.
 WEST, SOUTH, EAST, NORTH = 97.5, 21.2, 106.2, 29.2
 CELL_DEG = 0.25
+COUNTY_DEG = 0.75  # 3 × 3 cells; 12 × 11 counties over the whole extent
 LINE_PAD_DEG = 0.3  # a 20 km walk from inside a cell stays within 0.3° of it (≥ 27 km at 29°N)
 #: Per-cell counts (scaled by ``density``).
 BUILDINGS, PIPE_KM, TARGETS, ENTERPRISES = 4500, 20.0, 40, 3
@@ -85,9 +102,44 @@ class Province:
         r1 = min(self.rows - 1, math.floor((y1 + pad - self.south) / CELL_DEG))
         return [(c, r) for c in range(c0, c1 + 1) for r in range(r0, r1 + 1)]
 
+    def _county_span(self) -> tuple[int, int, int, int]:
+        """Indexes (west, east, south, north) of the counties the cells meet, on the province's fixed grid."""
+        w, s, e, n = self.extent
+        if w < WEST - 1e-9 or s < SOUTH - 1e-9 or e > WEST + 74 or n > SOUTH + 74:
+            raise ValueError(f"cells {self.extent} outside the county grid from ({WEST}, {SOUTH})")
+        eps = 1e-9
+        return (math.floor((w + eps - WEST) / COUNTY_DEG), math.floor((e - eps - WEST) / COUNTY_DEG),
+                math.floor((s + eps - SOUTH) / COUNTY_DEG), math.floor((n - eps - SOUTH) / COUNTY_DEG))
+
+    def adcodes(self, lon: Any, lat: Any) -> list[str]:
+        """Return the synthetic county code (``5XXYY1``) of each point; beyond the edge counties, the nearest."""
+        kx0, kx1, ky0, ky1 = self._county_span()
+        kx = np.clip(np.floor((np.asarray(lon, dtype=float) - WEST) / COUNTY_DEG).astype(int), kx0, kx1)
+        ky = np.clip(np.floor((np.asarray(lat, dtype=float) - SOUTH) / COUNTY_DEG).astype(int), ky0, ky1)
+        return [f"5{a:02d}{b:02d}1" for a, b in zip(kx.ravel().tolist(), ky.ravel().tolist(), strict=True)]
+
     def adcode(self, lon: float, lat: float) -> str:
-        """Return the synthetic county code of a point (1° × 1° counties)."""
-        return f"5{int((lon - self.west) // 1):02d}{int((lat - self.south) // 1):02d}1"
+        """Return the synthetic county code of a point."""
+        return self.adcodes([lon], [lat])[0]
+
+
+@lru_cache(maxsize=8)
+def districts(province: Province) -> gpd.GeoDataFrame:
+    """Return the counties (stored columns): the county grid cut to the cells grown by :data:`LINE_PAD_DEG`.
+
+    The edge counties reach out to cover every line and village running beyond the cells, so each point
+    generated lies in exactly one county, the one :meth:`Province.adcodes` names.
+    """
+    w, s, e, n = province.extent
+    kx0, kx1, ky0, ky1 = province._county_span()
+    xs = [WEST + k * COUNTY_DEG for k in range(kx0, kx1 + 2)]
+    ys = [SOUTH + k * COUNTY_DEG for k in range(ky0, ky1 + 2)]
+    xs[0], xs[-1], ys[0], ys[-1] = w - LINE_PAD_DEG, e + LINE_PAD_DEG, s - LINE_PAD_DEG, n + LINE_PAD_DEG
+    cells = [(i, j) for i in range(len(xs) - 1) for j in range(len(ys) - 1)]
+    codes = [f"5{kx0 + i:02d}{ky0 + j:02d}1" for i, j in cells]
+    return _frame({"adcode": codes, "key": codes, "name": [f"合成县{c}" for c in codes], "level": "county",
+                   "parent_adcode": "530000"},
+                  [shapely.MultiPolygon([shapely.box(xs[i], ys[j], xs[i + 1], ys[j + 1])]) for i, j in cells])
 
 
 def _frame(data: dict[str, Any], geoms: Any) -> gpd.GeoDataFrame:
@@ -104,30 +156,40 @@ def _walk(rng: np.random.Generator, x: float, y: float, length_m: float, step_m:
     return np.column_stack([xs, ys])
 
 
-def _tag(province: Province, col: int, row: int) -> tuple[str, str, float, float, float, float]:
+def _tag(province: Province, col: int, row: int) -> tuple[str, float, float, float, float]:
     x0, y0 = province.west + col * CELL_DEG, province.south + row * CELL_DEG
     dx, dy = _m_to_deg(y0 + CELL_DEG / 2)
-    return f"{col:02d}{row:02d}", province.adcode(x0 + CELL_DEG / 2, y0 + CELL_DEG / 2), x0, y0, dx, dy
+    return f"{col:02d}{row:02d}", x0, y0, dx, dy
+
+
+def credit_code(code: str, tag: str, serial: int) -> str:
+    """Return a valid 统一社会信用代码 (GB 32100-2015) of enterprise ``serial`` of cell ``tag`` in county ``code``."""
+    body = f"91{code}MA{tag}{serial:03d}"
+    return body + check_character(body)
 
 
 @lru_cache(maxsize=256)
 def cell_lines(province: Province, col: int, row: int) -> dict[str, gpd.GeoDataFrame]:
     """Return the cell's pipeline and road (their own random stream: cheap to generate for a halo)."""
     rng = np.random.default_rng([province.seed, col, row, 1])
-    tag, code, x0, y0, _dx, _dy = _tag(province, col, row)
+    tag, x0, y0, _dx, _dy = _tag(province, col, row)
     line = shapely.LineString(_walk(rng, x0 + rng.uniform(0, CELL_DEG), y0 + rng.uniform(0, CELL_DEG),
                                     PIPE_KM * 1000.0))
+    geom = shapely.MultiLineString([line])
+    counties = districts(province)
     pipes = _frame({
         "key": [f"P{tag}"], "code": [f"P{tag}"], "name": [f"合成管道{tag}"],
         "medium": [str(rng.choice(["gas", "crude", "products", "gas"]))],
         "outside_diameter_mm": [float(rng.choice([219.0, 508.0, 813.0, 1016.0]))],
         "maop_mpa": [float(rng.choice([1.5, 6.3, 10.0]))], "operator": ["合成管道运营公司"], "laying": ["buried"],
-        "start_mileage_m": [0.0], "length_m": [PIPE_KM * 1000.0], "adcodes": [[code]],
-    }, [shapely.MultiLineString([line])])
+        "start_mileage_m": [0.0], "length_m": [geodesic_length(geom)],
+        "adcodes": [sorted(counties.loc[counties.intersects(geom), "adcode"])],  # as validation derives them
+    }, [geom])
     road = shapely.LineString(_walk(rng, x0 + rng.uniform(0, CELL_DEG), y0 + rng.uniform(0, CELL_DEG),
                                     15_000.0, 1000.0))
+    start = shapely.get_coordinates(road)[0]
     infra = _frame({"key": [f"R{tag}"], "code": [f"R{tag}"], "kind": ["road"], "subkind": ["国道"],
-                    "name": [f"合成道路{tag}"], "adcode": [code]}, [road])
+                    "name": [f"合成道路{tag}"], "adcode": province.adcodes([start[0]], [start[1]])}, [road])
     return {"pipelines": pipes, "infrastructure": infra}
 
 
@@ -135,21 +197,22 @@ def cell_lines(province: Province, col: int, row: int) -> dict[str, gpd.GeoDataF
 def cell_plants(province: Province, col: int, row: int) -> dict[str, gpd.GeoDataFrame]:
     """Return the cell's enterprises, their risk contours and plant parts (their own random stream)."""
     rng = np.random.default_rng([province.seed, col, row, 2])
-    tag, code, x0, y0, dx, dy = _tag(province, col, row)
+    tag, x0, y0, dx, dy = _tag(province, col, row)
     ex = x0 + rng.uniform(0.02, CELL_DEG - 0.02, ENTERPRISES)
     ey = y0 + rng.uniform(0.02, CELL_DEG - 0.02, ENTERPRISES)
-    keys = [f"91530000MA{tag}{i:04d}X" for i in range(ENTERPRISES)]
+    codes = province.adcodes(ex, ey)
+    keys = [credit_code(c, tag, i) for i, c in enumerate(codes)]
     out = {"enterprises": _frame({
         "key": keys, "credit_code": keys, "name": [f"企业{tag}-{i}" for i in range(ENTERPRISES)],
         "industry": rng.choice(["hazchem_production", "hazchem_storage", "mining", "other"], ENTERPRISES),
         "risk_level": rng.choice(["major", "significant", "general", "low"], ENTERPRISES),
         "external_distance_m": rng.uniform(*ESD_RANGE, ENTERPRISES),
         "installation_status": rng.choice(["in_service", "new"], ENTERPRISES), "has_explosives": False,
-        "mhs_grade": rng.integers(1, 5, ENTERPRISES), "adcode": code,
+        "mhs_grade": rng.integers(1, 5, ENTERPRISES), "adcode": codes,
     }, shapely.points(ex, ey))}
     rows, geoms = [], []
     t = np.linspace(0, 2 * math.pi, 33)
-    for k, x, y in zip(keys, ex, ey, strict=True):
+    for k, x, y, code in zip(keys, ex, ey, codes, strict=True):
         for ir, r in zip((3e-5, 3e-6, 3e-7), CONTOUR_M, strict=True):
             rows.append({"key": f"{k}:{ir:g}", "enterprise_key": k, "individual_risk": ir, "adcode": code})
             geoms.append(shapely.MultiPolygon([shapely.Polygon(np.column_stack([x + r * dx * np.cos(t),
@@ -160,7 +223,8 @@ def cell_plants(province: Province, col: int, row: int) -> dict[str, gpd.GeoData
     names = [f"INS{k[-9:]}-{j}" for k, _, _, j in parts]
     out["installations"] = _frame({
         "key": names, "code": names, "name": [f"装置{j}" for *_, j in parts],
-        "enterprise_credit_code": [p[0] for p in parts], "adcode": code,
+        "enterprise_credit_code": [p[0] for p in parts],
+        "adcode": province.adcodes([p[1] for p in parts], [p[2] for p in parts]),
         "part_type": rng.choice(["process_unit", "flammable_liquid_tank_group", "class_a_warehouse"], len(parts)),
         "fire_class": "甲", "goods_items": None, "stock_t": rng.uniform(1, 50, len(parts)), "substances": None,
     }, [shapely.box(x - 20 * dx, y - 20 * dy, x + 20 * dx, y + 20 * dy) for _, x, y, _ in parts])
@@ -185,7 +249,7 @@ def cell(province: Province, col: int, row: int) -> dict[str, gpd.GeoDataFrame]:
         ``risk_contours``, ``installations``, ``tailings_dams`` (EPSG:4490).
     """
     rng = np.random.default_rng([province.seed, col, row])
-    tag, code, x0, y0, dx, dy = _tag(province, col, row)
+    tag, x0, y0, dx, dy = _tag(province, col, row)
     out: dict[str, gpd.GeoDataFrame] = {**cell_lines(province, col, row), **cell_plants(province, col, row)}
     line = out["pipelines"].geometry.values[0]
     n = max(1, round(BUILDINGS * province.density))
@@ -208,24 +272,34 @@ def cell(province: Province, col: int, row: int) -> dict[str, gpd.GeoDataFrame]:
     out["buildings"] = _frame({
         "key": [f"B{tag}{i:05d}" for i in range(n)], "name": None,
         "use": rng.choice(["residential", "residential", "public", "commercial", "industrial"], n),
-        "households": rng.integers(0, 6, n), "floors": rng.choice([1, 2, 3, 6, 12], n), "adcode": code,
-    }, shapely.box(bx - half * dx, by - half * dy, bx + half * dx, by + half * dy))
+        "households": rng.integers(0, 6, n), "floors": rng.choice([1, 2, 3, 6, 12], n),
+        "adcode": province.adcodes(bx, by),
+    }, shapely.multipolygons(shapely.box(bx - half * dx, by - half * dy, bx + half * dx, by + half * dy),
+                             indices=np.arange(n)))  # stored as multi-polygons, as an import stores them
     nt = max(1, round(TARGETS * province.density))
     types = rng.choice(["school", "hospital", "residential", "commercial", "office", "kindergarten"], nt)
+    rng.choice(["general_1", "general_2", "general_3"], nt)  # (a draw kept so the later streams stay the same)
+    people, homes = rng.integers(5, 2000, nt), rng.integers(0, 200, nt)
+    tx, ty = x0 + rng.uniform(0, CELL_DEG, nt), y0 + rng.uniform(0, CELL_DEG, nt)
     out["protection_targets"] = _frame({
         "key": [f"T{tag}{i:03d}" for i in range(nt)], "code": [f"T{tag}{i:03d}" for i in range(nt)],
         "name": [f"目标{tag}-{i}" for i in range(nt)], "target_type": types,
-        "gb36894_class": np.where(np.isin(types, ["school", "hospital", "kindergarten"]), "high_sensitivity",
-                                  rng.choice(["general_1", "general_2", "general_3"], nt)),
-        "population": rng.integers(5, 2000, nt), "households": rng.integers(0, 200, nt), "adcode": code,
-    }, shapely.points(x0 + rng.uniform(0, CELL_DEG, nt), y0 + rng.uniform(0, CELL_DEG, nt)))
+        "gb36894_class": [protection_target_class(str(t), int(h), int(p)) for t, h, p in zip(types, homes, people,
+                                                                                             strict=True)],
+        "population": people, "households": homes, "adcode": province.adcodes(tx, ty),
+    }, shapely.points(tx, ty))
     ponds = 1 if (col + row) % 4 == 0 else 0
+    storage, height = rng.uniform(10, 20000, ponds), rng.uniform(10, 150, ponds)
+    rng.integers(2, 6, ponds)  # (a draw kept so the later streams stay the same)
+    safety = rng.choice(["normal", "sick", "risk"], ponds)
+    px, py = x0 + rng.uniform(0, CELL_DEG, ponds), y0 + rng.uniform(0, CELL_DEG, ponds)
     out["tailings_dams"] = _frame({
         "key": [f"TD{tag}"] * ponds, "code": [f"TD{tag}"] * ponds, "name": [f"尾矿库{tag}"] * ponds,
-        "total_storage_10k_m3": rng.uniform(10, 20000, ponds), "dam_height_m": rng.uniform(10, 150, ponds),
-        "design_grade": rng.integers(2, 6, ponds), "safety_degree": rng.choice(["normal", "sick", "risk"], ponds),
-        "status": ["operating"] * ponds, "risk_level": ["general"] * ponds, "adcode": [code] * ponds,
-    }, shapely.points(x0 + rng.uniform(0, CELL_DEG, ponds), y0 + rng.uniform(0, CELL_DEG, ponds)))
+        "total_storage_10k_m3": storage, "dam_height_m": height,
+        "design_grade": [tailings_design_grade(v, h) for v, h in zip(storage, height, strict=True)],
+        "safety_degree": safety, "status": ["operating"] * ponds, "risk_level": ["general"] * ponds,
+        "adcode": province.adcodes(px, py),
+    }, shapely.points(px, py))
     return out
 
 
@@ -263,14 +337,9 @@ class ProvinceSource:
         return max(ESD_RANGE[1], coeff * 1016.0 * math.sqrt(10.0)), SPAN_M
 
     def whole(self, layer: str) -> gpd.GeoDataFrame:
-        """Counties (1° boxes) and enterprises of the whole province; no declared HCAs."""
+        """Counties (:func:`districts`) and enterprises of the whole province; no declared HCAs."""
         if layer == "districts":
-            w, s, e, n = self.province.extent
-            boxes = [(x, y) for x in np.arange(w, e, 1.0) for y in np.arange(s, n, 1.0)]
-            codes = [self.province.adcode(x + 0.5, y + 0.5) for x, y in boxes]
-            return _frame({"adcode": codes, "key": codes, "name": [f"县{c}" for c in codes], "level": "county",
-                           "parent_adcode": "530000"},
-                          [shapely.MultiPolygon([shapely.box(x, y, min(x + 1, e), min(y + 1, n))]) for x, y in boxes])
+            return districts(self.province)
         if layer == "enterprises":
             return self._cells(layer, self.province.extent)
         return gpd.GeoDataFrame({"key": pd.Series(dtype=str)}, geometry=[], crs=STORAGE_SRID)
@@ -295,23 +364,73 @@ class ProvinceSource:
         return out
 
 
+#: Layers written as one file each (every tile reads them whole).
+_ONE_FILE = ("districts", "enterprises")
+
+
+def write_parquet(province: Province, out: Path, say: Any = None) -> dict[str, int]:
+    """Write the province as GeoParquet for ``riskmap check --engine dask --input OUT``, cell by cell.
+
+    Parameters
+    ----------
+    province : Province
+        The province or piece to write.
+    out : Path
+        Directory to create (it must not exist); written under ``.OUT.partial`` and renamed at the end, so
+        an interrupted write leaves nothing that looks complete.
+    say : callable, optional
+        Called with a progress line now and then.
+
+    Returns
+    -------
+    dict of str to int
+        Rows written per layer.
+    """
+    if out.exists():
+        raise FileExistsError(f"{out}: already exists; choose a new directory")
+    tmp = out.parent / f".{out.name}.partial"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    rows: dict[str, int] = {}
+
+    def put(layer: str, frame: gpd.GeoDataFrame, name: str) -> None:
+        (tmp / layer).mkdir(parents=True, exist_ok=True)
+        dictionary_form(frame, layer).to_parquet(tmp / layer / name, write_covering_bbox=True, index=False)
+        rows[layer] = rows.get(layer, 0) + len(frame)
+
+    t0, total, enterprises = time.perf_counter(), province.cols * province.rows, []
+    for k, (c, r) in enumerate((c, r) for c in range(province.cols) for r in range(province.rows)):
+        for layer, frame in cell(province, c, r).items():
+            if layer == "enterprises":
+                enterprises.append(frame)
+            elif len(frame):
+                put(layer, frame, f"cell_{c:02d}_{r:02d}.parquet")
+        if say is not None and (k + 1) % max(1, total // 20) == 0:
+            spent = time.perf_counter() - t0
+            say(f"[{k + 1}/{total} cells] {spent:.0f} s, about {spent / (k + 1) * (total - k - 1):.0f} s left")
+    put("districts", districts(province), "districts.parquet")
+    put("enterprises", gpd.GeoDataFrame(pd.concat(enterprises, ignore_index=True), crs=STORAGE_SRID),
+        "enterprises.parquet")
+    tmp.rename(out)
+    return rows
+
+
 def main() -> None:
     """Write the province (or ``--cells`` of it) as GeoParquet, one file per cell and layer."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
     parser.add_argument("--cells", type=int, nargs=2, metavar=("COLS", "ROWS"), help="only this many cells")
+    parser.add_argument("--west", type=float, default=WEST, help="west edge of the piece (with --cells)")
+    parser.add_argument("--south", type=float, default=SOUTH, help="south edge of the piece (with --cells)")
     parser.add_argument("--density", type=float, default=1.0)
     args = parser.parse_args()
     prov = Province(density=args.density)
     if args.cells:
-        prov = Province(cols=args.cells[0], rows=args.cells[1], density=args.density)
-    for c in range(prov.cols):
-        for r in range(prov.rows):
-            for layer, frame in cell(prov, c, r).items():
-                if len(frame):
-                    (args.out / layer).mkdir(parents=True, exist_ok=True)
-                    frame.to_parquet(args.out / layer / f"cell_{c:02d}_{r:02d}.parquet", write_covering_bbox=True)
-    print(f"{prov.cols * prov.rows} cells, {prov.buildings:,} buildings, {prov.pipeline_km:,.0f} km → {args.out}")
+        prov = Province(west=args.west, south=args.south, cols=args.cells[0], rows=args.cells[1],
+                        density=args.density)
+    rows = write_parquet(prov, args.out, lambda m: print(m, file=sys.stderr, flush=True))
+    print(f"{prov.cols * prov.rows} cells, {rows.get('buildings', 0):,} buildings, {prov.pipeline_km:,.0f} km, "
+          f"{len(districts(prov))} counties → {args.out}")
 
 
 if __name__ == "__main__":
