@@ -231,7 +231,12 @@ def cell_plants(province: Province, col: int, row: int) -> dict[str, gpd.GeoData
     return out
 
 
-@lru_cache(maxsize=64)
+#: Cells a process keeps generated (about 3.5 MB each at full density, so at most about 450 MB): a column
+#: of 20 km tiles and its halo meet about 105 cells, so the next column finds the cells it shares ready.
+CELL_CACHE = 128
+
+
+@lru_cache(maxsize=CELL_CACHE)
 def cell(province: Province, col: int, row: int) -> dict[str, gpd.GeoDataFrame]:
     """Return every layer generated in one cell (the same for the same cell, in any process).
 
