@@ -1,7 +1,8 @@
 """The inbox shown at sign-in: what is overdue, due soon, waiting for me, and which monthly reports are missing.
 
 What "waiting for me" means comes from the lifecycle table: a hazard waits for a role when that role may
-take one of the actions marked ``inbox`` on it now (核定, 落实整改, 复查, 验收销号). Everything is read under the
+take one of the actions marked ``inbox`` on it now (核定, 落实整改, 复查, 验收销号); a 催办 sent to the account's
+role stays until the hazard's next step (:mod:`campaign.reminders`). Everything is read under the
 account's own scope, so an enterprise sees its own hazards and a district officer their district's.
 """
 
@@ -19,6 +20,7 @@ from campaign.lifecycle import Label, load_lifecycle
 from campaign.service import Actor
 from campaign.submissions import self_report_due, submission_states
 from geo import store
+from geo.constants import LOCAL_ZONE
 
 #: Hazards whose deadline falls within this many days count as due soon.
 DUE_SOON_DAYS = 7
@@ -27,6 +29,7 @@ BUCKETS: dict[str, Label] = {
     "overdue": Label("已逾期", "Overdue"),
     "due_soon": Label(f"{DUE_SOON_DAYS}日内到期", f"Due within {DUE_SOON_DAYS} days"),
     "waiting": Label("待我处理", "Waiting for me"),
+    "reminded": Label("催办", "Reminders"),
     "supervision_overdue": Label("督办逾期", "Supervision overdue"),
     "progress_missing": Label("本月督办进展未报", "Monthly progress report missing"),
     "reports_missing": Label("月报未报送", "Monthly reports missing"),
@@ -117,6 +120,23 @@ def hazard_items(hazards: pd.DataFrame, role: str, today: dt.date) -> list[Inbox
     return out
 
 
+def reminder_items(engine: Engine, actor: Actor) -> list[InboxItem]:
+    """Inbox lines of the 催办 addressed to the account's role about hazards it sees, not yet answered by a step.
+
+    Row-level security decides which reminders the account sees (its enterprise's, its district's, or all for city
+    roles); a reminder is open until its hazard's next step (campaign/reminders.py).
+    """
+    out: list[InboxItem] = []
+    for row in store.open_reminders(engine, actor.role).to_dict("records"):
+        at = pd.Timestamp(row["sent_at"]).tz_convert(LOCAL_ZONE)
+        name = f"{row['code']} {row['description']}"
+        text = Label(f"{name} — 催办：{row['message']}（{row['sent_by']}，{at:%m-%d %H:%M}）",
+                     f"{name} — reminder: {row['message']} ({row['sent_by']}, {at:%m-%d %H:%M})")
+        out.append(InboxItem("reminded", text, hazard_id=int(row["hazard_id"]), code=str(row["code"]),
+                             due=_when(row.get("deadline"))))
+    return out
+
+
 def _previous_month(today: dt.date) -> str:
     return (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
 
@@ -172,7 +192,8 @@ def inbox(engine: Engine, actor: Actor, *, today: dt.date, districts: Sequence[s
     Inbox
     """
     hazards = store.list_hazards(engine) if hazards is None else hazards
-    items = hazard_items(hazards, actor.role, today) + report_items(engine, actor, today, districts)
+    items = (hazard_items(hazards, actor.role, today) + reminder_items(engine, actor)
+             + report_items(engine, actor, today, districts))
     order = list(BUCKETS)
     items.sort(key=lambda i: (order.index(i.bucket), i.due or dt.date.max, i.code or ""))
     return Inbox(today=today, items=tuple(items))

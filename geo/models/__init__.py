@@ -21,7 +21,15 @@ measure snapshots). Every model is re-exported here; importing this package regi
 from __future__ import annotations
 
 from geo.models.base import NAMING_CONVENTION, Base, DistrictRow, LayerRow, Timestamps, geometry_column
-from geo.models.campaign import Attachment, DispatchSubmission, EnterpriseChange, HazardStep, Inspection, SelfReport
+from geo.models.campaign import (
+    Attachment,
+    DispatchSubmission,
+    EnterpriseChange,
+    HazardReminder,
+    HazardStep,
+    Inspection,
+    SelfReport,
+)
 from geo.models.history import MeasureSnapshot, RowVersion
 from geo.models.layers import (
     LAYER_MODELS,
@@ -56,6 +64,7 @@ __all__ = [
     "DistrictRow",
     "Enterprise",
     "EnterpriseChange",
+    "HazardReminder",
     "HazardStep",
     "HiddenHazard",
     "HighConsequenceArea",

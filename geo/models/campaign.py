@@ -48,6 +48,25 @@ class HazardStep(Base):
     __table_args__ = (UniqueConstraint("hazard_id", "version"),)
 
 
+class HazardReminder(Base):
+    """A 催办 about a hazard, addressed to the role of its next step (append-only; migration 0021)."""
+
+    __tablename__ = "hazard_reminders"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    hazard_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("hidden_hazards.id", ondelete="CASCADE"),
+                                           index=True)
+    adcode: Mapped[str] = mapped_column(ForeignKey("districts.adcode"), index=True)
+    credit_code: Mapped[str | None] = mapped_column(String(18))
+    hazard_version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(24))
+    recipient_role: Mapped[str] = mapped_column(String(20))
+    message: Mapped[str]
+    sent_by: Mapped[str]
+    sender_role: Mapped[str] = mapped_column(String(20))
+    sent_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    __table_args__ = (CheckConstraint("length(btrim(message)) BETWEEN 1 AND 500", name="message_length"),)
+
+
 class Inspection(Base):
     """An inspection record (排查表) or a spot check of an enterprise's self-check."""
 

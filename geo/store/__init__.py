@@ -16,6 +16,7 @@ identifiers come only from the models' metadata. One module per concern:
 - :mod:`~geo.store.rules` — local values of the check rules;
 - :mod:`~geo.store.ratings` — published 五色 ratings;
 - :mod:`~geo.store.hazards` — hidden hazards and their steps;
+- :mod:`~geo.store.reminders` — reminders (催办) about hazards;
 - :mod:`~geo.store.campaign_records` — attachments, inspections, monthly submissions;
 - :mod:`~geo.store.lookups` — narrow lookups by key or position;
 - :mod:`~geo.store.history` — every version of the risk data, read as of a moment;
@@ -121,6 +122,7 @@ from geo.store.lookups import (
 )
 from geo.store.partitions import data_distances, layers_extent, read_layer_near_lines, widest_span_deg
 from geo.store.ratings import PUBLISHED_RATING_COLUMNS, publish_ratings, read_published_ratings
+from geo.store.reminders import REMINDER_COLUMNS, hazard_reminders, insert_reminder, open_reminders
 from geo.store.reports import (
     DEFINITION_OVERRIDE_COLUMNS,
     REPORT_SUBMISSION_COLUMNS,
@@ -163,6 +165,7 @@ __all__ = [
     "HISTORY_KEYS",
     "PUBLISHED_RATING_COLUMNS",
     "READ_ONLY_ACTIONS",
+    "REMINDER_COLUMNS",
     "REPORT_SUBMISSION_COLUMNS",
     "RULE_OVERRIDE_COLUMNS",
     "SESSION_USER_COLUMNS",
@@ -201,10 +204,12 @@ __all__ = [
     "enterprise_points",
     "find_user",
     "hazard_attachments",
+    "hazard_reminders",
     "hazard_steps",
     "insert_change",
     "insert_hazard",
     "insert_inspection",
+    "insert_reminder",
     "insert_report_submission",
     "insert_snapshots",
     "insert_step",
@@ -223,6 +228,7 @@ __all__ = [
     "lock_layer",
     "make_engine",
     "must_change_password",
+    "open_reminders",
     "pipeline_districts",
     "point_in_district",
     "postgis_version",
