@@ -308,6 +308,12 @@ def cell(province: Province, col: int, row: int) -> dict[str, gpd.GeoDataFrame]:
     return out
 
 
+def clear_caches() -> None:
+    """Forget every generated cell in this process (so two timed runs start alike)."""
+    for cached in (cell, cell_lines, cell_plants, districts):
+        cached.cache_clear()
+
+
 #: Layers that hold lines reaching out of their cell.
 _LINE_LAYERS = ("pipelines", "infrastructure")
 #: Largest extent of a non-line feature or of one plant (m): the widest contour's bounding-box diagonal,
