@@ -89,6 +89,7 @@ def show_cmd(hazard_id: int, lang: str) -> None:
     with engine.connect() as conn:
         row = store.read_hazard(conn, hazard_id)
         steps = store.hazard_steps(conn, hazard_id) if row else []
+        reminders = store.hazard_reminders(conn, hazard_id) if row else []
     if row is None:
         raise click.ClickException(f"隐患 {hazard_id} 不存在或不在本账号范围内 / no hazard {hazard_id} in your scope")
     pick = 1 if lang == "en" else 0
@@ -100,6 +101,12 @@ def show_cmd(hazard_id: int, lang: str) -> None:
     for s in steps:
         click.echo(f"  v{s['version']} {s['at']:%Y-%m-%d %H:%M} {s['actor']} ({s['role'] or '-'}) {s['action']}: "
                    f"{s['from_state'] or '-'} → {s['to_state']}" + (f" — {s['comment']}" if s["comment"] else ""))
+    if reminders:
+        from campaign.reminders import reminder_label
+
+        click.echo("reminders (催办):")
+        for r in reminders:
+            click.echo("  " + reminder_label(r, "en" if lang == "en" else "zh"))
     h = life.hazard(row)
     offered = [f"{a.code} ({(a.label.zh, a.label.en)[pick]})" for a in life.available(h, actor.role)]
     click.echo("may take now: " + (", ".join(offered) or "-"))
@@ -162,6 +169,51 @@ def transition_cmd(hazard_ids: tuple[int, ...], action: str, id_file: Path | Non
     if refused:
         sys.exit(1)
 
+
+@hazard.command("remind")
+@click.argument("hazard_ids", nargs=-1, type=int)
+@click.option("--message", required=True, help="The 催办 text (at most 500 characters).")
+@click.option("--from-file", "id_file", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="Hazard ids, one or more per line ('#' starts a comment).")
+@LANG
+def remind_cmd(hazard_ids: tuple[int, ...], message: str, id_file: Path | None, lang: str) -> None:
+    """Send 催办 about HAZARD_IDS to the party of each one's next step (lifecycle.yaml remind).
+
+    Each hazard is reminded or refused on its own (one line each; exit code 1 if any refused): one reminder row
+    and one audit entry per hazard reminded; finished hazards and hazards outside the account's scope are refused.
+    """
+    from campaign.bulk import parse_ids
+    from campaign.lifecycle import Refused, load_lifecycle
+    from campaign.reminders import send_reminders
+
+    ids = list(hazard_ids)
+    if id_file is not None:
+        try:
+            ids += parse_ids(id_file.read_text(encoding="utf-8-sig"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise click.BadParameter(f"{id_file}: {exc}", param_hint="--from-file") from exc
+    if not ids:
+        raise click.UsageError("须给出隐患编号或 --from-file / give hazard ids or --from-file")
+    engine, actor = account("hazards_page")
+    try:
+        outcomes = send_reminders(engine, ids, actor, message)
+    except (Refused, AccessDenied) as exc:
+        raise refusal(exc, lang) from exc
+    roles = load_lifecycle().roles
+    for o in outcomes:
+        if o.done:
+            to = roles.get(o.recipient)
+            name = o.recipient if to is None else to.zh if lang == "zh" else to.en if lang == "en" else \
+                f"{to.zh} / {to.en}"
+            click.echo(f"{o.hazard_id} {o.code}: 催办 reminded → {name}")
+        else:
+            text = o.reason("zh") if lang == "zh" else o.reason("en") if lang == "en" else \
+                f"{o.reason('zh')} / {o.reason('en')}"
+            click.echo(f"{o.hazard_id} {o.code or '-'}: 拒绝 refused — {text}")
+    refused = sum(not o.done for o in outcomes)
+    click.echo(f"{len(outcomes) - refused} reminded, {refused} refused", err=True)
+    if refused:
+        sys.exit(1)
 
 @hazard.command("report")
 @click.option("--district", "adcode", required=True, help="District (adcode) of the hazard.")

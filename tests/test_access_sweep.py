@@ -105,7 +105,7 @@ def _hostile(owner: Engine) -> dict[str, Any]:
         "hz-download-button.n_clicks": 1, "sr-submit.n_clicks": 1, "sr-month.value": "2026-11",
         # bulk actions: 东川's hazard selected (and forged into the table) for a bulk 核定 and an export
         "hz-table.data": [{"id": hazard, "version": version}], "hz-table.selected_row_ids": [hazard, "1; DROP", True],
-        "hz-bulk-action.value": "verify", "hz-bulk-apply.n_clicks": 1,
+        "hz-bulk-action.value": "verify", "hz-bulk-apply.n_clicks": 1, "hz-remind-message.value": "越权催办",
         "sr-signed.value": "越权", "hd-hazard-id.data": hazard, "hd-version.data": version,
         "hd-action.value": "verify", "hd-submit.n_clicks": 1, "hd-comment.value": "越权测试",
         "hd-files.contents": [photo], "hd-files.filename": ["sweep.jpg"],

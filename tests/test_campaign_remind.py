@@ -181,3 +181,33 @@ def test_the_remind_table_refuses_final_states_and_unknown_roles(tmp_path) -> No
         path.write_text(yaml.safe_dump({**doc, "remind": bad}, allow_unicode=True), encoding="utf-8")
         with pytest.raises(LifecycleError, match=message):
             load_remind_rules.__wrapped__(path)
+
+
+def test_the_migration_goes_down_and_up_again(engine) -> None:
+    from alembic import command
+
+    from geo import schema
+
+    def present() -> tuple[bool, bool]:
+        with engine.connect() as conn:
+            table = conn.execute(text("SELECT to_regclass('hazard_reminders') IS NOT NULL")).scalar_one()
+            function = conn.execute(text("SELECT to_regprocedure('riskmap_reminder_insert()') IS NOT NULL")
+                                    ).scalar_one()
+        return bool(table), bool(function)
+
+    assert present() == (True, True)
+    with engine.begin() as conn:
+        cfg = schema.alembic_config(engine)
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0020")
+    assert present() == (False, False) and schema.current_revision(engine) == "0020"
+    schema.upgrade(engine)
+    assert present() == (True, True) and schema.current_revision(engine) == "0021"
+    with engine.connect() as conn:
+        forced = conn.execute(text("SELECT relforcerowsecurity FROM pg_class WHERE relname = 'hazard_reminders'")
+                              ).scalar_one()
+        roles = dict(conn.execute(text("SELECT policyname, roles::text FROM pg_policies "
+                                       "WHERE tablename = 'hazard_reminders'")).all())
+    # held to the rule of 0015 (geo.schema.secure_scope_policies): every policy for every role, the owner's own
+    assert forced and roles.pop("owner_unscoped") != "{public}"
+    assert roles == {"reminder_read": "{public}", "reminder_insert": "{public}"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import dash
@@ -21,6 +22,7 @@ from campaign.attachments import Upload
 from campaign.field_values import parse_field_values
 from campaign.lifecycle import Lifecycle, Refused, load_lifecycle
 from campaign.reference import load_reference
+from campaign.reminders import reminder_label
 from campaign.service import Actor, report_hazard, take_step
 from dashboard import ids
 from dashboard.auth import current_user
@@ -118,7 +120,9 @@ def uploads_of(contents: Any, names: Any) -> list[Upload]:
     return out
 
 
-def _timeline(steps: list[dict[str, Any]], hazard_id: int, lang: str, life: Lifecycle) -> html.Ol:
+def _timeline(steps: list[dict[str, Any]], hazard_id: int, lang: str, life: Lifecycle,
+              reminders: Sequence[dict[str, Any]] = ()) -> html.Ol:
+    """The history: each step, and after it the 催办 sent while the hazard stood at that step's version."""
     items = []
     for s in steps:
         to = _label(life.states, s["to_state"], lang)
@@ -140,6 +144,8 @@ def _timeline(steps: list[dict[str, Any]], hazard_id: int, lang: str, life: Life
         for sha in s.get("attachments") or []:
             parts.append(html.A(f"📎 {sha[:10]}…", href=f"/attachments/{hazard_id}/{sha}", target="_blank"))
         items.append(html.Li(parts, className=f"step step-{s['action']}"))
+        items += [html.Li(html.Span(reminder_label(r, lang), className="step-line"), className="step step-remind",
+                          id=f"hd-remind-{r['id']}") for r in reminders if r["hazard_version"] == s["version"]]
     return html.Ol(items, className="timeline", id="hd-timeline")
 
 
@@ -176,6 +182,7 @@ def detail_body(ctx: AppContext, lang: str, hazard_id: int) -> list[Any]:
     with ctx.engine.connect() as conn:
         row = store.read_hazard(conn, hazard_id)
         steps = store.hazard_steps(conn, hazard_id) if row else []
+        reminders = store.hazard_reminders(conn, hazard_id) if row else []
     back = dcc.Link(t("hz_back", lang), href=PATH, className="back-link")
     if row is None:
         return [back, html.H2(t("hz_not_found", lang), id="hd-not-found")]
@@ -206,7 +213,8 @@ def detail_body(ctx: AppContext, lang: str, hazard_id: int) -> list[Any]:
         html.Div(badges, className="badges"),
         html.Div([
             html.Div([html.H3(t("hz_facts", lang)), _facts(row, lang, life, today)], className="panel"),
-            html.Div([html.H3(t("hz_timeline", lang)), _timeline(steps, hazard_id, lang, life)], className="panel"),
+            html.Div([html.H3(t("hz_timeline", lang)), _timeline(steps, hazard_id, lang, life, reminders)],
+                     className="panel"),
         ], className="hd-columns"),
         actions,
     ]

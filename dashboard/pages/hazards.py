@@ -2,8 +2,9 @@
 
 Rows of the register can be selected (several at once) for a bulk action: a step ``lifecycle.yaml`` marks
 bulk-safe for the account's role (campaign/bulk.py: each hazard done or refused on its own, same checks,
-optimistic locking and audit), or an export of the selected hazards. Downloads are the 台账 with each hazard's
-photos and PDFs in one ZIP (campaign/ledger.py), built in a temporary file; its size is shown before.
+optimistic locking and audit), 催办 with a short message to the party of each one's next step (district officers
+and city supervisors; campaign/reminders.py), or an export of the selected hazards. Downloads are the 台账 with
+each hazard's photos and PDFs in one ZIP (campaign/ledger.py), built in a temporary file; its size is shown before.
 
 Every account sees the hazards PostgreSQL lets it see: an enterprise its own, a district officer their
 district's, city roles all. The services below (``campaign``) do the work; callbacks only check the
@@ -28,6 +29,7 @@ from campaign.inbox import BUCKETS, inbox
 from campaign.ledger import hazard_files, ledger_frame, ledger_pack, pack_size
 from campaign.lifecycle import Label, Refused, load_lifecycle
 from campaign.reference import load_reference
+from campaign.reminders import MAX_MESSAGE, may_remind, send_reminders
 from campaign.service import Actor
 from campaign.submissions import submit_self_report
 from dashboard import ids
@@ -63,6 +65,9 @@ HZ_BULK_APPLY = "hz-bulk-apply"
 HZ_BULK_NOTE = "hz-bulk-note"
 HZ_BULK_RESULT = "hz-bulk-result"
 HZ_BULK_DOWNLOAD = "hz-bulk-download"
+HZ_REMIND_MESSAGE = "hz-remind-message"
+#: The bulk action that sends 催办 about the selected hazards.
+REMIND_SELECTED = "remind"
 #: The bulk action that exports the selected hazards (the others are lifecycle actions).
 EXPORT_SELECTED = "export"
 SR_MONTH = "sr-month"
@@ -90,6 +95,10 @@ TEXT: dict[str, dict[str, str]] = {
     "hz_bulk_ok": {"zh": "完成", "en": "done"},
     "hz_bulk_refused": {"zh": "拒绝", "en": "refused"},
     "hz_bulk_exported": {"zh": "已导出 {n} 条隐患、{files} 个附件", "en": "Exported {n} hazards and {files} files"},
+    "hz_remind": {"zh": "催办", "en": "Send a reminder (催办)"},
+    "hz_remind_message": {"zh": "催办内容（催办时填写）", "en": "Reminder message (for 催办)"},
+    "hz_remind_done": {"zh": "{done} 条已催办，{refused} 条被拒绝", "en": "{done} reminded, {refused} refused"},
+    "hz_remind_to": {"zh": "已催办 → {to}", "en": "reminded → {to}"},
     "hz_bulk_hint": {"zh": "批量核定只适用于一般隐患；延期、退回、销号等须逐条办理",
                      "en": "Bulk verification is for general hazards only; extensions, send-backs and strike-offs "
                            "are taken one by one"},
@@ -238,10 +247,15 @@ def _self_report_panel(ctx: AppContext, lang: str) -> html.Div:
 def _bulk_panel(role: str | None, lang: str) -> html.Div:
     """Bulk actions on the selected rows: the bulk-safe steps of the account's role, and export."""
     options = [{"label": label.get(lang), "value": code} for code, label in bulk_actions(role or "")]
+    remind = may_remind(role)
+    if remind:
+        options.append({"label": t("hz_remind", lang), "value": REMIND_SELECTED})
     options.append({"label": t("hz_bulk_export", lang), "value": EXPORT_SELECTED})
     return html.Div([
         html.Label([t("hz_bulk", lang), dcc.Dropdown(id=HZ_BULK_ACTION, options=options, value=EXPORT_SELECTED,
                                                       clearable=False, labels=dropdown_labels(lang))]),
+        html.Label([t("hz_remind_message", lang), dcc.Textarea(id=HZ_REMIND_MESSAGE, maxLength=MAX_MESSAGE, rows=2)],
+                   style={} if remind else {"display": "none"}),
         html.Button(t("hz_bulk_apply", lang), id=HZ_BULK_APPLY, n_clicks=0, className="button-primary"),
         html.Span(t("hz_bulk_none", lang), id=HZ_BULK_NOTE, className="hint"),
         html.P(t("hz_bulk_hint", lang), className="hint"),
@@ -285,6 +299,24 @@ def _ledger_download(ctx: AppContext, frame: pd.DataFrame, lang: str, *, target:
                       adcode=user.get("adcode") if user else None,
                       details={"rows": len(frame), "format": "zip", "files": files, "bytes": size})
     return data, files
+
+
+def _remind(ctx: AppContext, chosen: list[int], actor: Actor, message: Any, lang: str) -> Any:
+    """Send 催办 about the chosen hazards; one line per hazard (reminded, to whom, or refused and why)."""
+    try:
+        outcomes = send_reminders(ctx.engine, chosen, actor, message if isinstance(message, str) else None)
+    except Refused as exc:
+        return refusal(exc.reasons, lang)
+    roles = load_lifecycle().roles
+    items = []
+    for o in outcomes:
+        to = roles[o.recipient].get(lang) if o.recipient in roles else o.recipient
+        text = t("hz_remind_to", lang, to=to) if o.done else f"{t('hz_bulk_refused', lang)}: {o.reason(lang)}"
+        items.append(html.Li([dcc.Link(o.code or str(o.hazard_id), href=f"{PATH}/{o.hazard_id}"), " ", text],
+                             className="ok" if o.done else "error", id=f"hz-bulk-{o.hazard_id}"))
+    refused = sum(not o.done for o in outcomes)
+    return html.Div([html.P(t("hz_remind_done", lang, done=len(outcomes) - refused, refused=refused)),
+                     html.Ul(items)], id="hz-bulk-outcome")
 
 
 def layout(ctx: AppContext, lang: str) -> html.Div:
@@ -392,8 +424,9 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
 
     @app.callback(Output(HZ_BULK_RESULT, "children"), Output(HZ_BULK_DOWNLOAD, "data"),
                   Input(HZ_BULK_APPLY, "n_clicks"), State(HZ_TABLE, "selected_row_ids"), State(HZ_TABLE, "data"),
-                  State(HZ_BULK_ACTION, "value"), State(ids.LANG, "value"), prevent_initial_call=True)
-    def bulk(n: Any, selected: Any, rows: Any, action: Any, lang: Any) -> Any:
+                  State(HZ_BULK_ACTION, "value"), State(HZ_REMIND_MESSAGE, "value"), State(ids.LANG, "value"),
+                  prevent_initial_call=True)
+    def bulk(n: Any, selected: Any, rows: Any, action: Any, message: Any, lang: Any) -> Any:
         lang = page_lang(lang)
         actor = _actor()
         if not n or actor is None or not can("hazards_page"):
@@ -408,6 +441,8 @@ def register(app: dash.Dash, ctx: AppContext) -> None:
             frame = frame.loc[frame["id"].isin(chosen)]
             data, files = _ledger_download(ctx, frame, lang, target="hazard_ledger_selected")
             return html.P(t("hz_bulk_exported", lang, n=len(frame), files=files), className="ok"), data
+        if action == REMIND_SELECTED:
+            return _remind(ctx, chosen, actor, message, lang), dash.no_update
         seen = {r.get("id"): r.get("version") for r in rows if isinstance(r, dict)} if isinstance(rows, list) else {}
         versions = {h: v for h, v in seen.items() if h in chosen and isinstance(v, int)}
         try:
