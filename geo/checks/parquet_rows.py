@@ -20,6 +20,7 @@ import datetime as dt
 import functools
 import json
 import os
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +69,7 @@ _OPEN: dict[str, _Opened] = {}  # per process: a worker opens each file (and rea
 #: Rows of whole typed files a process keeps (least recently used dropped first); larger files are read per box.
 CACHE_ROWS = 1_000_000
 _FRAMES: OrderedDict[tuple[str, tuple[int, int]], gpd.GeoDataFrame] = OrderedDict()
+_LOCK = threading.Lock()
 
 
 def _group_boxes(meta: pq.FileMetaData, covering: str) -> np.ndarray | None:
@@ -176,17 +178,19 @@ def kept_frame(path: Path, layer: str, districts: gpd.GeoDataFrame, stamp: tuple
     """
     opened = _open(path, stamp)
     key = (str(path), stamp)
-    hit = _FRAMES.get(key)
-    if hit is not None:
-        _FRAMES.move_to_end(key)
-        return hit
+    with _LOCK:  # (workers may run several threads)
+        hit = _FRAMES.get(key)
+        if hit is not None:
+            _FRAMES.move_to_end(key)
+            return hit
     if opened.file.metadata.num_rows > budget // 4:
         return None
     frame = read_window(path, layer, None, districts, stamp, dtypes)
     frame.sindex  # built once, used by every tile that reads the file here  # noqa: B018
-    _FRAMES[key] = frame
-    while sum(len(f) for f in _FRAMES.values()) > budget and len(_FRAMES) > 1:
-        _FRAMES.popitem(last=False)
+    with _LOCK:
+        _FRAMES[key] = frame
+        while sum(len(f) for f in _FRAMES.values()) > budget and len(_FRAMES) > 1:
+            _FRAMES.popitem(last=False)
     return frame
 
 
@@ -312,6 +316,8 @@ def _derived(rec: dict[Any, Any], spec: LayerSpec, geom: Any, districts: gpd.Geo
 
 def _keys(frame: pd.DataFrame, spec: LayerSpec, geoms: np.ndarray) -> list[str]:
     parts = [frame[f].to_numpy(dtype=object) for f in spec.key_fields]
+    if len(parts) == 1 and all(type(v) is str and v for v in parts[0]):
+        return list(parts[0])  # the usual case: a text code in every row is its own key (record_key)
     keys = []
     for i, values in enumerate(zip(*parts, strict=True)):
         rec = {f: (None if isinstance(v, float) and v != v else v)
