@@ -7,6 +7,7 @@ one are refused, each with its reason, and nothing is written for them.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -18,41 +19,63 @@ from sqlalchemy import Engine, text
 
 from campaign.attachments import Upload
 from campaign.bulk import take_bulk_step
-from campaign.service import Actor, take_step
+from campaign.service import Actor, report_hazard, take_step
 from dashboard.pages import hazards as page
 from geo import store
 from geo.store import scoped
-from identity.accounts import scope_for
 from tests.browser import choose_option, sign_in, text_at
 from tests.campaign_helpers import JPEG
-from tests.clients import app_engine_of, callback_body, demo_app, post_callback
+from tests.clients import app_engine_of, callback_body, demo_app, post_callback, session_scope
 from tests.test_cli_as_user import _run
-from tests.test_hazard_bulk import _reported_generals
 
 pytestmark = pytest.mark.postgis
-DONGCHUAN = "530113"
+ANNING, DONGCHUAN = "530181", "530113"
+GENERAL = {"severity": "general", "description": "消防通道堵塞"}
 MESSAGE = "请于本周内落实整改并上报进展"
 
 
-def _as_officer(env: dict[str, str], work: Any) -> Any:
-    """Run ``work(app_engine, actor)`` as 安宁's demo officer, under the officer's scope."""
+def _as(env: dict[str, str], username: str, work: Any) -> Any:
+    """Run ``work(owner, app_engine, actor)`` as demo account ``username``, in a session of its own.
+
+    The session is opened here (``session_scope``), not taken from the per-database cache of
+    ``tests.clients.session_for``: a test database's name may be reused by a later test's database.
+    """
     owner = store.make_engine(env["RISKMAP_DATABASE_URL"])
     app = app_engine_of(owner)
     try:
-        user = store.find_user(owner, "anning")
+        user = store.find_user(owner, username)
         assert user is not None
-        with scoped(scope_for(user)):
-            return work(app, Actor.of(user))
+        with scoped(session_scope(owner, username)):
+            return work(owner, app, Actor.of(user))
     finally:
         app.dispose()
         owner.dispose()
+
+
+def _reported_generals(env: dict[str, str], n: int) -> list[int]:
+    """Report ``n`` general hazards of 安宁's demo enterprise (批量测试隐患0, 1, …) as that enterprise."""
+
+    def work(owner: Engine, app: Engine, actor: Actor) -> list[int]:
+        with owner.connect() as conn:
+            lon, lat = conn.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM enterprises WHERE credit_code = :c"),
+                                    {"c": actor.credit_code}).one()
+        return [report_hazard(app, actor, {**GENERAL, "description": f"批量测试隐患{i}", "source": "self_check",
+                                           "found_on": dt.date.today()},
+                              adcode=ANNING, lon=lon, lat=lat, credit_code=actor.credit_code) for i in range(n)]
+
+    return list(_as(env, "ent-530181", work))
+
+
+def _as_officer(env: dict[str, str], work: Any) -> Any:
+    """Run ``work(app_engine, actor)`` as 安宁's demo officer."""
+    return _as(env, "anning", lambda _owner, app, actor: work(app, actor))
 
 
 def _verified(env: dict[str, str], n: int) -> list[int]:
     """``n`` new general hazards of 安宁's demo enterprise, verified by the officer (the enterprise's turn next)."""
     ids = _reported_generals(env, n)
     outcomes = _as_officer(env, lambda app, actor: take_bulk_step(app, ids, "verify", actor))
-    assert all(o.done for o in outcomes)
+    assert all(o.done for o in outcomes), [o.reason("en") for o in outcomes]
     return ids
 
 
