@@ -10,6 +10,7 @@ import itertools
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,13 @@ SHARED = ROOT.parent / "shared"
 DISTRICTS = ROOT / "data" / "kunming_districts.geojson"
 ARTIFACTS = ROOT / "artifacts"
 _counter = itertools.count()
+
+
+def _unique_name(prefix: str) -> str:
+    """A database name never given before in this run: this module is imported twice (as ``conftest`` by
+    pytest and as ``tests.conftest`` by tests/clients.py), each copy with its own counter, so the counter
+    alone could repeat a name — and a repeated name would reuse a cached session token of a dropped database."""
+    return f"{prefix}_{os.getpid()}_{next(_counter)}_{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +65,7 @@ def template_db(pg_cluster: embedded.Cluster) -> str:
 
 
 def _fresh(cluster: embedded.Cluster, template: str | None) -> tuple[str, Engine]:
-    name = f"t_{os.getpid()}_{next(_counter)}"
+    name = _unique_name("t")
     embedded.drop_database(cluster, name)
     embedded.create_database(cluster, name, template=template)
     return name, store.make_engine(cluster.url(name))
@@ -187,7 +195,7 @@ def demo_copy(pg_cluster: embedded.Cluster, demo_db: str) -> Iterator[dict[str, 
 
     from tests.clients import app_url
 
-    name = f"t_cli_{os.getpid()}_{next(_counter)}"
+    name = _unique_name("t_cli")
     embedded.drop_database(pg_cluster, name)
     embedded.create_database(pg_cluster, name, template=make_url(demo_db).database)
     url = pg_cluster.url(name)
