@@ -372,46 +372,53 @@ class ParquetSource:
         return frame if frame is not None else gpd.GeoDataFrame({"key": pd.Series(dtype=str)}, geometry=[],
                                                                 crs=STORAGE_SRID)
 
-    def window(self, layer: str, bbox: Box) -> gpd.GeoDataFrame:
-        """Rows of ``layer`` meeting a lon/lat box: only the files, and row groups, whose boxes meet it."""
-        parts = []
-        x0, y0, x1, y1 = bbox
-        for entry in self.files.get(layer, []):
-            name, b = entry.name, entry.bounds
-            if b[0] > x1 or b[2] < x0 or b[1] > y1 or b[3] < y0:
-                continue
-            if entry.typed:  # validated, and its typed read gives the validated frame exactly
-                path, districts = Path(self.root) / name, self.whole("districts")
-                kept = kept_frame(path, layer, districts, entry.stamp, entry.dtypes, self.cache_rows)
-                typed = (window_rows(kept, bbox) if kept is not None
-                         else read_window(path, layer, bbox, districts, entry.stamp, entry.dtypes))
-                if len(typed):
-                    parts.append(typed)
-                continue
-            raw = _read(Path(self.root) / name, bbox, entry.covering)
+    def _file_rows(self, entry: FileEntry, layer: str, bbox: Box, lines: np.ndarray | None = None,
+                   reach_m: float = 0.0) -> gpd.GeoDataFrame:
+        """Rows of one file meeting ``bbox`` (and within ``reach_m`` of ``lines`` when given)."""
+        path, districts = Path(self.root) / entry.name, self.whole("districts")
+        if entry.typed:  # validated, and its typed read gives the validated frame exactly
+            kept = kept_frame(path, layer, districts, entry.stamp, entry.dtypes, self.cache_rows)
+            if kept is not None:  # its spatial index, as for layers in memory
+                return near_rows(kept, lines, reach_m) if lines is not None else window_rows(kept, bbox)
+            rows = read_window(path, layer, bbox, districts, entry.stamp, entry.dtypes)
+        else:
+            raw = _read(path, bbox, entry.covering)
             if len(raw):
                 raw = raw[raw.intersects(shapely.box(*bbox))]
-            if len(raw):
-                frame, issues = convert(raw, layer, name, self.whole("districts"), tolerance_m=self.tolerance_m)
-                errors = [i for i in issues if i.severity == "error"]
-                if errors:  # the file changed since it was validated
-                    raise ImportValidationError(f"{name}: 文件在校验后被修改 / changed after validation", errors)
-                parts.append(as_validated(frame, entry.dtypes))
+            if not len(raw):
+                return raw
+            frame, issues = convert(raw, layer, entry.name, districts, tolerance_m=self.tolerance_m)
+            errors = [i for i in issues if i.severity == "error"]
+            if errors:  # the file changed since it was validated
+                raise ImportValidationError(f"{entry.name}: 文件在校验后被修改 / changed after validation", errors)
+            rows = gpd.GeoDataFrame(as_validated(frame, entry.dtypes))
+        return near_rows(rows, lines, reach_m) if lines is not None else rows
+
+    def _rows(self, layer: str, bbox: Box, lines: np.ndarray | None = None, reach_m: float = 0.0
+              ) -> gpd.GeoDataFrame:
+        x0, y0, x1, y1 = bbox
+        parts = [self._file_rows(e, layer, bbox, lines, reach_m) for e in self.files.get(layer, [])
+                 if not (e.bounds[0] > x1 or e.bounds[2] < x0 or e.bounds[1] > y1 or e.bounds[3] < y0)]
+        parts = [p for p in parts if len(p)]
         if not parts:
             return no_rows()
         if len(parts) == 1:
             return parts[0].reset_index(drop=True)
         return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=STORAGE_SRID)
 
+    def window(self, layer: str, bbox: Box) -> gpd.GeoDataFrame:
+        """Rows of ``layer`` meeting a lon/lat box: only the files, and row groups, whose boxes meet it."""
+        return self._rows(layer, bbox)
+
     def near(self, layer: str, lines: Sequence[Any], reach_m: float) -> gpd.GeoDataFrame:
-        """Rows of ``layer`` within ``reach_m`` of any of ``lines`` (from the box around them)."""
+        """Rows of ``layer`` within ``reach_m`` of any of ``lines`` (from the files meeting the box around them)."""
         geoms = np.asarray(lines, dtype=object)
         if not len(geoms):
             return no_rows()
         b = shapely.bounds(geoms)
         grow = degrees_for(reach_m, float(np.abs(b[:, [1, 3]]).max()))
         box = (b[:, 0].min() - grow, b[:, 1].min() - grow, b[:, 2].max() + grow, b[:, 3].max() + grow)
-        return near_rows(self.window(layer, box), geoms, reach_m)
+        return self._rows(layer, box, geoms, reach_m)
 
 
 def read_parquet_dir(root: Path, *, tolerance_m: float = 200.0) -> Bundle:
