@@ -8,8 +8,10 @@ once however many threads ask for it; a family's error must reach the caller.
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,7 @@ from benchmarks.bench_checks import cold
 from benchmarks.citygen import generate_city, generate_dem
 from geo.checks import families as families_module
 from geo.checks.bundle import Bundle
-from geo.checks.families import FAMILIES, Family
+from geo.checks.families import FAMILIES
 from geo.checks.ruleset import RuleSet
 from geo.checks.runner import default_threads, run_checks
 from geo.checks.sources import bundle_to_file
@@ -100,16 +102,28 @@ def test_a_bundle_still_pickles(city: Bundle) -> None:
     assert len(copy.near("buildings", city["pipelines"].geometry.array[:1], 10.0))
 
 
-def test_a_familys_error_reaches_the_caller(city: Bundle, rules: RuleSet, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(*_args: Any) -> Any:
-        raise RuntimeError("siting broke")
+def test_a_familys_error_reaches_the_caller_and_stops_the_rest(city: Bundle, rules: RuleSet,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[str] = []
 
-    table = dict(FAMILIES)
-    table["siting"] = Family("siting", "选址禁限", "Siting bans", broken)
+    def slow(name: str) -> Any:
+        def run(*_args: Any) -> Any:
+            started.append(name)
+            if name == "hca":
+                raise RuntimeError("hca broke")
+            time.sleep(0.5)
+            return gpd.GeoDataFrame(geometry=[]), None
+        return run
+
+    table = {name: dataclasses.replace(f, run=slow(name)) for name, f in FAMILIES.items()}
     monkeypatch.setattr(families_module, "FAMILIES", table)
     monkeypatch.setattr("geo.checks.runner.FAMILY_TABLE", table)
-    with pytest.raises(RuntimeError, match="siting broke"):
+    with pytest.raises(RuntimeError, match="hca broke"):
         run_checks(cold(city), rules, threads=2)
+    # the heaviest (hca) fails at once: the other thread's family and the next one ran, the queued ones never did
+    assert started[0] == "hca" and {"siting", "safety_distance"}.isdisjoint(started) and len(started) <= 3
+    with pytest.raises(RuntimeError, match="hca broke"):
+        run_checks(cold(city), rules, threads=1)
 
 
 def test_default_threads_follow_the_cores(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,7 +6,7 @@ import datetime as dt
 import os
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -119,9 +119,18 @@ def run_checks(
     workers = min(len(wanted), threads or default_threads())
     if workers > 1:
         heaviest = sorted(range(len(wanted)), key=lambda k: -FAMILY_TABLE[wanted[k]].cost)
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="riskmap-check") as pool:
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="riskmap-check")
+        try:
             futures = {k: pool.submit(one, k + 1, wanted[k]) for k in heaviest}
+            wait(futures.values(), return_when=FIRST_EXCEPTION)   # the first failure ends the wait
+            failed = [k for k in range(len(wanted)) if futures[k].done() and futures[k].exception() is not None]
+            if failed:
+                futures[failed[0]].result()   # raises it
             runs = [futures[k].result() for k in range(len(wanted))]
+        except BaseException:  # a family failed or the user interrupted: start no other family
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
     else:
         runs = [one(i, name) for i, name in enumerate(wanted, 1)]
     parts = [found for found, _segs in runs]
