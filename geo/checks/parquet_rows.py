@@ -22,7 +22,7 @@ import json
 import os
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,9 @@ class _Opened:
     geometry: str
     covering: str | None
     groups: np.ndarray | None  # row-group boxes (n, 4), from the bbox column's statistics
+    #: One read at a time per open file: a worker's threads share it, and a ParquetFile is not documented as
+    #: safe to read from several threads at once.
+    reading: threading.Lock = field(default_factory=threading.Lock)
 
 
 _OPEN: dict[str, _Opened] = {}  # per process: a worker opens each file (and reads its footer) once
@@ -143,7 +146,8 @@ def read_window(path: Path, layer: str, bbox: Box | None, districts: gpd.GeoData
         b = opened.groups
         groups = np.flatnonzero((b[:, 0] <= bbox[2]) & (b[:, 2] >= bbox[0]) & (b[:, 1] <= bbox[3])
                                 & (b[:, 3] >= bbox[1])).tolist()
-    table = opened.file.read_row_groups(groups) if groups else opened.file.schema_arrow.empty_table()
+    with opened.reading:
+        table = opened.file.read_row_groups(groups) if groups else opened.file.schema_arrow.empty_table()
     if bbox is not None and opened.covering is not None and table.num_rows:
         box = table.column(opened.covering).combine_chunks()
         xmin, ymin, xmax, ymax = (box.field(k).to_numpy(zero_copy_only=False) for k in ("xmin", "ymin", "xmax", "ymax"))
