@@ -7,9 +7,12 @@ always). A state not listed cannot be reminded; finished hazards (已销号, 不
 
 :func:`send_reminders` works like a bulk step (:mod:`campaign.bulk`): each hazard in its own transaction, either
 reminded (one ``hazard_reminders`` row and one audit entry) or refused with its reasons, never half done. The
-database checks again (migration 0021): a hazard outside the session's scope is not found, a finished one is
-refused, the sender is the signed-in account. The reminder stays in the recipient's inbox (催办) until the
-hazard's next step, and in its history for good.
+hazard is read share-locked, so its recipient is decided on the state a step cannot change before the reminder
+is stored. Nobody reminds their own role: when the next step is the sender's role's, the hazard is refused. The
+database checks again (migrations 0021, 0023): a hazard outside the session's scope is not found, a finished one
+is refused, the sender is the signed-in account, the recipient a role of ``remind: states`` other than the
+sender's; its refusals are reported in Chinese first (:func:`database_refusal`). The reminder stays in the
+recipient's inbox (催办) until the hazard's next step, and in its history for good.
 """
 
 from __future__ import annotations
@@ -98,8 +101,12 @@ def may_remind(role: str | None) -> bool:
     return role in load_remind_rules().by
 
 
-def recipient(life: Lifecycle, rules: RemindRules, row: Mapping[str, Any]) -> str | None:
-    """Return the role a reminder about hazard ``row`` goes to (None when its state cannot be reminded)."""
+def recipient(life: Lifecycle, rules: RemindRules, row: Mapping[str, Any], sender_role: str | None = None) -> str:
+    """Return the role a reminder about hazard ``row`` goes to: the party of its next step.
+
+    Raises :class:`Refused` (with its reason) when the hazard's state cannot be reminded, or when that party is
+    ``sender_role`` itself (the next step is the sender's own role's: nobody else to chase).
+    """
     h = life.hazard(row)
     for role in rules.states.get(h.state, ()):
         if role == "enterprise" and not row.get("credit_code"):
@@ -107,8 +114,12 @@ def recipient(life: Lifecycle, rules: RemindRules, row: Mapping[str, Any]) -> st
         if role in life.supervised_inbox_roles and not (
                 h.supervised and role in life.supervision_levels[str(row["supervision"])][1]):
             continue
+        if role == sender_role:
+            label = life.roles.get(role) or Label(role, role)
+            raise Refused([(f"下一步由本角色（{label.zh}）办理，无需催办",
+                            f"the next step is your own role's ({label.en}); there is nobody to remind")])
         return role
-    return None
+    raise Refused([_not_remindable(life, h.state)])
 
 
 def _not_remindable(life: Lifecycle, state: str) -> tuple[str, str]:
@@ -168,29 +179,47 @@ def send_reminders(engine: Engine, hazard_ids: Iterable[int], actor: Actor, mess
     return [_one(engine, hid, actor, text, rules) for hid in ids]
 
 
+#: The database's refusals of a reminder (migrations 0021, 0023) as they begin or contain, in Chinese.
+_DATABASE_REFUSALS = (
+    ("outside this account's scope", "隐患不存在或不在本账号范围内"),
+    ("it cannot be reminded", "隐患已办结，不能催办"),
+    ("sent as the signed-in account", "催办须以当前登录账号发送"),
+    ("row-level security", "本账号不能发送此催办（范围、角色或收件角色不符）"),
+    ("ck_hazard_reminders_recipient_role", "催办的收件角色无效"),
+    ("ck_hazard_reminders_message_length", f"催办内容须为 1 至 {MAX_MESSAGE} 字"),
+)
+
+
+def database_refusal(exc: DBAPIError) -> tuple[str, str]:
+    """Return (Chinese, English) of the database's refusal of a reminder: known ones in Chinese, its text in English."""
+    diag = getattr(exc.orig, "diag", None)
+    detail = str((diag.message_primary if diag is not None else None) or exc.orig)
+    known = f"{detail} {getattr(diag, 'constraint_name', None) or ''}"
+    zh = next((z for needle, z in _DATABASE_REFUSALS if needle in known), "数据库拒绝了催办")
+    return zh, f"the database refused the reminder: {detail}"
+
+
 def _one(engine: Engine, hid: int, actor: Actor, message: str, rules: RemindRules) -> ReminderOutcome:
     life = load_lifecycle()
     try:
         with engine.begin() as conn:
-            row = store.read_hazard(conn, hid)
+            row = store.read_hazard_shared(conn, hid)  # no step commits before this reminder does
             if row is None:
                 return ReminderOutcome(hid, False, reasons=((f"隐患 {hid} 不存在或不在本账号范围内",
                                                              f"hazard {hid} not found or outside this account's "
                                                              "scope"),))
             code, state, version = str(row["code"]), str(row["state"]), int(row["version"])
-            to = recipient(life, rules, row)
-            if to is None:
-                return ReminderOutcome(hid, False, code, state, version, (_not_remindable(life, state),))
+            try:
+                to = recipient(life, rules, row, actor.role)
+            except Refused as exc:
+                return ReminderOutcome(hid, False, code, state, version, tuple(exc.reasons))
             stored = store.insert_reminder(conn, hazard_id=hid, recipient_role=to, message=message,
                                            sent_by=actor.username, sender_role=actor.role)
             store.audit(conn, actor=actor.username, action="hazard_remind", target=code, adcode=str(row["adcode"]),
                         details={"to": to, "state": stored["state"], "version": stored["hazard_version"],
                                  "message": message})
     except DBAPIError as exc:
-        diag = getattr(exc.orig, "diag", None)
-        detail = str((diag.message_primary if diag is not None else None) or exc.orig)
-        return ReminderOutcome(hid, False, reasons=((f"数据库拒绝了催办：{detail}",
-                                                     f"the database refused the reminder: {detail}"),))
+        return ReminderOutcome(hid, False, reasons=(database_refusal(exc),))
     return ReminderOutcome(hid, True, code, state, version, recipient=to)
 
 

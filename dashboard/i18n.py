@@ -114,6 +114,7 @@ TEXT: dict[str, dict[str, str]] = {
     "action_audit_export": {"zh": "导出审计日志", "en": "Audit log export"},
     "action_hazard_report": {"zh": "上报隐患", "en": "Hazard reported"},
     "action_hazard_step": {"zh": "隐患办理", "en": "Hazard step"},
+    "action_hazard_remind": {"zh": "催办隐患", "en": "Hazard reminder (催办)"},
     "action_inspection": {"zh": "排查记录", "en": "Inspection"},
     "action_dispatch_submit": {"zh": "报送调度表", "en": "Dispatch table sent"},
     "action_self_report_submit": {"zh": "企业月报", "en": "Self-report sent"},

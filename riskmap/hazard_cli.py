@@ -211,7 +211,7 @@ def remind_cmd(hazard_ids: tuple[int, ...], message: str, id_file: Path | None, 
                 f"{o.reason('zh')} / {o.reason('en')}"
             click.echo(f"{o.hazard_id} {o.code or '-'}: 拒绝 refused — {text}")
     refused = sum(not o.done for o in outcomes)
-    click.echo(f"{len(outcomes) - refused} reminded, {refused} refused", err=True)
+    click.echo(f"{len(outcomes) - refused} done, {refused} refused", err=True)
     if refused:
         sys.exit(1)
 

@@ -67,7 +67,7 @@ def _state(owner: Engine) -> dict[str, Any]:
     with owner.connect() as conn:
         counts = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
                   for t in (*NAMED_TABLES, "rule_overrides", "users", "report_submissions",
-                            "report_definition_overrides")}
+                            "report_definition_overrides", "hazard_reminders")}
         findings = conn.execute(text("SELECT id, status FROM check_findings WHERE adcode = :d ORDER BY id"),
                                 {"d": DONGCHUAN}).all()
     return {"counts": counts, "findings": [tuple(r) for r in findings]}
@@ -275,6 +275,26 @@ def test_officer_cannot_reach_another_district(officer: Officer) -> None:
     other_pages = {k for k, _ in _callbacks(officer.app) if k.strip(".").startswith(("planner-", "audit-", "rules-"))}
     assert len(other_pages) >= 10 and other_pages <= refused
     assert not {k for k in refused if k.strip(".").startswith(("district-", "in-", "dp-", "hz-table"))}
+    assert _state(officer.owner) == before
+
+
+def test_officer_cannot_remind_another_districts_hazard(officer: Officer) -> None:
+    """The hostile run again with the bulk action 催办: every callback reading it reaches the reminder path."""
+    forbidden = _forbidden(officer.owner)
+    hostile = {**_hostile(officer.owner), "hz-bulk-action.value": "remind"}
+    before = _state(officer.owner)
+    reached = 0
+    for key, cb in _callbacks(officer.app):
+        if "hz-bulk-action.value" not in {_spec(i) for i in (*cb["inputs"], *cb["state"])}:
+            continue
+        for trigger in cb["inputs"]:
+            resp = post_callback(officer.client, callback_body(officer.app, key, hostile, _spec(trigger)))
+            assert resp.status_code in (200, 204), (key, _spec(trigger), resp.status_code)
+            decoded = json.dumps(resp.get_json(), ensure_ascii=False) if resp.status_code == 200 else ""
+            assert not sorted(s for s in forbidden if s in decoded), (key, _spec(trigger))
+            # 东川's hazard is refused as not found (row-level security), the forged ids as not hazards
+            reached += "不存在或不在本账号范围内" in decoded and "条已催办" in decoded
+    assert reached >= 1
     assert _state(officer.owner) == before
 
 

@@ -144,6 +144,8 @@ def test_a_struck_off_hazard_is_refused_with_its_reason(engine, campaign_app) ->
 
 def test_several_hazards_are_each_reminded_or_refused_never_half(engine, campaign_app) -> None:
     first, second = report(engine, campaign_app, **GENERAL), report(engine, campaign_app)
+    for hid in (first, second):  # verified: the enterprise's turn (the officer does not remind its own role)
+        step(engine, campaign_app, "anning", hid, "verify")
     closed = _closed_general(engine, campaign_app)
     other = report(engine, campaign_app, "ent_x", adcode=XISHAN, code=ENT_X, **GENERAL)
     outcomes = _remind(engine, campaign_app, "anning", [first, closed, other, 999999, second, first])
@@ -161,7 +163,7 @@ def test_several_hazards_are_each_reminded_or_refused_never_half(engine, campaig
 
 def test_reminders_are_append_only(engine, campaign_app) -> None:
     hid = report(engine, campaign_app)
-    _remind(engine, campaign_app, "anning", [hid])
+    _remind(engine, campaign_app, "sup", [hid])
     for sql in ("UPDATE hazard_reminders SET message = 'x'", "DELETE FROM hazard_reminders"):
         with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
             conn.execute(text(sql))
@@ -202,12 +204,16 @@ def test_the_migration_goes_down_and_up_again(engine) -> None:
         command.downgrade(cfg, "0020")
     assert present() == (False, False) and schema.current_revision(engine) == "0020"
     schema.upgrade(engine)
-    assert present() == (True, True) and schema.current_revision(engine) == "0021"
+    assert present() == (True, True) and schema.current_revision(engine) == schema.head_revision()
     with engine.connect() as conn:
         forced = conn.execute(text("SELECT relforcerowsecurity FROM pg_class WHERE relname = 'hazard_reminders'")
                               ).scalar_one()
         roles = dict(conn.execute(text("SELECT policyname, roles::text FROM pg_policies "
                                        "WHERE tablename = 'hazard_reminders'")).all())
+        recipients = conn.execute(text("SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                                       "WHERE conname = 'ck_hazard_reminders_recipient_role'")).scalar_one()
+    # 0023 again: the recipients are the roles lifecycle.yaml remind: states names
+    assert all(f"'{r}'" in recipients for r in ("enterprise", "district_officer", "city_supervisor"))
     # held to the rule of 0015 (geo.schema.secure_scope_policies): every policy for every role, the owner's own
     assert forced and roles.pop("owner_unscoped") != "{public}"
     assert roles == {"reminder_read": "{public}", "reminder_insert": "{public}"}

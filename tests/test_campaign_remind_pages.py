@@ -117,7 +117,7 @@ def test_the_command_line_reminds_several_hazards(demo_copy: dict[str, str]) -> 
         assert any(line.startswith(f"{mine} ") and "催办 reminded → 企业" in line for line in lines), out.output
         assert any(line.startswith(f"{closed} ") and "隐患已办结（已销号），不能催办" in line for line in lines)
         assert any(line.startswith(f"{other} ") and "不存在或不在本账号范围内" in line for line in lines)
-        assert "1 reminded, 2 refused" in out.output
+        assert "1 done, 2 refused" in out.output  # the bulk step's words
         assert _reminders(owner, mine) == [("anning", "enterprise", MESSAGE)]
         assert _reminders(owner, closed) == [] and _reminders(owner, other) == []
         shown = _run(demo_copy, "ent-530181", "hazard", "show", str(mine))
@@ -127,6 +127,30 @@ def test_the_command_line_reminds_several_hazards(demo_copy: dict[str, str]) -> 
         assert _reminders(owner, mine) == [("anning", "enterprise", MESSAGE)]
     finally:
         owner.dispose()
+
+
+def test_the_command_line_shows_an_enterprise_only_its_own_reminders(demo_copy: dict[str, str]) -> None:
+    from identity.accounts import add_user
+
+    [reported] = _reported_generals(demo_copy, 1)  # 已上报: the district officer's 核定 is next
+    owner = store.make_engine(demo_copy["RISKMAP_DATABASE_URL"])
+    try:
+        add_user(owner, "city-sup", "Sup-Remind-2026!", role="city_supervisor")
+        out = _run(demo_copy, "city-sup", "hazard", "remind", str(reported), "--message", "请尽快核定",
+                   password="Sup-Remind-2026!")
+        assert out.exit_code == 0 and "催办 reminded → 区县监管人员" in out.output and "1 done, 0 refused" in out.output
+        assert _reminders(owner, reported) == [("city-sup", "district_officer", "请尽快核定")]
+    finally:
+        owner.dispose()
+    officer = _run(demo_copy, "anning", "hazard", "show", str(reported))
+    assert officer.exit_code == 0 and "催办区县监管人员：请尽快核定" in officer.output, officer.output
+    enterprise = _run(demo_copy, "ent-530181", "hazard", "show", str(reported))
+    assert enterprise.exit_code == 0 and "批量测试隐患0" in enterprise.output  # it sees the hazard itself
+    assert "reminders (催办):" not in enterprise.output and "请尽快核定" not in enterprise.output, enterprise.output
+    # the officer does not remind its own role: refused with the reason, nothing written
+    own = _run(demo_copy, "anning", "hazard", "remind", str(reported), "--message", "自己催自己")
+    assert own.exit_code == 1 and "下一步由本角色（区县监管人员）办理，无需催办" in own.output
+    assert "0 done, 1 refused" in own.output
 
 
 def _bulk_key(app: Any) -> str:

@@ -55,7 +55,7 @@ VALUE_CHARS, DETAILS_CHARS, TARGET_CHARS = 40, 300, 80
 #: Actions written by RiskMap, in the order the filter offers them; others are listed raw after them.
 KNOWN_ACTIONS = ("login", "import", "export", "check_run", "finding_status", "precheck", "user_add",
                  "user_disable", "user_enable", "rule_change", "audit_export", "hazard_report", "hazard_step",
-                 "inspection", "dispatch_submit", "self_report_submit")
+                 "inspection", "dispatch_submit", "self_report_submit", "hazard_remind")
 COLUMNS = ("at", "actor", "action", "target", "district", "details")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ][0-9:.]*)?")
 _ADCODE = re.compile(r"\d{6}")

@@ -122,7 +122,13 @@ from geo.store.lookups import (
 )
 from geo.store.partitions import data_distances, layers_extent, read_layer_near_lines, widest_span_deg
 from geo.store.ratings import PUBLISHED_RATING_COLUMNS, publish_ratings, read_published_ratings
-from geo.store.reminders import REMINDER_COLUMNS, hazard_reminders, insert_reminder, open_reminders
+from geo.store.reminders import (
+    REMINDER_COLUMNS,
+    hazard_reminders,
+    insert_reminder,
+    open_reminders,
+    read_hazard_shared,
+)
 from geo.store.reports import (
     DEFINITION_OVERRIDE_COLUMNS,
     REPORT_SUBMISSION_COLUMNS,
@@ -241,6 +247,7 @@ __all__ = [
     "read_finding",
     "read_findings",
     "read_hazard",
+    "read_hazard_shared",
     "read_inspection",
     "read_layer",
     "read_layer_as_of",

@@ -1,8 +1,9 @@
-"""Reminders (催办) about hazards: append-only rows of ``hazard_reminders`` (migration 0021).
+"""Reminders (催办) about hazards: append-only rows of ``hazard_reminders`` (migrations 0021, 0023).
 
 The database decides what a session may send and read: its insert trigger reads the hazard under the session's
 own row-level security (another district's hazard is not found), refuses a finished hazard, and copies the
-hazard's district, enterprise, state and version onto the row. Callers pass plain values and get dicts or frames.
+hazard's district, enterprise, state and version onto the row. An enterprise reads only the reminders addressed
+to it (0023), never the government's own. Callers pass plain values and get dicts or frames.
 """
 
 from __future__ import annotations
@@ -13,11 +14,23 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from geo.store.engine import on_connection
+from geo.store.hazards import read_hazard
 
 #: Columns of a reminder as read back (:func:`hazard_reminders`, :func:`open_reminders` add the hazard's).
 REMINDER_COLUMNS = ("id", "hazard_id", "adcode", "credit_code", "hazard_version", "state", "recipient_role",
                     "message", "sent_by", "sender_role", "sent_at")
 _COLUMNS = ", ".join(f"r.{c}" for c in REMINDER_COLUMNS)
+
+
+def read_hazard_shared(conn: Connection, hazard_id: int) -> dict[str, Any] | None:
+    """Return one hazard visible to the session, share-locked until the transaction ends (None when not seen).
+
+    A reminder's recipient is decided on the hazard as it is: no step can commit between this read and the
+    reminder's insert (a step under way is waited for, and the hazard is read as it left it).
+    """
+    seen = conn.execute(text("SELECT id FROM hidden_hazards WHERE id = :id FOR SHARE"),
+                        {"id": int(hazard_id)}).first()
+    return None if seen is None else read_hazard(conn, hazard_id)
 
 
 def insert_reminder(conn: Connection, *, hazard_id: int, recipient_role: str, message: str, sent_by: str,
