@@ -245,15 +245,16 @@ def test_required_for_a_role_sends_accounts_without_one_to_enrolment(engine: Eng
     assert authenticate(app_engine, "anna", PASSWORD, via="test").second_factor == "second_factor"
 
 
-def test_the_app_role_is_given_only_its_session_and_actor(engine: Engine, app_engine: Engine) -> None:
+def test_the_app_role_is_given_only_its_session(engine: Engine, app_engine: Engine) -> None:
     add_user(engine, "anna", PASSWORD, role="leader")
     token = store.issue_session(engine, "anna")
     names = ("session", "actor", "scope", "adcode", "role", "credit_code")
     sql = "SELECT " + ", ".join(f"coalesce(current_setting('riskmap.{n}', true), '')" for n in names)
     scope = store.Scope(all_districts=False, adcode="530181", actor="anna", role="district_officer",
                         session_token=token)
-    with store.scoped(scope), app_engine.connect() as conn:
-        assert tuple(conn.execute(text(sql)).one()) == (token, "anna", "", "", "", "")
+    with store.scoped(scope), app_engine.connect() as conn:  # the actor too comes from the session (0015)
+        assert tuple(conn.execute(text(sql)).one()) == (token, "", "", "", "", "")
+        assert conn.execute(text("SELECT riskmap_actor()")).scalar_one() == "anna"
     owner = store.make_engine(engine.url.render_as_string(hide_password=False), scoped=True)
     try:
         with store.scoped(scope), owner.connect() as conn:  # the owner's scoped work still reads them
