@@ -131,19 +131,12 @@ def transition_cmd(hazard_ids: tuple[int, ...], action: str, id_file: Path | Non
     With several HAZARD_IDS or --from-file it is a bulk step: only actions lifecycle.yaml marks bulk-safe for
     the account's role; each hazard is done or refused on its own (one line each; exit code 1 if any refused).
     """
-    from campaign.bulk import parse_ids, take_bulk_step
+    from campaign.bulk import take_bulk_step
     from campaign.field_values import parse_field_values
     from campaign.lifecycle import Refused, load_lifecycle
     from campaign.service import take_step
 
-    ids = list(hazard_ids)
-    if id_file is not None:
-        try:
-            ids += parse_ids(id_file.read_text(encoding="utf-8-sig"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise click.BadParameter(f"{id_file}: {exc}", param_hint="--from-file") from exc
-    if not ids:
-        raise click.UsageError("须给出隐患编号或 --from-file / give hazard ids or --from-file")
+    ids = _hazard_ids(hazard_ids, id_file)
     engine, actor = account("hazards_page")
     try:
         fields = parse_field_values(load_lifecycle(), field_pairs(values))
@@ -170,6 +163,21 @@ def transition_cmd(hazard_ids: tuple[int, ...], action: str, id_file: Path | Non
         sys.exit(1)
 
 
+def _hazard_ids(hazard_ids: tuple[int, ...], id_file: Path | None) -> list[int]:
+    """Return the hazard ids of the arguments and of ``--from-file`` (one or more per line, '#' starts a comment)."""
+    from campaign.bulk import parse_ids
+
+    ids = list(hazard_ids)
+    if id_file is not None:
+        try:
+            ids += parse_ids(id_file.read_text(encoding="utf-8-sig"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise click.BadParameter(f"{id_file}: {exc}", param_hint="--from-file") from exc
+    if not ids:
+        raise click.UsageError("须给出隐患编号或 --from-file / give hazard ids or --from-file")
+    return ids
+
+
 @hazard.command("remind")
 @click.argument("hazard_ids", nargs=-1, type=int)
 @click.option("--message", required=True, help="The 催办 text (at most 500 characters).")
@@ -182,18 +190,10 @@ def remind_cmd(hazard_ids: tuple[int, ...], message: str, id_file: Path | None, 
     Each hazard is reminded or refused on its own (one line each; exit code 1 if any refused): one reminder row
     and one audit entry per hazard reminded; finished hazards and hazards outside the account's scope are refused.
     """
-    from campaign.bulk import parse_ids
     from campaign.lifecycle import Refused, load_lifecycle
     from campaign.reminders import send_reminders
 
-    ids = list(hazard_ids)
-    if id_file is not None:
-        try:
-            ids += parse_ids(id_file.read_text(encoding="utf-8-sig"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise click.BadParameter(f"{id_file}: {exc}", param_hint="--from-file") from exc
-    if not ids:
-        raise click.UsageError("须给出隐患编号或 --from-file / give hazard ids or --from-file")
+    ids = _hazard_ids(hazard_ids, id_file)
     engine, actor = account("hazards_page")
     try:
         outcomes = send_reminders(engine, ids, actor, message)

@@ -391,10 +391,11 @@ def run_partitioned(
         src = client.scatter(source, broadcast=True) if isinstance(source, FrameSource | ParquetSource) else source
         glob = client.scatter({layer: source.whole(layer) for layer in GLOBAL_LAYERS}, broadcast=True)
         token = uuid.uuid4().hex[:8]
-        futures = [client.submit(run_tile, tile, src, glob, rules, wanted, halo, when, dem,
-                                 key=f"riskmap-tile-{tile.name}-{token}") for tile in tiles]
-        for future in as_completed(futures):
+        pending = as_completed([client.submit(run_tile, tile, src, glob, rules, wanted, halo, when, dem,
+                                              key=f"riskmap-tile-{tile.name}-{token}") for tile in tiles])
+        for future in pending:
             res = future.result()
+            future.release()  # the client has the result: the worker need not keep it
             done.append(res)
             if res.read:
                 say(f"[{len(done)}/{len(tiles)}] {res.tile}: {len(res.findings)} findings, {res.buildings} buildings, "
