@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -150,9 +151,14 @@ def transition_cmd(hazard_ids: tuple[int, ...], action: str, id_file: Path | Non
         outcomes = take_bulk_step(engine, ids, action, actor, values=fields, comment=comment)
     except (Refused, LookupError, AccessDenied) as exc:
         raise refusal(exc, lang) from exc
+    _report(outcomes, lang, lambda o: f"{action} → {o.state} (v{o.version})")
+
+
+def _report(outcomes: Sequence[Any], lang: str, done: Callable[[Any], str]) -> None:
+    """Print a line per hazard of a bulk step or 催办 (``done`` words one done) and the counts; exit 1 on a refusal."""
     for o in outcomes:
         if o.done:
-            click.echo(f"{o.hazard_id} {o.code}: {action} → {o.state} (v{o.version})")
+            click.echo(f"{o.hazard_id} {o.code}: {done(o)}")
         else:
             text = o.reason("zh") if lang == "zh" else o.reason("en") if lang == "en" else \
                 f"{o.reason('zh')} / {o.reason('en')}"
@@ -200,20 +206,14 @@ def remind_cmd(hazard_ids: tuple[int, ...], message: str, id_file: Path | None, 
     except (Refused, AccessDenied) as exc:
         raise refusal(exc, lang) from exc
     roles = load_lifecycle().roles
-    for o in outcomes:
-        if o.done:
-            to = roles.get(o.recipient)
-            name = o.recipient if to is None else to.zh if lang == "zh" else to.en if lang == "en" else \
-                f"{to.zh} / {to.en}"
-            click.echo(f"{o.hazard_id} {o.code}: 催办 reminded → {name}")
-        else:
-            text = o.reason("zh") if lang == "zh" else o.reason("en") if lang == "en" else \
-                f"{o.reason('zh')} / {o.reason('en')}"
-            click.echo(f"{o.hazard_id} {o.code or '-'}: 拒绝 refused — {text}")
-    refused = sum(not o.done for o in outcomes)
-    click.echo(f"{len(outcomes) - refused} done, {refused} refused", err=True)
-    if refused:
-        sys.exit(1)
+
+    def reminded(o: Any) -> str:
+        to = roles.get(o.recipient)
+        name = o.recipient if to is None else to.zh if lang == "zh" else to.en if lang == "en" else \
+            f"{to.zh} / {to.en}"
+        return f"催办 reminded → {name}"
+
+    _report(outcomes, lang, reminded)
 
 @hazard.command("report")
 @click.option("--district", "adcode", required=True, help="District (adcode) of the hazard.")
